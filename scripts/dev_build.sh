@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Developer build: compiles the C++ core into build/dev and drops _core*.so into jpegai_fast/,
+# so `PYTHONPATH=$PWD pytest tests` runs against this work tree without `pip install`.
+# Pass -DJPEGAI_SANITIZE=ON (and another build dir via BUILD_DIR) for an ASan/UBSan build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build/dev}
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-Release} \
+  -Dpybind11_DIR="$(python -m pybind11 --cmakedir)" "$@" >/dev/null
+cmake --build "$BUILD_DIR"
+cp "$BUILD_DIR"/_core*.so jpegai_fast/

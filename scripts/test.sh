@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The project's test command (README): installs what it needs, then runs the test suite.
+# torch comes from the CPU build first, so the package's torch range installs nothing more.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python -m pip install -q "torch==2.13.0"
+python -m pip install -q ".[test]"
+set +e
+# -P: do not put the work tree on sys.path, so the tests import the installed package
+python -P -m pytest -q -p no:cacheprovider tests "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+  echo "pytest collected no tests: failing" >&2
+  exit 1
+fi
+exit "$rc"
