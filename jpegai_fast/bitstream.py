@@ -1,0 +1,206 @@
+"""The jpegai_fast container: header, substream table, payload (docs/format.md is the spec).
+
+Everything here is plain byte layout; what a substream *means* is decided by the codec. The reader
+validates every field before anything is allocated from it, so hostile input ends in DecodeError.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+from . import limits
+from .errors import DecodeError, ImageTooLargeError
+
+MAGIC = b"JAI"
+VERSION = 1
+MODEL_ID_BYTES = 8
+MAX_SIDE = 1 << 24          # per-dimension sanity bound, independent of the pixel limit
+MAX_SUBSTREAMS = 1 << 20
+MAX_LAYERS = 64
+
+
+class Kind:
+    """Substream kinds (one byte in the table)."""
+
+    Z = 0   # hyper-latent symbols (factorised prior)
+    Y = 1   # latent symbols (Gaussian conditional)
+
+    ALL = (Z, Y)
+
+
+class ColourTransform:
+    RGB = 0       # the model codes R, G, B directly
+
+
+@dataclass
+class Substream:
+    kind: int
+    tile: int
+    layer: int
+    length: int
+    crc32: int
+    offset: int = 0          # filled by the reader: where its bytes start in the stream
+    complete: bool = True    # filled by the reader: bytes present and CRC matches
+
+
+@dataclass
+class Header:
+    width: int
+    height: int
+    channels: int            # 1 (grey) or 3 (RGB)
+    bit_depth: int           # 8..16
+    model_id: bytes          # MODEL_ID_BYTES bytes
+    rate_q: int              # rate parameter t in 1/256 units
+    colour_transform: int = ColourTransform.RGB
+    tile_size: int = 0       # latent positions per tile side; 0 = a single tile
+    num_layers: int = 1
+    substreams: list[Substream] = field(default_factory=list)
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+def _varint(v: int) -> bytes:
+    if v < 0:
+        raise ValueError("varint must be non-negative")
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def write(header: Header, payloads: list[bytes]) -> bytes:
+    """Serialise ``header`` (its substream table is rebuilt from ``payloads``) followed by the payloads."""
+    if len(payloads) != len(header.substreams):
+        raise ValueError("one payload per substream entry")
+    out = bytearray(MAGIC)
+    out.append(VERSION)
+    out += _varint(header.width) + _varint(header.height)
+    out += bytes([header.channels, header.bit_depth, header.colour_transform])
+    if len(header.model_id) != MODEL_ID_BYTES:
+        raise ValueError(f"model_id must be {MODEL_ID_BYTES} bytes")
+    out += header.model_id
+    out += _varint(header.rate_q) + _varint(header.tile_size)
+    out.append(header.num_layers)
+    out += _varint(len(payloads))
+    for s, data in zip(header.substreams, payloads):
+        s.length, s.crc32 = len(data), zlib.crc32(data)
+        out.append(s.kind)
+        out += _varint(s.tile)
+        out.append(s.layer)
+        out += _varint(s.length)
+        out += s.crc32.to_bytes(4, "little")
+    out += zlib.crc32(out).to_bytes(4, "little")
+    for data in payloads:
+        out += data
+    return bytes(out)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+class _Reader:
+    def __init__(self, data: bytes):
+        self.data = data
+        self.pos = 0
+
+    def byte(self, what: str) -> int:
+        if self.pos >= len(self.data):
+            raise DecodeError(f"truncated stream: header ends inside {what}")
+        b = self.data[self.pos]
+        self.pos += 1
+        return b
+
+    def take(self, n: int, what: str) -> bytes:
+        if self.pos + n > len(self.data):
+            raise DecodeError(f"truncated stream: header ends inside {what}")
+        out = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return bytes(out)
+
+    def varint(self, what: str, max_value: int) -> int:
+        v, shift = 0, 0
+        while True:
+            b = self.byte(what)
+            v |= (b & 0x7F) << shift
+            if not b & 0x80:
+                break
+            shift += 7
+            if shift > 35:
+                raise DecodeError(f"corrupted stream: {what} is not a valid varint")
+        if v > max_value:
+            raise DecodeError(f"corrupted stream: {what} = {v} exceeds {max_value}")
+        return v
+
+
+def read(data: bytes | bytearray | memoryview) -> Header:
+    """Parse and validate the header and substream table.
+
+    Substreams whose bytes are missing (a truncated stream) or whose CRC fails are returned with
+    ``complete=False``; the codec decides whether it can do without them (progressive layers).
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"expected bytes, got {type(data).__name__}")
+    data = bytes(data)
+    r = _Reader(data)
+    if r.take(len(MAGIC), "magic") != MAGIC:
+        raise DecodeError("not a jpegai_fast stream (bad magic)")
+    version = r.byte("version")
+    if version != VERSION:
+        raise DecodeError(f"unsupported format version {version} (this decoder reads {VERSION})")
+    width = r.varint("width", MAX_SIDE)
+    height = r.varint("height", MAX_SIDE)
+    if width < 1 or height < 1:
+        raise DecodeError(f"corrupted stream: image size {width}x{height}")
+    if width * height > limits.max_image_pixels:
+        raise ImageTooLargeError(
+            f"stream declares {width}x{height} = {width * height} pixels, above the limit of "
+            f"{limits.max_image_pixels} (jpegai_fast.limits.set_max_image_pixels to raise it)")
+    channels = r.byte("channels")
+    bit_depth = r.byte("bit depth")
+    colour = r.byte("colour transform")
+    if channels not in (1, 3):
+        raise DecodeError(f"corrupted stream: {channels} channels")
+    if not 8 <= bit_depth <= 16:
+        raise DecodeError(f"corrupted stream: bit depth {bit_depth}")
+    if colour != ColourTransform.RGB:
+        raise DecodeError(f"unsupported colour transform {colour}")
+    model_id = r.take(MODEL_ID_BYTES, "model id")
+    rate_q = r.varint("rate parameter", 1 << 16)
+    tile_size = r.varint("tile size", MAX_SIDE)
+    num_layers = r.byte("layer count")
+    if not 1 <= num_layers <= MAX_LAYERS:
+        raise DecodeError(f"corrupted stream: {num_layers} layers")
+    count = r.varint("substream count", MAX_SUBSTREAMS)
+    # each table entry takes at least 8 bytes: refuse a count the data cannot hold before looping
+    if count * 8 > len(data) - r.pos:
+        raise DecodeError(f"truncated stream: table of {count} substreams does not fit")
+    subs = []
+    for _ in range(count):
+        kind = r.byte("substream kind")
+        if kind not in Kind.ALL:
+            raise DecodeError(f"corrupted stream: unknown substream kind {kind}")
+        tile = r.varint("tile index", MAX_SUBSTREAMS)
+        layer = r.byte("layer index")
+        if layer >= num_layers:
+            raise DecodeError(f"corrupted stream: layer {layer} of {num_layers}")
+        length = r.varint("substream length", 1 << 40)
+        crc = int.from_bytes(r.take(4, "substream crc"), "little")
+        subs.append(Substream(kind, tile, layer, length, crc))
+    table_end = r.pos
+    stored = int.from_bytes(r.take(4, "header crc"), "little")
+    if zlib.crc32(data[:table_end]) != stored:
+        raise DecodeError("corrupted stream: header CRC mismatch")
+    offset = r.pos
+    for s in subs:
+        s.offset = offset
+        end = offset + s.length
+        s.complete = end <= len(data) and zlib.crc32(data[offset:end]) == s.crc32
+        offset = end
+    if offset < len(data):
+        raise DecodeError(f"corrupted stream: {len(data) - offset} trailing bytes after the last substream")
+    return Header(width, height, channels, bit_depth, model_id, rate_q, colour, tile_size,
+                  num_layers, subs)

@@ -1,0 +1,72 @@
+"""Input validation and conversion between user arrays and the model's float RGB in [0, 1].
+
+The model always sees 3 channels; grey images are replicated on encode and averaged back on
+decode. Bit depths 9..16 live in uint16 arrays; values are scaled by 2**bit_depth - 1.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import limits
+
+
+def check_image(arr, bit_depth: int | None) -> tuple[np.ndarray, int]:
+    """Validate a user image; return it as a C-contiguous array and its bit depth.
+
+    Accepted: HxW (grey) or HxWx3 (RGB); uint8 (bit depth 8) or uint16 with ``bit_depth`` in 9..16.
+    """
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"image must be a numpy array, got {type(arr).__name__}")
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] != 3):
+        raise ValueError(f"image must have shape HxW or HxWx3, got {arr.shape}")
+    if arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError(f"image is empty: shape {arr.shape}")
+    if arr.shape[0] * arr.shape[1] > limits.max_image_pixels:
+        raise ValueError(f"image has {arr.shape[0] * arr.shape[1]} pixels, above the limit of "
+                         f"{limits.max_image_pixels} (jpegai_fast.limits.set_max_image_pixels)")
+    if arr.dtype == np.uint8:
+        if bit_depth not in (None, 8):
+            raise ValueError(f"uint8 images have bit depth 8, got bit_depth={bit_depth}")
+        return np.ascontiguousarray(arr), 8
+    if arr.dtype == np.uint16:
+        if bit_depth is None:
+            raise ValueError("uint16 images need bit_depth= (9..16), e.g. bit_depth=10")
+        if not isinstance(bit_depth, int) or not 9 <= bit_depth <= 16:
+            raise ValueError(f"bit_depth for uint16 images must be an int in 9..16, got {bit_depth!r}")
+        peak = int(arr.max())
+        if peak >= 1 << bit_depth:
+            raise ValueError(f"value {peak} does not fit in {bit_depth} bits")
+        return np.ascontiguousarray(arr), bit_depth
+    raise TypeError(f"image dtype must be uint8 or uint16, got {arr.dtype} "
+                    "(float images: scale and convert them first)")
+
+
+def to_model_input(arr: np.ndarray, bit_depth: int) -> np.ndarray:
+    """HxW or HxWx3 integer image -> float32 array (3, H, W) in [0, 1]."""
+    x = arr.astype(np.float32) * np.float32(1.0 / ((1 << bit_depth) - 1))
+    if x.ndim == 2:
+        return np.broadcast_to(x, (3,) + x.shape).copy()
+    return np.ascontiguousarray(x.transpose(2, 0, 1))
+
+
+def from_model_output(x: np.ndarray, channels: int, bit_depth: int) -> np.ndarray:
+    """float array (3, H, W) ~[0, 1] -> HxW or HxWx3 image of the original dtype and bit depth."""
+    peak = (1 << bit_depth) - 1
+    if channels == 1:
+        x = x.mean(axis=0)
+    else:
+        x = x.transpose(1, 2, 0)
+    out = np.clip(np.rint(x * peak), 0, peak)
+    return out.astype(np.uint8 if bit_depth == 8 else np.uint16)
+
+
+def pad_to_multiple(x: np.ndarray, multiple: int) -> np.ndarray:
+    """Pad (C, H, W) at the bottom/right by edge replication up to a multiple of ``multiple``.
+
+    Edge replication (not zeros) keeps the padded border cheap to code.
+    """
+    _, h, w = x.shape
+    ph, pw = -h % multiple, -w % multiple
+    if ph == 0 and pw == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, ph), (0, pw)), mode="edge")

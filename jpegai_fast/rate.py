@@ -1,0 +1,108 @@
+"""The rate parameter: from user knobs (quality, bpp) to per-channel quantisation steps, exactly.
+
+The stream stores the rate parameter t as ``rate_q`` = round(256 t). Everything derived from it
+(log2 steps by linear interpolation between the gain ladder's points, steps in Q12) is computed in
+integer arithmetic, so encoder and decoder agree bit for bit on every machine.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+RATE_FRAC_BITS = 8          # rate_q = t * 256
+LOG2_FRAC_BITS = 8          # log2 quantities in Q8
+STEP_FRAC_BITS = 12         # steps (like the latent) in Q12
+
+# 2**(r/256) in Q16 for r = 0..255: float64 is accurate to 1 ulp, far from any rounding tie,
+# and tests pin the table's hash so a platform that differed would be caught.
+_POW2_Q16 = np.array([round(2.0 ** (r / 256.0) * 65536.0) for r in range(256)], dtype=np.int64)
+
+
+def log2_steps_q(ladder_q: np.ndarray, rate_q: int) -> np.ndarray:
+    """Per-channel log2 step (Q8) at rate ``rate_q`` from the ladder's log2 steps ``ladder_q`` (K, M) Q8."""
+    k_max = ladder_q.shape[0] - 1
+    if not 0 <= rate_q <= k_max << RATE_FRAC_BITS:
+        raise ValueError(f"rate parameter {rate_q / 256:.3f} outside [0, {k_max}]")
+    k, frac = divmod(rate_q, 1 << RATE_FRAC_BITS)
+    lo = ladder_q[k].astype(np.int64)
+    if frac == 0:
+        return lo
+    hi = ladder_q[k + 1].astype(np.int64)
+    return lo + (((hi - lo) * frac) >> RATE_FRAC_BITS)
+
+
+def steps_q12(log2_q: np.ndarray) -> np.ndarray:
+    """2**(log2_q / 256) in Q12, rounded, at least 1: the quantisation step of each channel."""
+    e, r = np.divmod(log2_q.astype(np.int64), 1 << LOG2_FRAC_BITS)
+    mant = _POW2_Q16[r]                                  # 2**(r/256) in Q16
+    shift = e + STEP_FRAC_BITS - 16                      # to Q12
+    left = np.where(shift >= 0, mant << np.clip(shift, 0, 62), 0)
+    rshift = np.clip(-shift, 1, 62)
+    right = (mant + (np.int64(1) << (rshift - 1))) >> rshift
+    out = np.where(shift >= 0, left, right)
+    return np.maximum(out, 1).astype(np.int32)
+
+
+def quality_to_rate_q(quality: float, num_points: int) -> int:
+    """Map quality in [0, 100] linearly onto the rate parameter t in [0, K-1]."""
+    if not isinstance(quality, (int, float)) or not math.isfinite(quality) or not 0 <= quality <= 100:
+        raise ValueError(f"quality must be a number in [0, 100], got {quality!r}")
+    return int(round(quality / 100.0 * (num_points - 1) * (1 << RATE_FRAC_BITS)))
+
+
+@dataclass
+class RateSearch:
+    """Outcome of rate control: the chosen rate parameter, its stream and how it was found."""
+
+    rate_q: int
+    data: bytes
+    passes: int
+
+
+def search_rate(encode_at: Callable[[int], bytes], target_bytes: float, rate_q_max: int,
+                tolerance: float = 0.9) -> RateSearch:
+    """Largest rate with size <= target, accepting the first in [tolerance, 1] x target.
+
+    Size grows roughly exponentially with t, so the next probe interpolates log(size) linearly
+    inside the bracket (regula falsi); bisection steps keep it from stalling. Usually 3-5 passes.
+    """
+    passes = 0
+    cache: dict[int, bytes] = {}
+
+    def size(rq: int) -> int:
+        nonlocal passes
+        if rq not in cache:
+            cache[rq] = encode_at(rq)
+            passes += 1
+        return len(cache[rq])
+
+    lo, hi = 0, rate_q_max
+    s_lo, s_hi = size(lo), size(hi)
+    if s_lo > target_bytes:
+        warnings.warn(f"target of {target_bytes:.0f} bytes is below the lowest rate ({s_lo} bytes): "
+                      "returning the lowest rate", RuntimeWarning, stacklevel=3)
+        return RateSearch(lo, cache[lo], passes)
+    if s_hi <= target_bytes:
+        return RateSearch(hi, cache[hi], passes)
+    use_bisection = False
+    while hi - lo > 1:
+        if s_lo >= tolerance * target_bytes:
+            break
+        if use_bisection:
+            mid = (lo + hi) // 2
+        else:
+            a, b = math.log(max(s_lo, 1)), math.log(s_hi)
+            frac = (math.log(target_bytes * (1 + tolerance) / 2) - a) / max(b - a, 1e-9)
+            mid = lo + int(round(frac * (hi - lo)))
+            mid = min(max(mid, lo + 1), hi - 1)
+        use_bisection = not use_bisection
+        s = size(mid)
+        if s <= target_bytes:
+            lo, s_lo = mid, s
+        else:
+            hi, s_hi = mid, s
+    return RateSearch(lo, cache[lo], passes)

@@ -1,0 +1,89 @@
+import zlib
+
+import numpy as np
+import pytest
+
+from jpegai_fast import bitstream, limits
+from jpegai_fast.bitstream import Header, Kind, Substream
+from jpegai_fast.errors import DecodeError, ImageTooLargeError
+
+
+def make(width=100, height=50, payloads=(b"zz", b"yyyy")):
+    subs = [Substream(Kind.Z, 0, 0, 0, 0), Substream(Kind.Y, 0, 0, 0, 0)][:len(payloads)]
+    h = Header(width, height, 3, 8, b"\x01" * 8, rate_q=300, substreams=subs)
+    return bitstream.write(h, list(payloads))
+
+
+def test_round_trip_fields_and_offsets():
+    data = make(12345, 678, (b"abc", b"defgh"))
+    h = bitstream.read(data)
+    assert (h.width, h.height, h.channels, h.bit_depth, h.rate_q) == (12345, 678, 3, 8, 300)
+    assert [data[s.offset:s.offset + s.length] for s in h.substreams] == [b"abc", b"defgh"]
+    assert all(s.complete for s in h.substreams)
+
+
+def test_truncated_payload_marks_substream_incomplete():
+    data = make()
+    h = bitstream.read(data[:-1])
+    assert h.substreams[0].complete and not h.substreams[1].complete
+
+
+def test_payload_bit_flip_fails_crc():
+    data = bytearray(make())
+    data[-1] ^= 0x10
+    assert not bitstream.read(bytes(data)).substreams[1].complete
+
+
+@pytest.mark.parametrize("cut", range(0, 30))
+def test_every_header_truncation_raises(cut):
+    data = make()
+    header_len = len(data) - 6
+    if cut >= header_len:
+        pytest.skip("cut inside the payload")
+    with pytest.raises(DecodeError):
+        bitstream.read(data[:cut])
+
+
+def test_header_bit_flips_raise():
+    data = make()
+    header_len = len(data) - 6
+    for i in range(header_len * 8):
+        bad = bytearray(data)
+        bad[i // 8] ^= 1 << (i % 8)
+        with pytest.raises(DecodeError):
+            bitstream.read(bytes(bad))
+
+
+def test_wrong_magic_and_version():
+    data = make()
+    with pytest.raises(DecodeError, match="magic"):
+        bitstream.read(b"PNG" + data[3:])
+    with pytest.raises(DecodeError, match="version"):
+        bitstream.read(data[:3] + bytes([99]) + data[4:])
+
+
+def test_trailing_bytes_rejected():
+    with pytest.raises(DecodeError, match="trailing"):
+        bitstream.read(make() + b"x")
+
+
+def test_pixel_limit_refused_before_allocation(monkeypatch):
+    monkeypatch.setattr(limits, "max_image_pixels", 1000)
+    with pytest.raises(ImageTooLargeError):
+        bitstream.read(make(100, 11))
+    bitstream.read(make(100, 10))
+
+
+def test_absurd_substream_count_refused():
+    # a hand-made header claiming 2**20 substreams with a valid CRC
+    body = bytearray(bitstream.MAGIC) + bytes([bitstream.VERSION])
+    body += bitstream._varint(8) + bitstream._varint(8) + bytes([3, 8, 0]) + b"\0" * 8
+    body += bitstream._varint(0) + bitstream._varint(0) + bytes([1]) + bitstream._varint(1 << 20)
+    body += zlib.crc32(body).to_bytes(4, "little")
+    with pytest.raises(DecodeError, match="does not fit"):
+        bitstream.read(bytes(body))
+
+
+def test_not_bytes():
+    with pytest.raises(TypeError):
+        bitstream.read(np.zeros(10))
