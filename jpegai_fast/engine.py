@@ -1,0 +1,110 @@
+"""One loaded model ready to code: torch transforms, integer hyper-synthesis, context loop, tables.
+
+Built once per weights file and cached; every stage the encoder and decoder share lives here so
+the two sides cannot drift apart.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+
+from . import coder
+from .context import ContextModel
+from .errors import DecodeError
+from .intpath import IntHyperSynthesis, scale_indexes
+from .model.weights import available_profiles, load_model
+from .rate import RATE_FRAC_BITS, log2_steps_q, steps_q12
+
+LATENT_SCALE = 1.0 / 4096.0   # Q12
+
+
+class Engine:
+    downsampling = 64          # g_a (x16) then h_a (x4)
+
+    def __init__(self, model: torch.nn.Module):
+        self.model = model.eval()
+        self.model_id = bytes.fromhex(model.model_id)[:8]
+        ladder = model.gain.ladder_log2_steps().detach().double().cpu().numpy()   # (K, M)
+        self.ladder_q = np.rint(ladder * 256.0).astype(np.int64)
+        self.num_rate_points = self.ladder_q.shape[0]
+        self.rate_q_max = (self.num_rate_points - 1) << RATE_FRAC_BITS
+        self.M = self.ladder_q.shape[1]
+        pmf, offsets = model.z_prior.pmf_table()
+        self.z_cdfs, self.z_lengths = coder.pmf_to_cdf(pmf)
+        self.z_offsets = np.ascontiguousarray(offsets, dtype=np.int32)
+        self.Cz = len(self.z_offsets)
+        self.hyper_int = IntHyperSynthesis.from_module(model.h_s, self.M)
+        self.ctx = ContextModel.from_module(model.context)
+
+    # --- shapes and rate -------------------------------------------------------------------------
+    def latent_shape(self, height: int, width: int) -> tuple[int, int]:
+        f = self.downsampling
+        return -(-height // f) * (f // 16), -(-width // f) * (f // 16)
+
+    def steps(self, rate_q: int) -> tuple[np.ndarray, np.ndarray]:
+        """(log2 step Q8, step Q12) per channel at rate ``rate_q``."""
+        log2_q = log2_steps_q(self.ladder_q, rate_q)
+        return log2_q.astype(np.int32), steps_q12(log2_q)
+
+    # --- transforms (torch, float) ---------------------------------------------------------------
+    @torch.no_grad()
+    def analyse(self, x: np.ndarray, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+        m = self.model.to(device)
+        t = torch.from_numpy(x).unsqueeze(0).to(device)
+        y = m.analysis(t)
+        z = m.hyper_analysis(y)
+        return y[0].float().cpu().numpy(), z[0].float().cpu().numpy()
+
+    @torch.no_grad()
+    def synthesise(self, y_hat: np.ndarray, device: torch.device) -> np.ndarray:
+        m = self.model.to(device)
+        t = torch.from_numpy(y_hat).unsqueeze(0).to(device)
+        return m.synthesis(t)[0].float().cpu().numpy()
+
+    # --- hyper-latent ----------------------------------------------------------------------------
+    def encode_z(self, z_hat: np.ndarray, threads: int) -> bytes:
+        return coder.encode_cdf(z_hat.reshape(self.Cz, -1), self.z_cdfs, self.z_lengths,
+                                self.z_offsets, threads=threads)
+
+    def decode_z(self, data: bytes, lh: int, lw: int, threads: int) -> np.ndarray:
+        zh, zw = lh // 4, lw // 4
+        z = coder.decode_cdf(data, self.z_cdfs, self.z_lengths, self.z_offsets, zh * zw, threads=threads)
+        return z.reshape(self.Cz, zh, zw)
+
+    def hyper(self, z_hat: np.ndarray, threads: int) -> tuple[np.ndarray, np.ndarray]:
+        """Integer hyper-synthesis: (mu Q12, log2 sigma Q8), identical on every machine."""
+        return self.hyper_int.run(z_hat, threads=threads)
+
+    # --- latent ----------------------------------------------------------------------------------
+    def encode_y(self, y: np.ndarray, mu_q: np.ndarray, log2sigma_q: np.ndarray, rate_q: int,
+                 threads: int) -> bytes:
+        log2_step, step = self.steps(rate_q)
+        idx = scale_indexes(log2sigma_q, log2_step)
+        q, _ = self.ctx.quantize(y, mu_q, step, threads=threads)
+        return coder.encode_gaussian(q, idx, threads=threads)
+
+    def decode_y(self, data: bytes, mu_q: np.ndarray, log2sigma_q: np.ndarray, rate_q: int,
+                 threads: int) -> np.ndarray:
+        log2_step, step = self.steps(rate_q)
+        idx = scale_indexes(log2sigma_q, log2_step)
+        q = coder.decode_gaussian(data, idx, threads=threads)
+        y_hat_q = self.ctx.reconstruct(q, mu_q, step, threads=threads)
+        return y_hat_q.astype(np.float32) * np.float32(LATENT_SCALE)
+
+
+@functools.lru_cache(maxsize=4)
+def _engine_for(profile: str | None) -> Engine:
+    return Engine(load_model(profile))
+
+
+def get_engine(profile: str | None = None, *, model_id: bytes | None = None) -> Engine:
+    """The engine for a weights profile/path, or for the shipped model whose id matches ``model_id``."""
+    if model_id is None:
+        return _engine_for(profile)
+    for name in available_profiles():
+        eng = _engine_for(name)
+        if eng.model_id == model_id:
+            return eng
+    raise DecodeError(f"stream was made with model {model_id.hex()}, which this installation does not ship")
