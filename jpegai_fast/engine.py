@@ -14,7 +14,7 @@ from . import coder
 from .context import ContextModel
 from .errors import DecodeError
 from .intpath import IntHyperSynthesis, scale_indexes
-from .model.weights import available_profiles, load_model
+from .model.weights import WEIGHTS_DIR, load_model
 from .rate import RATE_FRAC_BITS, log2_steps_q, steps_q12
 
 LATENT_SCALE = 1.0 / 4096.0   # Q12
@@ -26,7 +26,7 @@ class Engine:
     def __init__(self, model: torch.nn.Module):
         self.model = model.eval()
         self.model_id = bytes.fromhex(model.model_id)[:8]
-        ladder = model.gain.ladder_log2_steps().detach().double().cpu().numpy()   # (K, M)
+        ladder = model.gain.log2_step_table.detach().double().cpu().numpy()   # (K, M)
         self.ladder_q = np.rint(ladder * 256.0).astype(np.int64)
         self.num_rate_points = self.ladder_q.shape[0]
         self.rate_q_max = (self.num_rate_points - 1) << RATE_FRAC_BITS
@@ -36,7 +36,8 @@ class Engine:
         self.z_offsets = np.ascontiguousarray(offsets, dtype=np.int32)
         self.Cz = len(self.z_offsets)
         self.hyper_int = IntHyperSynthesis.from_module(model.h_s, self.M)
-        self.ctx = ContextModel.from_module(model.context)
+        self.ctx = ContextModel.from_module(model.context) if model.context is not None \
+            else ContextModel(np.zeros((self.M, 16, 10), np.int32), np.zeros(self.M, np.int32))
 
     # --- shapes and rate -------------------------------------------------------------------------
     def latent_shape(self, height: int, width: int) -> tuple[int, int]:
@@ -97,6 +98,11 @@ class Engine:
 @functools.lru_cache(maxsize=4)
 def _engine_for(profile: str | None) -> Engine:
     return Engine(load_model(profile))
+
+
+def available_profiles() -> list[str]:
+    """Names of the weights files shipped in the package."""
+    return sorted(p.stem for p in WEIGHTS_DIR.glob("*.pt"))
 
 
 def get_engine(profile: str | None = None, *, model_id: bytes | None = None) -> Engine:
