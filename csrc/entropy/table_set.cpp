@@ -1,0 +1,47 @@
+#include "entropy/table_set.h"
+
+#include <cmath>
+
+#include "common/check.h"
+
+namespace jpegai::entropy {
+
+void TableSet::add_table(const uint32_t* freqs, size_t n, int64_t min_value) {
+  JPEGAI_CHECK(n >= 2 && n <= kProbTotal, "a coding table needs 2 .. 65536 symbols (escape included)");
+  uint64_t total = 0;
+  for (size_t s = 0; s < n; ++s) {
+    JPEGAI_CHECK(freqs[s] >= 1, "every symbol frequency must be >= 1");
+    total += freqs[s];
+  }
+  JPEGAI_CHECK(total == kProbTotal, "symbol frequencies must sum to 2^16");
+
+  TableInfo ti;
+  ti.min_value = min_value;
+  ti.n_regular = uint32_t(n - 1);
+  ti.sym_base = uint32_t(dec_.size());
+  ti.bucket_base = uint32_t(bucket_.size());
+  // About two buckets per symbol (power of two): the forward scan after the bucket lookup
+  // is then mostly zero or one step, and all Gaussian buckets together stay ~50 KB.
+  uint32_t n_buckets = 1;
+  while (n_buckets < 2 * n && n_buckets < kProbTotal) n_buckets <<= 1;
+  uint32_t shift = 0;
+  while ((kProbTotal >> shift) > n_buckets) ++shift;
+  ti.bucket_shift = shift;
+
+  uint32_t start = 0;
+  for (size_t s = 0; s < n; ++s) {
+    enc_.push_back(make_enc_symbol(start, freqs[s]));
+    dec_.push_back(start | (freqs[s] << 16));
+    bits_.push_back(double(kPrecision) - std::log2(double(freqs[s])));
+    start += freqs[s];
+  }
+  size_t s = 0, cum_next = freqs[0];
+  for (uint32_t b = 0; b < (kProbTotal >> shift); ++b) {
+    uint32_t slot = b << shift;
+    while (slot >= cum_next) cum_next += freqs[++s];
+    bucket_.push_back(uint16_t(s));
+  }
+  info_.push_back(ti);
+}
+
+}  // namespace jpegai::entropy
