@@ -40,7 +40,7 @@ PYBIND11_MODULE(_core, m) {
     m.attr("PRECISION") = en::kPrecision;
     m.attr("NUM_SCALES") = en::kNumScales;
     m.attr("LANES") = en::kLanes;
-    m.attr("SUBSTREAM_SYMBOLS") = en::kSubstreamSymbols;
+    m.attr("SUBSTREAM_MAX_SYMBOLS") = en::kSubstreamMaxSymbols;
     m.def("gaussian_scale_ladder", [] {
       auto s = en::gaussian_scale_ladder();
       return py::array_t<double>(s.size(), s.data());

@@ -22,7 +22,15 @@ struct ChannelSelector {
   uint32_t operator()(size_t i) const { return uint32_t(i / n); }
 };
 
-size_t substream_count(size_t n) { return (n + kSubstreamSymbols - 1) / kSubstreamSymbols; }
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the word reader assumes a little-endian host");
+
+size_t substream_count(size_t n) { return (n + kSubstreamMaxSymbols - 1) / kSubstreamMaxSymbols; }
+
+// Substream k covers [floor(k n / n_sub), floor((k + 1) n / n_sub)): near-equal sizes, so the
+// threads stay balanced, and a function of n alone, so the bytes never depend on threads.
+size_t substream_begin(size_t k, size_t n, size_t n_sub) {
+  return size_t((static_cast<unsigned __int128>(k) * n) / n_sub);
+}
 
 template <class Selector>
 std::vector<uint8_t> encode_all(const TableSet& tables, const int32_t* symbols, size_t n,
@@ -30,8 +38,8 @@ std::vector<uint8_t> encode_all(const TableSet& tables, const int32_t* symbols, 
   const size_t n_sub = substream_count(n);
   std::vector<std::vector<uint8_t>> parts(n_sub);
   parallel_for(n_sub, resolve_threads(threads), [&](size_t k) {
-    size_t begin = k * kSubstreamSymbols;
-    size_t count = std::min(kSubstreamSymbols, n - begin);
+    size_t begin = substream_begin(k, n, n_sub);
+    size_t count = substream_begin(k + 1, n, n_sub) - begin;
     encode_substream(tables, symbols, sel, begin, count, parts[k]);
   });
   size_t total = 4 * n_sub;
@@ -64,8 +72,8 @@ void decode_all(const TableSet& tables, const uint8_t* data, size_t len, size_t 
   }
   JPEGAI_CHECK(offset[n_sub] == len, "corrupt stream: trailing bytes after the last substream");
   parallel_for(n_sub, resolve_threads(threads), [&](size_t k) {
-    size_t begin = k * kSubstreamSymbols;
-    size_t count = std::min(kSubstreamSymbols, n - begin);
+    size_t begin = substream_begin(k, n, n_sub);
+    size_t count = substream_begin(k + 1, n, n_sub) - begin;
     bool ok = decode_substream(tables, data + offset[k], offset[k + 1] - offset[k], sel, begin,
                                count, out);
     JPEGAI_CHECK(ok, "corrupt stream: substream " + std::to_string(k) + " does not decode");

@@ -19,23 +19,40 @@ std::vector<uint32_t> quantize_masses(const std::vector<u128>& masses) {
     std::fill(m.begin(), m.end(), u128(1));
     total = n;
   }
-  const u128 budget = kProbTotal - n;
+  // Proportional floors, raised to 1 where they are 0.
   std::vector<uint32_t> freq(n);
   std::vector<u128> rem(n);
-  uint64_t used = 0;
+  int64_t used = 0;
   for (size_t i = 0; i < n; ++i) {
-    u128 scaled = budget * m[i];
-    freq[i] = 1 + uint32_t(scaled / total);
+    u128 scaled = u128(kProbTotal) * m[i];
+    freq[i] = uint32_t(scaled / total);
     rem[i] = scaled % total;
+    if (freq[i] == 0) {
+      freq[i] = 1;
+      rem[i] = 0;  // already rounded up
+    }
     used += freq[i];
   }
-  size_t left = size_t(kProbTotal - used);  // < n: each floor lost less than one
-  if (left > 0) {
-    std::vector<uint32_t> order(n);
-    std::iota(order.begin(), order.end(), 0u);
+  std::vector<uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0u);
+  if (used < int64_t(kProbTotal)) {
+    // Floors lost less than one each: one pass over the largest remainders fills the gap.
     std::stable_sort(order.begin(), order.end(),
                      [&](uint32_t a, uint32_t b) { return rem[a] > rem[b]; });
-    for (size_t k = 0; k < left; ++k) freq[order[k]] += 1;
+    for (size_t k = 0; used < int64_t(kProbTotal); ++k, ++used) freq[order[k]] += 1;
+  } else if (used > int64_t(kProbTotal)) {
+    // The raised zeros overshoot: take one at a time from the largest frequencies (the
+    // relative change is smallest there), never going below 1.
+    std::stable_sort(order.begin(), order.end(),
+                     [&](uint32_t a, uint32_t b) { return freq[a] > freq[b]; });
+    while (used > int64_t(kProbTotal)) {
+      for (size_t k = 0; k < n && used > int64_t(kProbTotal); ++k) {
+        if (freq[order[k]] > 1) {
+          freq[order[k]] -= 1;
+          --used;
+        }
+      }
+    }
   }
   return freq;
 }

@@ -9,9 +9,9 @@ namespace jpegai::entropy {
 
 using u128 = unsigned __int128;
 
-// Every symbol first gets 1; the remaining 2^16 - n are shared in proportion to the masses
-// (floor), and what the floors leave over goes one each to the largest remainders (ties:
-// lower index first). All-zero masses give a uniform split. Requires 1 <= n <= 2^16.
+// freq_i = max(1, floor(2^16 m_i / sum m)); a shortfall goes one each to the largest
+// remainders, an excess (from raised zeros) is taken one each from the largest frequencies
+// (ties: lower index first). All-zero masses give a uniform split. Requires 1 <= n <= 2^16.
 std::vector<uint32_t> quantize_masses(const std::vector<u128>& masses);
 
 // pmf (C x L, doubles, finite, >= 0; rows need not be normalised) -> CDFs with L regular

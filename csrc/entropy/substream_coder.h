@@ -2,8 +2,8 @@
 // kLanes interleaved rANS states (symbol i of the substream goes to lane i % kLanes) that share
 // one word stream. A selector maps a global symbol position to its table.
 //
-// Substream payload: kLanes little-endian uint32 initial decoder states (lane 0 first), then the
-// little-endian 16-bit renormalisation words in decoding order.
+// Substream payload: kLanes little-endian uint64 initial decoder states (lane 0 first), then the
+// little-endian 32-bit renormalisation words in decoding order.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -44,7 +44,7 @@ inline double escape_extra_bits(const EscapeCode& e) {
   return double(kEscapeLengthBits + e.length_minus_1 + 1);
 }
 
-inline void enc_escape(uint32_t& x, uint16_t*& ptr, int64_t local, const TableInfo& ti,
+inline void enc_escape(uint64_t& x, uint32_t*& ptr, int64_t local, const TableInfo& ti,
                        const EncSymbol* enc) {
   EscapeCode e = make_escape(local, ti.n_regular);
   // Reverse of the decoding order: sign, payload chunks (low first), length, escape symbol.
@@ -63,15 +63,15 @@ template <class Selector>
 void encode_substream(const TableSet& tables, const int32_t* symbols, const Selector& sel,
                       size_t begin, size_t count, std::vector<uint8_t>& out) {
   const size_t capacity = count * kMaxWordsPerSymbol + 2;
-  std::unique_ptr<uint16_t[]> buf(new uint16_t[capacity]);
-  uint16_t* const buf_end = buf.get() + capacity;
-  uint16_t* ptr = buf_end;
-  uint32_t x[kLanes];
+  std::unique_ptr<uint32_t[]> buf(new uint32_t[capacity]);
+  uint32_t* const buf_end = buf.get() + capacity;
+  uint32_t* ptr = buf_end;
+  uint64_t x[kLanes];
   for (int l = 0; l < kLanes; ++l) x[l] = kStateLow;
   const TableInfo* infos = tables.infos().data();
   const EncSymbol* enc = tables.enc();
 
-  auto put = [&](uint32_t& state, size_t i) {
+  auto put = [&](uint64_t& state, size_t i) {
     const TableInfo& ti = infos[sel(begin + i)];
     int64_t local = int64_t(symbols[begin + i]) - ti.min_value;
     if (uint64_t(local) < ti.n_regular) {
@@ -88,10 +88,13 @@ void encode_substream(const TableSet& tables, const int32_t* symbols, const Sele
   }
 
   const size_t n_words = size_t(buf_end - ptr);
-  out.resize(4 * kLanes + 2 * n_words);
-  for (int l = 0; l < kLanes; ++l) store_le32(out.data() + 4 * l, x[l]);
-  uint8_t* o = out.data() + 4 * kLanes;
-  for (size_t w = 0; w < n_words; ++w) store_le16(o + 2 * w, ptr[w]);
+  out.resize(8 * kLanes + 4 * n_words);
+  for (int l = 0; l < kLanes; ++l) {
+    store_le32(out.data() + 8 * l, uint32_t(x[l]));
+    store_le32(out.data() + 8 * l + 4, uint32_t(x[l] >> 32));
+  }
+  uint8_t* o = out.data() + 8 * kLanes;
+  for (size_t w = 0; w < n_words; ++w) store_le32(o + 4 * w, ptr[w]);
 }
 
 // Decodes count symbols into out[begin, begin + count) from one substream payload.
@@ -100,25 +103,25 @@ void encode_substream(const TableSet& tables, const int32_t* symbols, const Sele
 template <class Selector>
 bool decode_substream(const TableSet& tables, const uint8_t* data, size_t len, const Selector& sel,
                       size_t begin, size_t count, int32_t* out) {
-  if (len < 4 * kLanes || (len & 1)) return false;
-  uint32_t x[kLanes];
+  if (len < 8 * kLanes || (len & 3)) return false;
+  uint64_t x[kLanes];
   for (int l = 0; l < kLanes; ++l) {
-    x[l] = load_le32(data + 4 * l);
-    if (x[l] < kStateLow) return false;
+    x[l] = load_le32(data + 8 * l) | (uint64_t(load_le32(data + 8 * l + 4)) << 32);
+    if (x[l] < kStateLow || x[l] >= (uint64_t(1) << 63)) return false;
   }
-  WordReader in{data, 4 * kLanes, len - 2, 0};
+  WordReader in{data, 8 * kLanes, len - 4, 0};
   const TableInfo* infos = tables.infos().data();
   const uint32_t* dec = tables.dec();
   const uint16_t* bucket = tables.bucket();
   bool bad = false;
 
-  auto get = [&](uint32_t& state, size_t i) {
+  auto get = [&](uint64_t& state, size_t i) {
     const TableInfo& ti = infos[sel(begin + i)];
-    uint32_t slot = state & (kProbTotal - 1);
+    uint32_t slot = uint32_t(state) & (kProbTotal - 1);
     uint32_t s = ti.sym_base + bucket[ti.bucket_base + (slot >> ti.bucket_shift)];
     uint32_t e = dec[s];
     while (slot >= (e & 0xFFFFu) + (e >> 16)) e = dec[++s];
-    state = (e >> 16) * (state >> 16) + slot - (e & 0xFFFFu);
+    state = uint64_t(e >> 16) * (state >> 16) + slot - (e & 0xFFFFu);
     dec_renorm(state, in);
     uint32_t local = s - ti.sym_base;
     if (local != ti.n_regular) {
