@@ -44,7 +44,7 @@ def test_tables_follow_the_gaussian(k):
     # quantisation to 16 bits (and the min-frequency floor of the tails) may cost anything.
     mask = p_true > 0
     excess = np.sum(p_true[mask] * np.log2(p_true[mask] / p_tab[mask]))
-    assert excess < 1e-3
+    assert excess < 2e-3
     big = p_true > 1e-3
     np.testing.assert_allclose(p_tab[big], p_true[big], rtol=2e-3, atol=2e-5)
 
