@@ -62,9 +62,12 @@ inline void enc_escape(uint64_t& x, uint32_t*& ptr, int64_t local, const TableIn
 template <class Selector>
 void encode_substream(const TableSet& tables, const int32_t* symbols, const Selector& sel,
                       size_t begin, size_t count, std::vector<uint8_t>& out) {
+  // Worst case (every symbol escaped) sized, reused per thread: fresh multi-MB buffers per
+  // substream cost more in page faults than the coding itself.
   const size_t capacity = count * kMaxWordsPerSymbol + 2;
-  std::unique_ptr<uint32_t[]> buf(new uint32_t[capacity]);
-  uint32_t* const buf_end = buf.get() + capacity;
+  thread_local std::vector<uint32_t> buf;
+  if (buf.size() < capacity) buf.resize(capacity);
+  uint32_t* const buf_end = buf.data() + capacity;
   uint32_t* ptr = buf_end;
   uint64_t x[kLanes];
   for (int l = 0; l < kLanes; ++l) x[l] = kStateLow;
@@ -119,7 +122,12 @@ bool decode_substream(const TableSet& tables, const uint8_t* data, size_t len, c
     const TableInfo& ti = infos[sel(begin + i)];
     uint32_t slot = uint32_t(state) & (kProbTotal - 1);
     uint32_t s = ti.sym_base + bucket[ti.bucket_base + (slot >> ti.bucket_shift)];
-    uint32_t e = dec[s];
+    // First step branch-free (the common case when the bucket holds a symbol boundary),
+    // then a loop that is rarely entered; dec has a readable sentinel after the last entry.
+    uint32_t e0 = dec[s], e1 = dec[s + 1];
+    uint32_t adv = slot >= (e0 & 0xFFFFu) + (e0 >> 16);
+    uint32_t e = adv ? e1 : e0;
+    s += adv;
     while (slot >= (e & 0xFFFFu) + (e >> 16)) e = dec[++s];
     state = uint64_t(e >> 16) * (state >> 16) + slot - (e & 0xFFFFu);
     dec_renorm(state, in);
