@@ -73,17 +73,19 @@ PYBIND11_MODULE(_core, m) {
       }
       return to_bytes(out);
     });
-    m.def("decode_gaussian", [byte_view](py::buffer data, U8 indexes, int threads) {
+    m.def("decode_gaussian", [byte_view](py::buffer data, U8 indexes, int threads, std::optional<I32> out_arg) {
       py::buffer_info info = byte_view(data);
       std::vector<py::ssize_t> shape(indexes.shape(), indexes.shape() + indexes.ndim());
-      I32 out(shape);
+      I32 out = out_arg ? *out_arg : I32(shape);
+      if (out.size() != indexes.size() || !out.writeable())
+        throw py::value_error("out must be a writeable int32 array with as many elements as indexes");
       {
         py::gil_scoped_release nogil;
         en::decode_gaussian(static_cast<const uint8_t*>(info.ptr), size_t(info.size), indexes.data(),
                             size_t(indexes.size()), out.mutable_data(), threads);
       }
       return out;
-    });
+    }, py::arg("data"), py::arg("indexes"), py::arg("threads"), py::arg("out") = py::none());
     m.def("gaussian_bits", [](I32 symbols, U8 indexes) {
       if (symbols.size() != indexes.size()) throw py::value_error("symbols and indexes differ in size");
       py::gil_scoped_release nogil;

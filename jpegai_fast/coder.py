@@ -126,13 +126,20 @@ def encode_gaussian(symbols, indexes, *, threads: Optional[int] = None) -> bytes
     return _core.encode_gaussian(sym, idx, _threads(threads))
 
 
-def decode_gaussian(data, indexes, *, threads: Optional[int] = None) -> np.ndarray:
+def decode_gaussian(data, indexes, *, threads: Optional[int] = None,
+                    out: Optional[np.ndarray] = None) -> np.ndarray:
     """Decode a stream of :func:`encode_gaussian`; returns int32 of ``indexes``' shape.
 
-    Corrupt, truncated or mismatched data raises ValueError.
+    ``out`` (optional): a C-contiguous writeable int32 array of that shape to decode into,
+    e.g. reused across calls to skip the page faults of a fresh allocation. Corrupt,
+    truncated or mismatched data raises ValueError (``out`` then holds partial garbage).
     """
     idx = _index_array(indexes)
-    return _core.decode_gaussian(_byte_view(data), idx, _threads(threads))
+    if out is not None:
+        if not (isinstance(out, np.ndarray) and out.dtype == np.int32 and out.flags.c_contiguous
+                and out.flags.writeable and out.shape == idx.shape):
+            raise ValueError("out must be a writeable C-contiguous int32 array shaped like indexes")
+    return _core.decode_gaussian(_byte_view(data), idx, _threads(threads), out)
 
 
 def gaussian_bits(symbols, indexes) -> float:

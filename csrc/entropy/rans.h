@@ -12,7 +12,7 @@ namespace jpegai::entropy {
 constexpr int kPrecision = 16;                       // probabilities are freq / 2^16
 constexpr uint32_t kProbTotal = 1u << kPrecision;
 constexpr uint64_t kStateLow = uint64_t(1) << 31;    // L: normalised state is in [2^31, 2^63)
-constexpr int kLanes = 8;                            // interleaved rANS states per substream
+constexpr int kLanes = 4;                            // interleaved rANS states per substream
 constexpr size_t kSubstreamMaxSymbols = size_t(1) << 18;  // format constant (see coder.h)
 constexpr int kEscapeLengthBits = 6;                 // bypass field: bit length - 1 of (magnitude + 1)
 constexpr size_t kMaxWordsPerSymbol = 5;             // symbol, length, two 16-bit chunks, sign

@@ -86,7 +86,7 @@ void encode_substream(const TableSet& tables, const int32_t* symbols, const Sele
   const size_t full = count / kLanes * kLanes;
   for (size_t i = count; i-- > full;) put(x[i % kLanes], i);
   for (size_t r = full; r > 0; r -= kLanes) {
-#pragma GCC unroll 8
+#pragma GCC unroll 4
     for (int l = kLanes - 1; l >= 0; --l) put(x[l], r - kLanes + size_t(l));
   }
 
@@ -115,23 +115,24 @@ bool decode_substream(const TableSet& tables, const uint8_t* data, size_t len, c
   WordReader in{data, 8 * kLanes, len - 4, 0};
   const TableInfo* infos = tables.infos().data();
   const uint32_t* dec = tables.dec();
-  const uint16_t* bucket = tables.bucket();
+  const uint64_t* bucket = tables.bucket();
   bool bad = false;
 
   auto get = [&](uint64_t& state, size_t i) {
     const TableInfo& ti = infos[sel(begin + i)];
     uint32_t slot = uint32_t(state) & (kProbTotal - 1);
-    uint32_t s = ti.sym_base + bucket[ti.bucket_base + (slot >> ti.bucket_shift)];
-    // First step branch-free (the common case when the bucket holds a symbol boundary),
-    // then a loop that is rarely entered; dec has a readable sentinel after the last entry.
-    uint32_t e0 = dec[s], e1 = dec[s + 1];
-    uint32_t adv = slot >= (e0 & 0xFFFFu) + (e0 >> 16);
-    uint32_t e = adv ? e1 : e0;
-    s += adv;
-    while (slot >= (e & 0xFFFFu) + (e >> 16)) e = dec[++s];
+    uint64_t b = bucket[ti.bucket_base + (slot >> ti.bucket_shift)];
+    uint32_t e = uint32_t(b);
+    uint32_t local = uint32_t(b >> 32);
+    if (__builtin_expect(slot >= (e & 0xFFFFu) + (e >> 16), 0)) {
+      // The slot lies past the bucket's first symbol: scan forward (the table's last symbol
+      // ends at 2^16, so this stops inside the table).
+      do {
+        e = dec[ti.sym_base + ++local];
+      } while (slot >= (e & 0xFFFFu) + (e >> 16));
+    }
     state = uint64_t(e >> 16) * (state >> 16) + slot - (e & 0xFFFFu);
     dec_renorm(state, in);
-    uint32_t local = s - ti.sym_base;
     if (local != ti.n_regular) {
       out[begin + i] = int32_t(ti.min_value + int64_t(local));
       return;
@@ -159,7 +160,7 @@ bool decode_substream(const TableSet& tables, const uint8_t* data, size_t len, c
   };
   const size_t full = count / kLanes * kLanes;
   for (size_t r = 0; r < full; r += kLanes) {
-#pragma GCC unroll 8
+#pragma GCC unroll 4
     for (int l = 0; l < kLanes; ++l) get(x[l], r + size_t(l));
   }
   for (size_t i = full; i < count; ++i) get(x[i % kLanes], i);

@@ -19,11 +19,10 @@ void TableSet::add_table(const uint32_t* freqs, size_t n, int64_t min_value) {
   ti.min_value = min_value;
   ti.n_regular = uint32_t(n - 1);
   ti.bucket_base = uint32_t(bucket_.size());
-  // About 8-16 buckets per symbol (power of two): the forward scan after the bucket lookup
-  // is then almost always zero or one step (measured: faster than 2 or 16 per symbol), and all
-  // Gaussian buckets together stay ~200 KB, inside L2.
+  // 4-8 buckets per symbol (power of two): a slot then rarely lies past the bucket's first
+  // symbol, and all Gaussian buckets together stay ~200 KB, inside L2.
   uint32_t n_buckets = 1;
-  while (n_buckets < 8 * n && n_buckets < kProbTotal) n_buckets <<= 1;
+  while (n_buckets < 4 * n && n_buckets < kProbTotal) n_buckets <<= 1;
   uint32_t shift = 0;
   while ((kProbTotal >> shift) > n_buckets) ++shift;
   ti.bucket_shift = shift;
@@ -42,7 +41,7 @@ void TableSet::add_table(const uint32_t* freqs, size_t n, int64_t min_value) {
   for (uint32_t b = 0; b < (kProbTotal >> shift); ++b) {
     uint32_t slot = b << shift;
     while (slot >= cum_next) cum_next += freqs[++s];
-    bucket_.push_back(uint16_t(s));
+    bucket_.push_back((uint64_t(s) << 32) | (uint32_t(cum_next - freqs[s]) | (freqs[s] << 16)));
   }
   info_.push_back(ti);
 }

@@ -29,7 +29,9 @@ class TableSet {
   const std::vector<TableInfo>& infos() const { return info_; }
   const EncSymbol* enc() const { return enc_.data(); }
   const uint32_t* dec() const { return dec_.data(); }      // start | freq << 16
-  const uint16_t* bucket() const { return bucket_.data(); }  // symbol index within the table
+  // Bucket entry: low 32 bits = dec entry of the first symbol the bucket's slots can decode
+  // to, high 32 bits = that symbol's index within its table. One load resolves most slots.
+  const uint64_t* bucket() const { return bucket_.data(); }
   const double* bits() const { return bits_.data(); }       // -log2(freq / 2^16)
   uint32_t freq(size_t t, size_t s) const { return dec_[info_[t].sym_base + s] >> 16; }
 
@@ -37,7 +39,7 @@ class TableSet {
   std::vector<TableInfo> info_;
   std::vector<EncSymbol> enc_;
   std::vector<uint32_t> dec_;
-  std::vector<uint16_t> bucket_;
+  std::vector<uint64_t> bucket_;
   std::vector<double> bits_;
 };
 
