@@ -28,8 +28,17 @@ PYBIND11_MODULE(_core, m) {
     using I32 = py::array_t<int32_t, py::array::c_style>;
     using U8 = py::array_t<uint8_t, py::array::c_style>;
     using F64 = py::array_t<double, py::array::c_style>;
-    auto to_bytes = [](const std::vector<uint8_t>& v) {
-      return py::bytes(reinterpret_cast<const char*>(v.data()), v.size());
+    auto to_bytes = [](const en::EncodedStream& stream) {
+      // Allocate the bytes object once and let the coder write straight into it.
+      size_t n = stream.size();
+      PyObject* obj = PyBytes_FromStringAndSize(nullptr, py::ssize_t(n));
+      if (!obj) throw py::error_already_set();
+      py::bytes result = py::reinterpret_steal<py::bytes>(obj);
+      {
+        py::gil_scoped_release nogil;
+        stream.write_to(reinterpret_cast<uint8_t*>(PyBytes_AS_STRING(obj)));
+      }
+      return result;
     };
     auto byte_view = [](const py::buffer& b) {
       py::buffer_info info = b.request();
@@ -66,7 +75,7 @@ PYBIND11_MODULE(_core, m) {
     });
     m.def("encode_gaussian", [to_bytes](I32 symbols, U8 indexes, int threads) {
       if (symbols.size() != indexes.size()) throw py::value_error("symbols and indexes differ in size");
-      std::vector<uint8_t> out;
+      en::EncodedStream out(0);
       {
         py::gil_scoped_release nogil;
         out = en::encode_gaussian(symbols.data(), indexes.data(), size_t(symbols.size()), threads);
@@ -102,7 +111,7 @@ PYBIND11_MODULE(_core, m) {
     m.def("encode_cdf", [to_bytes, cdf_tables](I32 symbols, I32 cdfs, I32 lengths, I32 offsets, int threads) {
       if (symbols.ndim() != 2 || symbols.shape(0) != cdfs.shape(0))
         throw py::value_error("symbols must be 2-D with one row per cdf");
-      std::vector<uint8_t> out;
+      en::EncodedStream out(0);
       {
         py::gil_scoped_release nogil;
         en::TableSet tables = cdf_tables(cdfs, lengths, offsets);

@@ -180,3 +180,15 @@ def test_cdf_validation():
         coder.pmf_to_cdf(np.array([[0.5, -0.1]]))
     assert coder.encode_cdf(np.zeros((1, 0), np.int32), cdfs, *ok) == b""
     assert coder.decode_cdf(b"", cdfs, *ok, 0).shape == (1, 0)
+
+
+def test_decode_into_out_array():
+    symbols, indexes = gaussian_workload((7, 300), seed=9)
+    data = coder.encode_gaussian(symbols, indexes)
+    out = np.full(symbols.shape, -1, np.int32)
+    res = coder.decode_gaussian(data, indexes, out=out)
+    assert res is out or np.shares_memory(res, out)
+    np.testing.assert_array_equal(out, symbols)
+    for bad in [np.zeros((7, 299), np.int32), np.zeros((7, 300), np.int64), out[:, ::2]]:
+        with pytest.raises(ValueError):
+            coder.decode_gaussian(data, indexes, out=bad)

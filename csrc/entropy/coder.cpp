@@ -7,7 +7,6 @@
 #include "common/check.h"
 #include "common/parallel.h"
 #include "entropy/gaussian_tables.h"
-#include "entropy/substream_coder.h"
 
 namespace jpegai::entropy {
 namespace {
@@ -33,28 +32,17 @@ size_t substream_begin(size_t k, size_t n, size_t n_sub) {
 }
 
 template <class Selector>
-std::vector<uint8_t> encode_all(const TableSet& tables, const int32_t* symbols, size_t n,
-                                const Selector& sel, int threads) {
+EncodedStream encode_all(const TableSet& tables, const int32_t* symbols, size_t n,
+                         const Selector& sel, int threads) {
   const size_t n_sub = substream_count(n);
-  std::vector<std::vector<uint8_t>> parts(n_sub);
+  EncodedStream stream(n_sub);
   parallel_for(n_sub, resolve_threads(threads), [&](size_t k) {
     size_t begin = substream_begin(k, n, n_sub);
     size_t count = substream_begin(k + 1, n, n_sub) - begin;
-    encode_substream(tables, symbols, sel, begin, count, parts[k]);
+    encode_substream(tables, symbols, sel, begin, count, stream.part(k));
+    JPEGAI_CHECK(stream.part(k).size <= UINT32_MAX, "substream too large");
   });
-  size_t total = 4 * n_sub;
-  for (auto& p : parts) {
-    JPEGAI_CHECK(p.size() <= UINT32_MAX, "substream too large");
-    total += p.size();
-  }
-  std::vector<uint8_t> out(total);
-  uint8_t* o = out.data() + 4 * n_sub;
-  for (size_t k = 0; k < n_sub; ++k) {
-    store_le32(out.data() + 4 * k, uint32_t(parts[k].size()));
-    if (!parts[k].empty()) std::memcpy(o, parts[k].data(), parts[k].size());
-    o += parts[k].size();
-  }
-  return out;
+  return stream;
 }
 
 template <class Selector>
@@ -88,7 +76,28 @@ void check_indexes(const uint8_t* indexes, size_t n) {
 
 }  // namespace
 
-std::vector<uint8_t> encode_gaussian(const int32_t* symbols, const uint8_t* indexes, size_t n,
+size_t EncodedStream::size() const {
+  size_t total = 4 * parts_.size();
+  for (const auto& p : parts_) total += p.size;
+  return total;
+}
+
+void EncodedStream::write_to(uint8_t* dst) const {
+  uint8_t* o = dst + 4 * parts_.size();
+  for (size_t k = 0; k < parts_.size(); ++k) {
+    store_le32(dst + 4 * k, uint32_t(parts_[k].size));
+    if (parts_[k].size) std::memcpy(o, parts_[k].data.get(), parts_[k].size);
+    o += parts_[k].size;
+  }
+}
+
+std::vector<uint8_t> EncodedStream::to_vector() const {
+  std::vector<uint8_t> out(size());
+  if (!out.empty()) write_to(out.data());
+  return out;
+}
+
+EncodedStream encode_gaussian(const int32_t* symbols, const uint8_t* indexes, size_t n,
                                      int threads) {
   check_indexes(indexes, n);
   return encode_all(gaussian_tables(), symbols, n, IndexSelector{indexes}, threads);
@@ -139,10 +148,9 @@ TableSet build_cdf_tables(const int32_t* cdfs, size_t channels, size_t stride,
   return set;
 }
 
-std::vector<uint8_t> encode_cdf(const TableSet& tables, const int32_t* symbols, size_t n,
-                                int threads) {
+EncodedStream encode_cdf(const TableSet& tables, const int32_t* symbols, size_t n, int threads) {
   const size_t total = n * tables.size();
-  if (total == 0) return {};
+  if (total == 0) return EncodedStream(0);
   return encode_all(tables, symbols, total, ChannelSelector{n}, threads);
 }
 

@@ -9,12 +9,27 @@
 #include <cstdint>
 #include <vector>
 
+#include "entropy/substream_coder.h"
 #include "entropy/table_set.h"
 
 namespace jpegai::entropy {
 
+// An encoded stream kept as its substream payloads, so the caller can write it once into
+// memory it owns (a Python bytes object) instead of copying through an intermediate buffer.
+class EncodedStream {
+ public:
+  explicit EncodedStream(size_t n_sub) : parts_(n_sub) {}
+  EncodedPart& part(size_t k) { return parts_[k]; }
+  size_t size() const;                 // total stream bytes
+  void write_to(uint8_t* dst) const;   // writes size() bytes
+  std::vector<uint8_t> to_vector() const;
+
+ private:
+  std::vector<EncodedPart> parts_;
+};
+
 // Gaussian conditional: symbols[i] coded with table indexes[i] (< kNumScales).
-std::vector<uint8_t> encode_gaussian(const int32_t* symbols, const uint8_t* indexes, size_t n,
+EncodedStream encode_gaussian(const int32_t* symbols, const uint8_t* indexes, size_t n,
                                      int threads);
 // Throws std::invalid_argument on a corrupt or mismatched stream.
 void decode_gaussian(const uint8_t* data, size_t len, const uint8_t* indexes, size_t n,
@@ -28,7 +43,7 @@ double gaussian_bits(const int32_t* symbols, const uint8_t* indexes, size_t n);
 TableSet build_cdf_tables(const int32_t* cdfs, size_t channels, size_t stride,
                           const int32_t* lengths, const int32_t* offsets);
 // symbols: channels x n, row-major; channel c uses table c.
-std::vector<uint8_t> encode_cdf(const TableSet& tables, const int32_t* symbols, size_t n,
+EncodedStream encode_cdf(const TableSet& tables, const int32_t* symbols, size_t n,
                                 int threads);
 void decode_cdf(const TableSet& tables, const uint8_t* data, size_t len, size_t n, int32_t* out,
                 int threads);

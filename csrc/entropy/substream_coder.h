@@ -7,6 +7,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -58,12 +59,16 @@ inline void enc_escape(uint64_t& x, uint32_t*& ptr, int64_t local, const TableIn
   enc_put(x, ptr, enc[ti.sym_base + ti.n_regular]);
 }
 
-// Encodes symbols [begin, begin + count) into out (cleared first).
+// One encoded substream payload (exactly sized, uninitialised allocation).
+struct EncodedPart {
+  std::unique_ptr<uint8_t[]> data;
+  size_t size = 0;
+};
+
+// Encodes symbols [begin, begin + count) into out.
 template <class Selector>
 void encode_substream(const TableSet& tables, const int32_t* symbols, const Selector& sel,
-                      size_t begin, size_t count, std::vector<uint8_t>& out) {
-  // Worst case (every symbol escaped) sized, reused per thread: fresh multi-MB buffers per
-  // substream cost more in page faults than the coding itself.
+                      size_t begin, size_t count, EncodedPart& out) {
   const size_t capacity = count * kMaxWordsPerSymbol + 2;
   thread_local std::vector<uint32_t> buf;
   if (buf.size() < capacity) buf.resize(capacity);
@@ -91,13 +96,14 @@ void encode_substream(const TableSet& tables, const int32_t* symbols, const Sele
   }
 
   const size_t n_words = size_t(buf_end - ptr);
-  out.resize(8 * kLanes + 4 * n_words);
+  out.size = 8 * kLanes + 4 * n_words;
+  out.data.reset(new uint8_t[out.size]);
   for (int l = 0; l < kLanes; ++l) {
-    store_le32(out.data() + 8 * l, uint32_t(x[l]));
-    store_le32(out.data() + 8 * l + 4, uint32_t(x[l] >> 32));
+    store_le32(out.data.get() + 8 * l, uint32_t(x[l]));
+    store_le32(out.data.get() + 8 * l + 4, uint32_t(x[l] >> 32));
   }
-  uint8_t* o = out.data() + 8 * kLanes;
-  for (size_t w = 0; w < n_words; ++w) store_le32(o + 4 * w, ptr[w]);
+  // Words are little-endian in the stream; the host is little-endian (checked in coder.cpp).
+  if (n_words) std::memcpy(out.data.get() + 8 * kLanes, ptr, 4 * n_words);
 }
 
 // Decodes count symbols into out[begin, begin + count) from one substream payload.
