@@ -12,7 +12,7 @@ from jpegai_fast import coder
 from coder_peers import available_peers
 
 SIZES = {"kodak": (192, 32, 48), "8k": (192, 270, 480)}
-ROUNDS = {"kodak": 7, "8k": 2}
+ROUNDS = {"kodak": 9, "8k": 3}
 _cache = {}
 
 
