@@ -1,4 +1,4 @@
-// The coding loops: one substream = up to kSubstreamSymbols consecutive symbols, coded with
+// The coding loops: one substream = up to kSubstreamMaxSymbols consecutive symbols, coded with
 // kLanes interleaved rANS states (symbol i of the substream goes to lane i % kLanes) that share
 // one word stream. A selector maps a global symbol position to its table.
 //
