@@ -1,0 +1,167 @@
+#include "entropy/coder.h"
+
+#include <cstring>
+#include <string>
+
+#include "common/byte_io.h"
+#include "common/check.h"
+#include "common/parallel.h"
+#include "entropy/gaussian_tables.h"
+
+namespace jpegai::entropy {
+namespace {
+
+struct IndexSelector {
+  const uint8_t* indexes;
+  uint32_t operator()(size_t i) const { return indexes[i]; }
+};
+
+struct ChannelSelector {
+  size_t n;  // symbols per channel (> 0)
+  uint32_t operator()(size_t i) const { return uint32_t(i / n); }
+};
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the word reader assumes a little-endian host");
+
+size_t substream_count(size_t n) { return (n + kSubstreamMaxSymbols - 1) / kSubstreamMaxSymbols; }
+
+// Substream k covers [floor(k n / n_sub), floor((k + 1) n / n_sub)): near-equal sizes, so the
+// threads stay balanced, and a function of n alone, so the bytes never depend on threads.
+size_t substream_begin(size_t k, size_t n, size_t n_sub) {
+  return size_t((static_cast<unsigned __int128>(k) * n) / n_sub);
+}
+
+template <class Selector>
+EncodedStream encode_all(const TableSet& tables, const int32_t* symbols, size_t n,
+                         const Selector& sel, int threads) {
+  const size_t n_sub = substream_count(n);
+  EncodedStream stream(n_sub);
+  parallel_for(n_sub, resolve_threads(threads), [&](size_t k) {
+    size_t begin = substream_begin(k, n, n_sub);
+    size_t count = substream_begin(k + 1, n, n_sub) - begin;
+    encode_substream(tables, symbols, sel, begin, count, stream.part(k));
+    JPEGAI_CHECK(stream.part(k).size <= UINT32_MAX, "substream too large");
+  });
+  return stream;
+}
+
+template <class Selector>
+void decode_all(const TableSet& tables, const uint8_t* data, size_t len, size_t n,
+                const Selector& sel, int32_t* out, int threads) {
+  const size_t n_sub = substream_count(n);
+  JPEGAI_CHECK(len / 4 >= n_sub, "corrupt stream: shorter than its substream table");
+  // Validate the whole table before any decoding: every payload must lie inside the data.
+  std::vector<size_t> offset(n_sub + 1);
+  offset[0] = 4 * n_sub;
+  for (size_t k = 0; k < n_sub; ++k) {
+    size_t size = load_le32(data + 4 * k);
+    JPEGAI_CHECK(size <= len - offset[k], "corrupt stream: substream length past the end");
+    offset[k + 1] = offset[k] + size;
+  }
+  JPEGAI_CHECK(offset[n_sub] == len, "corrupt stream: trailing bytes after the last substream");
+  parallel_for(n_sub, resolve_threads(threads), [&](size_t k) {
+    size_t begin = substream_begin(k, n, n_sub);
+    size_t count = substream_begin(k + 1, n, n_sub) - begin;
+    bool ok = decode_substream(tables, data + offset[k], offset[k + 1] - offset[k], sel, begin,
+                               count, out);
+    JPEGAI_CHECK(ok, "corrupt stream: substream " + std::to_string(k) + " does not decode");
+  });
+}
+
+void check_indexes(const uint8_t* indexes, size_t n) {
+  uint8_t worst = 0;
+  for (size_t i = 0; i < n; ++i) worst = indexes[i] > worst ? indexes[i] : worst;
+  JPEGAI_CHECK(n == 0 || worst < kNumScales, "scale index out of range (must be < 76)");
+}
+
+}  // namespace
+
+size_t EncodedStream::size() const {
+  size_t total = 4 * parts_.size();
+  for (const auto& p : parts_) total += p.size;
+  return total;
+}
+
+void EncodedStream::write_to(uint8_t* dst) const {
+  uint8_t* o = dst + 4 * parts_.size();
+  for (size_t k = 0; k < parts_.size(); ++k) {
+    store_le32(dst + 4 * k, uint32_t(parts_[k].size));
+    if (parts_[k].size) std::memcpy(o, parts_[k].data.get(), parts_[k].size);
+    o += parts_[k].size;
+  }
+}
+
+std::vector<uint8_t> EncodedStream::to_vector() const {
+  std::vector<uint8_t> out(size());
+  if (!out.empty()) write_to(out.data());
+  return out;
+}
+
+EncodedStream encode_gaussian(const int32_t* symbols, const uint8_t* indexes, size_t n,
+                                     int threads) {
+  check_indexes(indexes, n);
+  return encode_all(gaussian_tables(), symbols, n, IndexSelector{indexes}, threads);
+}
+
+void decode_gaussian(const uint8_t* data, size_t len, const uint8_t* indexes, size_t n,
+                     int32_t* out, int threads) {
+  check_indexes(indexes, n);
+  decode_all(gaussian_tables(), data, len, n, IndexSelector{indexes}, out, threads);
+}
+
+double gaussian_bits(const int32_t* symbols, const uint8_t* indexes, size_t n) {
+  check_indexes(indexes, n);
+  const TableSet& t = gaussian_tables();
+  const double* bits = t.bits();
+  double total = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    const TableInfo& ti = t.info(indexes[i]);
+    int64_t local = int64_t(symbols[i]) - ti.min_value;
+    if (uint64_t(local) < ti.n_regular) {
+      total += bits[ti.sym_base + size_t(local)];
+    } else {
+      total += bits[ti.sym_base + ti.n_regular] + escape_extra_bits(make_escape(local, ti.n_regular));
+    }
+  }
+  return total;
+}
+
+TableSet build_cdf_tables(const int32_t* cdfs, size_t channels, size_t stride,
+                          const int32_t* lengths, const int32_t* offsets) {
+  TableSet set;
+  std::vector<uint32_t> freq;
+  for (size_t c = 0; c < channels; ++c) {
+    const int32_t* cdf = cdfs + c * stride;
+    int32_t len = lengths[c];
+    JPEGAI_CHECK(len >= 3 && size_t(len) <= stride,
+                 "cdf length of channel " + std::to_string(c) + " must be in [3, cdfs.shape[1]]");
+    JPEGAI_CHECK(cdf[0] == 0 && cdf[len - 1] == int32_t(kProbTotal),
+                 "cdf of channel " + std::to_string(c) + " must start at 0 and end at 2^16");
+    freq.resize(size_t(len - 1));
+    for (int32_t s = 0; s + 1 < len; ++s) {
+      JPEGAI_CHECK(cdf[s + 1] > cdf[s],
+                   "cdf of channel " + std::to_string(c) + " must be strictly increasing");
+      freq[size_t(s)] = uint32_t(cdf[s + 1] - cdf[s]);
+    }
+    set.add_table(freq.data(), freq.size(), offsets[c]);
+  }
+  return set;
+}
+
+EncodedStream encode_cdf(const TableSet& tables, const int32_t* symbols, size_t n, int threads) {
+  const size_t total = n * tables.size();
+  if (total == 0) return EncodedStream(0);
+  return encode_all(tables, symbols, total, ChannelSelector{n}, threads);
+}
+
+void decode_cdf(const TableSet& tables, const uint8_t* data, size_t len, size_t n, int32_t* out,
+                int threads) {
+  const size_t total = n * tables.size();
+  if (total == 0) {
+    JPEGAI_CHECK(len == 0, "corrupt stream: data for zero symbols");
+    return;
+  }
+  decode_all(tables, data, len, total, ChannelSelector{n}, out, threads);
+}
+
+}  // namespace jpegai::entropy

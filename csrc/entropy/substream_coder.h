@@ -1,0 +1,180 @@
+// The coding loops: one substream = up to kSubstreamMaxSymbols consecutive symbols, coded with
+// kLanes interleaved rANS states (symbol i of the substream goes to lane i % kLanes) that share
+// one word stream. A selector maps a global symbol position to its table.
+//
+// Substream payload: kLanes little-endian uint64 initial decoder states (lane 0 first), then the
+// little-endian 32-bit renormalisation words in decoding order.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "common/byte_io.h"
+#include "entropy/rans.h"
+#include "entropy/table_set.h"
+
+namespace jpegai::entropy {
+
+// Escape payload of an out-of-range value, split as the decoder reads it.
+struct EscapeCode {
+  uint32_t length_minus_1;  // bit length of (magnitude + 1), minus one: 0..32
+  uint64_t payload;         // the low length_minus_1 bits of magnitude + 1
+  uint32_t negative;        // below the table range (1) or above it (0)
+};
+
+inline EscapeCode make_escape(int64_t local, uint32_t n_regular) {
+  EscapeCode e;
+  uint64_t magnitude;
+  if (local < 0) {
+    magnitude = uint64_t(-(local + 1));
+    e.negative = 1;
+  } else {
+    magnitude = uint64_t(local) - n_regular;
+    e.negative = 0;
+  }
+  uint64_t v = magnitude + 1;
+  e.length_minus_1 = uint32_t(63 - __builtin_clzll(v));
+  e.payload = v & ((uint64_t(1) << e.length_minus_1) - 1);
+  return e;
+}
+
+// Bits an escaped value costs beyond the escape symbol itself.
+inline double escape_extra_bits(const EscapeCode& e) {
+  return double(kEscapeLengthBits + e.length_minus_1 + 1);
+}
+
+inline void enc_escape(uint64_t& x, uint32_t*& ptr, int64_t local, const TableInfo& ti,
+                       const EncSymbol* enc) {
+  EscapeCode e = make_escape(local, ti.n_regular);
+  // Reverse of the decoding order: sign, payload chunks (low first), length, escape symbol.
+  enc_put_bits(x, ptr, e.negative, 1);
+  uint32_t rest = e.length_minus_1;
+  uint32_t low = rest > 16 ? rest - 16 : 0;  // decoder reads min(rest,16) high bits first
+  if (low > 0) enc_put_bits(x, ptr, uint32_t(e.payload & ((uint64_t(1) << low) - 1)), int(low));
+  uint32_t high = rest - low;
+  if (high > 0) enc_put_bits(x, ptr, uint32_t(e.payload >> low), int(high));
+  enc_put_bits(x, ptr, e.length_minus_1, kEscapeLengthBits);
+  enc_put(x, ptr, enc[ti.sym_base + ti.n_regular]);
+}
+
+// One encoded substream payload (exactly sized, uninitialised allocation).
+struct EncodedPart {
+  std::unique_ptr<uint8_t[]> data;
+  size_t size = 0;
+};
+
+// Encodes symbols [begin, begin + count) into out.
+template <class Selector>
+void encode_substream(const TableSet& tables, const int32_t* symbols, const Selector& sel,
+                      size_t begin, size_t count, EncodedPart& out) {
+  const size_t capacity = count * kMaxWordsPerSymbol + 2;
+  thread_local std::vector<uint32_t> buf;
+  if (buf.size() < capacity) buf.resize(capacity);
+  uint32_t* const buf_end = buf.data() + capacity;
+  uint32_t* ptr = buf_end;
+  uint64_t x[kLanes];
+  for (int l = 0; l < kLanes; ++l) x[l] = kStateLow;
+  const TableInfo* infos = tables.infos().data();
+  const EncSymbol* enc = tables.enc();
+
+  auto put = [&](uint64_t& state, size_t i) {
+    const TableInfo& ti = infos[sel(begin + i)];
+    int64_t local = int64_t(symbols[begin + i]) - ti.min_value;
+    if (uint64_t(local) < ti.n_regular) {
+      enc_put(state, ptr, enc[ti.sym_base + size_t(local)]);
+    } else {
+      enc_escape(state, ptr, local, ti, enc);
+    }
+  };
+  const size_t full = count / kLanes * kLanes;
+  for (size_t i = count; i-- > full;) put(x[i % kLanes], i);
+  for (size_t r = full; r > 0; r -= kLanes) {
+#pragma GCC unroll 4
+    for (int l = kLanes - 1; l >= 0; --l) put(x[l], r - kLanes + size_t(l));
+  }
+
+  const size_t n_words = size_t(buf_end - ptr);
+  out.size = 8 * kLanes + 4 * n_words;
+  out.data.reset(new uint8_t[out.size]);
+  for (int l = 0; l < kLanes; ++l) {
+    store_le32(out.data.get() + 8 * l, uint32_t(x[l]));
+    store_le32(out.data.get() + 8 * l + 4, uint32_t(x[l] >> 32));
+  }
+  // Words are little-endian in the stream; the host is little-endian (checked in coder.cpp).
+  if (n_words) std::memcpy(out.data.get() + 8 * kLanes, ptr, 4 * n_words);
+}
+
+// Decodes count symbols into out[begin, begin + count) from one substream payload.
+// Returns false if the payload is inconsistent (short, overrun, bad escape, leftover data or
+// final states that are not the encoder's initial ones); never reads outside data[0, len).
+template <class Selector>
+bool decode_substream(const TableSet& tables, const uint8_t* data, size_t len, const Selector& sel,
+                      size_t begin, size_t count, int32_t* out) {
+  if (len < 8 * kLanes || (len & 3)) return false;
+  uint64_t x[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    x[l] = load_le32(data + 8 * l) | (uint64_t(load_le32(data + 8 * l + 4)) << 32);
+    if (x[l] < kStateLow || x[l] >= (uint64_t(1) << 63)) return false;
+  }
+  WordReader in{data, 8 * kLanes, len - 4, 0};
+  const TableInfo* infos = tables.infos().data();
+  const uint32_t* dec = tables.dec();
+  const uint64_t* bucket = tables.bucket();
+  bool bad = false;
+
+  auto get = [&](uint64_t& state, size_t i) {
+    const TableInfo& ti = infos[sel(begin + i)];
+    uint32_t slot = uint32_t(state) & (kProbTotal - 1);
+    uint64_t b = bucket[ti.bucket_base + (slot >> ti.bucket_shift)];
+    uint32_t e = uint32_t(b);
+    uint32_t local = uint32_t(b >> 32);
+    if (__builtin_expect(slot >= (e & 0xFFFFu) + (e >> 16), 0)) {
+      // The slot lies past the bucket's first symbol: scan forward (the table's last symbol
+      // ends at 2^16, so this stops inside the table).
+      do {
+        e = dec[ti.sym_base + ++local];
+      } while (slot >= (e & 0xFFFFu) + (e >> 16));
+    }
+    state = uint64_t(e >> 16) * (state >> 16) + slot - (e & 0xFFFFu);
+    dec_renorm(state, in);
+    if (local != ti.n_regular) {
+      out[begin + i] = int32_t(ti.min_value + int64_t(local));
+      return;
+    }
+    uint32_t rest = dec_get_bits(state, in, kEscapeLengthBits);
+    if (rest > 32) {
+      bad = true;
+      out[begin + i] = 0;
+      return;
+    }
+    uint64_t payload = 0;
+    uint32_t high = rest > 16 ? 16 : rest;
+    if (high > 0) payload = dec_get_bits(state, in, int(high));
+    uint32_t low = rest - high;
+    if (low > 0) payload = (payload << low) | dec_get_bits(state, in, int(low));
+    uint32_t negative = dec_get_bits(state, in, 1);
+    uint64_t magnitude = ((uint64_t(1) << rest) | payload) - 1;
+    int64_t value = negative ? ti.min_value - 1 - int64_t(magnitude)
+                             : ti.min_value + int64_t(ti.n_regular) + int64_t(magnitude);
+    if (value < INT32_MIN || value > INT32_MAX) {
+      bad = true;
+      value = 0;
+    }
+    out[begin + i] = int32_t(value);
+  };
+  const size_t full = count / kLanes * kLanes;
+  for (size_t r = 0; r < full; r += kLanes) {
+#pragma GCC unroll 4
+    for (int l = 0; l < kLanes; ++l) get(x[l], r + size_t(l));
+  }
+  for (size_t i = full; i < count; ++i) get(x[i % kLanes], i);
+
+  if (bad || in.overrun || in.pos != len) return false;
+  for (int l = 0; l < kLanes; ++l)
+    if (x[l] != kStateLow) return false;
+  return true;
+}
+
+}  // namespace jpegai::entropy

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs the entropy-coder tests (and a short fuzz run) against an ASan/UBSan build of the core.
+# The sanitized extension goes into a throw-away copy of the package, so the dev build in
+# jpegai_fast/ is left alone. Needs cmake, ninja, pybind11 and gcc/clang with libasan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build/asan}
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJPEGAI_SANITIZE=ON \
+  -Dpybind11_DIR="$(python -m pybind11 --cmakedir)" >/dev/null
+cmake --build "$BUILD_DIR" >/dev/null
+PKG_ROOT=$(mktemp -d)
+trap 'rm -rf "$PKG_ROOT"' EXIT
+mkdir "$PKG_ROOT/jpegai_fast"
+cp jpegai_fast/*.py "$PKG_ROOT/jpegai_fast/"
+cp "$BUILD_DIR"/_core*.so "$PKG_ROOT/jpegai_fast/"
+CXX_BIN=${CXX:-c++}
+# libstdc++ is preloaded too: CPython does not link it, and ASan's __cxa_throw interceptor
+# needs it resolved at start-up, otherwise the first C++ exception aborts the process.
+PRELOAD="$($CXX_BIN -print-file-name=libasan.so) $($CXX_BIN -print-file-name=libstdc++.so)"
+# Leak checking is off: CPython itself "leaks" at exit. Any ASan/UBSan report aborts the run.
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+LD_PRELOAD="$PRELOAD" PYTHONPATH="$PKG_ROOT" python -P -m pytest -q -p no:cacheprovider \
+  tests/test_coder.py tests/test_coder_hostile.py tests/test_coder_tables.py tests/test_coder_fuzz.py "$@"
