@@ -1,0 +1,247 @@
+#include "intpath/int_conv.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "intpath/parallel_for.h"
+#include "intpath/simd_dispatch.h"
+
+namespace jpegai {
+namespace intpath {
+namespace {
+
+constexpr int CHUNK = 8;  // output positions per register tile
+
+// One input row segment and the weights (for ic = 0) that multiply it.
+struct Tap {
+  const int32_t* src;
+  const int32_t* w;
+};
+
+// The exact integer core, shared by the portable and the AVX2 build: acc[o][j] += w[ic][o] * src[ic][j].
+template <int N>
+inline __attribute__((always_inline)) void accumulate_fixed(int64_t (&acc)[OC_BLOCK][N], const Tap* taps,
+                                                            int ntaps, int cin, int64_t chan_stride,
+                                                            int64_t m0) {
+  for (int t = 0; t < ntaps; ++t) {
+    const int32_t* src = taps[t].src + m0;
+    const int32_t* wp = taps[t].w;
+    for (int ic = 0; ic < cin; ++ic) {
+      for (int o = 0; o < OC_BLOCK; ++o) {
+        const int64_t wv = wp[o];
+        for (int j = 0; j < N; ++j) acc[o][j] += wv * int64_t(src[j]);
+      }
+      src += chan_stride;
+      wp += OC_BLOCK;
+    }
+  }
+}
+
+void accumulate_portable(int64_t (&acc)[OC_BLOCK][CHUNK], const Tap* taps, int ntaps, int cin,
+                         int64_t chan_stride, int64_t m0) {
+  accumulate_fixed<CHUNK>(acc, taps, ntaps, cin, chan_stride, m0);
+}
+
+#if JPEGAI_HAVE_AVX2_CLONE
+JPEGAI_TARGET_AVX2 void accumulate_avx2(int64_t (&acc)[OC_BLOCK][CHUNK], const Tap* taps, int ntaps,
+                                        int cin, int64_t chan_stride, int64_t m0) {
+  accumulate_fixed<CHUNK>(acc, taps, ntaps, cin, chan_stride, m0);
+}
+#endif
+
+// Partial tile (fewer than CHUNK positions left in the row): same arithmetic, scalar.
+void accumulate_tail(int64_t (&acc)[OC_BLOCK][CHUNK], int n, const Tap* taps, int ntaps, int cin,
+                     int64_t chan_stride, int64_t m0) {
+  for (int t = 0; t < ntaps; ++t) {
+    const int32_t* src = taps[t].src + m0;
+    const int32_t* wp = taps[t].w;
+    for (int ic = 0; ic < cin; ++ic) {
+      for (int o = 0; o < OC_BLOCK; ++o)
+        for (int j = 0; j < n; ++j) acc[o][j] += int64_t(wp[o]) * int64_t(src[j]);
+      src += chan_stride;
+      wp += OC_BLOCK;
+    }
+  }
+}
+
+// Round half up (towards +inf) division by 2^s, then ReLU and saturation to the activation range.
+inline int32_t requantise(int64_t acc, int s, bool relu) {
+  int64_t v = s > 0 ? (acc + (int64_t(1) << (s - 1))) >> s : acc;
+  if (relu && v < 0) v = 0;
+  v = std::min<int64_t>(std::max<int64_t>(v, -int64_t(ACT_LIMIT)), ACT_LIMIT);
+  return int32_t(v);
+}
+
+void require(bool ok, const std::string& msg) {
+  if (!ok) throw std::invalid_argument("IntConvLayer: " + msg);
+}
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+IntConvLayer::IntConvLayer(const ConvSpec& spec, std::vector<int32_t> weight_q, std::vector<int64_t> bias_q,
+                           std::vector<int32_t> shift)
+    : spec_(spec), bias_(std::move(bias_q)), shift_(std::move(shift)) {
+  const ConvSpec& s = spec_;
+  require(s.cin > 0 && s.cout > 0 && s.kh > 0 && s.kw > 0, "channels and kernel size must be positive");
+  require(s.cin <= 65536 && s.cout <= 65536 && s.kh <= 64 && s.kw <= 64, "layer too large");
+  require(s.sh >= 1 && s.sw >= 1 && s.sh <= 16 && s.sw <= 16, "stride must be in [1, 16]");
+  require(s.ph >= 0 && s.pw >= 0 && s.ph <= 64 && s.pw <= 64, "padding must be in [0, 64]");
+  require(s.oph >= 0 && s.opw >= 0, "output_padding must be >= 0");
+  if (s.transposed) {
+    require(s.oph < s.sh && s.opw < s.sw, "output_padding must be smaller than the stride");
+  } else {
+    require(s.oph == 0 && s.opw == 0, "output_padding only applies to transposed convolutions");
+  }
+  require(int64_t(s.cin) * s.kh * s.kw <= MAX_REDUCTION,
+          "cin*kh*kw exceeds 2^16: int64 accumulation could overflow");
+  const size_t kk = size_t(s.kh) * s.kw;
+  require(weight_q.size() == size_t(s.cout) * s.cin * kk, "weight size mismatch");
+  require(bias_.size() == size_t(s.cout) && shift_.size() == size_t(s.cout), "bias/shift size mismatch");
+  for (int32_t v : weight_q) require(v >= -WEIGHT_LIMIT && v <= WEIGHT_LIMIT, "weight outside int16 range");
+  for (int64_t v : bias_) require(v >= -BIAS_LIMIT && v <= BIAS_LIMIT, "bias outside +-2^61");
+  for (int32_t v : shift_) require(v >= 0 && v <= MAX_SHIFT, "shift outside [0, 48]");
+
+  const int n_blocks = (s.cout + OC_BLOCK - 1) / OC_BLOCK;
+  packed_.assign(size_t(n_blocks) * kk * s.cin * OC_BLOCK, 0);
+  for (int oc = 0; oc < s.cout; ++oc)
+    for (int ic = 0; ic < s.cin; ++ic)
+      for (size_t k = 0; k < kk; ++k)
+        packed_[((size_t(oc / OC_BLOCK) * kk + k) * s.cin + ic) * OC_BLOCK + oc % OC_BLOCK] =
+            weight_q[(size_t(oc) * s.cin + ic) * kk + k];
+}
+
+int IntConvLayer::out_height(int h) const {
+  const ConvSpec& s = spec_;
+  return s.transposed ? (h - 1) * s.sh - 2 * s.ph + s.kh + s.oph : (h + 2 * s.ph - s.kh) / s.sh + 1;
+}
+
+int IntConvLayer::out_width(int w) const {
+  const ConvSpec& s = spec_;
+  return s.transposed ? (w - 1) * s.sw - 2 * s.pw + s.kw + s.opw : (w + 2 * s.pw - s.kw) / s.sw + 1;
+}
+
+std::vector<int32_t> IntConvLayer::forward(const std::vector<int32_t>& in, int h, int w,
+                                           const std::vector<int32_t>& extra_shift, int threads) const {
+  const ConvSpec& s = spec_;
+  require(h > 0 && w > 0, "input height and width must be positive");
+  require(in.size() == size_t(s.cin) * h * w, "input size mismatch");
+  require(extra_shift.empty() || extra_shift.size() == size_t(s.cout), "extra_shift size mismatch");
+  if (!s.transposed) require(h + 2 * s.ph >= s.kh && w + 2 * s.pw >= s.kw, "input smaller than the kernel");
+  const int ho = out_height(h), wo = out_width(w);
+  require(ho > 0 && wo > 0, "output would be empty");
+  require(int64_t(ho) * wo * s.cout <= (int64_t(1) << 31), "output too large");
+
+  // Re-lay each input row so every tap reads a contiguous run: zero padding on both sides, and for
+  // strided convolutions the columns split into stride phases.
+  const int n_phases = s.transposed ? s.sw : 1;
+  std::vector<int64_t> phase_count(n_phases);
+  for (int px = 0; px < n_phases; ++px)
+    phase_count[px] = s.transposed ? (px < wo ? ceil_div(wo - px, s.sw) : 0) : wo;
+  int64_t row_len = 0, phase_len = 0, left = 0;
+  if (s.transposed) {
+    int64_t min_d = 0, max_end = w - 1;
+    for (int px = 0; px < s.sw; ++px)
+      for (int kx = 0; kx < s.kw; ++kx) {
+        const int num = px + s.pw - kx;
+        if (((num % s.sw) + s.sw) % s.sw != 0 || phase_count[px] == 0) continue;
+        const int d = num / s.sw;  // exact: num is a multiple of the stride
+        min_d = std::min<int64_t>(min_d, d);
+        max_end = std::max<int64_t>(max_end, phase_count[px] - 1 + d);
+      }
+    left = -min_d;
+    row_len = left + max_end + 1;
+  } else {
+    phase_len = ceil_div(int64_t(w) + 2 * s.pw, s.sw);
+    row_len = phase_len * s.sw;
+  }
+  const int64_t chan_stride = int64_t(h) * row_len;
+  std::vector<int32_t> buf(size_t(s.cin) * chan_stride, 0);
+  parallel_for(s.cin, threads, [&](int64_t ic) {
+    for (int y = 0; y < h; ++y) {
+      const int32_t* src = in.data() + (size_t(ic) * h + y) * w;
+      int32_t* dst = buf.data() + size_t(ic) * chan_stride + size_t(y) * row_len;
+      for (int x = 0; x < w; ++x) {
+        if (s.transposed) {
+          dst[left + x] = src[x];
+        } else {
+          const int pc = x + s.pw;
+          dst[(pc % s.sw) * phase_len + pc / s.sw] = src[x];
+        }
+      }
+    }
+  });
+
+  std::vector<int32_t> out(size_t(s.cout) * ho * wo);
+  const int n_blocks = (s.cout + OC_BLOCK - 1) / OC_BLOCK;
+  const size_t kk = size_t(s.kh) * s.kw;
+  const bool use_simd = simd_enabled();
+  parallel_for(int64_t(n_blocks) * ho, threads, [&](int64_t task) {
+    const int ob = int(task / ho), oy = int(task % ho);
+    const int32_t* wblock = packed_.data() + size_t(ob) * kk * s.cin * OC_BLOCK;
+    std::vector<Tap> taps;
+    taps.reserve(kk);
+    for (int px = 0; px < n_phases; ++px) {
+      const int64_t count = phase_count[px];
+      if (count == 0) continue;
+      taps.clear();
+      for (int ky = 0; ky < s.kh; ++ky) {
+        int iy;
+        if (s.transposed) {
+          const int num = oy + s.ph - ky;
+          if (((num % s.sh) + s.sh) % s.sh != 0) continue;
+          iy = num / s.sh;
+        } else {
+          iy = oy * s.sh + ky - s.ph;
+        }
+        if (iy < 0 || iy >= h) continue;  // zero padding rows contribute nothing
+        const int32_t* row = buf.data() + size_t(iy) * row_len;
+        for (int kx = 0; kx < s.kw; ++kx) {
+          int64_t base;
+          if (s.transposed) {
+            const int num = px + s.pw - kx;
+            if (((num % s.sw) + s.sw) % s.sw != 0) continue;
+            base = left + num / s.sw;
+          } else {
+            base = (kx % s.sw) * phase_len + kx / s.sw;
+          }
+          taps.push_back({row + base, wblock + (size_t(ky) * s.kw + kx) * s.cin * OC_BLOCK});
+        }
+      }
+      const int ntaps = int(taps.size());
+      for (int64_t m0 = 0; m0 < count; m0 += CHUNK) {
+        const int n = int(std::min<int64_t>(CHUNK, count - m0));
+        int64_t acc[OC_BLOCK][CHUNK];
+        for (int o = 0; o < OC_BLOCK; ++o) {
+          const int oc = std::min(ob * OC_BLOCK + o, s.cout - 1);
+          for (int j = 0; j < CHUNK; ++j) acc[o][j] = bias_[oc];
+        }
+        if (n < CHUNK) {
+          accumulate_tail(acc, n, taps.data(), ntaps, s.cin, chan_stride, m0);
+        } else {
+#if JPEGAI_HAVE_AVX2_CLONE
+          if (use_simd) accumulate_avx2(acc, taps.data(), ntaps, s.cin, chan_stride, m0);
+          else
+#endif
+            accumulate_portable(acc, taps.data(), ntaps, s.cin, chan_stride, m0);
+        }
+        for (int o = 0; o < OC_BLOCK; ++o) {
+          const int oc = ob * OC_BLOCK + o;
+          if (oc >= s.cout) break;
+          const int sh = shift_[oc] + (extra_shift.empty() ? 0 : extra_shift[oc]);
+          int32_t* dst = out.data() + (size_t(oc) * ho + oy) * wo;
+          for (int j = 0; j < n; ++j) {
+            const int64_t ox = s.transposed ? px + (m0 + j) * s.sw : m0 + j;
+            dst[ox] = requantise(acc[o][j], sh, s.relu);
+          }
+        }
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace intpath
+}  // namespace jpegai
