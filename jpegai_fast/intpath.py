@@ -99,10 +99,13 @@ def _pair(v, name):
 class IntHyperSynthesis:
     """Integer version of a hyper-synthesis ``nn.Sequential``; build with :meth:`from_module`."""
 
-    def __init__(self, core, M: int, in_channels: int):
+    def __init__(self, core, M: int, in_channels: int, layers: list):
         self._core = core
         self.M = M
         self.in_channels = in_channels
+        #: the quantised layers, as passed to the core: dicts with transposed, weight_q (gather layout
+        #: (cout, cin, kh, kw)), bias_q, shift, stride, padding, output_padding, relu
+        self.layers = layers
 
     @classmethod
     def from_module(cls, h_s, M: int) -> "IntHyperSynthesis":
@@ -129,6 +132,7 @@ class IntHyperSynthesis:
         if not layers:
             raise ValueError("h_s has no convolution")
         core = _core.IntHyperSynthesis()
+        specs = []
         for conv, relu in layers:
             transposed = isinstance(conv, nn.ConvTranspose2d)
             if conv.groups != 1:
@@ -142,19 +146,21 @@ class IntHyperSynthesis:
                 weight = np.ascontiguousarray(weight.transpose(1, 0, 2, 3))
             bias = to_float64(conv.bias) if conv.bias is not None else None
             weight_q, bias_q, shift = quantise_conv(weight, bias)
-            core.add_layer(
-                transposed,
-                weight_q,
-                bias_q,
-                shift,
-                _pair(conv.stride, "stride"),
-                _pair(conv.padding, "padding"),
-                _pair(conv.output_padding, "output_padding") if transposed else (0, 0),
-                relu,
+            spec = dict(
+                transposed=transposed,
+                weight_q=weight_q,
+                bias_q=bias_q,
+                shift=shift,
+                stride=_pair(conv.stride, "stride"),
+                padding=_pair(conv.padding, "padding"),
+                output_padding=_pair(conv.output_padding, "output_padding") if transposed else (0, 0),
+                relu=relu,
             )
+            core.add_layer(**spec)
+            specs.append(spec)
         if core.out_channels != 2 * M:
             raise ValueError(f"h_s outputs {core.out_channels} channels, expected 2*M = {2 * M}")
-        return cls(core, int(M), core.in_channels)
+        return cls(core, int(M), core.in_channels, specs)
 
     def output_size(self, h: int, w: int) -> tuple[int, int]:
         """(H, W) of the entropy parameters for a (h, w) z_hat."""
