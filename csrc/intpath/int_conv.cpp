@@ -1,6 +1,8 @@
 #include "intpath/int_conv.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <type_traits>
 #include <stdexcept>
 #include <string>
 
@@ -11,54 +13,70 @@ namespace jpegai {
 namespace intpath {
 namespace {
 
-constexpr int CHUNK = 8;  // output positions per register tile
+constexpr int CHUNK = 8;      // output positions per register tile
+constexpr int IC_BLOCK = 32;  // input channels per cache block
+
+// Exactness bound of the float64 path: every partial sum of integer products stays below 2^53.
+constexpr double EXACT_DOUBLE_LIMIT = 9007199254740992.0;  // 2^53
 
 // One input row segment and the weights (for ic = 0) that multiply it.
+template <class T>
 struct Tap {
-  const int32_t* src;
-  const int32_t* w;
+  const T* src;
+  const T* w;
 };
 
-// The exact integer core, shared by the portable and the AVX2 build: acc[o][j] += w[ic][o] * src[ic][j].
-template <int N>
-inline __attribute__((always_inline)) void accumulate_fixed(int64_t (&acc)[OC_BLOCK][N], const Tap* taps,
+// The integer core, shared by the portable and the AVX2 builds: acc[o][j] += w[ic][o] * src[ic][j].
+// T = int32_t accumulates in int64; T = double is used only when all sums are exact integers
+// below 2^53 (checked per layer call), so both give the same integers whatever the order or ISA.
+template <class T, class Acc>
+inline __attribute__((always_inline)) void accumulate_fixed(Acc (&acc)[OC_BLOCK][CHUNK], const Tap<T>* taps,
                                                             int ntaps, int cin, int64_t chan_stride,
                                                             int64_t m0) {
+  // Local copy: the inputs may be double too, and the compiler must see that they never alias acc.
+  Acc local[OC_BLOCK][CHUNK];
+  for (int o = 0; o < OC_BLOCK; ++o)
+    for (int j = 0; j < CHUNK; ++j) local[o][j] = acc[o][j];
   for (int t = 0; t < ntaps; ++t) {
-    const int32_t* src = taps[t].src + m0;
-    const int32_t* wp = taps[t].w;
+    const T* __restrict src = taps[t].src + m0;
+    const T* __restrict wp = taps[t].w;
     for (int ic = 0; ic < cin; ++ic) {
       for (int o = 0; o < OC_BLOCK; ++o) {
-        const int64_t wv = wp[o];
-        for (int j = 0; j < N; ++j) acc[o][j] += wv * int64_t(src[j]);
+        const Acc wv = wp[o];
+        for (int j = 0; j < CHUNK; ++j) local[o][j] += wv * Acc(src[j]);
       }
       src += chan_stride;
       wp += OC_BLOCK;
     }
   }
+  for (int o = 0; o < OC_BLOCK; ++o)
+    for (int j = 0; j < CHUNK; ++j) acc[o][j] = local[o][j];
 }
 
-void accumulate_portable(int64_t (&acc)[OC_BLOCK][CHUNK], const Tap* taps, int ntaps, int cin,
+template <class T, class Acc>
+void accumulate_portable(Acc (&acc)[OC_BLOCK][CHUNK], const Tap<T>* taps, int ntaps, int cin,
                          int64_t chan_stride, int64_t m0) {
-  accumulate_fixed<CHUNK>(acc, taps, ntaps, cin, chan_stride, m0);
+  accumulate_fixed<T, Acc>(acc, taps, ntaps, cin, chan_stride, m0);
 }
 
 #if JPEGAI_HAVE_AVX2_CLONE
-JPEGAI_TARGET_AVX2 void accumulate_avx2(int64_t (&acc)[OC_BLOCK][CHUNK], const Tap* taps, int ntaps,
-                                        int cin, int64_t chan_stride, int64_t m0) {
-  accumulate_fixed<CHUNK>(acc, taps, ntaps, cin, chan_stride, m0);
+template <class T, class Acc>
+__attribute__((target("avx2,fma"))) void accumulate_avx2(Acc (&acc)[OC_BLOCK][CHUNK], const Tap<T>* taps,
+                                                         int ntaps, int cin, int64_t chan_stride, int64_t m0) {
+  accumulate_fixed<T, Acc>(acc, taps, ntaps, cin, chan_stride, m0);
 }
 #endif
 
 // Partial tile (fewer than CHUNK positions left in the row): same arithmetic, scalar.
-void accumulate_tail(int64_t (&acc)[OC_BLOCK][CHUNK], int n, const Tap* taps, int ntaps, int cin,
+template <class T, class Acc>
+void accumulate_tail(Acc (&acc)[OC_BLOCK][CHUNK], int n, const Tap<T>* taps, int ntaps, int cin,
                      int64_t chan_stride, int64_t m0) {
   for (int t = 0; t < ntaps; ++t) {
-    const int32_t* src = taps[t].src + m0;
-    const int32_t* wp = taps[t].w;
+    const T* src = taps[t].src + m0;
+    const T* wp = taps[t].w;
     for (int ic = 0; ic < cin; ++ic) {
       for (int o = 0; o < OC_BLOCK; ++o)
-        for (int j = 0; j < n; ++j) acc[o][j] += int64_t(wp[o]) * int64_t(src[j]);
+        for (int j = 0; j < n; ++j) acc[o][j] += Acc(wp[o]) * Acc(src[j]);
       src += chan_stride;
       wp += OC_BLOCK;
     }
@@ -111,7 +129,19 @@ IntConvLayer::IntConvLayer(const ConvSpec& spec, std::vector<int32_t> weight_q, 
       for (size_t k = 0; k < kk; ++k)
         packed_[((size_t(oc / OC_BLOCK) * kk + k) * s.cin + ic) * OC_BLOCK + oc % OC_BLOCK] =
             weight_q[(size_t(oc) * s.cin + ic) * kk + k];
+  packed_double_.assign(packed_.begin(), packed_.end());
+  max_l1_ = 0;
+  for (int oc = 0; oc < s.cout; ++oc) {
+    int64_t l1 = 0;
+    for (size_t k = 0; k < size_t(s.cin) * kk; ++k) l1 += std::abs(int64_t(weight_q[size_t(oc) * s.cin * kk + k]));
+    max_l1_ = std::max(max_l1_, l1);
+  }
 }
+
+template <>
+const int32_t* IntConvLayer::packed_weights<int32_t>() const { return packed_.data(); }
+template <>
+const double* IntConvLayer::packed_weights<double>() const { return packed_double_.data(); }
 
 int IntConvLayer::out_height(int h) const {
   const ConvSpec& s = spec_;
@@ -134,6 +164,20 @@ std::vector<int32_t> IntConvLayer::forward(const std::vector<int32_t>& in, int h
   require(ho > 0 && wo > 0, "output would be empty");
   require(int64_t(ho) * wo * s.cout <= (int64_t(1) << 31), "output too large");
 
+  int64_t max_abs = 0;
+  for (int32_t v : in) max_abs = std::max<int64_t>(max_abs, std::abs(int64_t(v)));
+  // |partial sum| <= max_l1 * max|x|: below 2^53 the float64 kernel computes the exact integers.
+  if (double(max_l1_) * double(max_abs) < EXACT_DOUBLE_LIMIT)
+    return forward_typed<double>(in, h, w, ho, wo, extra_shift, threads);
+  return forward_typed<int32_t>(in, h, w, ho, wo, extra_shift, threads);
+}
+
+template <class T>
+std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in, int h, int w, int ho, int wo,
+                                                 const std::vector<int32_t>& extra_shift, int threads) const {
+  using Acc = typename std::conditional<std::is_same<T, double>::value, double, int64_t>::type;
+  const ConvSpec& s = spec_;
+  const T* packed = packed_weights<T>();
   // Re-lay each input row so every tap reads a contiguous run: zero padding on both sides, and for
   // strided convolutions the columns split into stride phases.
   const int n_phases = s.transposed ? s.sw : 1;
@@ -158,17 +202,17 @@ std::vector<int32_t> IntConvLayer::forward(const std::vector<int32_t>& in, int h
     row_len = phase_len * s.sw;
   }
   const int64_t chan_stride = int64_t(h) * row_len;
-  std::vector<int32_t> buf(size_t(s.cin) * chan_stride, 0);
+  std::vector<T> buf(size_t(s.cin) * chan_stride, T(0));
   parallel_for(s.cin, threads, [&](int64_t ic) {
     for (int y = 0; y < h; ++y) {
       const int32_t* src = in.data() + (size_t(ic) * h + y) * w;
-      int32_t* dst = buf.data() + size_t(ic) * chan_stride + size_t(y) * row_len;
+      T* dst = buf.data() + size_t(ic) * chan_stride + size_t(y) * row_len;
       for (int x = 0; x < w; ++x) {
         if (s.transposed) {
-          dst[left + x] = src[x];
+          dst[left + x] = T(src[x]);
         } else {
           const int pc = x + s.pw;
-          dst[(pc % s.sw) * phase_len + pc / s.sw] = src[x];
+          dst[(pc % s.sw) * phase_len + pc / s.sw] = T(src[x]);
         }
       }
     }
@@ -180,9 +224,10 @@ std::vector<int32_t> IntConvLayer::forward(const std::vector<int32_t>& in, int h
   const bool use_simd = simd_enabled();
   parallel_for(int64_t(n_blocks) * ho, threads, [&](int64_t task) {
     const int ob = int(task / ho), oy = int(task % ho);
-    const int32_t* wblock = packed_.data() + size_t(ob) * kk * s.cin * OC_BLOCK;
-    std::vector<Tap> taps;
+    const T* wblock = packed + size_t(ob) * kk * s.cin * OC_BLOCK;
+    std::vector<Tap<T>> taps, block_taps;
     taps.reserve(kk);
+    std::vector<Acc> row_acc;
     for (int px = 0; px < n_phases; ++px) {
       const int64_t count = phase_count[px];
       if (count == 0) continue;
@@ -197,7 +242,7 @@ std::vector<int32_t> IntConvLayer::forward(const std::vector<int32_t>& in, int h
           iy = oy * s.sh + ky - s.ph;
         }
         if (iy < 0 || iy >= h) continue;  // zero padding rows contribute nothing
-        const int32_t* row = buf.data() + size_t(iy) * row_len;
+        const T* row = buf.data() + size_t(iy) * row_len;
         for (int kx = 0; kx < s.kw; ++kx) {
           int64_t base;
           if (s.transposed) {
@@ -211,22 +256,34 @@ std::vector<int32_t> IntConvLayer::forward(const std::vector<int32_t>& in, int h
         }
       }
       const int ntaps = int(taps.size());
-      for (int64_t m0 = 0; m0 < count; m0 += CHUNK) {
-        const int n = int(std::min<int64_t>(CHUNK, count - m0));
-        int64_t acc[OC_BLOCK][CHUNK];
-        for (int o = 0; o < OC_BLOCK; ++o) {
-          const int oc = std::min(ob * OC_BLOCK + o, s.cout - 1);
-          for (int j = 0; j < CHUNK; ++j) acc[o][j] = bias_[oc];
-        }
-        if (n < CHUNK) {
-          accumulate_tail(acc, n, taps.data(), ntaps, s.cin, chan_stride, m0);
-        } else {
+      // Input channels in blocks so the weights and input rows of a block stay in L1 while the
+      // row's tiles are swept; partial sums live in row_acc between blocks.
+      const int64_t n_chunks = (count + CHUNK - 1) / CHUNK;
+      row_acc.assign(size_t(n_chunks) * OC_BLOCK * CHUNK, Acc(0));
+      for (int ic0 = 0; ic0 < s.cin; ic0 += IC_BLOCK) {
+        const int icn = std::min(IC_BLOCK, s.cin - ic0);
+        block_taps.resize(taps.size());
+        for (int t = 0; t < ntaps; ++t)
+          block_taps[t] = {taps[t].src + ic0 * chan_stride, taps[t].w + size_t(ic0) * OC_BLOCK};
+        for (int64_t c = 0; c < n_chunks; ++c) {
+          const int64_t m0 = c * CHUNK;
+          const int n = int(std::min<int64_t>(CHUNK, count - m0));
+          auto& acc = *reinterpret_cast<Acc(*)[OC_BLOCK][CHUNK]>(row_acc.data() + c * OC_BLOCK * CHUNK);
+          if (n < CHUNK) {
+            accumulate_tail<T, Acc>(acc, n, block_taps.data(), ntaps, icn, chan_stride, m0);
+          } else {
 #if JPEGAI_HAVE_AVX2_CLONE
-          if (use_simd) accumulate_avx2(acc, taps.data(), ntaps, s.cin, chan_stride, m0);
-          else
+            if (use_simd) accumulate_avx2<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
+            else
 #endif
-            accumulate_portable(acc, taps.data(), ntaps, s.cin, chan_stride, m0);
+              accumulate_portable<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
+          }
         }
+      }
+      for (int64_t c = 0; c < n_chunks; ++c) {
+        const int64_t m0 = c * CHUNK;
+        const int n = int(std::min<int64_t>(CHUNK, count - m0));
+        const Acc* acc = row_acc.data() + c * OC_BLOCK * CHUNK;
         for (int o = 0; o < OC_BLOCK; ++o) {
           const int oc = ob * OC_BLOCK + o;
           if (oc >= s.cout) break;
@@ -234,7 +291,7 @@ std::vector<int32_t> IntConvLayer::forward(const std::vector<int32_t>& in, int h
           int32_t* dst = out.data() + (size_t(oc) * ho + oy) * wo;
           for (int j = 0; j < n; ++j) {
             const int64_t ox = s.transposed ? px + (m0 + j) * s.sw : m0 + j;
-            dst[ox] = requantise(acc[o][j], sh, s.relu);
+            dst[ox] = requantise(int64_t(acc[o * CHUNK + j]) + bias_[oc], sh, s.relu);
           }
         }
       }

@@ -41,8 +41,16 @@ class IntConvLayer {
                                const std::vector<int32_t>& extra_shift, int threads) const;
 
  private:
+  template <class T>
+  std::vector<int32_t> forward_typed(const std::vector<int32_t>& in, int h, int w, int ho, int wo,
+                                     const std::vector<int32_t>& extra_shift, int threads) const;
+  template <class T>
+  const T* packed_weights() const;
+
   ConvSpec spec_;
-  std::vector<int32_t> packed_;  // [oc_block][kh][kw][cin][OC_BLOCK]
+  std::vector<int32_t> packed_;        // [oc_block][kh][kw][cin][OC_BLOCK]
+  std::vector<double> packed_double_;  // the same integers as float64 (exact-sum kernel)
+  int64_t max_l1_ = 0;                 // max over output channels of sum |w_q|
   std::vector<int64_t> bias_;
   std::vector<int32_t> shift_;
 };
