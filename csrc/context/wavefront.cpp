@@ -1,6 +1,8 @@
 #include "context/wavefront.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <atomic>
 #include <cmath>
 #include <memory>
@@ -9,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "intpath/parallel_for.h"
 #include "intpath/simd_dispatch.h"
 
 namespace jpegai {
@@ -32,64 +35,123 @@ inline int64_t clamp_value(int64_t v) {
 // neighbours of all channels of a group are contiguous and borders need no tests.
 struct State {
   const Model* m;
-  std::vector<int32_t> weight;  // [c][tap][ci], Q16
+  std::vector<int64_t> weight;         // [group][tap][ci][c in group], Q16
+  std::vector<double> weight_double;  // the same integers as float64
+  bool exact_double = false;          // all sums provably exact integers below 2^53 in float64
+  template <class Acc>
+  const Acc* weights() const;
   std::vector<int32_t> padded;  // [(i+2)][(j+2)][c]
   int64_t row_stride = 0;       // elements per padded row
-  const int32_t* q_in = nullptr;
-  const float* y_in = nullptr;
-  int32_t* q_out = nullptr;
-  int32_t* y_hat_out = nullptr;
+  // Position-major (H, W, M) copies, so one position's channels are contiguous.
+  std::vector<int32_t> mu_hwc;
+  std::vector<int32_t> q_hwc;  // input (reconstruct) or output (quantize)
+  std::vector<float> y_hwc;
 };
 
-template <bool Quantize>
+typedef double double4 __attribute__((vector_size(32)));
+
+// int64 path (only for unusually large weights): plain loops.
+inline __attribute__((always_inline)) void accumulate_group(int64_t (&acc)[GROUP], const int64_t* nb,
+                                                            const int64_t* w) {
+  for (int c = 0; c < GROUP; ++c) acc[c] = 0;
+  for (int k = 0; k < SUPPORT; ++k)
+    for (int c = 0; c < GROUP; ++c) acc[c] += nb[k] * w[k * GROUP + c];
+}
+
+// float64 path: four 4-lane accumulators held in registers (GCC vector extension, lowered to SSE2
+// or AVX2/FMA); every product and partial sum is an exact integer, so the lowering is irrelevant.
+inline __attribute__((always_inline)) void accumulate_group(double (&acc)[GROUP], const double* nb,
+                                                            const double* w) {
+  // Two interleaved sets of accumulators: the FMA latency chain, not throughput, limits one set.
+  double4 a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+  for (int k = 0; k < SUPPORT; k += 2) {
+    double4 w0, w1, w2, w3;
+    const double v = nb[k];
+    const double4 vv = {v, v, v, v};
+    std::memcpy(&w0, w + k * GROUP, sizeof w0);
+    std::memcpy(&w1, w + k * GROUP + 4, sizeof w1);
+    std::memcpy(&w2, w + k * GROUP + 8, sizeof w2);
+    std::memcpy(&w3, w + k * GROUP + 12, sizeof w3);
+    a0 += vv * w0;
+    a1 += vv * w1;
+    a2 += vv * w2;
+    a3 += vv * w3;
+    const double u = nb[k + 1];
+    const double4 uu = {u, u, u, u};
+    std::memcpy(&w0, w + (k + 1) * GROUP, sizeof w0);
+    std::memcpy(&w1, w + (k + 1) * GROUP + 4, sizeof w1);
+    std::memcpy(&w2, w + (k + 1) * GROUP + 8, sizeof w2);
+    std::memcpy(&w3, w + (k + 1) * GROUP + 12, sizeof w3);
+    b0 += uu * w0;
+    b1 += uu * w1;
+    b2 += uu * w2;
+    b3 += uu * w3;
+  }
+  a0 += b0;
+  a1 += b1;
+  a2 += b2;
+  a3 += b3;
+  std::memcpy(acc, &a0, sizeof a0);
+  std::memcpy(acc + 4, &a1, sizeof a1);
+  std::memcpy(acc + 8, &a2, sizeof a2);
+  std::memcpy(acc + 12, &a3, sizeof a3);
+}
+
+// Accumulates the 160-tap sums of the 16 channels of each group: acc[c] += nb[k] * w[g][k][c] with
+// the channel axis innermost (vectorises without horizontal sums). Acc = double only when the
+// per-layer check proved every partial sum an exact integer below 2^53; else int64. Same integers.
+template <bool Quantize, class Acc>
 inline __attribute__((always_inline)) void position_body(State& s, int i, int j) {
   const Model& m = *s.m;
-  const int64_t plane = int64_t(m.H) * m.W;
   const int64_t pix = int64_t(i) * m.W + j;
   int32_t* here = s.padded.data() + (i + PAD_TOP) * s.row_stride + int64_t(j + PAD_LEFT) * m.M;
-  alignas(32) int32_t nb[SUPPORT];
+  const Acc* weights = s.template weights<Acc>();
+  alignas(32) Acc nb[SUPPORT];
   for (int g = 0; g < m.M; g += GROUP) {
     for (int t = 0; t < NTAPS; ++t) {
       const int32_t* src = here + TAP_DY[t] * s.row_stride + int64_t(TAP_DX[t]) * m.M + g;
-      for (int ci = 0; ci < GROUP; ++ci) nb[t * GROUP + ci] = src[ci];
+      for (int ci = 0; ci < GROUP; ++ci) nb[t * GROUP + ci] = Acc(src[ci]);
     }
+    alignas(32) Acc acc[GROUP];
+    accumulate_group(acc, nb, weights + int64_t(g) * SUPPORT);
     for (int c = g; c < g + GROUP; ++c) {
-      const int32_t* w = s.weight.data() + int64_t(c) * SUPPORT;
-      int64_t acc = 0;
-      for (int k = 0; k < SUPPORT; ++k) acc += int64_t(w[k]) * int64_t(nb[k]);
-      const int64_t idx = int64_t(c) * plane + pix;
+      const int64_t sum = int64_t(acc[c - g]);
+      const int64_t idx = pix * m.M + c;
       const int64_t mu =
-          clamp_value(int64_t(m.mu_hyper[idx]) + m.bias[c] + ((acc + (int64_t(1) << (W_FRAC_BITS - 1))) >> W_FRAC_BITS));
+          clamp_value(int64_t(s.mu_hwc[idx]) + m.bias[c] + ((sum + (int64_t(1) << (W_FRAC_BITS - 1))) >> W_FRAC_BITS));
       int64_t q;
       if (Quantize) {
-        const double r = std::floor((double(s.y_in[idx]) * 4096.0 - double(mu)) / double(m.step[c]) + 0.5);
+        // y * 4096 is exact in double, so fused or not, this is the same IEEE result everywhere.
+        const double r = std::floor((double(s.y_hwc[idx]) * 4096.0 - double(mu)) / double(m.step[c]) + 0.5);
         q = int64_t(std::min(std::max(r, -double(VALUE_LIMIT)), double(VALUE_LIMIT)));
-        s.q_out[idx] = int32_t(q);
+        s.q_hwc[idx] = int32_t(q);
       } else {
-        q = s.q_in[idx];
+        q = s.q_hwc[idx];
       }
       const int32_t y_hat = int32_t(clamp_value(q * m.step[c] + mu));
       here[c] = y_hat;
-      s.y_hat_out[idx] = y_hat;
     }
   }
 }
 
-template <bool Quantize>
-void position_portable(State& s, int i, int j) { position_body<Quantize>(s, i, j); }
+template <bool Quantize, class Acc>
+void position_portable(State& s, int i, int j) { position_body<Quantize, Acc>(s, i, j); }
 
 #if JPEGAI_HAVE_AVX2_CLONE
-template <bool Quantize>
-JPEGAI_TARGET_AVX2 void position_avx2(State& s, int i, int j) { position_body<Quantize>(s, i, j); }
+template <bool Quantize, class Acc>
+__attribute__((target("avx2,fma"))) void position_avx2(State& s, int i, int j) {
+  position_body<Quantize, Acc>(s, i, j);
+}
 #endif
 
 template <bool Quantize>
 void run_wavefront(State& s, int threads) {
   const Model& m = *s.m;
   const int n_threads = std::max(1, std::min(threads, m.H));
-  auto position = &position_portable<Quantize>;
+  auto position = s.exact_double ? &position_portable<Quantize, double> : &position_portable<Quantize, int64_t>;
 #if JPEGAI_HAVE_AVX2_CLONE
-  if (simd_enabled()) position = &position_avx2<Quantize>;
+  if (simd_enabled())
+    position = s.exact_double ? &position_avx2<Quantize, double> : &position_avx2<Quantize, int64_t>;
 #endif
   // progress[i] = number of finished columns of row i. Row i may compute column j once row i-1 has
   // finished column j+1 (that row in turn waited for row i-2), which covers all causal taps.
@@ -120,16 +182,56 @@ void run_wavefront(State& s, int threads) {
   for (auto& th : pool) th.join();
 }
 
+// (C, P) -> (P, C) and back, in cache-sized blocks of positions.
+template <class T>
+void to_position_major(const T* src, T* dst, int C, int64_t P, int threads) {
+  constexpr int64_t B = 64;
+  jpegai::parallel_for((P + B - 1) / B, threads, [&](int64_t b) {
+    const int64_t p1 = std::min(P, (b + 1) * B);
+    for (int c = 0; c < C; ++c)
+      for (int64_t p = b * B; p < p1; ++p) dst[p * C + c] = src[c * P + p];
+  });
+}
+
+// padded (H+2, W+3, M) -> (M, H, W)
+void padded_to_planar(const State& s, int32_t* dst, int threads) {
+  const Model& m = *s.m;
+  const int64_t plane = int64_t(m.H) * m.W;
+  jpegai::parallel_for(m.H, threads, [&](int64_t i) {
+    for (int c = 0; c < m.M; ++c) {
+      const int32_t* src = s.padded.data() + (i + PAD_TOP) * s.row_stride + int64_t(PAD_LEFT) * m.M + c;
+      int32_t* out = dst + c * plane + i * m.W;
+      for (int j = 0; j < m.W; ++j) out[j] = src[int64_t(j) * m.M];
+    }
+  });
+}
+
+template <>
+const int64_t* State::weights<int64_t>() const { return weight.data(); }
+template <>
+const double* State::weights<double>() const { return weight_double.data(); }
+
 template <bool Quantize>
 void run(const Model& m, State& s, int threads) {
   validate(m);
   require(threads >= 1, "threads must be >= 1");
   s.m = &m;
   s.weight.resize(size_t(m.M) * SUPPORT);
-  for (int c = 0; c < m.M; ++c)
+  int64_t max_l1 = 0;
+  for (int c = 0; c < m.M; ++c) {
+    int64_t l1 = 0;
+    const int g = c - c % GROUP;
     for (int ci = 0; ci < GROUP; ++ci)
-      for (int t = 0; t < NTAPS; ++t)
-        s.weight[(size_t(c) * NTAPS + t) * GROUP + ci] = m.weight[(size_t(c) * GROUP + ci) * NTAPS + t];
+      for (int t = 0; t < NTAPS; ++t) {
+        const int32_t w = m.weight[(size_t(c) * GROUP + ci) * NTAPS + t];
+        s.weight[size_t(g) * SUPPORT + size_t(t * GROUP + ci) * GROUP + (c - g)] = w;
+        l1 += std::abs(int64_t(w));
+      }
+    max_l1 = std::max(max_l1, l1);
+  }
+  // |y_hat| <= 2^30, so every partial sum is below max_l1 * 2^30.
+  s.exact_double = double(max_l1) * double(VALUE_LIMIT) < 9007199254740992.0;  // 2^53
+  if (s.exact_double) s.weight_double.assign(s.weight.begin(), s.weight.end());
   s.row_stride = int64_t(m.W + PAD_LEFT + PAD_RIGHT) * m.M;
   s.padded.assign(size_t(m.H + PAD_TOP) * s.row_stride, 0);
   run_wavefront<Quantize>(s, threads);
@@ -155,10 +257,16 @@ void validate(const Model& m) {
 
 void reconstruct(const Model& m, const int32_t* q, int32_t* y_hat, int threads) {
   require(q && y_hat, "missing array");
+  require(threads >= 1, "threads must be >= 1");
+  validate(m);
+  const int64_t plane = int64_t(m.H) * m.W, n = plane * m.M;
   State s;
-  s.q_in = q;
-  s.y_hat_out = y_hat;
+  s.mu_hwc.resize(n);
+  s.q_hwc.resize(n);
+  to_position_major(m.mu_hyper, s.mu_hwc.data(), m.M, plane, threads);
+  to_position_major(q, s.q_hwc.data(), m.M, plane, threads);
   run<false>(m, s, threads);
+  padded_to_planar(s, y_hat, threads);
 }
 
 void quantize(const Model& m, const float* y, int32_t* q, int32_t* y_hat, int threads) {
@@ -166,11 +274,18 @@ void quantize(const Model& m, const float* y, int32_t* q, int32_t* y_hat, int th
   validate(m);
   const int64_t n = int64_t(m.M) * m.H * m.W;
   for (int64_t k = 0; k < n; ++k) require(std::isfinite(y[k]), "y contains NaN or infinity");
+  const int64_t plane = int64_t(m.H) * m.W;
   State s;
-  s.y_in = y;
-  s.q_out = q;
-  s.y_hat_out = y_hat;
+  s.mu_hwc.resize(n);
+  s.y_hwc.resize(n);
+  s.q_hwc.resize(n);
+  to_position_major(m.mu_hyper, s.mu_hwc.data(), m.M, plane, threads);
+  to_position_major(y, s.y_hwc.data(), m.M, plane, threads);
   run<true>(m, s, threads);
+  padded_to_planar(s, y_hat, threads);
+  jpegai::parallel_for(m.M, threads, [&](int64_t c) {
+    for (int64_t p = 0; p < plane; ++p) q[c * plane + p] = s.q_hwc[p * m.M + c];
+  });
 }
 
 }  // namespace context
