@@ -232,3 +232,34 @@ def test_bad_inputs_raise():
         scale_indexes(np.zeros((4, 2, 2), np.int32), np.zeros(3, np.int32))
     with pytest.raises(TypeError):
         scale_indexes(np.zeros((4, 2, 2), np.complex64), np.zeros(4, np.int32))
+
+
+def test_int64_path_for_huge_activations_is_exact():
+    """Inputs near the +-2^18 limit push sums past 2^53: the int64 kernel must take over, exactly."""
+    M = 16
+    torch.manual_seed(1)
+    h_s = nn.Sequential(nn.Conv2d(64, 2 * M, 5, padding=2))
+    model = IntHyperSynthesis.from_module(h_s, M)
+    rng = np.random.default_rng(0)
+    z = rng.integers(-(2**18), 2**18 + 1, (64, 6, 7)).astype(np.int32)
+    layer = model.layers[0]
+    l1 = np.abs(layer["weight_q"].astype(np.int64)).reshape(2 * M, -1).sum(1).max()
+    assert float(l1) * 2**30 > 2**53  # the float64 kernel would not be exact here
+    xp = np.pad(z.astype(np.int64) * 4096, ((0, 0), (2, 2), (2, 2)))
+    acc = np.zeros((2 * M, 6, 7), np.int64)
+    for ky in range(5):
+        for kx in range(5):
+            acc += np.einsum("oi,ihw->ohw", layer["weight_q"][:, :, ky, kx].astype(np.int64), xp[:, ky:ky + 6, kx:kx + 7])
+    acc += layer["bias_q"][:, None, None]
+    shift = layer["shift"].astype(np.int64)
+    shift[M:] += 4
+    shift = shift[:, None, None]
+    ref = np.clip((acc + (np.int64(1) << (shift - 1))) >> shift, -ACT_LIMIT, ACT_LIMIT)
+    for simd in (True, False):
+        previous = _core.set_simd_enabled(simd)
+        try:
+            mu, sig = model.run(z, threads=2)
+        finally:
+            _core.set_simd_enabled(previous)
+        np.testing.assert_array_equal(mu, ref[:M])
+        np.testing.assert_array_equal(sig, ref[M:])

@@ -13,7 +13,7 @@ namespace jpegai {
 namespace intpath {
 namespace {
 
-constexpr int CHUNK = 8;      // output positions per register tile
+constexpr int CHUNK = 12;      // output positions per register tile
 constexpr int IC_BLOCK = 32;  // input channels per cache block
 
 // Exactness bound of the float64 path: every partial sum of integer products stays below 2^53.
@@ -66,22 +66,6 @@ __attribute__((target("avx2,fma"))) void accumulate_avx2(Acc (&acc)[OC_BLOCK][CH
   accumulate_fixed<T, Acc>(acc, taps, ntaps, cin, chan_stride, m0);
 }
 #endif
-
-// Partial tile (fewer than CHUNK positions left in the row): same arithmetic, scalar.
-template <class T, class Acc>
-void accumulate_tail(Acc (&acc)[OC_BLOCK][CHUNK], int n, const Tap<T>* taps, int ntaps, int cin,
-                     int64_t chan_stride, int64_t m0) {
-  for (int t = 0; t < ntaps; ++t) {
-    const T* src = taps[t].src + m0;
-    const T* wp = taps[t].w;
-    for (int ic = 0; ic < cin; ++ic) {
-      for (int o = 0; o < OC_BLOCK; ++o)
-        for (int j = 0; j < n; ++j) acc[o][j] += Acc(wp[o]) * Acc(src[j]);
-      src += chan_stride;
-      wp += OC_BLOCK;
-    }
-  }
-}
 
 // Round half up (towards +inf) division by 2^s, then ReLU and saturation to the activation range.
 inline int32_t requantise(int64_t acc, int s, bool relu) {
@@ -202,7 +186,9 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
     row_len = phase_len * s.sw;
   }
   const int64_t chan_stride = int64_t(h) * row_len;
-  std::vector<T> buf(size_t(s.cin) * chan_stride, T(0));
+  // CHUNK elements of slack at the end: a last partial tile reads (bounded, valid) values past its
+  // row and discards those lanes, so every tile runs the full-width kernel.
+  std::vector<T> buf(size_t(s.cin) * chan_stride + CHUNK, T(0));
   parallel_for(s.cin, threads, [&](int64_t ic) {
     for (int y = 0; y < h; ++y) {
       const int32_t* src = in.data() + (size_t(ic) * h + y) * w;
@@ -267,17 +253,12 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
           block_taps[t] = {taps[t].src + ic0 * chan_stride, taps[t].w + size_t(ic0) * OC_BLOCK};
         for (int64_t c = 0; c < n_chunks; ++c) {
           const int64_t m0 = c * CHUNK;
-          const int n = int(std::min<int64_t>(CHUNK, count - m0));
           auto& acc = *reinterpret_cast<Acc(*)[OC_BLOCK][CHUNK]>(row_acc.data() + c * OC_BLOCK * CHUNK);
-          if (n < CHUNK) {
-            accumulate_tail<T, Acc>(acc, n, block_taps.data(), ntaps, icn, chan_stride, m0);
-          } else {
 #if JPEGAI_HAVE_AVX2_CLONE
-            if (use_simd) accumulate_avx2<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
-            else
+          if (use_simd) accumulate_avx2<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
+          else
 #endif
-              accumulate_portable<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
-          }
+            accumulate_portable<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
         }
       }
       for (int64_t c = 0; c < n_chunks; ++c) {
