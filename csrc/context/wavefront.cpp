@@ -23,7 +23,11 @@ constexpr int TAP_DY[NTAPS] = {-2, -2, -2, -2, -1, -1, -1, -1, 0, 0};
 constexpr int TAP_DX[NTAPS] = {-2, -1, 0, 1, -2, -1, 0, 1, -2, -1};
 constexpr int SUPPORT = GROUP * NTAPS;
 
-void require(bool ok, const std::string& msg) {
+// Hot validation loops call this per element: no std::string unless the check fails.
+inline void require(bool ok, const char* msg) {
+  if (!ok) throw std::invalid_argument(std::string("context model: ") + msg);
+}
+inline void require(bool ok, const std::string& msg) {
   if (!ok) throw std::invalid_argument("context model: " + msg);
 }
 

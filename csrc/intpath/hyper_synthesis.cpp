@@ -8,7 +8,11 @@
 namespace jpegai {
 namespace intpath {
 namespace {
-void require(bool ok, const std::string& msg) {
+// Hot validation loops call this per element: no std::string unless the check fails.
+inline void require(bool ok, const char* msg) {
+  if (!ok) throw std::invalid_argument(std::string("IntHyperSynthesis: ") + msg);
+}
+inline void require(bool ok, const std::string& msg) {
   if (!ok) throw std::invalid_argument("IntHyperSynthesis: " + msg);
 }
 }  // namespace

@@ -75,7 +75,11 @@ inline int32_t requantise(int64_t acc, int s, bool relu) {
   return int32_t(v);
 }
 
-void require(bool ok, const std::string& msg) {
+// Hot validation loops call this per element: no std::string unless the check fails.
+inline void require(bool ok, const char* msg) {
+  if (!ok) throw std::invalid_argument(std::string("IntConvLayer: ") + msg);
+}
+inline void require(bool ok, const std::string& msg) {
   if (!ok) throw std::invalid_argument("IntConvLayer: " + msg);
 }
 
