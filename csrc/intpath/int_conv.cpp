@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <type_traits>
 #include <stdexcept>
 #include <string>
@@ -13,8 +14,9 @@ namespace jpegai {
 namespace intpath {
 namespace {
 
-constexpr int CHUNK = 12;      // output positions per register tile
-constexpr int IC_BLOCK = 32;  // input channels per cache block
+constexpr int CHUNK = 8;      // output positions per register tile
+constexpr int IC_BLOCK = 16;      // input channels per cache block
+constexpr int TILE_CHUNKS = 8;    // register tiles per column tile (L1 blocking)
 
 // Exactness bound of the float64 path: every partial sum of integer products stays below 2^53.
 constexpr double EXACT_DOUBLE_LIMIT = 9007199254740992.0;  // 2^53
@@ -51,6 +53,46 @@ inline __attribute__((always_inline)) void accumulate_fixed(Acc (&acc)[OC_BLOCK]
   }
   for (int o = 0; o < OC_BLOCK; ++o)
     for (int j = 0; j < CHUNK; ++j) acc[o][j] = local[o][j];
+}
+
+// float64 specialisation with explicit 4-lane vectors (GCC vector extension: AVX2/FMA in the AVX2
+// build, SSE2 pairs in the portable one) so the OC_BLOCK x CHUNK tile stays in registers, each weight
+// broadcast straight from memory. All values are exact integers, so lowering never changes results.
+typedef double double4 __attribute__((vector_size(32)));
+static_assert(CHUNK % 4 == 0, "CHUNK must be a multiple of the vector width");
+
+template <>
+inline __attribute__((always_inline)) void accumulate_fixed<double, double>(double (&acc)[OC_BLOCK][CHUNK],
+                                                                           const Tap<double>* taps, int ntaps,
+                                                                           int cin, int64_t chan_stride,
+                                                                           int64_t m0) {
+  constexpr int NV = CHUNK / 4;
+  double4 a[OC_BLOCK][NV];
+#pragma GCC unroll 8
+  for (int o = 0; o < OC_BLOCK; ++o)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) std::memcpy(&a[o][v], &acc[o][4 * v], sizeof(double4));
+  for (int t = 0; t < ntaps; ++t) {
+    const double* __restrict src = taps[t].src + m0;
+    const double* __restrict wp = taps[t].w;
+    for (int ic = 0; ic < cin; ++ic) {
+      double4 x[NV];
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) std::memcpy(&x[v], src + 4 * v, sizeof(double4));
+#pragma GCC unroll 8
+      for (int o = 0; o < OC_BLOCK; ++o) {
+        const double wv = wp[o];
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) a[o][v] += x[v] * wv;
+      }
+      src += chan_stride;
+      wp += OC_BLOCK;
+    }
+  }
+#pragma GCC unroll 8
+  for (int o = 0; o < OC_BLOCK; ++o)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) std::memcpy(&acc[o][4 * v], &a[o][v], sizeof(double4));
 }
 
 template <class T, class Acc>
@@ -217,7 +259,7 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
     const T* wblock = packed + size_t(ob) * kk * s.cin * OC_BLOCK;
     std::vector<Tap<T>> taps, block_taps;
     taps.reserve(kk);
-    std::vector<Acc> row_acc;
+    std::vector<Acc> tile_acc;
     for (int px = 0; px < n_phases; ++px) {
       const int64_t count = phase_count[px];
       if (count == 0) continue;
@@ -246,37 +288,40 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
         }
       }
       const int ntaps = int(taps.size());
-      // Input channels in blocks so the weights and input rows of a block stay in L1 while the
-      // row's tiles are swept; partial sums live in row_acc between blocks.
-      const int64_t n_chunks = (count + CHUNK - 1) / CHUNK;
-      row_acc.assign(size_t(n_chunks) * OC_BLOCK * CHUNK, Acc(0));
-      for (int ic0 = 0; ic0 < s.cin; ic0 += IC_BLOCK) {
-        const int icn = std::min(IC_BLOCK, s.cin - ic0);
-        block_taps.resize(taps.size());
-        for (int t = 0; t < ntaps; ++t)
-          block_taps[t] = {taps[t].src + ic0 * chan_stride, taps[t].w + size_t(ic0) * OC_BLOCK};
-        for (int64_t c = 0; c < n_chunks; ++c) {
-          const int64_t m0 = c * CHUNK;
-          auto& acc = *reinterpret_cast<Acc(*)[OC_BLOCK][CHUNK]>(row_acc.data() + c * OC_BLOCK * CHUNK);
+      // Column tiles x input-channel blocks keep a block's input rows and weights in L1 while the
+      // tile's register tiles are swept; partial sums live in tile_acc between blocks.
+      const int64_t n_chunks_all = (count + CHUNK - 1) / CHUNK;
+      block_taps.resize(taps.size());
+      for (int64_t c_begin = 0; c_begin < n_chunks_all; c_begin += TILE_CHUNKS) {
+        const int64_t n_chunks = std::min<int64_t>(TILE_CHUNKS, n_chunks_all - c_begin);
+        tile_acc.assign(size_t(n_chunks) * OC_BLOCK * CHUNK, Acc(0));
+        for (int ic0 = 0; ic0 < s.cin; ic0 += IC_BLOCK) {
+          const int icn = std::min(IC_BLOCK, s.cin - ic0);
+          for (int t = 0; t < ntaps; ++t)
+            block_taps[t] = {taps[t].src + ic0 * chan_stride, taps[t].w + size_t(ic0) * OC_BLOCK};
+          for (int64_t c = 0; c < n_chunks; ++c) {
+            const int64_t m0 = (c_begin + c) * CHUNK;
+            auto& acc = *reinterpret_cast<Acc(*)[OC_BLOCK][CHUNK]>(tile_acc.data() + c * OC_BLOCK * CHUNK);
 #if JPEGAI_HAVE_AVX2_CLONE
-          if (use_simd) accumulate_avx2<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
-          else
+            if (use_simd) accumulate_avx2<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
+            else
 #endif
-            accumulate_portable<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
+              accumulate_portable<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
+          }
         }
-      }
-      for (int64_t c = 0; c < n_chunks; ++c) {
-        const int64_t m0 = c * CHUNK;
-        const int n = int(std::min<int64_t>(CHUNK, count - m0));
-        const Acc* acc = row_acc.data() + c * OC_BLOCK * CHUNK;
-        for (int o = 0; o < OC_BLOCK; ++o) {
-          const int oc = ob * OC_BLOCK + o;
-          if (oc >= s.cout) break;
-          const int sh = shift_[oc] + (extra_shift.empty() ? 0 : extra_shift[oc]);
-          int32_t* dst = out.data() + (size_t(oc) * ho + oy) * wo;
-          for (int j = 0; j < n; ++j) {
-            const int64_t ox = s.transposed ? px + (m0 + j) * s.sw : m0 + j;
-            dst[ox] = requantise(int64_t(acc[o * CHUNK + j]) + bias_[oc], sh, s.relu);
+        for (int64_t c = 0; c < n_chunks; ++c) {
+          const int64_t m0 = (c_begin + c) * CHUNK;
+          const int n = int(std::min<int64_t>(CHUNK, count - m0));
+          const Acc* acc = tile_acc.data() + c * OC_BLOCK * CHUNK;
+          for (int o = 0; o < OC_BLOCK; ++o) {
+            const int oc = ob * OC_BLOCK + o;
+            if (oc >= s.cout) break;
+            const int sh = shift_[oc] + (extra_shift.empty() ? 0 : extra_shift[oc]);
+            int32_t* dst = out.data() + (size_t(oc) * ho + oy) * wo;
+            for (int j = 0; j < n; ++j) {
+              const int64_t ox = s.transposed ? px + (m0 + j) * s.sw : m0 + j;
+              dst[ox] = requantise(int64_t(acc[o * CHUNK + j]) + bias_[oc], sh, s.relu);
+            }
           }
         }
       }

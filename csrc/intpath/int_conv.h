@@ -15,7 +15,7 @@ constexpr int32_t WEIGHT_LIMIT = 32767;              // |w_q| <= 2^15 - 1 (int16
 constexpr int64_t MAX_REDUCTION = int64_t(1) << 16;  // Cin*kh*kw bound: |acc| < 2^61, no int64 overflow
 constexpr int64_t BIAS_LIMIT = int64_t(1) << 61;
 constexpr int MAX_SHIFT = 48;
-constexpr int OC_BLOCK = 4;  // output channels computed together (register blocking)
+constexpr int OC_BLOCK = 6;  // output channels computed together (register blocking)
 
 struct ConvSpec {
   bool transposed = false;
