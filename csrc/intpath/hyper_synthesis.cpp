@@ -84,8 +84,7 @@ void scale_indexes(const int32_t* log2sigma_q, const int32_t* log2step_q, int M,
     const int32_t* src = log2sigma_q + c * plane;
     uint8_t* dst = out + c * plane;
     for (int64_t i = 0; i < plane; ++i) {
-      const int64_t num = int64_t(src[i]) - step + 880;
-      int64_t idx = num >= 0 ? num / 32 : -((-num + 31) / 32);  // floor division
+      int64_t idx = (int64_t(src[i]) - step + 880) >> 5;  // arithmetic shift: floor division by 32
       idx = idx < 0 ? 0 : (idx > 75 ? 75 : idx);
       dst[i] = uint8_t(idx);
     }
