@@ -15,8 +15,9 @@ namespace intpath {
 namespace {
 
 constexpr int CHUNK = 8;      // output positions per register tile
-constexpr int IC_BLOCK = 16;      // input channels per cache block
+constexpr int IC_BLOCK = 8;      // input channels per cache block
 constexpr int TILE_CHUNKS = 8;    // register tiles per column tile (L1 blocking)
+constexpr int OB_GROUP = 8;       // output-channel blocks sharing one pass over the input
 
 // Exactness bound of the float64 path: every partial sum of integer products stays below 2^53.
 constexpr double EXACT_DOUBLE_LIMIT = 9007199254740992.0;  // 2^53
@@ -254,16 +255,20 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
   const int n_blocks = (s.cout + OC_BLOCK - 1) / OC_BLOCK;
   const size_t kk = size_t(s.kh) * s.kw;
   const bool use_simd = simd_enabled();
-  parallel_for(int64_t(n_blocks) * ho, threads, [&](int64_t task) {
-    const int ob = int(task / ho), oy = int(task % ho);
-    const T* wblock = packed + size_t(ob) * kk * s.cin * OC_BLOCK;
-    std::vector<Tap<T>> taps, block_taps;
-    taps.reserve(kk);
+  const int n_groups = (n_blocks + OB_GROUP - 1) / OB_GROUP;
+  const size_t block_stride = kk * s.cin * OC_BLOCK;
+  parallel_for(int64_t(n_groups) * ho, threads, [&](int64_t task) {
+    const int group = int(task / ho), oy = int(task % ho);
+    const int ob_begin = group * OB_GROUP, n_ob = std::min(OB_GROUP, n_blocks - ob_begin);
+    std::vector<const T*> tap_src;
+    std::vector<size_t> tap_w;  // weight offset of the tap inside a block
+    std::vector<Tap<T>> block_taps;
     std::vector<Acc> tile_acc;
     for (int px = 0; px < n_phases; ++px) {
       const int64_t count = phase_count[px];
       if (count == 0) continue;
-      taps.clear();
+      tap_src.clear();
+      tap_w.clear();
       for (int ky = 0; ky < s.kh; ++ky) {
         int iy;
         if (s.transposed) {
@@ -284,46 +289,53 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
           } else {
             base = (kx % s.sw) * phase_len + kx / s.sw;
           }
-          taps.push_back({row + base, wblock + (size_t(ky) * s.kw + kx) * s.cin * OC_BLOCK});
+          tap_src.push_back(row + base);
+          tap_w.push_back((size_t(ky) * s.kw + kx) * s.cin * OC_BLOCK);
         }
       }
-      const int ntaps = int(taps.size());
-      // Column tiles x input-channel blocks keep a block's input rows and weights in L1 while the
-      // tile's register tiles are swept; partial sums live in tile_acc between blocks.
+      const int ntaps = int(tap_src.size());
+      block_taps.resize(tap_src.size());
+      // Column tiles x input-channel blocks x the group's output-channel blocks: a block's input
+      // rows stay in L1 while every output block and register tile of the column tile uses them;
+      // partial sums live in tile_acc between input-channel blocks.
       const int64_t n_chunks_all = (count + CHUNK - 1) / CHUNK;
-      block_taps.resize(taps.size());
       for (int64_t c_begin = 0; c_begin < n_chunks_all; c_begin += TILE_CHUNKS) {
         const int64_t n_chunks = std::min<int64_t>(TILE_CHUNKS, n_chunks_all - c_begin);
-        tile_acc.assign(size_t(n_chunks) * OC_BLOCK * CHUNK, Acc(0));
+        const size_t ob_acc = size_t(n_chunks) * OC_BLOCK * CHUNK;
+        tile_acc.assign(ob_acc * n_ob, Acc(0));
         for (int ic0 = 0; ic0 < s.cin; ic0 += IC_BLOCK) {
           const int icn = std::min(IC_BLOCK, s.cin - ic0);
-          for (int t = 0; t < ntaps; ++t)
-            block_taps[t] = {taps[t].src + ic0 * chan_stride, taps[t].w + size_t(ic0) * OC_BLOCK};
-          for (int64_t c = 0; c < n_chunks; ++c) {
-            const int64_t m0 = (c_begin + c) * CHUNK;
-            auto& acc = *reinterpret_cast<Acc(*)[OC_BLOCK][CHUNK]>(tile_acc.data() + c * OC_BLOCK * CHUNK);
+          for (int b = 0; b < n_ob; ++b) {
+            const T* wblock = packed + size_t(ob_begin + b) * block_stride + size_t(ic0) * OC_BLOCK;
+            for (int t = 0; t < ntaps; ++t) block_taps[t] = {tap_src[t] + ic0 * chan_stride, wblock + tap_w[t]};
+            for (int64_t c = 0; c < n_chunks; ++c) {
+              const int64_t m0 = (c_begin + c) * CHUNK;
+              auto& acc = *reinterpret_cast<Acc(*)[OC_BLOCK][CHUNK]>(tile_acc.data() + b * ob_acc +
+                                                                     c * OC_BLOCK * CHUNK);
 #if JPEGAI_HAVE_AVX2_CLONE
-            if (use_simd) accumulate_avx2<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
-            else
+              if (use_simd) accumulate_avx2<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
+              else
 #endif
-              accumulate_portable<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
-          }
-        }
-        for (int64_t c = 0; c < n_chunks; ++c) {
-          const int64_t m0 = (c_begin + c) * CHUNK;
-          const int n = int(std::min<int64_t>(CHUNK, count - m0));
-          const Acc* acc = tile_acc.data() + c * OC_BLOCK * CHUNK;
-          for (int o = 0; o < OC_BLOCK; ++o) {
-            const int oc = ob * OC_BLOCK + o;
-            if (oc >= s.cout) break;
-            const int sh = shift_[oc] + (extra_shift.empty() ? 0 : extra_shift[oc]);
-            int32_t* dst = out.data() + (size_t(oc) * ho + oy) * wo;
-            for (int j = 0; j < n; ++j) {
-              const int64_t ox = s.transposed ? px + (m0 + j) * s.sw : m0 + j;
-              dst[ox] = requantise(int64_t(acc[o * CHUNK + j]) + bias_[oc], sh, s.relu);
+                accumulate_portable<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
             }
           }
         }
+        for (int b = 0; b < n_ob; ++b)
+          for (int64_t c = 0; c < n_chunks; ++c) {
+            const int64_t m0 = (c_begin + c) * CHUNK;
+            const int n = int(std::min<int64_t>(CHUNK, count - m0));
+            const Acc* acc = tile_acc.data() + b * ob_acc + c * OC_BLOCK * CHUNK;
+            for (int o = 0; o < OC_BLOCK; ++o) {
+              const int oc = (ob_begin + b) * OC_BLOCK + o;
+              if (oc >= s.cout) break;
+              const int sh = shift_[oc] + (extra_shift.empty() ? 0 : extra_shift[oc]);
+              int32_t* dst = out.data() + (size_t(oc) * ho + oy) * wo;
+              for (int j = 0; j < n; ++j) {
+                const int64_t ox = s.transposed ? px + (m0 + j) * s.sw : m0 + j;
+                dst[ox] = requantise(int64_t(acc[o * CHUNK + j]) + bias_[oc], sh, s.relu);
+              }
+            }
+          }
       }
     }
   });
