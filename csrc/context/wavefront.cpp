@@ -161,6 +161,7 @@ void run_wavefront(State& s, int threads) {
   // finished column j+1 (that row in turn waited for row i-2), which covers all causal taps.
   std::unique_ptr<std::atomic<int>[]> progress(new std::atomic<int>[m.H]);
   for (int i = 0; i < m.H; ++i) progress[i].store(0, std::memory_order_relaxed);
+  std::atomic<bool> aborted{false};
   auto worker = [&](int t) {
     for (int i = t; i < m.H; i += n_threads) {
       int known = i == 0 ? m.W : 0;
@@ -168,6 +169,7 @@ void run_wavefront(State& s, int threads) {
         const int need = std::min(j + 2, m.W);
         int spins = 0;
         while (known < need) {
+          if (aborted.load(std::memory_order_relaxed)) return;
           known = progress[i - 1].load(std::memory_order_acquire);
           if (known < need && ++spins > 64) std::this_thread::yield();
         }
@@ -181,7 +183,14 @@ void run_wavefront(State& s, int threads) {
     return;
   }
   std::vector<std::thread> pool;
-  for (int t = 1; t < n_threads; ++t) pool.emplace_back(worker, t);
+  try {
+    for (int t = 1; t < n_threads; ++t) pool.emplace_back(worker, t);
+  } catch (...) {
+    // Rows are dealt round-robin, so a missing thread would stall the wavefront: give up cleanly.
+    aborted.store(true);
+    for (auto& th : pool) th.join();
+    throw std::runtime_error("context model: could not start worker threads");
+  }
   worker(0);
   for (auto& th : pool) th.join();
 }

@@ -34,7 +34,11 @@ void parallel_for(int64_t n_tasks, int threads, Fn&& fn) {
   };
   std::vector<std::thread> pool;
   pool.reserve(t - 1);
-  for (int k = 1; k < t; ++k) pool.emplace_back(worker);
+  try {
+    for (int k = 1; k < t; ++k) pool.emplace_back(worker);
+  } catch (...) {
+    // Could not start more threads: the threads we have (and this one) still run every task.
+  }
   worker();
   for (auto& th : pool) th.join();
   if (error) std::rethrow_exception(error);
