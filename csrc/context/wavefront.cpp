@@ -35,8 +35,9 @@ inline int64_t clamp_value(int64_t v) {
   return std::min<int64_t>(std::max<int64_t>(v, -int64_t(VALUE_LIMIT)), VALUE_LIMIT);
 }
 
-// Everything one wavefront position needs; y_hat lives in a zero-padded (H+2, W+3, M) buffer so
-// neighbours of all channels of a group are contiguous and borders need no tests.
+// Everything a position needs. Groups never read each other, so every array is group-major:
+// y_hat lives in a zero-bordered (M/16, H+2, W+3, 16) buffer (a group's 16 channels at one position
+// are one cache line, borders need no tests) and the inputs are (M/16, H, W, 16) copies.
 struct State {
   const Model* m;
   std::vector<int64_t> weight;         // [group][tap][ci][c in group], Q16
@@ -44,12 +45,12 @@ struct State {
   bool exact_double = false;          // all sums provably exact integers below 2^53 in float64
   template <class Acc>
   const Acc* weights() const;
-  std::vector<int32_t> padded;  // [(i+2)][(j+2)][c]
-  int64_t row_stride = 0;       // elements per padded row
-  // Position-major (H, W, M) copies, so one position's channels are contiguous.
-  std::vector<int32_t> mu_hwc;
-  std::vector<int32_t> q_hwc;  // input (reconstruct) or output (quantize)
-  std::vector<float> y_hwc;
+  std::vector<int32_t> padded;
+  int64_t row_stride = 0;    // elements per padded row of one group
+  int64_t group_stride = 0;  // elements per group in padded
+  std::vector<int32_t> mu_g;
+  std::vector<int32_t> q_g;  // input (reconstruct) or output (quantize)
+  std::vector<float> y_g;
 };
 
 typedef double double4 __attribute__((vector_size(32)));
@@ -101,52 +102,78 @@ inline __attribute__((always_inline)) void accumulate_group(double (&acc)[GROUP]
   std::memcpy(acc + 12, &a3, sizeof a3);
 }
 
-// Accumulates the 160-tap sums of the 16 channels of each group: acc[c] += nb[k] * w[g][k][c] with
-// the channel axis innermost (vectorises without horizontal sums). Acc = double only when the
-// per-layer check proved every partial sum an exact integer below 2^53; else int64. Same integers.
+// One group at one position: acc[c] = sum_k nb[k] * w[g][k][c] over the 160 causal inputs, with the
+// channel axis innermost (vectorises without horizontal sums). Acc = double only when the run-time
+// check proved every partial sum an exact integer below 2^53; else int64. Same integers either way.
 template <bool Quantize, class Acc>
-inline __attribute__((always_inline)) void position_body(State& s, int i, int j) {
+inline __attribute__((always_inline)) void position_body(State& s, int g, int i, int j) {
   const Model& m = *s.m;
-  const int64_t pix = int64_t(i) * m.W + j;
-  int32_t* here = s.padded.data() + (i + PAD_TOP) * s.row_stride + int64_t(j + PAD_LEFT) * m.M;
-  const Acc* weights = s.template weights<Acc>();
+  const int64_t base = (int64_t(g) * m.H * m.W + int64_t(i) * m.W + j) * GROUP;
+  int32_t* here = s.padded.data() + g * s.group_stride + (i + PAD_TOP) * s.row_stride + int64_t(j + PAD_LEFT) * GROUP;
   alignas(32) Acc nb[SUPPORT];
-  for (int g = 0; g < m.M; g += GROUP) {
-    for (int t = 0; t < NTAPS; ++t) {
-      const int32_t* src = here + TAP_DY[t] * s.row_stride + int64_t(TAP_DX[t]) * m.M + g;
-      for (int ci = 0; ci < GROUP; ++ci) nb[t * GROUP + ci] = Acc(src[ci]);
+  for (int t = 0; t < NTAPS; ++t) {
+    const int32_t* src = here + TAP_DY[t] * s.row_stride + TAP_DX[t] * GROUP;
+    for (int ci = 0; ci < GROUP; ++ci) nb[t * GROUP + ci] = Acc(src[ci]);
+  }
+  alignas(32) Acc acc[GROUP];
+  accumulate_group(acc, nb, s.template weights<Acc>() + int64_t(g) * GROUP * SUPPORT);
+  for (int k = 0; k < GROUP; ++k) {
+    const int c = g * GROUP + k;
+    const int64_t sum = int64_t(acc[k]);
+    const int64_t mu =
+        clamp_value(int64_t(s.mu_g[base + k]) + m.bias[c] + ((sum + (int64_t(1) << (W_FRAC_BITS - 1))) >> W_FRAC_BITS));
+    int64_t q;
+    if (Quantize) {
+      // y * 4096 is exact in double, so fused or not, this is the same IEEE result everywhere.
+      const double r = std::floor((double(s.y_g[base + k]) * 4096.0 - double(mu)) / double(m.step[c]) + 0.5);
+      q = int64_t(std::min(std::max(r, -double(VALUE_LIMIT)), double(VALUE_LIMIT)));
+      s.q_g[base + k] = int32_t(q);
+    } else {
+      q = s.q_g[base + k];
     }
-    alignas(32) Acc acc[GROUP];
-    accumulate_group(acc, nb, weights + int64_t(g) * SUPPORT);
-    for (int c = g; c < g + GROUP; ++c) {
-      const int64_t sum = int64_t(acc[c - g]);
-      const int64_t idx = pix * m.M + c;
-      const int64_t mu =
-          clamp_value(int64_t(s.mu_hwc[idx]) + m.bias[c] + ((sum + (int64_t(1) << (W_FRAC_BITS - 1))) >> W_FRAC_BITS));
-      int64_t q;
-      if (Quantize) {
-        // y * 4096 is exact in double, so fused or not, this is the same IEEE result everywhere.
-        const double r = std::floor((double(s.y_hwc[idx]) * 4096.0 - double(mu)) / double(m.step[c]) + 0.5);
-        q = int64_t(std::min(std::max(r, -double(VALUE_LIMIT)), double(VALUE_LIMIT)));
-        s.q_hwc[idx] = int32_t(q);
-      } else {
-        q = s.q_hwc[idx];
-      }
-      const int32_t y_hat = int32_t(clamp_value(q * m.step[c] + mu));
-      here[c] = y_hat;
-    }
+    here[k] = int32_t(clamp_value(q * m.step[c] + mu));
   }
 }
 
+// A whole group in raster order (raster order is causal too).
 template <bool Quantize, class Acc>
-void position_portable(State& s, int i, int j) { position_body<Quantize, Acc>(s, i, j); }
+inline __attribute__((always_inline)) void group_body(State& s, int g) {
+  for (int i = 0; i < s.m->H; ++i)
+    for (int j = 0; j < s.m->W; ++j) position_body<Quantize, Acc>(s, g, i, j);
+}
+
+// All groups at one position (wavefront schedule).
+template <bool Quantize, class Acc>
+inline __attribute__((always_inline)) void all_groups_body(State& s, int i, int j) {
+  for (int g = 0; g < s.m->M / GROUP; ++g) position_body<Quantize, Acc>(s, g, i, j);
+}
+
+template <bool Quantize, class Acc>
+void group_portable(State& s, int g) { group_body<Quantize, Acc>(s, g); }
+template <bool Quantize, class Acc>
+void position_portable(State& s, int i, int j) { all_groups_body<Quantize, Acc>(s, i, j); }
 
 #if JPEGAI_HAVE_AVX2_CLONE
 template <bool Quantize, class Acc>
+__attribute__((target("avx2,fma"))) void group_avx2(State& s, int g) {
+  group_body<Quantize, Acc>(s, g);
+}
+template <bool Quantize, class Acc>
 __attribute__((target("avx2,fma"))) void position_avx2(State& s, int i, int j) {
-  position_body<Quantize, Acc>(s, i, j);
+  all_groups_body<Quantize, Acc>(s, i, j);
 }
 #endif
+
+// Groups are independent: with enough of them, each thread runs whole groups (no synchronisation,
+// each group's weights stay in L1).
+template <bool Quantize>
+void run_groups(State& s, int threads) {
+  auto group = s.exact_double ? &group_portable<Quantize, double> : &group_portable<Quantize, int64_t>;
+#if JPEGAI_HAVE_AVX2_CLONE
+  if (simd_enabled()) group = s.exact_double ? &group_avx2<Quantize, double> : &group_avx2<Quantize, int64_t>;
+#endif
+  jpegai::parallel_for(s.m->M / GROUP, threads, [&](int64_t g) { group(s, int(g)); });
+}
 
 template <bool Quantize>
 void run_wavefront(State& s, int threads) {
@@ -195,26 +222,31 @@ void run_wavefront(State& s, int threads) {
   for (auto& th : pool) th.join();
 }
 
-// (C, P) -> (P, C) and back, in cache-sized blocks of positions.
+// (M, P) planar -> (M/16, P, 16) group-major, in blocks of positions.
 template <class T>
-void to_position_major(const T* src, T* dst, int C, int64_t P, int threads) {
-  constexpr int64_t B = 64;
-  jpegai::parallel_for((P + B - 1) / B, threads, [&](int64_t b) {
-    const int64_t p1 = std::min(P, (b + 1) * B);
-    for (int c = 0; c < C; ++c)
-      for (int64_t p = b * B; p < p1; ++p) dst[p * C + c] = src[c * P + p];
+void to_group_major(const T* src, T* dst, int M, int64_t P, int threads) {
+  constexpr int64_t B = 256;
+  const int64_t blocks = (P + B - 1) / B;
+  jpegai::parallel_for(int64_t(M / GROUP) * blocks, threads, [&](int64_t task) {
+    const int64_t g = task / blocks, p0 = (task % blocks) * B, p1 = std::min(P, p0 + B);
+    for (int ci = 0; ci < GROUP; ++ci) {
+      const T* in = src + (g * GROUP + ci) * P;
+      T* out = dst + g * P * GROUP + ci;
+      for (int64_t p = p0; p < p1; ++p) out[p * GROUP] = in[p];
+    }
   });
 }
 
-// padded (H+2, W+3, M) -> (M, H, W)
+// padded (M/16, H+2, W+3, 16) -> (M, H, W)
 void padded_to_planar(const State& s, int32_t* dst, int threads) {
   const Model& m = *s.m;
   const int64_t plane = int64_t(m.H) * m.W;
-  jpegai::parallel_for(m.H, threads, [&](int64_t i) {
-    for (int c = 0; c < m.M; ++c) {
-      const int32_t* src = s.padded.data() + (i + PAD_TOP) * s.row_stride + int64_t(PAD_LEFT) * m.M + c;
-      int32_t* out = dst + c * plane + i * m.W;
-      for (int j = 0; j < m.W; ++j) out[j] = src[int64_t(j) * m.M];
+  jpegai::parallel_for(int64_t(m.M / GROUP) * m.H, threads, [&](int64_t task) {
+    const int64_t g = task / m.H, i = task % m.H;
+    const int32_t* row = s.padded.data() + g * s.group_stride + (i + PAD_TOP) * s.row_stride + PAD_LEFT * GROUP;
+    for (int ci = 0; ci < GROUP; ++ci) {
+      int32_t* out = dst + (g * GROUP + ci) * plane + i * m.W;
+      for (int j = 0; j < m.W; ++j) out[j] = row[int64_t(j) * GROUP + ci];
     }
   });
 }
@@ -245,9 +277,16 @@ void run(const Model& m, State& s, int threads) {
   // |y_hat| <= 2^30, so every partial sum is below max_l1 * 2^30.
   s.exact_double = double(max_l1) * double(VALUE_LIMIT) < 9007199254740992.0;  // 2^53
   if (s.exact_double) s.weight_double.assign(s.weight.begin(), s.weight.end());
-  s.row_stride = int64_t(m.W + PAD_LEFT + PAD_RIGHT) * m.M;
-  s.padded.assign(size_t(m.H + PAD_TOP) * s.row_stride, 0);
-  run_wavefront<Quantize>(s, threads);
+  s.row_stride = int64_t(m.W + PAD_LEFT + PAD_RIGHT) * GROUP;
+  s.group_stride = int64_t(m.H + PAD_TOP) * s.row_stride;
+  s.padded.assign(size_t(m.M / GROUP) * s.group_stride, 0);
+  // Schedule (never changes results): whole groups per thread when they divide the work evenly
+  // enough, else the row wavefront across all threads.
+  const int n_groups = m.M / GROUP;
+  if (threads == 1 || n_groups % threads == 0 || n_groups >= 2 * threads)
+    run_groups<Quantize>(s, threads);
+  else
+    run_wavefront<Quantize>(s, threads);
 }
 
 }  // namespace
@@ -274,10 +313,10 @@ void reconstruct(const Model& m, const int32_t* q, int32_t* y_hat, int threads) 
   validate(m);
   const int64_t plane = int64_t(m.H) * m.W, n = plane * m.M;
   State s;
-  s.mu_hwc.resize(n);
-  s.q_hwc.resize(n);
-  to_position_major(m.mu_hyper, s.mu_hwc.data(), m.M, plane, threads);
-  to_position_major(q, s.q_hwc.data(), m.M, plane, threads);
+  s.mu_g.resize(n);
+  s.q_g.resize(n);
+  to_group_major(m.mu_hyper, s.mu_g.data(), m.M, plane, threads);
+  to_group_major(q, s.q_g.data(), m.M, plane, threads);
   run<false>(m, s, threads);
   padded_to_planar(s, y_hat, threads);
 }
@@ -289,15 +328,16 @@ void quantize(const Model& m, const float* y, int32_t* q, int32_t* y_hat, int th
   for (int64_t k = 0; k < n; ++k) require(std::isfinite(y[k]), "y contains NaN or infinity");
   const int64_t plane = int64_t(m.H) * m.W;
   State s;
-  s.mu_hwc.resize(n);
-  s.y_hwc.resize(n);
-  s.q_hwc.resize(n);
-  to_position_major(m.mu_hyper, s.mu_hwc.data(), m.M, plane, threads);
-  to_position_major(y, s.y_hwc.data(), m.M, plane, threads);
+  s.mu_g.resize(n);
+  s.y_g.resize(n);
+  s.q_g.resize(n);
+  to_group_major(m.mu_hyper, s.mu_g.data(), m.M, plane, threads);
+  to_group_major(y, s.y_g.data(), m.M, plane, threads);
   run<true>(m, s, threads);
   padded_to_planar(s, y_hat, threads);
   jpegai::parallel_for(m.M, threads, [&](int64_t c) {
-    for (int64_t p = 0; p < plane; ++p) q[c * plane + p] = s.q_hwc[p * m.M + c];
+    const int32_t* src = s.q_g.data() + (c / GROUP) * plane * GROUP + c % GROUP;
+    for (int64_t p = 0; p < plane; ++p) q[c * plane + p] = src[p * GROUP];
   });
 }
 
