@@ -6,15 +6,68 @@
 
 #include <algorithm>
 #include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "common/version.h"
+#include "context/wavefront.h"
 #include "entropy/coder.h"
 #include "entropy/gaussian_tables.h"
 #include "entropy/quantize.h"
 #include "entropy/rans.h"
+#include "intpath/hyper_synthesis.h"
+#include "intpath/simd_dispatch.h"
 
 namespace py = pybind11;
+
+namespace {
+// Exact dtype, C order, no silent casts: pybind11 raises TypeError for anything else.
+using I32 = py::array_t<int32_t, py::array::c_style>;
+using I64 = py::array_t<int64_t, py::array::c_style>;
+using F32 = py::array_t<float, py::array::c_style>;
+
+void check_shape(const py::array& a, std::vector<py::ssize_t> shape, const char* name) {
+  bool ok = a.ndim() == py::ssize_t(shape.size());
+  for (size_t d = 0; ok && d < shape.size(); ++d) ok = shape[d] < 0 || a.shape(d) == shape[d];
+  if (!ok) {
+    std::string want = "(";
+    for (size_t d = 0; d < shape.size(); ++d)
+      want += (shape[d] < 0 ? std::string("*") : std::to_string(shape[d])) + (d + 1 < shape.size() ? ", " : "");
+    throw std::invalid_argument(std::string(name) + " must have shape " + want + ")");
+  }
+}
+
+int check_int(py::ssize_t v, const char* name) {
+  if (v <= 0 || v > (py::ssize_t(1) << 30)) throw std::invalid_argument(std::string(name) + " out of range");
+  return int(v);
+}
+
+jpegai::context::Model context_model(const I32& mu_hyper, const I32& bias, const I32& step, const I32& w) {
+  check_shape(mu_hyper, {-1, -1, -1}, "mu_hyper_q");
+  jpegai::context::Model m;
+  m.M = check_int(mu_hyper.shape(0), "M");
+  m.H = check_int(mu_hyper.shape(1), "H");
+  m.W = check_int(mu_hyper.shape(2), "W");
+  check_shape(bias, {m.M}, "bias_q");
+  check_shape(step, {m.M}, "step_q");
+  check_shape(w, {m.M, jpegai::context::GROUP, jpegai::context::NTAPS}, "w_q");
+  m.mu_hyper = mu_hyper.data();
+  m.bias = bias.data();
+  m.step = step.data();
+  m.weight = w.data();
+  return m;
+}
+
+std::vector<int32_t> vec32(const I32& a) { return std::vector<int32_t>(a.data(), a.data() + a.size()); }
+
+I32 to_array(std::vector<int32_t>&& v, std::vector<py::ssize_t> shape) {
+  auto* heap = new std::vector<int32_t>(std::move(v));
+  py::capsule owner(heap, [](void* p) { delete static_cast<std::vector<int32_t>*>(p); });
+  return I32(shape, heap->data(), owner);
+}
+}  // namespace
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "jpegai_fast C++ core: entropy coding, context model, integer path, convolution";
@@ -146,6 +199,105 @@ PYBIND11_MODULE(_core, m) {
   }
 
   // --- context model (csrc/context) ---
+  m.def(
+      "context_reconstruct",
+      [](const I32& q, const I32& mu_hyper, const I32& bias, const I32& step, const I32& w, int threads) {
+        auto model = context_model(mu_hyper, bias, step, w);
+        check_shape(q, {model.M, model.H, model.W}, "q");
+        I32 y_hat({model.M, model.H, model.W});
+        int32_t* out = y_hat.mutable_data();
+        {
+          py::gil_scoped_release release;
+          jpegai::context::reconstruct(model, q.data(), out, threads);
+        }
+        return y_hat;
+      },
+      py::arg("q"), py::arg("mu_hyper_q"), py::arg("bias_q"), py::arg("step_q"), py::arg("w_q"),
+      py::arg("threads"), "Decoder: y_hat_q (M,H,W) Q12 from symbols q (wavefront, fixed point).");
+  m.def(
+      "context_quantize",
+      [](const F32& y, const I32& mu_hyper, const I32& bias, const I32& step, const I32& w, int threads) {
+        auto model = context_model(mu_hyper, bias, step, w);
+        check_shape(y, {model.M, model.H, model.W}, "y");
+        I32 q({model.M, model.H, model.W}), y_hat({model.M, model.H, model.W});
+        int32_t* q_out = q.mutable_data();
+        int32_t* y_out = y_hat.mutable_data();
+        {
+          py::gil_scoped_release release;
+          jpegai::context::quantize(model, y.data(), q_out, y_out, threads);
+        }
+        return py::make_tuple(q, y_hat);
+      },
+      py::arg("y"), py::arg("mu_hyper_q"), py::arg("bias_q"), py::arg("step_q"), py::arg("w_q"),
+      py::arg("threads"), "Encoder: (q, y_hat_q) with y_hat_q identical to context_reconstruct(q).");
 
   // --- integer entropy-parameter path (csrc/intpath) ---
+  m.def("simd_enabled", &jpegai::simd_enabled, "Whether the AVX2 kernels run (results are identical either way).");
+  m.def("set_simd_enabled", &jpegai::set_simd_enabled, py::arg("enabled"),
+        "Enable/disable the AVX2 kernels; returns the previous setting.");
+  py::class_<jpegai::intpath::IntHyperSynthesis>(m, "IntHyperSynthesis",
+                                                 "Deterministic integer hyper-synthesis (csrc/intpath).")
+      .def(py::init<>())
+      .def(
+          "add_layer",
+          [](jpegai::intpath::IntHyperSynthesis& self, bool transposed, const I32& weight_q, const I64& bias_q,
+             const I32& shift, std::pair<int, int> stride, std::pair<int, int> padding,
+             std::pair<int, int> output_padding, bool relu) {
+            check_shape(weight_q, {-1, -1, -1, -1}, "weight_q");
+            jpegai::intpath::ConvSpec spec;
+            spec.transposed = transposed;
+            spec.cout = check_int(weight_q.shape(0), "cout");
+            spec.cin = check_int(weight_q.shape(1), "cin");
+            spec.kh = check_int(weight_q.shape(2), "kh");
+            spec.kw = check_int(weight_q.shape(3), "kw");
+            std::tie(spec.sh, spec.sw) = stride;
+            std::tie(spec.ph, spec.pw) = padding;
+            std::tie(spec.oph, spec.opw) = output_padding;
+            spec.relu = relu;
+            check_shape(bias_q, {spec.cout}, "bias_q");
+            check_shape(shift, {spec.cout}, "shift");
+            self.add_layer(spec, vec32(weight_q),
+                           std::vector<int64_t>(bias_q.data(), bias_q.data() + bias_q.size()), vec32(shift));
+          },
+          py::arg("transposed"), py::arg("weight_q"), py::arg("bias_q"), py::arg("shift"), py::arg("stride"),
+          py::arg("padding"), py::arg("output_padding"), py::arg("relu"),
+          "Append a layer; weight_q in gather layout (cout, cin, kh, kw), bias_q Q(12+shift).")
+      .def_property_readonly("num_layers", &jpegai::intpath::IntHyperSynthesis::num_layers)
+      .def_property_readonly("in_channels", &jpegai::intpath::IntHyperSynthesis::in_channels)
+      .def_property_readonly("out_channels", &jpegai::intpath::IntHyperSynthesis::out_channels)
+      .def("output_size", &jpegai::intpath::IntHyperSynthesis::output_size, py::arg("h"), py::arg("w"))
+      .def(
+          "run",
+          [](const jpegai::intpath::IntHyperSynthesis& self, const I32& z, int M, int threads) {
+            check_shape(z, {-1, -1, -1}, "z_hat");
+            const int cz = check_int(z.shape(0), "Cz"), h = check_int(z.shape(1), "h"),
+                      w = check_int(z.shape(2), "w");
+            if (threads < 1) throw std::invalid_argument("threads must be >= 1");
+            jpegai::intpath::HyperOutput out;
+            {
+              py::gil_scoped_release release;
+              out = self.run(z.data(), cz, h, w, M, threads);
+            }
+            std::vector<py::ssize_t> shape{out.channels, out.height, out.width};
+            return py::make_tuple(to_array(std::move(out.mu_q), shape), to_array(std::move(out.log2sigma_q), shape));
+          },
+          py::arg("z_hat"), py::arg("M"), py::arg("threads"), "(mu_q Q12, log2sigma_q Q8), each (M, H, W).");
+  m.def(
+      "intpath_scale_indexes",
+      [](const I32& log2sigma_q, const I32& log2step_q, int threads) {
+        check_shape(log2sigma_q, {-1, -1, -1}, "log2sigma_q");
+        const int M = check_int(log2sigma_q.shape(0), "M");
+        check_shape(log2step_q, {M}, "log2step_q");
+        if (threads < 1) throw std::invalid_argument("threads must be >= 1");
+        py::array_t<uint8_t> out({log2sigma_q.shape(0), log2sigma_q.shape(1), log2sigma_q.shape(2)});
+        uint8_t* dst = out.mutable_data();
+        const int64_t plane = int64_t(log2sigma_q.shape(1)) * log2sigma_q.shape(2);
+        {
+          py::gil_scoped_release release;
+          jpegai::intpath::scale_indexes(log2sigma_q.data(), log2step_q.data(), M, plane, dst, threads);
+        }
+        return out;
+      },
+      py::arg("log2sigma_q"), py::arg("log2step_q"), py::arg("threads"),
+      "Conventions' scale index: clamp(floor((log2sigma_q - log2step_q[c] + 880) / 32), 0, 75), uint8.");
 }

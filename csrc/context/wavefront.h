@@ -1,0 +1,42 @@
+// Fixed-point wavefront context model (conventions.md): a masked grouped 5x5 conv over y_hat that
+// predicts the mean. Position (i, j) depends only on positions decoded at earlier wavefront steps
+// t = j + 2i, so rows run on several threads with per-row progress counters.
+//
+// Formats: y_hat, mu, mu_hyper, bias, step in Q12 (int32); weights in Q16 (W_FRAC_BITS), layout
+// (M, 16, 10) with taps ordered (dy, dx) = (-2,-2..+1), (-1,-2..+1), (0,-2), (0,-1).
+//   acc   = sum_{ci, tap} w[c][ci][tap] * y_hat[16*(c/16)+ci](i+dy, j+dx)      (exact int64)
+//   mu    = clamp(mu_hyper + bias + ((acc + 2^15) >> 16), +-2^30)            (round half up)
+//   y_hat = clamp(q * step + mu, +-2^30)
+#pragma once
+#include <cstdint>
+
+namespace jpegai {
+namespace context {
+
+constexpr int GROUP = 16;
+constexpr int NTAPS = 10;
+constexpr int W_FRAC_BITS = 16;
+constexpr int32_t VALUE_LIMIT = int32_t(1) << 30;  // bound of mu, y_hat, bias, mu_hyper, step
+constexpr int32_t WEIGHT_LIMIT = int32_t(1) << 24; // |w_q| bound: 160 products stay below 2^62
+constexpr int MAX_CHANNELS = 4096;
+
+struct Model {
+  int M = 0, H = 0, W = 0;
+  const int32_t* mu_hyper = nullptr;  // (M, H, W) Q12
+  const int32_t* bias = nullptr;      // (M,) Q12
+  const int32_t* step = nullptr;      // (M,) Q12, >= 1
+  const int32_t* weight = nullptr;    // (M, 16, 10) Q16
+};
+
+// Throws std::invalid_argument on any shape or value outside the documented ranges.
+void validate(const Model& m);
+
+// Decoder: y_hat (M, H, W) from the symbols q (M, H, W).
+void reconstruct(const Model& m, const int32_t* q, int32_t* y_hat, int threads);
+
+// Encoder: q = clamp(floor((y * 4096 - mu) / step + 0.5), +-2^30) in IEEE double, then the same
+// y_hat as reconstruct() gives for that q. y must be finite.
+void quantize(const Model& m, const float* y, int32_t* q, int32_t* y_hat, int threads);
+
+}  // namespace context
+}  // namespace jpegai

@@ -1,0 +1,45 @@
+// Deterministic integer hyper-synthesis: a chain of IntConvLayer (ReLU fused) mapping integer z_hat
+// symbols to the entropy parameters of y: mu_q (Q12) and log2sigma_q (Q8). Encoder and decoder run
+// this same code, so scale indices agree bit for bit on any machine and thread count.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "intpath/int_conv.h"
+
+namespace jpegai {
+namespace intpath {
+
+constexpr int32_t Z_LIMIT = int32_t(1) << 18;  // |z_hat| bound so that z_hat * 2^12 fits the activations
+constexpr int LOG2SIGMA_FRAC_BITS = 8;
+
+struct HyperOutput {
+  int channels = 0, height = 0, width = 0;  // channels = M
+  std::vector<int32_t> mu_q;                // (M, H, W), Q12
+  std::vector<int32_t> log2sigma_q;         // (M, H, W), Q8
+};
+
+class IntHyperSynthesis {
+ public:
+  void add_layer(const ConvSpec& spec, std::vector<int32_t> weight_q, std::vector<int64_t> bias_q,
+                 std::vector<int32_t> shift);
+  int num_layers() const { return int(layers_.size()); }
+  int in_channels() const;
+  int out_channels() const;
+  // Output (H, W) for a (h, w) input; throws std::invalid_argument if some layer would be empty.
+  std::pair<int, int> output_size(int h, int w) const;
+
+  // z: (cz, h, w) integer symbols. The last layer must have 2*M output channels.
+  HyperOutput run(const int32_t* z, int cz, int h, int w, int M, int threads) const;
+
+ private:
+  std::vector<IntConvLayer> layers_;
+};
+
+// Conventions' integer mapping: idx = clamp(floor((L + 880) / 32), 0, 75), L = log2sigma_q - log2step_q[c]
+// (all Q8). log2sigma_q: (M, plane) with plane = H*W; out: (M, plane).
+void scale_indexes(const int32_t* log2sigma_q, const int32_t* log2step_q, int M, int64_t plane,
+                   uint8_t* out, int threads);
+
+}  // namespace intpath
+}  // namespace jpegai

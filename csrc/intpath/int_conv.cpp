@@ -1,0 +1,346 @@
+#include "intpath/int_conv.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <type_traits>
+#include <stdexcept>
+#include <string>
+
+#include "intpath/parallel_for.h"
+#include "intpath/simd_dispatch.h"
+
+namespace jpegai {
+namespace intpath {
+namespace {
+
+constexpr int CHUNK = 8;      // output positions per register tile
+constexpr int IC_BLOCK = 8;      // input channels per cache block
+constexpr int TILE_CHUNKS = 8;    // register tiles per column tile (L1 blocking)
+constexpr int OB_GROUP = 8;       // output-channel blocks sharing one pass over the input
+
+// Exactness bound of the float64 path: every partial sum of integer products stays below 2^53.
+constexpr double EXACT_DOUBLE_LIMIT = 9007199254740992.0;  // 2^53
+
+// One input row segment and the weights (for ic = 0) that multiply it.
+template <class T>
+struct Tap {
+  const T* src;
+  const T* w;
+};
+
+// The integer core, shared by the portable and the AVX2 builds: acc[o][j] += w[ic][o] * src[ic][j].
+// T = int32_t accumulates in int64; T = double is used only when all sums are exact integers
+// below 2^53 (checked per layer call), so both give the same integers whatever the order or ISA.
+template <class T, class Acc>
+inline __attribute__((always_inline)) void accumulate_fixed(Acc (&acc)[OC_BLOCK][CHUNK], const Tap<T>* taps,
+                                                            int ntaps, int cin, int64_t chan_stride,
+                                                            int64_t m0) {
+  // Local copy: the inputs may be double too, and the compiler must see that they never alias acc.
+  Acc local[OC_BLOCK][CHUNK];
+  for (int o = 0; o < OC_BLOCK; ++o)
+    for (int j = 0; j < CHUNK; ++j) local[o][j] = acc[o][j];
+  for (int t = 0; t < ntaps; ++t) {
+    const T* __restrict src = taps[t].src + m0;
+    const T* __restrict wp = taps[t].w;
+    for (int ic = 0; ic < cin; ++ic) {
+      for (int o = 0; o < OC_BLOCK; ++o) {
+        const Acc wv = wp[o];
+        for (int j = 0; j < CHUNK; ++j) local[o][j] += wv * Acc(src[j]);
+      }
+      src += chan_stride;
+      wp += OC_BLOCK;
+    }
+  }
+  for (int o = 0; o < OC_BLOCK; ++o)
+    for (int j = 0; j < CHUNK; ++j) acc[o][j] = local[o][j];
+}
+
+// float64 specialisation with explicit 4-lane vectors (GCC vector extension: AVX2/FMA in the AVX2
+// build, SSE2 pairs in the portable one) so the OC_BLOCK x CHUNK tile stays in registers, each weight
+// broadcast straight from memory. All values are exact integers, so lowering never changes results.
+typedef double double4 __attribute__((vector_size(32)));
+static_assert(CHUNK % 4 == 0, "CHUNK must be a multiple of the vector width");
+
+template <>
+inline __attribute__((always_inline)) void accumulate_fixed<double, double>(double (&acc)[OC_BLOCK][CHUNK],
+                                                                           const Tap<double>* taps, int ntaps,
+                                                                           int cin, int64_t chan_stride,
+                                                                           int64_t m0) {
+  constexpr int NV = CHUNK / 4;
+  double4 a[OC_BLOCK][NV];
+#pragma GCC unroll 8
+  for (int o = 0; o < OC_BLOCK; ++o)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) std::memcpy(&a[o][v], &acc[o][4 * v], sizeof(double4));
+  for (int t = 0; t < ntaps; ++t) {
+    const double* __restrict src = taps[t].src + m0;
+    const double* __restrict wp = taps[t].w;
+    for (int ic = 0; ic < cin; ++ic) {
+      double4 x[NV];
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) std::memcpy(&x[v], src + 4 * v, sizeof(double4));
+#pragma GCC unroll 8
+      for (int o = 0; o < OC_BLOCK; ++o) {
+        const double wv = wp[o];
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v) a[o][v] += x[v] * wv;
+      }
+      src += chan_stride;
+      wp += OC_BLOCK;
+    }
+  }
+#pragma GCC unroll 8
+  for (int o = 0; o < OC_BLOCK; ++o)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) std::memcpy(&acc[o][4 * v], &a[o][v], sizeof(double4));
+}
+
+template <class T, class Acc>
+void accumulate_portable(Acc (&acc)[OC_BLOCK][CHUNK], const Tap<T>* taps, int ntaps, int cin,
+                         int64_t chan_stride, int64_t m0) {
+  accumulate_fixed<T, Acc>(acc, taps, ntaps, cin, chan_stride, m0);
+}
+
+#if JPEGAI_HAVE_AVX2_CLONE
+template <class T, class Acc>
+__attribute__((target("avx2,fma"))) void accumulate_avx2(Acc (&acc)[OC_BLOCK][CHUNK], const Tap<T>* taps,
+                                                         int ntaps, int cin, int64_t chan_stride, int64_t m0) {
+  accumulate_fixed<T, Acc>(acc, taps, ntaps, cin, chan_stride, m0);
+}
+#endif
+
+// Round half up (towards +inf) division by 2^s, then ReLU and saturation to the activation range.
+inline int32_t requantise(int64_t acc, int s, bool relu) {
+  int64_t v = s > 0 ? (acc + (int64_t(1) << (s - 1))) >> s : acc;
+  if (relu && v < 0) v = 0;
+  v = std::min<int64_t>(std::max<int64_t>(v, -int64_t(ACT_LIMIT)), ACT_LIMIT);
+  return int32_t(v);
+}
+
+// Hot validation loops call this per element: no std::string unless the check fails.
+inline void require(bool ok, const char* msg) {
+  if (!ok) throw std::invalid_argument(std::string("IntConvLayer: ") + msg);
+}
+inline void require(bool ok, const std::string& msg) {
+  if (!ok) throw std::invalid_argument("IntConvLayer: " + msg);
+}
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+IntConvLayer::IntConvLayer(const ConvSpec& spec, std::vector<int32_t> weight_q, std::vector<int64_t> bias_q,
+                           std::vector<int32_t> shift)
+    : spec_(spec), bias_(std::move(bias_q)), shift_(std::move(shift)) {
+  const ConvSpec& s = spec_;
+  require(s.cin > 0 && s.cout > 0 && s.kh > 0 && s.kw > 0, "channels and kernel size must be positive");
+  require(s.cin <= 65536 && s.cout <= 65536 && s.kh <= 64 && s.kw <= 64, "layer too large");
+  require(s.sh >= 1 && s.sw >= 1 && s.sh <= 16 && s.sw <= 16, "stride must be in [1, 16]");
+  require(s.ph >= 0 && s.pw >= 0 && s.ph <= 64 && s.pw <= 64, "padding must be in [0, 64]");
+  require(s.oph >= 0 && s.opw >= 0, "output_padding must be >= 0");
+  if (s.transposed) {
+    require(s.oph < s.sh && s.opw < s.sw, "output_padding must be smaller than the stride");
+  } else {
+    require(s.oph == 0 && s.opw == 0, "output_padding only applies to transposed convolutions");
+  }
+  require(int64_t(s.cin) * s.kh * s.kw <= MAX_REDUCTION,
+          "cin*kh*kw exceeds 2^16: int64 accumulation could overflow");
+  const size_t kk = size_t(s.kh) * s.kw;
+  require(weight_q.size() == size_t(s.cout) * s.cin * kk, "weight size mismatch");
+  require(bias_.size() == size_t(s.cout) && shift_.size() == size_t(s.cout), "bias/shift size mismatch");
+  for (int32_t v : weight_q) require(v >= -WEIGHT_LIMIT && v <= WEIGHT_LIMIT, "weight outside int16 range");
+  for (int64_t v : bias_) require(v >= -BIAS_LIMIT && v <= BIAS_LIMIT, "bias outside +-2^61");
+  for (int32_t v : shift_) require(v >= 0 && v <= MAX_SHIFT, "shift outside [0, 48]");
+
+  const int n_blocks = (s.cout + OC_BLOCK - 1) / OC_BLOCK;
+  packed_.assign(size_t(n_blocks) * kk * s.cin * OC_BLOCK, 0);
+  for (int oc = 0; oc < s.cout; ++oc)
+    for (int ic = 0; ic < s.cin; ++ic)
+      for (size_t k = 0; k < kk; ++k)
+        packed_[((size_t(oc / OC_BLOCK) * kk + k) * s.cin + ic) * OC_BLOCK + oc % OC_BLOCK] =
+            weight_q[(size_t(oc) * s.cin + ic) * kk + k];
+  packed_double_.assign(packed_.begin(), packed_.end());
+  max_l1_ = 0;
+  for (int oc = 0; oc < s.cout; ++oc) {
+    int64_t l1 = 0;
+    for (size_t k = 0; k < size_t(s.cin) * kk; ++k) l1 += std::abs(int64_t(weight_q[size_t(oc) * s.cin * kk + k]));
+    max_l1_ = std::max(max_l1_, l1);
+  }
+}
+
+template <>
+const int32_t* IntConvLayer::packed_weights<int32_t>() const { return packed_.data(); }
+template <>
+const double* IntConvLayer::packed_weights<double>() const { return packed_double_.data(); }
+
+int IntConvLayer::out_height(int h) const {
+  const ConvSpec& s = spec_;
+  return s.transposed ? (h - 1) * s.sh - 2 * s.ph + s.kh + s.oph : (h + 2 * s.ph - s.kh) / s.sh + 1;
+}
+
+int IntConvLayer::out_width(int w) const {
+  const ConvSpec& s = spec_;
+  return s.transposed ? (w - 1) * s.sw - 2 * s.pw + s.kw + s.opw : (w + 2 * s.pw - s.kw) / s.sw + 1;
+}
+
+std::vector<int32_t> IntConvLayer::forward(const std::vector<int32_t>& in, int h, int w,
+                                           const std::vector<int32_t>& extra_shift, int threads) const {
+  const ConvSpec& s = spec_;
+  require(h > 0 && w > 0, "input height and width must be positive");
+  require(in.size() == size_t(s.cin) * h * w, "input size mismatch");
+  require(extra_shift.empty() || extra_shift.size() == size_t(s.cout), "extra_shift size mismatch");
+  if (!s.transposed) require(h + 2 * s.ph >= s.kh && w + 2 * s.pw >= s.kw, "input smaller than the kernel");
+  const int ho = out_height(h), wo = out_width(w);
+  require(ho > 0 && wo > 0, "output would be empty");
+  require(int64_t(ho) * wo * s.cout <= (int64_t(1) << 31), "output too large");
+
+  int64_t max_abs = 0;
+  for (int32_t v : in) max_abs = std::max<int64_t>(max_abs, std::abs(int64_t(v)));
+  // |partial sum| <= max_l1 * max|x|: below 2^53 the float64 kernel computes the exact integers.
+  if (double(max_l1_) * double(max_abs) < EXACT_DOUBLE_LIMIT)
+    return forward_typed<double>(in, h, w, ho, wo, extra_shift, threads);
+  return forward_typed<int32_t>(in, h, w, ho, wo, extra_shift, threads);
+}
+
+template <class T>
+std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in, int h, int w, int ho, int wo,
+                                                 const std::vector<int32_t>& extra_shift, int threads) const {
+  using Acc = typename std::conditional<std::is_same<T, double>::value, double, int64_t>::type;
+  const ConvSpec& s = spec_;
+  const T* packed = packed_weights<T>();
+  // Re-lay each input row so every tap reads a contiguous run: zero padding on both sides, and for
+  // strided convolutions the columns split into stride phases.
+  const int n_phases = s.transposed ? s.sw : 1;
+  std::vector<int64_t> phase_count(n_phases);
+  for (int px = 0; px < n_phases; ++px)
+    phase_count[px] = s.transposed ? (px < wo ? ceil_div(wo - px, s.sw) : 0) : wo;
+  int64_t row_len = 0, phase_len = 0, left = 0;
+  if (s.transposed) {
+    int64_t min_d = 0, max_end = w - 1;
+    for (int px = 0; px < s.sw; ++px)
+      for (int kx = 0; kx < s.kw; ++kx) {
+        const int num = px + s.pw - kx;
+        if (((num % s.sw) + s.sw) % s.sw != 0 || phase_count[px] == 0) continue;
+        const int d = num / s.sw;  // exact: num is a multiple of the stride
+        min_d = std::min<int64_t>(min_d, d);
+        max_end = std::max<int64_t>(max_end, phase_count[px] - 1 + d);
+      }
+    left = -min_d;
+    row_len = left + max_end + 1;
+  } else {
+    phase_len = ceil_div(int64_t(w) + 2 * s.pw, s.sw);
+    row_len = phase_len * s.sw;
+  }
+  const int64_t chan_stride = int64_t(h) * row_len;
+  // CHUNK elements of slack at the end: a last partial tile reads (bounded, valid) values past its
+  // row and discards those lanes, so every tile runs the full-width kernel.
+  std::vector<T> buf(size_t(s.cin) * chan_stride + CHUNK, T(0));
+  parallel_for(s.cin, threads, [&](int64_t ic) {
+    for (int y = 0; y < h; ++y) {
+      const int32_t* src = in.data() + (size_t(ic) * h + y) * w;
+      T* dst = buf.data() + size_t(ic) * chan_stride + size_t(y) * row_len;
+      for (int x = 0; x < w; ++x) {
+        if (s.transposed) {
+          dst[left + x] = T(src[x]);
+        } else {
+          const int pc = x + s.pw;
+          dst[(pc % s.sw) * phase_len + pc / s.sw] = T(src[x]);
+        }
+      }
+    }
+  });
+
+  std::vector<int32_t> out(size_t(s.cout) * ho * wo);
+  const int n_blocks = (s.cout + OC_BLOCK - 1) / OC_BLOCK;
+  const size_t kk = size_t(s.kh) * s.kw;
+  const bool use_simd = simd_enabled();
+  const int n_groups = (n_blocks + OB_GROUP - 1) / OB_GROUP;
+  const size_t block_stride = kk * s.cin * OC_BLOCK;
+  parallel_for(int64_t(n_groups) * ho, threads, [&](int64_t task) {
+    const int group = int(task / ho), oy = int(task % ho);
+    const int ob_begin = group * OB_GROUP, n_ob = std::min(OB_GROUP, n_blocks - ob_begin);
+    std::vector<const T*> tap_src;
+    std::vector<size_t> tap_w;  // weight offset of the tap inside a block
+    std::vector<Tap<T>> block_taps;
+    std::vector<Acc> tile_acc;
+    for (int px = 0; px < n_phases; ++px) {
+      const int64_t count = phase_count[px];
+      if (count == 0) continue;
+      tap_src.clear();
+      tap_w.clear();
+      for (int ky = 0; ky < s.kh; ++ky) {
+        int iy;
+        if (s.transposed) {
+          const int num = oy + s.ph - ky;
+          if (((num % s.sh) + s.sh) % s.sh != 0) continue;
+          iy = num / s.sh;
+        } else {
+          iy = oy * s.sh + ky - s.ph;
+        }
+        if (iy < 0 || iy >= h) continue;  // zero padding rows contribute nothing
+        const T* row = buf.data() + size_t(iy) * row_len;
+        for (int kx = 0; kx < s.kw; ++kx) {
+          int64_t base;
+          if (s.transposed) {
+            const int num = px + s.pw - kx;
+            if (((num % s.sw) + s.sw) % s.sw != 0) continue;
+            base = left + num / s.sw;
+          } else {
+            base = (kx % s.sw) * phase_len + kx / s.sw;
+          }
+          tap_src.push_back(row + base);
+          tap_w.push_back((size_t(ky) * s.kw + kx) * s.cin * OC_BLOCK);
+        }
+      }
+      const int ntaps = int(tap_src.size());
+      block_taps.resize(tap_src.size());
+      // Column tiles x input-channel blocks x the group's output-channel blocks: a block's input
+      // rows stay in L1 while every output block and register tile of the column tile uses them;
+      // partial sums live in tile_acc between input-channel blocks.
+      const int64_t n_chunks_all = (count + CHUNK - 1) / CHUNK;
+      for (int64_t c_begin = 0; c_begin < n_chunks_all; c_begin += TILE_CHUNKS) {
+        const int64_t n_chunks = std::min<int64_t>(TILE_CHUNKS, n_chunks_all - c_begin);
+        const size_t ob_acc = size_t(n_chunks) * OC_BLOCK * CHUNK;
+        tile_acc.assign(ob_acc * n_ob, Acc(0));
+        for (int ic0 = 0; ic0 < s.cin; ic0 += IC_BLOCK) {
+          const int icn = std::min(IC_BLOCK, s.cin - ic0);
+          for (int b = 0; b < n_ob; ++b) {
+            const T* wblock = packed + size_t(ob_begin + b) * block_stride + size_t(ic0) * OC_BLOCK;
+            for (int t = 0; t < ntaps; ++t) block_taps[t] = {tap_src[t] + ic0 * chan_stride, wblock + tap_w[t]};
+            for (int64_t c = 0; c < n_chunks; ++c) {
+              const int64_t m0 = (c_begin + c) * CHUNK;
+              auto& acc = *reinterpret_cast<Acc(*)[OC_BLOCK][CHUNK]>(tile_acc.data() + b * ob_acc +
+                                                                     c * OC_BLOCK * CHUNK);
+#if JPEGAI_HAVE_AVX2_CLONE
+              if (use_simd) accumulate_avx2<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
+              else
+#endif
+                accumulate_portable<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
+            }
+          }
+        }
+        for (int b = 0; b < n_ob; ++b)
+          for (int64_t c = 0; c < n_chunks; ++c) {
+            const int64_t m0 = (c_begin + c) * CHUNK;
+            const int n = int(std::min<int64_t>(CHUNK, count - m0));
+            const Acc* acc = tile_acc.data() + b * ob_acc + c * OC_BLOCK * CHUNK;
+            for (int o = 0; o < OC_BLOCK; ++o) {
+              const int oc = (ob_begin + b) * OC_BLOCK + o;
+              if (oc >= s.cout) break;
+              const int sh = shift_[oc] + (extra_shift.empty() ? 0 : extra_shift[oc]);
+              int32_t* dst = out.data() + (size_t(oc) * ho + oy) * wo;
+              for (int j = 0; j < n; ++j) {
+                const int64_t ox = s.transposed ? px + (m0 + j) * s.sw : m0 + j;
+                dst[ox] = requantise(int64_t(acc[o * CHUNK + j]) + bias_[oc], sh, s.relu);
+              }
+            }
+          }
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace intpath
+}  // namespace jpegai

@@ -1,0 +1,210 @@
+"""Deterministic integer hyper-synthesis (C++ core, csrc/intpath) and the integer scale-index mapping.
+
+The hyper-synthesis ``h_s`` (an ``nn.Sequential`` of ``Conv2d`` / ``ConvTranspose2d`` / ``ReLU``) is
+quantised once from its float weights; encoder and decoder then run the same integer code, so the
+entropy parameters (and therefore the scale indices) agree bit for bit on any machine, thread count
+or device. Formats and rounding: docs/integer_path.md.
+"""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from . import _core
+
+ACT_FRAC_BITS = 12  #: hidden activations and mu are int32 Q12
+LOG2_FRAC_BITS = 8  #: log2 quantities (log2sigma_q, log2step_q) are int32 Q8
+WEIGHT_MAX = 32767  #: quantised weights stay in the int16 range
+MAX_SHIFT = 40  #: weight scale exponent bound (tiny weights)
+NUM_SCALES = 76
+
+
+def default_threads() -> int:
+    """Thread count used when ``threads=None``: the CPU count, at most 8 (results never depend on it)."""
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+def check_threads(threads) -> int:
+    """Validate a user thread count (``None`` -> :func:`default_threads`)."""
+    if threads is None:
+        return default_threads()
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
+        raise TypeError(f"threads must be an int or None, got {type(threads).__name__}")
+    if not 1 <= int(threads) <= 1024:
+        raise ValueError(f"threads must be in [1, 1024], got {threads}")
+    return int(threads)
+
+
+def to_float64(tensor) -> np.ndarray:
+    """Exact float64 copy of a torch tensor or array (fp16/bf16/fp32 -> fp64 is exact)."""
+    if hasattr(tensor, "detach"):
+        tensor = tensor.detach().cpu()
+        if not tensor.is_floating_point():
+            raise TypeError(f"expected floating-point weights, got {tensor.dtype}")
+        tensor = tensor.double().numpy()
+    arr = np.asarray(tensor, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("weights contain NaN or infinity")
+    return arr
+
+
+def round_half_up(x: np.ndarray) -> np.ndarray:
+    """floor(x + 0.5) in float64: the project's documented rounding for weight conversion."""
+    return np.floor(np.asarray(x, dtype=np.float64) + 0.5)
+
+
+def weight_shift(max_abs: float) -> int:
+    """Largest power-of-two exponent s <= MAX_SHIFT with round(max_abs * 2^s) <= WEIGHT_MAX."""
+    if max_abs == 0.0:
+        return 0
+    _, exponent = math.frexp(max_abs)  # max_abs = f * 2^exponent, f in [0.5, 1)
+    shift = min(MAX_SHIFT, 15 - exponent)
+    while shift >= 0 and math.floor(max_abs * 2.0**shift + 0.5) > WEIGHT_MAX:
+        shift -= 1
+    if shift < 0:
+        raise ValueError(f"weight magnitude {max_abs} too large for the integer path (max {WEIGHT_MAX})")
+    return shift
+
+
+def quantise_conv(weight: np.ndarray, bias: np.ndarray | None):
+    """Per-output-channel quantisation of a gather-layout (cout, cin, kh, kw) float64 weight.
+
+    Returns (weight_q int32, bias_q int64 in Q(12 + shift), shift int32).
+    """
+    cout = weight.shape[0]
+    shift = np.array([weight_shift(float(np.max(np.abs(weight[oc])))) for oc in range(cout)], dtype=np.int32)
+    scale = np.ldexp(1.0, shift.astype(np.int64))  # exact powers of two
+    weight_q = round_half_up(weight * scale[:, None, None, None]).astype(np.int32)
+    if bias is None:
+        bias_q = np.zeros(cout, dtype=np.int64)
+    else:
+        bias_scaled = round_half_up(bias * np.ldexp(1.0, shift.astype(np.int64) + ACT_FRAC_BITS))
+        if np.any(np.abs(bias_scaled) > 2.0**61):
+            raise ValueError("bias too large for the integer path")
+        bias_q = bias_scaled.astype(np.int64)
+    return weight_q, bias_q, shift
+
+
+def _pair(v, name):
+    if isinstance(v, str):
+        raise ValueError(f"{name}={v!r} is not supported by the integer path; use explicit integers")
+    t = tuple(int(x) for x in (v if isinstance(v, (tuple, list)) else (v, v)))
+    if len(t) != 2:
+        raise ValueError(f"{name} must be an int or a pair")
+    return t
+
+
+class IntHyperSynthesis:
+    """Integer version of a hyper-synthesis ``nn.Sequential``; build with :meth:`from_module`."""
+
+    def __init__(self, core, M: int, in_channels: int, layers: list):
+        self._core = core
+        self.M = M
+        self.in_channels = in_channels
+        #: the quantised layers, as passed to the core: dicts with transposed, weight_q (gather layout
+        #: (cout, cin, kh, kw)), bias_q, shift, stride, padding, output_padding, relu
+        self.layers = layers
+
+    @classmethod
+    def from_module(cls, h_s, M: int) -> "IntHyperSynthesis":
+        """Quantise ``h_s`` (Conv2d / ConvTranspose2d / ReLU only) whose output has 2*M channels.
+
+        Channels [0, M) are the mean of y, [M, 2M) are log2(sigma) (conventions.md).
+        """
+        import torch.nn as nn
+
+        if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M <= 0:
+            raise ValueError(f"M must be a positive int, got {M!r}")
+        if not isinstance(h_s, nn.Sequential):
+            raise TypeError(f"h_s must be an nn.Sequential, got {type(h_s).__name__}")
+        layers = []  # [conv module, relu flag]
+        for child in h_s:
+            if isinstance(child, (nn.Conv2d, nn.ConvTranspose2d)) and type(child) in (nn.Conv2d, nn.ConvTranspose2d):
+                layers.append([child, False])
+            elif isinstance(child, nn.ReLU):
+                if not layers:
+                    raise ValueError("h_s may not start with ReLU (z_hat is signed)")
+                layers[-1][1] = True  # ReLU is idempotent, repeated ones are fine
+            else:
+                raise TypeError(f"unsupported layer in h_s: {type(child).__name__} (Conv2d/ConvTranspose2d/ReLU only)")
+        if not layers:
+            raise ValueError("h_s has no convolution")
+        core = _core.IntHyperSynthesis()
+        specs = []
+        for conv, relu in layers:
+            transposed = isinstance(conv, nn.ConvTranspose2d)
+            if conv.groups != 1:
+                raise ValueError("grouped convolutions are not supported by the integer path")
+            if _pair(conv.dilation, "dilation") != (1, 1):
+                raise ValueError("dilation is not supported by the integer path")
+            if conv.padding_mode != "zeros":
+                raise ValueError(f"padding_mode={conv.padding_mode!r} is not supported")
+            weight = to_float64(conv.weight)
+            if transposed:  # torch (cin, cout, kh, kw) -> gather layout (cout, cin, kh, kw)
+                weight = np.ascontiguousarray(weight.transpose(1, 0, 2, 3))
+            bias = to_float64(conv.bias) if conv.bias is not None else None
+            weight_q, bias_q, shift = quantise_conv(weight, bias)
+            spec = dict(
+                transposed=transposed,
+                weight_q=weight_q,
+                bias_q=bias_q,
+                shift=shift,
+                stride=_pair(conv.stride, "stride"),
+                padding=_pair(conv.padding, "padding"),
+                output_padding=_pair(conv.output_padding, "output_padding") if transposed else (0, 0),
+                relu=relu,
+            )
+            core.add_layer(**spec)
+            specs.append(spec)
+        if core.out_channels != 2 * M:
+            raise ValueError(f"h_s outputs {core.out_channels} channels, expected 2*M = {2 * M}")
+        return cls(core, int(M), core.in_channels, specs)
+
+    def output_size(self, h: int, w: int) -> tuple[int, int]:
+        """(H, W) of the entropy parameters for a (h, w) z_hat."""
+        return tuple(self._core.output_size(int(h), int(w)))
+
+    def run(self, z_hat, threads=None) -> tuple[np.ndarray, np.ndarray]:
+        """Integer symbols z_hat (Cz, h, w) (or (1, Cz, h, w)) -> (mu_q int32 Q12, log2sigma_q int32 Q8), (M, H, W).
+
+        Identical output for any ``threads``. Accepts numpy or torch integer arrays; floats must hold
+        exact integers.
+        """
+        z = _as_int32(z_hat, "z_hat")
+        if z.ndim == 4 and z.shape[0] == 1:
+            z = z[0]
+        if z.ndim != 3:
+            raise ValueError(f"z_hat must have shape (Cz, h, w), got {z.shape}")
+        if z.shape[0] != self.in_channels:
+            raise ValueError(f"z_hat has {z.shape[0]} channels, expected {self.in_channels}")
+        return self._core.run(np.ascontiguousarray(z), self.M, check_threads(threads))
+
+
+def _as_int32(x, name: str) -> np.ndarray:
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    arr = np.asarray(x)
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise ValueError(f"{name} must hold integers")
+    elif arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an integer array, got dtype {arr.dtype}")
+    if arr.size and (arr.min() < -(2**31) or arr.max() > 2**31 - 1):
+        raise ValueError(f"{name} values exceed int32")
+    return np.ascontiguousarray(arr.astype(np.int32))
+
+
+def scale_indexes(log2sigma_q, log2step_q, threads=None) -> np.ndarray:
+    """Coding-table indices (uint8, (M, H, W)) from log2sigma_q (M, H, W) and log2step_q (M,), both Q8.
+
+    idx = clamp(floor((L + 880) / 32), 0, 75) with L = log2sigma_q - log2step_q[c] (conventions.md).
+    """
+    sig = _as_int32(log2sigma_q, "log2sigma_q")
+    step = _as_int32(log2step_q, "log2step_q")
+    if sig.ndim != 3 or step.ndim != 1 or step.shape[0] != sig.shape[0]:
+        raise ValueError(f"need log2sigma_q (M, H, W) and log2step_q (M,), got {sig.shape} and {step.shape}")
+    if sig.size == 0:
+        return np.zeros(sig.shape, dtype=np.uint8)
+    return _core.intpath_scale_indexes(sig, step, check_threads(threads))
