@@ -166,3 +166,18 @@ def test_profiles_meet_complexity_budgets():
 def test_unknown_profile_raises():
     with pytest.raises(ValueError):
         get_config("huge")
+
+
+def test_eval_helper_matches_forward_in_eval_mode():
+    from jpegai_fast.eval_model import rd_points
+    model = Codec(TINY).eval()
+    with torch.no_grad():
+        model.context.weight.normal_(std=0.05)
+    x = torch.rand(1, 3, 64, 128)
+    points = rd_points(model, x, [0.0, 3.5])
+    for pt in points:
+        with torch.no_grad():
+            ref = model(x, pt["t"])
+        assert abs(pt["bpp"] - float(ref["bpp"])) < 1e-4 * max(1.0, float(ref["bpp"]))
+        assert torch.allclose(pt["x_hat"], torch.round(ref["x_hat"].clamp(0, 1) * 255) / 255)
+    assert points[0]["bpp"] != points[1]["bpp"]

@@ -69,4 +69,12 @@ def load_model(profile_or_path: str | Path | None = None) -> Codec:
     return model
 
 
-__all__ = ["save_weights", "load_model", "model_id_of", "get_config"]
+def export_checkpoint(checkpoint_path: str | Path, weights_path: str | Path) -> str:
+    """Turn a training checkpoint (jpegai_fast.train) into a shipping weights file; returns the id."""
+    ck = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
+    model = Codec(CodecConfig.from_dict(ck["config"]))
+    model.load_state_dict(ck["model"])
+    return save_weights(model, weights_path, extra={"train": {"step": ck["step"], "elapsed_s": ck["elapsed"]}})
+
+
+__all__ = ["export_checkpoint", "save_weights", "load_model", "model_id_of", "get_config"]
