@@ -1,0 +1,39 @@
+"""A 3-step training run interrupted after step 2 resumes to exactly the same state."""
+import numpy as np
+import torch
+from PIL import Image
+
+from jpegai_fast.train import lr_factor, parse_args, train
+
+
+def _make_data(folder):
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 256, (80, 96, 3), dtype=np.uint8)).save(folder / f"img{i}.png")
+
+
+def _args(data, out, *extra):
+    return parse_args(["--data", str(data), "--out", str(out), "--profile", "light", "--steps", "3",
+                       "--batch", "1", "--crop", "64", "--quiet", "--log-every", "1", *extra])
+
+
+def test_resume_reaches_the_same_state(tmp_path):
+    data = tmp_path / "data"
+    _make_data(data)
+    train(_args(data, tmp_path / "straight"))
+    first = train(_args(data, tmp_path / "resumed", "--stop-at-step", "2"))
+    assert first["step"] == 2 and first["stopped_early"]
+    second = train(_args(data, tmp_path / "resumed"))
+    assert second["step"] == 3
+    a = torch.load(tmp_path / "straight" / "checkpoint.pt", weights_only=False)["model"]
+    b = torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=False)["model"]
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    assert (tmp_path / "resumed" / "log.csv").read_text().count("\n") == 4  # header + 3 steps
+
+
+def test_lr_schedule_ends_annealed():
+    assert lr_factor(0.5) == 1.0
+    assert lr_factor(1.0) < 0.1
+    assert lr_factor(0.0) < lr_factor(0.5)

@@ -1,0 +1,45 @@
+"""Weights file round trip and model id."""
+import pytest
+import torch
+
+from jpegai_fast.model import Codec, CodecConfig
+from jpegai_fast.model.weights import load_model, model_id_of, save_weights
+
+TINY = CodecConfig(profile="tiny", N=16, M=32, hyper_width=16, z_channels=8)
+
+
+def test_round_trip_and_id_stability(tmp_path):
+    torch.manual_seed(1)
+    model = Codec(TINY)
+    mid = save_weights(model, tmp_path / "a.pt")
+    assert len(mid) == 16
+    loaded = load_model(tmp_path / "a.pt")
+    assert loaded.model_id == mid and not loaded.training
+    for (k, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
+        assert b.dtype == torch.float32
+        assert torch.equal(a.half().float(), b), k
+    # saving the loaded model again gives the same id (fp16 values are a fixed point)
+    assert save_weights(loaded, tmp_path / "b.pt") == mid
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(loaded(x, 1.0)["x_hat"], load_model(tmp_path / "b.pt")(x, 1.0)["x_hat"])
+
+
+def test_id_changes_with_weights():
+    model = Codec(TINY)
+    state = {k: v.half() for k, v in model.state_dict().items()}
+    mid = model_id_of(state)
+    state["gain.log2_step_table"] = state["gain.log2_step_table"] + 1
+    assert model_id_of(state) != mid
+
+
+def test_tampered_file_and_missing_file_raise(tmp_path):
+    model = Codec(TINY)
+    save_weights(model, tmp_path / "a.pt")
+    payload = torch.load(tmp_path / "a.pt", weights_only=True)
+    payload["state_dict"]["gain.log2_step_table"] += 1
+    torch.save(payload, tmp_path / "bad.pt")
+    with pytest.raises(ValueError):
+        load_model(tmp_path / "bad.pt")
+    with pytest.raises(ValueError):
+        load_model(tmp_path / "missing.pt")
