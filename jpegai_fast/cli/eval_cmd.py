@@ -67,10 +67,13 @@ def format_table(report) -> str:
 @click.option("--limit", default=None, type=click.IntRange(1), help="Only the first N images (by name).")
 @click.option("--tolerance", default=0.10, show_default=True, type=click.FloatRange(0, 0.5),
               help="Allowed relative overshoot of a target rate.")
+@click.option("--reuse", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Earlier results.json: its rows for the same images/codecs/rates are not recomputed "
+                   "(repeatable; splits long runs by codec).")
 @click.option("--list", "list_only", is_flag=True, help="List codecs and metrics with their availability; exit.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def eval_command(folder, codec_list, rates, anchor, metric_list, published, out_dir, jobs, limit, tolerance,
-                 list_only, quiet):
+                 reuse, list_only, quiet):
     """Search each codec to each target rate on the images in FOLDER, measure quality, print BD-rates and
     write results.json, results.csv and rd.png to --out."""
     from ..eval import runner
@@ -110,7 +113,10 @@ def eval_command(folder, codec_list, rates, anchor, metric_list, published, out_
         anchor = None
     if anchor is not None and anchor not in names:
         raise click.BadParameter(f"anchor {anchor!r} is not among --codecs", param_hint="--anchor")
-    images = runner.find_images(folder)
+    try:
+        images = runner.find_images(folder)
+    except ValueError as e:
+        raise click.ClickException(str(e))
     if published == "auto":
         kodak = len(images) == 24 and all(p.name.startswith("kodim") for p in images) and limit in (None, 24)
         pub = list(_DEFAULT_PUBLISHED) if kodak else []
@@ -122,8 +128,11 @@ def eval_command(folder, codec_list, rates, anchor, metric_list, published, out_
             if k not in anchors.published_names():
                 raise click.BadParameter(f"unknown published curve {k!r}; known: "
                                          f"{', '.join(anchors.published_names())}", param_hint="--published")
-    report = runner.evaluate(folder, names, rates, metric_names, anchor, pub, jobs, limit, tolerance,
-                             progress=not quiet)
+    try:
+        report = runner.evaluate(folder, names, rates, metric_names, anchor, pub, jobs, limit, tolerance,
+                                 progress=not quiet, reuse=reuse)
+    except ValueError as e:
+        raise click.ClickException(str(e))
     paths = report.write(out_dir)
     click.echo(format_table(report))
     if pub:

@@ -6,6 +6,7 @@ maintained PyPI library usable here: NLPD, PSNR-HVS-M, VMAF (see :data:`UNAVAILA
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import math
@@ -133,6 +134,12 @@ CORE_METRICS = ("psnr_rgb", "psnr_y", "ms_ssim")
 
 def metric_availability() -> dict[str, str | None]:
     """Each CTTC metric -> None when computable here, else the reason it is not."""
+    return dict(_probe_metrics())
+
+
+@functools.lru_cache(maxsize=1)
+def _probe_metrics() -> dict[str, str | None]:
+    # Probing runs each optional metric once (seconds with torch start-up): once per process is enough.
     out: dict[str, str | None] = {"psnr_rgb": None, "psnr_y": None}
     # Random, not flat: a flat probe makes IW-SSIM's covariance singular.
     probe = np.random.default_rng(0).integers(0, 256, (_MS_SSIM_MIN_SIDE, _MS_SSIM_MIN_SIDE, 3), dtype=np.uint8)

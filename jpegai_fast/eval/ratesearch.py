@@ -46,6 +46,7 @@ class _SizeCache:
         self.codec, self.img = codec, img
         self.pixels = img.shape[0] * img.shape[1]
         self.data: dict[float, bytes] = {}
+        self.t_of: dict[float, float] = {}  # knob -> its position t in [0, 1] on the rate-increasing scale
 
     def bpp(self, knob: float) -> float:
         if knob not in self.data:
@@ -105,11 +106,24 @@ def search_rate(codec: Codec, img: np.ndarray, target_bpp: float, tolerance: flo
         k = min(max(k, kn.low), kn.high)
         return float(round(k)) if kn.integer else k
 
+    def rate_at(t: float) -> float:
+        k = knob_of(t)
+        cache.t_of.setdefault(k, t)
+        return cache.bpp(k)
+
     lo_t, hi_t = 0.0, 1.0
-    if cache.bpp(knob_of(lo_t)) > target_bpp * (1 + tolerance):
+    if rate_at(lo_t) > target_bpp * (1 + tolerance):
         return RatePoint(target_bpp, None, None, None, "unreachable", len(cache.data) - start,
                          {k: cache.bpp(k) for k in cache.data})
-    if cache.bpp(knob_of(hi_t)) > target_bpp:
+    if rate_at(hi_t) > target_bpp:
+        # Start from the tightest bracket earlier searches on this image already measured.
+        for k, t in cache.t_of.items():
+            if cache.bpp(k) <= target_bpp and t > lo_t:
+                lo_t = t
+            elif cache.bpp(k) > target_bpp and t < hi_t:
+                hi_t = t
+        if lo_t >= hi_t:  # non-monotone measurements: fall back to the full range
+            lo_t, hi_t = 0.0, 1.0
         # Invariant: rate(lo_t) <= target < rate(hi_t).
         for _ in range(_MAX_FLOAT_STEPS + 8):
             k_lo, k_hi = knob_of(lo_t), knob_of(hi_t)
@@ -123,7 +137,7 @@ def search_rate(codec: Codec, img: np.ndarray, target_bpp: float, tolerance: flo
                 # Rounding stalls the midpoint: step one integer inward instead.
                 step = 1.0 / (kn.high - kn.low)
                 mid = lo_t + step if knob_of(mid) == k_lo else hi_t - step
-            if cache.bpp(knob_of(mid)) <= target_bpp:
+            if rate_at(mid) <= target_bpp:
                 lo_t = mid
             else:
                 hi_t = mid

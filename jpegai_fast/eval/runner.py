@@ -75,11 +75,27 @@ def _task(args):
     return evaluate_one(*args)
 
 
+def load_rows(result_files, tolerance: float) -> list[dict]:
+    """Rows of earlier results.json files that were searched with the same tolerance (for ``reuse``)."""
+    rows = []
+    for f in result_files:
+        try:
+            doc = json.loads(Path(f).read_text())
+            rows_f, tol_f = doc["rows"], doc["config"]["tolerance"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"{f}: not a results.json written by this tool ({e})") from e
+        if tol_f == tolerance:
+            rows += rows_f
+    return rows
+
+
 def run(images, codecs: list[Codec], rates=JPEG_AI_RATES, metric_names=metrics.CORE_METRICS, jobs: int = 1,
-        tolerance: float = 0.10, progress: bool = True) -> list[dict]:
+        tolerance: float = 0.10, progress: bool = True, reuse_rows=()) -> list[dict]:
     """Evaluate every image with every codec at every target rate; ``jobs`` worker processes (1 = inline).
 
     Returns the per-image rows (see :func:`evaluate_one`). Unavailable codecs raise ValueError up front.
+    An (image, codec) pair whose rows for all ``rates`` and metrics are in ``reuse_rows`` is not recomputed,
+    so long runs can be split by codec and merged.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
@@ -87,11 +103,22 @@ def run(images, codecs: list[Codec], rates=JPEG_AI_RATES, metric_names=metrics.C
         why = c.unavailable_reason()
         if why:
             raise ValueError(f"codec {c.name} is unavailable here: {why}")
-    tasks = [(str(p), c, tuple(rates), tuple(metric_names), tolerance) for c in codecs for p in images]
+    have: dict[tuple, dict] = {}
+    for r in reuse_rows:
+        if r["status"] == "unreachable" or all(m in r for m in metric_names):
+            have[(r["image"], r["codec"], r["target_bpp"])] = r
+    rows: list[dict] = []
+    tasks = []
+    for c in codecs:
+        for p in images:
+            old = [have.get((Path(p).name, c.name, t)) for t in rates]
+            if all(old):
+                rows += old
+            else:
+                tasks.append((str(p), c, tuple(rates), tuple(metric_names), tolerance))
     from tqdm import tqdm
 
     bar = tqdm(total=len(tasks), desc="eval", unit="img-codec", disable=not progress)
-    rows: list[dict] = []
     try:
         if jobs == 1:
             _worker_init()
@@ -233,7 +260,7 @@ def plot_rd(curves: dict, published_keys, path) -> None:
 
 def evaluate(folder, codec_names, rates=JPEG_AI_RATES, metric_names=metrics.CORE_METRICS, anchor=None,
              published=(), jobs: int = 1, limit: int | None = None, tolerance: float = 0.10,
-             progress: bool = True) -> Report:
+             progress: bool = True, reuse=()) -> Report:
     """Evaluate the images of ``folder`` (first ``limit`` by name) with the named codecs and summarise.
 
     ``anchor``: an evaluated codec name for BD-rates; ``published``: keys of published Kodak curves to compare
@@ -253,7 +280,7 @@ def evaluate(folder, codec_names, rates=JPEG_AI_RATES, metric_names=metrics.CORE
     if unknown:
         raise ValueError(f"unknown metrics {unknown}; known: {', '.join(metrics.METRICS)}")
     t0 = time.time()
-    rows = run(images, codecs, rates, metric_names, jobs, tolerance, progress)
+    rows = run(images, codecs, rates, metric_names, jobs, tolerance, progress, load_rows(reuse, tolerance))
     curves = average_curves(rows, metric_names)
     config = {"folder": os.fspath(folder), "images": [p.name for p in images], "codecs":
               {c.name: c.description for c in codecs}, "rates": list(rates), "tolerance": tolerance,
