@@ -173,7 +173,8 @@ class PillowJpeg2000(Codec):
 
 
 class PillowAvif(Codec):
-    """AVIF through Pillow's own plugin (libavif + its AV1 encoder), 4:4:4 by default, speed 6."""
+    """AVIF through Pillow's own plugin (Pillow >= 11.2) or pillow-avif-plugin (libavif + its AV1 encoder),
+    4:4:4 by default, speed 6."""
 
     def __init__(self, subsampling: str = "4:4:4", speed: int = 6):
         if subsampling not in ("4:2:0", "4:4:4"):
@@ -184,7 +185,13 @@ class PillowAvif(Codec):
         self.knob = Knob("quality", 0, 100, integer=True)
 
     def unavailable_reason(self):
-        return None if features.check("avif") else "Pillow was built without AVIF (try pillow-avif-plugin)"
+        if features.check("avif"):
+            return None
+        try:  # older Pillow: the pillow-avif-plugin package registers the same "AVIF" format and options
+            import pillow_avif  # noqa: F401
+        except ImportError:
+            return "Pillow was built without AVIF and pillow-avif-plugin is not installed"
+        return None
 
     def encode(self, img, knob):
         q = self._check_knob(knob)
