@@ -30,6 +30,8 @@ def test_eval_command_smoke(image_dir, tmp_path):
     doc = json.loads((out / "results.json").read_text())
     assert doc["config"]["images"] == ["img0.png", "img1.png"]
     assert doc["bd_rate_vs_anchor"]["jpeg2000"]["psnr_rgb"] == pytest.approx(0, abs=1e-9)
+    assert doc["bd_rate_vs_anchor_per_image_mean"]["jpeg2000"]["psnr_rgb"] == {"mean": 0.0, "images": 2}
+    assert doc["bd_rate_vs_anchor_per_image_mean"]["jpeg"]["psnr_rgb"]["images"] in (0, 1, 2)
     assert len(doc["rows"]) == 2 * 2 * 3
     for row in doc["rows"]:
         assert row["status"] != "unreachable" and row["bpp"] <= row["target_bpp"] * 1.10
