@@ -40,8 +40,13 @@ def test_adapter_rejects_bad_input(name):
         c.encode(IMG, c.knob.high + 1)
     with pytest.raises(TypeError):
         c.encode(IMG, "50")
-    with pytest.raises(Exception):  # garbage bytes must raise, not crash or return garbage silently
+    with pytest.raises(ValueError):  # garbage must raise a clear error, not crash or return garbage
         c.decode(b"not an image at all")
+    good = c.encode(IMG, _high_quality_knob(c))
+    with pytest.raises(ValueError):
+        c.decode(good[: len(good) // 3])
+    with pytest.raises(TypeError):
+        c.decode("a string")
 
 
 def test_registry():

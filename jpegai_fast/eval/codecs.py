@@ -91,10 +91,17 @@ class Codec:
 
 
 def _pil_decode(data: bytes) -> np.ndarray:
+    _check_bytes(data)
+    try:
+        with Image.open(io.BytesIO(bytes(data))) as im:
+            return np.asarray(im.convert("RGB"))
+    except (OSError, SyntaxError, ValueError) as e:  # what Pillow raises on corrupt or unknown data
+        raise ValueError(f"cannot decode: {e}") from e
+
+
+def _check_bytes(data) -> None:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be bytes, got {type(data).__name__}")
-    with Image.open(io.BytesIO(bytes(data))) as im:
-        return np.asarray(im.convert("RGB"))
 
 
 def _missing_module(module: str) -> str | None:
@@ -232,10 +239,12 @@ class HeifHeic(Codec):
     def decode(self, data):
         import pillow_heif
 
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"data must be bytes, got {type(data).__name__}")
-        heif = pillow_heif.open_heif(io.BytesIO(bytes(data)), convert_hdr_to_8bit=True)
-        return np.asarray(heif.to_pillow().convert("RGB"))
+        _check_bytes(data)
+        try:
+            heif = pillow_heif.open_heif(io.BytesIO(bytes(data)), convert_hdr_to_8bit=True)
+            return np.asarray(heif.to_pillow().convert("RGB"))
+        except (OSError, ValueError, RuntimeError) as e:
+            raise ValueError(f"cannot decode HEIC: {e}") from e
 
 
 class ImagecodecsJxl(Codec):
@@ -262,9 +271,11 @@ class ImagecodecsJxl(Codec):
     def decode(self, data):
         import imagecodecs
 
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"data must be bytes, got {type(data).__name__}")
-        out = np.asarray(imagecodecs.jpegxl_decode(bytes(data), numthreads=1))
+        _check_bytes(data)
+        try:
+            out = np.asarray(imagecodecs.jpegxl_decode(bytes(data), numthreads=1))
+        except (RuntimeError, ValueError) as e:  # imagecodecs.JpegxlError is a RuntimeError
+            raise ValueError(f"cannot decode JPEG XL: {e}") from e
         if out.dtype != np.uint8 or out.ndim != 3 or out.shape[2] != 3:
             raise ValueError(f"JPEG XL decoded to {out.dtype} {out.shape}, expected uint8 HxWx3")
         return out
