@@ -1,0 +1,13 @@
+"""Command line interface: ``jpegai-fast COMMAND``; each command lives in its own module."""
+import click
+
+
+@click.group()
+@click.version_option(package_name="jpegai_fast")
+def main():
+    """jpegai_fast: a fast learned image codec in the spirit of JPEG AI."""
+
+
+from .eval_cmd import eval_command  # noqa: E402  (commands register on the group defined above)
+
+main.add_command(eval_command)

@@ -1,0 +1,4 @@
+"""``python -m jpegai_fast.cli``: same as the ``jpegai-fast`` script."""
+from . import main
+
+main()
