@@ -8,6 +8,8 @@ def main():
     """jpegai_fast: a fast learned image codec in the spirit of JPEG AI."""
 
 
-from .eval_cmd import eval_command  # noqa: E402  (commands register on the group defined above)
+from .codec_cmds import decode, encode, info  # noqa: E402  (commands register on the group above)
+from .eval_cmd import eval_command  # noqa: E402
 
-main.add_command(eval_command)
+for _command in (encode, decode, info, eval_command):
+    main.add_command(_command)
