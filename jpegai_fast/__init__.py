@@ -6,10 +6,19 @@ Public API (kept small):
 - ``decode(data, *, device=None, threads=None) -> numpy.ndarray``
 - ``info(data) -> dict``
 - ``DecodeError`` (malformed streams), ``ImageTooLargeError`` (pixel limit), ``limits``
+
+``encode``/``decode``/``info`` are imported on first use, so that ``import jpegai_fast.coder`` (or the
+CLI's ``info``) does not pay for importing torch.
 """
-from . import _core, limits
-from .codec import decode, encode, info
+from . import limits
 from .errors import DecodeError, ImageTooLargeError
 
 __version__ = "0.1.0"
 __all__ = ["encode", "decode", "info", "DecodeError", "ImageTooLargeError", "limits", "__version__"]
+
+
+def __getattr__(name):
+    if name in ("encode", "decode", "info"):
+        from . import codec
+        return getattr(codec, name)
+    raise AttributeError(f"module 'jpegai_fast' has no attribute {name!r}")
