@@ -263,3 +263,17 @@ def test_int64_path_for_huge_activations_is_exact():
             _core.set_simd_enabled(previous)
         np.testing.assert_array_equal(mu, ref[:M])
         np.testing.assert_array_equal(sig, ref[M:])
+
+
+def test_round_half_up_on_exact_ties():
+    """Hand-built layer whose results are exact ties: round half up means floor(x + 1/2), also below 0."""
+    core = _core.IntHyperSynthesis()
+    # 1x1 conv, 1 -> 2 channels (M = 1), w_q = 1, shift 13: mu = z * 4096 / 2^13 = z / 2 (ties for odd z);
+    # log2sigma uses shift 13 + 4: z * 4096 / 2^17 = z / 32 (ties for z = 16 mod 32)
+    core.add_layer(False, np.ones((2, 1, 1, 1), np.int32), np.zeros(2, np.int64), np.full(2, 13, np.int32),
+                   (1, 1), (0, 0), (0, 0), False)
+    z = np.arange(-70, 71, dtype=np.int32).reshape(1, 1, -1)
+    mu, sig = core.run(z, 1, 1)
+    np.testing.assert_array_equal(mu[0, 0], np.floor(z[0, 0] / 2 + 0.5).astype(np.int32))
+    np.testing.assert_array_equal(sig[0, 0], np.floor(z[0, 0] / 32 + 0.5).astype(np.int32))
+    assert mu[0, 0, 69] == 0 and mu[0, 0, 71] == 1  # z = -1 -> -0.5 -> 0 ; z = 1 -> 0.5 -> 1
