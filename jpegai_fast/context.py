@@ -64,6 +64,17 @@ class ContextModel:
         if weight is None:
             raise TypeError("context module needs a .weight")
         w_q = quantise_weights(weight)
+        groups = getattr(conv, "groups", None)
+        if groups is not None and groups != w_q.shape[0] // GROUP:
+            raise ValueError(f"context conv must have groups = M/16 = {w_q.shape[0] // GROUP}, got {groups}")
+        mask = getattr(conv, "mask", None)
+        if mask is not None:  # a masked conv: its mask must be the conventions' causal support
+            mask = to_float64(mask)
+            expected = np.zeros((5, 5))
+            for ky, kx in TAPS:
+                expected[ky, kx] = 1.0
+            if mask.shape[-2:] != (5, 5) or not np.all(mask == expected):
+                raise ValueError("context conv .mask differs from the conventions' 10-tap causal mask")
         bias = getattr(conv, "bias", None)
         bias_q = np.zeros(w_q.shape[0], np.int32) if bias is None else to_q12(bias)
         return cls(w_q, bias_q)

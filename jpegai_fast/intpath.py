@@ -119,8 +119,15 @@ class IntHyperSynthesis:
             raise ValueError(f"M must be a positive int, got {M!r}")
         if not isinstance(h_s, nn.Sequential):
             raise TypeError(f"h_s must be an nn.Sequential, got {type(h_s).__name__}")
+        def flat(seq):  # nested Sequentials are just grouping
+            for child in seq:
+                if type(child) is nn.Sequential:
+                    yield from flat(child)
+                else:
+                    yield child
+
         layers = []  # [conv module, relu flag]
-        for child in h_s:
+        for child in flat(h_s):
             if isinstance(child, (nn.Conv2d, nn.ConvTranspose2d)) and type(child) in (nn.Conv2d, nn.ConvTranspose2d):
                 layers.append([child, False])
             elif isinstance(child, nn.ReLU):

@@ -124,6 +124,7 @@ def test_from_module_matches_masked_torch_conv():
     mask = torch.zeros(5, 5)
     mask[:2, :4] = 1
     mask[2, :2] = 1
+    conv.register_buffer("mask", mask[None, None].clone())  # a masked conv with the conventions' mask
     model = ContextModel.from_module(conv)
     rng = np.random.default_rng(0)
     mu_h = rng.integers(-8000, 8000, (M, H, W)).astype(np.int32)
@@ -201,6 +202,12 @@ def test_bad_inputs_raise():
         big.reconstruct(q, mu_h, step_q)
     with pytest.raises(ValueError):
         ContextModel.from_module(torch.nn.Conv2d(16, 16, 3, padding=1))
+    with pytest.raises(ValueError):  # dense, not grouped by 16
+        ContextModel.from_module(torch.nn.Conv2d(16, 32, 5, padding=2))
+    masked = torch.nn.Conv2d(16, 16, 5, padding=2)
+    masked.register_buffer("mask", torch.ones(1, 1, 5, 5))  # not causal
+    with pytest.raises(ValueError):
+        ContextModel.from_module(masked)
     with pytest.raises(TypeError):  # the raw core refuses silent casts
         _core.context_reconstruct(q.astype(np.int64), mu_h, model.bias_q, step_q, model.w_q, 1)
 

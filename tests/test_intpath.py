@@ -33,9 +33,9 @@ ODD_STACKS = [
                             nn.ConvTranspose2d(12, 12, 4, stride=2, padding=1), nn.ReLU(),
                             nn.ConvTranspose2d(12, 10, (3, 5), stride=(2, 1), padding=(0, 2)), nn.ReLU(), nn.ReLU(),
                             nn.Conv2d(10, 2 * M, 1)),
-    lambda M: nn.Sequential(nn.ConvTranspose2d(8, 16, 3, stride=2, padding=1, output_padding=1),
-                            nn.Conv2d(16, 16, (5, 3), stride=(1, 2), padding=(2, 0), bias=False), nn.ReLU(),
-                            nn.ConvTranspose2d(16, 2 * M, 2, stride=2)),
+    lambda M: nn.Sequential(nn.Sequential(nn.ConvTranspose2d(8, 16, 3, stride=2, padding=1, output_padding=1),
+                                          nn.Conv2d(16, 16, (5, 3), stride=(1, 2), padding=(2, 0), bias=False)),
+                            nn.ReLU(), nn.ConvTranspose2d(16, 2 * M, 2, stride=2)),
 ]
 
 
