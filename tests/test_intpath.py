@@ -277,3 +277,18 @@ def test_round_half_up_on_exact_ties():
     np.testing.assert_array_equal(mu[0, 0], np.floor(z[0, 0] / 2 + 0.5).astype(np.int32))
     np.testing.assert_array_equal(sig[0, 0], np.floor(z[0, 0] / 32 + 0.5).astype(np.int32))
     assert mu[0, 0, 69] == 0 and mu[0, 0, 71] == 1  # z = -1 -> -0.5 -> 0 ; z = 1 -> 0.5 -> 1
+
+
+def test_step_q_from_log2():
+    from jpegai_fast.intpath import POW2_Q40, step_q_from_log2
+
+    L = np.arange(-20 * 256, 18 * 256 + 1, 7, dtype=np.int32)
+    step = step_q_from_log2(L)
+    ref = np.maximum(np.floor(2.0 ** (L / 256.0) * 4096 + 0.5), 1)
+    # the 41-bit table is far more precise than Q12: equal to the float64 reference here
+    np.testing.assert_array_equal(step, ref)
+    np.testing.assert_array_equal(step_q_from_log2(np.array([0, 256, -256, 512 * 3], np.int32)), [4096, 8192, 2048, 262144])
+    assert POW2_Q40[0] == 2**40 and abs(POW2_Q40[128] - 2**0.5 * 2**40) <= 1
+    assert step.dtype == np.int32 and np.all(np.diff(step) >= 0)
+    with pytest.raises(ValueError):
+        step_q_from_log2(np.array([18 * 256 + 1], np.int32))
