@@ -22,7 +22,8 @@
 
 namespace py = pybind11;
 
-namespace {
+// Helpers of the context-model and integer-path sections.
+namespace intpath_bind {
 // Exact dtype, C order, no silent casts: pybind11 raises TypeError for anything else.
 using I32 = py::array_t<int32_t, py::array::c_style>;
 using I64 = py::array_t<int64_t, py::array::c_style>;
@@ -67,7 +68,7 @@ I32 to_array(std::vector<int32_t>&& v, std::vector<py::ssize_t> shape) {
   py::capsule owner(heap, [](void* p) { delete static_cast<std::vector<int32_t>*>(p); });
   return I32(shape, heap->data(), owner);
 }
-}  // namespace
+}  // namespace intpath_bind
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "jpegai_fast C++ core: entropy coding, context model, integer path, convolution";
@@ -201,10 +202,10 @@ PYBIND11_MODULE(_core, m) {
   // --- context model (csrc/context) ---
   m.def(
       "context_reconstruct",
-      [](const I32& q, const I32& mu_hyper, const I32& bias, const I32& step, const I32& w, int threads) {
-        auto model = context_model(mu_hyper, bias, step, w);
-        check_shape(q, {model.M, model.H, model.W}, "q");
-        I32 y_hat({model.M, model.H, model.W});
+      [](const intpath_bind::I32& q, const intpath_bind::I32& mu_hyper, const intpath_bind::I32& bias, const intpath_bind::I32& step, const intpath_bind::I32& w, int threads) {
+        auto model = intpath_bind::context_model(mu_hyper, bias, step, w);
+        intpath_bind::check_shape(q, {model.M, model.H, model.W}, "q");
+        intpath_bind::I32 y_hat({model.M, model.H, model.W});
         int32_t* out = y_hat.mutable_data();
         {
           py::gil_scoped_release release;
@@ -216,10 +217,10 @@ PYBIND11_MODULE(_core, m) {
       py::arg("threads"), "Decoder: y_hat_q (M,H,W) Q12 from symbols q (wavefront, fixed point).");
   m.def(
       "context_quantize",
-      [](const F32& y, const I32& mu_hyper, const I32& bias, const I32& step, const I32& w, int threads) {
-        auto model = context_model(mu_hyper, bias, step, w);
-        check_shape(y, {model.M, model.H, model.W}, "y");
-        I32 q({model.M, model.H, model.W}), y_hat({model.M, model.H, model.W});
+      [](const intpath_bind::F32& y, const intpath_bind::I32& mu_hyper, const intpath_bind::I32& bias, const intpath_bind::I32& step, const intpath_bind::I32& w, int threads) {
+        auto model = intpath_bind::context_model(mu_hyper, bias, step, w);
+        intpath_bind::check_shape(y, {model.M, model.H, model.W}, "y");
+        intpath_bind::I32 q({model.M, model.H, model.W}), y_hat({model.M, model.H, model.W});
         int32_t* q_out = q.mutable_data();
         int32_t* y_out = y_hat.mutable_data();
         {
@@ -240,24 +241,24 @@ PYBIND11_MODULE(_core, m) {
       .def(py::init<>())
       .def(
           "add_layer",
-          [](jpegai::intpath::IntHyperSynthesis& self, bool transposed, const I32& weight_q, const I64& bias_q,
-             const I32& shift, std::pair<int, int> stride, std::pair<int, int> padding,
+          [](jpegai::intpath::IntHyperSynthesis& self, bool transposed, const intpath_bind::I32& weight_q, const intpath_bind::I64& bias_q,
+             const intpath_bind::I32& shift, std::pair<int, int> stride, std::pair<int, int> padding,
              std::pair<int, int> output_padding, bool relu) {
-            check_shape(weight_q, {-1, -1, -1, -1}, "weight_q");
+            intpath_bind::check_shape(weight_q, {-1, -1, -1, -1}, "weight_q");
             jpegai::intpath::ConvSpec spec;
             spec.transposed = transposed;
-            spec.cout = check_int(weight_q.shape(0), "cout");
-            spec.cin = check_int(weight_q.shape(1), "cin");
-            spec.kh = check_int(weight_q.shape(2), "kh");
-            spec.kw = check_int(weight_q.shape(3), "kw");
+            spec.cout = intpath_bind::check_int(weight_q.shape(0), "cout");
+            spec.cin = intpath_bind::check_int(weight_q.shape(1), "cin");
+            spec.kh = intpath_bind::check_int(weight_q.shape(2), "kh");
+            spec.kw = intpath_bind::check_int(weight_q.shape(3), "kw");
             std::tie(spec.sh, spec.sw) = stride;
             std::tie(spec.ph, spec.pw) = padding;
             std::tie(spec.oph, spec.opw) = output_padding;
             spec.relu = relu;
-            check_shape(bias_q, {spec.cout}, "bias_q");
-            check_shape(shift, {spec.cout}, "shift");
-            self.add_layer(spec, vec32(weight_q),
-                           std::vector<int64_t>(bias_q.data(), bias_q.data() + bias_q.size()), vec32(shift));
+            intpath_bind::check_shape(bias_q, {spec.cout}, "bias_q");
+            intpath_bind::check_shape(shift, {spec.cout}, "shift");
+            self.add_layer(spec, intpath_bind::vec32(weight_q),
+                           std::vector<int64_t>(bias_q.data(), bias_q.data() + bias_q.size()), intpath_bind::vec32(shift));
           },
           py::arg("transposed"), py::arg("weight_q"), py::arg("bias_q"), py::arg("shift"), py::arg("stride"),
           py::arg("padding"), py::arg("output_padding"), py::arg("relu"),
@@ -268,10 +269,10 @@ PYBIND11_MODULE(_core, m) {
       .def("output_size", &jpegai::intpath::IntHyperSynthesis::output_size, py::arg("h"), py::arg("w"))
       .def(
           "run",
-          [](const jpegai::intpath::IntHyperSynthesis& self, const I32& z, int M, int threads) {
-            check_shape(z, {-1, -1, -1}, "z_hat");
-            const int cz = check_int(z.shape(0), "Cz"), h = check_int(z.shape(1), "h"),
-                      w = check_int(z.shape(2), "w");
+          [](const jpegai::intpath::IntHyperSynthesis& self, const intpath_bind::I32& z, int M, int threads) {
+            intpath_bind::check_shape(z, {-1, -1, -1}, "z_hat");
+            const int cz = intpath_bind::check_int(z.shape(0), "Cz"), h = intpath_bind::check_int(z.shape(1), "h"),
+                      w = intpath_bind::check_int(z.shape(2), "w");
             if (threads < 1) throw std::invalid_argument("threads must be >= 1");
             jpegai::intpath::HyperOutput out;
             {
@@ -279,15 +280,15 @@ PYBIND11_MODULE(_core, m) {
               out = self.run(z.data(), cz, h, w, M, threads);
             }
             std::vector<py::ssize_t> shape{out.channels, out.height, out.width};
-            return py::make_tuple(to_array(std::move(out.mu_q), shape), to_array(std::move(out.log2sigma_q), shape));
+            return py::make_tuple(intpath_bind::to_array(std::move(out.mu_q), shape), intpath_bind::to_array(std::move(out.log2sigma_q), shape));
           },
           py::arg("z_hat"), py::arg("M"), py::arg("threads"), "(mu_q Q12, log2sigma_q Q8), each (M, H, W).");
   m.def(
       "intpath_scale_indexes",
-      [](const I32& log2sigma_q, const I32& log2step_q, int threads) {
-        check_shape(log2sigma_q, {-1, -1, -1}, "log2sigma_q");
-        const int M = check_int(log2sigma_q.shape(0), "M");
-        check_shape(log2step_q, {M}, "log2step_q");
+      [](const intpath_bind::I32& log2sigma_q, const intpath_bind::I32& log2step_q, int threads) {
+        intpath_bind::check_shape(log2sigma_q, {-1, -1, -1}, "log2sigma_q");
+        const int M = intpath_bind::check_int(log2sigma_q.shape(0), "M");
+        intpath_bind::check_shape(log2step_q, {M}, "log2step_q");
         if (threads < 1) throw std::invalid_argument("threads must be >= 1");
         py::array_t<uint8_t> out({log2sigma_q.shape(0), log2sigma_q.shape(1), log2sigma_q.shape(2)});
         uint8_t* dst = out.mutable_data();

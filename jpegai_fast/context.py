@@ -28,7 +28,7 @@ def to_q12(x) -> np.ndarray:
 
 
 def from_q12(x) -> np.ndarray:
-    """int Q12 array -> float32 (exact for |x| < 2^24 * 4096... i.e. all Q12 values within +-2^24)."""
+    """int Q12 array -> float32 values (exact for |x| <= 2^24, i.e. latent values up to +-4096)."""
     return (np.asarray(x, dtype=np.float64) / 4096.0).astype(np.float32)
 
 
@@ -64,6 +64,17 @@ class ContextModel:
         if weight is None:
             raise TypeError("context module needs a .weight")
         w_q = quantise_weights(weight)
+        groups = getattr(conv, "groups", None)
+        if groups is not None and groups != w_q.shape[0] // GROUP:
+            raise ValueError(f"context conv must have groups = M/16 = {w_q.shape[0] // GROUP}, got {groups}")
+        mask = getattr(conv, "mask", None)
+        if mask is not None:  # a masked conv: its mask must be the conventions' causal support
+            mask = to_float64(mask)
+            expected = np.zeros((5, 5))
+            for ky, kx in TAPS:
+                expected[ky, kx] = 1.0
+            if mask.shape[-2:] != (5, 5) or not np.all(mask == expected):
+                raise ValueError("context conv .mask differs from the conventions' 10-tap causal mask")
         bias = getattr(conv, "bias", None)
         bias_q = np.zeros(w_q.shape[0], np.int32) if bias is None else to_q12(bias)
         return cls(w_q, bias_q)
@@ -88,7 +99,10 @@ class ContextModel:
         return _core.context_reconstruct(q, mu, self.bias_q, step, self.w_q, check_threads(threads))
 
     def quantize(self, y, mu_hyper_q, step_q, threads=None) -> tuple[np.ndarray, np.ndarray]:
-        """Encoder: latent y float (M, H, W) -> (q int32, y_hat_q int32 Q12), y_hat_q == reconstruct(q)."""
+        """Encoder: latent y float (M, H, W) -> (q int32, y_hat_q int32 Q12), y_hat_q == reconstruct(q).
+
+        y is taken as float32 (the transform's output type); q = round((y * 4096 - mu) / step_q) in float64.
+        """
         if hasattr(y, "detach"):
             y = y.detach().cpu().numpy()
         y = np.asarray(y)

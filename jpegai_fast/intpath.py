@@ -7,6 +7,7 @@ or device. Formats and rounding: docs/integer_path.md.
 """
 from __future__ import annotations
 
+import decimal
 import math
 import os
 
@@ -119,8 +120,15 @@ class IntHyperSynthesis:
             raise ValueError(f"M must be a positive int, got {M!r}")
         if not isinstance(h_s, nn.Sequential):
             raise TypeError(f"h_s must be an nn.Sequential, got {type(h_s).__name__}")
+        def flat(seq):  # nested Sequentials are just grouping
+            for child in seq:
+                if type(child) is nn.Sequential:
+                    yield from flat(child)
+                else:
+                    yield child
+
         layers = []  # [conv module, relu flag]
-        for child in h_s:
+        for child in flat(h_s):
             if isinstance(child, (nn.Conv2d, nn.ConvTranspose2d)) and type(child) in (nn.Conv2d, nn.ConvTranspose2d):
                 layers.append([child, False])
             elif isinstance(child, nn.ReLU):
@@ -208,3 +216,35 @@ def scale_indexes(log2sigma_q, log2step_q, threads=None) -> np.ndarray:
     if sig.size == 0:
         return np.zeros(sig.shape, dtype=np.uint8)
     return _core.intpath_scale_indexes(sig, step, check_threads(threads))
+
+
+def _pow2_table() -> np.ndarray:
+    """round(2^(i/256) * 2^40) for i in 0..255, computed in decimal arithmetic (no libm, so the
+    table is the same on every machine)."""
+    ctx = decimal.Context(prec=50, rounding=decimal.ROUND_HALF_EVEN)
+    two = decimal.Decimal(2)
+    table = []
+    for i in range(256):
+        v = ctx.power(two, ctx.divide(decimal.Decimal(i), decimal.Decimal(256))) * (1 << 40)
+        table.append(int(v.to_integral_value(rounding=decimal.ROUND_HALF_UP)))
+    return np.array(table, dtype=np.int64)
+
+
+POW2_Q40 = _pow2_table()  #: 2^(i/256) in Q40, i = 0..255
+
+
+def step_q_from_log2(log2step_q) -> np.ndarray:
+    """Per-channel quantisation steps int32 Q12 from log2 steps int32 Q8, in integer arithmetic.
+
+    step_q = round_half_up(2^(L/256) * 4096), clamped to >= 1; L > 18 * 256 (step > 2^18) raises.
+    Encoder and decoder must both use this (a float ``2**x`` may differ in the last bit between
+    C libraries, which would change step_q and break decoding).
+    """
+    L = _as_int32(log2step_q, "log2step_q").astype(np.int64)
+    if np.any(L > 18 * 256):
+        raise ValueError("log2step_q above 18.0 (step > 2^18) is not supported")
+    e = np.floor_divide(L, 256)
+    t = POW2_Q40[L - 256 * e]  # Q40 mantissa in [2^40, 2^41)
+    shift = np.minimum(28 - e, 62)  # Q40 * 2^e -> Q12; e <= 18 keeps shift >= 10
+    out = (t + (np.int64(1) << (shift - 1))) >> shift
+    return np.maximum(out, 1).astype(np.int32)

@@ -71,6 +71,7 @@ def test_saturation_matches_reference():
 
 
 def test_thread_count_and_simd_do_not_change_results():
+    # M = 32 is 2 groups: threads 1 and 2 run whole groups per thread, 3, 5, 8, 64 the row wavefront.
     rng = np.random.default_rng(11)
     model, step_q, mu_h, y = random_case(rng, 32, 37, 29)
     q, y_hat = model.quantize(y, mu_h, step_q, threads=1)
@@ -123,6 +124,7 @@ def test_from_module_matches_masked_torch_conv():
     mask = torch.zeros(5, 5)
     mask[:2, :4] = 1
     mask[2, :2] = 1
+    conv.register_buffer("mask", mask[None, None].clone())  # a masked conv with the conventions' mask
     model = ContextModel.from_module(conv)
     rng = np.random.default_rng(0)
     mu_h = rng.integers(-8000, 8000, (M, H, W)).astype(np.int32)
@@ -148,7 +150,7 @@ def test_decode_in_subprocess_with_other_thread_settings():
     code = (
         "import sys, numpy as np; from jpegai_fast.context import ContextModel\n"
         "d = np.load(sys.argv[1]); m = ContextModel(d['w'], d['b'])\n"
-        "sys.stdout.write(m.reconstruct(d['q'], d['mu'], d['s'], threads=1).tobytes().hex())\n"
+        "sys.stdout.write(m.reconstruct(d['q'], d['mu'], d['s'], threads=3).tobytes().hex())\n"
     )
     import tempfile
 
@@ -200,5 +202,29 @@ def test_bad_inputs_raise():
         big.reconstruct(q, mu_h, step_q)
     with pytest.raises(ValueError):
         ContextModel.from_module(torch.nn.Conv2d(16, 16, 3, padding=1))
+    with pytest.raises(ValueError):  # dense, not grouped by 16
+        ContextModel.from_module(torch.nn.Conv2d(16, 32, 5, padding=2))
+    masked = torch.nn.Conv2d(16, 16, 5, padding=2)
+    masked.register_buffer("mask", torch.ones(1, 1, 5, 5))  # not causal
+    with pytest.raises(ValueError):
+        ContextModel.from_module(masked)
     with pytest.raises(TypeError):  # the raw core refuses silent casts
         _core.context_reconstruct(q.astype(np.int64), mu_h, model.bias_q, step_q, model.w_q, 1)
+
+
+def test_round_half_up_on_exact_ties():
+    """One tap of weight 0.5 on odd neighbours: every context sum is an exact tie (x.5 in Q12)."""
+    M, H, W = 16, 3, 9
+    w_q = np.zeros((M, 16, 10), np.int32)
+    w_q[:, 0, 9] = 2**15  # tap (0, -1) of input channel 0, weight 0.5
+    model = ContextModel(w_q, np.zeros(M, np.int32))
+    step_q = np.ones(M, np.int32)
+    mu_h = np.zeros((M, H, W), np.int32)
+    q = (2 * np.random.default_rng(0).integers(-40, 40, (M, H, W)) + 1).astype(np.int32)
+    q[1:] = 0  # channel 0 stays odd: y_hat0 = q (its own mu is also a tie, but even/odd alternates)
+    y_hat = model.reconstruct(q, mu_h, step_q, threads=1)
+    # mu(c, i, j) = floor(y_hat0(i, j-1) / 2 + 1/2) for every channel c of the group
+    left = np.concatenate([np.zeros((H, 1), np.int64), y_hat[0, :, :-1].astype(np.int64)], axis=1)
+    expected_mu = np.floor(left / 2 + 0.5).astype(np.int64)
+    np.testing.assert_array_equal(y_hat[1:], np.broadcast_to(expected_mu, (M - 1, H, W)))
+    assert np.any(left % 2 == 1) and np.any((left < 0) & (left % 2 == 1))  # ties on both signs

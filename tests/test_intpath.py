@@ -33,9 +33,9 @@ ODD_STACKS = [
                             nn.ConvTranspose2d(12, 12, 4, stride=2, padding=1), nn.ReLU(),
                             nn.ConvTranspose2d(12, 10, (3, 5), stride=(2, 1), padding=(0, 2)), nn.ReLU(), nn.ReLU(),
                             nn.Conv2d(10, 2 * M, 1)),
-    lambda M: nn.Sequential(nn.ConvTranspose2d(8, 16, 3, stride=2, padding=1, output_padding=1),
-                            nn.Conv2d(16, 16, (5, 3), stride=(1, 2), padding=(2, 0), bias=False), nn.ReLU(),
-                            nn.ConvTranspose2d(16, 2 * M, 2, stride=2)),
+    lambda M: nn.Sequential(nn.Sequential(nn.ConvTranspose2d(8, 16, 3, stride=2, padding=1, output_padding=1),
+                                          nn.Conv2d(16, 16, (5, 3), stride=(1, 2), padding=(2, 0), bias=False)),
+                            nn.ReLU(), nn.ConvTranspose2d(16, 2 * M, 2, stride=2)),
 ]
 
 
@@ -263,3 +263,32 @@ def test_int64_path_for_huge_activations_is_exact():
             _core.set_simd_enabled(previous)
         np.testing.assert_array_equal(mu, ref[:M])
         np.testing.assert_array_equal(sig, ref[M:])
+
+
+def test_round_half_up_on_exact_ties():
+    """Hand-built layer whose results are exact ties: round half up means floor(x + 1/2), also below 0."""
+    core = _core.IntHyperSynthesis()
+    # 1x1 conv, 1 -> 2 channels (M = 1), w_q = 1, shift 13: mu = z * 4096 / 2^13 = z / 2 (ties for odd z);
+    # log2sigma uses shift 13 + 4: z * 4096 / 2^17 = z / 32 (ties for z = 16 mod 32)
+    core.add_layer(False, np.ones((2, 1, 1, 1), np.int32), np.zeros(2, np.int64), np.full(2, 13, np.int32),
+                   (1, 1), (0, 0), (0, 0), False)
+    z = np.arange(-70, 71, dtype=np.int32).reshape(1, 1, -1)
+    mu, sig = core.run(z, 1, 1)
+    np.testing.assert_array_equal(mu[0, 0], np.floor(z[0, 0] / 2 + 0.5).astype(np.int32))
+    np.testing.assert_array_equal(sig[0, 0], np.floor(z[0, 0] / 32 + 0.5).astype(np.int32))
+    assert mu[0, 0, 69] == 0 and mu[0, 0, 71] == 1  # z = -1 -> -0.5 -> 0 ; z = 1 -> 0.5 -> 1
+
+
+def test_step_q_from_log2():
+    from jpegai_fast.intpath import POW2_Q40, step_q_from_log2
+
+    L = np.arange(-20 * 256, 18 * 256 + 1, 7, dtype=np.int32)
+    step = step_q_from_log2(L)
+    ref = np.maximum(np.floor(2.0 ** (L / 256.0) * 4096 + 0.5), 1)
+    # the 41-bit table is far more precise than Q12: equal to the float64 reference here
+    np.testing.assert_array_equal(step, ref)
+    np.testing.assert_array_equal(step_q_from_log2(np.array([0, 256, -256, 512 * 3], np.int32)), [4096, 8192, 2048, 262144])
+    assert POW2_Q40[0] == 2**40 and abs(POW2_Q40[128] - 2**0.5 * 2**40) <= 1
+    assert step.dtype == np.int32 and np.all(np.diff(step) >= 0)
+    with pytest.raises(ValueError):
+        step_q_from_log2(np.array([18 * 256 + 1], np.int32))

@@ -155,11 +155,11 @@ void position_portable(State& s, int i, int j) { all_groups_body<Quantize, Acc>(
 
 #if JPEGAI_HAVE_AVX2_CLONE
 template <bool Quantize, class Acc>
-__attribute__((target("avx2,fma"))) void group_avx2(State& s, int g) {
+JPEGAI_TARGET_AVX2 void group_avx2(State& s, int g) {
   group_body<Quantize, Acc>(s, g);
 }
 template <bool Quantize, class Acc>
-__attribute__((target("avx2,fma"))) void position_avx2(State& s, int i, int j) {
+JPEGAI_TARGET_AVX2 void position_avx2(State& s, int i, int j) {
   all_groups_body<Quantize, Acc>(s, i, j);
 }
 #endif

@@ -14,10 +14,10 @@ namespace jpegai {
 namespace intpath {
 namespace {
 
-constexpr int CHUNK = 8;      // output positions per register tile
-constexpr int IC_BLOCK = 8;      // input channels per cache block
-constexpr int TILE_CHUNKS = 8;    // register tiles per column tile (L1 blocking)
-constexpr int OB_GROUP = 8;       // output-channel blocks sharing one pass over the input
+constexpr int CHUNK = 8;        // output positions per register tile
+constexpr int IC_BLOCK = 8;     // input channels per cache block
+constexpr int TILE_CHUNKS = 8;  // register tiles per column tile (L1 blocking)
+constexpr int OB_GROUP = 8;     // output-channel blocks sharing one pass over the input
 
 // Exactness bound of the float64 path: every partial sum of integer products stays below 2^53.
 constexpr double EXACT_DOUBLE_LIMIT = 9007199254740992.0;  // 2^53
@@ -104,7 +104,7 @@ void accumulate_portable(Acc (&acc)[OC_BLOCK][CHUNK], const Tap<T>* taps, int nt
 
 #if JPEGAI_HAVE_AVX2_CLONE
 template <class T, class Acc>
-__attribute__((target("avx2,fma"))) void accumulate_avx2(Acc (&acc)[OC_BLOCK][CHUNK], const Tap<T>* taps,
+JPEGAI_TARGET_AVX2 void accumulate_avx2(Acc (&acc)[OC_BLOCK][CHUNK], const Tap<T>* taps,
                                                          int ntaps, int cin, int64_t chan_stride, int64_t m0) {
   accumulate_fixed<T, Acc>(acc, taps, ntaps, cin, chan_stride, m0);
 }

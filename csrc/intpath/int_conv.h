@@ -1,6 +1,7 @@
 // Integer Conv2d / ConvTranspose2d layer of the deterministic hyper-synthesis (see docs/integer_path.md).
 // Activations: int32, Q12 (ACT_FRAC_BITS), saturated to +-ACT_LIMIT. Weights: int16-range int32 per
-// output channel oc with a power-of-two scale 2^shift[oc]. Accumulation: exact int64. Requantisation:
+// output channel oc with a power-of-two scale 2^shift[oc]. Accumulation: exact (int64, or float64 when
+// a run-time bound proves every partial sum an integer below 2^53). Requantisation:
 // round-half-up arithmetic shift by shift[oc] (+ an optional extra shift for the output format).
 #pragma once
 #include <cstdint>
@@ -15,7 +16,7 @@ constexpr int32_t WEIGHT_LIMIT = 32767;              // |w_q| <= 2^15 - 1 (int16
 constexpr int64_t MAX_REDUCTION = int64_t(1) << 16;  // Cin*kh*kw bound: |acc| < 2^61, no int64 overflow
 constexpr int64_t BIAS_LIMIT = int64_t(1) << 61;
 constexpr int MAX_SHIFT = 48;
-constexpr int OC_BLOCK = 6;  // output channels computed together (register blocking)
+constexpr int OC_BLOCK = 6;                         // output channels per register tile
 
 struct ConvSpec {
   bool transposed = false;

@@ -10,7 +10,7 @@ namespace {
 bool cpu_has_avx2() {
 #if JPEGAI_HAVE_AVX2_CLONE
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2");
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
   return false;
 #endif

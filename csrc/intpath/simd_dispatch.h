@@ -4,9 +4,9 @@
 
 namespace jpegai {
 
-// True when the CPU supports AVX2 and SIMD was not disabled (env JPEGAI_NO_SIMD=1 or set_simd_enabled).
+// True when the CPU supports AVX2 and FMA and SIMD was not disabled (env JPEGAI_NO_SIMD=1 or set_simd_enabled).
 bool simd_enabled();
-// Enables/disables the SIMD kernels (disabling always works; enabling only where the CPU has AVX2).
+// Enables/disables the SIMD kernels (disabling always works; enabling only where the CPU has AVX2 + FMA).
 // Returns the previous setting.
 bool set_simd_enabled(bool enabled);
 
@@ -14,7 +14,7 @@ bool set_simd_enabled(bool enabled);
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define JPEGAI_HAVE_AVX2_CLONE 1
-#define JPEGAI_TARGET_AVX2 __attribute__((target("avx2")))
+#define JPEGAI_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #else
 #define JPEGAI_HAVE_AVX2_CLONE 0
 #define JPEGAI_TARGET_AVX2
