@@ -103,11 +103,11 @@ def _substream(header: Header, data: bytes, kind: int) -> bytes:
     return data[s.offset:s.offset + s.length]
 
 
-def decode(data: bytes, *, device=None, threads: int | None = None) -> np.ndarray:
-    """Decompress bytes from :func:`encode` to an array of the original shape, dtype and bit depth.
+def decode_latent(data: bytes, *, threads: int | None = None) -> tuple[Header, Engine, np.ndarray]:
+    """Parse a stream down to the reconstructed latent y_hat (float32 (M, h, w), exact Q12 values).
 
-    Raises ``jpegai_fast.DecodeError`` for any malformed, truncated or foreign stream.
-    ``device="cuda"`` runs the synthesis transform on the GPU; the latent is bit-exact either way.
+    Everything up to here is integer arithmetic: the result is identical on every machine, thread
+    count and torch device. Only :func:`decode`'s synthesis step works in floating point.
     """
     threads = _threads(threads)
     header = bitstream.read(data)
@@ -124,6 +124,17 @@ def decode(data: bytes, *, device=None, threads: int | None = None) -> np.ndarra
         if isinstance(e, DecodeError):
             raise
         raise DecodeError(f"corrupted stream: {e}") from e
+    return header, eng, y_hat
+
+
+def decode(data: bytes, *, device=None, threads: int | None = None) -> np.ndarray:
+    """Decompress bytes from :func:`encode` to an array of the original shape, dtype and bit depth.
+
+    Raises ``jpegai_fast.DecodeError`` for any malformed, truncated or foreign stream.
+    ``device="cuda"`` runs the synthesis transform on the GPU; the latent is bit-exact either way,
+    the pixels may differ by a rounding step where float results straddle one.
+    """
+    header, eng, y_hat = decode_latent(data, threads=threads)
     x = eng.synthesise(y_hat, _device(device))
     x = x[:, :header.height, :header.width]
     return pixels.from_model_output(x, header.channels, header.bit_depth)
@@ -149,4 +160,4 @@ def info(data: bytes) -> dict:
     }
 
 
-__all__: Iterable[str] = ["encode", "decode", "info"]
+__all__: Iterable[str] = ["encode", "decode", "decode_latent", "info"]

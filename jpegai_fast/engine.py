@@ -13,9 +13,9 @@ import torch
 from . import coder
 from .context import ContextModel
 from .errors import DecodeError
-from .intpath import IntHyperSynthesis, scale_indexes
+from .intpath import IntHyperSynthesis, scale_indexes, step_q_from_log2
 from .model.weights import WEIGHTS_DIR, load_model
-from .rate import RATE_FRAC_BITS, log2_steps_q, steps_q12
+from .rate import RATE_FRAC_BITS, log2_steps_q
 
 LATENT_SCALE = 1.0 / 4096.0   # Q12
 
@@ -47,7 +47,8 @@ class Engine:
     def steps(self, rate_q: int) -> tuple[np.ndarray, np.ndarray]:
         """(log2 step Q8, step Q12) per channel at rate ``rate_q``."""
         log2_q = log2_steps_q(self.ladder_q, rate_q)
-        return log2_q.astype(np.int32), steps_q12(log2_q)
+        log2_q = log2_q.astype(np.int32)
+        return log2_q, step_q_from_log2(log2_q)
 
     # --- transforms (torch, float) ---------------------------------------------------------------
     @torch.no_grad()

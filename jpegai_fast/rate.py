@@ -1,8 +1,8 @@
 """The rate parameter: from user knobs (quality, bpp) to per-channel quantisation steps, exactly.
 
 The stream stores the rate parameter t as ``rate_q`` = round(256 t). Everything derived from it
-(log2 steps by linear interpolation between the gain ladder's points, steps in Q12) is computed in
-integer arithmetic, so encoder and decoder agree bit for bit on every machine.
+(log2 steps by linear interpolation between the gain ladder's points; the steps themselves come from
+``intpath.step_q_from_log2``) is computed in integer arithmetic, so encoder and decoder agree bit for bit on every machine.
 """
 from __future__ import annotations
 
@@ -15,12 +15,6 @@ import numpy as np
 
 RATE_FRAC_BITS = 8          # rate_q = t * 256
 LOG2_FRAC_BITS = 8          # log2 quantities in Q8
-STEP_FRAC_BITS = 12         # steps (like the latent) in Q12
-
-# 2**(r/256) in Q16 for r = 0..255: float64 is accurate to 1 ulp, far from any rounding tie,
-# and tests pin the table's hash so a platform that differed would be caught.
-_POW2_Q16 = np.array([round(2.0 ** (r / 256.0) * 65536.0) for r in range(256)], dtype=np.int64)
-
 
 def log2_steps_q(ladder_q: np.ndarray, rate_q: int) -> np.ndarray:
     """Per-channel log2 step (Q8) at rate ``rate_q`` from the ladder's log2 steps ``ladder_q`` (K, M) Q8."""
@@ -33,18 +27,6 @@ def log2_steps_q(ladder_q: np.ndarray, rate_q: int) -> np.ndarray:
         return lo
     hi = ladder_q[k + 1].astype(np.int64)
     return lo + (((hi - lo) * frac) >> RATE_FRAC_BITS)
-
-
-def steps_q12(log2_q: np.ndarray) -> np.ndarray:
-    """2**(log2_q / 256) in Q12, rounded, at least 1: the quantisation step of each channel."""
-    e, r = np.divmod(log2_q.astype(np.int64), 1 << LOG2_FRAC_BITS)
-    mant = _POW2_Q16[r]                                  # 2**(r/256) in Q16
-    shift = e + STEP_FRAC_BITS - 16                      # to Q12
-    left = np.where(shift >= 0, mant << np.clip(shift, 0, 62), 0)
-    rshift = np.clip(-shift, 1, 62)
-    right = (mant + (np.int64(1) << (rshift - 1))) >> rshift
-    out = np.where(shift >= 0, left, right)
-    return np.maximum(out, 1).astype(np.int32)
 
 
 def quality_to_rate_q(quality: float, num_points: int) -> int:

@@ -1,6 +1,7 @@
 """Integer hyper-synthesis: exact agreement with an independent integer reference, small error vs
 the float torch module, determinism across thread counts / SIMD / processes, scale-index mapping,
 input validation."""
+import hashlib
 import os
 import subprocess
 import sys
@@ -289,6 +290,10 @@ def test_step_q_from_log2():
     np.testing.assert_array_equal(step, ref)
     np.testing.assert_array_equal(step_q_from_log2(np.array([0, 256, -256, 512 * 3], np.int32)), [4096, 8192, 2048, 262144])
     assert POW2_Q40[0] == 2**40 and abs(POW2_Q40[128] - 2**0.5 * 2**40) <= 1
+    # every quantisation step derives from this table: pin it, so a platform that built it
+    # differently fails here instead of writing streams other machines decode wrongly
+    digest = hashlib.sha256(POW2_Q40.astype("<i8").tobytes()).hexdigest()
+    assert digest == "e6184d90323c51f1bbaa740ff2f460549aa5400921ad6f4ff23126fc9b07106f"
     assert step.dtype == np.int32 and np.all(np.diff(step) >= 0)
     with pytest.raises(ValueError):
         step_q_from_log2(np.array([18 * 256 + 1], np.int32))
