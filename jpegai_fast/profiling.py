@@ -1,0 +1,98 @@
+"""Complexity profile in the style of the JPEG AI CTTC: kMAC/pixel, parameters, time per stage, memory.
+
+kMAC/pixel comes from the module graph (jpegai_fast.model.complexity); time per stage is measured on
+real encode/decode calls by timing the engine's stage methods; peak memory is the process's peak RSS.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import resource
+import time
+from collections import defaultdict
+
+import numpy as np
+
+from . import codec
+from .engine import Engine, get_engine
+from .model.complexity import measure
+
+#: Engine methods that make up the pipeline, in the order they run.
+STAGES = ("analyse", "encode_z", "hyper", "encode_y", "decode_z", "decode_y", "synthesise")
+
+
+@contextlib.contextmanager
+def _timed_stages(totals: dict):
+    """Wrap the engine's stage methods so every call adds its wall time to ``totals``."""
+    originals = {name: getattr(Engine, name) for name in STAGES if hasattr(Engine, name)}
+
+    def wrap(name, fn):
+        @functools.wraps(fn)
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                totals[name] += time.perf_counter() - t0
+        return timed
+
+    for name, fn in originals.items():
+        setattr(Engine, name, wrap(name, fn))
+    try:
+        yield
+    finally:
+        for name, fn in originals.items():
+            setattr(Engine, name, fn)
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def profile(img: np.ndarray, *, quality: float = 50.0, threads: int | None = None, repeats: int = 3) -> dict:
+    """Profile encode and decode of ``img``; returns a dict (see :func:`format_report`)."""
+    eng = get_engine()
+    data = codec.encode(img, quality=quality, threads=threads)   # warm-up: loads the model, tables
+    codec.decode(data, threads=threads)
+    enc_stages, dec_stages = defaultdict(float), defaultdict(float)
+    t_enc = t_dec = 0.0
+    for _ in range(repeats):
+        with _timed_stages(enc_stages):
+            t0 = time.perf_counter()
+            data = codec.encode(img, quality=quality, threads=threads)
+            t_enc += time.perf_counter() - t0
+        with _timed_stages(dec_stages):
+            t0 = time.perf_counter()
+            codec.decode(data, threads=threads)
+            t_dec += time.perf_counter() - t0
+    cx = measure(eng.model)
+    return {
+        "image": f"{img.shape[1]}x{img.shape[0]}",
+        "bpp": 8 * len(data) / (img.shape[0] * img.shape[1]),
+        "params": cx.params,
+        "kmac_per_px": {"encoder": cx.encoder_kmac, "decoder": cx.decoder_kmac, **cx.parts_kmac},
+        "encode_s": t_enc / repeats,
+        "decode_s": t_dec / repeats,
+        "encode_stages_s": {k: v / repeats for k, v in enc_stages.items()},
+        "decode_stages_s": {k: v / repeats for k, v in dec_stages.items()},
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def format_report(p: dict) -> str:
+    """Markdown tables of a :func:`profile` result."""
+    k = p["kmac_per_px"]
+    lines = [f"image {p['image']}, {p['bpp']:.3f} bpp, peak RSS {p['peak_rss_mb']:.0f} MB", "",
+             "| | kMAC/px | time s |", "| --- | ---: | ---: |",
+             f"| encoder | {k['encoder']:.2f} | {p['encode_s']:.3f} |",
+             f"| decoder | {k['decoder']:.2f} | {p['decode_s']:.3f} |", "",
+             "| stage | encode s | decode s |", "| --- | ---: | ---: |"]
+    for stage in STAGES:
+        e, d = p["encode_stages_s"].get(stage), p["decode_stages_s"].get(stage)
+        if e is not None or d is not None:
+            lines.append(f"| {stage} | {e or 0:.3f} | {d or 0:.3f} |")
+    lines += ["", "| part | kMAC/px | params |", "| --- | ---: | ---: |"]
+    for part in ("g_a", "h_a", "h_s", "context", "g_s"):
+        lines.append(f"| {part} | {k[part]:.2f} | {p['params'].get(part, 0):,} |")
+    lines.append(f"| total | | {p['params']['total']:,} |")
+    return "\n".join(lines)
