@@ -106,6 +106,27 @@ void encode_substream(const TableSet& tables, const int32_t* symbols, const Sele
   if (n_words) std::memcpy(out.data.get() + 8 * kLanes, ptr, 4 * n_words);
 }
 
+// Reads an escape payload (after the escape symbol) into value. Kept out of line: escapes are
+// rare and the decoding loop stays small. Returns false on an impossible payload.
+[[gnu::noinline, gnu::cold]] inline bool dec_escape(uint64_t& state, WordReader& in,
+                                                    const TableInfo& ti, int32_t& value_out) {
+  value_out = 0;
+  uint32_t rest = dec_get_bits(state, in, kEscapeLengthBits);
+  if (rest > 32) return false;
+  uint64_t payload = 0;
+  uint32_t high = rest > 16 ? 16 : rest;
+  if (high > 0) payload = dec_get_bits(state, in, int(high));
+  uint32_t low = rest - high;
+  if (low > 0) payload = (payload << low) | dec_get_bits(state, in, int(low));
+  uint32_t negative = dec_get_bits(state, in, 1);
+  uint64_t magnitude = ((uint64_t(1) << rest) | payload) - 1;
+  int64_t value = negative ? ti.min_value - 1 - int64_t(magnitude)
+                           : ti.min_value + int64_t(ti.n_regular) + int64_t(magnitude);
+  if (value < INT32_MIN || value > INT32_MAX) return false;
+  value_out = int32_t(value);
+  return true;
+}
+
 // Decodes count symbols into out[begin, begin + count) from one substream payload.
 // Returns false if the payload is inconsistent (short, overrun, bad escape, leftover data or
 // final states that are not the encoder's initial ones); never reads outside data[0, len).
@@ -139,30 +160,11 @@ bool decode_substream(const TableSet& tables, const uint8_t* data, size_t len, c
     }
     state = uint64_t(e >> 16) * (state >> 16) + slot - (e & 0xFFFFu);
     dec_renorm(state, in);
-    if (local != ti.n_regular) {
+    if (__builtin_expect(local != ti.n_regular, 1)) {
       out[begin + i] = int32_t(ti.min_value + int64_t(local));
       return;
     }
-    uint32_t rest = dec_get_bits(state, in, kEscapeLengthBits);
-    if (rest > 32) {
-      bad = true;
-      out[begin + i] = 0;
-      return;
-    }
-    uint64_t payload = 0;
-    uint32_t high = rest > 16 ? 16 : rest;
-    if (high > 0) payload = dec_get_bits(state, in, int(high));
-    uint32_t low = rest - high;
-    if (low > 0) payload = (payload << low) | dec_get_bits(state, in, int(low));
-    uint32_t negative = dec_get_bits(state, in, 1);
-    uint64_t magnitude = ((uint64_t(1) << rest) | payload) - 1;
-    int64_t value = negative ? ti.min_value - 1 - int64_t(magnitude)
-                             : ti.min_value + int64_t(ti.n_regular) + int64_t(magnitude);
-    if (value < INT32_MIN || value > INT32_MAX) {
-      bad = true;
-      value = 0;
-    }
-    out[begin + i] = int32_t(value);
+    if (!dec_escape(state, in, ti, out[begin + i])) bad = true;
   };
   const size_t full = count / kLanes * kLanes;
   for (size_t r = 0; r < full; r += kLanes) {
