@@ -18,22 +18,25 @@ def main(seed: int = 0) -> None:
     symbols = np.round(rng.normal(0.0, sigma)).astype(np.int32)
     indexes = coder.scale_index(sigma)
 
-    coder.encode_gaussian(symbols[:1], indexes[:1])  # builds the tables once
-    t0 = time.perf_counter()
-    data = coder.encode_gaussian(symbols, indexes)
-    t1 = time.perf_counter()
-    decoded = coder.decode_gaussian(data, indexes)
-    t2 = time.perf_counter()
-    if not np.array_equal(decoded, symbols):
-        raise SystemExit("round trip FAILED")
+    t_enc, t_dec = [], []
+    for _ in range(3):  # best of 3: the first call also builds the tables
+        t0 = time.perf_counter()
+        data = coder.encode_gaussian(symbols, indexes)
+        t1 = time.perf_counter()
+        decoded = coder.decode_gaussian(data, indexes)
+        t2 = time.perf_counter()
+        t_enc.append(t1 - t0)
+        t_dec.append(t2 - t1)
+        if not np.array_equal(decoded, symbols):
+            raise SystemExit("round trip FAILED")
 
     ideal = coder.gaussian_bits(symbols, indexes) / 8
     n = symbols.size
     print(f"latent {symbols.shape}: {n} symbols -> {len(data)} bytes "
           f"({8 * len(data) / n:.3f} bit/symbol), ideal {ideal:.0f} bytes "
           f"(+{100 * (len(data) / ideal - 1):.3f}%)")
-    print(f"encode {n / (t1 - t0) / 1e6:.0f} M symbols/s, decode {n / (t2 - t1) / 1e6:.0f} M symbols/s "
-          f"(single call, all cores); round trip OK")
+    print(f"encode {n / min(t_enc) / 1e6:.0f} M symbols/s, decode {n / min(t_dec) / 1e6:.0f} M symbols/s "
+          f"(best of 3, all cores); round trip OK")
 
 
 if __name__ == "__main__":
