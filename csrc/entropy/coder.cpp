@@ -16,9 +16,18 @@ struct IndexSelector {
   uint32_t operator()(size_t i) const { return indexes[i]; }
 };
 
+// channel = i / n without a per-symbol integer division: a floating-point estimate (off by at
+// most one for any realistic i) corrected exactly with integer arithmetic.
 struct ChannelSelector {
   size_t n;  // symbols per channel (> 0)
-  uint32_t operator()(size_t i) const { return uint32_t(i / n); }
+  double inv_n;
+  explicit ChannelSelector(size_t n_) : n(n_), inv_n(1.0 / double(n_)) {}
+  uint32_t operator()(size_t i) const {
+    size_t c = size_t(double(i) * inv_n);
+    if (c * n > i) --c;
+    else if ((c + 1) * n <= i) ++c;
+    return uint32_t(c);
+  }
 };
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the word reader assumes a little-endian host");
@@ -151,7 +160,7 @@ TableSet build_cdf_tables(const int32_t* cdfs, size_t channels, size_t stride,
 EncodedStream encode_cdf(const TableSet& tables, const int32_t* symbols, size_t n, int threads) {
   const size_t total = n * tables.size();
   if (total == 0) return EncodedStream(0);
-  return encode_all(tables, symbols, total, ChannelSelector{n}, threads);
+  return encode_all(tables, symbols, total, ChannelSelector(n), threads);
 }
 
 void decode_cdf(const TableSet& tables, const uint8_t* data, size_t len, size_t n, int32_t* out,
@@ -161,7 +170,7 @@ void decode_cdf(const TableSet& tables, const uint8_t* data, size_t len, size_t 
     JPEGAI_CHECK(len == 0, "corrupt stream: data for zero symbols");
     return;
   }
-  decode_all(tables, data, len, total, ChannelSelector{n}, out, threads);
+  decode_all(tables, data, len, total, ChannelSelector(n), out, threads);
 }
 
 }  // namespace jpegai::entropy

@@ -1,7 +1,7 @@
 // Entry points of the entropy coder (raw pointers; the bindings wrap them for numpy).
 //
 // Stream = n_sub little-endian uint32 payload lengths, then the n_sub substream payloads, with
-// n_sub = ceil(n / 2^18) and substream k holding symbols [floor(k n / n_sub), floor((k+1) n / n_sub)):
+// n_sub = ceil(n / 2^18), substream k holding symbols [floor(k n / n_sub), floor((k+1) n / n_sub)):
 // the split depends only on the symbol count, so the bytes are identical for every thread
 // count. n = 0 gives an empty stream.
 #pragma once
@@ -30,7 +30,7 @@ class EncodedStream {
 
 // Gaussian conditional: symbols[i] coded with table indexes[i] (< kNumScales).
 EncodedStream encode_gaussian(const int32_t* symbols, const uint8_t* indexes, size_t n,
-                                     int threads);
+                              int threads);
 // Throws std::invalid_argument on a corrupt or mismatched stream.
 void decode_gaussian(const uint8_t* data, size_t len, const uint8_t* indexes, size_t n,
                      int32_t* out, int threads);
@@ -43,8 +43,7 @@ double gaussian_bits(const int32_t* symbols, const uint8_t* indexes, size_t n);
 TableSet build_cdf_tables(const int32_t* cdfs, size_t channels, size_t stride,
                           const int32_t* lengths, const int32_t* offsets);
 // symbols: channels x n, row-major; channel c uses table c.
-EncodedStream encode_cdf(const TableSet& tables, const int32_t* symbols, size_t n,
-                                int threads);
+EncodedStream encode_cdf(const TableSet& tables, const int32_t* symbols, size_t n, int threads);
 void decode_cdf(const TableSet& tables, const uint8_t* data, size_t len, size_t n, int32_t* out,
                 int threads);
 

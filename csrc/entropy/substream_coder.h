@@ -89,7 +89,11 @@ void encode_substream(const TableSet& tables, const int32_t* symbols, const Sele
     }
   };
   const size_t full = count / kLanes * kLanes;
-  for (size_t i = count; i-- > full;) put(x[i % kLanes], i);
+  // Partial last round first (encoding runs backwards). Constant lane indexes only, so the
+  // states stay in registers.
+#pragma GCC unroll 4
+  for (int l = kLanes - 1; l >= 0; --l)
+    if (full + size_t(l) < count) put(x[l], full + size_t(l));
   for (size_t r = full; r > 0; r -= kLanes) {
 #pragma GCC unroll 4
     for (int l = kLanes - 1; l >= 0; --l) put(x[l], r - kLanes + size_t(l));
@@ -104,6 +108,43 @@ void encode_substream(const TableSet& tables, const int32_t* symbols, const Sele
   }
   // Words are little-endian in the stream; the host is little-endian (checked in coder.cpp).
   if (n_words) std::memcpy(out.data.get() + 8 * kLanes, ptr, 4 * n_words);
+}
+
+// Result of reading an escape payload: the updated coder state and reader position.
+struct EscapeDecode {
+  uint64_t state;
+  size_t pos;
+  uint32_t overrun;
+  int32_t value;
+  bool ok;  // false on an impossible payload
+};
+
+// Reads an escape payload (after the escape symbol). Kept out of line (escapes are rare, the
+// decoding loop stays small) and by value: taking the state or reader by reference would
+// force them out of registers in the hot loop.
+[[gnu::noinline, gnu::cold]] inline EscapeDecode dec_escape(uint64_t state, WordReader in,
+                                                            const TableInfo& ti) {
+  EscapeDecode r{state, in.pos, in.overrun, 0, false};
+  uint32_t rest = dec_get_bits(state, in, kEscapeLengthBits);
+  if (rest <= 32) {
+    uint64_t payload = 0;
+    uint32_t high = rest > 16 ? 16 : rest;
+    if (high > 0) payload = dec_get_bits(state, in, int(high));
+    uint32_t low = rest - high;
+    if (low > 0) payload = (payload << low) | dec_get_bits(state, in, int(low));
+    uint32_t negative = dec_get_bits(state, in, 1);
+    uint64_t magnitude = ((uint64_t(1) << rest) | payload) - 1;
+    int64_t value = negative ? ti.min_value - 1 - int64_t(magnitude)
+                             : ti.min_value + int64_t(ti.n_regular) + int64_t(magnitude);
+    if (value >= INT32_MIN && value <= INT32_MAX) {
+      r.value = int32_t(value);
+      r.ok = true;
+    }
+  }
+  r.state = state;
+  r.pos = in.pos;
+  r.overrun = in.overrun;
+  return r;
 }
 
 // Decodes count symbols into out[begin, begin + count) from one substream payload.
@@ -139,37 +180,25 @@ bool decode_substream(const TableSet& tables, const uint8_t* data, size_t len, c
     }
     state = uint64_t(e >> 16) * (state >> 16) + slot - (e & 0xFFFFu);
     dec_renorm(state, in);
-    if (local != ti.n_regular) {
+    if (__builtin_expect(local != ti.n_regular, 1)) {
       out[begin + i] = int32_t(ti.min_value + int64_t(local));
       return;
     }
-    uint32_t rest = dec_get_bits(state, in, kEscapeLengthBits);
-    if (rest > 32) {
-      bad = true;
-      out[begin + i] = 0;
-      return;
-    }
-    uint64_t payload = 0;
-    uint32_t high = rest > 16 ? 16 : rest;
-    if (high > 0) payload = dec_get_bits(state, in, int(high));
-    uint32_t low = rest - high;
-    if (low > 0) payload = (payload << low) | dec_get_bits(state, in, int(low));
-    uint32_t negative = dec_get_bits(state, in, 1);
-    uint64_t magnitude = ((uint64_t(1) << rest) | payload) - 1;
-    int64_t value = negative ? ti.min_value - 1 - int64_t(magnitude)
-                             : ti.min_value + int64_t(ti.n_regular) + int64_t(magnitude);
-    if (value < INT32_MIN || value > INT32_MAX) {
-      bad = true;
-      value = 0;
-    }
-    out[begin + i] = int32_t(value);
+    EscapeDecode r = dec_escape(state, in, ti);
+    state = r.state;
+    in.pos = r.pos;
+    in.overrun = r.overrun;
+    out[begin + i] = r.value;
+    bad |= !r.ok;
   };
   const size_t full = count / kLanes * kLanes;
   for (size_t r = 0; r < full; r += kLanes) {
 #pragma GCC unroll 4
     for (int l = 0; l < kLanes; ++l) get(x[l], r + size_t(l));
   }
-  for (size_t i = full; i < count; ++i) get(x[i % kLanes], i);
+#pragma GCC unroll 4
+  for (int l = 0; l < kLanes; ++l)
+    if (full + size_t(l) < count) get(x[l], full + size_t(l));
 
   if (bad || in.overrun || in.pos != len) return false;
   for (int l = 0; l < kLanes; ++l)
