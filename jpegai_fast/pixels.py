@@ -57,7 +57,7 @@ def from_model_output(x: np.ndarray, channels: int, bit_depth: int) -> np.ndarra
     else:
         x = x.transpose(1, 2, 0)
     out = np.clip(np.rint(x * peak), 0, peak)
-    return out.astype(np.uint8 if bit_depth == 8 else np.uint16)
+    return np.ascontiguousarray(out, dtype=np.uint8 if bit_depth == 8 else np.uint16)
 
 
 def pad_to_multiple(x: np.ndarray, multiple: int) -> np.ndarray:

@@ -9,7 +9,9 @@ def test_uint8_rgb_round_trip():
     arr, bd = pixels.check_image(img, None)
     x = pixels.to_model_input(arr, bd)
     assert x.shape == (3, 5, 7) and x.dtype == np.float32
-    np.testing.assert_array_equal(pixels.from_model_output(x, 3, bd), img)
+    out = pixels.from_model_output(x, 3, bd)
+    assert out.flags.c_contiguous
+    np.testing.assert_array_equal(out, img)
 
 
 @pytest.mark.parametrize("bd", [9, 10, 12, 16])
