@@ -56,13 +56,14 @@ def format_table(report) -> str:
               help="Comma-separated codec names (see --list).")
 @click.option("--rates", default=",".join(str(r) for r in JPEG_AI_RATES), show_default=True,
               callback=_parse_rates, help="Target rates in bpp.")
-@click.option("--anchor", default="jpeg2000", show_default=True, help="Evaluated codec the BD-rates refer to.")
+@click.option("--anchor", default="jpeg2000", show_default=True, help="Evaluated codec the BD-rates refer to ('none': no BD table).")
 @click.option("--metrics", "metric_list", default=",".join(metrics.CORE_METRICS), show_default=True,
               help="Comma-separated metrics, or 'all' for every available one (piq ones cost ~1.6 s a point).")
 @click.option("--published", default="auto", show_default=True,
               help="Published Kodak curves to compare with (e.g. vtm,bpg), 'none', or 'auto' (vtm, bpg, "
                    "cheng2020-anchor when FOLDER holds the 24 Kodak images).")
-@click.option("--out", "out_dir", default="results", show_default=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", default="results", show_default=True, type=click.Path(path_type=Path),
+              help="Output folder for results.json, results.csv and rd.png.")
 @click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
 @click.option("--limit", default=None, type=click.IntRange(1), help="Only the first N images (by name).")
 @click.option("--tolerance", default=0.10, show_default=True, type=click.FloatRange(0, 0.5),

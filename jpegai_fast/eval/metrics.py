@@ -91,7 +91,7 @@ def _piq_module(name: str):
         pass
     spec = importlib.util.find_spec("piq")
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError("piq is not installed (pip install piq)")
+        raise ImportError("piq is not installed (pip install --no-deps piq)")
     if "piq" not in sys.modules or not hasattr(sys.modules["piq"], "__path__"):
         shell = types.ModuleType("piq")
         shell.__path__ = list(spec.submodule_search_locations)
