@@ -327,3 +327,11 @@ register("avif", lambda: PillowAvif("4:4:4"))
 register("avif420", lambda: PillowAvif("4:2:0"))
 register("heic", HeifHeic)
 register("jxl", ImagecodecsJxl)
+
+
+def _jpegai_fast() -> Codec:
+    from .jpegai_codec import JpegAIFast   # imported lazily: it loads torch and the model
+    return JpegAIFast()
+
+
+register("jpegai_fast", _jpegai_fast)
