@@ -99,7 +99,7 @@ def test_decode_in_subprocess_with_other_thread_settings(photo, tmp_path):
             "np.save(r'%s', decode_latent(d, threads=1)[2]); np.save(r'%s', jpegai_fast.decode(d, threads=1))"
             % (tmp_path / "s.jai", tmp_path / "y.npy", tmp_path / "x.npy"))
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=tmp_path)  # cwd: not the source tree
     np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), decode_latent(data, threads=2)[2])
     diff = np.abs(np.load(tmp_path / "x.npy").astype(int) - jpegai_fast.decode(data, threads=2))
     assert diff.max() <= 1

@@ -159,7 +159,8 @@ def test_decode_in_subprocess_with_other_thread_settings():
         np.savez(path, w=model.w_q, b=model.bias_q, q=q, mu=mu_h, s=step_q)
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", JPEGAI_NO_SIMD="1")
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-        out = subprocess.run([sys.executable, "-c", code, path], env=env, capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, "-c", code, path], env=env, capture_output=True, text=True, check=True,
+                             cwd=os.path.dirname(path))  # cwd: not the source tree
     assert bytes.fromhex(out.stdout) == y_hat.tobytes()
 
 

@@ -160,7 +160,7 @@ def test_decode_in_subprocess_with_other_thread_settings():
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", JPEGAI_NO_SIMD="1")
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         out = subprocess.run([sys.executable, "-c", code, os.path.join(tmp, "h_s.pt"), os.path.join(tmp, "z.npy")],
-                             env=env, capture_output=True, text=True, check=True)
+                             env=env, capture_output=True, text=True, check=True, cwd=tmp)  # not the source tree
     assert bytes.fromhex(out.stdout) == mu.tobytes() + sig.tobytes() + idx.tobytes()
 
 
