@@ -21,4 +21,5 @@ PRELOAD="$($CXX_BIN -print-file-name=libasan.so) $($CXX_BIN -print-file-name=lib
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 LD_PRELOAD="$PRELOAD" PYTHONPATH="$PKG_ROOT" python -P -m pytest -q -p no:cacheprovider \
-  tests/test_coder.py tests/test_coder_hostile.py tests/test_coder_tables.py tests/test_coder_fuzz.py "$@"
+  tests/test_coder.py tests/test_coder_hostile.py tests/test_coder_tables.py tests/test_coder_fuzz.py \
+  tests/test_intpath.py tests/test_context.py "$@"
