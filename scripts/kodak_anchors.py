@@ -15,7 +15,7 @@ from PIL import Image
 SETTINGS = {
     "jpeg444": [("quality", q) for q in (5, 10, 20, 35, 50, 70, 85, 95)],
     "webp": [("quality", q) for q in (2, 10, 25, 50, 75, 90, 98)],
-    "jpeg2000": [("bpp", b) for b in (0.03, 0.06, 0.12, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)],
+    "jpeg2000": [("target_bpp", b) for b in (0.03, 0.06, 0.12, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)],
 }
 
 

@@ -27,8 +27,9 @@ def main(rd_path: str, anchors_path: str = "") -> None:
         print("| --- | --- | ---: | ---: |")
         for codec in ("jpeg444", "webp", "jpeg2000"):
             for r in an.get(codec, []):
-                key = [k for k in r if k not in ("bpp", "psnr")][0]
-                print(f"| {codec} | {key} {r[key]} | {r['bpp']:.4f} | {r['psnr']:.2f} |")
+                keys = [k for k in r if k not in ("bpp", "psnr")]
+                setting = f"{keys[0]} {r[keys[0]]}" if keys else "rate-controlled"
+                print(f"| {codec} | {setting} | {r['bpp']:.4f} | {r['psnr']:.2f} |")
         if "bd_rate_of_model" in an:
             print("\nBD-rate (PSNR-RGB) of the model vs each anchor over the overlapping range: " +
                   ", ".join(f"{k} {v:+.1f}%" for k, v in an["bd_rate_of_model"].items()))
