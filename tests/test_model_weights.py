@@ -43,3 +43,13 @@ def test_tampered_file_and_missing_file_raise(tmp_path):
         load_model(tmp_path / "bad.pt")
     with pytest.raises(ValueError):
         load_model(tmp_path / "missing.pt")
+
+
+def test_shipped_weights_load():
+    from jpegai_fast.model.weights import SHIPPED_PROFILE, WEIGHTS_DIR
+    path = WEIGHTS_DIR / f"{SHIPPED_PROFILE}.pt"
+    assert path.stat().st_size <= 10e6
+    model = load_model()
+    assert model.config.profile == SHIPPED_PROFILE and len(model.model_id) == 16
+    pmf, offsets = model.z_prior.pmf_table()
+    assert pmf.shape[0] == model.config.z_channels and (abs(pmf.sum(1) - 1) < 1e-9).all()
