@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .model.codec import Codec, get_config
-from .model.weights import save_weights
+from .model.weights import load_model, save_weights
 from .train_data import CropSampler, load_images
 
 WARMUP_FRACTION = 0.02
@@ -61,6 +61,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "spent (makes the run depend on machine speed)")
     p.add_argument("--ckpt-every-s", type=float, default=180.0)
     p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--init-weights", default="",
+                   help="start a NEW run from these shipped fp16 weights (e.g. jpegai_fast/weights/light.pt); "
+                        "ignored when the run folder already has a checkpoint")
     p.add_argument("--export", default="", help="write fp16 shipping weights here at the end")
     p.add_argument("--max-images", type=int, default=0, help="use only the first N images (tests)")
     p.add_argument("--stop-at-step", type=int, default=0,
@@ -133,6 +136,13 @@ def train(args: argparse.Namespace) -> dict:
         step, elapsed_before = ck["step"], ck["elapsed"]
         _set_rng_state(gen, ck["rng"])
         _log(args, f"resumed from {ckpt_path} at step {step}")
+    elif args.init_weights:
+        # the shipped weights carry no optimizer state: Adam starts fresh, the schedule from step 0
+        init = load_model(args.init_weights)
+        if init.config.to_dict() != model.config.to_dict():
+            raise ValueError(f"{args.init_weights} is a {init.config.profile} model, not {args.profile}")
+        model.load_state_dict(init.state_dict())
+        _log(args, f"initialised from {args.init_weights} (model {init.model_id})")
 
     images = load_images(args.data, args.crop, device="cpu")
     if args.max_images:

@@ -37,3 +37,16 @@ def test_lr_schedule_ends_annealed():
     assert lr_factor(0.5) == 1.0
     assert lr_factor(1.0) < 0.1
     assert lr_factor(0.0) < lr_factor(0.5)
+
+
+def test_new_run_starts_from_shipped_weights(tmp_path):
+    from jpegai_fast.model.weights import WEIGHTS_DIR, load_model
+    data = tmp_path / "data"
+    _make_data(data)
+    shipped = WEIGHTS_DIR / "light.pt"
+    train(_args(data, tmp_path / "fine", "--init-weights", str(shipped), "--stop-at-step", "1", "--lr", "1e-12"))
+    tuned = torch.load(tmp_path / "fine" / "checkpoint.pt", weights_only=False)["model"]
+    ref = load_model(shipped).state_dict()
+    # one step at a negligible learning rate: still the shipped weights, not a fresh init
+    for k in ref:
+        assert torch.allclose(tuned[k].float(), ref[k], atol=1e-3), k
