@@ -32,51 +32,63 @@ void tile_portable(const TileArgs& a, float* out) {
 }
 
 #if JPEGAI_CONV_X86
+static_assert(TILE_R == 6, "the SIMD kernels name their 6 accumulators explicitly");
+// Named accumulators (not arrays): GCC otherwise spills the array to the stack every iteration.
+#define JPEGAI_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+
 // 6 pixels x 2 ymm = 12 accumulators + 2 weight registers + 1 broadcast (the 6x16 sgemm shape).
 __attribute__((target("avx2,fma"))) void tile_avx2(const TileArgs& a, float* out) {
-  __m256 acc[TILE_R][2];
   const __m256 b0 = _mm256_loadu_ps(a.bias), b1 = _mm256_loadu_ps(a.bias + 8);
-  for (int r = 0; r < TILE_R; ++r) {
-    acc[r][0] = b0;
-    acc[r][1] = b1;
-  }
+#define INIT(r) __m256 lo##r = b0, hi##r = b1;
+  JPEGAI_ROWS(INIT)
+#undef INIT
   const int64_t ps = a.px_stride;
+  const int cin = a.cin;
   for (int t = 0; t < a.ntaps; ++t) {
     const float* s = a.src + a.tap_off[t];
-    const float* w = a.w + int64_t(t) * a.cin * LANES;
-    for (int ic = 0; ic < a.cin; ++ic, w += LANES, ++s) {
+    const float* w = a.w + int64_t(t) * cin * LANES;
+    for (int ic = 0; ic < cin; ++ic, w += LANES, ++s) {
       const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
-#pragma GCC unroll 6
-      for (int r = 0; r < TILE_R; ++r) {
-        const __m256 x = _mm256_broadcast_ss(s + r * ps);
-        acc[r][0] = _mm256_fmadd_ps(x, w0, acc[r][0]);
-        acc[r][1] = _mm256_fmadd_ps(x, w1, acc[r][1]);
-      }
+#define STEP(r)                                         \
+  {                                                     \
+    const __m256 x = _mm256_broadcast_ss(s + r * ps);   \
+    lo##r = _mm256_fmadd_ps(x, w0, lo##r);              \
+    hi##r = _mm256_fmadd_ps(x, w1, hi##r);              \
+  }
+      JPEGAI_ROWS(STEP)
+#undef STEP
     }
   }
-  for (int r = 0; r < TILE_R; ++r) {
-    _mm256_storeu_ps(out + r * LANES, acc[r][0]);
-    _mm256_storeu_ps(out + r * LANES + 8, acc[r][1]);
-  }
+#define STORE(r)                                  \
+  _mm256_storeu_ps(out + r * LANES, lo##r);       \
+  _mm256_storeu_ps(out + r * LANES + 8, hi##r);
+  JPEGAI_ROWS(STORE)
+#undef STORE
 }
 
 // One zmm holds the 16 lanes: 6 accumulators, 1 weight load per 6 fmas.
 __attribute__((target("avx512f"))) void tile_avx512(const TileArgs& a, float* out) {
-  __m512 acc[TILE_R];
   const __m512 b = _mm512_loadu_ps(a.bias);
-  for (int r = 0; r < TILE_R; ++r) acc[r] = b;
+#define INIT(r) __m512 acc##r = b;
+  JPEGAI_ROWS(INIT)
+#undef INIT
   const int64_t ps = a.px_stride;
+  const int cin = a.cin;
   for (int t = 0; t < a.ntaps; ++t) {
     const float* s = a.src + a.tap_off[t];
-    const float* w = a.w + int64_t(t) * a.cin * LANES;
-    for (int ic = 0; ic < a.cin; ++ic, w += LANES, ++s) {
+    const float* w = a.w + int64_t(t) * cin * LANES;
+    for (int ic = 0; ic < cin; ++ic, w += LANES, ++s) {
       const __m512 wv = _mm512_loadu_ps(w);
-#pragma GCC unroll 6
-      for (int r = 0; r < TILE_R; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(s[r * ps]), wv, acc[r]);
+#define STEP(r) acc##r = _mm512_fmadd_ps(_mm512_set1_ps(s[r * ps]), wv, acc##r);
+      JPEGAI_ROWS(STEP)
+#undef STEP
     }
   }
-  for (int r = 0; r < TILE_R; ++r) _mm512_storeu_ps(out + r * LANES, acc[r]);
+#define STORE(r) _mm512_storeu_ps(out + r * LANES, acc##r);
+  JPEGAI_ROWS(STORE)
+#undef STORE
 }
+#undef JPEGAI_ROWS
 #endif
 
 }  // namespace
