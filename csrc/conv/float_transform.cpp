@@ -36,6 +36,8 @@ struct Activation {
   }
 };
 
+constexpr int COL_BLOCK = 8 * TILE_R;  // grid columns per cache block
+
 int64_t slack_for(int c) { return int64_t(2 * TILE_R + 8) * c + 64; }
 
 // Where a layer writes: the next layer's NHWC input, or the caller's planar output.
@@ -94,22 +96,30 @@ void store_tile(const Pass& p, const float* tile, int i, int j0, int n, int mul,
 // (in_mul * i, in_mul * j) + tap offsets and storing at (out_mul * i, out_mul * j) + lane offsets.
 void run_row(const std::vector<Pass>& passes, TileFn kernel, const float* row_base, int64_t px_stride,
              int64_t row_stride, int cin_stride, int cin, int grid_w, int i, int out_mul, const Sink& sink) {
-  int64_t off[64 * 64];
   float tile[TILE_R * LANES];
-  for (const Pass& p : passes) {
-    const int ntaps = int(p.dy.size());
-    for (int t = 0; t < ntaps; ++t) off[t] = p.dy[t] * row_stride + int64_t(p.dx[t]) * cin_stride;
-    TileArgs a;
-    a.tap_off = off;
-    a.ntaps = ntaps;
-    a.cin = cin;
-    a.px_stride = px_stride;
-    a.w = p.w.data();
-    a.bias = p.bias.data();
-    for (int j0 = 0; j0 < grid_w; j0 += TILE_R) {
-      a.src = row_base + j0 * px_stride;
-      kernel(a, tile);
-      store_tile(p, tile, i, j0, std::min(TILE_R, grid_w - j0), out_mul, sink);
+  std::vector<int64_t> off;
+  std::vector<TileArgs> args(passes.size());
+  for (size_t k = 0; k < passes.size(); ++k) {
+    const Pass& p = passes[k];
+    for (size_t t = 0; t < p.dy.size(); ++t) off.push_back(p.dy[t] * row_stride + int64_t(p.dx[t]) * cin_stride);
+    args[k].ntaps = int(p.dy.size());
+    args[k].cin = cin;
+    args[k].px_stride = px_stride;
+    args[k].w = p.w.data();
+    args[k].bias = p.bias.data();
+  }
+  for (size_t k = 0, t0 = 0; k < passes.size(); t0 += passes[k].dy.size(), ++k) args[k].tap_off = off.data() + t0;
+  // Column blocks: the block's input rows stay in L1/L2 while every pass (phase x 16 channels)
+  // sweeps it, and each pass's weights are reused by all the block's tiles.
+  for (int jb = 0; jb < grid_w; jb += COL_BLOCK) {
+    const int je = std::min(grid_w, jb + COL_BLOCK);
+    for (size_t k = 0; k < passes.size(); ++k) {
+      TileArgs a = args[k];
+      for (int j0 = jb; j0 < je; j0 += TILE_R) {
+        a.src = row_base + j0 * px_stride;
+        kernel(a, tile);
+        store_tile(passes[k], tile, i, j0, std::min(TILE_R, je - j0), out_mul, sink);
+      }
     }
   }
 }
