@@ -126,7 +126,7 @@ void run_row(const std::vector<Pass>& passes, TileFn kernel, const float* row_ba
 
 // (I)GDN in place on output row y of `a`: x2 = x*x, norm = beta + gamma @ x2 (the same tile kernel,
 // one tap), x = x * sqrt(norm) or x / sqrt(norm).
-void gdn_row(const Gdn& g, TileFn kernel, Activation& a, int y) {
+void gdn_row(const Gdn& g, TileFn kernel, GdnFn epilogue, Activation& a, int y) {
   thread_local std::vector<float> x2;
   const int c = a.c;
   x2.assign(size_t(a.w) * c + size_t(slack_for(c)), 0.0f);
@@ -146,13 +146,7 @@ void gdn_row(const Gdn& g, TileFn kernel, Activation& a, int y) {
       args.src = x2.data() + int64_t(j0) * c;
       kernel(args, tile);
       const int n = std::min(TILE_R, a.w - j0);
-      for (int r = 0; r < n; ++r) {
-        float* px = row + int64_t(j0 + r) * c + p.chan[0];
-        for (int l = 0; l < p.n_used; ++l) {
-          const float s = std::sqrt(tile[r * LANES + l]);
-          px[l] = g.inverse ? px[l] * s : px[l] / s;
-        }
-      }
+      for (int r = 0; r < n; ++r) epilogue(tile + r * LANES, row + int64_t(j0 + r) * c + p.chan[0], p.n_used, g.inverse);
     }
   }
 }
@@ -311,6 +305,7 @@ void FloatTransform::run(const float* in, int h, int w, float* out, int threads)
   output_size(h, w);
   require(!layers_.back().gdn.present, "GDN after the last layer is not supported");
   const TileFn kernel = tile_kernel(current_isa());
+  const GdnFn epilogue = gdn_kernel(current_isa());
   // Planar input -> NHWC with the first layer's border.
   auto cur = std::make_unique<Activation>(h, w, layers_[0].spec.cin, layers_[0].border,
                                           slack_for(layers_[0].spec.cin));
@@ -347,7 +342,7 @@ void FloatTransform::run(const float* in, int h, int w, float* out, int threads)
       run_row(L.passes, kernel, src.at(in_mul * i, 0), int64_t(in_mul) * src.c, src.row_stride, src.c, src.c, grid_w,
               i, out_mul, sink);
       if (L.gdn.present && sink.act)
-        for (int r = 0; r < out_mul; ++r) gdn_row(L.gdn, kernel, *sink.act, out_mul * i + r);
+        for (int r = 0; r < out_mul; ++r) gdn_row(L.gdn, kernel, epilogue, *sink.act, out_mul * i + r);
     });
     cur = std::move(next);
   }

@@ -31,7 +31,24 @@ void tile_portable(const TileArgs& a, float* out) {
     for (int l = 0; l < LANES; ++l) out[r * LANES + l] = acc[r][l];
 }
 
+void gdn_portable(const float* norm, float* x, int n, bool inverse) {
+  for (int l = 0; l < n; ++l) {
+    const float s = std::sqrt(norm[l]);
+    x[l] = inverse ? x[l] * s : x[l] / s;
+  }
+}
+
 #if JPEGAI_CONV_X86
+// Also serves the AVX-512 build (every AVX-512F CPU has AVX2); 8 lanes per step, scalar tail.
+__attribute__((target("avx2,fma"))) void gdn_avx2(const float* norm, float* x, int n, bool inverse) {
+  int l = 0;
+  for (; l + 8 <= n; l += 8) {
+    const __m256 s = _mm256_sqrt_ps(_mm256_loadu_ps(norm + l)), v = _mm256_loadu_ps(x + l);
+    _mm256_storeu_ps(x + l, inverse ? _mm256_mul_ps(v, s) : _mm256_div_ps(v, s));
+  }
+  gdn_portable(norm + l, x + l, n - l, inverse);
+}
+
 static_assert(TILE_R == 6, "the SIMD kernels name their 6 accumulators explicitly");
 // Named accumulators (not arrays): GCC otherwise spills the array to the stack every iteration.
 #define JPEGAI_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
@@ -100,6 +117,14 @@ TileFn tile_kernel(Isa isa) {
 #endif
   (void)isa;
   return tile_portable;
+}
+
+GdnFn gdn_kernel(Isa isa) {
+#if JPEGAI_CONV_X86
+  if (isa != Isa::portable) return gdn_avx2;
+#endif
+  (void)isa;
+  return gdn_portable;
 }
 
 }  // namespace conv

@@ -31,5 +31,10 @@ using TileFn = void (*)(const TileArgs& a, float* out);
 // The kernel of the ISA currently selected (see isa.h).
 TileFn tile_kernel(Isa isa);
 
+// (I)GDN epilogue on n values: x[l] = inverse ? x[l] * sqrt(norm[l]) : x[l] / sqrt(norm[l]).
+// sqrt, * and / are correctly rounded in every build, so all ISAs agree bit for bit.
+using GdnFn = void (*)(const float* norm, float* x, int n, bool inverse);
+GdnFn gdn_kernel(Isa isa);
+
 }  // namespace conv
 }  // namespace jpegai
