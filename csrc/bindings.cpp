@@ -13,6 +13,8 @@
 
 #include "common/version.h"
 #include "context/wavefront.h"
+#include "conv/float_transform.h"
+#include "conv/isa.h"
 #include "entropy/coder.h"
 #include "entropy/gaussian_tables.h"
 #include "entropy/quantize.h"
@@ -301,4 +303,62 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("log2sigma_q"), py::arg("log2step_q"), py::arg("threads"),
       "Conventions' scale index: clamp(floor((log2sigma_q - log2step_q[c] + 880) / 32), 0, 75), uint8.");
+
+  // --- float convolution engine (csrc/conv) ---
+  m.def("conv_isa", []() { return jpegai::conv::isa_name(jpegai::conv::current_isa()); },
+        "Tile kernel the float conv engine runs: 'portable', 'avx2' or 'avx512' (results identical).");
+  m.def("conv_best_isa", []() { return jpegai::conv::isa_name(jpegai::conv::best_isa()); },
+        "Widest tile kernel this CPU supports.");
+  m.def("set_conv_isa", &jpegai::conv::set_isa, py::arg("name"),
+        "Select 'auto', 'portable', 'avx2' or 'avx512' (ValueError if unknown or unsupported); returns the previous.");
+  py::class_<jpegai::conv::FloatTransform>(m, "FloatTransform", "Float32 conv/deconv + (I)GDN chain (csrc/conv).")
+      .def(py::init<>())
+      .def(
+          "add_conv",
+          [](jpegai::conv::FloatTransform& self, bool transposed, const intpath_bind::F32& weight,
+             const intpath_bind::F32& bias, int stride) {
+            intpath_bind::check_shape(weight, {-1, -1, -1, -1}, "weight");
+            if (weight.shape(2) != weight.shape(3)) throw std::invalid_argument("weight: kernel must be square");
+            jpegai::conv::LayerSpec spec;
+            spec.transposed = transposed;
+            spec.cout = intpath_bind::check_int(weight.shape(transposed ? 1 : 0), "cout");
+            spec.cin = intpath_bind::check_int(weight.shape(transposed ? 0 : 1), "cin");
+            spec.k = intpath_bind::check_int(weight.shape(2), "kernel size");
+            spec.stride = stride;
+            intpath_bind::check_shape(bias, {spec.cout}, "bias");
+            self.add_conv(spec, weight.data(), bias.data());
+          },
+          py::arg("transposed"), py::arg("weight"), py::arg("bias"), py::arg("stride"),
+          "Append a Conv2d ('same' padding k//2, stride 1|2; weight (cout, cin, k, k)) or a ConvTranspose2d "
+          "(stride 2, padding k//2, output_padding 1; weight (cin, cout, k, k)).")
+      .def(
+          "add_gdn",
+          [](jpegai::conv::FloatTransform& self, bool inverse, const intpath_bind::F32& beta,
+             const intpath_bind::F32& gamma) {
+            intpath_bind::check_shape(beta, {-1}, "beta");
+            const int c = intpath_bind::check_int(beta.shape(0), "channels");
+            intpath_bind::check_shape(gamma, {c, c}, "gamma");
+            self.add_gdn(inverse, beta.data(), gamma.data(), c);
+          },
+          py::arg("inverse"), py::arg("beta"), py::arg("gamma"), "GDN/IGDN (effective beta (C,), gamma (C, C)) after the last layer.")
+      .def_property_readonly("num_layers", &jpegai::conv::FloatTransform::num_layers)
+      .def_property_readonly("in_channels", &jpegai::conv::FloatTransform::in_channels)
+      .def_property_readonly("out_channels", &jpegai::conv::FloatTransform::out_channels)
+      .def("output_size", &jpegai::conv::FloatTransform::output_size, py::arg("h"), py::arg("w"))
+      .def(
+          "run",
+          [](const jpegai::conv::FloatTransform& self, const intpath_bind::F32& x, int threads) {
+            intpath_bind::check_shape(x, {self.in_channels(), -1, -1}, "x");
+            const int h = intpath_bind::check_int(x.shape(1), "h"), w = intpath_bind::check_int(x.shape(2), "w");
+            const auto size = self.output_size(h, w);
+            intpath_bind::F32 out({py::ssize_t(self.out_channels()), py::ssize_t(size.first), py::ssize_t(size.second)});
+            float* dst = out.mutable_data();
+            const float* src = x.data();
+            {
+              py::gil_scoped_release release;
+              self.run(src, h, w, dst, threads);
+            }
+            return out;
+          },
+          py::arg("x"), py::arg("threads"), "x (cin, h, w) float32 -> (cout, ho, wo) float32.");
 }

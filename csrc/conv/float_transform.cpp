@@ -1,0 +1,352 @@
+#include "conv/float_transform.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "conv/isa.h"
+#include "intpath/parallel_for.h"
+
+namespace jpegai {
+namespace conv {
+namespace {
+
+void require(bool ok, const std::string& msg) {
+  if (!ok) throw std::invalid_argument("conv engine: " + msg);
+}
+
+// NHWC activation with a zero border of `border` pixels and slack after the last row, so a
+// register tile that runs past the right edge reads (and discards) in-bounds values.
+struct Activation {
+  int h = 0, w = 0, c = 0, border = 0;
+  int64_t row_stride = 0;  // floats per padded row
+  std::vector<float> data;
+
+  Activation(int h_, int w_, int c_, int border_, int64_t slack) : h(h_), w(w_), c(c_), border(border_) {
+    row_stride = int64_t(w + 2 * border) * c;
+    data.assign(size_t(row_stride) * (h + 2 * border) + size_t(slack), 0.0f);
+  }
+  float* at(int y, int x) { return data.data() + (int64_t(y) + border) * row_stride + (int64_t(x) + border) * c; }
+  const float* at(int y, int x) const {
+    return data.data() + (int64_t(y) + border) * row_stride + (int64_t(x) + border) * c;
+  }
+};
+
+constexpr int COL_BLOCK = 8 * TILE_R;  // grid columns per cache block
+
+int64_t slack_for(int c) { return int64_t(2 * TILE_R + 8) * c + 64; }
+
+// Where a layer writes: the next layer's NHWC input, or the caller's planar output.
+struct Sink {
+  Activation* act = nullptr;
+  float* planar = nullptr;
+  int ho = 0, wo = 0;
+};
+
+void finish_pass(Pass& p) {
+  p.n_used = 0;
+  for (int l = 0; l < LANES; ++l) p.n_used += p.chan[l] >= 0;
+  p.contiguous = true;
+  for (int l = 0; l < p.n_used; ++l)
+    p.contiguous = p.contiguous && p.chan[l] == p.chan[0] + l && p.oy[l] == p.oy[0] && p.ox[l] == p.ox[0];
+  for (int l = p.n_used; l < LANES; ++l) p.contiguous = p.contiguous && p.chan[l] < 0;
+}
+
+Pass empty_pass(size_t ntaps, int cin) {
+  Pass p;
+  p.w.assign(ntaps * cin * LANES, 0.0f);
+  p.bias.assign(LANES, 0.0f);
+  p.chan.assign(LANES, -1);
+  p.oy.assign(LANES, 0);
+  p.ox.assign(LANES, 0);
+  return p;
+}
+
+// Stores one register tile (TILE_R grid positions starting at column j0 of grid row i; n valid).
+void store_tile(const Pass& p, const float* tile, int i, int j0, int n, int mul, const Sink& sink) {
+  if (sink.act) {
+    Activation& a = *sink.act;
+    for (int r = 0; r < n; ++r) {
+      const int j = j0 + r;
+      if (p.contiguous) {
+        std::memcpy(a.at(mul * i + p.oy[0], mul * j + p.ox[0]) + p.chan[0], tile + r * LANES,
+                    sizeof(float) * p.n_used);
+      } else {
+        for (int l = 0; l < LANES; ++l)
+          if (p.chan[l] >= 0) a.at(mul * i + p.oy[l], mul * j + p.ox[l])[p.chan[l]] = tile[r * LANES + l];
+      }
+    }
+    return;
+  }
+  const int64_t plane = int64_t(sink.ho) * sink.wo;
+  for (int r = 0; r < n; ++r) {
+    const int j = j0 + r;
+    for (int l = 0; l < LANES; ++l)
+      if (p.chan[l] >= 0)
+        sink.planar[p.chan[l] * plane + int64_t(mul * i + p.oy[l]) * sink.wo + (mul * j + p.ox[l])] =
+            tile[r * LANES + l];
+  }
+}
+
+// Runs every pass of a layer on grid row i: tiles of TILE_R grid columns, reading the input at
+// (in_mul * i, in_mul * j) + tap offsets and storing at (out_mul * i, out_mul * j) + lane offsets.
+void run_row(const std::vector<Pass>& passes, TileFn kernel, const float* row_base, int64_t px_stride,
+             int64_t row_stride, int cin_stride, int cin, int grid_w, int i, int out_mul, const Sink& sink) {
+  float tile[TILE_R * LANES];
+  std::vector<int64_t> off;
+  std::vector<TileArgs> args(passes.size());
+  for (size_t k = 0; k < passes.size(); ++k) {
+    const Pass& p = passes[k];
+    for (size_t t = 0; t < p.dy.size(); ++t) off.push_back(p.dy[t] * row_stride + int64_t(p.dx[t]) * cin_stride);
+    args[k].ntaps = int(p.dy.size());
+    args[k].cin = cin;
+    args[k].px_stride = px_stride;
+    args[k].w = p.w.data();
+    args[k].bias = p.bias.data();
+  }
+  for (size_t k = 0, t0 = 0; k < passes.size(); t0 += passes[k].dy.size(), ++k) args[k].tap_off = off.data() + t0;
+  // Column blocks: the block's input rows stay in L1/L2 while every pass (phase x 16 channels)
+  // sweeps it, and each pass's weights are reused by all the block's tiles.
+  for (int jb = 0; jb < grid_w; jb += COL_BLOCK) {
+    const int je = std::min(grid_w, jb + COL_BLOCK);
+    for (size_t k = 0; k < passes.size(); ++k) {
+      TileArgs a = args[k];
+      for (int j0 = jb; j0 < je; j0 += TILE_R) {
+        a.src = row_base + j0 * px_stride;
+        kernel(a, tile);
+        store_tile(passes[k], tile, i, j0, std::min(TILE_R, je - j0), out_mul, sink);
+      }
+    }
+  }
+}
+
+// (I)GDN in place on output row y of `a`: x2 = x*x, norm = beta + gamma @ x2 (the same tile kernel,
+// one tap), x = x * sqrt(norm) or x / sqrt(norm).
+void gdn_row(const Gdn& g, TileFn kernel, GdnFn epilogue, Activation& a, int y) {
+  thread_local std::vector<float> x2;
+  const int c = a.c;
+  x2.assign(size_t(a.w) * c + size_t(slack_for(c)), 0.0f);
+  float* row = a.at(y, 0);
+  for (int64_t k = 0; k < int64_t(a.w) * c; ++k) x2[k] = row[k] * row[k];
+  int64_t off0 = 0;
+  float tile[TILE_R * LANES];
+  for (const Pass& p : g.passes) {
+    TileArgs args;
+    args.tap_off = &off0;
+    args.ntaps = 1;
+    args.cin = c;
+    args.px_stride = c;
+    args.w = p.w.data();
+    args.bias = p.bias.data();
+    for (int j0 = 0; j0 < a.w; j0 += TILE_R) {
+      args.src = x2.data() + int64_t(j0) * c;
+      kernel(args, tile);
+      const int n = std::min(TILE_R, a.w - j0);
+      for (int r = 0; r < n; ++r) epilogue(tile + r * LANES, row + int64_t(j0 + r) * c + p.chan[0], p.n_used, g.inverse);
+    }
+  }
+}
+
+}  // namespace
+
+void FloatTransform::add_conv(const LayerSpec& s, const float* weight, const float* bias) {
+  require(s.cin > 0 && s.cout > 0 && s.cin <= 4096 && s.cout <= 4096, "channels must be in [1, 4096]");
+  require(s.k >= 1 && s.k <= 15 && s.k % 2 == 1, "kernel size must be odd and <= 15");
+  require(layers_.empty() || layers_.back().spec.cout == s.cin, "cin does not match the previous layer's cout");
+  const int k = s.k, p = k / 2;
+  Layer L;
+  L.spec = s;
+  if (!s.transposed) {
+    require(s.stride == 1 || s.stride == 2, "Conv2d stride must be 1 or 2");
+    L.border = p;
+    for (int c0 = 0; c0 < s.cout; c0 += LANES) {
+      Pass ps = empty_pass(size_t(k) * k, s.cin);
+      for (int ky = 0; ky < k; ++ky)
+        for (int kx = 0; kx < k; ++kx) {
+          ps.dy.push_back(ky - p);
+          ps.dx.push_back(kx - p);
+        }
+      for (int l = 0; l < LANES && c0 + l < s.cout; ++l) {
+        const int oc = c0 + l;
+        ps.chan[l] = oc;
+        ps.bias[l] = bias[oc];
+        for (int t = 0; t < k * k; ++t)
+          for (int ic = 0; ic < s.cin; ++ic)
+            ps.w[(size_t(t) * s.cin + ic) * LANES + l] = weight[(size_t(oc) * s.cin + ic) * k * k + t];
+      }
+      finish_pass(ps);
+      L.passes.push_back(std::move(ps));
+    }
+  } else {
+    require(s.stride == 2, "ConvTranspose2d stride must be 2");
+    // Output (2i + py, 2j + px) sums input (i + dy, j + dx) with kernel tap ky = py + p - 2 dy.
+    auto taps_of = [&](int ph) {
+      std::vector<std::pair<int, int>> d;  // (offset, kernel index)
+      for (int dd = -k; dd <= k; ++dd) {
+        const int kk = ph + p - 2 * dd;
+        if (kk >= 0 && kk < k) d.push_back({dd, kk});
+      }
+      return d;
+    };
+    int dmin = 0, dmax = 0;
+    for (int ph = 0; ph < 2; ++ph)
+      for (auto& d : taps_of(ph)) {
+        dmin = std::min(dmin, d.first);
+        dmax = std::max(dmax, d.first);
+      }
+    L.border = std::max(-dmin, dmax);
+    auto wt = [&](int ic, int oc, int ky, int kx) { return weight[((size_t(ic) * s.cout + oc) * k + ky) * k + kx]; };
+    if (4 * s.cout <= LANES) {
+      // Few output channels (the RGB layer): all four phases share one pass over the union of
+      // their taps, lane = phase * cout + channel; absent taps get zero weights.
+      Pass ps = empty_pass(size_t(dmax - dmin + 1) * (dmax - dmin + 1), s.cin);
+      for (int dy = dmin; dy <= dmax; ++dy)
+        for (int dx = dmin; dx <= dmax; ++dx) {
+          ps.dy.push_back(dy);
+          ps.dx.push_back(dx);
+        }
+      for (int ph = 0; ph < 4; ++ph)
+        for (int oc = 0; oc < s.cout; ++oc) {
+          const int l = ph * s.cout + oc, py = ph / 2, px = ph % 2;
+          ps.chan[l] = oc;
+          ps.oy[l] = py;
+          ps.ox[l] = px;
+          ps.bias[l] = bias[oc];
+          for (size_t t = 0; t < ps.dy.size(); ++t) {
+            const int ky = py + p - 2 * ps.dy[t], kx = px + p - 2 * ps.dx[t];
+            if (ky < 0 || ky >= k || kx < 0 || kx >= k) continue;
+            for (int ic = 0; ic < s.cin; ++ic) ps.w[(t * s.cin + ic) * LANES + l] = wt(ic, oc, ky, kx);
+          }
+        }
+      finish_pass(ps);
+      L.passes.push_back(std::move(ps));
+    } else {
+      for (int py = 0; py < 2; ++py)
+        for (int px = 0; px < 2; ++px) {
+          const auto ty = taps_of(py), tx = taps_of(px);
+          for (int c0 = 0; c0 < s.cout; c0 += LANES) {
+            Pass ps = empty_pass(ty.size() * tx.size(), s.cin);
+            for (auto& a : ty)
+              for (auto& b : tx) {
+                ps.dy.push_back(a.first);
+                ps.dx.push_back(b.first);
+              }
+            for (int l = 0; l < LANES && c0 + l < s.cout; ++l) {
+              const int oc = c0 + l;
+              ps.chan[l] = oc;
+              ps.oy[l] = py;
+              ps.ox[l] = px;
+              ps.bias[l] = bias[oc];
+              size_t t = 0;
+              for (auto& a : ty)
+                for (auto& b : tx) {
+                  for (int ic = 0; ic < s.cin; ++ic)
+                    ps.w[(t * s.cin + ic) * LANES + l] = wt(ic, oc, a.second, b.second);
+                  ++t;
+                }
+            }
+            finish_pass(ps);
+            L.passes.push_back(std::move(ps));
+          }
+        }
+    }
+  }
+  layers_.push_back(std::move(L));
+}
+
+void FloatTransform::add_gdn(bool inverse, const float* beta, const float* gamma, int channels) {
+  require(!layers_.empty(), "GDN needs a preceding convolution");
+  Layer& L = layers_.back();
+  require(!L.gdn.present, "the last layer already has a GDN");
+  require(channels == L.spec.cout, "GDN channels must equal the last layer's cout");
+  for (int c = 0; c < channels; ++c) require(std::isfinite(beta[c]) && beta[c] > 0.0f, "GDN beta must be positive");
+  L.gdn.present = true;
+  L.gdn.inverse = inverse;
+  for (int c0 = 0; c0 < channels; c0 += LANES) {
+    Pass ps = empty_pass(1, channels);
+    ps.dy.push_back(0);
+    ps.dx.push_back(0);
+    for (int l = 0; l < LANES && c0 + l < channels; ++l) {
+      ps.chan[l] = c0 + l;
+      ps.bias[l] = beta[c0 + l];
+      for (int j = 0; j < channels; ++j) ps.w[size_t(j) * LANES + l] = gamma[size_t(c0 + l) * channels + j];
+    }
+    finish_pass(ps);
+    L.gdn.passes.push_back(std::move(ps));
+  }
+}
+
+int FloatTransform::in_channels() const { return layers_.empty() ? 0 : layers_.front().spec.cin; }
+int FloatTransform::out_channels() const { return layers_.empty() ? 0 : layers_.back().spec.cout; }
+
+std::pair<int, int> FloatTransform::output_size(int h, int w) const {
+  require(!layers_.empty(), "empty transform");
+  require(h > 0 && w > 0, "input height and width must be positive");
+  int64_t hh = h, ww = w;
+  for (const Layer& L : layers_) {
+    if (L.spec.transposed) {
+      hh *= 2;
+      ww *= 2;
+    } else {
+      hh = (hh - 1) / L.spec.stride + 1;
+      ww = (ww - 1) / L.spec.stride + 1;
+    }
+    require(hh <= (1 << 20) && ww <= (1 << 20), "image too large");
+  }
+  return {int(hh), int(ww)};
+}
+
+void FloatTransform::run(const float* in, int h, int w, float* out, int threads) const {
+  require(threads >= 1, "threads must be >= 1");
+  output_size(h, w);
+  require(!layers_.back().gdn.present, "GDN after the last layer is not supported");
+  const TileFn kernel = tile_kernel(current_isa());
+  const GdnFn epilogue = gdn_kernel(current_isa());
+  // Planar input -> NHWC with the first layer's border.
+  auto cur = std::make_unique<Activation>(h, w, layers_[0].spec.cin, layers_[0].border,
+                                          slack_for(layers_[0].spec.cin));
+  {
+    Activation& a = *cur;
+    parallel_for(h, threads, [&](int64_t y) {
+      for (int x = 0; x < w; ++x) {
+        float* px = a.at(int(y), x);
+        for (int c = 0; c < a.c; ++c) px[c] = in[(int64_t(c) * h + y) * w + x];
+      }
+    });
+  }
+  for (size_t li = 0; li < layers_.size(); ++li) {
+    const Layer& L = layers_[li];
+    const bool last = li + 1 == layers_.size();
+    const int ho = L.spec.transposed ? 2 * cur->h : (cur->h - 1) / L.spec.stride + 1;
+    const int wo = L.spec.transposed ? 2 * cur->w : (cur->w - 1) / L.spec.stride + 1;
+    std::unique_ptr<Activation> next;
+    Sink sink;
+    sink.ho = ho;
+    sink.wo = wo;
+    if (last) {
+      sink.planar = out;
+    } else {
+      next = std::make_unique<Activation>(ho, wo, L.spec.cout, layers_[li + 1].border, slack_for(L.spec.cout));
+      sink.act = next.get();
+    }
+    const Activation& src = *cur;
+    const int in_mul = L.spec.transposed ? 1 : L.spec.stride;
+    const int out_mul = L.spec.transposed ? 2 : 1;
+    const int grid_h = L.spec.transposed ? src.h : ho, grid_w = L.spec.transposed ? src.w : wo;
+    parallel_for(grid_h, threads, [&](int64_t i64) {
+      const int i = int(i64);
+      run_row(L.passes, kernel, src.at(in_mul * i, 0), int64_t(in_mul) * src.c, src.row_stride, src.c, src.c, grid_w,
+              i, out_mul, sink);
+      if (L.gdn.present && sink.act)
+        for (int r = 0; r < out_mul; ++r) gdn_row(L.gdn, kernel, epilogue, *sink.act, out_mul * i + r);
+    });
+    cur = std::move(next);
+  }
+}
+
+}  // namespace conv
+}  // namespace jpegai

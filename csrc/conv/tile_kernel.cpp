@@ -1,0 +1,131 @@
+#include "conv/tile_kernel.h"
+
+#include <cmath>
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define JPEGAI_CONV_X86 1
+#else
+#define JPEGAI_CONV_X86 0
+#endif
+
+namespace jpegai {
+namespace conv {
+namespace {
+
+// Portable build: std::fma is correctly rounded, exactly what vfmadd computes per lane.
+void tile_portable(const TileArgs& a, float* out) {
+  float acc[TILE_R][LANES];
+  for (int r = 0; r < TILE_R; ++r)
+    for (int l = 0; l < LANES; ++l) acc[r][l] = a.bias[l];
+  for (int t = 0; t < a.ntaps; ++t) {
+    const float* s = a.src + a.tap_off[t];
+    const float* w = a.w + int64_t(t) * a.cin * LANES;
+    for (int ic = 0; ic < a.cin; ++ic, w += LANES)
+      for (int r = 0; r < TILE_R; ++r) {
+        const float x = s[r * a.px_stride + ic];
+        for (int l = 0; l < LANES; ++l) acc[r][l] = std::fma(x, w[l], acc[r][l]);
+      }
+  }
+  for (int r = 0; r < TILE_R; ++r)
+    for (int l = 0; l < LANES; ++l) out[r * LANES + l] = acc[r][l];
+}
+
+void gdn_portable(const float* norm, float* x, int n, bool inverse) {
+  for (int l = 0; l < n; ++l) {
+    const float s = std::sqrt(norm[l]);
+    x[l] = inverse ? x[l] * s : x[l] / s;
+  }
+}
+
+#if JPEGAI_CONV_X86
+// Also serves the AVX-512 build (every AVX-512F CPU has AVX2); 8 lanes per step, scalar tail.
+__attribute__((target("avx2,fma"))) void gdn_avx2(const float* norm, float* x, int n, bool inverse) {
+  int l = 0;
+  for (; l + 8 <= n; l += 8) {
+    const __m256 s = _mm256_sqrt_ps(_mm256_loadu_ps(norm + l)), v = _mm256_loadu_ps(x + l);
+    _mm256_storeu_ps(x + l, inverse ? _mm256_mul_ps(v, s) : _mm256_div_ps(v, s));
+  }
+  gdn_portable(norm + l, x + l, n - l, inverse);
+}
+
+static_assert(TILE_R == 6, "the SIMD kernels name their 6 accumulators explicitly");
+// Named accumulators (not arrays): GCC otherwise spills the array to the stack every iteration.
+#define JPEGAI_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+
+// 6 pixels x 2 ymm = 12 accumulators + 2 weight registers + 1 broadcast (the 6x16 sgemm shape).
+__attribute__((target("avx2,fma"))) void tile_avx2(const TileArgs& a, float* out) {
+  const __m256 b0 = _mm256_loadu_ps(a.bias), b1 = _mm256_loadu_ps(a.bias + 8);
+#define INIT(r) __m256 lo##r = b0, hi##r = b1;
+  JPEGAI_ROWS(INIT)
+#undef INIT
+  const int64_t ps = a.px_stride;
+  const int cin = a.cin;
+  for (int t = 0; t < a.ntaps; ++t) {
+    const float* s = a.src + a.tap_off[t];
+    const float* w = a.w + int64_t(t) * cin * LANES;
+    for (int ic = 0; ic < cin; ++ic, w += LANES, ++s) {
+      const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
+#define STEP(r)                                         \
+  {                                                     \
+    const __m256 x = _mm256_broadcast_ss(s + r * ps);   \
+    lo##r = _mm256_fmadd_ps(x, w0, lo##r);              \
+    hi##r = _mm256_fmadd_ps(x, w1, hi##r);              \
+  }
+      JPEGAI_ROWS(STEP)
+#undef STEP
+    }
+  }
+#define STORE(r)                                  \
+  _mm256_storeu_ps(out + r * LANES, lo##r);       \
+  _mm256_storeu_ps(out + r * LANES + 8, hi##r);
+  JPEGAI_ROWS(STORE)
+#undef STORE
+}
+
+// One zmm holds the 16 lanes: 6 accumulators, 1 weight load per 6 fmas.
+__attribute__((target("avx512f"))) void tile_avx512(const TileArgs& a, float* out) {
+  const __m512 b = _mm512_loadu_ps(a.bias);
+#define INIT(r) __m512 acc##r = b;
+  JPEGAI_ROWS(INIT)
+#undef INIT
+  const int64_t ps = a.px_stride;
+  const int cin = a.cin;
+  for (int t = 0; t < a.ntaps; ++t) {
+    const float* s = a.src + a.tap_off[t];
+    const float* w = a.w + int64_t(t) * cin * LANES;
+    for (int ic = 0; ic < cin; ++ic, w += LANES, ++s) {
+      const __m512 wv = _mm512_loadu_ps(w);
+#define STEP(r) acc##r = _mm512_fmadd_ps(_mm512_set1_ps(s[r * ps]), wv, acc##r);
+      JPEGAI_ROWS(STEP)
+#undef STEP
+    }
+  }
+#define STORE(r) _mm512_storeu_ps(out + r * LANES, acc##r);
+  JPEGAI_ROWS(STORE)
+#undef STORE
+}
+#undef JPEGAI_ROWS
+#endif
+
+}  // namespace
+
+TileFn tile_kernel(Isa isa) {
+#if JPEGAI_CONV_X86
+  if (isa == Isa::avx512) return tile_avx512;
+  if (isa == Isa::avx2) return tile_avx2;
+#endif
+  (void)isa;
+  return tile_portable;
+}
+
+GdnFn gdn_kernel(Isa isa) {
+#if JPEGAI_CONV_X86
+  if (isa != Isa::portable) return gdn_avx2;
+#endif
+  (void)isa;
+  return gdn_portable;
+}
+
+}  // namespace conv
+}  // namespace jpegai
