@@ -8,4 +8,8 @@ BUILD_DIR=${BUILD_DIR:-build/dev}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-Release} \
   -Dpybind11_DIR="$(python -m pybind11 --cmakedir)" "$@" >/dev/null
 cmake --build "$BUILD_DIR"
-cp "$BUILD_DIR"/_core*.so jpegai_fast/
+# copy then rename: a process that has the old module mapped keeps its inode instead of crashing
+for so in "$BUILD_DIR"/_core*.so; do
+  cp "$so" "jpegai_fast/.$(basename "$so").tmp"
+  mv -f "jpegai_fast/.$(basename "$so").tmp" "jpegai_fast/$(basename "$so")"
+done
