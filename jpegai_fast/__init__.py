@@ -14,11 +14,11 @@ from . import limits
 from .errors import DecodeError, ImageTooLargeError
 
 __version__ = "0.1.0"
-__all__ = ["encode", "decode", "info", "DecodeError", "ImageTooLargeError", "limits", "__version__"]
+__all__ = ["encode", "encode_iter", "decode", "info", "DecodeError", "ImageTooLargeError", "limits", "__version__"]
 
 
 def __getattr__(name):
-    if name in ("encode", "decode", "info"):
+    if name in ("encode", "encode_iter", "decode", "info"):
         from . import codec
         return getattr(codec, name)
     raise AttributeError(f"module 'jpegai_fast' has no attribute {name!r}")

@@ -16,6 +16,7 @@ from .errors import DecodeError
 from .intpath import IntHyperSynthesis, scale_indexes, step_q_from_log2
 from .model.weights import WEIGHTS_DIR, load_model
 from .rate import RATE_FRAC_BITS, log2_steps_q
+from .tiling import halo_for
 
 LATENT_SCALE = 1.0 / 4096.0   # Q12
 
@@ -38,6 +39,9 @@ class Engine:
         self.hyper_int = IntHyperSynthesis.from_module(model.h_s, self.M)
         self.ctx = ContextModel.from_module(model.context) if model.context is not None \
             else ContextModel(np.zeros((self.M, 16, 10), np.int32), np.zeros(self.M, np.int32))
+        # latent positions each float transform needs around a tile (tiling.py)
+        self.analysis_halo = halo_for(model.g_a, upsampling=False)
+        self.synthesis_halo = halo_for(model.g_s, upsampling=True)
 
     # --- shapes and rate -------------------------------------------------------------------------
     def latent_shape(self, height: int, width: int) -> tuple[int, int]:
@@ -58,6 +62,13 @@ class Engine:
         y = m.analysis(t)
         z = m.hyper_analysis(y)
         return y[0].float().cpu().numpy(), z[0].float().cpu().numpy()
+
+    @torch.no_grad()
+    def hyper_analyse(self, y: np.ndarray, device: torch.device) -> np.ndarray:
+        """z_hat = round(h_a(y)) (int32 (Cz, h/4, w/4)) for one tile's y (M, h, w)."""
+        m = self.model.to(device)
+        z = m.hyper_analysis(torch.from_numpy(y).unsqueeze(0).to(device))[0].float().cpu().numpy()
+        return np.rint(z).astype(np.int32)
 
     @torch.no_grad()
     def synthesise(self, y_hat: np.ndarray, device: torch.device) -> np.ndarray:
