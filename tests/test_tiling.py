@@ -212,3 +212,20 @@ def test_peak_memory_is_bounded_by_tile_size():
     """
     tiled, whole = _peak_growth_mb(16), _peak_growth_mb(64)
     assert tiled < 0.75 * whole, (tiled, whole)
+
+
+def test_group_order_round_trips_and_is_validated():
+    import zlib
+    subs = [Substream(Kind.Z, 0, 0, 0, 0), Substream(Kind.Y, 0, 0, 0, 0), Substream(Kind.Y, 0, 1, 0, 0)]
+    h = bitstream.Header(100, 50, 3, 8, b"\x01" * 8, 300, num_layers=2, substreams=subs, group_order=[2, 0, 1])
+    data = bitstream.write(h, [b"z", b"y0", b"y1"])
+    assert bitstream.read(data).group_order == [2, 0, 1]
+    header_end = len(data) - 5 - 4          # payload 5 bytes, header CRC 4 bytes
+    bad = bytearray(data[:header_end].replace(bytes([3, 2, 0, 1]), bytes([3, 2, 2, 1])))
+    assert bytes(bad) != data[:header_end]
+    bad += zlib.crc32(bad).to_bytes(4, "little") + data[-5:]
+    with pytest.raises(DecodeError, match="group order"):
+        bitstream.read(bytes(bad))
+    with pytest.raises(ValueError):
+        h.group_order = [0, 0, 1]
+        bitstream.write(h, [b"z", b"y0", b"y1"])
