@@ -30,7 +30,7 @@ def main() -> None:
     ap.add_argument("--images", type=int, nargs="+", default=[1, 2, 3, 4])
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--quality", type=float, default=50.0)
-    ap.add_argument("--size-qualities", type=float, nargs="+", default=[20.0, 80.0])
+    ap.add_argument("--size-qualities", type=float, nargs="*", default=[20.0, 80.0])
     ap.add_argument("--tile-size", type=int, default=16)
     args = ap.parse_args()
     for n in args.images:

@@ -78,6 +78,18 @@ class _Analysed:
             mu_q, log2sigma_q = eng.hyper(z_hat, threads)
             self.tiles.append(_TileAnalysis(y, eng.encode_z(z_hat, threads), mu_q, log2sigma_q))
 
+    @staticmethod
+    def _group_importance(eng: Engine, coded: list, step: np.ndarray) -> np.ndarray:
+        """Per context group: the pixel error (linear estimate) of dropping it, i.e. of q -> 0.
+
+        sum over its channels of gain_c * step_c^2 * sum(q_c^2): what the coded residual adds.
+        """
+        energy = np.zeros(eng.M)
+        for q, _ in coded:
+            energy += np.einsum("chw,chw->c", q, q, dtype=np.float64)
+        per_channel = energy * eng.synthesis_gain * (step.astype(np.float64) / 4096.0) ** 2
+        return per_channel.reshape(-1, GROUP).sum(axis=1)
+
     def stream(self, eng: Engine, rate_q: int, layers: int, threads: int) -> bytes:
         """The complete stream at rate ``rate_q`` (quantise + entropy-code every tile)."""
         log2_step, step = eng.steps(rate_q)
@@ -91,13 +103,7 @@ class _Analysed:
         order: list[int] = []
         chans = [np.arange(eng.M)]
         if layers > 1:
-            groups = eng.M // GROUP
-            bits = np.zeros(groups)
-            for q, idx in coded:
-                for g in range(groups):
-                    sl = slice(g * GROUP, (g + 1) * GROUP)
-                    bits[g] += coder.gaussian_bits(q[sl], idx[sl])
-            order = progressive.order_groups(np.rint(bits))
+            order = progressive.order_groups(self._group_importance(eng, coded, step))
             chans = progressive.layer_channels(order, layers)
 
         def code(qi, inner: int) -> list[bytes]:

@@ -42,6 +42,7 @@ class Engine:
         # latent positions each float transform needs around a tile (tiling.py)
         self.analysis_halo = halo_for(model.g_a, upsampling=False)
         self.synthesis_halo = halo_for(model.g_s, upsampling=True)
+        self.synthesis_gain = _input_gain(model.g_s, self.M)
 
     # --- shapes and rate -------------------------------------------------------------------------
     def latent_shape(self, height: int, width: int) -> tuple[int, int]:
@@ -105,6 +106,21 @@ class Engine:
         q = coder.decode_gaussian(data, idx, threads=threads)
         y_hat_q = self.ctx.reconstruct(q, mu_q, step, threads=threads)
         return y_hat_q.astype(np.float32) * np.float32(LATENT_SCALE)
+
+
+def _input_gain(g_s: torch.nn.Module, M: int) -> np.ndarray:
+    """Per latent channel: squared norm of the first synthesis layer's weights that read it.
+
+    A linear estimate of how much pixel error a unit error in that channel causes; the encoder
+    uses it to rank context groups for progressive layers (only the order is stored, so float
+    differences between machines cannot desynchronise a decoder).
+    """
+    first = next(m for m in g_s.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)))
+    w = first.weight.detach().double().cpu().numpy()
+    w = w if isinstance(first, torch.nn.ConvTranspose2d) else w.transpose(1, 0, 2, 3)
+    if w.shape[0] != M:
+        return np.ones(M)
+    return (w.reshape(M, -1) ** 2).sum(axis=1)
 
 
 @functools.lru_cache(maxsize=4)

@@ -6,9 +6,9 @@ stream even when other groups are missing (their symbols are taken as 0, i.e. y_
 mean). Splitting a group would let a missing channel's wrong y_hat leak into the present
 channels' means.
 
-The encoder orders the groups by their coded size over the whole image, largest first (the groups
-that carry the most information go to the first layer), and records that order in the header, so
-the decoder needs no model-specific table and the order can follow the content.
+The encoder orders the groups by the pixel error that dropping them would cause (a linear estimate:
+symbol energy x step^2 x the synthesis' gain for the channel), largest first, and records that order
+in the header, so the decoder needs no model-specific table and the order can follow the content.
 """
 from __future__ import annotations
 
@@ -34,9 +34,9 @@ def check_layers(layers, M: int) -> int:
     return layers
 
 
-def order_groups(bits_per_group: np.ndarray) -> list[int]:
-    """Group indices by coded size, largest first; ties by index (deterministic)."""
-    return sorted(range(len(bits_per_group)), key=lambda g: (-int(bits_per_group[g]), g))
+def order_groups(importance: np.ndarray) -> list[int]:
+    """Group indices by importance, largest first; ties by index."""
+    return sorted(range(len(importance)), key=lambda g: (-float(importance[g]), g))
 
 
 def layer_channels(group_order: list[int], num_layers: int) -> list[np.ndarray]:
