@@ -2,8 +2,10 @@
 
 Public API (kept small):
 
-- ``encode(arr, *, bpp=None, quality=None, bit_depth=None, threads=None, device=None) -> bytes``
-- ``decode(data, *, device=None, threads=None) -> numpy.ndarray``
+- ``encode(arr, *, bpp=None, quality=None, bit_depth=None, threads=None, device=None, model=None,
+  tile_size=None, layers=1) -> bytes``
+- ``encode_iter(arr, **encode_kwargs) -> Iterator[bytes]`` (progressive layer chunks)
+- ``decode(data, *, device=None, threads=None, region=None) -> numpy.ndarray``
 - ``info(data) -> dict``
 - ``DecodeError`` (malformed streams), ``ImageTooLargeError`` (pixel limit), ``limits``
 
