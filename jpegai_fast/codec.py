@@ -218,6 +218,10 @@ class _Parsed:
         if h.num_layers > 1 and (len(h.group_order) != eng.M // GROUP or h.num_layers > eng.M // GROUP):
             raise DecodeError(f"corrupted stream: {len(h.group_order)} context groups / {h.num_layers} "
                               f"layers for a model with {eng.M // GROUP} groups")
+        expected = self.grid.count * (1 + h.num_layers)
+        if len(h.substreams) > expected:
+            raise DecodeError(f"corrupted stream: {len(h.substreams)} substreams for {self.grid.count} tiles "
+                              f"x {h.num_layers} layers (duplicate substreams?)")
         self.subs: dict[tuple[int, int, int], Substream] = {}
         for s in h.substreams:
             if s.tile >= self.grid.count:

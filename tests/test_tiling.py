@@ -229,3 +229,15 @@ def test_group_order_round_trips_and_is_validated():
     with pytest.raises(ValueError):
         h.group_order = [0, 0, 1]
         bitstream.write(h, [b"z", b"y0", b"y1"])
+
+
+@pytest.mark.parametrize("channels,bd", [(1, 8), (3, 12)])
+def test_grey_and_high_bit_depth_tiles(channels, bd):
+    im = natural_like(64, 136, channels, seed=5).astype(np.uint16) << (bd - 8) if bd > 8 \
+        else natural_like(64, 136, channels, seed=5)
+    data = jpegai_fast.encode(im, quality=80, tile_size=4, bit_depth=bd if bd > 8 else None, layers=2)
+    assert jpegai_fast.info(data)["tiles"] == 3
+    out = jpegai_fast.decode(data)
+    assert out.shape == im.shape and out.dtype == im.dtype
+    part = jpegai_fast.decode(data, region=(70, 10, 50, 40))
+    assert np.abs(part.astype(int) - out[10:50, 70:120]).max() <= 1
