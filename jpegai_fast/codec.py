@@ -56,19 +56,27 @@ def _map(fn: Callable, items: list, threads: int) -> list:
 
 
 class _TileAnalysis:
-    """One tile's encoder state that does not depend on the rate: y, z bytes, hyper outputs."""
+    """One tile's encoder state.
 
-    def __init__(self, y: np.ndarray, z_bytes: bytes, mu_q: np.ndarray, log2sigma_q: np.ndarray):
-        self.y, self.z_bytes, self.mu_q, self.log2sigma_q = y, z_bytes, mu_q, log2sigma_q
+    With rate control: what does not depend on the rate (y, z bytes, hyper outputs), so each
+    rate probe only re-quantises. At a fixed rate the tile is quantised (and, with one layer,
+    entropy-coded) as soon as it is analysed and only the symbols (or bytes) are kept.
+    """
+
+    def __init__(self, z_bytes: bytes, y=None, mu_q=None, log2sigma_q=None, q=None, idx=None, y_bytes=None):
+        self.z_bytes, self.y, self.mu_q, self.log2sigma_q = z_bytes, y, mu_q, log2sigma_q
+        self.q, self.idx, self.y_bytes = q, idx, y_bytes
 
 
 class _Analysed:
-    """Everything the encoder computes once, before the rate parameter is chosen."""
+    """Everything the encoder computes once, before (or, at a fixed rate, with) the rate parameter."""
 
-    def __init__(self, eng: Engine, arr: np.ndarray, bit_depth: int, tile_size: int, threads: int, device):
+    def __init__(self, eng: Engine, arr: np.ndarray, bit_depth: int, tile_size: int, threads: int, device,
+                 fixed_rate: int | None = None, layers: int = 1):
         self.height, self.width = arr.shape[:2]
         self.channels = 1 if arr.ndim == 2 else 3
         self.bit_depth = bit_depth
+        self.fixed_rate = fixed_rate
         self.grid = tiling.make_grid(*eng.latent_shape(self.height, self.width), tile_size)
         g_a = eng.model.to(device).g_a
         self.tiles = []
@@ -76,7 +84,20 @@ class _Analysed:
             y = tiling.analyse_tile(g_a, arr, bit_depth, self.grid, i, eng.analysis_halo, device)
             z_hat = eng.hyper_analyse(y, device)
             mu_q, log2sigma_q = eng.hyper(z_hat, threads)
-            self.tiles.append(_TileAnalysis(y, eng.encode_z(z_hat, threads), mu_q, log2sigma_q))
+            t = _TileAnalysis(eng.encode_z(z_hat, threads), y, mu_q, log2sigma_q)
+            if fixed_rate is not None:
+                t.q, t.idx = self._quantise(eng, t, fixed_rate, threads)
+                if layers == 1:
+                    t.y_bytes, t.q, t.idx = coder.encode_gaussian(t.q, t.idx, threads=threads), None, None
+                t.y = t.mu_q = t.log2sigma_q = None
+            self.tiles.append(t)
+
+    @staticmethod
+    def _quantise(eng: Engine, t: _TileAnalysis, rate_q: int, threads: int) -> tuple[np.ndarray, np.ndarray]:
+        log2_step, step = eng.steps(rate_q)
+        idx = scale_indexes(t.log2sigma_q, log2_step)
+        q, _ = eng.ctx.quantize(t.y, t.mu_q, step, threads=threads)
+        return q, idx
 
     @staticmethod
     def _group_importance(eng: Engine, coded: list, step: np.ndarray) -> np.ndarray:
@@ -92,12 +113,14 @@ class _Analysed:
 
     def stream(self, eng: Engine, rate_q: int, layers: int, threads: int) -> bytes:
         """The complete stream at rate ``rate_q`` (quantise + entropy-code every tile)."""
-        log2_step, step = eng.steps(rate_q)
+        if self.fixed_rate is not None and rate_q != self.fixed_rate:
+            raise ValueError("this analysis was quantised at a fixed rate")
+        _, step = eng.steps(rate_q)
 
         def quantise(t: _TileAnalysis, inner: int):
-            idx = scale_indexes(t.log2sigma_q, log2_step)
-            q, _ = eng.ctx.quantize(t.y, t.mu_q, step, threads=inner)
-            return q, idx
+            if t.y_bytes is not None or t.q is not None:
+                return t.q, t.idx
+            return self._quantise(eng, t, rate_q, inner)
 
         coded = _map(quantise, self.tiles, threads)
         order: list[int] = []
@@ -106,13 +129,15 @@ class _Analysed:
             order = progressive.order_groups(self._group_importance(eng, coded, step))
             chans = progressive.layer_channels(order, layers)
 
-        def code(qi, inner: int) -> list[bytes]:
-            q, idx = qi
+        def code(i: int, inner: int) -> list[bytes]:
+            if self.tiles[i].y_bytes is not None:
+                return [self.tiles[i].y_bytes]
+            q, idx = coded[i]
             if layers == 1:
                 return [coder.encode_gaussian(q, idx, threads=inner)]
             return [coder.encode_gaussian(q[c], idx[c], threads=inner) for c in chans]
 
-        y_bytes = _map(code, coded, threads)
+        y_bytes = _map(code, list(range(len(self.tiles))), threads)
         subs, payloads = [], []
         for i, t in enumerate(self.tiles):          # layer 0: z then y of every tile
             subs += [Substream(Kind.Z, i, 0, 0, 0), Substream(Kind.Y, i, 0, 0, 0)]
@@ -157,7 +182,8 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
         raise ValueError(f"bpp must be a positive number, got {bpp!r}")
     if bpp is None:
         rate_q = quality_to_rate_q(DEFAULT_QUALITY if quality is None else quality, eng.num_rate_points)
-    an = _Analysed(eng, arr, bit_depth, tile_size, threads, _device(device))
+    an = _Analysed(eng, arr, bit_depth, tile_size, threads, _device(device),
+                   fixed_rate=rate_q if bpp is None else None, layers=layers)
 
     def at_rate(rq: int) -> bytes:
         return an.stream(eng, rq, layers, threads)
