@@ -76,5 +76,5 @@ def usable_layers(header: Header, data_len: int) -> list[int]:
         bad = sorted({s.layer for s in damaged})
         warnings.warn(f"stream is truncated or damaged inside layer(s) {bad}: decoding only the complete "
                       f"layers {[i for i, good in enumerate(ok) if good]} of {header.num_layers} "
-                      "(missing channels take their predicted mean)", RuntimeWarning, stacklevel=3)
+                      "(missing channels take their predicted mean)", RuntimeWarning, stacklevel=4)
     return [i for i, good in enumerate(ok) if good]
