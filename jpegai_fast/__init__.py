@@ -2,8 +2,10 @@
 
 Public API (kept small):
 
-- ``encode(arr, *, bpp=None, quality=None, bit_depth=None, threads=None, device=None) -> bytes``
-- ``decode(data, *, device=None, threads=None) -> numpy.ndarray``
+- ``encode(arr, *, bpp=None, quality=None, bit_depth=None, threads=None, device=None, model=None,
+  tile_size=None, layers=1) -> bytes``
+- ``encode_iter(arr, **encode_kwargs) -> Iterator[bytes]`` (progressive layer chunks)
+- ``decode(data, *, device=None, threads=None, region=None) -> numpy.ndarray``
 - ``info(data) -> dict``
 - ``DecodeError`` (malformed streams), ``ImageTooLargeError`` (pixel limit), ``limits``
 
@@ -14,11 +16,11 @@ from . import limits
 from .errors import DecodeError, ImageTooLargeError
 
 __version__ = "0.1.0"
-__all__ = ["encode", "decode", "info", "DecodeError", "ImageTooLargeError", "limits", "__version__"]
+__all__ = ["encode", "encode_iter", "decode", "info", "DecodeError", "ImageTooLargeError", "limits", "__version__"]
 
 
 def __getattr__(name):
-    if name in ("encode", "decode", "info"):
+    if name in ("encode", "encode_iter", "decode", "info"):
         from . import codec
         return getattr(codec, name)
     raise AttributeError(f"module 'jpegai_fast' has no attribute {name!r}")

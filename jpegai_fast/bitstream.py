@@ -55,6 +55,7 @@ class Header:
     tile_size: int = 0       # latent positions per tile side; 0 = a single tile
     num_layers: int = 1
     substreams: list[Substream] = field(default_factory=list)
+    group_order: list[int] = field(default_factory=list)   # layers > 1 only: context groups, most important first
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -86,6 +87,12 @@ def write(header: Header, payloads: list[bytes]) -> bytes:
     out += header.model_id
     out += _varint(header.rate_q) + _varint(header.tile_size)
     out.append(header.num_layers)
+    if header.num_layers > 1:
+        if sorted(header.group_order) != list(range(len(header.group_order))) or \
+                not header.num_layers <= len(header.group_order) <= 255:
+            raise ValueError("group_order must be a permutation of 0..n-1 with layers <= n <= 255")
+        out.append(len(header.group_order))
+        out += bytes(header.group_order)
     out += _varint(len(payloads))
     for s, data in zip(header.substreams, payloads):
         s.length, s.crc32 = len(data), zlib.crc32(data)
@@ -174,6 +181,12 @@ def read(data: bytes | bytearray | memoryview) -> Header:
     num_layers = r.byte("layer count")
     if not 1 <= num_layers <= MAX_LAYERS:
         raise DecodeError(f"corrupted stream: {num_layers} layers")
+    group_order = []
+    if num_layers > 1:
+        n = r.byte("group count")
+        group_order = list(r.take(n, "group order"))
+        if not num_layers <= n or sorted(group_order) != list(range(n)):
+            raise DecodeError("corrupted stream: group order is not a permutation covering every layer")
     count = r.varint("substream count", MAX_SUBSTREAMS)
     # each table entry takes at least 8 bytes: refuse a count the data cannot hold before looping
     if count * 8 > len(data) - r.pos:
@@ -203,4 +216,4 @@ def read(data: bytes | bytearray | memoryview) -> Header:
     if offset < len(data):
         raise DecodeError(f"corrupted stream: {len(data) - offset} trailing bytes after the last substream")
     return Header(width, height, channels, bit_depth, model_id, rate_q, colour, tile_size,
-                  num_layers, subs)
+                  num_layers, subs, group_order)

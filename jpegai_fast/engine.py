@@ -16,6 +16,7 @@ from .errors import DecodeError
 from .intpath import IntHyperSynthesis, scale_indexes, step_q_from_log2
 from .model.weights import WEIGHTS_DIR, load_model
 from .rate import RATE_FRAC_BITS, log2_steps_q
+from .tiling import halo_for
 
 LATENT_SCALE = 1.0 / 4096.0   # Q12
 
@@ -38,6 +39,10 @@ class Engine:
         self.hyper_int = IntHyperSynthesis.from_module(model.h_s, self.M)
         self.ctx = ContextModel.from_module(model.context) if model.context is not None \
             else ContextModel(np.zeros((self.M, 16, 10), np.int32), np.zeros(self.M, np.int32))
+        # latent positions each float transform needs around a tile (tiling.py)
+        self.analysis_halo = halo_for(model.g_a, upsampling=False)
+        self.synthesis_halo = halo_for(model.g_s, upsampling=True)
+        self.synthesis_gain = _input_gain(model.g_s, self.M)
 
     # --- shapes and rate -------------------------------------------------------------------------
     def latent_shape(self, height: int, width: int) -> tuple[int, int]:
@@ -58,6 +63,13 @@ class Engine:
         y = m.analysis(t)
         z = m.hyper_analysis(y)
         return y[0].float().cpu().numpy(), z[0].float().cpu().numpy()
+
+    @torch.no_grad()
+    def hyper_analyse(self, y: np.ndarray, device: torch.device) -> np.ndarray:
+        """z_hat = round(h_a(y)) (int32 (Cz, h/4, w/4)) for one tile's y (M, h, w)."""
+        m = self.model.to(device)
+        z = m.hyper_analysis(torch.from_numpy(y).unsqueeze(0).to(device))[0].float().cpu().numpy()
+        return np.rint(z).astype(np.int32)
 
     @torch.no_grad()
     def synthesise(self, y_hat: np.ndarray, device: torch.device) -> np.ndarray:
@@ -94,6 +106,21 @@ class Engine:
         q = coder.decode_gaussian(data, idx, threads=threads)
         y_hat_q = self.ctx.reconstruct(q, mu_q, step, threads=threads)
         return y_hat_q.astype(np.float32) * np.float32(LATENT_SCALE)
+
+
+def _input_gain(g_s: torch.nn.Module, M: int) -> np.ndarray:
+    """Per latent channel: squared norm of the first synthesis layer's weights that read it.
+
+    A linear estimate of how much pixel error a unit error in that channel causes; the encoder
+    uses it to rank context groups for progressive layers (only the order is stored, so float
+    differences between machines cannot desynchronise a decoder).
+    """
+    first = next(m for m in g_s.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)))
+    w = first.weight.detach().double().cpu().numpy()
+    w = w if isinstance(first, torch.nn.ConvTranspose2d) else w.transpose(1, 0, 2, 3)
+    if w.shape[0] != M:
+        return np.ones(M)
+    return (w.reshape(M, -1) ** 2).sum(axis=1)
 
 
 @functools.lru_cache(maxsize=4)
