@@ -78,7 +78,7 @@ class _Analysed:
         self.bit_depth = bit_depth
         self.fixed_rate = fixed_rate
         self.grid = tiling.make_grid(*eng.latent_shape(self.height, self.width), tile_size)
-        g_a = eng.model.to(device).g_a
+        g_a = eng.transform("g_a", device, threads)
         self.tiles = []
         for i in range(self.grid.count):   # one tile at a time: memory is bounded by the tile size
             y = tiling.analyse_tile(g_a, arr, bit_depth, self.grid, i, eng.analysis_halo, device)
@@ -349,7 +349,7 @@ def decode(data: bytes, *, device=None, threads: int | None = None, region=None)
     needed = sorted({i for c in cores for i in g.covering(*tiling.expand(c, halo, g.lh, g.lw))})
     y_hat = p.latent(needed, threads)
     out = np.empty((rh, rw) if h.channels == 1 else (rh, rw, 3), np.uint8 if h.bit_depth == 8 else np.uint16)
-    g_s = p.eng.model.to(dev).g_s
+    g_s = p.eng.transform("g_s", dev, threads)
     for core in cores:
         tiling.synthesise_into(g_s, y_hat, core, halo, out, (rx, ry, rw, rh), h.channels, h.bit_depth, dev)
     return out

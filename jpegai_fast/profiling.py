@@ -13,18 +13,31 @@ from collections import defaultdict
 
 import numpy as np
 
-from . import codec
+from . import codec, coder, tiling
+from .context import ContextModel
 from .engine import Engine, get_engine
 from .model.complexity import measure
 
-#: Engine methods that make up the pipeline, in the order they run.
-STAGES = ("analyse", "encode_z", "hyper", "encode_y", "decode_z", "decode_y", "synthesise")
+#: (owner, attribute, stage) for every function that makes up the pipeline, in pipeline order.
+_TIMED = (
+    (tiling, "analyse_tile", "g_a"),
+    (Engine, "hyper_analyse", "h_a"),
+    (Engine, "encode_z", "z coding"),
+    (Engine, "decode_z", "z coding"),
+    (Engine, "hyper", "integer h_s"),
+    (ContextModel, "quantize", "context loop"),
+    (ContextModel, "reconstruct", "context loop"),
+    (coder, "encode_gaussian", "y coding"),
+    (coder, "decode_gaussian", "y coding"),
+    (tiling, "synthesise_into", "g_s"),
+)
+STAGES = tuple(dict.fromkeys(stage for _, _, stage in _TIMED))
 
 
 @contextlib.contextmanager
 def _timed_stages(totals: dict):
-    """Wrap the engine's stage methods so every call adds its wall time to ``totals``."""
-    originals = {name: getattr(Engine, name) for name in STAGES if hasattr(Engine, name)}
+    """Wrap the pipeline's functions so every call adds its wall time to its stage in ``totals``."""
+    originals = [(owner, attr, stage, getattr(owner, attr)) for owner, attr, stage in _TIMED]
 
     def wrap(name, fn):
         @functools.wraps(fn)
@@ -36,13 +49,13 @@ def _timed_stages(totals: dict):
                 totals[name] += time.perf_counter() - t0
         return timed
 
-    for name, fn in originals.items():
-        setattr(Engine, name, wrap(name, fn))
+    for owner, attr, stage, fn in originals:
+        setattr(owner, attr, wrap(stage, fn))
     try:
         yield
     finally:
-        for name, fn in originals.items():
-            setattr(Engine, name, fn)
+        for owner, attr, _, fn in originals:
+            setattr(owner, attr, fn)
 
 
 def _peak_rss_mb() -> float:
