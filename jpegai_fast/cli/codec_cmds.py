@@ -21,7 +21,10 @@ from ..image_files import read_image, write_image
 @click.option("--bit-depth", type=int, help="Bits per sample of a 16-bit file that holds fewer (e.g. 10).")
 @click.option("--threads", type=int, help="CPU threads (default all cores); the output never depends on it.")
 @click.option("--device", default=None, help="torch device for the analysis transform (cpu, cuda).")
-def encode(src, dst, bpp, quality, bit_depth, threads, device):
+@click.option("--tile-size", type=int, help="Tile side in latent positions (16 px each; default 64 = 1024 px).")
+@click.option("--layers", type=int, default=1, show_default=True,
+              help="Progressive layers: every layer boundary is a decodable prefix.")
+def encode(src, dst, bpp, quality, bit_depth, threads, device, tile_size, layers):
     """Compress image SRC (PNG, TIFF, ...; 8 or 16 bit) to stream DST."""
     img = read_image(src)
     if img.dtype == np.uint16 and bit_depth is None:
@@ -29,7 +32,7 @@ def encode(src, dst, bpp, quality, bit_depth, threads, device):
     t0 = time.perf_counter()
     try:
         data = codec.encode(img, bpp=bpp, quality=quality, bit_depth=bit_depth, threads=threads,
-                            device=device)
+                            device=device, tile_size=tile_size, layers=layers)
     except (ValueError, TypeError) as e:
         raise click.ClickException(str(e))
     Path(dst).write_bytes(data)
@@ -43,11 +46,13 @@ def encode(src, dst, bpp, quality, bit_depth, threads, device):
 @click.argument("dst", type=click.Path(dir_okay=False))
 @click.option("--threads", type=int, help="CPU threads (default all cores).")
 @click.option("--device", default=None, help="torch device for the synthesis transform (cpu, cuda).")
-def decode(src, dst, threads, device):
+@click.option("--region", type=(int, int, int, int), default=None, metavar="X Y W H",
+              help="Decode only this rectangle (only the tiles that cover it are decoded).")
+def decode(src, dst, threads, device, region):
     """Decompress stream SRC to image DST (.png or .tif keep 16-bit depth)."""
     t0 = time.perf_counter()
     try:
-        img = codec.decode(Path(src).read_bytes(), threads=threads, device=device)
+        img = codec.decode(Path(src).read_bytes(), threads=threads, device=device, region=region)
     except (DecodeError, ValueError) as e:
         raise click.ClickException(str(e))
     write_image(dst, img)
