@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "intpath/parallel_for.h"
+#include "common/parallel.h"
 #include "intpath/simd_dispatch.h"
 
 namespace jpegai {

@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "conv/isa.h"
-#include "intpath/parallel_for.h"
+#include "common/parallel.h"
 
 namespace jpegai {
 namespace conv {

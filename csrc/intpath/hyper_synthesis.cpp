@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "intpath/parallel_for.h"
+#include "common/parallel.h"
 
 namespace jpegai {
 namespace intpath {

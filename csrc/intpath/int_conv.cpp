@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "intpath/parallel_for.h"
+#include "common/parallel.h"
 #include "intpath/simd_dispatch.h"
 
 namespace jpegai {
