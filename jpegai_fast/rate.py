@@ -68,6 +68,9 @@ def search_rate(encode_at: Callable[[int], bytes], target_bytes: float, rate_q_m
         warnings.warn(f"target of {target_bytes:.0f} bytes is below the lowest rate ({s_lo} bytes): "
                       "returning the lowest rate", RuntimeWarning, stacklevel=3)
         return RateSearch(lo, cache[lo], passes)
+    if s_hi < tolerance * target_bytes:
+        warnings.warn(f"target of {target_bytes:.0f} bytes is above the highest rate ({s_hi} bytes): "
+                      "returning the highest rate", RuntimeWarning, stacklevel=3)
     if s_hi <= target_bytes:
         return RateSearch(hi, cache[hi], passes)
     use_bisection = False
