@@ -90,6 +90,13 @@ class Codec:
         return f"<{type(self).__name__} {self.name}>"
 
 
+def _pil_encode(img: np.ndarray, fmt: str, **options) -> bytes:
+    """Validated RGB uint8 image -> file bytes of Pillow format ``fmt`` with ``options``."""
+    buf = io.BytesIO()
+    Image.fromarray(check_image(img)).save(buf, fmt, **options)
+    return buf.getvalue()
+
+
 def _pil_decode(data: bytes) -> np.ndarray:
     _check_bytes(data)
     try:
@@ -125,9 +132,7 @@ class PillowJpeg(Codec):
 
     def encode(self, img, knob):
         q = self._check_knob(knob)
-        buf = io.BytesIO()
-        Image.fromarray(check_image(img)).save(buf, "JPEG", quality=q, subsampling=self.subsampling, optimize=True)
-        return buf.getvalue()
+        return _pil_encode(img, "JPEG", quality=q, subsampling=self.subsampling, optimize=True)
 
     def decode(self, data):
         return _pil_decode(data)
@@ -145,9 +150,7 @@ class PillowWebP(Codec):
 
     def encode(self, img, knob):
         q = self._check_knob(knob)
-        buf = io.BytesIO()
-        Image.fromarray(check_image(img)).save(buf, "WEBP", quality=q, method=6)
-        return buf.getvalue()
+        return _pil_encode(img, "WEBP", quality=q, method=6)
 
     def decode(self, data):
         return _pil_decode(data)
@@ -169,11 +172,8 @@ class PillowJpeg2000(Codec):
 
     def encode(self, img, knob):
         bpp = self._check_knob(knob)
-        buf = io.BytesIO()
-        Image.fromarray(check_image(img)).save(
-            buf, "JPEG2000", no_jp2=True, irreversible=True, mct=1,
-            quality_mode="rates", quality_layers=[24.0 / bpp])
-        return buf.getvalue()
+        return _pil_encode(img, "JPEG2000", no_jp2=True, irreversible=True, mct=1,
+                           quality_mode="rates", quality_layers=[24.0 / bpp])
 
     def decode(self, data):
         return _pil_decode(data)
@@ -202,10 +202,8 @@ class PillowAvif(Codec):
 
     def encode(self, img, knob):
         q = self._check_knob(knob)
-        buf = io.BytesIO()
-        Image.fromarray(check_image(img)).save(buf, "AVIF", quality=q, subsampling=self.subsampling,
-                                               speed=self.speed, max_threads=1)
-        return buf.getvalue()
+        return _pil_encode(img, "AVIF", quality=q, subsampling=self.subsampling, speed=self.speed,
+                           max_threads=1)
 
     def decode(self, data):
         return _pil_decode(data)
