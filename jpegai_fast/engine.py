@@ -77,11 +77,12 @@ class Engine:
         """g_a or g_s as a callable on (1, C, H, W) tensors.
 
         On CPU the C++ convolution engine runs it (csrc/conv, ~2-4x faster than torch's CPU path,
-        equal to ~1e-6); elsewhere the torch module does. The engine objects are packed once.
+        equal to ~1e-6); elsewhere the torch module does, in full fp32. The engine objects are
+        packed once.
         """
         module = getattr(self.model, name)
         if device.type != "cpu":
-            return module.to(device)
+            return _DeviceTransform(module.to(device))
         if name not in self._cpu_transforms:
             build = CpuAnalysis if name == "g_a" else CpuSynthesis
             self._cpu_transforms[name] = build.from_module(module)
@@ -119,6 +120,28 @@ class _CpuTransform:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         out = self.transform.run(np.ascontiguousarray(x[0].numpy(), dtype=np.float32), threads=self.threads)
         return torch.from_numpy(out).unsqueeze(0)
+
+
+class _DeviceTransform:
+    """A torch transform on an accelerator, run without autograd and without TF32.
+
+    cuDNN convolutions default to TF32 on Ampere and later (10-bit mantissa, ~1e-3 relative
+    error): enough to move many pixels across a rounding step and to widen the gap between GPU-
+    and CPU-decoded images, which JPEG AI bounds (0.5% BD-rate). The flags are global, so they are
+    set for the call and restored after it.
+    """
+
+    def __init__(self, module: torch.nn.Module):
+        self.module = module
+
+    @torch.no_grad()
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+        try:
+            return self.module(x)
+        finally:
+            torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 
 
 def _input_gain(g_s: torch.nn.Module, M: int) -> np.ndarray:

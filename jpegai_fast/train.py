@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from .model.codec import Codec, get_config
+from .model.gain import remap_ladder
 from .model.weights import load_model, save_weights
 from .train_data import CropSampler, load_images
 
@@ -139,9 +140,16 @@ def train(args: argparse.Namespace) -> dict:
     elif args.init_weights:
         # the shipped weights carry no optimizer state: Adam starts fresh, the schedule from step 0
         init = load_model(args.init_weights)
-        if init.config.to_dict() != model.config.to_dict():
+        mine, theirs = model.config.to_dict(), init.config.to_dict()
+        if {**theirs, "lambdas": mine["lambdas"]} != mine:
             raise ValueError(f"{args.init_weights} is a {init.config.profile} model, not {args.profile}")
-        model.load_state_dict(init.state_dict())
+        state = init.state_dict()
+        if theirs["lambdas"] != mine["lambdas"]:
+            # same architecture, other rate ladder: carry the gain table over to the new lambdas
+            key = "gain.log2_step_table"
+            state[key] = remap_ladder(state[key], theirs["lambdas"], mine["lambdas"])
+            _log(args, f"gain ladder remapped from {len(theirs['lambdas'])} to {len(mine['lambdas'])} points")
+        model.load_state_dict(state)
         _log(args, f"initialised from {args.init_weights} (model {init.model_id})")
 
     images = load_images(args.data, args.crop, device="cpu")

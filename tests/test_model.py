@@ -10,6 +10,7 @@ from jpegai_fast.model import MASK, Codec, CodecConfig, GainUnits, MaskedGrouped
 from jpegai_fast.model.complexity import count_macs, measure
 from jpegai_fast.model.context import wavefront_index
 from jpegai_fast.model.entropy_models import FactorizedPrior, gaussian_likelihood, scale_index
+from jpegai_fast.model.gain import remap_ladder
 
 TINY = CodecConfig(profile="tiny", N=16, M=32, hyper_width=16, z_channels=8)
 
@@ -84,19 +85,30 @@ def test_factorized_prior_pmf_table():
 
 def test_gain_interpolation_monotone_and_exact_at_ladder():
     gain = GainUnits(8)
+    k_pts = gain.num_points
     with torch.no_grad():
-        gain.log2_step_table.copy_(torch.randn(6, 8).sort(dim=0, descending=True).values)
-    ts = np.linspace(0, 5, 51)
+        gain.log2_step_table.copy_(torch.randn(k_pts, 8).sort(dim=0, descending=True).values)
+    ts = np.linspace(0, k_pts - 1, 51)
     steps = torch.stack([gain.log2_steps(t) for t in ts])
     assert torch.all(steps[1:] <= steps[:-1] + 1e-7)  # finer steps for higher t
-    for k in range(6):
+    for k in range(k_pts):
         assert torch.allclose(gain.log2_steps(k), gain.log2_step_table[k])
     lambdas = [gain.lmbda(t) for t in ts]
     assert all(b > a for a, b in zip(lambdas, lambdas[1:]))
     assert math.isclose(gain.lmbda(2), gain.lambdas[2])
-    for bad in (-0.1, 5.01, float("nan")):
+    for bad in (-0.1, k_pts - 1 + 0.01, float("nan")):
         with pytest.raises(ValueError):
             gain.log2_steps(bad)
+
+
+def test_remap_ladder_keeps_old_points_and_extends_linearly_in_log_lambda():
+    old = (0.001, 0.01, 0.1)
+    table = torch.tensor([[2.0, 0.0], [1.0, -1.0], [0.0, -3.0]])
+    new = remap_ladder(table, old, (0.0001, 0.001, 0.01 ** 0.5 * 0.1 ** 0.5, 0.1, 1.0))
+    assert torch.allclose(new[1], table[0]) and torch.allclose(new[3], table[2])
+    assert torch.allclose(new[0], torch.tensor([3.0, 1.0]))     # first segment's slope, extended
+    assert torch.allclose(new[2], torch.tensor([0.5, -2.0]))    # halfway (in log lambda) along segment 2
+    assert torch.allclose(new[4], torch.tensor([-1.0, -5.0]))   # last segment's slope, extended
 
 
 def test_context_mask_shape():
