@@ -105,6 +105,7 @@ PYBIND11_MODULE(_core, m) {
     m.attr("PRECISION") = en::kPrecision;
     m.attr("NUM_SCALES") = en::kNumScales;
     m.attr("LANES") = en::kLanes;
+    m.attr("MANY_LANES_FROM") = en::kManyLanesFrom;
     m.attr("SUBSTREAM_MAX_SYMBOLS") = en::kSubstreamMaxSymbols;
     m.def("gaussian_scale_ladder", [] {
       auto s = en::gaussian_scale_ladder();

@@ -12,7 +12,7 @@ from . import limits
 from .errors import DecodeError, ImageTooLargeError
 
 MAGIC = b"JAI"
-VERSION = 1
+VERSION = 2   # 2: one-lane small substreams, implied last substream length (docs/format.md)
 MODEL_ID_BYTES = 8
 MAX_SIDE = 1 << 24          # per-dimension sanity bound, independent of the pixel limit
 MAX_SUBSTREAMS = 1 << 20

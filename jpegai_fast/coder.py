@@ -25,6 +25,8 @@ PRECISION: int = int(_core.PRECISION)
 """Probability precision in bits: every frequency is an integer out of 2**PRECISION."""
 
 LANES: int = int(_core.LANES)
+"""Interleaved rANS states of a substream of at least MANY_LANES_FROM symbols (smaller ones use one)."""
+MANY_LANES_FROM: int = int(_core.MANY_LANES_FROM)
 SUBSTREAM_MAX_SYMBOLS: int = int(_core.SUBSTREAM_MAX_SYMBOLS)
 
 _INT32 = np.iinfo(np.int32)

@@ -34,6 +34,9 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the word reader assume
 
 size_t substream_count(size_t n) { return (n + kSubstreamMaxSymbols - 1) / kSubstreamMaxSymbols; }
 
+// The last payload's length is implied by the stream's, so the table stores all but that one.
+size_t size_table_entries(size_t n_sub) { return n_sub ? n_sub - 1 : 0; }
+
 // Substream k covers [floor(k n / n_sub), floor((k + 1) n / n_sub)): near-equal sizes, so the
 // threads stay balanced, and a function of n alone, so the bytes never depend on threads.
 size_t substream_begin(size_t k, size_t n, size_t n_sub) {
@@ -48,7 +51,10 @@ EncodedStream encode_all(const TableSet& tables, const int32_t* symbols, size_t 
   parallel_for(n_sub, resolve_threads(threads), [&](size_t k) {
     size_t begin = substream_begin(k, n, n_sub);
     size_t count = substream_begin(k + 1, n, n_sub) - begin;
-    encode_substream(tables, symbols, sel, begin, count, stream.part(k));
+    if (lanes_for(count) == kLanes)
+      encode_substream<kLanes>(tables, symbols, sel, begin, count, stream.part(k));
+    else
+      encode_substream<1>(tables, symbols, sel, begin, count, stream.part(k));
     JPEGAI_CHECK(stream.part(k).size <= UINT32_MAX, "substream too large");
   });
   return stream;
@@ -58,21 +64,26 @@ template <class Selector>
 void decode_all(const TableSet& tables, const uint8_t* data, size_t len, size_t n,
                 const Selector& sel, int32_t* out, int threads) {
   const size_t n_sub = substream_count(n);
-  JPEGAI_CHECK(len / 4 >= n_sub, "corrupt stream: shorter than its substream table");
+  const size_t n_sizes = size_table_entries(n_sub);
+  JPEGAI_CHECK(n_sub > 0 || len == 0, "corrupt stream: data for zero symbols");
+  JPEGAI_CHECK(len / 4 >= n_sizes, "corrupt stream: shorter than its substream table");
   // Validate the whole table before any decoding: every payload must lie inside the data.
   std::vector<size_t> offset(n_sub + 1);
-  offset[0] = 4 * n_sub;
-  for (size_t k = 0; k < n_sub; ++k) {
+  offset[0] = 4 * n_sizes;
+  for (size_t k = 0; k < n_sizes; ++k) {
     size_t size = load_le32(data + 4 * k);
     JPEGAI_CHECK(size <= len - offset[k], "corrupt stream: substream length past the end");
     offset[k + 1] = offset[k] + size;
   }
-  JPEGAI_CHECK(offset[n_sub] == len, "corrupt stream: trailing bytes after the last substream");
+  offset[n_sub] = len;   // the last payload runs to the end of the stream
   parallel_for(n_sub, resolve_threads(threads), [&](size_t k) {
     size_t begin = substream_begin(k, n, n_sub);
     size_t count = substream_begin(k + 1, n, n_sub) - begin;
-    bool ok = decode_substream(tables, data + offset[k], offset[k + 1] - offset[k], sel, begin,
-                               count, out);
+    const uint8_t* part = data + offset[k];
+    const size_t part_len = offset[k + 1] - offset[k];
+    bool ok = lanes_for(count) == kLanes
+                  ? decode_substream<kLanes>(tables, part, part_len, sel, begin, count, out)
+                  : decode_substream<1>(tables, part, part_len, sel, begin, count, out);
     JPEGAI_CHECK(ok, "corrupt stream: substream " + std::to_string(k) + " does not decode");
   });
 }
@@ -86,15 +97,16 @@ void check_indexes(const uint8_t* indexes, size_t n) {
 }  // namespace
 
 size_t EncodedStream::size() const {
-  size_t total = 4 * parts_.size();
+  size_t total = 4 * size_table_entries(parts_.size());
   for (const auto& p : parts_) total += p.size;
   return total;
 }
 
 void EncodedStream::write_to(uint8_t* dst) const {
-  uint8_t* o = dst + 4 * parts_.size();
+  const size_t n_sizes = size_table_entries(parts_.size());
+  uint8_t* o = dst + 4 * n_sizes;
   for (size_t k = 0; k < parts_.size(); ++k) {
-    store_le32(dst + 4 * k, uint32_t(parts_[k].size));
+    if (k < n_sizes) store_le32(dst + 4 * k, uint32_t(parts_[k].size));
     if (parts_[k].size) std::memcpy(o, parts_[k].data.get(), parts_[k].size);
     o += parts_[k].size;
   }

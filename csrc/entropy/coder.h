@@ -1,6 +1,7 @@
 // Entry points of the entropy coder (raw pointers; the bindings wrap them for numpy).
 //
-// Stream = n_sub little-endian uint32 payload lengths, then the n_sub substream payloads, with
+// Stream = n_sub - 1 little-endian uint32 payload lengths (the last one is implied by the stream
+// length), then the n_sub substream payloads, with
 // n_sub = ceil(n / 2^18), substream k holding symbols [floor(k n / n_sub), floor((k+1) n / n_sub)):
 // the split depends only on the symbol count, so the bytes are identical for every thread
 // count. n = 0 gives an empty stream.

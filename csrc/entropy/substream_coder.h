@@ -1,8 +1,9 @@
 // The coding loops: one substream = up to kSubstreamMaxSymbols consecutive symbols, coded with
-// kLanes interleaved rANS states (symbol i of the substream goes to lane i % kLanes) that share
-// one word stream. A selector maps a global symbol position to its table.
+// Lanes interleaved rANS states (symbol i of the substream goes to lane i % Lanes) that share
+// one word stream; Lanes = lanes_for(symbol count) (rans.h). A selector maps a global symbol
+// position to its table.
 //
-// Substream payload: kLanes little-endian uint64 initial decoder states (lane 0 first), then the
+// Substream payload: Lanes little-endian uint64 initial decoder states (lane 0 first), then the
 // little-endian 32-bit renormalisation words in decoding order.
 #pragma once
 #include <cstddef>
@@ -65,8 +66,8 @@ struct EncodedPart {
   size_t size = 0;
 };
 
-// Encodes symbols [begin, begin + count) into out.
-template <class Selector>
+// Encodes symbols [begin, begin + count) into out, with Lanes = lanes_for(count).
+template <int Lanes, class Selector>
 void encode_substream(const TableSet& tables, const int32_t* symbols, const Selector& sel,
                       size_t begin, size_t count, EncodedPart& out) {
   const size_t capacity = count * kMaxWordsPerSymbol + 2;
@@ -74,8 +75,8 @@ void encode_substream(const TableSet& tables, const int32_t* symbols, const Sele
   if (buf.size() < capacity) buf.resize(capacity);
   uint32_t* const buf_end = buf.data() + capacity;
   uint32_t* ptr = buf_end;
-  uint64_t x[kLanes];
-  for (int l = 0; l < kLanes; ++l) x[l] = kStateLow;
+  uint64_t x[Lanes];
+  for (int l = 0; l < Lanes; ++l) x[l] = kStateLow;
   const TableInfo* infos = tables.infos().data();
   const EncSymbol* enc = tables.enc();
 
@@ -88,26 +89,26 @@ void encode_substream(const TableSet& tables, const int32_t* symbols, const Sele
       enc_escape(state, ptr, local, ti, enc);
     }
   };
-  const size_t full = count / kLanes * kLanes;
+  const size_t full = count / Lanes * Lanes;
   // Partial last round first (encoding runs backwards). Constant lane indexes only, so the
   // states stay in registers.
 #pragma GCC unroll 4
-  for (int l = kLanes - 1; l >= 0; --l)
+  for (int l = Lanes - 1; l >= 0; --l)
     if (full + size_t(l) < count) put(x[l], full + size_t(l));
-  for (size_t r = full; r > 0; r -= kLanes) {
+  for (size_t r = full; r > 0; r -= Lanes) {
 #pragma GCC unroll 4
-    for (int l = kLanes - 1; l >= 0; --l) put(x[l], r - kLanes + size_t(l));
+    for (int l = Lanes - 1; l >= 0; --l) put(x[l], r - Lanes + size_t(l));
   }
 
   const size_t n_words = size_t(buf_end - ptr);
-  out.size = 8 * kLanes + 4 * n_words;
+  out.size = 8 * Lanes + 4 * n_words;
   out.data.reset(new uint8_t[out.size]);
-  for (int l = 0; l < kLanes; ++l) {
+  for (int l = 0; l < Lanes; ++l) {
     store_le32(out.data.get() + 8 * l, uint32_t(x[l]));
     store_le32(out.data.get() + 8 * l + 4, uint32_t(x[l] >> 32));
   }
   // Words are little-endian in the stream; the host is little-endian (checked in coder.cpp).
-  if (n_words) std::memcpy(out.data.get() + 8 * kLanes, ptr, 4 * n_words);
+  if (n_words) std::memcpy(out.data.get() + 8 * Lanes, ptr, 4 * n_words);
 }
 
 // Result of reading an escape payload: the updated coder state and reader position.
@@ -147,19 +148,20 @@ struct EscapeDecode {
   return r;
 }
 
-// Decodes count symbols into out[begin, begin + count) from one substream payload.
+// Decodes count symbols into out[begin, begin + count) from one substream payload coded with
+// Lanes = lanes_for(count) states.
 // Returns false if the payload is inconsistent (short, overrun, bad escape, leftover data or
 // final states that are not the encoder's initial ones); never reads outside data[0, len).
-template <class Selector>
+template <int Lanes, class Selector>
 bool decode_substream(const TableSet& tables, const uint8_t* data, size_t len, const Selector& sel,
                       size_t begin, size_t count, int32_t* out) {
-  if (len < 8 * kLanes || (len & 3)) return false;
-  uint64_t x[kLanes];
-  for (int l = 0; l < kLanes; ++l) {
+  if (len < 8 * Lanes || (len & 3)) return false;
+  uint64_t x[Lanes];
+  for (int l = 0; l < Lanes; ++l) {
     x[l] = load_le32(data + 8 * l) | (uint64_t(load_le32(data + 8 * l + 4)) << 32);
     if (x[l] < kStateLow || x[l] >= (uint64_t(1) << 63)) return false;
   }
-  WordReader in{data, 8 * kLanes, len - 4, 0};
+  WordReader in{data, 8 * Lanes, len - 4, 0};
   const TableInfo* infos = tables.infos().data();
   const uint32_t* dec = tables.dec();
   const uint64_t* bucket = tables.bucket();
@@ -191,17 +193,17 @@ bool decode_substream(const TableSet& tables, const uint8_t* data, size_t len, c
     out[begin + i] = r.value;
     bad |= !r.ok;
   };
-  const size_t full = count / kLanes * kLanes;
-  for (size_t r = 0; r < full; r += kLanes) {
+  const size_t full = count / Lanes * Lanes;
+  for (size_t r = 0; r < full; r += Lanes) {
 #pragma GCC unroll 4
-    for (int l = 0; l < kLanes; ++l) get(x[l], r + size_t(l));
+    for (int l = 0; l < Lanes; ++l) get(x[l], r + size_t(l));
   }
 #pragma GCC unroll 4
-  for (int l = 0; l < kLanes; ++l)
+  for (int l = 0; l < Lanes; ++l)
     if (full + size_t(l) < count) get(x[l], full + size_t(l));
 
   if (bad || in.overrun || in.pos != len) return false;
-  for (int l = 0; l < kLanes; ++l)
+  for (int l = 0; l < Lanes; ++l)
     if (x[l] != kStateLow) return false;
   return true;
 }
