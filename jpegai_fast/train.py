@@ -141,9 +141,15 @@ def train(args: argparse.Namespace) -> dict:
         # the shipped weights carry no optimizer state: Adam starts fresh, the schedule from step 0
         init = load_model(args.init_weights)
         mine, theirs = model.config.to_dict(), init.config.to_dict()
-        if {**theirs, "lambdas": mine["lambdas"]} != mine:
+        # Allowed differences: the rate ladder (remapped below) and dropping the context model
+        # (the '-noctx' ablation starts from the same weights minus the context).
+        same_arch = {**theirs, "lambdas": mine["lambdas"], "profile": mine["profile"],
+                     "use_context": mine["use_context"]} == mine
+        if not same_arch or (mine["use_context"] and not theirs["use_context"]):
             raise ValueError(f"{args.init_weights} is a {init.config.profile} model, not {args.profile}")
         state = init.state_dict()
+        if not mine["use_context"]:
+            state = {k: v for k, v in state.items() if not k.startswith("context.")}
         if theirs["lambdas"] != mine["lambdas"]:
             # same architecture, other rate ladder: carry the gain table over to the new lambdas
             key = "gain.log2_step_table"

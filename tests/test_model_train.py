@@ -56,3 +56,19 @@ def test_new_run_starts_from_shipped_weights(tmp_path):
     # one step at a negligible learning rate: still the shipped weights, not a fresh init
     for k in ref:
         assert torch.allclose(tuned[k].float(), ref[k], atol=1e-3), k
+
+
+def test_noctx_ablation_starts_from_the_same_weights_minus_the_context(tmp_path):
+    from jpegai_fast.model.weights import WEIGHTS_DIR, load_model
+    data = tmp_path / "data"
+    _make_data(data)
+    shipped = WEIGHTS_DIR / "light.pt"
+    args = parse_args(["--data", str(data), "--out", str(tmp_path / "noctx"), "--profile", "light-noctx",
+                       "--steps", "3", "--batch", "1", "--crop", "64", "--quiet", "--init-weights", str(shipped),
+                       "--stop-at-step", "1", "--lr", "1e-12"])
+    train(args)
+    tuned = torch.load(tmp_path / "noctx" / "checkpoint.pt", weights_only=False)["model"]
+    assert not any(k.startswith("context.") for k in tuned)
+    ref = load_model(shipped).state_dict()
+    key = "g_s.0.weight" if "g_s.0.weight" in ref else next(k for k in ref if k.startswith("g_s."))
+    assert torch.allclose(tuned[key].float(), ref[key], atol=1e-3)
