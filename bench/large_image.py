@@ -1,6 +1,9 @@
 """Peak memory and time of tiled encode / decode on a large image (docs/benchmarks.md, "Large images").
 
-Each stage runs in its own child process so its peak RSS (resource.getrusage ru_maxrss) is its own.
+Each stage runs in its own child process; its peak RSS is VmHWM from /proc/self/status, which is
+per address space (ru_maxrss can carry a forking parent's peak). Time per pipeline stage (g_a,
+h_a, z coding, integer h_s, context loop, y coding, g_s) is measured by jpegai_fast.profiling's
+wrappers around the engine's stage functions.
 The test image is ../shared/datasets/large/flower_foveon.png mirror-tiled to the requested size
 (mirroring keeps the photo's native statistics, unlike an upscale).
 
@@ -36,19 +39,32 @@ def test_image(width: int, height: int) -> np.ndarray:
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """This process's peak resident set (VmHWM), in MB."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0   # not Linux: best effort
 
 
 def child(stage: str, width: int, height: int, path: str, quality: float, threads: int) -> None:
     import torch
     torch.set_num_threads(threads)
+    from collections import defaultdict
+
     import jpegai_fast
+    from jpegai_fast.profiling import _timed_stages
     jpegai_fast.decode(jpegai_fast.encode(np.zeros((64, 64, 3), np.uint8)))   # load weights outside the timing
+    stages = defaultdict(float)
     if stage == "encode":
         img = test_image(width, height)
         base = peak_rss_mb()
         t = time.perf_counter()
-        data = jpegai_fast.encode(img, quality=quality, threads=threads)
+        with _timed_stages(stages):
+            data = jpegai_fast.encode(img, quality=quality, threads=threads)
         seconds = time.perf_counter() - t
         Path(path).write_bytes(data)
         extra = {"bytes": len(data), "bpp": 8 * len(data) / (width * height), "tiles": jpegai_fast.info(data)["tiles"]}
@@ -56,12 +72,14 @@ def child(stage: str, width: int, height: int, path: str, quality: float, thread
         data = Path(path).read_bytes()
         base = peak_rss_mb()
         t = time.perf_counter()
-        out = jpegai_fast.decode(data, threads=threads)
+        with _timed_stages(stages):
+            out = jpegai_fast.decode(data, threads=threads)
         seconds = time.perf_counter() - t
         extra = {"shape": list(out.shape)}
     print(json.dumps({"stage": stage, "size": f"{width}x{height}", "seconds": round(seconds, 2),
                       "s_per_mpx": round(seconds / (width * height / 1e6), 3),
-                      "peak_rss_mb": round(peak_rss_mb(), 1), "rss_before_mb": round(base, 1), **extra}),
+                      "peak_rss_mb": round(peak_rss_mb(), 1), "rss_before_mb": round(base, 1),
+                      "stages_s": {k: round(v, 2) for k, v in stages.items()}, **extra}),
           flush=True)
 
 
