@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 import torch
 
 import jpegai_fast
@@ -27,7 +26,7 @@ def main(argv=None) -> None:
     model = load_model()
     k = model.gain.num_points
     paths = sorted(KODAK.glob("*.png"))[: args.images]
-    print(f"| t | estimated bpp | real bpp | real / estimated |\n| ---: | ---: | ---: | ---: |")
+    print("| t | estimated bpp | real bpp | real / estimated |\n| ---: | ---: | ---: | ---: |")
     for t in range(k):
         est, real = 0.0, 0.0
         for path in paths:

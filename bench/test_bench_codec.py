@@ -8,7 +8,6 @@ Run: PYTHONPATH=$PWD python -P -m pytest bench/test_bench_codec.py --benchmark-o
 """
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 

@@ -14,7 +14,7 @@ from . import coder
 from .context import ContextModel
 from .conv_engine import CpuAnalysis, CpuSynthesis
 from .errors import DecodeError
-from .intpath import IntHyperSynthesis, scale_indexes, step_q_from_log2
+from .intpath import IntHyperSynthesis, step_q_from_log2
 from .model.weights import WEIGHTS_DIR, load_model
 from .rate import RATE_FRAC_BITS, log2_steps_q
 from .tiling import halo_for

@@ -1,0 +1,102 @@
+"""The decoder's side of the container: a validated stream and the per-tile latent decode.
+
+Everything here is integer arithmetic (entropy decode, integer h_s, fixed-point context loop), so
+the latent is identical on every machine; codec.decode adds the float synthesis.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import bitstream, coder, progressive, tiling
+from .bitstream import Kind, Substream
+from .context import GROUP
+from .engine import LATENT_SCALE, get_engine
+from .errors import DecodeError
+from .execution import map_tiles
+from .intpath import scale_indexes
+
+
+def canonical_order(count: int, layers: int) -> list[tuple[int, int, int]]:
+    """The (kind, tile, layer) order the substream table must follow (docs/format.md)."""
+    keys = []
+    for i in range(count):
+        keys += [(Kind.Z, i, 0), (Kind.Y, i, 0)]
+    for layer in range(1, layers):
+        keys += [(Kind.Y, i, layer) for i in range(count)]
+    return keys
+
+
+class ParsedStream:
+    """A validated stream: header, engine, tile grid, the substreams of each tile, usable layers."""
+
+    def __init__(self, data: bytes):
+        self.header = h = bitstream.read(data)
+        self.data = bytes(data)
+        self.eng = eng = get_engine(model_id=h.model_id)
+        if h.rate_q > eng.rate_q_max:
+            raise DecodeError(f"rate parameter {h.rate_q / 256:.2f} outside the model's range")
+        lh, lw = eng.latent_shape(h.height, h.width)
+        if h.tile_size and (h.tile_size % 4 or h.tile_size >= max(lh, lw)):
+            raise DecodeError(f"corrupted stream: tile size {h.tile_size} for a {lh}x{lw} latent")
+        self.grid = tiling.TileGrid(lh, lw, h.tile_size)
+        if h.num_layers > 1 and (len(h.group_order) != eng.M // GROUP or h.num_layers > eng.M // GROUP):
+            raise DecodeError(f"corrupted stream: {len(h.group_order)} context groups / {h.num_layers} "
+                              f"layers for a model with {eng.M // GROUP} groups")
+        expected = self.grid.count * (1 + h.num_layers)
+        if len(h.substreams) > expected:
+            raise DecodeError(f"corrupted stream: {len(h.substreams)} substreams for {self.grid.count} tiles "
+                              f"x {h.num_layers} layers (duplicate substreams?)")
+        self.subs: dict[tuple[int, int, int], Substream] = {}
+        for s in h.substreams:
+            if s.tile >= self.grid.count:
+                raise DecodeError(f"corrupted stream: tile index {s.tile} out of range ({self.grid.count} tiles)")
+            key = (s.kind, s.tile, s.layer)
+            if key in self.subs:
+                raise DecodeError(f"corrupted stream: duplicate substream (kind {s.kind}, tile {s.tile}, "
+                                  f"layer {s.layer})")
+            self.subs[key] = s
+        if [(s.kind, s.tile, s.layer) for s in h.substreams] != canonical_order(self.grid.count, h.num_layers):
+            raise DecodeError("corrupted stream: substreams missing or not in the canonical order "
+                              "(docs/format.md)")
+        self.layers = progressive.usable_layers(h, len(self.data))
+        self.chans = [np.arange(eng.M)] if h.num_layers == 1 else \
+            progressive.layer_channels(h.group_order, h.num_layers)
+
+    def payload(self, kind: int, tile: int, layer: int) -> bytes:
+        s = self.subs[(kind, tile, layer)]
+        return self.data[s.offset:s.offset + s.length]
+
+    def decode_tile(self, i: int, threads: int) -> np.ndarray:
+        """y_hat of tile ``i`` (M, th, tw) float32 (exact Q12 values), from that tile's substreams only."""
+        eng, h = self.eng, self.header
+        y0, y1, x0, x1 = self.grid.rect(i)
+        log2_step, step = eng.steps(h.rate_q)
+        try:
+            z_hat = eng.decode_z(self.payload(Kind.Z, i, 0), y1 - y0, x1 - x0, threads)
+            mu_q, log2sigma_q = eng.hyper(z_hat, threads)
+            idx = scale_indexes(log2sigma_q, log2_step)
+            if h.num_layers == 1:
+                q = coder.decode_gaussian(self.payload(Kind.Y, i, 0), idx, threads=threads)
+            else:
+                q = np.zeros(idx.shape, np.int32)    # missing layers: symbol 0, y_hat = predicted mean
+                for layer in self.layers:
+                    c = self.chans[layer]
+                    q[c] = coder.decode_gaussian(self.payload(Kind.Y, i, layer), idx[c], threads=threads)
+            y_hat_q = eng.ctx.reconstruct(q, mu_q, step, threads=threads)
+        except ValueError as e:
+            if isinstance(e, DecodeError):
+                raise
+            raise DecodeError(f"corrupted stream (tile {i}): {e}") from e
+        return y_hat_q.astype(np.float32) * np.float32(LATENT_SCALE)
+
+    def latent(self, tiles: list[int], threads: int) -> np.ndarray:
+        """The whole latent (M, lh, lw) float32 with ``tiles`` decoded (the others stay 0)."""
+        g = self.grid
+        y_hat = np.zeros((self.eng.M, g.lh, g.lw), np.float32)   # pages of untouched tiles stay unmapped
+
+        def one(i: int, inner: int) -> None:
+            y0, y1, x0, x1 = g.rect(i)
+            y_hat[:, y0:y1, x0:x1] = self.decode_tile(i, inner)
+
+        map_tiles(one, tiles, threads)
+        return y_hat

@@ -1,0 +1,111 @@
+"""The encoder's per-tile work: analysis, hyper path, quantisation, layers, and the stream writer.
+
+Tiles are analysed one at a time (memory bounded by the tile size); with rate control the
+rate-independent results are kept so each rate probe only re-quantises (codec.encode).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import bitstream, coder, progressive, tiling
+from .bitstream import Header, Kind, Substream
+from .context import GROUP
+from .engine import Engine
+from .execution import map_tiles
+from .intpath import scale_indexes
+
+
+class TileAnalysis:
+    """One tile's encoder state.
+
+    With rate control: what does not depend on the rate (y, z bytes, hyper outputs), so each
+    rate probe only re-quantises. At a fixed rate the tile is quantised (and, with one layer,
+    entropy-coded) as soon as it is analysed and only the symbols (or bytes) are kept.
+    """
+
+    def __init__(self, z_bytes: bytes, y=None, mu_q=None, log2sigma_q=None, q=None, idx=None, y_bytes=None):
+        self.z_bytes, self.y, self.mu_q, self.log2sigma_q = z_bytes, y, mu_q, log2sigma_q
+        self.q, self.idx, self.y_bytes = q, idx, y_bytes
+
+
+class AnalysedImage:
+    """Everything the encoder computes once, before (or, at a fixed rate, with) the rate parameter."""
+
+    def __init__(self, eng: Engine, arr: np.ndarray, bit_depth: int, tile_size: int, threads: int, device,
+                 fixed_rate: int | None = None, layers: int = 1):
+        self.height, self.width = arr.shape[:2]
+        self.channels = 1 if arr.ndim == 2 else 3
+        self.bit_depth = bit_depth
+        self.fixed_rate = fixed_rate
+        self.grid = tiling.make_grid(*eng.latent_shape(self.height, self.width), tile_size)
+        g_a = eng.transform("g_a", device, threads)
+        self.tiles = []
+        for i in range(self.grid.count):   # one tile at a time: memory is bounded by the tile size
+            y = tiling.analyse_tile(g_a, arr, bit_depth, self.grid, i, eng.analysis_halo, device)
+            z_hat = eng.hyper_analyse(y, device)
+            mu_q, log2sigma_q = eng.hyper(z_hat, threads)
+            t = TileAnalysis(eng.encode_z(z_hat, threads), y, mu_q, log2sigma_q)
+            if fixed_rate is not None:
+                t.q, t.idx = self._quantise(eng, t, fixed_rate, threads)
+                if layers == 1:
+                    t.y_bytes, t.q, t.idx = coder.encode_gaussian(t.q, t.idx, threads=threads), None, None
+                t.y = t.mu_q = t.log2sigma_q = None
+            self.tiles.append(t)
+
+    @staticmethod
+    def _quantise(eng: Engine, t: TileAnalysis, rate_q: int, threads: int) -> tuple[np.ndarray, np.ndarray]:
+        log2_step, step = eng.steps(rate_q)
+        idx = scale_indexes(t.log2sigma_q, log2_step)
+        q, _ = eng.ctx.quantize(t.y, t.mu_q, step, threads=threads)
+        return q, idx
+
+    @staticmethod
+    def _group_importance(eng: Engine, coded: list, step: np.ndarray) -> np.ndarray:
+        """Per context group: the pixel error (linear estimate) of dropping it, i.e. of q -> 0.
+
+        sum over its channels of gain_c * step_c^2 * sum(q_c^2): what the coded residual adds.
+        """
+        energy = np.zeros(eng.M)
+        for q, _ in coded:
+            energy += np.einsum("chw,chw->c", q, q, dtype=np.float64)
+        per_channel = energy * eng.synthesis_gain * (step.astype(np.float64) / 4096.0) ** 2
+        return per_channel.reshape(-1, GROUP).sum(axis=1)
+
+    def stream(self, eng: Engine, rate_q: int, layers: int, threads: int) -> bytes:
+        """The complete stream at rate ``rate_q`` (quantise + entropy-code every tile)."""
+        if self.fixed_rate is not None and rate_q != self.fixed_rate:
+            raise ValueError("this analysis was quantised at a fixed rate")
+        _, step = eng.steps(rate_q)
+
+        def quantise(t: TileAnalysis, inner: int):
+            if t.y_bytes is not None or t.q is not None:
+                return t.q, t.idx
+            return self._quantise(eng, t, rate_q, inner)
+
+        coded = map_tiles(quantise, self.tiles, threads)
+        order: list[int] = []
+        chans = [np.arange(eng.M)]
+        if layers > 1:
+            order = progressive.order_groups(self._group_importance(eng, coded, step))
+            chans = progressive.layer_channels(order, layers)
+
+        def code(i: int, inner: int) -> list[bytes]:
+            if self.tiles[i].y_bytes is not None:
+                return [self.tiles[i].y_bytes]
+            q, idx = coded[i]
+            if layers == 1:
+                return [coder.encode_gaussian(q, idx, threads=inner)]
+            return [coder.encode_gaussian(q[c], idx[c], threads=inner) for c in chans]
+
+        y_bytes = map_tiles(code, list(range(len(self.tiles))), threads)
+        subs, payloads = [], []
+        for i, t in enumerate(self.tiles):          # layer 0: z then y of every tile
+            subs += [Substream(Kind.Z, i, 0, 0, 0), Substream(Kind.Y, i, 0, 0, 0)]
+            payloads += [t.z_bytes, y_bytes[i][0]]
+        for layer in range(1, layers):               # then each further layer, tile by tile
+            for i in range(self.grid.count):
+                subs.append(Substream(Kind.Y, i, layer, 0, 0))
+                payloads.append(y_bytes[i][layer])
+        header = Header(self.width, self.height, self.channels, self.bit_depth, eng.model_id, rate_q,
+                        tile_size=self.grid.size, num_layers=layers, substreams=subs, group_order=order)
+        return bitstream.write(header, payloads)
