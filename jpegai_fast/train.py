@@ -65,6 +65,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--init-weights", default="",
                    help="start a NEW run from these shipped fp16 weights (e.g. jpegai_fast/weights/light.pt); "
                         "ignored when the run folder already has a checkpoint")
+    p.add_argument("--fixed-t", type=float, default=None,
+                   help="train at this one rate parameter only (a fixed-lambda model, for the VBR-cost ablation)")
     p.add_argument("--export", default="", help="write fp16 shipping weights here at the end")
     p.add_argument("--max-images", type=int, default=0, help="use only the first N images (tests)")
     p.add_argument("--stop-at-step", type=int, default=0,
@@ -75,6 +77,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.error("--crop must be a positive multiple of 64")
     if args.steps <= 0 or args.batch <= 0 or args.threads <= 0:
         p.error("--steps, --batch and --threads must be positive")
+    if args.fixed_t is not None and not (args.fixed_t >= 0 and math.isfinite(args.fixed_t)):
+        p.error("--fixed-t must be a rate parameter >= 0 (at most K-1 of the model)")
     return args
 
 
@@ -199,7 +203,9 @@ def train(args: argparse.Namespace) -> dict:
             for group in opt.param_groups:
                 group["lr"] = lr
             x = sampler.batch(args.batch)
-            t = float(torch.rand((), generator=gen)) * k_max
+            t = float(torch.rand((), generator=gen)) * k_max   # drawn either way: same crops as a VBR run
+            if args.fixed_t is not None:
+                t = args.fixed_t
             lmbda = model.gain.lmbda(t)
             if cuda:
                 x = x.contiguous(memory_format=torch.channels_last)

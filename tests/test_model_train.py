@@ -72,3 +72,14 @@ def test_noctx_ablation_starts_from_the_same_weights_minus_the_context(tmp_path)
     ref = load_model(shipped).state_dict()
     key = "g_s.0.weight" if "g_s.0.weight" in ref else next(k for k in ref if k.startswith("g_s."))
     assert torch.allclose(tuned[key].float(), ref[key], atol=1e-3)
+
+
+def test_fixed_t_trains_one_rate_and_bad_values_are_refused(tmp_path):
+    import pytest
+    data = tmp_path / "data"
+    _make_data(data)
+    train(_args(data, tmp_path / "fixed", "--fixed-t", "4", "--stop-at-step", "2"))
+    rows = (tmp_path / "fixed" / "log.csv").read_text().splitlines()[1:]
+    assert rows and all(float(r.split(",")[-1]) == 4.0 for r in rows)   # t_mean column
+    with pytest.raises(SystemExit):
+        _args(data, tmp_path / "x", "--fixed-t", "nan")
