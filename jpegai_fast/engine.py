@@ -5,6 +5,7 @@ the two sides cannot drift apart.
 """
 from __future__ import annotations
 
+import copy
 import functools
 
 import numpy as np
@@ -45,6 +46,21 @@ class Engine:
         self.synthesis_halo = halo_for(model.g_s, upsampling=True)
         self.synthesis_gain = _input_gain(model.g_s, self.M)
         self._cpu_transforms: dict = {}
+        self._device_modules: dict = {}
+
+    def _module_on(self, name: str, device: torch.device) -> torch.nn.Module:
+        """Sub-module ``name`` on ``device``: the CPU model itself, elsewhere a cached copy.
+
+        The CPU model is never moved: the conv engine, the integer path and concurrent CPU calls all
+        read it, so an accelerator gets its own copy of each module it runs.
+        """
+        module = getattr(self.model, name)
+        if device.type == "cpu":
+            return module
+        key = (name, str(device))
+        if key not in self._device_modules:
+            self._device_modules[key] = copy.deepcopy(module).to(device).eval()
+        return self._device_modules[key]
 
     # --- shapes and rate -------------------------------------------------------------------------
     def latent_shape(self, height: int, width: int) -> tuple[int, int]:
@@ -60,17 +76,17 @@ class Engine:
     # --- transforms (torch, float) ---------------------------------------------------------------
     @torch.no_grad()
     def analyse(self, x: np.ndarray, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
-        m = self.model.to(device)
+        """Whole-image (untiled) g_a and h_a: the reference the tiled pipeline is tested against."""
         t = torch.from_numpy(x).unsqueeze(0).to(device)
-        y = m.analysis(t)
-        z = m.hyper_analysis(y)
+        y = self._module_on("g_a", device)(t)
+        z = self._module_on("h_a", device)(y)
         return y[0].float().cpu().numpy(), z[0].float().cpu().numpy()
 
     @torch.no_grad()
     def hyper_analyse(self, y: np.ndarray, device: torch.device) -> np.ndarray:
         """z_hat = round(h_a(y)) (int32 (Cz, h/4, w/4)) for one tile's y (M, h, w)."""
-        m = self.model.to(device)
-        z = m.hyper_analysis(torch.from_numpy(y).unsqueeze(0).to(device))[0].float().cpu().numpy()
+        h_a = self._module_on("h_a", device)
+        z = h_a(torch.from_numpy(y).unsqueeze(0).to(device))[0].float().cpu().numpy()
         return np.rint(z).astype(np.int32)
 
     def transform(self, name: str, device: torch.device, threads: int):
@@ -80,19 +96,18 @@ class Engine:
         equal to ~1e-6); elsewhere the torch module does, in full fp32. The engine objects are
         packed once.
         """
-        module = getattr(self.model, name)
         if device.type != "cpu":
-            return _DeviceTransform(module.to(device))
+            return _DeviceTransform(self._module_on(name, device))
         if name not in self._cpu_transforms:
             build = CpuAnalysis if name == "g_a" else CpuSynthesis
-            self._cpu_transforms[name] = build.from_module(module)
+            self._cpu_transforms[name] = build.from_module(getattr(self.model, name))
         return _CpuTransform(self._cpu_transforms[name], threads)
 
     @torch.no_grad()
     def synthesise(self, y_hat: np.ndarray, device: torch.device) -> np.ndarray:
-        m = self.model.to(device)
+        """Whole-image (untiled) g_s: the reference the tiled pipeline is tested against."""
         t = torch.from_numpy(y_hat).unsqueeze(0).to(device)
-        return m.synthesis(t)[0].float().cpu().numpy()
+        return self._module_on("g_s", device)(t)[0].float().cpu().numpy()
 
     # --- hyper-latent ----------------------------------------------------------------------------
     def encode_z(self, z_hat: np.ndarray, threads: int) -> bytes:

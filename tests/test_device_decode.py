@@ -85,3 +85,14 @@ def test_cuda_request_without_cuda_is_a_clear_error(stream):
         pytest.skip("this machine has CUDA")
     with pytest.raises(ValueError, match="CUDA"):
         jpegai_fast.decode(stream[1], device="cuda")
+
+
+@cuda
+def test_cuda_use_leaves_the_cpu_model_on_the_cpu(stream):
+    img, data = stream
+    before = jpegai_fast.decode(data)
+    jpegai_fast.encode(img, quality=60, device="cuda")
+    jpegai_fast.decode(data, device="cuda")
+    from jpegai_fast.engine import get_engine
+    assert all(p.device.type == "cpu" for p in get_engine().model.parameters())
+    assert np.array_equal(jpegai_fast.decode(data), before)
