@@ -119,7 +119,14 @@ def _missing_module(module: str) -> str | None:
     return None
 
 
-class PillowJpeg(Codec):
+class _PillowCodec(Codec):
+    """A codec whose files Pillow reads back: the decoder is shared, each subclass sets its encoder."""
+
+    def decode(self, data):
+        return _pil_decode(data)
+
+
+class PillowJpeg(_PillowCodec):
     """Baseline JPEG through Pillow (libjpeg-turbo), optimised Huffman tables; 4:2:0 or 4:4:4 chroma."""
 
     def __init__(self, subsampling: str = "4:2:0"):
@@ -134,11 +141,8 @@ class PillowJpeg(Codec):
         q = self._check_knob(knob)
         return _pil_encode(img, "JPEG", quality=q, subsampling=self.subsampling, optimize=True)
 
-    def decode(self, data):
-        return _pil_decode(data)
 
-
-class PillowWebP(Codec):
+class PillowWebP(_PillowCodec):
     """Lossy WebP through Pillow (libwebp), slowest/best method 6."""
 
     name = "webp"
@@ -152,11 +156,8 @@ class PillowWebP(Codec):
         q = self._check_knob(knob)
         return _pil_encode(img, "WEBP", quality=q, method=6)
 
-    def decode(self, data):
-        return _pil_decode(data)
 
-
-class PillowJpeg2000(Codec):
+class PillowJpeg2000(_PillowCodec):
     """JPEG 2000 through Pillow (OpenJPEG): 9/7 irreversible wavelet, colour transform, rate-controlled.
 
     The knob is the requested rate in bits per pixel (OpenJPEG's compression ratio is 24/knob); the real file
@@ -175,11 +176,8 @@ class PillowJpeg2000(Codec):
         return _pil_encode(img, "JPEG2000", no_jp2=True, irreversible=True, mct=1,
                            quality_mode="rates", quality_layers=[24.0 / bpp])
 
-    def decode(self, data):
-        return _pil_decode(data)
 
-
-class PillowAvif(Codec):
+class PillowAvif(_PillowCodec):
     """AVIF through Pillow's own plugin (Pillow >= 11.2) or pillow-avif-plugin (libavif + its AV1 encoder),
     4:4:4 by default, speed 6."""
 
@@ -204,9 +202,6 @@ class PillowAvif(Codec):
         q = self._check_knob(knob)
         return _pil_encode(img, "AVIF", quality=q, subsampling=self.subsampling, speed=self.speed,
                            max_threads=1)
-
-    def decode(self, data):
-        return _pil_decode(data)
 
 
 class HeifHeic(Codec):
