@@ -86,6 +86,8 @@ class Engine:
     def hyper_analyse(self, y: np.ndarray, device: torch.device) -> np.ndarray:
         """z_hat = round(h_a(y)) (int32 (Cz, h/4, w/4)) for one tile's y (M, h, w)."""
         h_a = self._module_on("h_a", device)
+        if device.type != "cpu":
+            h_a = _DeviceTransform(h_a)   # fp32 like g_a: z_hat must not depend on TF32 settings
         z = h_a(torch.from_numpy(y).unsqueeze(0).to(device))[0].float().cpu().numpy()
         return np.rint(z).astype(np.int32)
 
