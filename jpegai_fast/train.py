@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .model.codec import Codec, get_config
+from .model.codec import Codec, CodecConfig, get_config
 from .model.gain import remap_ladder
+from .model.grow import widen_latent
 from .model.weights import load_model, save_weights
 from .train_data import CropSampler, load_images
 
@@ -54,6 +55,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--crop", type=int, default=128, help="crop size, multiple of 64")
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--latent-channels", type=int, default=0,
+                   help="override the profile's M (with --init-weights: widen a trained model)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
@@ -127,7 +130,12 @@ def train(args: argparse.Namespace) -> dict:
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)  # crops: CPU generator, same on CPU and CUDA
 
-    model = Codec(get_config(args.profile)).to(device)
+    config = get_config(args.profile)
+    if args.latent_channels:
+        if args.latent_channels % 16:
+            raise ValueError("--latent-channels must be a multiple of 16 (the context model's group size)")
+        config = CodecConfig.from_dict({**config.to_dict(), "M": args.latent_channels})
+    model = Codec(config).to(device)
     if cuda:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -145,11 +153,11 @@ def train(args: argparse.Namespace) -> dict:
         # the shipped weights carry no optimizer state: Adam starts fresh, the schedule from step 0
         init = load_model(args.init_weights)
         mine, theirs = model.config.to_dict(), init.config.to_dict()
-        # Allowed differences: the rate ladder (remapped below) and dropping the context model
-        # (the '-noctx' ablation starts from the same weights minus the context).
-        same_arch = {**theirs, "lambdas": mine["lambdas"], "profile": mine["profile"],
+        # Allowed differences: the rate ladder (remapped below), a larger latent (widened below)
+        # and dropping the context model (the '-noctx' ablation starts from the same weights).
+        same_arch = {**theirs, "lambdas": mine["lambdas"], "profile": mine["profile"], "M": mine["M"],
                      "use_context": mine["use_context"]} == mine
-        if not same_arch or (mine["use_context"] and not theirs["use_context"]):
+        if not same_arch or theirs["M"] > mine["M"] or (mine["use_context"] and not theirs["use_context"]):
             raise ValueError(f"{args.init_weights} is a {init.config.profile} model, not {args.profile}")
         state = init.state_dict()
         if not mine["use_context"]:
@@ -159,6 +167,11 @@ def train(args: argparse.Namespace) -> dict:
             key = "gain.log2_step_table"
             state[key] = remap_ladder(state[key], theirs["lambdas"], mine["lambdas"])
             _log(args, f"gain ladder remapped from {len(theirs['lambdas'])} to {len(mine['lambdas'])} points")
+        if theirs["M"] != mine["M"]:
+            narrow = Codec(CodecConfig.from_dict({**mine, "M": theirs["M"]}))
+            narrow.load_state_dict(state)
+            state = widen_latent(narrow, model)
+            _log(args, f"latent widened from M={theirs['M']} to M={mine['M']}")
         model.load_state_dict(state)
         _log(args, f"initialised from {args.init_weights} (model {init.model_id})")
 

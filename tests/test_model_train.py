@@ -1,5 +1,6 @@
 """A 3-step training run interrupted after step 2 resumes to exactly the same state."""
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -18,6 +19,20 @@ def _make_data(folder):
 def _args(data, out, *extra):
     return parse_args(["--data", str(data), "--out", str(out), "--profile", "light", "--steps", "3",
                        "--batch", "1", "--crop", "64", "--quiet", "--log-every", "1", *extra])
+
+
+def _old_channels(key, value, m_old):
+    """The part of a (possibly widened, see model/grow.py) tensor that holds the first m_old latent channels."""
+    if key == "h_s.4.weight" or key == "h_s.4.bias":       # [mu (M) | log2 sigma (M)]
+        m = value.shape[0] // 2
+        return torch.cat([value[:m_old], value[m:m + m_old]])
+    if key == "h_a.0.weight":
+        return value[:, :m_old]
+    if key == "gain.log2_step_table":
+        return value[:, :m_old]
+    if key in ("g_a.6.weight", "g_a.6.bias", "g_s.0.weight", "context.weight", "context.bias"):
+        return value[:m_old]
+    return value
 
 
 def test_resume_reaches_the_same_state(tmp_path):
@@ -41,21 +56,27 @@ def test_lr_schedule_ends_annealed():
     assert lr_factor(0.0) < lr_factor(0.5)
 
 
-def test_new_run_starts_from_shipped_weights(tmp_path):
+@pytest.mark.parametrize("widen", [0, 16])
+def test_new_run_starts_from_shipped_weights(tmp_path, widen):
     from jpegai_fast.model.weights import WEIGHTS_DIR, load_model
     data = tmp_path / "data"
     _make_data(data)
     shipped = WEIGHTS_DIR / "light.pt"
-    train(_args(data, tmp_path / "fine", "--init-weights", str(shipped), "--stop-at-step", "1", "--lr", "1e-12"))
+    extra = ["--latent-channels", str(load_model(shipped).config.M + widen)] if widen else []
+    train(_args(data, tmp_path / "fine", "--init-weights", str(shipped), "--stop-at-step", "1", "--lr", "1e-12",
+                *extra))
     tuned = torch.load(tmp_path / "fine" / "checkpoint.pt", weights_only=False)["model"]
+    assert tuned["g_s.0.weight"].shape[0] == load_model(shipped).config.M + widen
     shipped_model = load_model(shipped)
     ref = shipped_model.state_dict()
     ladder = list(get_config("light").lambdas)
     if shipped_model.config.lambdas != tuple(ladder):   # the run's ladder differs: the table is remapped
         ref["gain.log2_step_table"] = remap_ladder(ref["gain.log2_step_table"], shipped_model.config.lambdas, ladder)
-    # one step at a negligible learning rate: still the shipped weights, not a fresh init
+    # one step at a negligible learning rate: still the shipped weights, not a fresh init (in the
+    # old channels, where the profile's latent is wider than the shipped model's)
+    m_old = shipped_model.config.M
     for k in ref:
-        assert torch.allclose(tuned[k].float(), ref[k], atol=1e-3), k
+        assert torch.allclose(_old_channels(k, tuned[k].float(), m_old), ref[k], atol=1e-3), k
 
 
 def test_noctx_ablation_starts_from_the_same_weights_minus_the_context(tmp_path):
@@ -71,11 +92,11 @@ def test_noctx_ablation_starts_from_the_same_weights_minus_the_context(tmp_path)
     assert not any(k.startswith("context.") for k in tuned)
     ref = load_model(shipped).state_dict()
     key = "g_s.0.weight" if "g_s.0.weight" in ref else next(k for k in ref if k.startswith("g_s."))
-    assert torch.allclose(tuned[key].float(), ref[key], atol=1e-3)
+    m_old = load_model(shipped).config.M
+    assert torch.allclose(_old_channels(key, tuned[key].float(), m_old), ref[key], atol=1e-3)
 
 
 def test_fixed_t_trains_one_rate_and_bad_values_are_refused(tmp_path):
-    import pytest
     data = tmp_path / "data"
     _make_data(data)
     train(_args(data, tmp_path / "fixed", "--fixed-t", "4", "--stop-at-step", "2"))
@@ -83,3 +104,5 @@ def test_fixed_t_trains_one_rate_and_bad_values_are_refused(tmp_path):
     assert rows and all(float(r.split(",")[-1]) == 4.0 for r in rows)   # t_mean column
     with pytest.raises(SystemExit):
         _args(data, tmp_path / "x", "--fixed-t", "nan")
+    with pytest.raises(ValueError, match="multiple of 16"):
+        train(_args(data, tmp_path / "y", "--latent-channels", "170"))

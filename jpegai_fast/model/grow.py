@@ -1,0 +1,103 @@
+"""Grow a trained model's latent (M) without starting over.
+
+Why: the light model's high-rate quality is capped by its transforms, not by its rate: with no
+quantisation at all (y_hat = y) the M=160 model reconstructs Kodak at only ~32.2 dB, so no rate
+reaches JPEG 2000's 36 dB at 1 bpp. More latent channels lift that ceiling, and training a wider
+model from scratch would throw away every step already paid for on a CPU. So the new model keeps
+the old one's weights for the old channels and starts the new channels so that, to first order,
+it computes what the old model did:
+
+* g_s reads the new channels through weights scaled by ``new_synthesis_scale`` (small, so the
+  reconstruction barely moves, but not zero: with zero on both sides of a channel no gradient
+  would ever reach it);
+* g_a writes the new channels with its fresh (random) init, so they carry signal from step one;
+* h_a ignores them (zero columns) so z, and every old channel's scale and mean, are unchanged;
+* h_s predicts mean 0 and a constant scale for them (zero weights, bias ``log2_sigma_bias``);
+* the context model predicts nothing for them (zero weights: new channels form new groups);
+* the gain steps of a new channel start at the mean of the old channels' steps at each ladder point.
+
+The learned layout is the one ``Codec`` defines: h_s outputs [mu (M) | log2 sigma (M)].
+"""
+from __future__ import annotations
+
+import torch
+
+from .codec import Codec
+
+
+def widen_latent(old: Codec, new: Codec, new_synthesis_scale: float = 0.1,
+                 log2_sigma_bias: float = -3.0) -> dict[str, torch.Tensor]:
+    """State dict for ``new`` (same config as ``old`` but a larger M) that carries ``old`` over.
+
+    ``new``'s own (random) initial values fill the new slices where the rules above keep them.
+    """
+    oc, nc = old.config, new.config
+    same = {k: v for k, v in oc.to_dict().items() if k not in ("M", "profile")}
+    if same != {k: v for k, v in nc.to_dict().items() if k not in ("M", "profile")}:
+        raise ValueError("widen_latent: the models may differ only in M")
+    m0, m1 = oc.M, nc.M
+    if m1 < m0:
+        raise ValueError(f"widen_latent: cannot shrink M from {m0} to {m1}")
+    src = old.state_dict()
+    out = {k: v.detach().clone() for k, v in new.state_dict().items()}
+    latent_keys = {"g_a.6.weight", "g_a.6.bias", "g_s.0.weight", "h_a.0.weight", "h_s.4.weight",
+                   "h_s.4.bias", "context.weight", "context.bias", "gain.log2_step_table"}
+    for k, v in src.items():
+        if k not in latent_keys:
+            out[k] = v.detach().clone()
+
+    out["g_a.6.weight"][:m0] = src["g_a.6.weight"]
+    out["g_a.6.bias"][:m0] = src["g_a.6.bias"]
+    out["g_s.0.weight"][:m0] = src["g_s.0.weight"]
+    out["g_s.0.weight"][m0:] *= new_synthesis_scale
+    out["h_a.0.weight"][:, :m0] = src["h_a.0.weight"]
+    out["h_a.0.weight"][:, m0:] = 0.0
+
+    w, b = src["h_s.4.weight"], src["h_s.4.bias"]
+    nw, nb = out["h_s.4.weight"], out["h_s.4.bias"]
+    nw.zero_()
+    nb.zero_()
+    nw[:m0], nb[:m0] = w[:m0], b[:m0]                       # means
+    nw[m1:m1 + m0], nb[m1:m1 + m0] = w[m0:], b[m0:]         # log2 sigmas
+    nb[m1 + m0:] = log2_sigma_bias
+
+    if "context.weight" in src:
+        out["context.weight"].zero_()
+        out["context.bias"].zero_()
+        out["context.weight"][:m0] = src["context.weight"]
+        out["context.bias"][:m0] = src["context.bias"]
+
+    table = src["gain.log2_step_table"]
+    out["gain.log2_step_table"][:, :m0] = table
+    out["gain.log2_step_table"][:, m0:] = table.mean(dim=1, keepdim=True)
+    return out
+
+
+def narrow_latent(wide: Codec, narrow: Codec) -> dict[str, torch.Tensor]:
+    """State dict for ``narrow`` (same config as ``wide`` but a smaller M): keep the first M channels.
+
+    Why: a widened model may leave its new channels dormant (the rate term keeps them at zero; the
+    shipped light model did, see docs/training.md). Cutting them returns the narrow model's
+    complexity; what it changes is measured, not assumed: h_a loses the dormant channels' (small)
+    contribution to z. Exactly undoes ``widen_latent``. M must stay a multiple of the context
+    model's group size (16) so no context group is split.
+    """
+    wc, nc = wide.config, narrow.config
+    same = {k: v for k, v in wc.to_dict().items() if k not in ("M", "profile")}
+    if same != {k: v for k, v in nc.to_dict().items() if k not in ("M", "profile")}:
+        raise ValueError("narrow_latent: the models may differ only in M")
+    m0, m1 = nc.M, wc.M
+    if m0 > m1:
+        raise ValueError(f"narrow_latent: cannot grow M from {m1} to {m0}")
+    src = {k: v.detach().clone() for k, v in wide.state_dict().items()}
+    out = dict(src)
+    out["g_a.6.weight"], out["g_a.6.bias"] = src["g_a.6.weight"][:m0], src["g_a.6.bias"][:m0]
+    out["g_s.0.weight"] = src["g_s.0.weight"][:m0]
+    out["h_a.0.weight"] = src["h_a.0.weight"][:, :m0]
+    w, b = src["h_s.4.weight"], src["h_s.4.bias"]
+    out["h_s.4.weight"] = torch.cat([w[:m0], w[m1:m1 + m0]])        # [mu | log2 sigma]
+    out["h_s.4.bias"] = torch.cat([b[:m0], b[m1:m1 + m0]])
+    if "context.weight" in src:
+        out["context.weight"], out["context.bias"] = src["context.weight"][:m0], src["context.bias"][:m0]
+    out["gain.log2_step_table"] = src["gain.log2_step_table"][:, :m0]
+    return {k: v.contiguous() for k, v in out.items()}
