@@ -131,9 +131,7 @@ def train(args: argparse.Namespace) -> dict:
     gen = torch.Generator().manual_seed(args.seed)  # crops: CPU generator, same on CPU and CUDA
 
     config = get_config(args.profile)
-    if args.latent_channels:
-        if args.latent_channels % 16:
-            raise ValueError("--latent-channels must be a multiple of 16 (the context model's group size)")
+    if args.latent_channels:      # the context model's constructor refuses an M it cannot group
         config = CodecConfig.from_dict({**config.to_dict(), "M": args.latent_channels})
     model = Codec(config).to(device)
     if cuda:
@@ -158,7 +156,8 @@ def train(args: argparse.Namespace) -> dict:
         same_arch = {**theirs, "lambdas": mine["lambdas"], "profile": mine["profile"], "M": mine["M"],
                      "use_context": mine["use_context"]} == mine
         if not same_arch or theirs["M"] > mine["M"] or (mine["use_context"] and not theirs["use_context"]):
-            raise ValueError(f"{args.init_weights} is a {init.config.profile} model, not {args.profile}")
+            raise ValueError(f"{args.init_weights} is a {init.config.profile} model with M={theirs['M']}, "
+                             f"not {args.profile} with M={mine['M']} (M may only grow)")
         state = init.state_dict()
         if not mine["use_context"]:
             state = {k: v for k, v in state.items() if not k.startswith("context.")}

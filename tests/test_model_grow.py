@@ -1,4 +1,4 @@
-"""widen_latent: a model grown from M=32 to M=48 starts out computing what the narrow one did."""
+"""widen_latent: a model grown from M=32 to M=48 starts out computing what the narrow one did; narrow_latent undoes it."""
 import pytest
 import torch
 

@@ -6,6 +6,7 @@ from PIL import Image
 
 from jpegai_fast.model.codec import get_config
 from jpegai_fast.model.gain import remap_ladder
+from jpegai_fast.model.grow import first_channels
 from jpegai_fast.train import lr_factor, parse_args, train
 
 
@@ -19,20 +20,6 @@ def _make_data(folder):
 def _args(data, out, *extra):
     return parse_args(["--data", str(data), "--out", str(out), "--profile", "light", "--steps", "3",
                        "--batch", "1", "--crop", "64", "--quiet", "--log-every", "1", *extra])
-
-
-def _old_channels(key, value, m_old):
-    """The part of a (possibly widened, see model/grow.py) tensor that holds the first m_old latent channels."""
-    if key == "h_s.4.weight" or key == "h_s.4.bias":       # [mu (M) | log2 sigma (M)]
-        m = value.shape[0] // 2
-        return torch.cat([value[:m_old], value[m:m + m_old]])
-    if key == "h_a.0.weight":
-        return value[:, :m_old]
-    if key == "gain.log2_step_table":
-        return value[:, :m_old]
-    if key in ("g_a.6.weight", "g_a.6.bias", "g_s.0.weight", "context.weight", "context.bias"):
-        return value[:m_old]
-    return value
 
 
 def test_resume_reaches_the_same_state(tmp_path):
@@ -62,21 +49,22 @@ def test_new_run_starts_from_shipped_weights(tmp_path, widen):
     data = tmp_path / "data"
     _make_data(data)
     shipped = WEIGHTS_DIR / "light.pt"
-    extra = ["--latent-channels", str(load_model(shipped).config.M + widen)] if widen else []
+    shipped_model = load_model(shipped)
+    m_old = shipped_model.config.M
+    extra = ["--latent-channels", str(m_old + widen)] if widen else []
     train(_args(data, tmp_path / "fine", "--init-weights", str(shipped), "--stop-at-step", "1", "--lr", "1e-12",
                 *extra))
     tuned = torch.load(tmp_path / "fine" / "checkpoint.pt", weights_only=False)["model"]
-    assert tuned["g_s.0.weight"].shape[0] == load_model(shipped).config.M + widen
-    shipped_model = load_model(shipped)
+    assert tuned["g_s.0.weight"].shape[0] == m_old + widen
     ref = shipped_model.state_dict()
     ladder = list(get_config("light").lambdas)
     if shipped_model.config.lambdas != tuple(ladder):   # the run's ladder differs: the table is remapped
         ref["gain.log2_step_table"] = remap_ladder(ref["gain.log2_step_table"], shipped_model.config.lambdas, ladder)
     # one step at a negligible learning rate: still the shipped weights, not a fresh init (in the
-    # old channels, where the profile's latent is wider than the shipped model's)
-    m_old = shipped_model.config.M
+    # old channels, where the run's latent is wider than the shipped model's)
+    old_part = first_channels(tuned, m_old)
     for k in ref:
-        assert torch.allclose(_old_channels(k, tuned[k].float(), m_old), ref[k], atol=1e-3), k
+        assert torch.allclose(old_part[k].float(), ref[k], atol=1e-3), k
 
 
 def test_noctx_ablation_starts_from_the_same_weights_minus_the_context(tmp_path):
@@ -92,8 +80,7 @@ def test_noctx_ablation_starts_from_the_same_weights_minus_the_context(tmp_path)
     assert not any(k.startswith("context.") for k in tuned)
     ref = load_model(shipped).state_dict()
     key = "g_s.0.weight" if "g_s.0.weight" in ref else next(k for k in ref if k.startswith("g_s."))
-    m_old = load_model(shipped).config.M
-    assert torch.allclose(_old_channels(key, tuned[key].float(), m_old), ref[key], atol=1e-3)
+    assert torch.allclose(tuned[key].float(), ref[key], atol=1e-3)
 
 
 def test_fixed_t_trains_one_rate_and_bad_values_are_refused(tmp_path):

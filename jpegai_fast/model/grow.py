@@ -24,6 +24,17 @@ import torch
 
 from .codec import Codec
 
+#: The tensors whose shape depends on M: everything on either side of the latent.
+LATENT_KEYS = ("g_a.6.weight", "g_a.6.bias", "g_s.0.weight", "h_a.0.weight", "h_s.4.weight",
+               "h_s.4.bias", "context.weight", "context.bias", "gain.log2_step_table")
+
+
+def _check_only_m_differs(a: Codec, b: Codec, who: str) -> None:
+    def rest(model: Codec) -> dict:
+        return {k: v for k, v in model.config.to_dict().items() if k not in ("M", "profile")}
+    if rest(a) != rest(b):
+        raise ValueError(f"{who}: the models may differ only in M")
+
 
 def widen_latent(old: Codec, new: Codec, new_synthesis_scale: float = 0.1,
                  log2_sigma_bias: float = -3.0) -> dict[str, torch.Tensor]:
@@ -31,19 +42,14 @@ def widen_latent(old: Codec, new: Codec, new_synthesis_scale: float = 0.1,
 
     ``new``'s own (random) initial values fill the new slices where the rules above keep them.
     """
-    oc, nc = old.config, new.config
-    same = {k: v for k, v in oc.to_dict().items() if k not in ("M", "profile")}
-    if same != {k: v for k, v in nc.to_dict().items() if k not in ("M", "profile")}:
-        raise ValueError("widen_latent: the models may differ only in M")
-    m0, m1 = oc.M, nc.M
+    _check_only_m_differs(old, new, "widen_latent")
+    m0, m1 = old.config.M, new.config.M
     if m1 < m0:
         raise ValueError(f"widen_latent: cannot shrink M from {m0} to {m1}")
     src = old.state_dict()
     out = {k: v.detach().clone() for k, v in new.state_dict().items()}
-    latent_keys = {"g_a.6.weight", "g_a.6.bias", "g_s.0.weight", "h_a.0.weight", "h_s.4.weight",
-                   "h_s.4.bias", "context.weight", "context.bias", "gain.log2_step_table"}
     for k, v in src.items():
-        if k not in latent_keys:
+        if k not in LATENT_KEYS:
             out[k] = v.detach().clone()
 
     out["g_a.6.weight"][:m0] = src["g_a.6.weight"]
@@ -73,31 +79,31 @@ def widen_latent(old: Codec, new: Codec, new_synthesis_scale: float = 0.1,
     return out
 
 
+def first_channels(state: dict[str, torch.Tensor], m_keep: int) -> dict[str, torch.Tensor]:
+    """``state`` (any M) with only the first ``m_keep`` latent channels left in every M-shaped tensor."""
+    m = state["g_s.0.weight"].shape[0]
+    out = dict(state)
+    for key in ("g_a.6.weight", "g_a.6.bias", "g_s.0.weight", "context.weight", "context.bias"):
+        if key in state:
+            out[key] = state[key][:m_keep]
+    out["h_a.0.weight"] = state["h_a.0.weight"][:, :m_keep]
+    out["gain.log2_step_table"] = state["gain.log2_step_table"][:, :m_keep]
+    for key in ("h_s.4.weight", "h_s.4.bias"):                   # [mu (M) | log2 sigma (M)]
+        out[key] = torch.cat([state[key][:m_keep], state[key][m:m + m_keep]])
+    return out
+
+
 def narrow_latent(wide: Codec, narrow: Codec) -> dict[str, torch.Tensor]:
     """State dict for ``narrow`` (same config as ``wide`` but a smaller M): keep the first M channels.
 
     Why: a widened model may leave its new channels dormant (the rate term keeps them at zero; the
     shipped light model did, see docs/training.md). Cutting them returns the narrow model's
     complexity; what it changes is measured, not assumed: h_a loses the dormant channels' (small)
-    contribution to z. Exactly undoes ``widen_latent``. M must stay a multiple of the context
-    model's group size (16) so no context group is split.
+    contribution to z. Exactly undoes ``widen_latent``. The context model's group size (16) must
+    divide M, so no context group is split (its constructor checks that).
     """
-    wc, nc = wide.config, narrow.config
-    same = {k: v for k, v in wc.to_dict().items() if k not in ("M", "profile")}
-    if same != {k: v for k, v in nc.to_dict().items() if k not in ("M", "profile")}:
-        raise ValueError("narrow_latent: the models may differ only in M")
-    m0, m1 = nc.M, wc.M
-    if m0 > m1:
-        raise ValueError(f"narrow_latent: cannot grow M from {m1} to {m0}")
-    src = {k: v.detach().clone() for k, v in wide.state_dict().items()}
-    out = dict(src)
-    out["g_a.6.weight"], out["g_a.6.bias"] = src["g_a.6.weight"][:m0], src["g_a.6.bias"][:m0]
-    out["g_s.0.weight"] = src["g_s.0.weight"][:m0]
-    out["h_a.0.weight"] = src["h_a.0.weight"][:, :m0]
-    w, b = src["h_s.4.weight"], src["h_s.4.bias"]
-    out["h_s.4.weight"] = torch.cat([w[:m0], w[m1:m1 + m0]])        # [mu | log2 sigma]
-    out["h_s.4.bias"] = torch.cat([b[:m0], b[m1:m1 + m0]])
-    if "context.weight" in src:
-        out["context.weight"], out["context.bias"] = src["context.weight"][:m0], src["context.bias"][:m0]
-    out["gain.log2_step_table"] = src["gain.log2_step_table"][:, :m0]
-    return {k: v.contiguous() for k, v in out.items()}
+    _check_only_m_differs(wide, narrow, "narrow_latent")
+    if narrow.config.M > wide.config.M:
+        raise ValueError(f"narrow_latent: cannot grow M from {wide.config.M} to {narrow.config.M}")
+    state = {k: v.detach().clone() for k, v in wide.state_dict().items()}
+    return {k: v.contiguous() for k, v in first_channels(state, narrow.config.M).items()}
