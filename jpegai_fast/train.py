@@ -74,6 +74,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--max-images", type=int, default=0, help="use only the first N images (tests)")
     p.add_argument("--stop-at-step", type=int, default=0,
                    help="checkpoint and stop at this step as if interrupted (resume tests)")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the training forward (Inductor): ~1.4x faster steps on this CPU after "
+                        "~1 min of compilation (bench/train_step.py)")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     if args.crop % 64 or args.crop <= 0:
@@ -87,6 +90,35 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 class _StopRequested(Exception):
     pass
+
+
+def make_step(model: Codec, opt: torch.optim.Optimizer, gen: torch.Generator, compile_forward: bool = False,
+              cuda: bool = False):
+    """One optimisation step ``step(x, t) -> (loss, mse, bpp)`` (floats) of the training recipe.
+
+    loss = lambda(t) * 255^2 * MSE + bpp; gradient-norm clip 1.0; Adam. The forward takes only
+    tensors (the gain row for t and the noise, drawn from ``gen``), so torch.compile traces it
+    once and never re-specialises on t.
+    """
+    forward = torch.compile(model.train_forward, dynamic=False) if compile_forward else model.train_forward
+
+    def step(x: torch.Tensor, t: float) -> tuple[float, float, float]:
+        lmbda = model.gain.lmbda(t)
+        noise = model.draw_noise(x, gen)
+        num_px = x.shape[0] * x.shape[2] * x.shape[3]
+        model.train()
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
+            x_hat, bits = forward(x, model.gain.log2_steps(t), noise)
+        mse = torch.mean((x_hat.float() - x) ** 2)
+        bpp = bits.float() / num_px
+        loss = lmbda * 255.0 ** 2 * mse + bpp
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        return float(loss.detach()), float(mse.detach()), float(bpp.detach())
+
+    return step
 
 
 def _rng_state(gen: torch.Generator) -> dict:
@@ -195,6 +227,7 @@ def train(args: argparse.Namespace) -> dict:
     old_handlers = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
 
     k_max = model.gain.num_points - 1
+    train_step = make_step(model, opt, gen, compile_forward=args.compile, cuda=cuda)
     start = time.time()
     last_ckpt = start
     acc = {"loss": 0.0, "mse": 0.0, "bpp": 0.0, "t": 0.0, "n": 0}
@@ -218,22 +251,13 @@ def train(args: argparse.Namespace) -> dict:
             t = float(torch.rand((), generator=gen)) * k_max   # drawn either way: same crops as a VBR run
             if args.fixed_t is not None:
                 t = args.fixed_t
-            lmbda = model.gain.lmbda(t)
             if cuda:
                 x = x.contiguous(memory_format=torch.channels_last)
-            model.train()
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
-                res = model(x, t)
-            mse = torch.mean((res["x_hat"].float() - x) ** 2)
-            loss = lmbda * 255.0 ** 2 * mse + res["bpp"].float()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
+            loss, mse, bpp = train_step(x, t)
             step += 1
-            acc["loss"] += float(loss.detach())
-            acc["mse"] += float(mse.detach())
-            acc["bpp"] += float(res["bpp"].detach())
+            acc["loss"] += loss
+            acc["mse"] += mse
+            acc["bpp"] += bpp
             acc["t"] += t
             acc["n"] += 1
             if step % args.log_every == 0 or step == args.steps:

@@ -30,7 +30,9 @@ def test_shapes_and_pipeline_methods():
     mu, log2_sigma = model.hyper_params(torch.round(z))
     assert mu.shape == log2_sigma.shape == y.shape
     assert model.synthesis(y).shape == x.shape
-    out = model(x, 1.3)
+    out = model(x, 1.3)                      # train mode: noise/STE estimate
+    assert out["x_hat"].shape == x.shape and out["bpp"].item() > 0
+    out = model.eval()(x, 1.3)               # eval mode: exact rounding, likelihoods per symbol
     assert out["x_hat"].shape == x.shape
     assert out["likelihoods"]["y"].shape == y.shape and out["likelihoods"]["z"].shape == z.shape
     assert out["bpp"].item() > 0

@@ -74,10 +74,6 @@ def _ste_round(v: torch.Tensor) -> torch.Tensor:
     return v + (torch.round(v) - v).detach()
 
 
-def _uniform_noise(v: torch.Tensor) -> torch.Tensor:
-    return torch.empty_like(v).uniform_(-0.5, 0.5)
-
-
 class Codec(nn.Module):
     """Variable-rate learned image codec (see module docstring for the quantisation scheme)."""
 
@@ -150,34 +146,61 @@ class Codec(nn.Module):
         return q.to(torch.int32), y_hat, mu
 
     # ---- training / estimation ----------------------------------------------------------------
-    def forward(self, x: torch.Tensor, t: float) -> dict:
-        """Returns x_hat, likelihoods {'y', 'z'} and bpp (bits estimated from the likelihoods).
+    def draw_noise(self, x: torch.Tensor, generator: torch.Generator | None = None) -> dict:
+        """Uniform noise in [-0.5, 0.5) for one training forward of x, drawn outside the graph.
 
-        In train() mode uses the mixed noise/STE quantisation; in eval() mode exact rounding and
-        the causal wavefront recursion (what the real codec does, in float).
+        Drawn here (not inside train_forward) so the compiled and the eager step use the same
+        numbers from the same generator, and a resumed run draws what the uninterrupted one did.
+        """
+        b, _, h, w = x.shape
+        m, cz = self.config.M, self.config.z_channels
+        shapes = {"z": (b, cz, h // HYPER_DOWNSCALE, w // HYPER_DOWNSCALE),
+                  "y_ctx": (b, m, h // DOWNSCALE, w // DOWNSCALE), "u": (b, m, h // DOWNSCALE, w // DOWNSCALE)}
+        return {k: torch.rand(v, generator=generator, device=generator.device if generator else "cpu")
+                .to(x.device).sub_(0.5) for k, v in shapes.items()}
+
+    def train_forward(self, x: torch.Tensor, log2_step: torch.Tensor, noise: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training forward with tensors only (torch.compile-friendly): returns (x_hat, bits).
+
+        log2_step (M,) from gain.log2_steps(t) (differentiable w.r.t. the gain table), noise from
+        draw_noise. Mixed quantisation as in the module docstring.
         """
         y = self.analysis(x)
         z = self.hyper_analysis(y)
-        log2_step = self.gain.log2_steps(t).view(1, -1, 1, 1)
+        log2_step = log2_step.view(1, -1, 1, 1)
         step = torch.exp2(log2_step)
-        if self.training:
-            z_lik = self.z_prior.likelihood(z + _uniform_noise(z))
-            z_hat = _ste_round(z)
-            mu_h, log2_sigma = self.hyper_params(z_hat)
-            mu = mu_h
-            if self.context is not None:
-                mu = mu_h + self.context(y + step * _uniform_noise(y))
-            u = (y - mu) / step
-            y_lik = gaussian_likelihood(u + _uniform_noise(u), log2_sigma - log2_step)
-            y_hat = _ste_round(u) * step + mu
-        else:
-            z_hat = torch.round(z)
-            z_lik = self.z_prior.likelihood(z_hat)
-            mu_h, log2_sigma = self.hyper_params(z_hat)
-            q, y_hat, _ = self.quantize_latent(y, mu_h, t)
-            y_lik = gaussian_likelihood(q.to(y.dtype), log2_sigma - log2_step)
+        z_lik = self.z_prior.likelihood(z + noise["z"])
+        z_hat = _ste_round(z)
+        mu_h, log2_sigma = self.hyper_params(z_hat)
+        mu = mu_h
+        if self.context is not None:
+            mu = mu_h + self.context(y + step * noise["y_ctx"])
+        u = (y - mu) / step
+        y_lik = gaussian_likelihood(u + noise["u"], log2_sigma - log2_step)
+        y_hat = _ste_round(u) * step + mu
         x_hat = self.synthesis(y_hat)
+        bits = -(torch.log2(y_lik).sum() + torch.log2(z_lik).sum())
+        return x_hat, bits
+
+    def forward(self, x: torch.Tensor, t: float) -> dict:
+        """Returns x_hat, likelihoods {'y', 'z'} and bpp (bits estimated from the likelihoods).
+
+        In train() mode uses the mixed noise/STE quantisation (train_forward); in eval() mode exact
+        rounding and the causal wavefront recursion (what the real codec does, in float).
+        """
         num_px = x.shape[0] * x.shape[2] * x.shape[3]
+        if self.training:
+            x_hat, bits = self.train_forward(x, self.gain.log2_steps(t), self.draw_noise(x))
+            return {"x_hat": x_hat, "bpp": bits / num_px}
+        y = self.analysis(x)
+        z = self.hyper_analysis(y)
+        log2_step = self.gain.log2_steps(t).view(1, -1, 1, 1)
+        z_hat = torch.round(z)
+        z_lik = self.z_prior.likelihood(z_hat)
+        mu_h, log2_sigma = self.hyper_params(z_hat)
+        q, y_hat, _ = self.quantize_latent(y, mu_h, t)
+        y_lik = gaussian_likelihood(q.to(y.dtype), log2_sigma - log2_step)
+        x_hat = self.synthesis(y_hat)
         bits = -(torch.log2(y_lik).sum() + torch.log2(z_lik).sum())
         return {"x_hat": x_hat, "likelihoods": {"y": y_lik, "z": z_lik}, "bpp": bits / num_px}
 
