@@ -18,6 +18,7 @@ import numpy as np
 
 from . import bitstream, pixels, progressive, tiling
 from .bitstream import Header
+from .effort import DEFAULT_EFFORT, check_effort
 from .engine import Engine, get_engine
 from .execution import resolve_device, resolve_threads
 from .rate import quality_to_rate_q, search_rate
@@ -29,7 +30,8 @@ DEFAULT_QUALITY = 50.0
 
 def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None = None,
            bit_depth: int | None = None, threads: int | None = None, device=None,
-           model: str | None = None, tile_size: int | None = None, layers: int = 1) -> bytes:
+           model: str | None = None, tile_size: int | None = None, layers: int = 1,
+           effort: int | None = None) -> bytes:
     """Compress an image to bytes.
 
     Args:
@@ -46,6 +48,9 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
         Each tile is coded on its own; memory use is bounded by the tile size.
       layers: progressive layers (1 .. M/16): the latent's context groups split into that many
         layers, most important first; every layer boundary is a decodable prefix.
+      effort: encoder effort 1..9 (default 1, the plain encoder). Higher levels spend encode time
+        optimising the latent for the real decoder (effort.py): smaller streams at the same quality,
+        slower encoding; the stream and its decoding are unchanged. Levels > 1 need torch autograd.
     """
     if bpp is not None and quality is not None:
         raise ValueError("give bpp= or quality=, not both")
@@ -54,20 +59,25 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
     tile_size = tiling.check_tile_size(tile_size)
     eng = get_engine(model)
     layers = progressive.check_layers(layers, eng.M)
+    effort = check_effort(effort)
     if bpp is not None and (not isinstance(bpp, (int, float)) or not np.isfinite(bpp) or bpp <= 0):
         raise ValueError(f"bpp must be a positive number, got {bpp!r}")
     if bpp is None:
         rate_q = quality_to_rate_q(DEFAULT_QUALITY if quality is None else quality, eng.num_rate_points)
-    an = AnalysedImage(eng, arr, bit_depth, tile_size, threads, resolve_device(device),
-                   fixed_rate=rate_q if bpp is None else None, layers=layers)
-
-    def at_rate(rq: int) -> bytes:
-        return an.stream(eng, rq, layers, threads)
-
+    dev = resolve_device(device)
+    target_bytes = None if bpp is None else bpp * arr.shape[0] * arr.shape[1] / 8.0
     if bpp is None:
-        return at_rate(rate_q)
-    target_bytes = bpp * an.width * an.height / 8.0
-    return search_rate(at_rate, target_bytes, eng.rate_q_max).data
+        return AnalysedImage(eng, arr, bit_depth, tile_size, threads, dev, fixed_rate=rate_q, layers=layers,
+                             effort=effort).stream(eng, rate_q, layers, threads)
+    an = AnalysedImage(eng, arr, bit_depth, tile_size, threads, dev, layers=layers)
+    found = search_rate(lambda rq: an.stream(eng, rq, layers, threads), target_bytes, eng.rate_q_max)
+    if effort == DEFAULT_EFFORT:
+        return found.data
+    # Refine at the rate the plain encoder needs for the target, then search again over the refined
+    # latent: it codes smaller at that rate, so the final rate lands a little higher.
+    refined = AnalysedImage(eng, arr, bit_depth, tile_size, threads, dev, layers=layers, effort=effort,
+                            effort_rate=found.rate_q)
+    return search_rate(lambda rq: refined.stream(eng, rq, layers, threads), target_bytes, eng.rate_q_max).data
 
 
 def layer_chunks(data: bytes) -> list[bytes]:

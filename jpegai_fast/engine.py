@@ -27,7 +27,8 @@ class Engine:
     downsampling = 64          # g_a (x16) then h_a (x4)
 
     def __init__(self, model: torch.nn.Module):
-        self.model = model.eval()
+        # inference only: no parameter gradients (the effort search differentiates w.r.t. latents alone)
+        self.model = model.eval().requires_grad_(False)
         self.model_id = bytes.fromhex(model.model_id)[:8]
         ladder = model.gain.log2_step_table.detach().double().cpu().numpy()   # (K, M)
         self.ladder_q = np.rint(ladder * 256.0).astype(np.int64)

@@ -32,17 +32,26 @@ class AnalysedImage:
     """Everything the encoder computes once, before (or, at a fixed rate, with) the rate parameter."""
 
     def __init__(self, eng: Engine, arr: np.ndarray, bit_depth: int, tile_size: int, threads: int, device,
-                 fixed_rate: int | None = None, layers: int = 1):
+                 fixed_rate: int | None = None, layers: int = 1, effort: int = 1, effort_rate: int | None = None):
+        """``effort`` > 1 refines every tile's latent for rate ``effort_rate`` (effort.py; default: fixed_rate)."""
         self.height, self.width = arr.shape[:2]
         self.channels = 1 if arr.ndim == 2 else 3
         self.bit_depth = bit_depth
         self.fixed_rate = fixed_rate
         self.grid = tiling.make_grid(*eng.latent_shape(self.height, self.width), tile_size)
         g_a = eng.transform("g_a", device, threads)
+        refine = None
+        if effort > 1:
+            from .effort import LatentOptimiser   # needs torch autograd; effort 1 does not
+            rate = fixed_rate if effort_rate is None else effort_rate
+            refine = LatentOptimiser(eng, arr, bit_depth, self.grid, rate, effort, device, threads)
         self.tiles = []
         for i in range(self.grid.count):   # one tile at a time: memory is bounded by the tile size
             y = tiling.analyse_tile(g_a, arr, bit_depth, self.grid, i, eng.analysis_halo, device)
-            z_hat = eng.hyper_analyse(y, device)
+            if refine is not None:
+                y, z_hat = refine.tile(i, y)
+            else:
+                z_hat = eng.hyper_analyse(y, device)
             mu_q, log2sigma_q = eng.hyper(z_hat, threads)
             t = TileAnalysis(eng.encode_z(z_hat, threads), y, mu_q, log2sigma_q)
             if fixed_rate is not None:

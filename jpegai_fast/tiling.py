@@ -110,23 +110,34 @@ def _expand(rect, halo, lh, lw):
     return max(0, y0 - halo), min(lh, y1 + halo), max(0, x0 - halo), min(lw, x1 + halo)
 
 
+def crop_pixels(arr: np.ndarray, rect: tuple[int, int, int, int]) -> np.ndarray:
+    """The pixels of latent rectangle ``rect``, edge-replicated beyond the image (as pixels.pad_to_multiple)."""
+    y0, y1, x0, x1 = rect
+    rows = np.minimum(np.arange(y0 * LATENT_PX, y1 * LATENT_PX), arr.shape[0] - 1)
+    cols = np.minimum(np.arange(x0 * LATENT_PX, x1 * LATENT_PX), arr.shape[1] - 1)
+    return arr[np.ix_(rows, cols)]
+
+
 @torch.no_grad()
-def analyse_tile(g_a: nn.Module, arr: np.ndarray, bit_depth: int, grid: TileGrid, i: int,
-                 halo: int, device: torch.device) -> np.ndarray:
-    """y of tile ``i`` (M, th, tw) float32, from the tile's pixels plus ``halo`` latent positions.
+def analyse_rect(g_a: nn.Module, arr: np.ndarray, bit_depth: int, rect: tuple[int, int, int, int],
+                 lh: int, lw: int, halo: int, device: torch.device) -> np.ndarray:
+    """y of the latent rectangle ``rect`` (M, h, w) float32, from its pixels plus ``halo`` latent positions.
 
     Pixels beyond the image are edge-replicated, exactly as pixels.pad_to_multiple pads the
-    whole image, so the stitched tiles equal the whole-image analysis.
+    whole image, so stitched rectangles equal the whole-image analysis.
     """
-    rect = grid.rect(i)
-    ey0, ey1, ex0, ex1 = _expand(rect, halo, grid.lh, grid.lw)
-    rows = np.minimum(np.arange(ey0 * LATENT_PX, ey1 * LATENT_PX), arr.shape[0] - 1)
-    cols = np.minimum(np.arange(ex0 * LATENT_PX, ex1 * LATENT_PX), arr.shape[1] - 1)
-    crop = arr[np.ix_(rows, cols)]
+    ey0, ey1, ex0, ex1 = _expand(rect, halo, lh, lw)
+    crop = crop_pixels(arr, (ey0, ey1, ex0, ex1))
     x = torch.from_numpy(pixels.to_model_input(crop, bit_depth)).unsqueeze(0).to(device)
     y = g_a(x)[0].float().cpu().numpy()
     y0, y1, x0, x1 = rect
     return np.ascontiguousarray(y[:, y0 - ey0:y1 - ey0, x0 - ex0:x1 - ex0])
+
+
+def analyse_tile(g_a: nn.Module, arr: np.ndarray, bit_depth: int, grid: TileGrid, i: int,
+                 halo: int, device: torch.device) -> np.ndarray:
+    """y of tile ``i`` (M, th, tw) float32 (analyse_rect of the tile's rectangle)."""
+    return analyse_rect(g_a, arr, bit_depth, grid.rect(i), grid.lh, grid.lw, halo, device)
 
 
 @torch.no_grad()

@@ -46,3 +46,14 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
     write_image(tmp_path / "in.png", synthetic_image(32, 32))
     r = run("encode", tmp_path / "in.png", tmp_path / "s.jai", "--bpp", "-1")
     assert r.exit_code != 0 and "bpp" in r.output
+
+
+def test_effort_and_short_quality_options(tmp_path):
+    write_image(tmp_path / "in.png", synthetic_image(48, 64))
+    assert run("encode", tmp_path / "in.png", tmp_path / "a.jai", "-q", 60).exit_code == 0
+    r = run("encode", tmp_path / "in.png", tmp_path / "b.jai", "-q", 60, "-e", 3)
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "a.jai").read_bytes() != (tmp_path / "b.jai").read_bytes()
+    assert run("decode", tmp_path / "b.jai", tmp_path / "out.png").exit_code == 0
+    r = run("encode", tmp_path / "in.png", tmp_path / "c.jai", "--effort", 10)
+    assert r.exit_code == 2 and "effort" in r.output.lower()

@@ -17,14 +17,16 @@ from ..image_files import read_image, write_image
 @click.argument("src", type=click.Path(exists=True, dir_okay=False))
 @click.argument("dst", type=click.Path(dir_okay=False))
 @click.option("--bpp", type=float, help="Target bits per pixel (rate control, stays at or below).")
-@click.option("--quality", type=float, help="0..100 on the model's rate range (default 50).")
+@click.option("-q", "--quality", type=float, help="0..100 on the model's rate range (default 50).")
+@click.option("-e", "--effort", type=click.IntRange(1, 9), default=1, show_default=True,
+              help="Encoder effort 1..9: higher is slower and smaller (optimises the latent for the decoder).")
 @click.option("--bit-depth", type=int, help="Bits per sample of a 16-bit file that holds fewer (e.g. 10).")
 @click.option("--threads", type=int, help="CPU threads (default all cores); the output never depends on it.")
 @click.option("--device", default=None, help="torch device for the analysis transform (cpu, cuda).")
 @click.option("--tile-size", type=int, help="Tile side in latent positions (16 px each; default 64 = 1024 px).")
 @click.option("--layers", type=int, default=1, show_default=True,
               help="Progressive layers: every layer boundary is a decodable prefix.")
-def encode(src, dst, bpp, quality, bit_depth, threads, device, tile_size, layers):
+def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size, layers):
     """Compress image SRC (PNG, TIFF, ...; 8 or 16 bit) to stream DST."""
     img = read_image(src)
     if img.dtype == np.uint16 and bit_depth is None:
@@ -32,7 +34,7 @@ def encode(src, dst, bpp, quality, bit_depth, threads, device, tile_size, layers
     t0 = time.perf_counter()
     try:
         data = codec.encode(img, bpp=bpp, quality=quality, bit_depth=bit_depth, threads=threads,
-                            device=device, tile_size=tile_size, layers=layers)
+                            device=device, tile_size=tile_size, layers=layers, effort=effort)
     except (ValueError, TypeError) as e:
         raise click.ClickException(str(e))
     Path(dst).write_bytes(data)
