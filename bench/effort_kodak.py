@@ -23,6 +23,7 @@ KODAK = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "ko
 
 def measure(images, efforts, qualities, threads: int, out: Path) -> None:
     import jpegai_fast
+    from jpegai_fast.engine import get_engine
     from jpegai_fast.eval.metrics import ms_ssim_rgb, psnr_rgb
     from jpegai_fast.image_files import read_image
     done = set()
@@ -30,7 +31,7 @@ def measure(images, efforts, qualities, threads: int, out: Path) -> None:
         for line in out.read_text().splitlines():
             r = json.loads(line)
             done.add((r["image"], r["effort"], r["quality"]))
-    model_id = jpegai_fast.engine.get_engine().model_id.hex()
+    model_id = get_engine().model_id.hex()
     for n in images:
         img = read_image(KODAK / f"kodim{n:02d}.png")
         for q in qualities:

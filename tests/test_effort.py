@@ -7,6 +7,8 @@ import torch
 
 import jpegai_fast
 from jpegai_fast import effort as effort_mod
+from jpegai_fast.engine import get_engine
+from jpegai_fast.rate import quality_to_rate_q
 from test_codec import natural_like, psnr
 
 
@@ -37,9 +39,9 @@ def test_effort_stream_decodes_with_the_normal_decoder_and_is_deterministic(img)
 
 def test_effort_lowers_the_rd_cost(img):
     """bits + lambda * 255^2 * MSE (the loss the search minimises, with the real stream) goes down."""
-    eng = jpegai_fast.engine.get_engine()
+    eng = get_engine()
     quality = 60
-    t = jpegai_fast.rate.quality_to_rate_q(quality, eng.num_rate_points) / 256.0
+    t = quality_to_rate_q(quality, eng.num_rate_points) / 256.0
     lmbda = eng.model.gain.lmbda(t)
 
     def cost(e):
