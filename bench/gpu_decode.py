@@ -38,7 +38,8 @@ SIZES = {"4k": (3840, 2160), "8k": (7680, 4320)}
 def torch_synthesis_on_cpu():
     """Make the engine run g_s with torch on the CPU instead of the C++ conv engine."""
     original = Engine.transform
-    Engine.transform = lambda self, name, device, threads: _DeviceTransform(getattr(self.model, name))
+    Engine.transform = lambda self, name, device, threads: _DeviceTransform(getattr(self.model, name),
+                                                                            torch.device("cpu"))
     try:
         yield
     finally:

@@ -3,7 +3,7 @@
 Run: PYTHONPATH=$PWD python -P -m pytest bench/test_bench_conv.py --benchmark-only -q -k kodak
 (``-k 8k`` for 7680x4320: one round each, tens of seconds and ~10 GB peak for torch's synthesis).
 Both sides use THREADS threads (torch.set_num_threads / run(threads=...)). Model: the shipped
-weights (jpegai_fast/weights/light.pt) when present, else the 'light' architecture with random
+weights (jpegai_fast/weights/light.npz) when present, else the 'light' architecture with random
 weights (speed does not depend on the values). Group names pair each torch run with ours; the
 ratio is the torch mean over ours.
 """
@@ -20,7 +20,7 @@ SIZES = {"kodak": (512, 768), "8k": (4320, 7680)}
 
 
 def model():
-    if (WEIGHTS_DIR / f"{SHIPPED_PROFILE}.pt").is_file():
+    if (WEIGHTS_DIR / f"{SHIPPED_PROFILE}.npz").is_file():
         return load_model()
     torch.manual_seed(0)
     return Codec(get_config("light")).eval()

@@ -312,7 +312,7 @@ PYBIND11_MODULE(_core, m) {
         "Widest tile kernel this CPU supports.");
   m.def("set_conv_isa", &jpegai::conv::set_isa, py::arg("name"),
         "Select 'auto', 'portable', 'avx2' or 'avx512' (ValueError if unknown or unsupported); returns the previous.");
-  py::class_<jpegai::conv::FloatTransform>(m, "FloatTransform", "Float32 conv/deconv + (I)GDN chain (csrc/conv).")
+  py::class_<jpegai::conv::FloatTransform>(m, "FloatTransform", "Float32 conv/deconv + (I)GDN/ReLU chain (csrc/conv).")
       .def(py::init<>())
       .def(
           "add_conv",
@@ -342,6 +342,7 @@ PYBIND11_MODULE(_core, m) {
             self.add_gdn(inverse, beta.data(), gamma.data(), c);
           },
           py::arg("inverse"), py::arg("beta"), py::arg("gamma"), "GDN/IGDN (effective beta (C,), gamma (C, C)) after the last layer.")
+      .def("add_relu", &jpegai::conv::FloatTransform::add_relu, "ReLU after the last layer (not the output layer).")
       .def_property_readonly("num_layers", &jpegai::conv::FloatTransform::num_layers)
       .def_property_readonly("in_channels", &jpegai::conv::FloatTransform::in_channels)
       .def_property_readonly("out_channels", &jpegai::conv::FloatTransform::out_channels)

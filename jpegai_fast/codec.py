@@ -150,7 +150,7 @@ def decode(data: bytes, *, device=None, threads: int | None = None, region=None)
     out = np.empty((rh, rw) if h.channels == 1 else (rh, rw, 3), np.uint8 if h.bit_depth == 8 else np.uint16)
     g_s = p.eng.transform("g_s", dev, threads)
     for core in cores:
-        tiling.synthesise_into(g_s, y_hat, core, halo, out, (rx, ry, rw, rh), h.channels, h.bit_depth, dev)
+        tiling.synthesise_into(g_s, y_hat, core, halo, out, (rx, ry, rw, rh), h.channels, h.bit_depth)
     return out
 
 

@@ -58,6 +58,12 @@ class ContextModel:
         self.M = M
 
     @classmethod
+    def from_arrays(cls, weight, bias) -> "ContextModel":
+        """From float weights (M, 16, 5, 5) (only the causal taps are read) and bias (M,) or None."""
+        w_q = quantise_weights(weight)
+        return cls(w_q, np.zeros(w_q.shape[0], np.int32) if bias is None else to_q12(bias))
+
+    @classmethod
     def from_module(cls, conv) -> "ContextModel":
         """From a module with ``.weight`` (M, 16, 5, 5) and ``.bias`` (M,) (or None); only causal taps are read."""
         weight = getattr(conv, "weight", None)

@@ -1,20 +1,23 @@
 """Float32 CPU convolution engine for the big transforms (C++ core, csrc/conv; docs/conv_engine.md).
 
-``CpuSynthesis.from_module(model.g_s)`` and ``CpuAnalysis.from_module(model.g_a)`` pack the trained
-torch weights once; ``.run`` then evaluates the transform with cache-blocked, multi-threaded SIMD
-kernels. Results equal torch's within float32 rounding (a different summation order) and are
-bit-identical across thread counts and SIMD paths (AVX-512 / AVX2 / portable).
+A transform is packed once from a list of layers with weights (runtime_model.py builds them from
+the weights file without torch; ``from_module`` from a torch nn.Sequential) and ``.run`` then
+evaluates it with cache-blocked, multi-threaded SIMD kernels. Results equal torch's within float32
+rounding (a different summation order) and are bit-identical across thread counts and SIMD paths
+(AVX-512 / AVX2 / portable).
+
+A layer is a dict: {"kind": "conv" | "deconv", "weight" (torch layout), "bias", "stride"},
+{"kind": "gdn" | "igdn", "beta", "gamma"} (effective parameters) or {"kind": "relu"}.
 """
 from __future__ import annotations
 
 import numpy as np
-import torch.nn as nn
 
 from . import _core
 from .intpath import check_threads
-from .model.layers import GDN
 
-__all__ = ["CpuSynthesis", "CpuAnalysis", "build_transform", "conv_isa", "set_conv_isa"]
+__all__ = ["CpuSynthesis", "CpuAnalysis", "CpuHyperAnalysis", "build_transform", "layers_of_module", "conv_isa",
+           "set_conv_isa"]
 
 
 def conv_isa() -> str:
@@ -29,14 +32,14 @@ def set_conv_isa(name: str) -> str:
     return _core.set_conv_isa(name)
 
 
-def _f32(t) -> np.ndarray:
-    arr = np.ascontiguousarray(t.detach().cpu().float().numpy(), dtype=np.float32)
+def _f32(arr) -> np.ndarray:
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
     if not np.all(np.isfinite(arr)):
         raise ValueError("weights contain NaN or infinity")
     return arr
 
 
-def _check_conv(layer: nn.Module, transposed: bool) -> None:
+def _check_conv(layer, transposed: bool) -> None:
     k = layer.kernel_size
     if k[0] != k[1] or k[0] % 2 == 0:
         raise ValueError(f"{layer}: only square odd kernels are supported")
@@ -53,23 +56,48 @@ def _check_conv(layer: nn.Module, transposed: bool) -> None:
         raise ValueError(f"{layer}: Conv2d stride must be 1 or 2")
 
 
-def build_transform(seq: nn.Sequential) -> "_core.FloatTransform":
-    """Pack an ``nn.Sequential`` of Conv2d / ConvTranspose2d / GDN layers into a C++ FloatTransform."""
+def layers_of_module(seq) -> list[dict]:
+    """The layer dicts of a torch ``nn.Sequential`` of Conv2d / ConvTranspose2d / GDN / ReLU (needs torch)."""
+    import torch.nn as nn
+
+    from .model.layers import GDN
     if not isinstance(seq, nn.Sequential) or len(seq) == 0:
         raise TypeError("expected a non-empty nn.Sequential")
-    tf = _core.FloatTransform()
+    layers = []
     for layer in seq:
         if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
             transposed = isinstance(layer, nn.ConvTranspose2d)
             _check_conv(layer, transposed)
-            cout = layer.out_channels
-            bias = _f32(layer.bias) if layer.bias is not None else np.zeros(cout, np.float32)
-            tf.add_conv(transposed, _f32(layer.weight), bias, int(layer.stride[0]))
+            bias = layer.bias.detach().cpu().float().numpy() if layer.bias is not None else \
+                np.zeros(layer.out_channels, np.float32)
+            layers.append({"kind": "deconv" if transposed else "conv", "weight": layer.weight.detach().cpu().float().numpy(),
+                           "bias": bias, "stride": int(layer.stride[0])})
         elif isinstance(layer, GDN):
             beta, gamma = layer.effective_params()
-            tf.add_gdn(bool(layer.inverse), _f32(beta), _f32(gamma))
+            layers.append({"kind": "igdn" if layer.inverse else "gdn", "beta": beta.detach().cpu().numpy(),
+                           "gamma": gamma.detach().cpu().numpy()})
+        elif isinstance(layer, nn.ReLU):
+            layers.append({"kind": "relu"})
         else:
-            raise TypeError(f"unsupported layer {type(layer).__name__} (Conv2d, ConvTranspose2d, GDN only)")
+            raise TypeError(f"unsupported layer {type(layer).__name__} (Conv2d, ConvTranspose2d, GDN, ReLU only)")
+    return layers
+
+
+def build_transform(layers: list[dict]) -> "_core.FloatTransform":
+    """Pack a list of layer dicts (module docstring) into a C++ FloatTransform."""
+    if not layers:
+        raise TypeError("expected a non-empty list of layers")
+    tf = _core.FloatTransform()
+    for layer in layers:
+        kind = layer["kind"]
+        if kind in ("conv", "deconv"):
+            tf.add_conv(kind == "deconv", _f32(layer["weight"]), _f32(layer["bias"]), int(layer["stride"]))
+        elif kind in ("gdn", "igdn"):
+            tf.add_gdn(kind == "igdn", _f32(layer["beta"]), _f32(layer["gamma"]))
+        elif kind == "relu":
+            tf.add_relu()
+        else:
+            raise TypeError(f"unsupported layer kind {kind!r}")
     return tf
 
 
@@ -80,9 +108,14 @@ class _CpuTransform:
         self._tf = transform
 
     @classmethod
-    def from_module(cls, seq: nn.Sequential):
-        """Pack the (trained) torch module once; later changes to the module are not seen."""
-        return cls(build_transform(seq))
+    def from_module(cls, seq):
+        """Pack a (trained) torch nn.Sequential once; later changes to the module are not seen."""
+        return cls(build_transform(layers_of_module(seq)))
+
+    @classmethod
+    def from_layers(cls, layers: list[dict]):
+        """Pack a list of layer dicts (module docstring)."""
+        return cls(build_transform(layers))
 
     @property
     def in_channels(self) -> int:
@@ -116,3 +149,7 @@ class CpuSynthesis(_CpuTransform):
 
 class CpuAnalysis(_CpuTransform):
     """g_a on CPU: ``run(x (3, H, W)) -> y (M, H/16, W/16)`` float32 (H, W multiples of 16)."""
+
+
+class CpuHyperAnalysis(_CpuTransform):
+    """h_a on CPU: ``run(y (M, h, w)) -> z (Cz, h/4, w/4)`` float32, unrounded."""

@@ -1,65 +1,87 @@
-"""One loaded model ready to code: torch transforms, integer hyper-synthesis, context loop, tables.
+"""One loaded model ready to code: conv-engine transforms, integer hyper-synthesis, context loop, tables.
 
 Built once per weights file and cached; every stage the encoder and decoder share lives here so
-the two sides cannot drift apart.
+the two sides cannot drift apart. The CPU codec needs numpy and the C++ core only: the transforms
+are packed from the weights file (runtime_model.py). torch is imported only for what needs it: an
+accelerator (``device="cuda"``), the effort search (autograd) and the whole-image float references
+the tests compare against (``eng.model``, loaded on first use).
 """
 from __future__ import annotations
 
-import copy
 import functools
 
 import numpy as np
-import torch
 
-from . import coder
+from . import architecture, runtime_model, weights_file
 from .context import ContextModel
-from .conv_engine import CpuAnalysis, CpuSynthesis
+from .conv_engine import CpuAnalysis, CpuHyperAnalysis, CpuSynthesis
 from .errors import DecodeError
 from .intpath import IntHyperSynthesis, step_q_from_log2
-from .model.weights import WEIGHTS_DIR, load_model
-from .rate import RATE_FRAC_BITS, log2_steps_q
-from .tiling import halo_for
+from .rate import RATE_FRAC_BITS, log2_steps_q, training_lambda
 
 LATENT_SCALE = 1.0 / 4096.0   # Q12
+_CPU_TRANSFORMS = {"g_a": CpuAnalysis, "g_s": CpuSynthesis, "h_a": CpuHyperAnalysis}
 
 
 class Engine:
-    downsampling = 64          # g_a (x16) then h_a (x4)
+    downsampling = architecture.HYPER_DOWNSCALE          # g_a (x16) then h_a (x4)
 
-    def __init__(self, model: torch.nn.Module):
-        # inference only: no parameter gradients (the effort search differentiates w.r.t. latents alone)
-        self.model = model.eval().requires_grad_(False)
-        self.model_id = bytes.fromhex(model.model_id)[:8]
-        ladder = model.gain.log2_step_table.detach().double().cpu().numpy()   # (K, M)
+    def __init__(self, weights: weights_file.WeightsFile):
+        self.weights = weights
+        self.model_id = bytes.fromhex(weights.model_id)[:8]
+        cfg = weights.config
+        self.lambdas = tuple(cfg["lambdas"])
+        ladder = weights.f32("gain.log2_step_table").astype(np.float64)   # (K, M)
         self.ladder_q = np.rint(ladder * 256.0).astype(np.int64)
         self.num_rate_points = self.ladder_q.shape[0]
         self.rate_q_max = (self.num_rate_points - 1) << RATE_FRAC_BITS
         self.M = self.ladder_q.shape[1]
-        pmf, offsets = model.z_prior.pmf_table()
-        self.z_cdfs, self.z_lengths = coder.pmf_to_cdf(pmf)
-        self.z_offsets = np.ascontiguousarray(offsets, dtype=np.int32)
+        t = weights.tables
+        self.z_cdfs, self.z_lengths = t["z_cdfs"], t["z_lengths"]
+        self.z_offsets = np.ascontiguousarray(t["z_offsets"], dtype=np.int32)
         self.Cz = len(self.z_offsets)
-        self.hyper_int = IntHyperSynthesis.from_module(model.h_s, self.M)
-        self.ctx = ContextModel.from_module(model.context) if model.context is not None \
-            else ContextModel(np.zeros((self.M, 16, 10), np.int32), np.zeros(self.M, np.int32))
+        self.hyper_int = IntHyperSynthesis.from_layers(runtime_model.transform_layers(weights, "h_s"), self.M)
+        if cfg.get("use_context", True):
+            self.ctx = ContextModel.from_arrays(weights.f32("context.weight"), weights.f32("context.bias"))
+        else:
+            self.ctx = ContextModel(np.zeros((self.M, 16, 10), np.int32), np.zeros(self.M, np.int32))
+        layers = architecture.transforms(cfg)
         # latent positions each float transform needs around a tile (tiling.py)
-        self.analysis_halo = halo_for(model.g_a, upsampling=False)
-        self.synthesis_halo = halo_for(model.g_s, upsampling=True)
-        self.synthesis_gain = _input_gain(model.g_s, self.M)
+        self.analysis_halo = architecture.halo(layers["g_a"], upsampling=False)
+        self.synthesis_halo = architecture.halo(layers["g_s"], upsampling=True)
+        self.synthesis_gain = runtime_model.synthesis_gain(weights)
         self._cpu_transforms: dict = {}
         self._device_modules: dict = {}
+        self._model = None
 
-    def _module_on(self, name: str, device: torch.device) -> torch.nn.Module:
-        """Sub-module ``name`` on ``device``: the CPU model itself, elsewhere a cached copy.
+    @property
+    def model(self):
+        """The torch model of the same weights (float32, CPU, inference only), loaded on first use."""
+        if self._model is None:
+            try:
+                from .model.weights import model_from
+            except ImportError as e:
+                raise ImportError("this feature needs torch (pip install torch; see README 'torch')") from e
+            # inference only: no parameter gradients (the effort search differentiates w.r.t. latents alone)
+            self._model = model_from(self.weights).requires_grad_(False)
+        return self._model
 
-        The CPU model is never moved: the conv engine, the integer path and concurrent CPU calls all
-        read it, so an accelerator gets its own copy of each module it runs.
+    def lmbda(self, t: float) -> float:
+        """Training lambda of rate parameter t (what the effort search weighs distortion with)."""
+        return training_lambda(self.lambdas, t)
+
+    def _module_on(self, name: str, device):
+        """Torch sub-module ``name`` on ``device``: the CPU model itself, elsewhere a cached copy.
+
+        The CPU model is never moved: concurrent CPU calls read it, so an accelerator gets its own
+        copy of each module it runs.
         """
         module = getattr(self.model, name)
         if device.type == "cpu":
             return module
         key = (name, str(device))
         if key not in self._device_modules:
+            import copy
             self._device_modules[key] = copy.deepcopy(module).to(device).eval()
         return self._device_modules[key]
 
@@ -74,50 +96,54 @@ class Engine:
         log2_q = log2_q.astype(np.int32)
         return log2_q, step_q_from_log2(log2_q)
 
-    # --- transforms (torch, float) ---------------------------------------------------------------
-    @torch.no_grad()
-    def analyse(self, x: np.ndarray, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
-        """Whole-image (untiled) g_a and h_a: the reference the tiled pipeline is tested against."""
-        t = torch.from_numpy(x).unsqueeze(0).to(device)
-        y = self._module_on("g_a", device)(t)
-        z = self._module_on("h_a", device)(y)
-        return y[0].float().cpu().numpy(), z[0].float().cpu().numpy()
-
-    @torch.no_grad()
-    def hyper_analyse(self, y: np.ndarray, device: torch.device) -> np.ndarray:
-        """z_hat = round(h_a(y)) (int32 (Cz, h/4, w/4)) for one tile's y (M, h, w)."""
-        h_a = self._module_on("h_a", device)
-        if device.type != "cpu":
-            h_a = _DeviceTransform(h_a)   # fp32 like g_a: z_hat must not depend on TF32 settings
-        z = h_a(torch.from_numpy(y).unsqueeze(0).to(device))[0].float().cpu().numpy()
-        return np.rint(z).astype(np.int32)
-
-    def transform(self, name: str, device: torch.device, threads: int):
-        """g_a or g_s as a callable on (1, C, H, W) tensors.
+    # --- transforms (float) ----------------------------------------------------------------------
+    def transform(self, name: str, device, threads: int):
+        """g_a, g_s or h_a as a callable on planar float32 arrays (C, H, W) -> (C', H', W').
 
         On CPU the C++ convolution engine runs it (csrc/conv, ~2-4x faster than torch's CPU path,
-        equal to ~1e-6); elsewhere the torch module does, in full fp32. The engine objects are
-        packed once.
+        equal to ~1e-6; no torch needed); elsewhere the torch module does, in full fp32. The engine
+        objects are packed once.
         """
         if device.type != "cpu":
-            return _DeviceTransform(self._module_on(name, device))
+            return _DeviceTransform(self._module_on(name, device), device)
         if name not in self._cpu_transforms:
-            build = CpuAnalysis if name == "g_a" else CpuSynthesis
-            self._cpu_transforms[name] = build.from_module(getattr(self.model, name))
+            layers = runtime_model.transform_layers(self.weights, name)
+            self._cpu_transforms[name] = _CPU_TRANSFORMS[name].from_layers(layers)
         return _CpuTransform(self._cpu_transforms[name], threads)
 
-    @torch.no_grad()
-    def synthesise(self, y_hat: np.ndarray, device: torch.device) -> np.ndarray:
-        """Whole-image (untiled) g_s: the reference the tiled pipeline is tested against."""
-        t = torch.from_numpy(y_hat).unsqueeze(0).to(device)
-        return self._module_on("g_s", device)(t)[0].float().cpu().numpy()
+    def hyper_analyse(self, y: np.ndarray, device, threads: int = 1) -> np.ndarray:
+        """z_hat = round(h_a(y)) (int32 (Cz, h/4, w/4)) for one tile's y (M, h, w).
+
+        On CPU the conv engine runs h_a, with or without torch installed, so streams do not depend on it.
+        """
+        z = self.transform("h_a", device, threads)(np.ascontiguousarray(y, dtype=np.float32))
+        return np.rint(z).astype(np.int32)
+
+    def analyse(self, x: np.ndarray, device) -> tuple[np.ndarray, np.ndarray]:
+        """Whole-image (untiled) torch g_a and h_a: the reference the tiled pipeline is tested against."""
+        import torch
+        with torch.no_grad():
+            dev = torch.device(str(device))
+            t = torch.from_numpy(x).unsqueeze(0).to(dev)
+            y = self._module_on("g_a", device)(t)
+            z = self._module_on("h_a", device)(y)
+        return y[0].float().cpu().numpy(), z[0].float().cpu().numpy()
+
+    def synthesise(self, y_hat: np.ndarray, device) -> np.ndarray:
+        """Whole-image (untiled) torch g_s: the reference the tiled pipeline is tested against."""
+        import torch
+        with torch.no_grad():
+            t = torch.from_numpy(y_hat).unsqueeze(0).to(torch.device(str(device)))
+            return self._module_on("g_s", device)(t)[0].float().cpu().numpy()
 
     # --- hyper-latent ----------------------------------------------------------------------------
     def encode_z(self, z_hat: np.ndarray, threads: int) -> bytes:
+        from . import coder
         return coder.encode_cdf(z_hat.reshape(self.Cz, -1), self.z_cdfs, self.z_lengths,
                                 self.z_offsets, threads=threads)
 
     def decode_z(self, data: bytes, lh: int, lw: int, threads: int) -> np.ndarray:
+        from . import coder
         zh, zw = lh // 4, lw // 4
         z = coder.decode_cdf(data, self.z_cdfs, self.z_lengths, self.z_offsets, zh * zw, threads=threads)
         return z.reshape(self.Cz, zh, zw)
@@ -126,22 +152,19 @@ class Engine:
         """Integer hyper-synthesis: (mu Q12, log2 sigma Q8), identical on every machine."""
         return self.hyper_int.run(z_hat, threads=threads)
 
-    # --- latent ----------------------------------------------------------------------------------
-
 
 class _CpuTransform:
-    """A conv-engine transform with the call signature of the torch module it stands for."""
+    """A conv-engine transform run on ``threads`` threads: planar float32 in, planar float32 out."""
 
     def __init__(self, transform, threads: int):
         self.transform, self.threads = transform, threads
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.transform.run(np.ascontiguousarray(x[0].numpy(), dtype=np.float32), threads=self.threads)
-        return torch.from_numpy(out).unsqueeze(0)
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.transform.run(np.ascontiguousarray(x, dtype=np.float32), threads=self.threads)
 
 
 class _DeviceTransform:
-    """A torch transform on an accelerator, run without autograd and without TF32.
+    """A torch transform on an accelerator, run without autograd and without TF32, on planar arrays.
 
     cuDNN convolutions default to TF32 on Ampere and later (10-bit mantissa, ~1e-3 relative
     error): enough to move many pixels across a rounding step and to widen the gap between GPU-
@@ -149,48 +172,35 @@ class _DeviceTransform:
     set for the call and restored after it.
     """
 
-    def __init__(self, module: torch.nn.Module):
-        self.module = module
+    def __init__(self, module, device):
+        self.module, self.device = module, device
 
-    @torch.no_grad()
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        import torch
         saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
         torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
         try:
-            return self.module(x)
+            with torch.no_grad():
+                t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).unsqueeze(0).to(self.device)
+                return self.module(t)[0].float().cpu().numpy()
         finally:
             torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 
 
-def _input_gain(g_s: torch.nn.Module, M: int) -> np.ndarray:
-    """Per latent channel: squared norm of the first synthesis layer's weights that read it.
-
-    A linear estimate of how much pixel error a unit error in that channel causes; the encoder
-    uses it to rank context groups for progressive layers (only the order is stored, so float
-    differences between machines cannot desynchronise a decoder).
-    """
-    first = next(m for m in g_s.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)))
-    w = first.weight.detach().double().cpu().numpy()
-    w = w if isinstance(first, torch.nn.ConvTranspose2d) else w.transpose(1, 0, 2, 3)
-    if w.shape[0] != M:
-        return np.ones(M)
-    return (w.reshape(M, -1) ** 2).sum(axis=1)
-
-
 @functools.lru_cache(maxsize=4)
 def _engine_for(profile: str | None) -> Engine:
-    return Engine(load_model(profile))
+    return Engine(weights_file.read(profile))
 
 
 def available_profiles() -> list[str]:
     """Names of the weights files shipped in the package."""
-    return sorted(p.stem for p in WEIGHTS_DIR.glob("*.pt"))
+    return weights_file.available_profiles()
 
 
 def get_engine(profile: str | None = None, *, model_id: bytes | None = None) -> Engine:
     """The engine for a weights profile/path, or for the shipped model whose id matches ``model_id``."""
     if model_id is None:
-        return _engine_for(profile)
+        return _engine_for(None if profile is None else str(profile))
     for name in available_profiles():
         eng = _engine_for(name)
         if eng.model_id == model_id:

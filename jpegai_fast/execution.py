@@ -1,24 +1,52 @@
-"""Run-time knobs shared by the encoder and decoder: thread count, torch device, tile parallelism."""
+"""Run-time knobs shared by the encoder and decoder: thread count, device, tile parallelism."""
 from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
-import torch
+
+class _Cpu:
+    """The CPU as a device: the conv engine and the C++ core, no torch needed."""
+
+    type = "cpu"
+
+    def __str__(self) -> str:
+        return "cpu"
+
+    __repr__ = __str__
+
+
+CPU = _Cpu()
 
 
 def resolve_threads(threads: int | None) -> int:
     if threads is None:
         return max(1, os.cpu_count() or 1)
-    if not isinstance(threads, int) or threads < 1:
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be a positive int, got {threads!r}")
     return threads
 
 
-def resolve_device(device) -> torch.device:
-    dev = torch.device(device) if device is not None else torch.device("cpu")
-    if dev.type == "cuda" and not torch.cuda.is_available():
+def resolve_device(device):
+    """None or "cpu" -> CPU (no torch import); anything else -> a torch.device that is available."""
+    if device is None or (isinstance(device, str) and device == "cpu") or getattr(device, "type", None) == "cpu":
+        return CPU
+    if not isinstance(device, str) and type(device).__name__ != "device":
+        raise ValueError(f"device must be a string such as 'cpu' or 'cuda', got {device!r}")
+    try:
+        import torch
+    except ImportError:
+        raise ValueError(f"device={device!r} needs torch (pip install torch); the CPU codec does not") from None
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise ValueError(f"unknown device {device!r} (use 'cpu' or 'cuda')") from None
+    if dev.type == "cpu":
+        return CPU
+    if dev.type != "cuda":
+        raise ValueError(f"device {device!r} is not supported (use 'cpu' or 'cuda')")
+    if not torch.cuda.is_available():
         raise ValueError("device='cuda' requested but CUDA is not available")
     return dev
 

@@ -98,7 +98,7 @@ def _pair(v, name):
 
 
 class IntHyperSynthesis:
-    """Integer version of a hyper-synthesis ``nn.Sequential``; build with :meth:`from_module`."""
+    """Integer version of a hyper-synthesis; build with :meth:`from_layers` (or :meth:`from_module`)."""
 
     def __init__(self, core, M: int, in_channels: int, layers: list):
         self._core = core
@@ -110,16 +110,16 @@ class IntHyperSynthesis:
 
     @classmethod
     def from_module(cls, h_s, M: int) -> "IntHyperSynthesis":
-        """Quantise ``h_s`` (Conv2d / ConvTranspose2d / ReLU only) whose output has 2*M channels.
+        """Quantise a torch ``h_s`` (Conv2d / ConvTranspose2d / ReLU only) whose output has 2*M channels.
 
-        Channels [0, M) are the mean of y, [M, 2M) are log2(sigma) (conventions.md).
+        Channels [0, M) are the mean of y, [M, 2M) are log2(sigma) (docs/integer_path.md).
         """
         import torch.nn as nn
 
-        if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M <= 0:
-            raise ValueError(f"M must be a positive int, got {M!r}")
+        _check_m(M)
         if not isinstance(h_s, nn.Sequential):
             raise TypeError(f"h_s must be an nn.Sequential, got {type(h_s).__name__}")
+
         def flat(seq):  # nested Sequentials are just grouping
             for child in seq:
                 if type(child) is nn.Sequential:
@@ -127,41 +127,64 @@ class IntHyperSynthesis:
                 else:
                     yield child
 
-        layers = []  # [conv module, relu flag]
+        layers = []
         for child in flat(h_s):
-            if isinstance(child, (nn.Conv2d, nn.ConvTranspose2d)) and type(child) in (nn.Conv2d, nn.ConvTranspose2d):
-                layers.append([child, False])
+            if type(child) in (nn.Conv2d, nn.ConvTranspose2d):
+                transposed = isinstance(child, nn.ConvTranspose2d)
+                if child.groups != 1:
+                    raise ValueError("grouped convolutions are not supported by the integer path")
+                if _pair(child.dilation, "dilation") != (1, 1):
+                    raise ValueError("dilation is not supported by the integer path")
+                if child.padding_mode != "zeros":
+                    raise ValueError(f"padding_mode={child.padding_mode!r} is not supported")
+                layers.append({"kind": "deconv" if transposed else "conv", "weight": to_float64(child.weight),
+                               "bias": to_float64(child.bias) if child.bias is not None else None,
+                               "stride": _pair(child.stride, "stride"), "padding": _pair(child.padding, "padding"),
+                               "output_padding": _pair(child.output_padding, "output_padding") if transposed else (0, 0)})
             elif isinstance(child, nn.ReLU):
-                if not layers:
-                    raise ValueError("h_s may not start with ReLU (z_hat is signed)")
-                layers[-1][1] = True  # ReLU is idempotent, repeated ones are fine
+                layers.append({"kind": "relu"})
             else:
                 raise TypeError(f"unsupported layer in h_s: {type(child).__name__} (Conv2d/ConvTranspose2d/ReLU only)")
-        if not layers:
+        return cls.from_layers(layers, M)
+
+    @classmethod
+    def from_layers(cls, layers: list[dict], M: int) -> "IntHyperSynthesis":
+        """Quantise a list of layer dicts (conv_engine.py's form; "padding" defaults to kernel // 2 and a
+        "deconv"'s "output_padding" to stride - 1) of conv / deconv / relu whose output has 2*M channels."""
+        _check_m(M)
+        convs = []  # [layer dict, relu flag]
+        for layer in layers:
+            if layer["kind"] in ("conv", "deconv"):
+                convs.append([layer, False])
+            elif layer["kind"] == "relu":
+                if not convs:
+                    raise ValueError("h_s may not start with ReLU (z_hat is signed)")
+                convs[-1][1] = True  # ReLU is idempotent, repeated ones are fine
+            else:
+                raise TypeError(f"unsupported layer in h_s: {layer['kind']} (conv/deconv/relu only)")
+        if not convs:
             raise ValueError("h_s has no convolution")
         core = _core.IntHyperSynthesis()
         specs = []
-        for conv, relu in layers:
-            transposed = isinstance(conv, nn.ConvTranspose2d)
-            if conv.groups != 1:
-                raise ValueError("grouped convolutions are not supported by the integer path")
-            if _pair(conv.dilation, "dilation") != (1, 1):
-                raise ValueError("dilation is not supported by the integer path")
-            if conv.padding_mode != "zeros":
-                raise ValueError(f"padding_mode={conv.padding_mode!r} is not supported")
-            weight = to_float64(conv.weight)
+        for layer, relu in convs:
+            transposed = layer["kind"] == "deconv"
+            weight = to_float64(layer["weight"])
+            if weight.ndim != 4:
+                raise ValueError(f"conv weight must be 4-D, got shape {weight.shape}")
             if transposed:  # torch (cin, cout, kh, kw) -> gather layout (cout, cin, kh, kw)
                 weight = np.ascontiguousarray(weight.transpose(1, 0, 2, 3))
-            bias = to_float64(conv.bias) if conv.bias is not None else None
+            bias = to_float64(layer["bias"]) if layer.get("bias") is not None else None
             weight_q, bias_q, shift = quantise_conv(weight, bias)
+            stride = _pair(layer["stride"], "stride")
             spec = dict(
                 transposed=transposed,
                 weight_q=weight_q,
                 bias_q=bias_q,
                 shift=shift,
-                stride=_pair(conv.stride, "stride"),
-                padding=_pair(conv.padding, "padding"),
-                output_padding=_pair(conv.output_padding, "output_padding") if transposed else (0, 0),
+                stride=stride,
+                padding=_pair(layer.get("padding", weight.shape[-1] // 2), "padding"),
+                output_padding=_pair(layer.get("output_padding", (stride[0] - 1, stride[1] - 1)), "output_padding")
+                if transposed else (0, 0),
                 relu=relu,
             )
             core.add_layer(**spec)
@@ -188,6 +211,11 @@ class IntHyperSynthesis:
         if z.shape[0] != self.in_channels:
             raise ValueError(f"z_hat has {z.shape[0]} channels, expected {self.in_channels}")
         return self._core.run(np.ascontiguousarray(z), self.M, check_threads(threads))
+
+
+def _check_m(M) -> None:
+    if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M <= 0:
+        raise ValueError(f"M must be a positive int, got {M!r}")
 
 
 def _as_int32(x, name: str) -> np.ndarray:

@@ -29,6 +29,17 @@ def log2_steps_q(ladder_q: np.ndarray, rate_q: int) -> np.ndarray:
     return lo + (((hi - lo) * frac) >> RATE_FRAC_BITS)
 
 
+def training_lambda(lambdas, t: float) -> float:
+    """The lambda of rate parameter t: geometric interpolation between the ladder's lambdas."""
+    k_max = len(lambdas) - 1
+    t = float(t)
+    if not math.isfinite(t) or not 0 <= t <= k_max:
+        raise ValueError(f"rate parameter t must be in [0, {k_max}], got {t}")
+    lo = min(int(math.floor(t)), k_max - 1)
+    frac = t - lo
+    return math.exp((1 - frac) * math.log(lambdas[lo]) + frac * math.log(lambdas[lo + 1]))
+
+
 def quality_to_rate_q(quality: float, num_points: int) -> int:
     """Map quality in [0, 100] linearly onto the rate parameter t in [0, K-1]."""
     if not isinstance(quality, (int, float)) or not math.isfinite(quality) or not 0 <= quality <= 100:

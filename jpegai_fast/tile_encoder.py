@@ -42,16 +42,16 @@ class AnalysedImage:
         g_a = eng.transform("g_a", device, threads)
         refine = None
         if effort > 1:
-            from .effort import LatentOptimiser   # needs torch autograd; effort 1 does not
+            from .effort_search import LatentOptimiser   # needs torch autograd; effort 1 does not
             rate = fixed_rate if effort_rate is None else effort_rate
             refine = LatentOptimiser(eng, arr, bit_depth, self.grid, rate, effort, device, threads)
         self.tiles = []
         for i in range(self.grid.count):   # one tile at a time: memory is bounded by the tile size
-            y = tiling.analyse_tile(g_a, arr, bit_depth, self.grid, i, eng.analysis_halo, device)
+            y = tiling.analyse_tile(g_a, arr, bit_depth, self.grid, i, eng.analysis_halo)
             if refine is not None:
                 y, z_hat = refine.tile(i, y)
             else:
-                z_hat = eng.hyper_analyse(y, device)
+                z_hat = eng.hyper_analyse(y, device, threads)
             mu_q, log2sigma_q = eng.hyper(z_hat, threads)
             t = TileAnalysis(eng.encode_z(z_hat, threads), y, mu_q, log2sigma_q)
             if fixed_rate is not None:

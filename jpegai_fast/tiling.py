@@ -10,16 +10,14 @@ order, while memory depends on the tile size, not on the image size.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
-import torch
-import torch.nn as nn
 
 from . import pixels
+from .architecture import LATENT_PX
 
-LATENT_PX = 16            # pixels per latent position
 DEFAULT_TILE_SIZE = 64    # latent positions (1024 px): Kodak is one tile, 8K is 8 x 5 tiles
 
 
@@ -80,31 +78,6 @@ def check_tile_size(tile_size) -> int:
     return tile_size
 
 
-def receptive_radius(seq: nn.Module, upsampling: bool) -> float:
-    """Half-width of a conv stack's receptive field, in units of its *latent* side.
-
-    Analysis (down-sampling): each conv reaches kernel//2 of its own inputs, which are
-    16 / (product of strides so far) latent units apart. Synthesis (up-sampling): a transposed conv
-    output depends on inputs within ceil((kernel//2) / stride) of its input grid.
-    """
-    convs = [m for m in seq.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
-    radius, scale = 0.0, 1.0 / LATENT_PX if not upsampling else 1.0
-    for m in convs:
-        k, s = m.kernel_size[0], m.stride[0]
-        if upsampling:
-            radius += math.ceil((k // 2) / s) * scale
-            scale /= s
-        else:
-            radius += (k // 2) * scale
-            scale *= s
-    return radius
-
-
-def halo_for(seq: nn.Module, upsampling: bool) -> int:
-    """Latent halo (whole positions) strictly wider than the receptive field."""
-    return int(math.floor(receptive_radius(seq, upsampling))) + 2
-
-
 def _expand(rect, halo, lh, lw):
     y0, y1, x0, x1 = rect
     return max(0, y0 - halo), min(lh, y1 + halo), max(0, x0 - halo), min(lw, x1 + halo)
@@ -118,41 +91,36 @@ def crop_pixels(arr: np.ndarray, rect: tuple[int, int, int, int]) -> np.ndarray:
     return arr[np.ix_(rows, cols)]
 
 
-@torch.no_grad()
-def analyse_rect(g_a: nn.Module, arr: np.ndarray, bit_depth: int, rect: tuple[int, int, int, int],
-                 lh: int, lw: int, halo: int, device: torch.device) -> np.ndarray:
+def analyse_rect(g_a: Callable, arr: np.ndarray, bit_depth: int, rect: tuple[int, int, int, int],
+                 lh: int, lw: int, halo: int) -> np.ndarray:
     """y of the latent rectangle ``rect`` (M, h, w) float32, from its pixels plus ``halo`` latent positions.
 
+    ``g_a`` maps planar float32 arrays (3, H, W) -> (M, H/16, W/16) (engine.Engine.transform).
     Pixels beyond the image are edge-replicated, exactly as pixels.pad_to_multiple pads the
     whole image, so stitched rectangles equal the whole-image analysis.
     """
     ey0, ey1, ex0, ex1 = _expand(rect, halo, lh, lw)
     crop = crop_pixels(arr, (ey0, ey1, ex0, ex1))
-    x = torch.from_numpy(pixels.to_model_input(crop, bit_depth)).unsqueeze(0).to(device)
-    y = g_a(x)[0].float().cpu().numpy()
+    y = g_a(pixels.to_model_input(crop, bit_depth))
     y0, y1, x0, x1 = rect
     return np.ascontiguousarray(y[:, y0 - ey0:y1 - ey0, x0 - ex0:x1 - ex0])
 
 
-def analyse_tile(g_a: nn.Module, arr: np.ndarray, bit_depth: int, grid: TileGrid, i: int,
-                 halo: int, device: torch.device) -> np.ndarray:
+def analyse_tile(g_a: Callable, arr: np.ndarray, bit_depth: int, grid: TileGrid, i: int, halo: int) -> np.ndarray:
     """y of tile ``i`` (M, th, tw) float32 (analyse_rect of the tile's rectangle)."""
-    return analyse_rect(g_a, arr, bit_depth, grid.rect(i), grid.lh, grid.lw, halo, device)
+    return analyse_rect(g_a, arr, bit_depth, grid.rect(i), grid.lh, grid.lw, halo)
 
 
-@torch.no_grad()
-def synthesise_into(g_s: nn.Module, y_hat: np.ndarray, core: tuple[int, int, int, int], halo: int,
-                    out: np.ndarray, region: tuple[int, int, int, int], channels: int, bit_depth: int,
-                    device: torch.device) -> None:
+def synthesise_into(g_s: Callable, y_hat: np.ndarray, core: tuple[int, int, int, int], halo: int,
+                    out: np.ndarray, region: tuple[int, int, int, int], channels: int, bit_depth: int) -> None:
     """Run g_s on the latent rectangle ``core`` plus ``halo`` and write its pixels into ``out``.
 
-    ``y_hat`` is the whole latent (M, lh, lw) (only the rectangle and halo are read), ``region``
+    ``g_s`` maps planar float32 arrays (M, h, w) -> (3, 16h, 16w). ``y_hat`` is the whole latent (M, lh, lw) (only the rectangle and halo are read), ``region``
     = (x, y, w, h) the pixel rectangle ``out`` holds; only the part of ``core`` inside it is written.
     """
     lh, lw = y_hat.shape[1:]
     ey0, ey1, ex0, ex1 = _expand(core, halo, lh, lw)
-    t = torch.from_numpy(np.ascontiguousarray(y_hat[:, ey0:ey1, ex0:ex1])).unsqueeze(0).to(device)
-    x = g_s(t)[0].float().cpu().numpy()
+    x = g_s(np.ascontiguousarray(y_hat[:, ey0:ey1, ex0:ex1]))
     rx, ry, rw, rh = region
     # pixel rectangle of the core, clipped to the region
     py0, py1 = max(core[0] * LATENT_PX, ry), min(core[1] * LATENT_PX, ry + rh)

@@ -73,7 +73,7 @@ def test_analysis_matches_torch_random_weights(h, w):
 
 @pytest.fixture(scope="module")
 def shipped():
-    if not (WEIGHTS_DIR / f"{SHIPPED_PROFILE}.pt").is_file():
+    if not (WEIGHTS_DIR / f"{SHIPPED_PROFILE}.npz").is_file():
         pytest.skip("shipped weights not present")
     return load_model()
 
@@ -149,7 +149,7 @@ def test_bad_inputs_raise():
     nn.Sequential(nn.Conv2d(3, 8, 5, stride=3, padding=2)),          # stride 3
     nn.Sequential(nn.Conv2d(3, 8, 5, padding=1)),                    # not 'same' padding
     nn.Sequential(nn.ConvTranspose2d(3, 8, 5, stride=2, padding=2)),  # no output_padding
-    nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU()),         # unsupported layer
+    nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.Sigmoid()),      # unsupported layer
     nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, groups=1, dilation=2)),
     nn.Sequential(),
 ])
@@ -172,3 +172,16 @@ def test_core_rejects_inconsistent_layers():
         tf.run(np.zeros((3, 4, 4), np.float32), 1)
     with pytest.raises(TypeError):
         tf.add_conv(False, np.zeros((8, 8, 3, 3), np.float64), np.zeros(8, np.float32), 1)
+
+
+def test_relu_between_layers_matches_torch_and_a_final_relu_is_refused():
+    torch.manual_seed(3)
+    seq = nn.Sequential(nn.Conv2d(6, 16, 3, padding=1), nn.ReLU(), conv(16, 16), nn.ReLU(), conv(16, 5)).eval()
+    x = np.random.default_rng(0).normal(size=(6, 24, 40)).astype(np.float32)
+    with torch.no_grad():
+        ref = seq(torch.from_numpy(x)[None])[0].numpy()
+    out = CpuAnalysis.from_module(seq).run(x, threads=2)
+    assert out.shape == ref.shape and np.allclose(out, ref, rtol=1e-4, atol=1e-5)
+    final = CpuAnalysis.from_module(nn.Sequential(nn.Conv2d(6, 4, 3, padding=1), nn.ReLU()))
+    with pytest.raises(ValueError, match="activation after the last layer"):
+        final.run(x, threads=1)

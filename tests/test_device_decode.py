@@ -33,9 +33,9 @@ def test_device_transform_runs_without_tf32_and_restores_the_flags():
     saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
     try:
         torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
-        out = _DeviceTransform(Probe())(torch.ones(1, 1, 2, 2, requires_grad=True))
+        out = _DeviceTransform(Probe(), torch.device("cpu"))(np.ones((1, 2, 2), np.float32))
         assert seen == [(False, False, False)]
-        assert not out.requires_grad
+        assert isinstance(out, np.ndarray) and np.array_equal(out, np.full((1, 2, 2), 2, np.float32))
         assert torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32
     finally:
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
@@ -45,7 +45,7 @@ def test_torch_synthesis_matches_the_conv_engine_within_a_code_value(stream, mon
     img, data = stream
     cpu = jpegai_fast.decode(data)
     monkeypatch.setattr(Engine, "transform",
-                        lambda self, name, device, threads: _DeviceTransform(getattr(self.model, name)))
+                        lambda self, name, device, threads: _DeviceTransform(getattr(self.model, name), torch.device("cpu")))
     torch_path = jpegai_fast.decode(data)
     diff = np.abs(cpu.astype(int) - torch_path.astype(int))
     assert diff.max() <= 1

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import jpegai_fast
-from jpegai_fast import effort as effort_mod
+from jpegai_fast import effort_search as effort_mod
 from jpegai_fast.engine import get_engine
 from jpegai_fast.rate import quality_to_rate_q
 from test_codec import natural_like, psnr
@@ -42,7 +42,7 @@ def test_effort_lowers_the_rd_cost(img):
     eng = get_engine()
     quality = 60
     t = quality_to_rate_q(quality, eng.num_rate_points) / 256.0
-    lmbda = eng.model.gain.lmbda(t)
+    lmbda = eng.lmbda(t)
 
     def cost(e):
         data = jpegai_fast.encode(img, quality=quality, effort=e)

@@ -48,7 +48,7 @@ def test_new_run_starts_from_shipped_weights(tmp_path, widen):
     from jpegai_fast.model.weights import WEIGHTS_DIR, load_model
     data = tmp_path / "data"
     _make_data(data)
-    shipped = WEIGHTS_DIR / "light.pt"
+    shipped = WEIGHTS_DIR / "light.npz"
     shipped_model = load_model(shipped)
     m_old = shipped_model.config.M
     extra = ["--latent-channels", str(m_old + widen)] if widen else []
@@ -71,7 +71,7 @@ def test_noctx_ablation_starts_from_the_same_weights_minus_the_context(tmp_path)
     from jpegai_fast.model.weights import WEIGHTS_DIR, load_model
     data = tmp_path / "data"
     _make_data(data)
-    shipped = WEIGHTS_DIR / "light.pt"
+    shipped = WEIGHTS_DIR / "light.npz"
     args = parse_args(["--data", str(data), "--out", str(tmp_path / "noctx"), "--profile", "light-noctx",
                        "--steps", "3", "--batch", "1", "--crop", "64", "--quiet", "--init-weights", str(shipped),
                        "--stop-at-step", "1", "--lr", "1e-12"])

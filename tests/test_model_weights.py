@@ -11,18 +11,18 @@ TINY = CodecConfig(profile="tiny", N=16, M=32, hyper_width=16, z_channels=8)
 def test_round_trip_and_id_stability(tmp_path):
     torch.manual_seed(1)
     model = Codec(TINY)
-    mid = save_weights(model, tmp_path / "a.pt")
+    mid = save_weights(model, tmp_path / "a.npz")
     assert len(mid) == 16
-    loaded = load_model(tmp_path / "a.pt")
+    loaded = load_model(tmp_path / "a.npz")
     assert loaded.model_id == mid and not loaded.training
     for (k, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
         assert b.dtype == torch.float32
         assert torch.equal(a.half().float(), b), k
     # saving the loaded model again gives the same id (fp16 values are a fixed point)
-    assert save_weights(loaded, tmp_path / "b.pt") == mid
+    assert save_weights(loaded, tmp_path / "b.npz") == mid
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
-        assert torch.equal(loaded(x, 1.0)["x_hat"], load_model(tmp_path / "b.pt")(x, 1.0)["x_hat"])
+        assert torch.equal(loaded(x, 1.0)["x_hat"], load_model(tmp_path / "b.npz")(x, 1.0)["x_hat"])
 
 
 def test_id_changes_with_weights():
@@ -34,20 +34,31 @@ def test_id_changes_with_weights():
 
 
 def test_tampered_file_and_missing_file_raise(tmp_path):
+    import numpy as np
     model = Codec(TINY)
-    save_weights(model, tmp_path / "a.pt")
-    payload = torch.load(tmp_path / "a.pt", weights_only=True)
-    payload["state_dict"]["gain.log2_step_table"] += 1
-    torch.save(payload, tmp_path / "bad.pt")
+    save_weights(model, tmp_path / "a.npz")
+    with np.load(tmp_path / "a.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    bad = dict(arrays)
+    bad["gain.log2_step_table"] = bad["gain.log2_step_table"] + 1
+    np.savez(tmp_path / "bad.npz", **bad)
+    with pytest.raises(ValueError, match="model id"):
+        load_model(tmp_path / "bad.npz")
+    bad = dict(arrays)
+    bad["__tables__.z_cdfs"] = bad["__tables__.z_cdfs"] + 1
+    np.savez(tmp_path / "bad_tables.npz", **bad)
+    with pytest.raises(ValueError, match="tables"):
+        load_model(tmp_path / "bad_tables.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a jpegai_fast weights file"):
+        load_model(tmp_path / "junk.npz")
     with pytest.raises(ValueError):
-        load_model(tmp_path / "bad.pt")
-    with pytest.raises(ValueError):
-        load_model(tmp_path / "missing.pt")
+        load_model(tmp_path / "missing.npz")
 
 
 def test_shipped_weights_load():
     from jpegai_fast.model.weights import SHIPPED_PROFILE, WEIGHTS_DIR
-    path = WEIGHTS_DIR / f"{SHIPPED_PROFILE}.pt"
+    path = WEIGHTS_DIR / f"{SHIPPED_PROFILE}.npz"
     assert path.stat().st_size <= 10e6
     model = load_model()
     assert model.config.profile == SHIPPED_PROFILE and len(model.model_id) == 16

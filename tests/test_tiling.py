@@ -7,8 +7,6 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
-
 import jpegai_fast
 from jpegai_fast import DecodeError, bitstream, pixels, tiling
 from jpegai_fast.bitstream import Kind, Substream
@@ -17,7 +15,7 @@ from jpegai_fast.codec import decode_latent, layer_chunks
 sys.path.insert(0, os.path.dirname(__file__))
 from test_codec import natural_like, psnr  # noqa: E402
 
-CPU = torch.device("cpu")
+from jpegai_fast.execution import CPU  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +60,7 @@ def test_tiled_analysis_equals_whole_image_analysis(img):
     stitched = np.zeros_like(whole)
     for i in range(grid.count):
         y0, y1, x0, x1 = grid.rect(i)
-        stitched[:, y0:y1, x0:x1] = tiling.analyse_tile(eng.model.g_a, img, 8, grid, i, eng.analysis_halo, CPU)
+        stitched[:, y0:y1, x0:x1] = tiling.analyse_tile(eng.transform("g_a", CPU, 2), img, 8, grid, i, eng.analysis_halo)
     assert np.abs(stitched - whole).max() <= 1e-4 * max(1.0, np.abs(whole).max())
 
 
@@ -71,7 +69,7 @@ def test_halo_too_small_is_detectable(img):
     eng = jpegai_fast.codec.get_engine()
     grid = tiling.make_grid(*eng.latent_shape(*img.shape[:2]), 8)
     whole = eng.analyse(pixels.pad_to_multiple(pixels.to_model_input(img, 8), 64), CPU)[0]
-    y = tiling.analyse_tile(eng.model.g_a, img, 8, grid, 4, 0, CPU)
+    y = tiling.analyse_tile(eng.transform("g_a", CPU, 2), img, 8, grid, 4, 0)
     y0, y1, x0, x1 = grid.rect(4)
     assert np.abs(y - whole[:, y0:y1, x0:x1]).max() > 1e-3
 

@@ -280,6 +280,13 @@ void FloatTransform::add_gdn(bool inverse, const float* beta, const float* gamma
   }
 }
 
+void FloatTransform::add_relu() {
+  require(!layers_.empty(), "ReLU needs a preceding convolution");
+  Layer& L = layers_.back();
+  require(!L.gdn.present && !L.relu, "the last layer already has an activation");
+  L.relu = true;
+}
+
 int FloatTransform::in_channels() const { return layers_.empty() ? 0 : layers_.front().spec.cin; }
 int FloatTransform::out_channels() const { return layers_.empty() ? 0 : layers_.back().spec.cout; }
 
@@ -303,7 +310,7 @@ std::pair<int, int> FloatTransform::output_size(int h, int w) const {
 void FloatTransform::run(const float* in, int h, int w, float* out, int threads) const {
   require(threads >= 1, "threads must be >= 1");
   output_size(h, w);
-  require(!layers_.back().gdn.present, "GDN after the last layer is not supported");
+  require(!layers_.back().gdn.present && !layers_.back().relu, "an activation after the last layer is not supported");
   const TileFn kernel = tile_kernel(current_isa());
   const GdnFn epilogue = gdn_kernel(current_isa());
   // Planar input -> NHWC with the first layer's border.
@@ -343,6 +350,11 @@ void FloatTransform::run(const float* in, int h, int w, float* out, int threads)
               i, out_mul, sink);
       if (L.gdn.present && sink.act)
         for (int r = 0; r < out_mul; ++r) gdn_row(L.gdn, kernel, epilogue, *sink.act, out_mul * i + r);
+      if (L.relu && sink.act)
+        for (int r = 0; r < out_mul; ++r) {
+          float* row = sink.act->at(out_mul * i + r, 0);
+          for (int64_t k = 0; k < int64_t(sink.act->w) * sink.act->c; ++k) row[k] = std::max(row[k], 0.0f);
+        }
     });
     cur = std::move(next);
   }

@@ -1,6 +1,6 @@
 // Float32 convolution engine for the analysis / synthesis transforms (see docs/conv_engine.md).
 // A transform is a chain of Conv2d ("same" padding, stride 1 or 2) or ConvTranspose2d (stride 2,
-// padding k/2, output_padding 1) layers, each optionally followed by GDN or IGDN. Activations
+// padding k/2, output_padding 1) layers, each optionally followed by GDN, IGDN or ReLU. Activations
 // between layers are NHWC with a zero border, so every tap of a register tile is a plain pointer
 // offset; weights are packed once, at construction, into 16-lane blocks per sub-convolution.
 #pragma once
@@ -38,6 +38,7 @@ struct Layer {
   int border = 0;  // zero border the input buffer needs
   std::vector<Pass> passes;
   Gdn gdn;
+  bool relu = false;
 };
 
 class FloatTransform {
@@ -48,6 +49,8 @@ class FloatTransform {
   // GDN (inverse = false) or IGDN after the last layer: y = x / or * sqrt(beta + gamma @ x^2).
   // beta: (C,), gamma: (C, C) with C the last layer's cout.
   void add_gdn(bool inverse, const float* beta, const float* gamma, int channels);
+  // ReLU after the last layer (the hyper-analysis h_a); not after a GDN and not on the output.
+  void add_relu();
 
   int num_layers() const { return int(layers_.size()); }
   int in_channels() const;

@@ -20,10 +20,9 @@ import torch.nn as nn
 from .context import MaskedGroupedConv5x5, wavefront_index
 from .entropy_models import FactorizedPrior, gaussian_likelihood
 from .gain import DEFAULT_LAMBDAS, GainUnits
-from .layers import GDN, conv, deconv
-
-DOWNSCALE = 16
-HYPER_DOWNSCALE = 64
+from .layers import build_sequential
+from .. import architecture
+from ..architecture import HYPER_DOWNSCALE, LATENT_PX as DOWNSCALE
 
 
 @dataclass(frozen=True)
@@ -83,14 +82,13 @@ class Codec(nn.Module):
         if cfg.M % 16:
             raise ValueError("M must be a multiple of 16 (context groups)")
         self.config = cfg
-        n, m, nh, cz = cfg.N, cfg.M, cfg.hyper_width, cfg.z_channels
-        self.g_a = nn.Sequential(conv(3, n), GDN(n), conv(n, n), GDN(n), conv(n, n), GDN(n), conv(n, m))
-        self.g_s = nn.Sequential(deconv(m, n), GDN(n, inverse=True), deconv(n, n), GDN(n, inverse=True),
-                                 deconv(n, n), GDN(n, inverse=True), deconv(n, 3))
-        self.h_a = nn.Sequential(conv(m, nh, 3, 1), nn.ReLU(), conv(nh, nh), nn.ReLU(), conv(nh, cz))
-        # h_s: only Conv2d / ConvTranspose2d / ReLU (conventions.md), run in integers by the pipeline.
-        self.h_s = nn.Sequential(deconv(cz, nh), nn.ReLU(), deconv(nh, nh), nn.ReLU(),
-                                 nn.Conv2d(nh, 2 * m, 3, padding=1))
+        layers = architecture.transforms(cfg.to_dict())
+        self.g_a = build_sequential(layers["g_a"])
+        self.g_s = build_sequential(layers["g_s"])
+        self.h_a = build_sequential(layers["h_a"])
+        # h_s: only Conv2d / ConvTranspose2d / ReLU, run in integers by the pipeline (intpath.py)
+        self.h_s = build_sequential(layers["h_s"])
+        m, cz = cfg.M, cfg.z_channels
         self.context = MaskedGroupedConv5x5(m) if cfg.use_context else None
         self.gain = GainUnits(m, cfg.lambdas)
         self.z_prior = FactorizedPrior(cz)

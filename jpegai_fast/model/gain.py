@@ -12,6 +12,8 @@ from typing import Sequence
 import torch
 import torch.nn as nn
 
+from ..rate import training_lambda
+
 #: Ladder of lambdas (loss = lambda * 255^2 * MSE + bpp), lowest rate first. Spaced ~x3 apart to
 #: span the JPEG AI target rates 0.03 .. 2 bpp. (The first shipped model used the six points from
 #: 0.0004 to 0.1 and reached only 0.10 .. 1.0 bpp on Kodak; 0.00013 and 0.3 were added for the ends,
@@ -59,11 +61,8 @@ class GainUnits(nn.Module):
         return torch.exp2(self.log2_steps(t))
 
     def lmbda(self, t: float) -> float:
-        """Training lambda for rate t (geometric interpolation of the ladder)."""
-        t = self._check_t(t)
-        lo = min(int(math.floor(t)), self.num_points - 2)
-        frac = t - lo
-        return math.exp((1 - frac) * math.log(self.lambdas[lo]) + frac * math.log(self.lambdas[lo + 1]))
+        """Training lambda for rate t (geometric interpolation of the ladder, rate.training_lambda)."""
+        return training_lambda(self.lambdas, self._check_t(t))
 
 
 def remap_ladder(table: torch.Tensor, old_lambdas: Sequence[float], new_lambdas: Sequence[float]) -> torch.Tensor:

@@ -5,6 +5,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..architecture import GDN_BETA_BOUND, GDN_GAMMA_BOUND, GDN_PEDESTAL
+
 
 class _LowerBoundFn(torch.autograd.Function):
     """max(x, bound) whose gradient still flows when it would push x back above the bound.
@@ -43,14 +45,14 @@ class GDN(nn.Module):
     Cost: C*C MACs per pixel (a 1x1 conv on x^2), counted by complexity.py.
     """
 
-    _PEDESTAL = 2.0 ** -18
+    _PEDESTAL = GDN_PEDESTAL
 
-    def __init__(self, channels: int, inverse: bool = False, beta_min: float = 1e-6, gamma_init: float = 0.1):
+    def __init__(self, channels: int, inverse: bool = False, gamma_init: float = 0.1):
         super().__init__()
         self.channels = channels
         self.inverse = inverse
-        self._beta_bound = (beta_min + self._PEDESTAL) ** 0.5
-        self._gamma_bound = self._PEDESTAL ** 0.5
+        self._beta_bound = GDN_BETA_BOUND
+        self._gamma_bound = GDN_GAMMA_BOUND
         self.beta = nn.Parameter(torch.sqrt(torch.ones(channels) + self._PEDESTAL))
         self.gamma = nn.Parameter(torch.sqrt(gamma_init * torch.eye(channels) + self._PEDESTAL))
 
@@ -76,3 +78,21 @@ def deconv(cin: int, cout: int, kernel: int = 5, stride: int = 2) -> nn.ConvTran
     """Transposed conv that multiplies H and W by ``stride`` exactly."""
     return nn.ConvTranspose2d(cin, cout, kernel, stride=stride, padding=kernel // 2,
                               output_padding=stride - 1)
+
+
+def build_sequential(layers: list[tuple]) -> nn.Sequential:
+    """The nn.Sequential of a layer list from architecture.transforms (same indices, same weight names)."""
+    mods: list[nn.Module] = []
+    for layer in layers:
+        kind = layer[0]
+        if kind == "conv":
+            mods.append(conv(*layer[1:]))
+        elif kind == "deconv":
+            mods.append(deconv(*layer[1:]))
+        elif kind in ("gdn", "igdn"):
+            mods.append(GDN(layer[1], inverse=kind == "igdn"))
+        elif kind == "relu":
+            mods.append(nn.ReLU())
+        else:
+            raise ValueError(f"unknown layer kind {kind!r}")
+    return nn.Sequential(*mods)
