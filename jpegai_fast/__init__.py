@@ -3,17 +3,27 @@
 Public API (kept small):
 
 - ``encode(arr, *, bpp=None, quality=None, bit_depth=None, threads=None, device=None, model=None,
-  tile_size=None, layers=1) -> bytes``
+  tile_size=None, layers=1, effort=1) -> bytes``
 - ``encode_iter(arr, **encode_kwargs) -> Iterator[bytes]`` (progressive layer chunks)
 - ``decode(data, *, device=None, threads=None, region=None) -> numpy.ndarray``
 - ``info(data) -> dict``
 - ``DecodeError`` (malformed streams), ``ImageTooLargeError`` (pixel limit), ``limits``
 
-``encode``/``decode``/``info`` are imported on first use, so that ``import jpegai_fast.coder`` (or the
-CLI's ``info``) does not pay for importing torch.
+``encode``/``decode``/``info`` are imported on first use. The CPU codec needs numpy and the compiled
+core only; torch is imported only by what needs it (training, ``device="cuda"``, ``effort`` > 1).
 """
-from . import limits
-from .errors import DecodeError, ImageTooLargeError
+import importlib.util as _util
+from pathlib import Path as _Path
+
+if _util.find_spec(f"{__name__}._core") is None:
+    raise ImportError(
+        f"jpegai_fast's compiled core (_core) is missing: Python is importing the source tree at "
+        f"{_Path(__file__).resolve().parent}, which is not built. Install the package with `pip install .` "
+        "and run it from another folder or through the `jpegai-fast` command (e.g. `jpegai-fast demo`), "
+        "or build in place with `bash scripts/dev_build.sh` for development.")
+
+from . import limits  # noqa: E402
+from .errors import DecodeError, ImageTooLargeError  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["encode", "encode_iter", "decode", "info", "DecodeError", "ImageTooLargeError", "limits", "__version__"]

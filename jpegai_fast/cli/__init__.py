@@ -1,17 +1,57 @@
-"""Command line interface: ``jpegai-fast COMMAND``; each command lives in its own module."""
+"""Command line interface: ``jpegai-fast COMMAND``; each command lives in its own module.
+
+Commands are imported only when run (or asked for --help), so ``jpegai-fast --help``, ``--version``
+and ``info`` start in a fraction of a second and never import torch.
+"""
+from __future__ import annotations
+
+import importlib
+
 import click
 
+#: name -> (module, attribute, one-line help shown by ``jpegai-fast --help``)
+COMMANDS = {
+    "encode": ("codec_cmds", "encode", "Compress an image file to a .jai stream."),
+    "decode": ("codec_cmds", "decode", "Decompress a .jai stream to an image file."),
+    "info": ("codec_cmds", "info", "Describe a stream without decoding it."),
+    "demo": ("demo_cmd", "demo_command", "Encode a built-in photograph and compare with JPEG/WebP."),
+    "eval": ("eval_cmd", "eval_command", "RD evaluation against classical codecs (BD-rates)."),
+    "profile": ("profile_cmd", "profile_command", "kMAC/px, parameters, time per stage, peak memory."),
+    "bench": ("bench_cmd", "bench_command", "Encode/decode speed side by side with other codecs."),
+}
 
-@click.group()
-@click.version_option(package_name="jpegai_fast")
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[name]
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+
+    def format_commands(self, ctx, formatter):
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, _, short) in COMMANDS.items()])
+
+
+def _version(ctx, param, value):
+    if not value or ctx.resilient_parsing:
+        return
+    from .. import __version__
+    from ..conv_engine import conv_isa
+    from ..weights_file import read, SHIPPED_PROFILE
+    try:
+        model = f"model {read().model_id} ({SHIPPED_PROFILE})"
+    except ValueError as e:
+        model = f"model unavailable ({e})"
+    click.echo(f"jpegai-fast {__version__}, {model}, SIMD {conv_isa()}")
+    ctx.exit()
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Print the version, the shipped model id and the SIMD level in use, then exit.")
 def main():
     """jpegai_fast: a fast learned image codec in the spirit of JPEG AI."""
-
-
-from .bench_cmd import bench_command  # noqa: E402
-from .codec_cmds import decode, encode, info  # noqa: E402  (commands register on the group above)
-from .eval_cmd import eval_command  # noqa: E402
-from .profile_cmd import profile_command  # noqa: E402
-
-for _command in (encode, decode, info, eval_command, profile_command, bench_command):
-    main.add_command(_command)
