@@ -26,6 +26,7 @@ from .model.codec import Codec, CodecConfig, get_config
 from .model.gain import remap_ladder
 from .model.grow import widen_latent
 from .model.weights import load_model, save_weights
+from . import train_state
 from .train_data import CropSampler, load_images
 
 WARMUP_FRACTION = 0.02
@@ -70,7 +71,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "ignored when the run folder already has a checkpoint")
     p.add_argument("--fixed-t", type=float, default=None,
                    help="train at this one rate parameter only (a fixed-lambda model, for the VBR-cost ablation)")
-    p.add_argument("--export", default="", help="write fp16 shipping weights here at the end")
+    p.add_argument("--export", default="", help="write fp16 shipping weights (.npz) here at the end")
+    p.add_argument("--resume-state", default="",
+                   help="start this session from the campaign's committed state (train_state.py: weights, Adam "
+                        "moments, RNG, totals); ignored when the run folder already has a checkpoint")
+    p.add_argument("--save-state", default="",
+                   help="at the end, write the committed state here with this session added to the totals")
     p.add_argument("--max-images", type=int, default=0, help="use only the first N images (tests)")
     p.add_argument("--stop-at-step", type=int, default=0,
                    help="checkpoint and stop at this step as if interrupted (resume tests)")
@@ -138,10 +144,11 @@ def _set_rng_state(gen: torch.Generator, state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save_checkpoint(path: Path, model, opt, step: int, elapsed: float, gen, args) -> None:
-    """Atomic write of everything needed to continue bit-exactly."""
+def save_checkpoint(path: Path, model, opt, step: int, elapsed: float, gen, args, campaign: dict | None = None) -> None:
+    """Atomic write of everything needed to continue bit-exactly (``campaign``: totals before this session)."""
     payload = {"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed,
-               "rng": _rng_state(gen), "args": vars(args), "config": model.config.to_dict()}
+               "rng": _rng_state(gen), "args": vars(args), "config": model.config.to_dict(),
+               "campaign": campaign or {}}
     tmp = path.with_suffix(".tmp")
     torch.save(payload, tmp)
     os.replace(tmp, path)
@@ -169,7 +176,7 @@ def train(args: argparse.Namespace) -> dict:
     if cuda:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    step, elapsed_before = 0, 0.0
+    step, elapsed_before, campaign = 0, 0.0, {}
     if ckpt_path.exists():
         ck = torch.load(ckpt_path, map_location=device, weights_only=False)
         if ck["config"] != model.config.to_dict():
@@ -177,8 +184,20 @@ def train(args: argparse.Namespace) -> dict:
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         step, elapsed_before = ck["step"], ck["elapsed"]
+        campaign = ck.get("campaign", {})
         _set_rng_state(gen, ck["rng"])
         _log(args, f"resumed from {ckpt_path} at step {step}")
+    elif args.resume_state:
+        # a new session of the campaign: weights, Adam moments and RNG from the committed state,
+        # the schedule (warm-up, constant, anneal) from step 0 of this session's budget
+        state = train_state.load(args.resume_state)
+        if state["config"] != model.config.to_dict():
+            raise ValueError(f"{args.resume_state} is for another model config")
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        _set_rng_state(gen, state["rng"])
+        campaign = state["campaign"]
+        _log(args, f"session starts from {args.resume_state} (campaign: {campaign.get('total_steps', 0)} steps)")
     elif args.init_weights:
         # the shipped weights carry no optimizer state: Adam starts fresh, the schedule from step 0
         init = load_model(args.init_weights)
@@ -271,7 +290,8 @@ def train(args: argparse.Namespace) -> dict:
                            f"psnr {row[5]:.2f} bpp {row[6]:.3f}")
                 acc = {"loss": 0.0, "mse": 0.0, "bpp": 0.0, "t": 0.0, "n": 0}
             if time.time() - last_ckpt > args.ckpt_every_s:
-                save_checkpoint(ckpt_path, model, opt, step, elapsed_before + time.time() - start, gen, args)
+                save_checkpoint(ckpt_path, model, opt, step, elapsed_before + time.time() - start, gen, args,
+                                campaign)
                 last_ckpt = time.time()
     except _StopRequested:
         stopped_early = True
@@ -280,12 +300,18 @@ def train(args: argparse.Namespace) -> dict:
         for s, h in old_handlers.items():
             signal.signal(s, h)
         total = elapsed_before + time.time() - start
-        save_checkpoint(ckpt_path, model, opt, step, total, gen, args)
+        save_checkpoint(ckpt_path, model, opt, step, total, gen, args, campaign)
         log_file.close()
     summary = {"step": step, "elapsed_s": round(total, 1), "stopped_early": stopped_early, "device": str(device),
                "threads": args.threads, "args": vars(args), "config": model.config.to_dict()}
     if args.export:
         summary["model_id"] = save_weights(model.float().cpu(), args.export, extra={"train": summary.copy()})
+    if args.save_state:
+        ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        totals = train_state.add_session(campaign, time.strftime("%Y-%m-%d"), step,
+                                         step * args.batch * args.crop ** 2, total)
+        train_state.save(args.save_state, train_state.compact(ck, totals))
+        summary["campaign"] = totals
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     _log(args, f"done: step {step}, {total:.0f}s" + (f", exported {args.export}" if args.export else ""))
     return summary

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build/dev}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-Release} \
-  -Dpybind11_DIR="$(python -m pybind11 --cmakedir)" "$@" >/dev/null
+  -Dpybind11_DIR="$(${PYTHON:-python} -m pybind11 --cmakedir)" -DPython_EXECUTABLE="$(command -v ${PYTHON:-python})" "$@" >/dev/null
 cmake --build "$BUILD_DIR"
 # copy then rename: a process that has the old module mapped keeps its inode instead of crashing
 for so in "$BUILD_DIR"/_core*.so; do

@@ -93,3 +93,27 @@ def test_fixed_t_trains_one_rate_and_bad_values_are_refused(tmp_path):
         _args(data, tmp_path / "x", "--fixed-t", "nan")
     with pytest.raises(ValueError, match="multiple of 16"):
         train(_args(data, tmp_path / "y", "--latent-channels", "170"))
+
+
+def test_committed_state_resumes_a_new_session_exactly(tmp_path):
+    """--save-state writes the compact state; two sessions resumed from it are identical, and differ
+    from a fresh start (the moments and RNG came across)."""
+    from jpegai_fast import train_state
+    data = tmp_path / "data"
+    _make_data(data)
+    state = tmp_path / "state.pt"
+    first = train(_args(data, tmp_path / "s1", "--save-state", str(state)))
+    assert first["campaign"]["total_steps"] == 3 and first["campaign"]["total_pixels"] == 3 * 64 * 64
+    saved = torch.load(state, weights_only=False)
+    assert all(v.dtype == torch.bfloat16 for st in saved["opt"]["state"].values()
+               for n, v in st.items() if n.startswith("exp_avg"))
+    a = train(_args(data, tmp_path / "a", "--resume-state", str(state), "--save-state", str(tmp_path / "a.pt")))
+    b = train(_args(data, tmp_path / "b", "--resume-state", str(state)))
+    assert a["campaign"]["total_steps"] == 6 and len(a["campaign"]["sessions"]) == 2
+    wa = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=False)["model"]
+    wb = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=False)["model"]
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    fresh = torch.load(tmp_path / "s1" / "checkpoint.pt", weights_only=False)["model"]
+    assert any(not torch.equal(wa[k], fresh[k]) for k in wa)
+    loaded = train_state.load(state)
+    assert loaded["campaign"]["sessions"][0]["steps"] == 3

@@ -1,0 +1,96 @@
+"""The training campaign's committed state: compact, one path, resumable across sessions.
+
+A session's checkpoint (train.py, runs/<name>/checkpoint.pt) holds fp32 Adam moments and is ~27 MB
+for the light model; the committed state keeps the weights in fp32 and the two Adam moments in
+bfloat16 (8 significant bits: Adam only uses them as running scales), ~18 MB. It also carries the
+RNG states, the config and the campaign's totals, so the next session resumes from exactly this
+state (``python -m jpegai_fast.train --resume-state training/light_state.pt ...``):
+
+  * ``model``: fp32 state dict; ``opt``: Adam state with bf16 moments; ``rng``: every RNG state;
+  * ``config``: the model config; ``campaign``: totals over all sessions (steps, training pixels)
+    and one row per session.
+
+  python -m jpegai_fast.train_state --checkpoint runs/x/checkpoint.pt --out training/light_state.pt \\
+      --session-date 2026-12-01 [--prior training/light_state.pt | --prior-steps N --prior-pixels P]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import torch
+
+FORMAT = "jpegai_fast-train-state-v1"
+_MOMENTS = ("exp_avg", "exp_avg_sq")
+
+
+def compact(checkpoint: dict, campaign: dict) -> dict:
+    """A session checkpoint -> the committed state (bf16 moments, campaign totals)."""
+    opt = {"param_groups": checkpoint["opt"]["param_groups"], "state": {}}
+    for k, st in checkpoint["opt"]["state"].items():
+        opt["state"][k] = {n: (v.to(torch.bfloat16) if n in _MOMENTS else v) for n, v in st.items()}
+    return {"format": FORMAT, "model": {k: v.float() for k, v in checkpoint["model"].items()}, "opt": opt,
+            "rng": checkpoint["rng"], "config": checkpoint["config"], "campaign": campaign}
+
+
+def expand(state: dict) -> dict:
+    """The committed state -> model state dict and optimizer state dict (fp32 moments) to load."""
+    if state.get("format") != FORMAT:
+        raise ValueError(f"not a jpegai_fast training state (format {state.get('format')!r})")
+    opt = {"param_groups": state["opt"]["param_groups"], "state": {}}
+    for k, st in state["opt"]["state"].items():
+        opt["state"][k] = {n: (v.float() if n in _MOMENTS else v) for n, v in st.items()}
+    return {"model": state["model"], "opt": opt, "rng": state["rng"], "config": state["config"],
+            "campaign": state["campaign"]}
+
+
+def load(path) -> dict:
+    """Read a committed state (expanded, ready for train.py)."""
+    return expand(torch.load(path, map_location="cpu", weights_only=False))
+
+
+def save(path, state: dict) -> None:
+    """Atomic write (a crash never leaves a half-written state at ``path``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def add_session(campaign: dict, date: str, steps: int, pixels: int, elapsed_s: float, note: str = "") -> dict:
+    """Campaign totals with one more session."""
+    sessions = list(campaign.get("sessions", [])) + [
+        {"date": date, "steps": steps, "pixels": pixels, "elapsed_s": round(elapsed_s, 1), "note": note}]
+    return {"total_steps": campaign.get("total_steps", 0) + steps,
+            "total_pixels": campaign.get("total_pixels", 0) + pixels, "sessions": sessions}
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(prog="python -m jpegai_fast.train_state", description=__doc__.splitlines()[0])
+    p.add_argument("--checkpoint", required=True, help="a session's runs/<name>/checkpoint.pt")
+    p.add_argument("--out", required=True, help="the committed state to write (one path, overwritten)")
+    p.add_argument("--session-date", required=True)
+    p.add_argument("--prior", help="the committed state this session started from (its campaign totals)")
+    p.add_argument("--prior-steps", type=int, default=0, help="without --prior: steps before this session")
+    p.add_argument("--prior-pixels", type=int, default=0, help="without --prior: training pixels before it")
+    p.add_argument("--session-start-step", type=int, default=0,
+                   help="checkpoint step at which this session started (0 unless it resumed a checkpoint)")
+    p.add_argument("--note", default="")
+    args = p.parse_args(argv)
+    ck = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
+    campaign = load(args.prior)["campaign"] if args.prior else \
+        {"total_steps": args.prior_steps, "total_pixels": args.prior_pixels, "sessions": []}
+    a = ck["args"]
+    steps = ck["step"] - args.session_start_step
+    campaign = add_session(campaign, args.session_date, steps, steps * a["batch"] * a["crop"] ** 2, ck["elapsed"],
+                           args.note)
+    save(args.out, compact(ck, campaign))
+    size = Path(args.out).stat().st_size / 1e6
+    print(f"{args.out}: {size:.1f} MB, campaign {campaign['total_steps']} steps, "
+          f"{campaign['total_pixels'] / 1e9:.2f} G training pixels over {len(campaign['sessions'])} recorded sessions")
+
+
+if __name__ == "__main__":
+    main()
