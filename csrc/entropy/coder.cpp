@@ -40,7 +40,7 @@ size_t size_table_entries(size_t n_sub) { return n_sub ? n_sub - 1 : 0; }
 // Substream k covers [floor(k n / n_sub), floor((k + 1) n / n_sub)): near-equal sizes, so the
 // threads stay balanced, and a function of n alone, so the bytes never depend on threads.
 size_t substream_begin(size_t k, size_t n, size_t n_sub) {
-  return size_t((static_cast<unsigned __int128>(k) * n) / n_sub);
+  return size_t(uint64_t((u128(uint64_t(k)) * u128(uint64_t(n))) / u128(uint64_t(n_sub))));
 }
 
 template <class Selector>

@@ -1,5 +1,5 @@
 // Integer-exact construction of the Gaussian tables. Everything below is fixed-point integer
-// arithmetic (unsigned __int128 where products need it): the bin masses are Simpson sums of
+// arithmetic (u128 from common/portable.h where products need it): the bin masses are Simpson sums of
 // exp(-t^2 / 2) with a Taylor-series exp, so no libm call can make two platforms disagree.
 #include "entropy/gaussian_tables.h"
 

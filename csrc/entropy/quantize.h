@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/portable.h"
+
 namespace jpegai::entropy {
 
-using u128 = unsigned __int128;
+using jpegai::u128;
 
 // freq_i = max(1, floor(2^16 m_i / sum m)); a shortfall goes one each to the largest
 // remainders, an excess (from raised zeros) is taken one each from the largest frequencies

@@ -7,7 +7,11 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/portable.h"
+
 namespace jpegai::entropy {
+
+using jpegai::u128;
 
 constexpr int kPrecision = 16;                       // probabilities are freq / 2^16
 constexpr uint32_t kProbTotal = 1u << kPrecision;
@@ -49,17 +53,15 @@ inline EncSymbol make_enc_symbol(uint32_t start, uint32_t freq) {
   } else {
     uint32_t shift = 0;
     while ((uint32_t(1) << shift) < freq) ++shift;
-    unsigned __int128 num = (static_cast<unsigned __int128>(1) << (63 + shift)) + (freq - 1);
-    s.rcp = uint64_t(num / freq);
+    const u128 num = (u128(uint64_t(1)) << int(63 + shift)) + u128(uint64_t(freq - 1));
+    s.rcp = uint64_t(num / u128(uint64_t(freq)));
     s.rcp_shift = uint8_t(shift - 1);
     s.bias = start;
   }
   return s;
 }
 
-inline uint64_t mulhi64(uint64_t x, uint64_t rcp) {
-  return uint64_t((static_cast<unsigned __int128>(x) * rcp) >> 64);
-}
+using jpegai::mulhi64;
 
 // Pushes one symbol; may emit one 32-bit word at *--ptr. Branch-free renormalisation: the
 // word is always written one slot below ptr and ptr only moves when it was really emitted,

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/byte_io.h"
+#include "common/portable.h"
 #include "entropy/rans.h"
 #include "entropy/table_set.h"
 
@@ -36,7 +37,7 @@ inline EscapeCode make_escape(int64_t local, uint32_t n_regular) {
     e.negative = 0;
   }
   uint64_t v = magnitude + 1;
-  e.length_minus_1 = uint32_t(63 - __builtin_clzll(v));
+  e.length_minus_1 = uint32_t(floor_log2_u64(v));
   e.payload = v & ((uint64_t(1) << e.length_minus_1) - 1);
   return e;
 }
@@ -173,7 +174,7 @@ bool decode_substream(const TableSet& tables, const uint8_t* data, size_t len, c
     uint64_t b = bucket[ti.bucket_base + (slot >> ti.bucket_shift)];
     uint32_t e = uint32_t(b);
     uint32_t local = uint32_t(b >> 32);
-    if (__builtin_expect(slot >= (e & 0xFFFFu) + (e >> 16), 0)) {
+    if (JPEGAI_UNLIKELY(slot >= (e & 0xFFFFu) + (e >> 16))) {
       // The slot lies past the bucket's first symbol: scan forward (the table's last symbol
       // ends at 2^16, so this stops inside the table).
       do {
@@ -182,7 +183,7 @@ bool decode_substream(const TableSet& tables, const uint8_t* data, size_t len, c
     }
     state = uint64_t(e >> 16) * (state >> 16) + slot - (e & 0xFFFFu);
     dec_renorm(state, in);
-    if (__builtin_expect(local != ti.n_regular, 1)) {
+    if (JPEGAI_LIKELY(local != ti.n_regular)) {
       out[begin + i] = int32_t(ti.min_value + int64_t(local));
       return;
     }

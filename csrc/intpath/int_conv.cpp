@@ -1,5 +1,7 @@
 #include "intpath/int_conv.h"
 
+#include "common/portable.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -33,7 +35,7 @@ struct Tap {
 // T = int32_t accumulates in int64; T = double is used only when all sums are exact integers
 // below 2^53 (checked per layer call), so both give the same integers whatever the order or ISA.
 template <class T, class Acc>
-inline __attribute__((always_inline)) void accumulate_fixed(Acc (&acc)[OC_BLOCK][CHUNK], const Tap<T>* taps,
+JPEGAI_ALWAYS_INLINE void accumulate_fixed(Acc (&acc)[OC_BLOCK][CHUNK], const Tap<T>* taps,
                                                             int ntaps, int cin, int64_t chan_stride,
                                                             int64_t m0) {
   // Local copy: the inputs may be double too, and the compiler must see that they never alias acc.
@@ -59,11 +61,13 @@ inline __attribute__((always_inline)) void accumulate_fixed(Acc (&acc)[OC_BLOCK]
 // float64 specialisation with explicit 4-lane vectors (GCC vector extension: AVX2/FMA in the AVX2
 // build, SSE2 pairs in the portable one) so the OC_BLOCK x CHUNK tile stays in registers, each weight
 // broadcast straight from memory. All values are exact integers, so lowering never changes results.
+// Other compilers (MSVC) use the generic template above: the same exact integer sums.
+#if defined(__GNUC__) || defined(__clang__)
 typedef double double4 __attribute__((vector_size(32)));
 static_assert(CHUNK % 4 == 0, "CHUNK must be a multiple of the vector width");
 
 template <>
-inline __attribute__((always_inline)) void accumulate_fixed<double, double>(double (&acc)[OC_BLOCK][CHUNK],
+JPEGAI_ALWAYS_INLINE void accumulate_fixed<double, double>(double (&acc)[OC_BLOCK][CHUNK],
                                                                            const Tap<double>* taps, int ntaps,
                                                                            int cin, int64_t chan_stride,
                                                                            int64_t m0) {
@@ -95,6 +99,7 @@ inline __attribute__((always_inline)) void accumulate_fixed<double, double>(doub
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) std::memcpy(&acc[o][4 * v], &a[o][v], sizeof(double4));
 }
+#endif  // GCC vector extension
 
 template <class T, class Acc>
 void accumulate_portable(Acc (&acc)[OC_BLOCK][CHUNK], const Tap<T>* taps, int ntaps, int cin,

@@ -1,4 +1,4 @@
-"""``python -m jpegai_fast.cli``: same as the ``jpegai-fast`` script."""
+"""``python -m jpegai_fast.cli``: the same as the ``jpegai-fast`` command."""
 from . import main
 
-main()
+main(prog_name="jpegai-fast")

@@ -1,21 +1,51 @@
-"""CLI commands for people: encode, decode, info."""
+"""CLI commands for people: encode, decode, info.
+
+Conventions (cwebp, avifenc, cjxl): ``-`` reads stdin / writes stdout; every output is written to a
+temporary file in the target folder and renamed (files.py), so an interrupt never leaves a partial file
+or harms an existing one; an output that is the input is refused; every user or file error is one line
+on stderr with exit code 1 (usage errors: 2). The summary line goes to stderr (stdout may be the stream).
+"""
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
 import click
-import numpy as np
 
-from .. import codec
-from ..errors import DecodeError
-from ..image_files import read_image, write_image
+
+def _read_bytes(src: str) -> bytes:
+    if src == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(src).read_bytes()
+    except OSError as e:
+        raise click.ClickException(f"cannot read {src}: {e.strerror or e}")
+
+
+def _write_bytes(dst: str, data: bytes, src: str) -> None:
+    from ..files import atomic_write, same_file
+    if dst == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    if src != "-" and same_file(src, dst):
+        raise click.ClickException(f"refusing to overwrite the input {src} with the output")
+    try:
+        atomic_write(dst, data)
+    except OSError as e:
+        raise click.ClickException(f"cannot write {dst}: {e.strerror or e}")
+
+
+def _say(quiet: bool, msg: str) -> None:
+    if not quiet:
+        click.echo(msg, err=True)
 
 
 @click.command()
-@click.argument("src", type=click.Path(exists=True, dir_okay=False))
-@click.argument("dst", type=click.Path(dir_okay=False))
+@click.argument("src", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("dst", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--bpp", type=float, help="Target bits per pixel (rate control, stays at or below).")
 @click.option("-q", "--quality", type=float, help="0..100 on the model's rate range (default 50).")
 @click.option("-e", "--effort", type=click.IntRange(1, 9), default=1, show_default=True,
@@ -26,48 +56,75 @@ from ..image_files import read_image, write_image
 @click.option("--tile-size", type=int, help="Tile side in latent positions (16 px each; default 64 = 1024 px).")
 @click.option("--layers", type=int, default=1, show_default=True,
               help="Progressive layers: every layer boundary is a decodable prefix.")
-def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size, layers):
-    """Compress image SRC (PNG, TIFF, ...; 8 or 16 bit) to stream DST."""
-    img = read_image(src)
-    if img.dtype == np.uint16 and bit_depth is None:
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size, layers, quiet):
+    """Compress image SRC (PNG, TIFF, JPEG, ...; 8 or 16 bit; - for stdin) to stream DST (- for stdout)."""
+    from .. import codec
+    from ..image_files import decode_image
+    try:
+        img = decode_image(_read_bytes(src), src)
+    except ValueError as e:
+        raise click.ClickException(str(e))
+    if img.dtype.name == "uint16" and bit_depth is None:
         bit_depth = 16
     t0 = time.perf_counter()
     try:
         data = codec.encode(img, bpp=bpp, quality=quality, bit_depth=bit_depth, threads=threads,
                             device=device, tile_size=tile_size, layers=layers, effort=effort)
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, ImportError) as e:
         raise click.ClickException(str(e))
-    Path(dst).write_bytes(data)
+    _write_bytes(dst, data, src)
     h, w = img.shape[:2]
-    click.echo(f"{src} -> {dst}: {w}x{h}, {len(data)} bytes, {8 * len(data) / (w * h):.4f} bpp, "
-               f"{time.perf_counter() - t0:.2f} s")
+    _say(quiet, f"{src} -> {dst}: {w}x{h}, {len(data)} bytes, {8 * len(data) / (w * h):.4f} bpp, "
+                f"{time.perf_counter() - t0:.2f} s")
 
 
 @click.command()
-@click.argument("src", type=click.Path(exists=True, dir_okay=False))
-@click.argument("dst", type=click.Path(dir_okay=False))
+@click.argument("src", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("dst", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--threads", type=int, help="CPU threads (default all cores).")
 @click.option("--device", default=None, help="torch device for the synthesis transform (cpu, cuda).")
 @click.option("--region", type=(int, int, int, int), default=None, metavar="X Y W H",
               help="Decode only this rectangle (only the tiles that cover it are decoded).")
-def decode(src, dst, threads, device, region):
-    """Decompress stream SRC to image DST (.png or .tif keep 16-bit depth)."""
+@click.option("--format", "fmt", default=None,
+              help="Image type when DST is - (png, tif, ...); otherwise taken from DST's suffix.")
+@click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+def decode(src, dst, threads, device, region, fmt, quiet):
+    """Decompress stream SRC (- for stdin) to image DST (.png or .tif keep 16-bit depth; - for stdout)."""
+    from .. import codec
+    from ..errors import DecodeError
+    from ..image_files import encode_image
+    suffix = "." + fmt.lower().lstrip(".") if fmt else (".png" if dst == "-" else Path(dst).suffix)
+    try:
+        encode_image_check(suffix)
+    except ValueError as e:
+        raise click.ClickException(str(e))
     t0 = time.perf_counter()
     try:
-        img = codec.decode(Path(src).read_bytes(), threads=threads, device=device, region=region)
-    except (DecodeError, ValueError) as e:
+        img = codec.decode(_read_bytes(src), threads=threads, device=device, region=region)
+        out = encode_image(img, suffix)
+    except (DecodeError, ValueError, TypeError, ImportError) as e:
         raise click.ClickException(str(e))
-    write_image(dst, img)
-    click.echo(f"{src} -> {dst}: {img.shape[1]}x{img.shape[0]} {img.dtype}, {time.perf_counter() - t0:.2f} s")
+    _write_bytes(dst, out, src)
+    _say(quiet, f"{src} -> {dst}: {img.shape[1]}x{img.shape[0]} {img.dtype}, {time.perf_counter() - t0:.2f} s")
+
+
+def encode_image_check(suffix: str) -> None:
+    """Refuse an unknown output type before any decoding work."""
+    from ..image_files import WRITABLE
+    if suffix.lower() not in WRITABLE:
+        raise ValueError(f"unknown image file type {suffix!r}: use one of {', '.join(WRITABLE)}")
 
 
 @click.command()
-@click.argument("src", type=click.Path(exists=True, dir_okay=False))
+@click.argument("src", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def info(src, as_json):
-    """Describe stream SRC without decoding it."""
+    """Describe stream SRC (- for stdin) without decoding it."""
+    from .. import codec
+    from ..errors import DecodeError
     try:
-        meta = codec.info(Path(src).read_bytes())
+        meta = codec.info(_read_bytes(src))
     except DecodeError as e:
         raise click.ClickException(str(e))
     if as_json:
