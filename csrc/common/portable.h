@@ -9,6 +9,7 @@
 //    where the compiler has none.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <intrin.h>
@@ -37,12 +38,10 @@ using u128 = unsigned __int128;
 class u128 {
  public:
   constexpr u128() : hi_(0), lo_(0) {}
-  constexpr u128(uint64_t v) : hi_(0), lo_(v) {}  // NOLINT: implicit, like the built-in type
-  constexpr u128(int v) : hi_(v < 0 ? ~uint64_t(0) : 0), lo_(uint64_t(int64_t(v))) {}  // NOLINT
-  constexpr u128(unsigned v) : hi_(0), lo_(v) {}                                        // NOLINT
-  constexpr u128(long long v) : hi_(v < 0 ? ~uint64_t(0) : 0), lo_(uint64_t(v)) {}      // NOLINT
-  constexpr u128(unsigned long v) : hi_(0), lo_(uint64_t(v)) {}                          // NOLINT
-  constexpr u128(long v) : hi_(v < 0 ? ~uint64_t(0) : 0), lo_(uint64_t(int64_t(v))) {}  // NOLINT
+  // From any integer, implicitly and sign-extended, like the built-in type.
+  template <class T, std::enable_if_t<std::is_integral_v<T>, int> = 0>
+  constexpr u128(T v)  // NOLINT
+      : hi_(std::is_signed_v<T> && v < 0 ? ~uint64_t(0) : 0), lo_(uint64_t(int64_t(v))) {}
   static constexpr u128 from_halves(uint64_t hi, uint64_t lo) { return u128(hi, lo, 0); }
   constexpr uint64_t hi() const { return hi_; }
   constexpr uint64_t lo() const { return lo_; }
