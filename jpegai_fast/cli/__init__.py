@@ -14,6 +14,7 @@ COMMANDS = {
     "encode": ("codec_cmds", "encode", "Compress an image file to a .jai stream."),
     "decode": ("codec_cmds", "decode", "Decompress a .jai stream to an image file."),
     "info": ("codec_cmds", "info", "Describe a stream without decoding it."),
+    "batch": ("batch_cmd", "batch_command", "Encode/decode whole folders or object stores, resumably (Dask too)."),
     "demo": ("demo_cmd", "demo_command", "Encode a built-in photograph and compare with JPEG/WebP."),
     "eval": ("eval_cmd", "eval_command", "RD evaluation against classical codecs (BD-rates)."),
     "profile": ("profile_cmd", "profile_command", "kMAC/px, parameters, time per stage, peak memory."),

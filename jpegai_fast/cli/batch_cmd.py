@@ -1,0 +1,49 @@
+"""``jpegai-fast batch encode|decode SRC... -o DST``: whole collections, locally or on a Dask cluster (batch.py)."""
+from __future__ import annotations
+
+import click
+
+
+@click.command("batch")
+@click.argument("mode", type=click.Choice(["encode", "decode"]))
+@click.argument("sources", nargs=-1, required=True)
+@click.option("-o", "--output", "dst", required=True, help="Destination folder or fsspec URL (mirrors the sources).")
+@click.option("--workers", type=click.IntRange(0), help="Local worker processes (default: one per core; 0: in this process).")
+@click.option("--scheduler", help="Run the tasks on this Dask cluster (tcp://host:port) instead of locally.")
+@click.option("--verify", is_flag=True, help="Decode every output again and check shape, dtype (and --min-psnr).")
+@click.option("--min-psnr", type=float, help="With --verify: fail an encode whose PSNR is below this.")
+@click.option("--bpp", type=float, help="Target bits per pixel (encode).")
+@click.option("-q", "--quality", type=float, help="0..100 (encode; default 50).")
+@click.option("-e", "--effort", type=click.IntRange(1, 9), help="Encoder effort 1..9 (encode).")
+@click.option("--tile-size", type=int, help="Tile side in latent positions (encode).")
+@click.option("--layers", type=int, help="Progressive layers (encode).")
+@click.option("--bit-depth", type=int, help="Bits per sample of 16-bit sources that hold fewer (encode).")
+@click.option("--format", "fmt", default=None, help="Output image type for decode (png, tif, ...; default png).")
+@click.option("--quiet", is_flag=True, help="No progress bar; errors only.")
+def batch_command(mode, sources, dst, workers, scheduler, verify, min_psnr, bpp, quality, effort, tile_size, layers,
+                  bit_depth, fmt, quiet):
+    """Encode or decode every image (or .jai stream) under SRC... into DST, resumably.
+
+    SRC: folders (recursive), globs, @filelist.txt, or fsspec URLs. DST/manifest.jsonl records every file;
+    a rerun skips what is done. Exit status 1 if any file failed.
+    """
+    from .. import batch
+    options = {"bpp": bpp, "quality": quality, "effort": effort, "tile_size": tile_size, "layers": layers,
+               "bit_depth": bit_depth} if mode == "encode" else {}
+    if mode == "decode" and any(v is not None for v in (bpp, quality, effort, tile_size, layers, bit_depth)):
+        raise click.UsageError("encode options (--bpp, -q, -e, --tile-size, --layers, --bit-depth) need 'batch encode'")
+    suffix = None if not fmt else "." + fmt.lower().lstrip(".")
+    try:
+        report = batch.run(mode, sources, dst, workers=workers, scheduler=scheduler, verify=verify,
+                           min_psnr=min_psnr, options=options, out_suffix=suffix, progress=not quiet)
+    except (ValueError, TypeError, OSError, ImportError) as e:
+        raise click.ClickException(str(e))
+    for row in report.rows:
+        if row["status"] != "ok":
+            click.echo(f"failed: {row['source']}: {row['error']}", err=True)
+    if not quiet or not report.ok:
+        rate = report.done / report.seconds if report.seconds > 0 else 0.0
+        click.echo(f"{report.done} done, {report.failed} failed, {report.skipped} skipped (already done) in "
+                   f"{report.seconds:.1f} s ({rate:.2f} images/s)", err=True)
+    if not report.ok:
+        raise SystemExit(1)
