@@ -12,7 +12,7 @@ from . import limits
 from .errors import DecodeError, ImageTooLargeError
 
 MAGIC = b"JAI"
-VERSION = 2   # 2: one-lane small substreams, implied last substream length (docs/format.md)
+VERSION = 3   # 3: metadata substreams (ICC, EXIF, XMP) and the orientation byte (docs/format.md)
 MODEL_ID_BYTES = 8
 MAX_SIDE = 1 << 24          # per-dimension sanity bound, independent of the pixel limit
 MAX_SUBSTREAMS = 1 << 20
@@ -24,8 +24,18 @@ class Kind:
 
     Z = 0   # hyper-latent symbols (factorised prior)
     Y = 1   # latent symbols (Gaussian conditional)
+    ICC = 2     # ICC colour profile, raw bytes
+    EXIF = 3    # EXIF, a TIFF structure (starting "II*\0" or "MM\0*"; no "Exif\0\0" prefix)
+    XMP = 4     # XMP packet, UTF-8 XML
 
-    ALL = (Z, Y)
+    ALL = (Z, Y, ICC, EXIF, XMP)
+    METADATA = (ICC, EXIF, XMP)
+    NAMES = {ICC: "icc", EXIF: "exif", XMP: "xmp"}
+
+
+#: Largest metadata payload of each kind, checked while the table is read (before anything uses it)
+#: and on encode. Generous for real files (ICC profiles are rarely above 1 MB, EXIF in JPEG is < 64 KB).
+METADATA_LIMITS = {Kind.ICC: 16 << 20, Kind.EXIF: 4 << 20, Kind.XMP: 16 << 20}
 
 
 class ColourTransform:
@@ -52,6 +62,7 @@ class Header:
     model_id: bytes          # MODEL_ID_BYTES bytes
     rate_q: int              # rate parameter t in 1/256 units
     colour_transform: int = ColourTransform.RGB
+    orientation: int = 1     # EXIF orientation 1..8 the pixels are meant to be shown with (1: as stored)
     tile_size: int = 0       # latent positions per tile side; 0 = a single tile
     num_layers: int = 1
     substreams: list[Substream] = field(default_factory=list)
@@ -81,7 +92,9 @@ def write(header: Header, payloads: list[bytes]) -> bytes:
     out = bytearray(MAGIC)
     out.append(VERSION)
     out += _varint(header.width) + _varint(header.height)
-    out += bytes([header.channels, header.bit_depth, header.colour_transform])
+    if not 1 <= header.orientation <= 8:
+        raise ValueError(f"orientation must be 1..8, got {header.orientation}")
+    out += bytes([header.channels, header.bit_depth, header.colour_transform, header.orientation])
     if len(header.model_id) != MODEL_ID_BYTES:
         raise ValueError(f"model_id must be {MODEL_ID_BYTES} bytes")
     out += header.model_id
@@ -95,6 +108,9 @@ def write(header: Header, payloads: list[bytes]) -> bytes:
         out += bytes(header.group_order)
     out += _varint(len(payloads))
     for s, data in zip(header.substreams, payloads):
+        if s.kind in METADATA_LIMITS and len(data) > METADATA_LIMITS[s.kind]:
+            raise ValueError(f"{Kind.NAMES[s.kind]} metadata of {len(data)} bytes is above the limit of "
+                             f"{METADATA_LIMITS[s.kind]}")
         s.length, s.crc32 = len(data), zlib.crc32(data)
         out.append(s.kind)
         out += _varint(s.tile)
@@ -169,6 +185,9 @@ def read(data: bytes | bytearray | memoryview) -> Header:
     channels = r.byte("channels")
     bit_depth = r.byte("bit depth")
     colour = r.byte("colour transform")
+    orientation = r.byte("orientation")
+    if not 1 <= orientation <= 8:
+        raise DecodeError(f"corrupted stream: orientation {orientation}")
     if channels not in (1, 3):
         raise DecodeError(f"corrupted stream: {channels} channels")
     if not 8 <= bit_depth <= 16:
@@ -200,7 +219,7 @@ def read(data: bytes | bytearray | memoryview) -> Header:
         layer = r.byte("layer index")
         if layer >= num_layers:
             raise DecodeError(f"corrupted stream: layer {layer} of {num_layers}")
-        length = r.varint("substream length", 1 << 40)
+        length = r.varint("substream length", METADATA_LIMITS.get(kind, 1 << 40))
         crc = int.from_bytes(r.take(4, "substream crc"), "little")
         subs.append(Substream(kind, tile, layer, length, crc))
     table_end = r.pos
@@ -215,5 +234,5 @@ def read(data: bytes | bytearray | memoryview) -> Header:
         offset = end
     if offset < len(data):
         raise DecodeError(f"corrupted stream: {len(data) - offset} trailing bytes after the last substream")
-    return Header(width, height, channels, bit_depth, model_id, rate_q, colour, tile_size,
+    return Header(width, height, channels, bit_depth, model_id, rate_q, colour, orientation, tile_size,
                   num_layers, subs, group_order)

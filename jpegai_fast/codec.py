@@ -17,7 +17,8 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from . import bitstream, pixels, progressive, tiling
-from .bitstream import Header
+from . import metadata as metadata_rules
+from .bitstream import Header, Kind
 from .effort import DEFAULT_EFFORT, check_effort
 from .engine import Engine, get_engine
 from .execution import resolve_device, resolve_threads
@@ -31,7 +32,7 @@ DEFAULT_QUALITY = 50.0
 def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None = None,
            bit_depth: int | None = None, threads: int | None = None, device=None,
            model: str | None = None, tile_size: int | None = None, layers: int = 1,
-           effort: int | None = None) -> bytes:
+           effort: int | None = None, metadata: dict | None = None) -> bytes:
     """Compress an image to bytes.
 
     Args:
@@ -51,6 +52,9 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
       effort: encoder effort 1..9 (default 1, the plain encoder). Higher levels spend encode time
         optimising the latent for the real decoder (effort.py): smaller streams at the same quality,
         slower encoding; the stream and its decoding are unchanged. Levels > 1 need torch autograd.
+      metadata: {"icc": bytes, "exif": bytes, "xmp": bytes, "orientation": 1..8}, each optional; stored
+        in CRC-protected fields (the orientation defaults to the EXIF's) and returned by
+        ``decode(..., with_metadata=True)``.
     """
     if bpp is not None and quality is not None:
         raise ValueError("give bpp= or quality=, not both")
@@ -60,6 +64,7 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
     eng = get_engine(model)
     layers = progressive.check_layers(layers, eng.M)
     effort = check_effort(effort)
+    meta, orientation = metadata_rules.check(metadata)
     if bpp is not None and (not isinstance(bpp, (int, float)) or not np.isfinite(bpp) or bpp <= 0):
         raise ValueError(f"bpp must be a positive number, got {bpp!r}")
     if bpp is None:
@@ -68,16 +73,18 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
     target_bytes = None if bpp is None else bpp * arr.shape[0] * arr.shape[1] / 8.0
     if bpp is None:
         return AnalysedImage(eng, arr, bit_depth, tile_size, threads, dev, fixed_rate=rate_q, layers=layers,
-                             effort=effort).stream(eng, rate_q, layers, threads)
+                             effort=effort).stream(eng, rate_q, layers, threads, meta, orientation)
     an = AnalysedImage(eng, arr, bit_depth, tile_size, threads, dev, layers=layers)
-    found = search_rate(lambda rq: an.stream(eng, rq, layers, threads), target_bytes, eng.rate_q_max)
+    found = search_rate(lambda rq: an.stream(eng, rq, layers, threads, meta, orientation), target_bytes,
+                        eng.rate_q_max)
     if effort == DEFAULT_EFFORT:
         return found.data
     # Refine at the rate the plain encoder needs for the target, then search again over the refined
     # latent: it codes smaller at that rate, so the final rate lands a little higher.
     refined = AnalysedImage(eng, arr, bit_depth, tile_size, threads, dev, layers=layers, effort=effort,
                             effort_rate=found.rate_q)
-    return search_rate(lambda rq: refined.stream(eng, rq, layers, threads), target_bytes, eng.rate_q_max).data
+    return search_rate(lambda rq: refined.stream(eng, rq, layers, threads, meta, orientation), target_bytes,
+                       eng.rate_q_max).data
 
 
 def layer_chunks(data: bytes) -> list[bytes]:
@@ -126,7 +133,7 @@ def _check_region(region, width: int, height: int) -> tuple[int, int, int, int]:
     return x, y, w, h
 
 
-def decode(data: bytes, *, device=None, threads: int | None = None, region=None) -> np.ndarray:
+def decode(data: bytes, *, device=None, threads: int | None = None, region=None, with_metadata: bool = False):
     """Decompress bytes from :func:`encode` to an array of the original shape, dtype and bit depth.
 
     ``region=(x, y, w, h)`` decodes only the tiles that region needs (plus the synthesis halo's
@@ -136,7 +143,10 @@ def decode(data: bytes, *, device=None, threads: int | None = None, region=None)
     (inside layer 0) or foreign stream.
     ``device="cuda"`` runs the synthesis transform on the GPU; the latent is bit-exact either way,
     the pixels may differ by a rounding step where float results straddle one.
+    ``with_metadata=True`` returns ``(pixels, {"icc", "exif", "xmp": bytes or None, "orientation": 1..8})``.
     """
+    if not isinstance(with_metadata, bool):
+        raise TypeError(f"with_metadata must be a bool, got {type(with_metadata).__name__}")
     threads = resolve_threads(threads)
     dev = resolve_device(device)
     p = ParsedStream(data)
@@ -151,7 +161,7 @@ def decode(data: bytes, *, device=None, threads: int | None = None, region=None)
     g_s = p.eng.transform("g_s", dev, threads)
     for core in cores:
         tiling.synthesise_into(g_s, y_hat, core, halo, out, (rx, ry, rw, rh), h.channels, h.bit_depth)
-    return out
+    return (out, p.metadata()) if with_metadata else out
 
 
 def info(data: bytes) -> dict:
@@ -168,6 +178,9 @@ def info(data: bytes) -> dict:
         "channels": header.channels,
         "bit_depth": header.bit_depth,
         "model_id": header.model_id.hex(),
+        "orientation": header.orientation,
+        "metadata": {name: next((sub.length for sub in header.substreams if sub.kind == kind), None)
+                     for kind, name in Kind.NAMES.items()},
         "rate": header.rate_q / 256.0,
         "layers": header.num_layers,
         "layers_complete": progressive.complete_layers(header),

@@ -16,9 +16,10 @@ from .execution import map_tiles
 from .intpath import scale_indexes
 
 
-def canonical_order(count: int, layers: int) -> list[tuple[int, int, int]]:
-    """The (kind, tile, layer) order the substream table must follow (docs/format.md)."""
-    keys = []
+def canonical_order(count: int, layers: int, metadata: tuple[int, ...] = ()) -> list[tuple[int, int, int]]:
+    """The (kind, tile, layer) order the substream table must follow (docs/format.md): the metadata
+    substreams present (ICC, EXIF, XMP, in that order), then z and y of every tile, then later layers."""
+    keys = [(kind, 0, 0) for kind in metadata]
     for i in range(count):
         keys += [(Kind.Z, i, 0), (Kind.Y, i, 0)]
     for layer in range(1, layers):
@@ -42,7 +43,7 @@ class ParsedStream:
         if h.num_layers > 1 and (len(h.group_order) != eng.M // GROUP or h.num_layers > eng.M // GROUP):
             raise DecodeError(f"corrupted stream: {len(h.group_order)} context groups / {h.num_layers} "
                               f"layers for a model with {eng.M // GROUP} groups")
-        expected = self.grid.count * (1 + h.num_layers)
+        expected = self.grid.count * (1 + h.num_layers) + len(Kind.METADATA)
         if len(h.substreams) > expected:
             raise DecodeError(f"corrupted stream: {len(h.substreams)} substreams for {self.grid.count} tiles "
                               f"x {h.num_layers} layers (duplicate substreams?)")
@@ -55,12 +56,20 @@ class ParsedStream:
                 raise DecodeError(f"corrupted stream: duplicate substream (kind {s.kind}, tile {s.tile}, "
                                   f"layer {s.layer})")
             self.subs[key] = s
-        if [(s.kind, s.tile, s.layer) for s in h.substreams] != canonical_order(self.grid.count, h.num_layers):
+        meta = tuple(k for k in Kind.METADATA if (k, 0, 0) in self.subs)
+        if [(s.kind, s.tile, s.layer) for s in h.substreams] != canonical_order(self.grid.count, h.num_layers, meta):
             raise DecodeError("corrupted stream: substreams missing or not in the canonical order "
                               "(docs/format.md)")
         self.layers = progressive.usable_layers(h, len(self.data))
         self.chans = [np.arange(eng.M)] if h.num_layers == 1 else \
             progressive.layer_channels(h.group_order, h.num_layers)
+
+    def metadata(self) -> dict:
+        """{"icc", "exif", "xmp"}: the bytes of each metadata substream present (else None), and "orientation"."""
+        out = {name: (self.payload(kind, 0, 0) if (kind, 0, 0) in self.subs else None)
+               for kind, name in Kind.NAMES.items()}
+        out["orientation"] = self.header.orientation
+        return out
 
     def payload(self, kind: int, tile: int, layer: int) -> bytes:
         s = self.subs[(kind, tile, layer)]

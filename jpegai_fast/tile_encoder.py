@@ -80,8 +80,12 @@ class AnalysedImage:
         per_channel = energy * eng.synthesis_gain * (step.astype(np.float64) / 4096.0) ** 2
         return per_channel.reshape(-1, GROUP).sum(axis=1)
 
-    def stream(self, eng: Engine, rate_q: int, layers: int, threads: int) -> bytes:
-        """The complete stream at rate ``rate_q`` (quantise + entropy-code every tile)."""
+    def stream(self, eng: Engine, rate_q: int, layers: int, threads: int, metadata: dict | None = None,
+               orientation: int = 1) -> bytes:
+        """The complete stream at rate ``rate_q`` (quantise + entropy-code every tile).
+
+        ``metadata``: {"icc", "exif", "xmp"} -> bytes, stored in their own substreams first.
+        """
         if self.fixed_rate is not None and rate_q != self.fixed_rate:
             raise ValueError("this analysis was quantised at a fixed rate")
         _, step = eng.steps(rate_q)
@@ -108,6 +112,10 @@ class AnalysedImage:
 
         y_bytes = map_tiles(code, list(range(len(self.tiles))), threads)
         subs, payloads = [], []
+        for kind, name in Kind.NAMES.items():       # metadata first: any prefix that decodes has it
+            if metadata and metadata.get(name) is not None:
+                subs.append(Substream(kind, 0, 0, 0, 0))
+                payloads.append(bytes(metadata[name]))
         for i, t in enumerate(self.tiles):          # layer 0: z then y of every tile
             subs += [Substream(Kind.Z, i, 0, 0, 0), Substream(Kind.Y, i, 0, 0, 0)]
             payloads += [t.z_bytes, y_bytes[i][0]]
@@ -116,5 +124,6 @@ class AnalysedImage:
                 subs.append(Substream(Kind.Y, i, layer, 0, 0))
                 payloads.append(y_bytes[i][layer])
         header = Header(self.width, self.height, self.channels, self.bit_depth, eng.model_id, rate_q,
-                        tile_size=self.grid.size, num_layers=layers, substreams=subs, group_order=order)
+                        orientation=orientation, tile_size=self.grid.size, num_layers=layers, substreams=subs,
+                        group_order=order)
         return bitstream.write(header, payloads)

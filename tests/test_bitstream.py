@@ -77,7 +77,7 @@ def test_pixel_limit_refused_before_allocation(monkeypatch):
 def test_absurd_substream_count_refused():
     # a hand-made header claiming 2**20 substreams with a valid CRC
     body = bytearray(bitstream.MAGIC) + bytes([bitstream.VERSION])
-    body += bitstream._varint(8) + bitstream._varint(8) + bytes([3, 8, 0]) + b"\0" * 8
+    body += bitstream._varint(8) + bitstream._varint(8) + bytes([3, 8, 0, 1]) + b"\0" * 8
     body += bitstream._varint(0) + bitstream._varint(0) + bytes([1]) + bitstream._varint(1 << 20)
     body += zlib.crc32(body).to_bytes(4, "little")
     with pytest.raises(DecodeError, match="does not fit"):

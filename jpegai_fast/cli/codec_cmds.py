@@ -56,21 +56,37 @@ def _say(quiet: bool, msg: str) -> None:
 @click.option("--tile-size", type=int, help="Tile side in latent positions (16 px each; default 64 = 1024 px).")
 @click.option("--layers", type=int, default=1, show_default=True,
               help="Progressive layers: every layer boundary is a decodable prefix.")
+@click.option("--strip", is_flag=True, help="Drop the ICC profile, EXIF and XMP (kept by default).")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
-def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size, layers, quiet):
-    """Compress image SRC (PNG, TIFF, JPEG, ...; 8 or 16 bit; - for stdin) to stream DST (- for stdout)."""
+def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size, layers, strip, quiet):
+    """Compress image SRC (PNG, TIFF, JPEG, ...; 8 or 16 bit; - for stdin) to stream DST (- for stdout).
+
+    The ICC profile, EXIF (with its orientation) and XMP are kept; a 16-bit file is coded at the bit
+    depth it declares (PNG sBIT, TIFF MaxSampleValue/BitsPerSample), else as 16-bit; --bit-depth overrides.
+    """
     from .. import codec
-    from ..image_files import decode_image
+    from ..image_files import read_image_file
     try:
-        img = decode_image(_read_bytes(src), src)
+        f = read_image_file(_read_bytes(src), src)
     except ValueError as e:
         raise click.ClickException(str(e))
+    img = f.pixels
     if img.dtype.name == "uint16" and bit_depth is None:
-        bit_depth = 16
+        if f.bit_depth is None:
+            bit_depth = 16
+            _say(quiet, f"{src}: 16-bit samples and no bit-depth hint in the file: coded as 16-bit "
+                        "(--bit-depth N if it holds fewer)")
+        else:
+            bit_depth = f.bit_depth
+            _say(quiet, f"{src}: {f.bit_depth}-bit samples ({f.bit_depth_source})")
+    elif img.dtype.name == "uint16" and f.bit_depth_source == "PNG sBIT" and bit_depth != f.bit_depth:
+        raise click.ClickException(f"{src} declares {f.bit_depth} bits (PNG sBIT); --bit-depth {bit_depth} "
+                                   "contradicts it")
     t0 = time.perf_counter()
     try:
         data = codec.encode(img, bpp=bpp, quality=quality, bit_depth=bit_depth, threads=threads,
-                            device=device, tile_size=tile_size, layers=layers, effort=effort)
+                            device=device, tile_size=tile_size, layers=layers, effort=effort,
+                            metadata=None if strip else f.metadata)
     except (ValueError, TypeError, ImportError) as e:
         raise click.ClickException(str(e))
     _write_bytes(dst, data, src)
@@ -101,8 +117,9 @@ def decode(src, dst, threads, device, region, fmt, quiet):
         raise click.ClickException(str(e))
     t0 = time.perf_counter()
     try:
-        img = codec.decode(_read_bytes(src), threads=threads, device=device, region=region)
-        out = encode_image(img, suffix)
+        data = _read_bytes(src)
+        img, meta = codec.decode(data, threads=threads, device=device, region=region, with_metadata=True)
+        out = encode_image(img, suffix, codec.info(data)["bit_depth"], meta)
     except (DecodeError, ValueError, TypeError, ImportError) as e:
         raise click.ClickException(str(e))
     _write_bytes(dst, out, src)
