@@ -1,0 +1,87 @@
+"""The Pillow plugin through Pillow's own API: open (lazy), load, save, thumbnail, convert, metadata."""
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import jpegai_fast
+import jpegai_fast.pillow  # noqa: F401  (registers the format)
+
+from test_codec import natural_like, psnr
+
+
+@pytest.fixture(scope="module")
+def rgb():
+    return natural_like(60, 90, seed=12)
+
+
+def test_open_reads_the_header_and_decodes_on_load(tmp_path, rgb, monkeypatch):
+    data = jpegai_fast.encode(rgb, quality=70)
+    (tmp_path / "a.jai").write_bytes(data)
+    calls = []
+    import jpegai_fast.codec as codec
+    real = codec.decode
+    monkeypatch.setattr(codec, "decode", lambda *a, **k: calls.append(1) or real(*a, **k))
+    with Image.open(tmp_path / "a.jai") as im:
+        assert (im.format, im.mode, im.size) == ("JAI", "RGB", (90, 60))
+        assert calls == []                                   # nothing decoded yet
+        arr = np.asarray(im)
+        assert calls == [1]
+    assert np.array_equal(arr, real(data))
+
+
+def test_save_with_quality_bpp_effort_and_read_back(tmp_path, rgb):
+    im = Image.fromarray(rgb)
+    im.save(tmp_path / "q.jai", quality=40)
+    assert (tmp_path / "q.jai").read_bytes() == jpegai_fast.encode(rgb, quality=40)
+    im.save(tmp_path / "b.jai", bpp=1.0)
+    assert 8 * (tmp_path / "b.jai").stat().st_size / (60 * 90) <= 1.0
+    buf = io.BytesIO()
+    im.save(buf, format="JAI", quality=60, effort=2)
+    assert buf.getvalue() == jpegai_fast.encode(rgb, quality=60, effort=2)
+    back = Image.open(io.BytesIO(buf.getvalue()))
+    assert psnr(np.asarray(back), rgb) > 25
+
+
+def test_grey_16_bit_thumbnail_convert(tmp_path):
+    grey = natural_like(64, 64, channels=1, seed=3)
+    Image.fromarray(grey).save(tmp_path / "g.jai", quality=80)
+    with Image.open(tmp_path / "g.jai") as im:
+        assert im.mode == "L"
+        im.thumbnail((32, 32))
+        assert im.size == (32, 32)
+        assert im.convert("RGB").mode == "RGB"
+    deep = (natural_like(64, 64, channels=1, seed=4).astype(np.uint16) * 257)
+    Image.fromarray(deep).save(tmp_path / "d.jai", quality=90)       # I;16
+    assert jpegai_fast.info((tmp_path / "d.jai").read_bytes())["bit_depth"] == 16
+    with Image.open(tmp_path / "d.jai") as im:
+        assert im.mode == "I;16"
+        assert psnr(np.asarray(im), deep, peak=65535) > 25
+
+
+def test_metadata_in_info_and_written_back(tmp_path, rgb):
+    exif = Image.Exif()
+    exif[0x0112] = 8
+    Image.fromarray(rgb).save(tmp_path / "m.jai", quality=50, icc_profile=b"icc-bytes" * 10, exif=exif,
+                              xmp=b"<x:xmpmeta/>")
+    with Image.open(tmp_path / "m.jai") as im:
+        assert im.info["icc_profile"] == b"icc-bytes" * 10 and im.info["xmp"] == b"<x:xmpmeta/>"
+        assert im.getexif()[0x0112] == 8 and im.info["orientation"] == 8
+        im.save(tmp_path / "again.jai")                    # info carried over by save
+    assert jpegai_fast.info((tmp_path / "again.jai").read_bytes())["orientation"] == 8
+
+
+def test_alpha_is_refused_not_dropped(tmp_path, rgb):
+    rgba = Image.fromarray(np.dstack([rgb, np.full(rgb.shape[:2], 128, np.uint8)]))
+    with pytest.raises(ValueError, match="alpha"):
+        rgba.save(tmp_path / "x.jai")
+
+
+def test_a_foreign_file_is_not_claimed(tmp_path, rgb):
+    Image.fromarray(rgb).save(tmp_path / "p.png")
+    with Image.open(tmp_path / "p.png") as im:
+        assert im.format == "PNG"
+    (tmp_path / "bad.jai").write_bytes(b"JAI\x03garbage")
+    with pytest.raises(Exception):
+        Image.open(tmp_path / "bad.jai")
