@@ -29,6 +29,7 @@ class ImageFile:
     bit_depth: int | None = None
     bit_depth_source: str = ""
     metadata: dict = field(default_factory=dict)
+    alpha_dropped: bool = False      # the file had an alpha channel, which is not coded yet
 
 
 def _png_chunks(data: bytes):
@@ -102,7 +103,7 @@ def _tiff_info(data: bytes) -> tuple[dict, int | None, str]:
 
 def read_image_file(data: bytes, name: str = "input") -> ImageFile:
     """Image file bytes -> ImageFile: pixels (decode_image), declared bit depth and metadata."""
-    arr = decode_image(data, name)
+    arr, had_alpha = _decode(data, name)
     meta, depth, source = {}, None, ""
     try:
         if data[:8] == _PNG:
@@ -135,7 +136,7 @@ def read_image_file(data: bytes, name: str = "input") -> ImageFile:
             meta.pop("exif")
     if arr.dtype == np.uint8:
         depth, source = 8, "8-bit samples"
-    return ImageFile(arr, depth, source, meta)
+    return ImageFile(arr, depth, source, meta, had_alpha)
 
 
 def decode_image(data: bytes, name: str = "input") -> np.ndarray:
@@ -143,6 +144,10 @@ def decode_image(data: bytes, name: str = "input") -> np.ndarray:
 
     Raises ValueError for data that is not a readable image or has an unsupported sample type.
     """
+    return _decode(data, name)[0]
+
+
+def _decode(data: bytes, name: str) -> tuple[np.ndarray, bool]:
     try:
         if data[:8] == _PNG:
             import imagecodecs
@@ -156,7 +161,8 @@ def decode_image(data: bytes, name: str = "input") -> np.ndarray:
                 arr = np.asarray(im.convert("RGB") if im.mode not in ("L", "RGB", "I;16") else im)
     except Exception as e:          # every decoder's own error type: one clear message
         raise ValueError(f"{name}: not a readable image ({type(e).__name__}: {e})") from None
-    if arr.ndim == 3 and arr.shape[2] in (2, 4):          # grey+alpha or RGBA: drop alpha
+    had_alpha = arr.ndim == 3 and arr.shape[2] in (2, 4)
+    if had_alpha:                                          # grey+alpha or RGBA: drop alpha
         arr = arr[..., :-1] if arr.shape[2] == 4 else arr[..., 0]
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
@@ -164,7 +170,7 @@ def decode_image(data: bytes, name: str = "input") -> np.ndarray:
         raise ValueError(f"{name}: unsupported image shape {arr.shape} (grey or RGB expected)")
     if arr.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"{name}: unsupported sample type {arr.dtype} (8- or 16-bit integers expected)")
-    return np.ascontiguousarray(arr)
+    return np.ascontiguousarray(arr), had_alpha
 
 
 def read_image(path: str | Path) -> np.ndarray:

@@ -71,6 +71,9 @@ def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size
     except ValueError as e:
         raise click.ClickException(str(e))
     img = f.pixels
+    if f.alpha_dropped:
+        click.echo(f"warning: {src} has an alpha channel, which jpegai_fast does not code yet: "
+                   "only the colour is coded", err=True)
     if img.dtype.name == "uint16" and bit_depth is None:
         if f.bit_depth is None:
             bit_depth = 16
