@@ -72,3 +72,11 @@ def test_jpegai_fast_decode(benchmark, image):
     jpegai_fast.decode(data, threads=THREADS)
     out = benchmark.pedantic(jpegai_fast.decode, args=(data,), kwargs=dict(threads=THREADS), rounds=3)
     assert out.shape == image.shape
+
+
+@pytest.mark.parametrize("effort", [1, 4])
+def test_jpegai_fast_encode_effort(benchmark, image, effort):
+    """One encode at quality 50 per effort level (effort 4: 35 SGA iterations); compare within the group."""
+    benchmark.group = "kodak-encode-effort"
+    benchmark.pedantic(jpegai_fast.encode, args=(image,), kwargs={"quality": 50, "effort": effort, "threads": THREADS},
+                       rounds=1 if effort > 1 else 3, warmup_rounds=1)
