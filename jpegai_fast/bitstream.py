@@ -17,6 +17,11 @@ MODEL_ID_BYTES = 8
 MAX_SIDE = 1 << 24          # per-dimension sanity bound, independent of the pixel limit
 MAX_SUBSTREAMS = 1 << 20
 MAX_LAYERS = 64
+VARINT_MAX_BYTES = 5        # 35 bits: enough for every field (docs/format.md)
+#: Largest tile side (latent positions): bounds the decoder's work and memory per tile whatever a stream
+#: declares. A single tile (tile size 0) is allowed only for a latent whose sides both fit in it.
+MAX_TILE = 256              # 4096 px
+MAX_SUBSTREAM_BYTES = (1 << 35) - 1
 
 
 class Kind:
@@ -89,6 +94,8 @@ def write(header: Header, payloads: list[bytes]) -> bytes:
     """Serialise ``header`` (its substream table is rebuilt from ``payloads``) followed by the payloads."""
     if len(payloads) != len(header.substreams):
         raise ValueError("one payload per substream entry")
+    if not (1 <= header.width <= MAX_SIDE and 1 <= header.height <= MAX_SIDE):
+        raise ValueError(f"image sides must be 1 .. {MAX_SIDE}, got {header.width}x{header.height}")
     out = bytearray(MAGIC)
     out.append(VERSION)
     out += _varint(header.width) + _varint(header.height)
@@ -145,15 +152,19 @@ class _Reader:
         return bytes(out)
 
     def varint(self, what: str, max_value: int) -> int:
-        v, shift = 0, 0
+        """LEB128, canonical (no superfluous zero groups) and at most VARINT_MAX_BYTES bytes."""
+        v, shift, n = 0, 0, 0
         while True:
             b = self.byte(what)
+            n += 1
             v |= (b & 0x7F) << shift
             if not b & 0x80:
+                if b == 0 and n > 1:
+                    raise DecodeError(f"corrupted stream: {what} is a non-canonical varint")
                 break
             shift += 7
-            if shift > 35:
-                raise DecodeError(f"corrupted stream: {what} is not a valid varint")
+            if n >= VARINT_MAX_BYTES:
+                raise DecodeError(f"corrupted stream: {what} is not a valid varint (over {VARINT_MAX_BYTES} bytes)")
         if v > max_value:
             raise DecodeError(f"corrupted stream: {what} = {v} exceeds {max_value}")
         return v
@@ -219,7 +230,7 @@ def read(data: bytes | bytearray | memoryview) -> Header:
         layer = r.byte("layer index")
         if layer >= num_layers:
             raise DecodeError(f"corrupted stream: layer {layer} of {num_layers}")
-        length = r.varint("substream length", METADATA_LIMITS.get(kind, 1 << 40))
+        length = r.varint("substream length", METADATA_LIMITS.get(kind, MAX_SUBSTREAM_BYTES))
         crc = int.from_bytes(r.take(4, "substream crc"), "little")
         subs.append(Substream(kind, tile, layer, length, crc))
     table_end = r.pos

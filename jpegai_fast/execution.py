@@ -20,11 +20,17 @@ class _Cpu:
 CPU = _Cpu()
 
 
+MAX_THREADS = 1024     # the C++ core's bound (csrc/common/parallel.h)
+
+
 def resolve_threads(threads: int | None) -> int:
+    """The one thread rule: None = every core; else an int 1 .. MAX_THREADS (ValueError/TypeError otherwise)."""
     if threads is None:
-        return max(1, os.cpu_count() or 1)
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a positive int, got {threads!r}")
+        return max(1, min(MAX_THREADS, os.cpu_count() or 1))
+    if isinstance(threads, bool) or not isinstance(threads, int):
+        raise TypeError(f"threads must be an int or None, got {type(threads).__name__}")
+    if not 1 <= threads <= MAX_THREADS:
+        raise ValueError(f"threads must be in 1 .. {MAX_THREADS}, got {threads}")
     return threads
 
 

@@ -21,6 +21,9 @@ def check_image(arr, bit_depth: int | None) -> tuple[np.ndarray, int]:
         raise ValueError(f"image must have shape HxW or HxWx3, got {arr.shape}")
     if arr.shape[0] < 1 or arr.shape[1] < 1:
         raise ValueError(f"image is empty: shape {arr.shape}")
+    from .bitstream import MAX_SIDE
+    if max(arr.shape[:2]) > MAX_SIDE:
+        raise ValueError(f"image sides must be at most {MAX_SIDE} pixels, got {arr.shape[1]}x{arr.shape[0]}")
     if arr.shape[0] * arr.shape[1] > limits.max_image_pixels:
         raise ValueError(f"image has {arr.shape[0] * arr.shape[1]} pixels, above the limit of "
                          f"{limits.max_image_pixels} (jpegai_fast.limits.set_max_image_pixels)")

@@ -71,7 +71,10 @@ def usable_layers(header: Header, data_len: int) -> list[int]:
             raise DecodeError(f"substream (kind {s.kind}, tile {s.tile}, layer {s.layer}) is truncated "
                               "or corrupted (CRC mismatch): layer 0 is required")
     ok = complete_layers(header)
-    damaged = [s for s in header.substreams if not s.complete and s.offset < data_len]
+    # damaged: bytes present but wrong, or a layer only partly there (a cut inside it, even one that
+    # falls exactly between two of its substreams); a cut at a layer boundary is a valid prefix
+    partial = {s.layer for s in header.substreams if s.kind == Kind.Y and s.complete and not ok[s.layer]}
+    damaged = [s for s in header.substreams if not s.complete and (s.offset < data_len or s.layer in partial)]
     if damaged:
         bad = sorted({s.layer for s in damaged})
         warnings.warn(f"stream is truncated or damaged inside layer(s) {bad}: decoding only the complete "

@@ -16,6 +16,18 @@ from .execution import map_tiles
 from .intpath import scale_indexes
 
 
+#: Largest |symbol| a stream may carry. The model's latents stay far inside (|q| < 2^13 at the finest
+#: step of the shipped ladder, |z| < 2^8); a larger one can only come from a hostile stream, whose
+#: reconstruction would overflow the synthesis into a saturated image, so it is a DecodeError.
+MAX_Y_SYMBOL = 1 << 20
+MAX_Z_SYMBOL = 1 << 15
+
+
+def _check_range(symbols: np.ndarray, limit: int, what: str, tile: int) -> None:
+    if symbols.size and int(np.abs(symbols.astype(np.int64)).max()) > limit:
+        raise DecodeError(f"corrupted stream (tile {tile}): {what} symbol beyond +-{limit}, which no encoder makes")
+
+
 def canonical_order(count: int, layers: int, metadata: tuple[int, ...] = ()) -> list[tuple[int, int, int]]:
     """The (kind, tile, layer) order the substream table must follow (docs/format.md): the metadata
     substreams present (ICC, EXIF, XMP, in that order), then z and y of every tile, then later layers."""
@@ -37,8 +49,11 @@ class ParsedStream:
         if h.rate_q > eng.rate_q_max:
             raise DecodeError(f"rate parameter {h.rate_q / 256:.2f} outside the model's range")
         lh, lw = eng.latent_shape(h.height, h.width)
-        if h.tile_size and (h.tile_size % 4 or h.tile_size >= max(lh, lw)):
+        if h.tile_size and (h.tile_size % 4 or h.tile_size >= max(lh, lw) or h.tile_size > bitstream.MAX_TILE):
             raise DecodeError(f"corrupted stream: tile size {h.tile_size} for a {lh}x{lw} latent")
+        if not h.tile_size and max(lh, lw) > bitstream.MAX_TILE:
+            raise DecodeError(f"corrupted stream: a single tile of {lh}x{lw} latent positions (at most "
+                              f"{bitstream.MAX_TILE} per side)")
         self.grid = tiling.TileGrid(lh, lw, h.tile_size)
         if h.num_layers > 1 and (len(h.group_order) != eng.M // GROUP or h.num_layers > eng.M // GROUP):
             raise DecodeError(f"corrupted stream: {len(h.group_order)} context groups / {h.num_layers} "
@@ -84,6 +99,7 @@ class ParsedStream:
             z_hat = eng.decode_z(self.payload(Kind.Z, i, 0), y1 - y0, x1 - x0, threads)
             mu_q, log2sigma_q = eng.hyper(z_hat, threads)
             idx = scale_indexes(log2sigma_q, log2_step)
+            _check_range(z_hat, MAX_Z_SYMBOL, "hyper-latent", i)
             if h.num_layers == 1:
                 q = coder.decode_gaussian(self.payload(Kind.Y, i, 0), idx, threads=threads)
             else:
@@ -91,6 +107,7 @@ class ParsedStream:
                 for layer in self.layers:
                     c = self.chans[layer]
                     q[c] = coder.decode_gaussian(self.payload(Kind.Y, i, layer), idx[c], threads=threads)
+            _check_range(q, MAX_Y_SYMBOL, "latent", i)
             y_hat_q = eng.ctx.reconstruct(q, mu_q, step, threads=threads)
         except ValueError as e:
             if isinstance(e, DecodeError):

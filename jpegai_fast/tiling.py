@@ -73,8 +73,9 @@ def check_tile_size(tile_size) -> int:
     """Validate a user tile size (latent positions, multiple of 4, >= 4; None = default)."""
     if tile_size is None:
         return DEFAULT_TILE_SIZE
-    if isinstance(tile_size, bool) or not isinstance(tile_size, int) or tile_size < 4 or tile_size % 4:
-        raise ValueError(f"tile_size must be a multiple of 4 latent positions (>= 4), got {tile_size!r}")
+    from .bitstream import MAX_TILE
+    if isinstance(tile_size, bool) or not isinstance(tile_size, int) or not 4 <= tile_size <= MAX_TILE or tile_size % 4:
+        raise ValueError(f"tile_size must be a multiple of 4 latent positions in 4 .. {MAX_TILE}, got {tile_size!r}")
     return tile_size
 
 
