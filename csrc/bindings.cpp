@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "alpha/alpha_coder.h"
 #include "common/version.h"
 #include "context/wavefront.h"
 #include "conv/float_transform.h"
@@ -363,4 +364,29 @@ PYBIND11_MODULE(_core, m) {
             return out;
           },
           py::arg("x"), py::arg("threads"), "x (cin, h, w) float32 -> (cout, ho, wo) float32.");
+
+  // --- alpha planes (csrc/alpha) ---------------------------------------------------------------
+  using U16 = py::array_t<uint16_t, py::array::c_style | py::array::forcecast>;
+  m.def("alpha_encode", [](U16 plane, int bits) {
+    if (plane.ndim() != 2) throw py::value_error("alpha plane must be 2-D");
+    const int h = int(plane.shape(0)), w = int(plane.shape(1));
+    std::vector<uint8_t> out;
+    {
+      py::gil_scoped_release nogil;
+      out = jpegai::alpha::encode(plane.data(), h, w, bits);
+    }
+    return py::bytes(reinterpret_cast<const char*>(out.data()), out.size());
+  }, py::arg("plane"), py::arg("bits"), "Lossless alpha plane (h, w) uint16 < 2^bits -> payload bytes.");
+  m.def("alpha_decode", [](py::buffer data, int h, int w, int bits) {
+    py::buffer_info info = data.request();
+    if (info.ndim != 1 || info.itemsize != 1 || (info.shape[0] > 1 && info.strides[0] != 1))
+      throw py::type_error("data must be a contiguous bytes-like object");
+    if (h < 1 || w < 1) throw py::value_error("alpha: plane must be at least 1x1");
+    U16 out({py::ssize_t(h), py::ssize_t(w)});
+    {
+      py::gil_scoped_release nogil;
+      jpegai::alpha::decode(static_cast<const uint8_t*>(info.ptr), size_t(info.size), h, w, bits, out.mutable_data());
+    }
+    return out;
+  }, py::arg("data"), py::arg("h"), py::arg("w"), py::arg("bits"), "Payload -> alpha plane (h, w) uint16.");
 }

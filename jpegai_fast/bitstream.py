@@ -32,8 +32,9 @@ class Kind:
     ICC = 2     # ICC colour profile, raw bytes
     EXIF = 3    # EXIF, a TIFF structure (starting "II*\0" or "MM\0*"; no "Exif\0\0" prefix)
     XMP = 4     # XMP packet, UTF-8 XML
+    ALPHA = 5   # the alpha plane (alpha.py, csrc/alpha), when channels is 2 or 4
 
-    ALL = (Z, Y, ICC, EXIF, XMP)
+    ALL = (Z, Y, ICC, EXIF, XMP, ALPHA)
     METADATA = (ICC, EXIF, XMP)
     NAMES = {ICC: "icc", EXIF: "exif", XMP: "xmp"}
 
@@ -58,11 +59,20 @@ class Substream:
     complete: bool = True    # filled by the reader: bytes present and CRC matches
 
 
+def colour_channels(channels: int) -> int:
+    """Channels the model codes: 1 for grey (+ alpha), 3 for RGB (+ alpha)."""
+    return 1 if channels in (1, 2) else 3
+
+
+def has_alpha(channels: int) -> bool:
+    return channels in (2, 4)
+
+
 @dataclass
 class Header:
     width: int
     height: int
-    channels: int            # 1 (grey) or 3 (RGB)
+    channels: int            # 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA)
     bit_depth: int           # 8..16
     model_id: bytes          # MODEL_ID_BYTES bytes
     rate_q: int              # rate parameter t in 1/256 units
@@ -199,7 +209,7 @@ def read(data: bytes | bytearray | memoryview) -> Header:
     orientation = r.byte("orientation")
     if not 1 <= orientation <= 8:
         raise DecodeError(f"corrupted stream: orientation {orientation}")
-    if channels not in (1, 3):
+    if channels not in (1, 2, 3, 4):
         raise DecodeError(f"corrupted stream: {channels} channels")
     if not 8 <= bit_depth <= 16:
         raise DecodeError(f"corrupted stream: bit depth {bit_depth}")

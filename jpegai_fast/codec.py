@@ -32,11 +32,12 @@ DEFAULT_QUALITY = 50.0
 def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None = None,
            bit_depth: int | None = None, threads: int | None = None, device=None,
            model: str | None = None, tile_size: int | None = None, layers: int = 1,
-           effort: int | None = None, metadata: dict | None = None) -> bytes:
+           effort: int | None = None, metadata: dict | None = None, alpha_bits: int | None = None) -> bytes:
     """Compress an image to bytes.
 
     Args:
-      arr: HxW (grey) or HxWx3 (RGB) numpy array, uint8, or uint16 with ``bit_depth`` 9..16.
+      arr: HxW (grey), HxWx2 (grey + alpha), HxWx3 (RGB) or HxWx4 (RGBA) numpy array, uint8, or uint16
+        with ``bit_depth`` 9..16. Alpha is coded losslessly by its own coder (alpha.py).
       bpp: target bits per pixel; rate control picks the rate so the stream is within
         [0.9, 1.0] x target where the model's range allows (a warning says when it cannot).
       quality: 0..100 (maps linearly onto the model's continuous rate parameter); default 50.
@@ -55,10 +56,19 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
       metadata: {"icc": bytes, "exif": bytes, "xmp": bytes, "orientation": 1..8}, each optional; stored
         in CRC-protected fields (the orientation defaults to the EXIF's) and returned by
         ``decode(..., with_metadata=True)``.
+      alpha_bits: code only the top bits of the alpha plane (lossy; default: lossless).
     """
     if bpp is not None and quality is not None:
         raise ValueError("give bpp= or quality=, not both")
     arr, bit_depth = pixels.check_image(arr, bit_depth)
+    alpha_payload = None
+    if arr.ndim == 3 and arr.shape[2] in (2, 4):
+        from . import alpha as alpha_coder
+        bits = alpha_coder.check_bits(alpha_bits, bit_depth)
+        alpha_payload = alpha_coder.encode(arr[..., -1], bit_depth, bits)
+        arr = np.ascontiguousarray(arr[..., :-1] if arr.shape[2] == 4 else arr[..., 0])
+    elif alpha_bits is not None:
+        raise ValueError("alpha_bits given for an image without alpha")
     threads = resolve_threads(threads)
     tile_size = tiling.check_tile_size(tile_size)
     eng = get_engine(model)
@@ -70,12 +80,13 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
     if bpp is None:
         rate_q = quality_to_rate_q(DEFAULT_QUALITY if quality is None else quality, eng.num_rate_points)
     dev = resolve_device(device)
-    target_bytes = None if bpp is None else bpp * arr.shape[0] * arr.shape[1] / 8.0
+    # the alpha substream's size is known: the colour gets the rest of the target
+    target_bytes = None if bpp is None else bpp * arr.shape[0] * arr.shape[1] / 8.0 - len(alpha_payload or b"")
     if bpp is None:
         return AnalysedImage(eng, arr, bit_depth, tile_size, threads, dev, fixed_rate=rate_q, layers=layers,
-                             effort=effort).stream(eng, rate_q, layers, threads, meta, orientation)
+                             effort=effort).stream(eng, rate_q, layers, threads, meta, orientation, alpha_payload)
     an = AnalysedImage(eng, arr, bit_depth, tile_size, threads, dev, layers=layers)
-    found = search_rate(lambda rq: an.stream(eng, rq, layers, threads, meta, orientation), target_bytes,
+    found = search_rate(lambda rq: an.stream(eng, rq, layers, threads, meta, orientation, alpha_payload), target_bytes,
                         eng.rate_q_max)
     if effort == DEFAULT_EFFORT:
         return found.data
@@ -83,7 +94,7 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
     # latent: it codes smaller at that rate, so the final rate lands a little higher.
     refined = AnalysedImage(eng, arr, bit_depth, tile_size, threads, dev, layers=layers, effort=effort,
                             effort_rate=found.rate_q)
-    return search_rate(lambda rq: refined.stream(eng, rq, layers, threads, meta, orientation), target_bytes,
+    return search_rate(lambda rq: refined.stream(eng, rq, layers, threads, meta, orientation, alpha_payload), target_bytes,
                        eng.rate_q_max).data
 
 
@@ -157,10 +168,15 @@ def decode(data: bytes, *, device=None, threads: int | None = None, region=None,
     cores = tiling.synthesis_cores(g, latent_rect)
     needed = sorted({i for c in cores for i in g.covering(*tiling.expand(c, halo, g.lh, g.lw))})
     y_hat = p.latent(needed, threads)
-    out = np.empty((rh, rw) if h.channels == 1 else (rh, rw, 3), np.uint8 if h.bit_depth == 8 else np.uint16)
+    colour = bitstream.colour_channels(h.channels)
+    out = np.empty((rh, rw) if colour == 1 else (rh, rw, 3), np.uint8 if h.bit_depth == 8 else np.uint16)
     g_s = p.eng.transform("g_s", dev, threads)
     for core in cores:
-        tiling.synthesise_into(g_s, y_hat, core, halo, out, (rx, ry, rw, rh), h.channels, h.bit_depth)
+        tiling.synthesise_into(g_s, y_hat, core, halo, out, (rx, ry, rw, rh), colour, h.bit_depth)
+    a = p.alpha()
+    if a is not None:
+        a = a[ry:ry + rh, rx:rx + rw]
+        out = np.ascontiguousarray(np.dstack([out, a]) if out.ndim == 3 else np.stack([out, a], axis=-1))
     return (out, p.metadata()) if with_metadata else out
 
 
@@ -176,6 +192,7 @@ def info(data: bytes) -> dict:
         "width": header.width,
         "height": header.height,
         "channels": header.channels,
+        "alpha": bitstream.has_alpha(header.channels),
         "bit_depth": header.bit_depth,
         "model_id": header.model_id.hex(),
         "orientation": header.orientation,

@@ -29,7 +29,7 @@ class ImageFile:
     bit_depth: int | None = None
     bit_depth_source: str = ""
     metadata: dict = field(default_factory=dict)
-    alpha_dropped: bool = False      # the file had an alpha channel, which is not coded yet
+    has_alpha: bool = False
 
 
 def _png_chunks(data: bytes):
@@ -140,7 +140,7 @@ def read_image_file(data: bytes, name: str = "input") -> ImageFile:
 
 
 def decode_image(data: bytes, name: str = "input") -> np.ndarray:
-    """Image file bytes -> HxW or HxWx3 uint8/uint16 (alpha dropped, palettes expanded).
+    """Image file bytes -> HxW, HxWx2, HxWx3 or HxWx4 uint8/uint16 (alpha kept, palettes expanded).
 
     Raises ValueError for data that is not a readable image or has an unsupported sample type.
     """
@@ -158,16 +158,19 @@ def _decode(data: bytes, name: str) -> tuple[np.ndarray, bool]:
         else:
             from PIL import Image
             with Image.open(io.BytesIO(data)) as im:
-                arr = np.asarray(im.convert("RGB") if im.mode not in ("L", "RGB", "I;16") else im)
+                if im.mode in ("L", "RGB", "I;16", "RGBA", "LA"):
+                    arr = np.asarray(im)
+                elif "transparency" in im.info or im.mode in ("PA", "RGBa", "La"):
+                    arr = np.asarray(im.convert("RGBA"))
+                else:
+                    arr = np.asarray(im.convert("RGB"))
     except Exception as e:          # every decoder's own error type: one clear message
         raise ValueError(f"{name}: not a readable image ({type(e).__name__}: {e})") from None
     had_alpha = arr.ndim == 3 and arr.shape[2] in (2, 4)
-    if had_alpha:                                          # grey+alpha or RGBA: drop alpha
-        arr = arr[..., :-1] if arr.shape[2] == 4 else arr[..., 0]
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
-    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] != 3):
-        raise ValueError(f"{name}: unsupported image shape {arr.shape} (grey or RGB expected)")
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (2, 3, 4)):
+        raise ValueError(f"{name}: unsupported image shape {arr.shape} (grey, grey+alpha, RGB or RGBA expected)")
     if arr.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"{name}: unsupported sample type {arr.dtype} (8- or 16-bit integers expected)")
     return np.ascontiguousarray(arr), had_alpha
@@ -207,8 +210,10 @@ def encode_image(arr: np.ndarray, suffix: str, bit_depth: int | None = None, met
             extra.append((274, "H", 1, int(meta["orientation"]), True))
         if partial:
             extra.append((281, "H", 1, (1 << bit_depth) - 1, True))
+        channels = 1 if arr.ndim == 2 else arr.shape[2]
         tifffile.imwrite(buf, arr, iccprofile=meta.get("icc") or None, extratags=extra,
-                         photometric="rgb" if arr.ndim == 3 else "minisblack", metadata=None)
+                         photometric="rgb" if channels in (3, 4) else "minisblack", metadata=None,
+                         extrasamples=[2] if channels in (2, 4) else None)
         return buf.getvalue()
     if suffix == ".png":
         import imagecodecs
@@ -217,7 +222,7 @@ def encode_image(arr: np.ndarray, suffix: str, bit_depth: int | None = None, met
         if meta.get("icc"):
             chunks.append(_chunk(b"iCCP", b"ICC profile\0\0" + zlib.compress(bytes(meta["icc"]))))
         if partial:
-            chunks.append(_chunk(b"sBIT", bytes([bit_depth] * (1 if arr.ndim == 2 else 3))))
+            chunks.append(_chunk(b"sBIT", bytes([bit_depth] * (1 if arr.ndim == 2 else arr.shape[2]))))
         if meta.get("exif"):
             chunks.append(_chunk(b"eXIf", bytes(meta["exif"])))
         if meta.get("xmp"):
@@ -225,6 +230,8 @@ def encode_image(arr: np.ndarray, suffix: str, bit_depth: int | None = None, met
         return _png_with_chunks(png, chunks) if chunks else png
     if arr.dtype != np.uint8:
         raise ValueError(f"{suffix} holds 8-bit images only: save a {arr.dtype} image as .png or .tif")
+    if arr.ndim == 3 and arr.shape[2] in (2, 4) and suffix in (".jpg", ".jpeg", ".bmp", ".ppm", ".pgm"):
+        raise ValueError(f"{suffix} has no alpha channel: save an image with alpha as .png, .tif or .webp")
     from PIL import Image
     buf = io.BytesIO()
     fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".ppm": "PPM", ".pgm": "PPM"}[suffix]

@@ -5,8 +5,8 @@
     im = Image.open("photo.jai")          # reads size and mode from the header; decodes on load()
     im.save("copy.jai", quality=70)       # or bpp=0.5, effort=5, layers=..., tile_size=...
 
-Modes: L and RGB (8-bit), I;16 (grey 9..16 bits, scaled to 16 bits as Pillow expects). A 16-bit RGB
-stream opens as RGB (8-bit), since Pillow has no 16-bit RGB mode; ``jpegai_fast.decode`` gives the
+Modes: L, LA, RGB and RGBA (8-bit), I;16 (grey 9..16 bits, scaled to 16 bits as Pillow expects). A
+16-bit colour stream opens as RGB/RGBA (8-bit), since Pillow has no 16-bit RGB mode; ``jpegai_fast.decode`` gives the
 full depth. ICC profile, EXIF and XMP appear in ``im.info`` ("icc_profile", "exif", "xmp") and are
 written from ``im.info`` or the save() arguments of the same names. ``draft`` / ``reduce`` decode the
 whole stream (the codec has no reduced-resolution decode).
@@ -41,7 +41,7 @@ class JaiImageFile(ImageFile.ImageFile):
         if header.channels == 1:
             self._mode = "L" if header.bit_depth == 8 else "I;16"
         else:
-            self._mode = "RGB"
+            self._mode = {2: "LA", 3: "RGB", 4: "RGBA"}[header.channels]
         self._size = (header.width, header.height)
         self._jai_data = data
         self._jai_bit_depth = header.bit_depth
@@ -64,7 +64,7 @@ class JaiImageFile(ImageFile.ImageFile):
         arr = decode(self._jai_data)
         depth = self._jai_bit_depth
         if arr.dtype == np.uint16:
-            if arr.ndim == 3:            # no 16-bit RGB mode in Pillow: 8-bit RGB
+            if arr.ndim == 3:            # no 16-bit RGB/LA/RGBA mode in Pillow: 8 bits
                 arr = np.clip(np.rint(arr * (255.0 / ((1 << depth) - 1))), 0, 255).astype(np.uint8)
             elif depth < 16:             # I;16 holds 16-bit values: scale up by bit replication
                 a = arr.astype(np.uint32)
@@ -80,13 +80,12 @@ def _save(im: Image.Image, fp, filename) -> None:
     from .codec import encode
     opts = im.encoderinfo
     mode = im.mode
-    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in im.info):
-        raise ValueError(f"{mode} images have alpha, which jpegai_fast does not code yet: convert('RGB') or "
-                         "convert('L') first to drop it knowingly")
     if mode in ("I;16", "I;16B", "I;16L"):
         arr, bit_depth = np.asarray(im, dtype=np.uint16), 16
-    elif mode == "L":
+    elif mode in ("L", "LA", "RGBA", "RGB"):
         arr, bit_depth = np.asarray(im), None
+    elif mode in ("PA", "RGBa", "La") or (mode == "P" and "transparency" in im.info):
+        arr, bit_depth = np.asarray(im.convert("RGBA")), None
     else:
         arr, bit_depth = np.asarray(im.convert("RGB")), None
     metadata = {}
@@ -103,7 +102,7 @@ def _save(im: Image.Image, fp, filename) -> None:
         metadata["xmp"] = xmp.encode() if isinstance(xmp, str) else xmp
     data = encode(np.ascontiguousarray(arr), bit_depth=bit_depth, quality=opts.get("quality"), bpp=opts.get("bpp"),
                   effort=opts.get("effort"), layers=opts.get("layers", 1), tile_size=opts.get("tile_size"),
-                  metadata=metadata or None)
+                  metadata=metadata or None, alpha_bits=opts.get("alpha_bits"))
     fp.write(data)
 
 

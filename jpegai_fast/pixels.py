@@ -13,12 +13,15 @@ from . import limits
 def check_image(arr, bit_depth: int | None) -> tuple[np.ndarray, int]:
     """Validate a user image; return it as a C-contiguous array and its bit depth.
 
-    Accepted: HxW (grey) or HxWx3 (RGB); uint8 (bit depth 8) or uint16 with ``bit_depth`` in 9..16.
+    Accepted: HxW (grey), HxWx2 (grey + alpha), HxWx3 (RGB) or HxWx4 (RGBA); uint8 (bit depth 8) or
+    uint16 with ``bit_depth`` in 9..16.
     """
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"image must be a numpy array, got {type(arr).__name__}")
-    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] != 3):
-        raise ValueError(f"image must have shape HxW or HxWx3, got {arr.shape}")
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 2, 3, 4)):
+        raise ValueError(f"image must have shape HxW, HxWx2, HxWx3 or HxWx4, got {arr.shape}")
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
     if arr.shape[0] < 1 or arr.shape[1] < 1:
         raise ValueError(f"image is empty: shape {arr.shape}")
     from .bitstream import MAX_SIDE

@@ -31,7 +31,7 @@ def _check_range(symbols: np.ndarray, limit: int, what: str, tile: int) -> None:
 def canonical_order(count: int, layers: int, metadata: tuple[int, ...] = ()) -> list[tuple[int, int, int]]:
     """The (kind, tile, layer) order the substream table must follow (docs/format.md): the metadata
     substreams present (ICC, EXIF, XMP, in that order), then z and y of every tile, then later layers."""
-    keys = [(kind, 0, 0) for kind in metadata]
+    keys = [(kind, 0, 0) for kind in metadata]    # metadata kinds, then alpha when present
     for i in range(count):
         keys += [(Kind.Z, i, 0), (Kind.Y, i, 0)]
     for layer in range(1, layers):
@@ -58,7 +58,7 @@ class ParsedStream:
         if h.num_layers > 1 and (len(h.group_order) != eng.M // GROUP or h.num_layers > eng.M // GROUP):
             raise DecodeError(f"corrupted stream: {len(h.group_order)} context groups / {h.num_layers} "
                               f"layers for a model with {eng.M // GROUP} groups")
-        expected = self.grid.count * (1 + h.num_layers) + len(Kind.METADATA)
+        expected = self.grid.count * (1 + h.num_layers) + len(Kind.METADATA) + 1
         if len(h.substreams) > expected:
             raise DecodeError(f"corrupted stream: {len(h.substreams)} substreams for {self.grid.count} tiles "
                               f"x {h.num_layers} layers (duplicate substreams?)")
@@ -72,12 +72,25 @@ class ParsedStream:
                                   f"layer {s.layer})")
             self.subs[key] = s
         meta = tuple(k for k in Kind.METADATA if (k, 0, 0) in self.subs)
+        if bitstream.has_alpha(h.channels):
+            meta += (Kind.ALPHA,)
         if [(s.kind, s.tile, s.layer) for s in h.substreams] != canonical_order(self.grid.count, h.num_layers, meta):
             raise DecodeError("corrupted stream: substreams missing or not in the canonical order "
                               "(docs/format.md)")
         self.layers = progressive.usable_layers(h, len(self.data))
         self.chans = [np.arange(eng.M)] if h.num_layers == 1 else \
             progressive.layer_channels(h.group_order, h.num_layers)
+
+    def alpha(self) -> np.ndarray | None:
+        """The alpha plane (H, W) of the image, or None when it has none."""
+        if not bitstream.has_alpha(self.header.channels):
+            return None
+        from . import alpha
+        try:
+            return alpha.decode(self.payload(Kind.ALPHA, 0, 0), self.header.height, self.header.width,
+                                self.header.bit_depth)
+        except ValueError as e:
+            raise DecodeError(f"corrupted stream: {e}") from e
 
     def metadata(self) -> dict:
         """{"icc", "exif", "xmp"}: the bytes of each metadata substream present (else None), and "orientation"."""

@@ -81,10 +81,11 @@ class AnalysedImage:
         return per_channel.reshape(-1, GROUP).sum(axis=1)
 
     def stream(self, eng: Engine, rate_q: int, layers: int, threads: int, metadata: dict | None = None,
-               orientation: int = 1) -> bytes:
+               orientation: int = 1, alpha: bytes | None = None) -> bytes:
         """The complete stream at rate ``rate_q`` (quantise + entropy-code every tile).
 
-        ``metadata``: {"icc", "exif", "xmp"} -> bytes, stored in their own substreams first.
+        ``metadata``: {"icc", "exif", "xmp"} -> bytes, stored in their own substreams first;
+        ``alpha``: the coded alpha plane (alpha.py), next.
         """
         if self.fixed_rate is not None and rate_q != self.fixed_rate:
             raise ValueError("this analysis was quantised at a fixed rate")
@@ -116,6 +117,9 @@ class AnalysedImage:
             if metadata and metadata.get(name) is not None:
                 subs.append(Substream(kind, 0, 0, 0, 0))
                 payloads.append(bytes(metadata[name]))
+        if alpha is not None:
+            subs.append(Substream(Kind.ALPHA, 0, 0, 0, 0))
+            payloads.append(alpha)
         for i, t in enumerate(self.tiles):          # layer 0: z then y of every tile
             subs += [Substream(Kind.Z, i, 0, 0, 0), Substream(Kind.Y, i, 0, 0, 0)]
             payloads += [t.z_bytes, y_bytes[i][0]]
@@ -123,7 +127,7 @@ class AnalysedImage:
             for i in range(self.grid.count):
                 subs.append(Substream(Kind.Y, i, layer, 0, 0))
                 payloads.append(y_bytes[i][layer])
-        header = Header(self.width, self.height, self.channels, self.bit_depth, eng.model_id, rate_q,
+        header = Header(self.width, self.height, self.channels + (alpha is not None), self.bit_depth, eng.model_id, rate_q,
                         orientation=orientation, tile_size=self.grid.size, num_layers=layers, substreams=subs,
                         group_order=order)
         return bitstream.write(header, payloads)

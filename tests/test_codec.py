@@ -114,7 +114,7 @@ def test_info(photo):
 
 @pytest.mark.parametrize("bad,exc", [
     (np.zeros((4, 4), np.float64), TypeError),
-    (np.zeros((4, 4, 2), np.uint8), ValueError),
+    (np.zeros((4, 4, 5), np.uint8), ValueError),
     (np.zeros((0, 5), np.uint8), ValueError),
     (np.zeros((4, 4), np.uint16), ValueError),
     (np.full((4, 4), np.nan, np.float32), TypeError),

@@ -128,10 +128,3 @@ def test_true_bit_depth_from_png_sbit_and_tiff_max_sample_value(tmp_path):
     r = _run("encode", tmp_path / "full.png", tmp_path / "f.jai")
     assert r.exit_code == 0 and "coded as 16-bit" in r.output
     assert _run("encode", tmp_path / "full.png", tmp_path / "g.jai", "--bit-depth", 16).exit_code == 0
-
-
-def test_cli_warns_when_it_drops_alpha(tmp_path, img):
-    rgba = np.dstack([img, np.full(img.shape[:2], 200, np.uint8)])
-    (tmp_path / "a.png").write_bytes(encode_image(rgba, ".png"))
-    r = _run("encode", tmp_path / "a.png", tmp_path / "a.jai")
-    assert r.exit_code == 0 and "alpha channel" in r.output

@@ -72,10 +72,19 @@ def test_metadata_in_info_and_written_back(tmp_path, rgb):
     assert jpegai_fast.info((tmp_path / "again.jai").read_bytes())["orientation"] == 8
 
 
-def test_alpha_is_refused_not_dropped(tmp_path, rgb):
-    rgba = Image.fromarray(np.dstack([rgb, np.full(rgb.shape[:2], 128, np.uint8)]))
-    with pytest.raises(ValueError, match="alpha"):
-        rgba.save(tmp_path / "x.jai")
+def test_rgba_and_la_keep_their_alpha(tmp_path, rgb):
+    a = np.zeros(rgb.shape[:2], np.uint8)
+    a[10:50, 20:70] = 255
+    a[30:35] = 90
+    Image.fromarray(np.dstack([rgb, a])).save(tmp_path / "x.jai", quality=60)
+    with Image.open(tmp_path / "x.jai") as im:
+        assert im.mode == "RGBA"
+        assert np.array_equal(np.asarray(im)[..., 3], a)
+        im.thumbnail((45, 30))
+        assert im.mode == "RGBA" and im.size == (45, 30)
+    Image.fromarray(np.stack([rgb[..., 1], a], -1), "LA").save(tmp_path / "la.jai")
+    with Image.open(tmp_path / "la.jai") as im:
+        assert im.mode == "LA" and np.array_equal(np.asarray(im)[..., 1], a)
 
 
 def test_a_foreign_file_is_not_claimed(tmp_path, rgb):

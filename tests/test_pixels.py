@@ -27,7 +27,7 @@ def test_high_bit_depth_grey_round_trip(bd):
 @pytest.mark.parametrize("img,bd,exc", [
     ([[1, 2]], None, TypeError),
     (np.zeros((4, 4), np.float32), None, TypeError),
-    (np.zeros((4, 4, 4), np.uint8), None, ValueError),
+    (np.zeros((4, 4, 5), np.uint8), None, ValueError),
     (np.zeros((4,), np.uint8), None, ValueError),
     (np.zeros((0, 4, 3), np.uint8), None, ValueError),
     (np.zeros((4, 4), np.uint16), None, ValueError),

@@ -56,9 +56,10 @@ def _say(quiet: bool, msg: str) -> None:
 @click.option("--tile-size", type=int, help="Tile side in latent positions (16 px each; default 64 = 1024 px).")
 @click.option("--layers", type=int, default=1, show_default=True,
               help="Progressive layers: every layer boundary is a decodable prefix.")
+@click.option("--alpha-bits", type=int, help="Keep only the top N bits of the alpha plane (lossy; default lossless).")
 @click.option("--strip", is_flag=True, help="Drop the ICC profile, EXIF and XMP (kept by default).")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
-def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size, layers, strip, quiet):
+def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size, layers, alpha_bits, strip, quiet):
     """Compress image SRC (PNG, TIFF, JPEG, ...; 8 or 16 bit; - for stdin) to stream DST (- for stdout).
 
     The ICC profile, EXIF (with its orientation) and XMP are kept; a 16-bit file is coded at the bit
@@ -71,9 +72,6 @@ def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size
     except ValueError as e:
         raise click.ClickException(str(e))
     img = f.pixels
-    if f.alpha_dropped:
-        click.echo(f"warning: {src} has an alpha channel, which jpegai_fast does not code yet: "
-                   "only the colour is coded", err=True)
     if img.dtype.name == "uint16" and bit_depth is None:
         if f.bit_depth is None:
             bit_depth = 16
@@ -89,7 +87,7 @@ def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size
     try:
         data = codec.encode(img, bpp=bpp, quality=quality, bit_depth=bit_depth, threads=threads,
                             device=device, tile_size=tile_size, layers=layers, effort=effort,
-                            metadata=None if strip else f.metadata)
+                            metadata=None if strip else f.metadata, alpha_bits=alpha_bits)
     except (ValueError, TypeError, ImportError) as e:
         raise click.ClickException(str(e))
     _write_bytes(dst, data, src)

@@ -1,0 +1,235 @@
+// Alpha-plane coder (see alpha_coder.h for the model).
+//
+// Payload layout (all little-endian):
+//   u8  bits (must equal the caller's)
+//   for each context c = 0 .. kContexts-1:
+//     varint n_c        symbols with a non-zero frequency (0: the context is never used)
+//     n_c x (varint symbol gap from the previous symbol of this context + 1 ... first: symbol + 1,
+//            varint freq - 1)   frequencies sum to 2^16 when n_c > 0
+//   u32 x_lo, u32 x_hi  the rANS state after encoding (the decoder's initial state)
+//   u32 words ...       renormalisation words in decoding order
+// The decoder checks the final state equals the encoder's initial one (2^31) and that every word was
+// consumed, so a damaged payload is an error rather than a plausible wrong plane.
+#include "alpha/alpha_coder.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "entropy/quantize.h"
+#include "entropy/rans.h"
+
+namespace jpegai::alpha {
+namespace {
+
+using entropy::EncSymbol;
+using entropy::kProbTotal;
+using entropy::kStateLow;
+
+void fail(const std::string& what) { throw std::invalid_argument("alpha: " + what); }
+
+inline int context_of(int w_, int n_, int nw, int ne, int down) {
+  const int d = (std::abs(w_ - nw) + std::abs(n_ - nw) + std::abs(n_ - ne)) >> down;
+  if (d == 0) return 0;
+  if (d <= 2) return 1;
+  if (d <= 6) return 2;
+  if (d <= 14) return 3;
+  if (d <= 30) return 4;
+  if (d <= 62) return 5;
+  if (d <= 126) return 6;
+  return 7;
+}
+
+inline int predict(int w_, int n_, int nw) {
+  const int mx = std::max(w_, n_), mn = std::min(w_, n_);
+  if (nw >= mx) return mn;
+  if (nw <= mn) return mx;
+  return w_ + n_ - nw;
+}
+
+// Neighbours of (y, x) in `p` (already known samples), with the border rule: row 0 sees its west
+// neighbour everywhere above it, column 0 sees the north neighbour on its left, the last column
+// its north neighbour on the right.
+struct Neighbours {
+  int w_, n_, nw, ne;
+};
+inline Neighbours neighbours(const uint16_t* p, int w, int y, int x) {
+  Neighbours nb;
+  if (y == 0) {
+    nb.w_ = x ? p[x - 1] : 0;
+    nb.n_ = nb.nw = nb.ne = nb.w_;
+    return nb;
+  }
+  const uint16_t* up = p + size_t(y - 1) * w;
+  const uint16_t* row = p + size_t(y) * w;
+  nb.n_ = up[x];
+  nb.w_ = x ? row[x - 1] : nb.n_;
+  nb.nw = x ? up[x - 1] : nb.n_;
+  nb.ne = x + 1 < w ? up[x + 1] : nb.n_;
+  return nb;
+}
+
+inline uint32_t zigzag(int v, int bits) {
+  const int mod = 1 << bits, half = mod >> 1;
+  int r = v & (mod - 1);
+  if (r >= half) r -= mod;
+  return r >= 0 ? uint32_t(2 * r) : uint32_t(-2 * r - 1);
+}
+
+inline int unzigzag(uint32_t z) { return (z & 1) ? -int((z + 1) >> 1) : int(z >> 1); }
+
+void put_varint(std::vector<uint8_t>& out, uint32_t v) {
+  while (v >= 0x80) {
+    out.push_back(uint8_t(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(uint8_t(v));
+}
+
+struct Cursor {
+  const uint8_t* data;
+  size_t size, pos = 0;
+  uint32_t varint() {
+    uint32_t v = 0;
+    for (int shift = 0; shift < 35; shift += 7) {
+      if (pos >= size) fail("truncated table");
+      const uint8_t b = data[pos++];
+      v |= uint32_t(b & 0x7F) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    fail("bad varint in table");
+    return 0;
+  }
+};
+
+void check_args(int h, int w, int bits) {
+  if (h < 1 || w < 1) fail("plane must be at least 1x1");
+  if (bits < 1 || bits > 16) fail("bits must be 1..16");
+  if (int64_t(h) * w > (int64_t(1) << 32)) fail("plane too large");
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits) {
+  check_args(h, w, bits);
+  const size_t n = size_t(h) * w;
+  const int down = bits > 8 ? bits - 8 : 0;
+  const uint32_t limit = uint32_t(1) << bits;
+  std::vector<uint8_t> ctx(n);
+  std::vector<uint32_t> z(n);
+  std::vector<uint64_t> count(size_t(kContexts) * kSymbols, 0);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const size_t i = size_t(y) * w + x;
+      if (plane[i] >= limit) fail("sample does not fit in the given bits");
+      const Neighbours nb = neighbours(plane, w, y, x);
+      const int c = context_of(nb.w_, nb.n_, nb.nw, nb.ne, down);
+      const uint32_t zz = zigzag(int(plane[i]) - predict(nb.w_, nb.n_, nb.nw), bits);
+      ctx[i] = uint8_t(c);
+      z[i] = zz;
+      ++count[size_t(c) * kSymbols + std::min<uint32_t>(zz, kDirect)];
+    }
+  std::vector<uint8_t> out;
+  out.push_back(uint8_t(bits));
+  std::vector<EncSymbol> enc(size_t(kContexts) * kSymbols);
+  for (int c = 0; c < kContexts; ++c) {
+    std::vector<int> used;
+    std::vector<entropy::u128> masses;
+    for (int s = 0; s < kSymbols; ++s)
+      if (count[size_t(c) * kSymbols + s]) {
+        used.push_back(s);
+        masses.push_back(entropy::u128(count[size_t(c) * kSymbols + s]));
+      }
+    put_varint(out, uint32_t(used.size()));
+    if (used.empty()) continue;
+    const std::vector<uint32_t> freq = entropy::quantize_masses(masses);
+    uint32_t start = 0;
+    int prev = -1;
+    for (size_t k = 0; k < used.size(); ++k) {
+      put_varint(out, uint32_t(used[k] - prev));
+      put_varint(out, freq[k] - 1);
+      enc[size_t(c) * kSymbols + used[k]] = entropy::make_enc_symbol(start, freq[k]);
+      start += freq[k];
+      prev = used[k];
+    }
+  }
+  // rANS, backwards: per pixel the decoder reads the symbol, then (escape) the raw bits.
+  std::vector<uint32_t> buf(2 * n + 4);
+  uint32_t* const end = buf.data() + buf.size();
+  uint32_t* ptr = end;
+  uint64_t xs = kStateLow;
+  for (size_t i = n; i-- > 0;) {
+    if (z[i] >= uint32_t(kDirect)) entropy::enc_put_bits(xs, ptr, z[i] - kDirect, bits);
+    entropy::enc_put(xs, ptr, enc[size_t(ctx[i]) * kSymbols + std::min<uint32_t>(z[i], kDirect)]);
+  }
+  const size_t table_end = out.size();
+  out.resize(table_end + 8 + 4 * size_t(end - ptr));
+  uint8_t* o = out.data() + table_end;
+  for (int k = 0; k < 4; ++k) o[k] = uint8_t(uint32_t(xs) >> (8 * k));
+  for (int k = 0; k < 4; ++k) o[4 + k] = uint8_t(uint32_t(xs >> 32) >> (8 * k));
+  std::memcpy(o + 8, ptr, 4 * size_t(end - ptr));   // little-endian hosts (checked in coder.cpp)
+  return out;
+}
+
+void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out) {
+  check_args(h, w, bits);
+  Cursor cur{data, size};
+  if (size < 1 || data[0] != bits) fail("bit depth does not match the header");
+  cur.pos = 1;
+  // per context: slot -> symbol, and each symbol's (start, freq)
+  std::vector<uint16_t> lut(size_t(kContexts) * kProbTotal, 0);
+  std::vector<uint32_t> start(size_t(kContexts) * kSymbols, 0), freq(size_t(kContexts) * kSymbols, 0);
+  std::vector<bool> present(kContexts, false);
+  for (int c = 0; c < kContexts; ++c) {
+    const uint32_t used = cur.varint();
+    if (used > uint32_t(kSymbols)) fail("corrupt table (symbol count)");
+    if (!used) continue;
+    present[c] = true;
+    int sym = -1;
+    uint64_t total = 0;
+    for (uint32_t k = 0; k < used; ++k) {
+      const uint32_t gap = cur.varint(), f = cur.varint() + 1;
+      if (gap == 0 || int64_t(sym) + gap >= kSymbols || f > kProbTotal || total + f > kProbTotal)
+        fail("corrupt table");
+      sym += int(gap);
+      start[size_t(c) * kSymbols + sym] = uint32_t(total);
+      freq[size_t(c) * kSymbols + sym] = f;
+      std::fill(lut.begin() + size_t(c) * kProbTotal + total, lut.begin() + size_t(c) * kProbTotal + total + f,
+                uint16_t(sym));
+      total += f;
+    }
+    if (total != kProbTotal) fail("corrupt table (frequencies)");
+  }
+  if (size - cur.pos < 8 || (size - cur.pos) % 4) fail("truncated payload");
+  const uint8_t* p = data + cur.pos;
+  uint64_t xs = 0;
+  for (int k = 7; k >= 0; --k) xs = (xs << 8) | p[k];
+  if (xs < kStateLow || xs >= (uint64_t(1) << 63)) fail("corrupt state");
+  const size_t n_words = (size - cur.pos - 8) / 4;
+  // the word reader clamps at the end; an empty word list gets a dummy to re-read
+  uint8_t dummy[4] = {0, 0, 0, 0};
+  entropy::WordReader in{n_words ? p + 8 : dummy, 0, n_words ? 4 * (n_words - 1) : 0, 0};
+  const int down = bits > 8 ? bits - 8 : 0;
+  const int mod = 1 << bits;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const Neighbours nb = neighbours(out, w, y, x);
+      const int c = context_of(nb.w_, nb.n_, nb.nw, nb.ne, down);
+      if (!present[c]) fail("context without a table");
+      const uint32_t slot = uint32_t(xs & (kProbTotal - 1));
+      const uint32_t s = lut[size_t(c) * kProbTotal + slot];
+      const size_t e = size_t(c) * kSymbols + s;
+      xs = uint64_t(freq[e]) * (xs >> entropy::kPrecision) + slot - start[e];
+      entropy::dec_renorm(xs, in);
+      uint32_t zz = s;
+      if (s == uint32_t(kDirect)) zz = kDirect + entropy::dec_get_bits(xs, in, bits);
+      if (zz >= uint32_t(mod)) fail("residual out of range");
+      const int v = (predict(nb.w_, nb.n_, nb.nw) + unzigzag(zz)) & (mod - 1);
+      out[size_t(y) * w + x] = uint16_t(v);
+    }
+  if (in.overrun || xs != kStateLow || in.pos != 4 * n_words) fail("corrupt payload (state or length mismatch)");
+}
+
+}  // namespace jpegai::alpha

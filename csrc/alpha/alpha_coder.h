@@ -1,0 +1,32 @@
+// Lossless coder for alpha planes (and any single plane of 1..16-bit samples), on the rANS core.
+//
+// Model (designed for alpha: large flat areas, hard or anti-aliased edges):
+//  * prediction: the median edge detector of LOCO-I / JPEG-LS from the west, north and north-west
+//    neighbours (min/max of W and N at an edge, W + N - NW on a slope);
+//  * residual: (value - prediction) mod 2^bits, folded to the signed range and zig-zag mapped, so a
+//    0 <-> max jump costs a small symbol;
+//  * context: the local activity |W - NW| + |N - NW| + |N - NE| (8-bit scale) in kContexts buckets,
+//    so flat areas (activity 0, residual almost always 0) cost a few thousandths of a bit per pixel;
+//  * coding: one static 16-bit frequency table per context (two passes: count, then code), symbols
+//    0..kDirect-1 direct, kDirect escapes to `bits` raw bits; one rANS state.
+//
+// Payload: u8 bits, u8 contexts used mask... see alpha_coder.cpp for the exact layout (docs/format.md).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace jpegai::alpha {
+
+constexpr int kContexts = 8;
+constexpr int kDirect = 255;            // zig-zag residuals below are symbols; kDirect = escape
+constexpr int kSymbols = kDirect + 1;
+
+// plane: h * w samples, each < 2^bits (1 <= bits <= 16). Throws std::invalid_argument on bad input.
+std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits);
+
+// Decodes into out (h * w). Throws std::invalid_argument for a corrupt or mismatched payload; never
+// reads outside data[0, size).
+void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out);
+
+}  // namespace jpegai::alpha
