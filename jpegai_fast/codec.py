@@ -80,8 +80,7 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
     if bpp is None:
         rate_q = quality_to_rate_q(DEFAULT_QUALITY if quality is None else quality, eng.num_rate_points)
     dev = resolve_device(device)
-    # the alpha substream's size is known: the colour gets the rest of the target
-    target_bytes = None if bpp is None else bpp * arr.shape[0] * arr.shape[1] / 8.0 - len(alpha_payload or b"")
+    target_bytes = None if bpp is None else bpp * arr.shape[0] * arr.shape[1] / 8.0   # whole stream, alpha included
     if bpp is None:
         return AnalysedImage(eng, arr, bit_depth, tile_size, threads, dev, fixed_rate=rate_q, layers=layers,
                              effort=effort).stream(eng, rate_q, layers, threads, meta, orientation, alpha_payload)
