@@ -166,13 +166,13 @@ def decode(data: bytes, *, device=None, threads: int | None = None, region=None,
     latent_rect = (ry // px, -(-(ry + rh) // px), rx // px, -(-(rx + rw) // px))
     cores = tiling.synthesis_cores(g, latent_rect)
     needed = sorted({i for c in cores for i in g.covering(*tiling.expand(c, halo, g.lh, g.lw))})
+    a = p.alpha()          # cheap, and a damaged alpha plane is found before any latent work
     y_hat = p.latent(needed, threads)
     colour = bitstream.colour_channels(h.channels)
     out = np.empty((rh, rw) if colour == 1 else (rh, rw, 3), np.uint8 if h.bit_depth == 8 else np.uint16)
     g_s = p.eng.transform("g_s", dev, threads)
     for core in cores:
         tiling.synthesise_into(g_s, y_hat, core, halo, out, (rx, ry, rw, rh), colour, h.bit_depth)
-    a = p.alpha()
     if a is not None:
         a = a[ry:ry + rh, rx:rx + rw]
         out = np.ascontiguousarray(np.dstack([out, a]) if out.ndim == 3 else np.stack([out, a], axis=-1))
