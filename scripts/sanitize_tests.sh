@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the entropy-coder tests (and a short fuzz run) against an ASan/UBSan build of the core.
+# Runs the entropy-coder, alpha-coder and hostile-stream tests (and a short fuzz run) against an
+# ASan/UBSan build of the core.
 # The sanitized extension goes into a throw-away copy of the package, so the dev build in
 # jpegai_fast/ is left alone. Needs cmake, ninja, pybind11 and gcc/clang with libasan.
 set -euo pipefail
@@ -10,8 +11,8 @@ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJPEGAI_S
 cmake --build "$BUILD_DIR" >/dev/null
 PKG_ROOT=$(mktemp -d)
 trap 'rm -rf "$PKG_ROOT"' EXIT
-mkdir "$PKG_ROOT/jpegai_fast"
-cp jpegai_fast/*.py "$PKG_ROOT/jpegai_fast/"
+cp -r jpegai_fast "$PKG_ROOT/"
+rm -f "$PKG_ROOT"/jpegai_fast/_core*.so
 cp "$BUILD_DIR"/_core*.so "$PKG_ROOT/jpegai_fast/"
 CXX_BIN=${CXX:-c++}
 # libstdc++ is preloaded too: CPython does not link it, and ASan's __cxa_throw interceptor
@@ -22,4 +23,7 @@ export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 LD_PRELOAD="$PRELOAD" PYTHONPATH="$PKG_ROOT" python -P -m pytest -q -p no:cacheprovider \
   tests/test_coder.py tests/test_coder_hostile.py tests/test_coder_tables.py tests/test_coder_fuzz.py \
-  tests/test_intpath.py tests/test_context.py "$@"
+  tests/test_intpath.py tests/test_context.py \
+  tests/test_alpha.py::test_coder_round_trips_exactly tests/test_alpha.py::test_flat_and_binary_planes_cost_almost_nothing \
+  tests/test_alpha.py::test_coder_refuses_bad_input_and_never_crashes_on_garbage \
+  tests/test_alpha.py::test_damaged_alpha_is_a_decode_error tests/test_hostile_classes.py "$@"
