@@ -52,7 +52,7 @@ def format_table(report) -> str:
 
 @click.command("eval")
 @click.argument("folder", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--codecs", "codec_list", default="jpeg,webp,jpeg2000,avif,heic,jxl", show_default=True,
+@click.option("--codecs", "codec_list", default="jpegai_fast,jpeg,webp,jpeg2000,avif,heic,jxl", show_default=True,
               help="Comma-separated codec names (see --list).")
 @click.option("--rates", default=",".join(str(r) for r in JPEG_AI_RATES), show_default=True,
               callback=_parse_rates, help="Target rates in bpp.")
@@ -138,4 +138,8 @@ def eval_command(folder, codec_list, rates, anchor, metric_list, published, out_
     click.echo(format_table(report))
     if pub:
         click.echo(f"published curves: {anchors.source()}")
+        n = len(images) if limit is None else min(limit, len(images))
+        if n != 24:
+            click.echo(f"note: the published curves are means over the 24 Kodak images; this run has {n} "
+                       "image(s), so BD-rates against them compare different image sets", err=True)
     click.echo(f"wrote {paths['json']}, {paths['csv']}, {paths['png']} ({report.config['wall_s']} s)")
