@@ -2,12 +2,14 @@
 //
 // Payload layout (all little-endian):
 //   u8  bits (must equal the caller's)
-//   for each context c = 0 .. kContexts-1:
+//   for each table t = 0 .. kContexts (the kContexts residual contexts, then the block-mode table):
 //     varint n_c        symbols with a non-zero frequency (0: the context is never used)
 //     n_c x (varint symbol gap from the previous symbol of this context + 1 ... first: symbol + 1,
 //            varint freq - 1)   frequencies sum to 2^16 when n_c > 0
 //   u32 x_lo, u32 x_hi  the rANS state after encoding (the decoder's initial state)
 //   u32 words ...       renormalisation words in decoding order
+// The rANS stream holds first the predictor mode of every kBlock x kBlock block (raster order, the
+// mode table), then every pixel's residual (raster order, its context's table).
 // The decoder checks the final state equals the encoder's initial one (2^31) and that every word was
 // consumed, so a damaged payload is an error rather than a plausible wrong plane.
 #include "alpha/alpha_coder.h"
@@ -18,6 +20,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/portable.h"
 #include "entropy/quantize.h"
 #include "entropy/rans.h"
 
@@ -42,7 +45,7 @@ inline int context_of(int w_, int n_, int nw, int ne, int down) {
   return 7;
 }
 
-inline int predict(int w_, int n_, int nw) {
+inline int predict_med(int w_, int n_, int nw) {
   const int mx = std::max(w_, n_), mn = std::min(w_, n_);
   if (nw >= mx) return mn;
   if (nw <= mn) return mx;
@@ -70,6 +73,22 @@ inline Neighbours neighbours(const uint16_t* p, int w, int y, int x) {
   nb.ne = x + 1 < w ? up[x + 1] : nb.n_;
   return nb;
 }
+
+// Predictor `mode` (0 .. kModes-1) of a pixel from its neighbours; maxv = 2^bits - 1.
+inline int predict(int mode, const Neighbours& nb, int maxv) {
+  switch (mode) {
+    case 0: return predict_med(nb.w_, nb.n_, nb.nw);
+    case 1: return nb.w_;
+    case 2: return nb.n_;
+    case 3: return (nb.w_ + nb.n_) >> 1;
+    case 4: return std::min(std::max(nb.w_ + nb.n_ - nb.nw, 0), maxv);
+    case 5: return nb.ne;
+    case 6: return (nb.n_ + nb.ne) >> 1;
+    default: return nb.nw;
+  }
+}
+
+inline int bit_length(uint32_t v) { return v ? floor_log2_u64(v) + 1 : 0; }
 
 inline uint32_t zigzag(int v, int bits) {
   const int mod = 1 << bits, half = mod >> 1;
@@ -112,51 +131,83 @@ void check_args(int h, int w, int bits) {
 
 }  // namespace
 
+namespace {
+
+// Writes one table (symbol counts -> quantised frequencies) and fills its encoder symbols.
+void put_table(std::vector<uint8_t>& out, const uint64_t* count, int n_symbols, EncSymbol* enc) {
+  std::vector<int> used;
+  std::vector<entropy::u128> masses;
+  for (int s = 0; s < n_symbols; ++s)
+    if (count[s]) {
+      used.push_back(s);
+      masses.push_back(entropy::u128(count[s]));
+    }
+  put_varint(out, uint32_t(used.size()));
+  if (used.empty()) return;
+  const std::vector<uint32_t> freq = entropy::quantize_masses(masses);
+  uint32_t start = 0;
+  int prev = -1;
+  for (size_t k = 0; k < used.size(); ++k) {
+    put_varint(out, uint32_t(used[k] - prev));
+    put_varint(out, freq[k] - 1);
+    enc[used[k]] = entropy::make_enc_symbol(start, freq[k]);
+    start += freq[k];
+    prev = used[k];
+  }
+}
+
+}  // namespace
+
 std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits) {
   check_args(h, w, bits);
   const size_t n = size_t(h) * w;
   const int down = bits > 8 ? bits - 8 : 0;
+  const int maxv = (1 << bits) - 1;
   const uint32_t limit = uint32_t(1) << bits;
+  for (size_t i = 0; i < n; ++i)
+    if (plane[i] >= limit) fail("sample does not fit in the given bits");
+  // 1. per block, the predictor with the smallest total residual bit length (a rate proxy)
+  const int bh = (h + kBlock - 1) / kBlock, bw = (w + kBlock - 1) / kBlock;
+  std::vector<uint8_t> modes(size_t(bh) * bw, 0);
+  {
+    std::vector<uint64_t> cost(size_t(bh) * bw * kModes, 0);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const Neighbours nb = neighbours(plane, w, y, x);
+        uint64_t* c = cost.data() + (size_t(y / kBlock) * bw + x / kBlock) * kModes;
+        for (int m = 0; m < kModes; ++m)
+          c[m] += uint64_t(bit_length(zigzag(int(plane[size_t(y) * w + x]) - predict(m, nb, maxv), bits)));
+      }
+    for (size_t b = 0; b < modes.size(); ++b) {
+      const uint64_t* c = cost.data() + b * kModes;
+      modes[b] = uint8_t(std::min_element(c, c + kModes) - c);   // ties: the lowest mode
+    }
+  }
+  // 2. residuals, contexts, counts
   std::vector<uint8_t> ctx(n);
   std::vector<uint32_t> z(n);
-  std::vector<uint64_t> count(size_t(kContexts) * kSymbols, 0);
+  std::vector<uint64_t> count(size_t(kContexts) * kSymbols, 0), mode_count(kModes, 0);
+  for (uint8_t m : modes) ++mode_count[m];
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       const size_t i = size_t(y) * w + x;
-      if (plane[i] >= limit) fail("sample does not fit in the given bits");
       const Neighbours nb = neighbours(plane, w, y, x);
       const int c = context_of(nb.w_, nb.n_, nb.nw, nb.ne, down);
-      const uint32_t zz = zigzag(int(plane[i]) - predict(nb.w_, nb.n_, nb.nw), bits);
+      const int m = modes[size_t(y / kBlock) * bw + x / kBlock];
+      const uint32_t zz = zigzag(int(plane[i]) - predict(m, nb, maxv), bits);
       ctx[i] = uint8_t(c);
       z[i] = zz;
       ++count[size_t(c) * kSymbols + std::min<uint32_t>(zz, kDirect)];
     }
   std::vector<uint8_t> out;
   out.push_back(uint8_t(bits));
-  std::vector<EncSymbol> enc(size_t(kContexts) * kSymbols);
-  for (int c = 0; c < kContexts; ++c) {
-    std::vector<int> used;
-    std::vector<entropy::u128> masses;
-    for (int s = 0; s < kSymbols; ++s)
-      if (count[size_t(c) * kSymbols + s]) {
-        used.push_back(s);
-        masses.push_back(entropy::u128(count[size_t(c) * kSymbols + s]));
-      }
-    put_varint(out, uint32_t(used.size()));
-    if (used.empty()) continue;
-    const std::vector<uint32_t> freq = entropy::quantize_masses(masses);
-    uint32_t start = 0;
-    int prev = -1;
-    for (size_t k = 0; k < used.size(); ++k) {
-      put_varint(out, uint32_t(used[k] - prev));
-      put_varint(out, freq[k] - 1);
-      enc[size_t(c) * kSymbols + used[k]] = entropy::make_enc_symbol(start, freq[k]);
-      start += freq[k];
-      prev = used[k];
-    }
-  }
-  // rANS, backwards: per pixel the decoder reads the symbol, then (escape) the raw bits.
-  std::vector<uint32_t> buf(2 * n + 4);
+  std::vector<EncSymbol> enc(size_t(kContexts) * kSymbols), enc_mode(kModes);
+  for (int c = 0; c < kContexts; ++c)
+    put_table(out, count.data() + size_t(c) * kSymbols, kSymbols, enc.data() + size_t(c) * kSymbols);
+  put_table(out, mode_count.data(), kModes, enc_mode.data());
+  // 3. rANS, backwards: pixels (last first), then the modes, so the decoder reads the modes first;
+  //    per pixel the decoder reads the symbol, then (escape) the raw bits.
+  std::vector<uint32_t> buf(2 * n + modes.size() + 4);
   uint32_t* const end = buf.data() + buf.size();
   uint32_t* ptr = end;
   uint64_t xs = kStateLow;
@@ -164,6 +215,7 @@ std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits) {
     if (z[i] >= uint32_t(kDirect)) entropy::enc_put_bits(xs, ptr, z[i] - kDirect, bits);
     entropy::enc_put(xs, ptr, enc[size_t(ctx[i]) * kSymbols + std::min<uint32_t>(z[i], kDirect)]);
   }
+  for (size_t b = modes.size(); b-- > 0;) entropy::enc_put(xs, ptr, enc_mode[modes[b]]);
   const size_t table_end = out.size();
   out.resize(table_end + 8 + 4 * size_t(end - ptr));
   uint8_t* o = out.data() + table_end;
@@ -173,35 +225,57 @@ std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits) {
   return out;
 }
 
+namespace {
+
+// Decoder view of one table: slot -> symbol and each symbol's (start, freq).
+struct DecTable {
+  bool present = false;
+  std::vector<uint16_t> lut;
+  std::vector<uint32_t> start, freq;
+};
+
+void read_table(Cursor& cur, int n_symbols, DecTable& t) {
+  const uint32_t used = cur.varint();
+  if (used > uint32_t(n_symbols)) fail("corrupt table (symbol count)");
+  if (!used) return;
+  t.present = true;
+  t.lut.assign(kProbTotal, 0);
+  t.start.assign(n_symbols, 0);
+  t.freq.assign(n_symbols, 0);
+  int sym = -1;
+  uint64_t total = 0;
+  for (uint32_t k = 0; k < used; ++k) {
+    const uint32_t gap = cur.varint(), f = cur.varint() + 1;
+    if (gap == 0 || int64_t(sym) + gap >= n_symbols || f > kProbTotal || total + f > kProbTotal) fail("corrupt table");
+    sym += int(gap);
+    t.start[sym] = uint32_t(total);
+    t.freq[sym] = f;
+    std::fill(t.lut.begin() + total, t.lut.begin() + total + f, uint16_t(sym));
+    total += f;
+  }
+  if (total != kProbTotal) fail("corrupt table (frequencies)");
+}
+
+inline uint32_t dec_symbol(uint64_t& xs, entropy::WordReader& in, const DecTable& t) {
+  const uint32_t slot = uint32_t(xs & (kProbTotal - 1));
+  const uint32_t s = t.lut[slot];
+  xs = uint64_t(t.freq[s]) * (xs >> entropy::kPrecision) + slot - t.start[s];
+  entropy::dec_renorm(xs, in);
+  return s;
+}
+
+}  // namespace
+
 void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out) {
   check_args(h, w, bits);
   Cursor cur{data, size};
   if (size < 1 || data[0] != bits) fail("bit depth does not match the header");
   cur.pos = 1;
-  // per context: slot -> symbol, and each symbol's (start, freq)
-  std::vector<uint16_t> lut(size_t(kContexts) * kProbTotal, 0);
-  std::vector<uint32_t> start(size_t(kContexts) * kSymbols, 0), freq(size_t(kContexts) * kSymbols, 0);
-  std::vector<bool> present(kContexts, false);
-  for (int c = 0; c < kContexts; ++c) {
-    const uint32_t used = cur.varint();
-    if (used > uint32_t(kSymbols)) fail("corrupt table (symbol count)");
-    if (!used) continue;
-    present[c] = true;
-    int sym = -1;
-    uint64_t total = 0;
-    for (uint32_t k = 0; k < used; ++k) {
-      const uint32_t gap = cur.varint(), f = cur.varint() + 1;
-      if (gap == 0 || int64_t(sym) + gap >= kSymbols || f > kProbTotal || total + f > kProbTotal)
-        fail("corrupt table");
-      sym += int(gap);
-      start[size_t(c) * kSymbols + sym] = uint32_t(total);
-      freq[size_t(c) * kSymbols + sym] = f;
-      std::fill(lut.begin() + size_t(c) * kProbTotal + total, lut.begin() + size_t(c) * kProbTotal + total + f,
-                uint16_t(sym));
-      total += f;
-    }
-    if (total != kProbTotal) fail("corrupt table (frequencies)");
-  }
+  std::vector<DecTable> tables(kContexts);
+  for (int c = 0; c < kContexts; ++c) read_table(cur, kSymbols, tables[c]);
+  DecTable mode_table;
+  read_table(cur, kModes, mode_table);
+  if (!mode_table.present) fail("no block-mode table");
   if (size - cur.pos < 8 || (size - cur.pos) % 4) fail("truncated payload");
   const uint8_t* p = data + cur.pos;
   uint64_t xs = 0;
@@ -211,23 +285,22 @@ void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* 
   // the word reader clamps at the end; an empty word list gets a dummy to re-read
   uint8_t dummy[4] = {0, 0, 0, 0};
   entropy::WordReader in{n_words ? p + 8 : dummy, 0, n_words ? 4 * (n_words - 1) : 0, 0};
+  const int bh = (h + kBlock - 1) / kBlock, bw = (w + kBlock - 1) / kBlock;
+  std::vector<uint8_t> modes(size_t(bh) * bw);
+  for (auto& m : modes) m = uint8_t(dec_symbol(xs, in, mode_table));
   const int down = bits > 8 ? bits - 8 : 0;
   const int mod = 1 << bits;
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       const Neighbours nb = neighbours(out, w, y, x);
       const int c = context_of(nb.w_, nb.n_, nb.nw, nb.ne, down);
-      if (!present[c]) fail("context without a table");
-      const uint32_t slot = uint32_t(xs & (kProbTotal - 1));
-      const uint32_t s = lut[size_t(c) * kProbTotal + slot];
-      const size_t e = size_t(c) * kSymbols + s;
-      xs = uint64_t(freq[e]) * (xs >> entropy::kPrecision) + slot - start[e];
-      entropy::dec_renorm(xs, in);
+      if (!tables[c].present) fail("context without a table");
+      const uint32_t s = dec_symbol(xs, in, tables[c]);
       uint32_t zz = s;
       if (s == uint32_t(kDirect)) zz = kDirect + entropy::dec_get_bits(xs, in, bits);
       if (zz >= uint32_t(mod)) fail("residual out of range");
-      const int v = (predict(nb.w_, nb.n_, nb.nw) + unzigzag(zz)) & (mod - 1);
-      out[size_t(y) * w + x] = uint16_t(v);
+      const int m = modes[size_t(y / kBlock) * bw + x / kBlock];
+      out[size_t(y) * w + x] = uint16_t((predict(m, nb, mod - 1) + unzigzag(zz)) & (mod - 1));
     }
   if (in.overrun || xs != kStateLow || in.pos != 4 * n_words) fail("corrupt payload (state or length mismatch)");
 }

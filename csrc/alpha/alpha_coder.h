@@ -1,8 +1,9 @@
 // Lossless coder for alpha planes (and any single plane of 1..16-bit samples), on the rANS core.
 //
 // Model (designed for alpha: large flat areas, hard or anti-aliased edges):
-//  * prediction: the median edge detector of LOCO-I / JPEG-LS from the west, north and north-west
-//    neighbours (min/max of W and N at an edge, W + N - NW on a slope);
+//  * prediction: per kBlock x kBlock block, the best of kModes predictors (the encoder picks the one
+//    with the smallest total residual bit length and codes the choice): the median edge detector of
+//    LOCO-I / JPEG-LS, W, N, (W + N) / 2, clamp(W + N - NW), NE, (N + NE) / 2, NW;
 //  * residual: (value - prediction) mod 2^bits, folded to the signed range and zig-zag mapped, so a
 //    0 <-> max jump costs a small symbol;
 //  * context: the local activity |W - NW| + |N - NW| + |N - NE| (8-bit scale) in kContexts buckets,
@@ -10,7 +11,7 @@
 //  * coding: one static 16-bit frequency table per context (two passes: count, then code), symbols
 //    0..kDirect-1 direct, kDirect escapes to `bits` raw bits; one rANS state.
 //
-// Payload: u8 bits, u8 contexts used mask... see alpha_coder.cpp for the exact layout (docs/format.md).
+// Payload layout: alpha_coder.cpp (and docs/format.md).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +22,8 @@ namespace jpegai::alpha {
 constexpr int kContexts = 8;
 constexpr int kDirect = 255;            // zig-zag residuals below are symbols; kDirect = escape
 constexpr int kSymbols = kDirect + 1;
+constexpr int kModes = 8;               // predictors a block may choose
+constexpr int kBlock = 32;              // block side, pixels
 
 // plane: h * w samples, each < 2^bits (1 <= bits <= 16). Throws std::invalid_argument on bad input.
 std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits);
