@@ -237,7 +237,7 @@ class Report:
             w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
             w.writeheader()
             w.writerows(self.rows)
-        plot_rd(self.curves, self.published, paths["png"])
+        plot_rd(self.curves, self.published, paths["png"], len(self.config.get("images", [])) or None)
         return paths
 
 
@@ -251,8 +251,11 @@ def _msssim_db(x):
     return [-10.0 * math.log10(max(1.0 - v, 1e-12)) for v in x]
 
 
-def plot_rd(curves: dict, published_keys, path) -> None:
-    """RD plot PNG: PSNR-RGB and MS-SSIM (dB) against bpp, our mean curves solid, published ones dashed."""
+def plot_rd(curves: dict, published_keys, path, images: int | None = None) -> None:
+    """RD plot PNG: PSNR-RGB and MS-SSIM (dB) against bpp, our mean curves solid, published ones dashed.
+
+    The axes fit the measured curves (published ones are clipped to them); the title gives the image count.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -261,7 +264,9 @@ def plot_rd(curves: dict, published_keys, path) -> None:
     panels = [("psnr_rgb", "PSNR-RGB [dB]", lambda v: v), ("ms_ssim", "MS-SSIM [dB]", _msssim_db)]
     panels = [p for p in panels if any(p[0] in c for c in curves.values())]
     fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(6.5 * max(len(panels), 1), 5), squeeze=False)
+    max_bpp = max([max(c["bpp"]) for c in curves.values() if c["bpp"]] or [2.0])
     for ax, (m, label, tf) in zip(axes[0], panels):
+        ys = [v for c in curves.values() if c["bpp"] for v in tf(c[m])]
         for name, cur in curves.items():
             if cur["bpp"]:
                 ax.plot(cur["bpp"], tf(cur[m]), "o-", ms=3, label=name)
@@ -270,9 +275,15 @@ def plot_rd(curves: dict, published_keys, path) -> None:
             ax.plot(pub.bpp, tf(pub.metric(m)), "--", lw=1, label=f"{pub.name} [published]")
         ax.set_xlabel("bits per pixel")
         ax.set_ylabel(label)
-        ax.set_xlim(0, 2.1)
+        ax.set_xlim(0, max_bpp * 1.05)
+        if ys:
+            pad = 0.05 * (max(ys) - min(ys) + 1e-9)
+            ax.set_ylim(min(ys) - pad, max(ys) + pad)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
+    count = f" on {images} image{'s' if images != 1 else ''}" if images else ""
+    fig.suptitle(f"Rate-distortion{count} (mean curves; published: Kodak 24, dashed)" if published_keys
+                 else f"Rate-distortion{count} (mean curves)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
