@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import resource
 import time
 from collections import defaultdict
 
@@ -58,7 +57,12 @@ def _timed_stages(totals: dict):
             setattr(owner, attr, fn)
 
 
-def _peak_rss_mb() -> float:
+def _peak_rss_mb() -> float | None:
+    """This process's peak resident set in MB (None where the OS has no getrusage, e.g. Windows)."""
+    try:
+        import resource          # POSIX only
+    except ImportError:
+        return None
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -95,7 +99,8 @@ def profile(img: np.ndarray, *, quality: float = 50.0, threads: int | None = Non
 def format_report(p: dict) -> str:
     """Markdown tables of a :func:`profile` result."""
     k = p["kmac_per_px"]
-    lines = [f"image {p['image']}, {p['bpp']:.3f} bpp, peak RSS {p['peak_rss_mb']:.0f} MB", "",
+    rss = "n/a" if p["peak_rss_mb"] is None else f"{p['peak_rss_mb']:.0f} MB"
+    lines = [f"image {p['image']}, {p['bpp']:.3f} bpp, peak RSS {rss}", "",
              "| | kMAC/px | time s |", "| --- | ---: | ---: |",
              f"| encoder | {k['encoder']:.2f} | {p['encode_s']:.3f} |",
              f"| decoder | {k['decoder']:.2f} | {p['decode_s']:.3f} |", "",
