@@ -23,8 +23,8 @@ if [ "${1:-}" = "--prepare" ]; then
 import subprocess
 from pathlib import Path
 from PIL import Image
-tree = sum(Path(f).stat().st_size for f in subprocess.run(["git", "ls-files"], capture_output=True, text=True,
-                                                           check=True).stdout.split() if Path(f).is_file())
+tracked = subprocess.run(["git", "ls-files"], capture_output=True, text=True, check=True).stdout.split()
+tree = sum(Path(f).stat().st_size for f in tracked if Path(f).is_file() and f != "training/light_state.pt")
 budget = 60 * 2**20 - tree - (Path("training/light_state.pt").stat().st_size if Path("training/light_state.pt").exists() else 0)
 src, dst = Path("../shared/datasets/train"), Path("data_cache/train")
 files = sorted(p for p in src.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
