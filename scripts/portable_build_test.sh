@@ -14,4 +14,4 @@ site=$(python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
 cd "$tmp"
 PYTHONPATH="$PWD:$site" python -S -c "import jpegai_fast, sys; assert jpegai_fast.__file__.startswith('$tmp'), jpegai_fast.__file__"
 PYTHONPATH="$PWD:$site" python -S -m pytest -q -p no:cacheprovider tests/test_coder.py tests/test_coder_tables.py \
-  tests/test_coder_hostile.py tests/test_codec.py -k "not subprocess" "$@"   # subprocess tests need the site hooks
+  tests/test_coder_hostile.py tests/test_codec.py tests/test_alpha.py -k "not subprocess" "$@"   # subprocess tests need the site hooks
