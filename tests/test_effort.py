@@ -87,3 +87,9 @@ def test_tau_schedule_and_soft_rounding():
     soft = effort_mod.sga_round(v, 0.05, gen)
     assert torch.all(soft >= torch.floor(v)) and torch.all(soft <= torch.floor(v) + 1)
     assert abs(float(soft[0])) < 1e-3 and abs(float(soft[1]) - 1) < 1e-3   # near a grid point: that point
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_effort_on_cuda_gives_a_stream_the_cpu_decodes(img):
+    data = jpegai_fast.encode(img, quality=60, effort=3, device="cuda")
+    assert psnr(jpegai_fast.decode(data), img) > 25
