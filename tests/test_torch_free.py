@@ -45,7 +45,8 @@ def test_api_and_cli_without_torch_give_the_same_bytes_and_pixels(tmp_path):
         open({str(tmp_path / "api.jai")!r}, "wb").write(data)
         np.save({str(tmp_path / "api.npy")!r}, jpegai_fast.decode(data))
         jpegai_fast.encode(img, bpp=0.5, tile_size=4, layers=2)
-        for args in (["encode", {str(tmp_path / "img.png")!r}, {str(tmp_path / "cli.jai")!r}, "-q", "60"],
+        for args in (["demo", "--out", {str(tmp_path / "demo")!r}, "--bpp", "0.5"],
+                     ["encode", {str(tmp_path / "img.png")!r}, {str(tmp_path / "cli.jai")!r}, "-q", "60"],
                      ["decode", {str(tmp_path / "cli.jai")!r}, {str(tmp_path / "cli.png")!r}],
                      ["info", {str(tmp_path / "cli.jai")!r}]):
             try:
@@ -64,6 +65,7 @@ def test_api_and_cli_without_torch_give_the_same_bytes_and_pixels(tmp_path):
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["torch"] is False and report["scipy"] is False
     assert "torch" in report["effort"]                                     # an actionable message
+    assert (tmp_path / "demo" / "compare_0.500bpp.png").exists()          # the README's main job, torch-free
     data = (tmp_path / "api.jai").read_bytes()
     assert data == jpegai_fast.encode(img, quality=60, threads=1)          # this process has torch
     assert (tmp_path / "cli.jai").read_bytes() == data
