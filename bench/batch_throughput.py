@@ -70,7 +70,7 @@ def main() -> None:
         t0 = time.perf_counter()
         if arm == "cli-loop":
             for f in files:
-                subprocess.run([sys.executable, "-m", "jpegai_fast", "encode", str(f), str(dst / (f.stem + ".jai")),
+                subprocess.run([sys.executable, "-P", "-m", "jpegai_fast", "encode", str(f), str(dst / (f.stem + ".jai")),
                                 "-q", str(args.quality), "--quiet"], check=True)
         elif arm == "api":
             for f in files:

@@ -108,12 +108,12 @@ def test_dask_scheduler_and_worker_processes_give_identical_bytes(tmp_path):
     files = _tree(src, n=4, corrupt=False)
     port = _free_port()
     env = dict(os.environ, DASK_DISTRIBUTED__WORKER__DAEMON="False")
-    sched = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+    sched = subprocess.Popen([sys.executable, "-P", "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
                               "--port", str(port), "--no-dashboard"], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", f"tcp://127.0.0.1:{port}",
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    worker = subprocess.Popen([sys.executable, "-P", "-m", "distributed.cli.dask_worker", f"tcp://127.0.0.1:{port}",
                                "--nthreads", "1", "--nworkers", "2", "--no-dashboard", "--host", "127.0.0.1"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
     try:
         from distributed import Client
         deadline = time.time() + 60
@@ -157,7 +157,7 @@ def test_killed_batch_resumes_without_repeats_or_partial_outputs(tmp_path):
     src.mkdir()
     for i in range(14):
         write_image(src / f"p{i:02d}.png", natural_like(256, 384, seed=i))
-    p = subprocess.Popen([sys.executable, "-m", "jpegai_fast", "batch", "encode", str(src), "-o", str(dst),
+    p = subprocess.Popen([sys.executable, "-P", "-m", "jpegai_fast", "batch", "encode", str(src), "-o", str(dst),
                           "--workers", "1", "--quiet", "-q", "50"])
     manifest = dst / batch.MANIFEST
     deadline = time.time() + 120

@@ -63,7 +63,7 @@ def _cli(*args, stdin=None):
     """The real command in a subprocess (stdin/stdout bytes, exit codes, stderr)."""
     import subprocess
     import sys
-    return subprocess.run([sys.executable, "-m", "jpegai_fast", *[str(a) for a in args]], input=stdin,
+    return subprocess.run([sys.executable, "-P", "-m", "jpegai_fast", *[str(a) for a in args]], input=stdin,
                           capture_output=True, timeout=120)
 
 
@@ -124,7 +124,7 @@ def test_interrupted_encode_leaves_the_old_output_intact(tmp_path):
     run("encode", tmp_path / "in.png", new_ref, "-q", 90)
     new = new_ref.read_bytes()
     for delay in (0.05, 0.3, 0.6, 0.9, 1.2, 1.6):
-        p = subprocess.Popen([sys.executable, "-m", "jpegai_fast", "encode", str(tmp_path / "in.png"), str(out),
+        p = subprocess.Popen([sys.executable, "-P", "-m", "jpegai_fast", "encode", str(tmp_path / "in.png"), str(out),
                               "-q", "90", "--quiet"])
         _time.sleep(delay)
         p.send_signal(signal.SIGKILL)
@@ -133,7 +133,7 @@ def test_interrupted_encode_leaves_the_old_output_intact(tmp_path):
         out.write_bytes(old)
     for stray in tmp_path.glob(".*.tmp"):          # a SIGKILL during the write may leave one (documented)
         stray.unlink()
-    p = subprocess.Popen([sys.executable, "-m", "jpegai_fast", "encode", str(tmp_path / "in.png"), str(out), "-q", "90"])
+    p = subprocess.Popen([sys.executable, "-P", "-m", "jpegai_fast", "encode", str(tmp_path / "in.png"), str(out), "-q", "90"])
     _time.sleep(0.4)
     p.send_signal(signal.SIGINT)
     p.wait()

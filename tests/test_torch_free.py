@@ -60,7 +60,7 @@ def test_api_and_cli_without_torch_give_the_same_bytes_and_pixels(tmp_path):
             effort = str(e)
         print(json.dumps({{"torch": "torch" in sys.modules, "scipy": "scipy" in sys.modules, "effort": effort}}))
     ''')
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-P", "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["torch"] is False and report["scipy"] is False
