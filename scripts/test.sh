@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README): installs what it needs, then runs the test suite.
-# torch comes from the CPU build first, so the package's torch range installs nothing more.
+# torch==2.13.0 first (on this project's machines a local CPU wheel; on an ordinary Linux machine PyPI's
+# default, CUDA build), so the test extra's torch range installs nothing more.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install -q "torch==2.13.0"
