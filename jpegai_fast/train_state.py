@@ -1,12 +1,15 @@
 """The training campaign's committed state: compact, one path, resumable across sessions.
 
 A session's checkpoint (train.py, runs/<name>/checkpoint.pt) holds fp32 Adam moments and is ~27 MB
-for the light model; the committed state keeps the weights in fp32 and the two Adam moments in
-bfloat16 (8 significant bits: Adam only uses them as running scales), ~18 MB. It also carries the
+for the light model; the committed state must stay under 12 MB, so it keeps the weights in fp32
+(exact), the second Adam moment as 8-bit logarithms (per tensor: log2 range in 255 steps, 0 = zero;
+Adam uses it only as a running scale; the error is half a step of range/254 octaves, < 6 % for the
+~30 octaves a tensor spans, < 3 % on its sqrt) and drops the first moment
+(momentum; it rebuilds within ~10 steps at beta1 = 0.9), ~11 MB. It also carries the
 RNG states, the config and the campaign's totals, so the next session resumes from exactly this
 state (``python -m jpegai_fast.train --resume-state training/light_state.pt ...``):
 
-  * ``model``: fp32 state dict; ``opt``: Adam state with bf16 moments; ``rng``: every RNG state;
+  * ``model``: fp32 state dict; ``opt``: Adam step counts and the 8-bit second moments; ``rng``: every RNG state;
   * ``config``: the model config; ``campaign``: totals over all sessions (steps, training pixels)
     and one row per session.
 
@@ -21,15 +24,32 @@ from pathlib import Path
 
 import torch
 
-FORMAT = "jpegai_fast-train-state-v1"
-_MOMENTS = ("exp_avg", "exp_avg_sq")
+FORMAT = "jpegai_fast-train-state-v2"
+def _pack_log8(v: torch.Tensor) -> dict:
+    """Non-negative tensor -> uint8 codes of log2(v) over its own range (0 codes exact zeros)."""
+    v = v.float()
+    pos = v > 0
+    if not bool(pos.any()):
+        return {"codes": torch.zeros(v.shape, dtype=torch.uint8), "lo": 0.0, "hi": 0.0}
+    lg = torch.log2(torch.where(pos, v, torch.ones_like(v)))
+    lo, hi = float(lg[pos].min()), float(lg[pos].max())
+    scale = (hi - lo) / 254 if hi > lo else 1.0
+    codes = torch.where(pos, torch.round((lg - lo) / scale) + 1, torch.zeros_like(lg)).to(torch.uint8)
+    return {"codes": codes, "lo": lo, "hi": hi}
+
+
+def _unpack_log8(packed: dict) -> torch.Tensor:
+    codes, lo, hi = packed["codes"], packed["lo"], packed["hi"]
+    scale = (hi - lo) / 254 if hi > lo else 1.0
+    v = torch.exp2(lo + (codes.float() - 1) * scale)
+    return torch.where(codes > 0, v, torch.zeros_like(v))
 
 
 def compact(checkpoint: dict, campaign: dict) -> dict:
-    """A session checkpoint -> the committed state (bf16 moments, campaign totals)."""
+    """A session checkpoint -> the committed state (8-bit log second moment, no first moment, totals)."""
     opt = {"param_groups": checkpoint["opt"]["param_groups"], "state": {}}
     for k, st in checkpoint["opt"]["state"].items():
-        opt["state"][k] = {n: (v.to(torch.bfloat16) if n in _MOMENTS else v) for n, v in st.items()}
+        opt["state"][k] = {"step": st["step"], "exp_avg_sq_log8": _pack_log8(st["exp_avg_sq"])}
     return {"format": FORMAT, "model": {k: v.float() for k, v in checkpoint["model"].items()}, "opt": opt,
             "rng": checkpoint["rng"], "config": checkpoint["config"], "campaign": campaign}
 
@@ -40,7 +60,8 @@ def expand(state: dict) -> dict:
         raise ValueError(f"not a jpegai_fast training state (format {state.get('format')!r})")
     opt = {"param_groups": state["opt"]["param_groups"], "state": {}}
     for k, st in state["opt"]["state"].items():
-        opt["state"][k] = {n: (v.float() if n in _MOMENTS else v) for n, v in st.items()}
+        sq = _unpack_log8(st["exp_avg_sq_log8"])
+        opt["state"][k] = {"step": st["step"], "exp_avg": torch.zeros_like(sq), "exp_avg_sq": sq}
     return {"model": state["model"], "opt": opt, "rng": state["rng"], "config": state["config"],
             "campaign": state["campaign"]}
 
