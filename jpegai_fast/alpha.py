@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
+from .pixels import replicate_bits
 
 
 def check_bits(alpha_bits, bit_depth: int) -> int:
@@ -36,12 +37,5 @@ def decode(payload: bytes, h: int, w: int, bit_depth: int) -> np.ndarray:
     bits = payload[0]
     if not 1 <= bits <= bit_depth:
         raise ValueError(f"alpha: payload codes {bits} bits for a {bit_depth}-bit image")
-    a = _core.alpha_decode(payload, h, w, bits).astype(np.uint32)
-    if bits < bit_depth:                      # bit replication: the top value maps to the top value
-        out = np.zeros_like(a)
-        shift = bit_depth - bits
-        while shift > -bits:
-            out |= (a << shift) if shift >= 0 else (a >> -shift)
-            shift -= bits
-        a = out & ((1 << bit_depth) - 1)
-    return a.astype(np.uint8 if bit_depth == 8 else np.uint16)
+    a = _core.alpha_decode(payload, h, w, bits)
+    return replicate_bits(a, bits, bit_depth)

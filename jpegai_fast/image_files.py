@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .pixels import replicate_bits
+
 _PNG = b"\x89PNG\r\n\x1a\n"
 _TIFF = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 WRITABLE = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".webp", ".bmp", ".ppm", ".pgm")
@@ -182,12 +184,6 @@ def read_image(path: str | Path) -> np.ndarray:
     return decode_image(path.read_bytes(), str(path))
 
 
-def _scale_to_16(arr: np.ndarray, bit_depth: int) -> np.ndarray:
-    """b-bit samples in uint16 -> 16-bit by bit replication (what PNG's sBIT expects a writer to do)."""
-    a = arr.astype(np.uint32)
-    return ((a << (16 - bit_depth)) | (a >> (2 * bit_depth - 16))).astype(np.uint16)
-
-
 def encode_image(arr: np.ndarray, suffix: str, bit_depth: int | None = None, metadata: dict | None = None) -> bytes:
     """HxW or HxWx3 uint8/uint16 -> file bytes for ``suffix`` (.png/.tif keep 16 bits; others 8-bit).
 
@@ -217,7 +213,7 @@ def encode_image(arr: np.ndarray, suffix: str, bit_depth: int | None = None, met
         return buf.getvalue()
     if suffix == ".png":
         import imagecodecs
-        png = imagecodecs.png_encode(_scale_to_16(arr, bit_depth) if partial else arr)
+        png = imagecodecs.png_encode(replicate_bits(arr, bit_depth, 16) if partial else arr)
         chunks = []
         if meta.get("icc"):
             chunks.append(_chunk(b"iCCP", b"ICC profile\0\0" + zlib.compress(bytes(meta["icc"]))))

@@ -18,6 +18,7 @@ from PIL import Image, ImageFile
 
 from . import bitstream
 from .errors import DecodeError
+from .pixels import replicate_bits
 
 FORMAT = "JAI"
 MIME = "image/x-jpegai-fast"
@@ -66,9 +67,8 @@ class JaiImageFile(ImageFile.ImageFile):
         if arr.dtype == np.uint16:
             if arr.ndim == 3:            # no 16-bit RGB/LA/RGBA mode in Pillow: 8 bits
                 arr = np.clip(np.rint(arr * (255.0 / ((1 << depth) - 1))), 0, 255).astype(np.uint8)
-            elif depth < 16:             # I;16 holds 16-bit values: scale up by bit replication
-                a = arr.astype(np.uint32)
-                arr = ((a << (16 - depth)) | (a >> (2 * depth - 16))).astype(np.uint16)
+            elif depth < 16:             # I;16 holds 16-bit values
+                arr = replicate_bits(arr, depth, 16)
         img = Image.fromarray(arr)
         self.im = img.im
         self._mode = img.mode

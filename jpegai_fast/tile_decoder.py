@@ -24,7 +24,7 @@ MAX_Z_SYMBOL = 1 << 15
 
 
 def _check_range(symbols: np.ndarray, limit: int, what: str, tile: int) -> None:
-    if symbols.size and int(np.abs(symbols.astype(np.int64)).max()) > limit:
+    if symbols.size and max(-int(symbols.min()), int(symbols.max())) > limit:   # no temporary copy
         raise DecodeError(f"corrupted stream (tile {tile}): {what} symbol beyond +-{limit}, which no encoder makes")
 
 
