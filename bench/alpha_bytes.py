@@ -25,7 +25,7 @@ SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
 
 
 def test_alphas() -> dict[str, np.ndarray]:
-    from jpegai_fast.image_files import read_image
+    from jpegai_fast.files.images import read_image
     flower = read_image(SHARED / "large" / "flower_foveon.png")[:1024, :1536].astype(np.float32)
     mx, mn = flower.max(axis=2), flower.min(axis=2)
     sat = (mx - mn) / np.maximum(mx, 1)
@@ -59,15 +59,16 @@ def webp_alpha(a: np.ndarray) -> int:
 
 def main() -> list:
     import jpegai_fast
-    from jpegai_fast import _core, alpha
+    from jpegai_fast import _core
+    from jpegai_fast.core import alpha_coder
     rows = []
     for name, a in test_alphas().items():
-        ours = len(alpha.encode(a, 8, 8))
+        ours = len(alpha_coder.encode(a, 8, 8))
         px = a.size
         rgb = np.zeros(a.shape + (3,), np.uint8) + np.uint8(128)
         data = jpegai_fast.encode(np.dstack([rgb, a]), quality=50, threads=2)
         colour = jpegai_fast.encode(rgb, quality=50, threads=2)
-        payload = alpha.encode(a, 8, 8)
+        payload = alpha_coder.encode(a, 8, 8)
         t0 = time.perf_counter()
         for _ in range(5):
             _core.alpha_decode(payload, *a.shape, 8)

@@ -31,7 +31,7 @@ KODAK = HERE.parent / ".." / "shared" / "datasets" / "kodak"
 def _make_4k(folder: Path, count: int) -> None:
     sys.path.insert(0, str(HERE))
     from large_image import test_image
-    from jpegai_fast.image_files import write_image
+    from jpegai_fast.files.images import write_image
     base = test_image(3840, 2160)
     for i in range(count):     # different crops/flips of the mirror-tiled photo, so files differ
         img = np.roll(base, 97 * i, axis=1)[:, ::(-1 if i % 2 else 1)]
@@ -50,9 +50,10 @@ def main() -> None:
     ap.add_argument("--arms", default="cli-loop,api,batch-1,batch-2,dask-2")
     ap.add_argument("--out")
     args = ap.parse_args()
-    from jpegai_fast import batch, codec
-    from jpegai_fast.files import atomic_write
-    from jpegai_fast.image_files import read_image
+    from jpegai_fast.tools import batch
+    from jpegai_fast import api
+    from jpegai_fast.files.atomic import atomic_write
+    from jpegai_fast.files.images import read_image
     work = Path(tempfile.mkdtemp(prefix="batch_bench_"))
     src = work / "src"
     src.mkdir()
@@ -74,7 +75,7 @@ def main() -> None:
                                 "-q", str(args.quality), "--quiet"], check=True)
         elif arm == "api":
             for f in files:
-                atomic_write(dst / (f.stem + ".jai"), codec.encode(read_image(f), quality=args.quality))
+                atomic_write(dst / (f.stem + ".jai"), api.encode(read_image(f), quality=args.quality))
         elif arm.startswith("batch-"):
             batch.run("encode", [str(src)], str(dst), workers=int(arm.split("-")[1]),
                       options={"quality": args.quality}, progress=False)

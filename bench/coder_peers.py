@@ -9,7 +9,7 @@ import site
 
 import numpy as np
 
-from jpegai_fast import coder
+from jpegai_fast.core import rans
 
 try:
     import constriction
@@ -35,7 +35,7 @@ class CompressAIRans:
     name = "compressai-1.2.8"
 
     def __init__(self, ans):
-        cdfs, lengths, offsets = coder.gaussian_tables()
+        cdfs, lengths, offsets = rans.gaussian_tables()
         self.cdfs = [row[:n].tolist() for row, n in zip(cdfs, lengths)]
         self.lengths = lengths.tolist()
         self.offsets = offsets.tolist()
@@ -64,7 +64,7 @@ class ConstrictionGaussian:
 
     def prepare(self, symbols, indexes):
         sym = np.clip(symbols.reshape(-1), -1024, 1024).astype(np.int32)
-        std = coder.SCALES[indexes.reshape(-1)]
+        std = rans.SCALES[indexes.reshape(-1)]
         return sym, np.zeros_like(std), std
 
     def encode(self, prepared):
@@ -85,7 +85,7 @@ class ConstrictionGrouped:
     name = "constriction-grouped"
 
     def __init__(self):
-        cdfs, lengths, offsets = coder.gaussian_tables()
+        cdfs, lengths, offsets = rans.gaussian_tables()
         self.offsets = offsets
         self.models = []
         for row, n in zip(cdfs, lengths):
@@ -100,7 +100,7 @@ class ConstrictionGrouped:
 
     def _groups(self, idx):
         order = np.argsort(idx, kind="stable")
-        counts = np.bincount(idx, minlength=coder.NUM_SCALES)
+        counts = np.bincount(idx, minlength=rans.NUM_SCALES)
         return order, np.concatenate([[0], np.cumsum(counts)])
 
     def encode(self, prepared):
@@ -108,7 +108,7 @@ class ConstrictionGrouped:
         order, bounds = self._groups(idx)
         grouped = sym[order] - self.offsets[idx[order]]
         enc = constriction.stream.stack.AnsCoder()
-        for k in reversed(range(coder.NUM_SCALES)):
+        for k in reversed(range(rans.NUM_SCALES)):
             if bounds[k + 1] > bounds[k]:
                 enc.encode_reverse(grouped[bounds[k]:bounds[k + 1]].astype(np.int32), self.models[k])
         return enc.get_compressed()
@@ -118,7 +118,7 @@ class ConstrictionGrouped:
         order, bounds = self._groups(idx)
         dec = constriction.stream.stack.AnsCoder(data)
         out = np.empty(idx.size, np.int32)
-        for k in range(coder.NUM_SCALES):
+        for k in range(rans.NUM_SCALES):
             if bounds[k + 1] > bounds[k]:
                 vals = dec.decode(self.models[k], int(bounds[k + 1] - bounds[k]))
                 out[order[bounds[k]:bounds[k + 1]]] = vals + self.offsets[k]

@@ -23,9 +23,9 @@ KODAK = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "ko
 
 def measure(images, efforts, qualities, threads: int, out: Path) -> None:
     import jpegai_fast
-    from jpegai_fast.engine import get_engine
+    from jpegai_fast.runtime.engine import get_engine
     from jpegai_fast.eval.metrics import ms_ssim_rgb, psnr_rgb
-    from jpegai_fast.image_files import read_image
+    from jpegai_fast.files.images import read_image
     done = set()
     if out.exists():
         for line in out.read_text().splitlines():

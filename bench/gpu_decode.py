@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from large_image import test_image  # noqa: E402
 
 import jpegai_fast  # noqa: E402
-from jpegai_fast.engine import Engine, _DeviceTransform  # noqa: E402
+from jpegai_fast.runtime.engine import Engine, _DeviceTransform  # noqa: E402
 from jpegai_fast.eval.bdrate import bd_rate  # noqa: E402
 from jpegai_fast.eval.metrics import psnr_rgb  # noqa: E402
 from jpegai_fast.eval.runner import find_images, load_rgb  # noqa: E402

@@ -2,7 +2,7 @@
 
 Each stage runs in its own child process; its peak RSS is VmHWM from /proc/self/status, which is
 per address space (ru_maxrss can carry a forking parent's peak). Time per pipeline stage (g_a,
-h_a, z coding, integer h_s, context loop, y coding, g_s) is measured by jpegai_fast.profiling's
+h_a, z coding, integer h_s, context loop, y coding, g_s) is measured by jpegai_fast.tools.profiling's
 wrappers around the engine's stage functions.
 The test image is ../shared/datasets/large/flower_foveon.png mirror-tiled to the requested size
 (mirroring keeps the photo's native statistics, unlike an upscale).
@@ -28,7 +28,7 @@ SOURCE = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "l
 
 def test_image(width: int, height: int) -> np.ndarray:
     """flower_foveon mirror-tiled to height x width x 3 uint8."""
-    from jpegai_fast.image_files import read_image
+    from jpegai_fast.files.images import read_image
     src = read_image(SOURCE)
     h, w = src.shape[:2]
     reps_y, reps_x = -(-height // h), -(-width // w)
@@ -56,7 +56,7 @@ def child(stage: str, width: int, height: int, path: str, quality: float, thread
     from collections import defaultdict
 
     import jpegai_fast
-    from jpegai_fast.profiling import _timed_stages
+    from jpegai_fast.tools.profiling import _timed_stages
     jpegai_fast.decode(jpegai_fast.encode(np.zeros((64, 64, 3), np.uint8)))   # load weights outside the timing
     stages = defaultdict(float)
     if stage == "encode":

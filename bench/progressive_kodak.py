@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 import jpegai_fast
-from jpegai_fast.codec import layer_chunks
-from jpegai_fast.image_files import read_image
+from jpegai_fast.api import layer_chunks
+from jpegai_fast.files.images import read_image
 
 KODAK = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "kodak"
 

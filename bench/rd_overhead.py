@@ -13,7 +13,7 @@ import torch
 
 import jpegai_fast
 from jpegai_fast import pixels
-from jpegai_fast.image_files import read_image
+from jpegai_fast.files.images import read_image
 from jpegai_fast.model.weights import load_model
 
 KODAK = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "kodak"

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 import jpegai_fast
-from jpegai_fast.demo import synthetic_image
-from jpegai_fast.image_files import read_image
+from jpegai_fast.tools.demo import synthetic_image
+from jpegai_fast.files.images import read_image
 
 from compressai_shim import import_compressai
 

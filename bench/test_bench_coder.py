@@ -7,7 +7,7 @@ Run: see docs/benchmarks.md (bench/make_table.py turns the JSON into the table).
 import numpy as np
 import pytest
 
-from jpegai_fast import coder
+from jpegai_fast.core import rans
 
 from coder_peers import available_peers
 
@@ -22,7 +22,7 @@ def workload(size):
         rng = np.random.default_rng(2024)
         sigma = np.exp(rng.uniform(np.log(0.11), np.log(64.0), size=SIZES[size]))
         symbols = np.round(rng.normal(0.0, sigma)).astype(np.int32)
-        _cache[size] = (symbols, coder.scale_index(sigma))
+        _cache[size] = (symbols, rans.scale_index(sigma))
     return _cache[size]
 
 
@@ -35,10 +35,10 @@ class JpegaiFast:
         return symbols, indexes
 
     def encode(self, prepared):
-        return coder.encode_gaussian(*prepared, threads=self.threads)
+        return rans.encode_gaussian(*prepared, threads=self.threads)
 
     def decode(self, data, prepared):
-        return coder.decode_gaussian(data, prepared[1], threads=self.threads)
+        return rans.decode_gaussian(data, prepared[1], threads=self.threads)
 
 
 CODERS = {c.name: c for c in [JpegaiFast(1), JpegaiFast(2)] + available_peers()}

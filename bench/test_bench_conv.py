@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from jpegai_fast.conv_engine import CpuAnalysis, CpuSynthesis, conv_isa
+from jpegai_fast.core.conv import CpuAnalysis, CpuSynthesis
+from jpegai_fast.core.cpu import isa as conv_isa
 from jpegai_fast.model.codec import Codec, get_config
 from jpegai_fast.model.weights import SHIPPED_PROFILE, WEIGHTS_DIR, load_model
 

@@ -11,8 +11,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from jpegai_fast.context import ContextModel
-from jpegai_fast.intpath import IntHyperSynthesis, scale_indexes
+from jpegai_fast.core.wavefront import ContextModel
+from jpegai_fast.core.intpath import IntHyperSynthesis, scale_indexes
 
 M, CZ, N = 192, 192, 192
 THREADS = 2

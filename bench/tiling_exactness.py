@@ -14,9 +14,10 @@ import numpy as np
 import torch
 
 import jpegai_fast
-from jpegai_fast import pixels, tiling
-from jpegai_fast.codec import decode_latent, get_engine
-from jpegai_fast.image_files import read_image
+from jpegai_fast import pixels
+from jpegai_fast.format import tiling
+from jpegai_fast.api import decode_latent, get_engine
+from jpegai_fast.files.images import read_image
 
 KODAK = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "kodak"
 CPU = torch.device("cpu")
@@ -35,7 +36,7 @@ def main() -> None:
         stitched = np.zeros_like(whole)
         for i in range(grid.count):
             y0, y1, x0, x1 = grid.rect(i)
-            stitched[:, y0:y1, x0:x1] = tiling.analyse_tile(eng.model.g_a, img, 8, grid, i, eng.analysis_halo, CPU)
+            stitched[:, y0:y1, x0:x1] = analysis.analyse_tile(eng.model.g_a, img, 8, grid, i, eng.analysis_halo, CPU)
         dy = float(np.abs(stitched - whole).max())
         data = jpegai_fast.encode(img, quality=50, tile_size=args.tile_size)
         tiled = jpegai_fast.decode(data)

@@ -16,7 +16,7 @@ import time
 import torch
 
 from jpegai_fast.model.weights import load_model
-from jpegai_fast.train import make_step
+from jpegai_fast.training.train import make_step
 
 
 def _arm(compile_forward: bool, batch: int, crop: int, seed: int = 0):

@@ -12,16 +12,17 @@
 #include <vector>
 
 #include "alpha/alpha_coder.h"
+#include "common/check.h"
+#include "common/cpu.h"
+#include "common/parallel.h"
 #include "common/version.h"
 #include "context/wavefront.h"
 #include "conv/float_transform.h"
-#include "conv/isa.h"
 #include "entropy/coder.h"
 #include "entropy/gaussian_tables.h"
 #include "entropy/quantize.h"
 #include "entropy/rans.h"
 #include "intpath/hyper_synthesis.h"
-#include "intpath/simd_dispatch.h"
 
 namespace py = pybind11;
 
@@ -77,8 +78,43 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "jpegai_fast C++ core: entropy coding, context model, integer path, convolution";
   m.def("core_version", &jpegai::core_version);
 
+  // --- errors (csrc/common/check.h) ---
+  // A damaged stream raises jpegai_fast.DecodeError straight from C++; a bad argument ValueError
+  // (pybind11 maps std::invalid_argument, InvalidArgument's base, to ValueError).
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const jpegai::CorruptStream& e) {
+      py::object cls = py::module_::import("jpegai_fast.errors").attr("DecodeError");
+      PyErr_SetString(cls.ptr(), e.what());
+    }
+  });
+
+  // --- constants that cross the boundary: Python reads these (jpegai_fast/core/constants.py) ---
+  m.attr("GROUP") = jpegai::context::GROUP;                      // channels per context group
+  m.attr("CONTEXT_TAPS") = jpegai::context::NTAPS;               // causal taps of the 5x5 context kernel
+  m.attr("CONTEXT_WEIGHT_FRAC_BITS") = jpegai::context::W_FRAC_BITS;
+  m.attr("CONTEXT_VALUE_LIMIT") = jpegai::context::VALUE_LIMIT;
+  m.attr("CONTEXT_WEIGHT_LIMIT") = jpegai::context::WEIGHT_LIMIT;
+  m.attr("MAX_CHANNELS") = jpegai::context::MAX_CHANNELS;
+  m.attr("ACT_FRAC_BITS") = jpegai::intpath::ACT_FRAC_BITS;     // Q12: activations, mu, y_hat, steps
+  m.attr("LOG2SIGMA_FRAC_BITS") = jpegai::intpath::LOG2SIGMA_FRAC_BITS;   // Q8: log2 sigma, log2 step
+  m.attr("ACT_LIMIT") = jpegai::intpath::ACT_LIMIT;
+  m.attr("WEIGHT_LIMIT") = jpegai::intpath::WEIGHT_LIMIT;
+  m.attr("MAX_SHIFT") = jpegai::intpath::MAX_SHIFT;
+  m.attr("Z_LIMIT") = jpegai::intpath::Z_LIMIT;
+  m.attr("MAX_THREADS") = jpegai::kMaxThreads;
+
+  // --- the one CPU switch (csrc/common/cpu.h) ---
+  m.def("cpu_isa", []() { return jpegai::isa_name(jpegai::current_isa()); },
+        "Kernels in use: 'portable', 'avx2' or 'avx512' (results identical).");
+  m.def("cpu_best_isa", []() { return jpegai::isa_name(jpegai::best_isa()); }, "Widest kernels this CPU supports.");
+  m.def("set_cpu_isa", &jpegai::set_isa, py::arg("name"),
+        "Select 'auto', 'portable', 'avx2' or 'avx512' for every kernel (ValueError if unknown or unsupported); "
+        "returns the previous.");
+
   // --- entropy (csrc/entropy) ---
-  // Arrays arrive already typed and C-contiguous (jpegai_fast/coder.py converts them); no
+  // Arrays arrive already typed and C-contiguous (jpegai_fast/core/rans.py converts them); no
   // forcecast, so nothing is copied silently. Long calls release the GIL.
   {
     namespace en = jpegai::entropy;
@@ -237,9 +273,6 @@ PYBIND11_MODULE(_core, m) {
       py::arg("threads"), "Encoder: (q, y_hat_q) with y_hat_q identical to context_reconstruct(q).");
 
   // --- integer entropy-parameter path (csrc/intpath) ---
-  m.def("simd_enabled", &jpegai::simd_enabled, "Whether the AVX2 kernels run (results are identical either way).");
-  m.def("set_simd_enabled", &jpegai::set_simd_enabled, py::arg("enabled"),
-        "Enable/disable the AVX2 kernels; returns the previous setting.");
   py::class_<jpegai::intpath::IntHyperSynthesis>(m, "IntHyperSynthesis",
                                                  "Deterministic integer hyper-synthesis (csrc/intpath).")
       .def(py::init<>())
@@ -307,12 +340,6 @@ PYBIND11_MODULE(_core, m) {
       "Conventions' scale index: clamp(floor((log2sigma_q - log2step_q[c] + 880) / 32), 0, 75), uint8.");
 
   // --- float convolution engine (csrc/conv) ---
-  m.def("conv_isa", []() { return jpegai::conv::isa_name(jpegai::conv::current_isa()); },
-        "Tile kernel the float conv engine runs: 'portable', 'avx2' or 'avx512' (results identical).");
-  m.def("conv_best_isa", []() { return jpegai::conv::isa_name(jpegai::conv::best_isa()); },
-        "Widest tile kernel this CPU supports.");
-  m.def("set_conv_isa", &jpegai::conv::set_isa, py::arg("name"),
-        "Select 'auto', 'portable', 'avx2' or 'avx512' (ValueError if unknown or unsupported); returns the previous.");
   py::class_<jpegai::conv::FloatTransform>(m, "FloatTransform", "Float32 conv/deconv + (I)GDN/ReLU chain (csrc/conv).")
       .def(py::init<>())
       .def(

@@ -22,8 +22,8 @@ if _util.find_spec(f"{__name__}._core") is None:
         "and run it from another folder or through the `jpegai-fast` command (e.g. `jpegai-fast demo`), "
         "or build in place with `bash scripts/dev_build.sh` for development.")
 
-from . import limits  # noqa: E402
-from .errors import DecodeError, ImageTooLargeError  # noqa: E402
+from jpegai_fast.format import limits  # noqa: E402
+from jpegai_fast.errors import DecodeError, ImageTooLargeError  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["encode", "encode_iter", "decode", "info", "DecodeError", "ImageTooLargeError", "limits", "__version__"]
@@ -31,6 +31,6 @@ __all__ = ["encode", "encode_iter", "decode", "info", "DecodeError", "ImageTooLa
 
 def __getattr__(name):
     if name in ("encode", "encode_iter", "decode", "info"):
-        from . import codec
-        return getattr(codec, name)
+        from jpegai_fast import api
+        return getattr(api, name)
     raise AttributeError(f"module 'jpegai_fast' has no attribute {name!r}")

@@ -6,4 +6,4 @@ class DecodeError(ValueError):
 
 
 class ImageTooLargeError(DecodeError):
-    """The stream declares more pixels than ``jpegai_fast.limits.max_image_pixels`` allows."""
+    """The stream declares more pixels than ``jpegai_fast.format.limits.max_image_pixels`` allows."""

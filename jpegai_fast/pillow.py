@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFile
 
-from . import bitstream
-from .errors import DecodeError
-from .pixels import replicate_bits
+from jpegai_fast.format import container
+from jpegai_fast.errors import DecodeError
+from jpegai_fast.pixels import replicate_bits
 
 FORMAT = "JAI"
 MIME = "image/x-jpegai-fast"
@@ -26,7 +26,7 @@ _EXIF_PREFIX = b"Exif\x00\x00"
 
 
 def _accept(prefix: bytes) -> bool:
-    return prefix[:3] == bitstream.MAGIC
+    return prefix[:3] == container.MAGIC
 
 
 class JaiImageFile(ImageFile.ImageFile):
@@ -36,7 +36,7 @@ class JaiImageFile(ImageFile.ImageFile):
     def _open(self):
         data = self.fp.read()
         try:
-            header = bitstream.read(data)
+            header = container.read(data)
         except DecodeError as e:
             raise SyntaxError(f"not a readable jpegai_fast stream: {e}") from None
         if header.channels == 1:
@@ -47,11 +47,11 @@ class JaiImageFile(ImageFile.ImageFile):
         self._jai_data = data
         self._jai_bit_depth = header.bit_depth
         for s in header.substreams:
-            if s.kind in bitstream.Kind.METADATA and s.complete:
+            if s.kind in container.Kind.METADATA and s.complete:
                 payload = data[s.offset:s.offset + s.length]
-                if s.kind == bitstream.Kind.ICC:
+                if s.kind == container.Kind.ICC:
                     self.info["icc_profile"] = payload
-                elif s.kind == bitstream.Kind.EXIF:
+                elif s.kind == container.Kind.EXIF:
                     self.info["exif"] = _EXIF_PREFIX + payload     # Pillow's convention (as for JPEG)
                 else:
                     self.info["xmp"] = payload
@@ -61,7 +61,7 @@ class JaiImageFile(ImageFile.ImageFile):
     def load(self):
         if getattr(self, "_jai_loaded", False):
             return Image.Image.load(self)
-        from .codec import decode
+        from jpegai_fast.api import decode
         arr = decode(self._jai_data)
         depth = self._jai_bit_depth
         if arr.dtype == np.uint16:
@@ -77,7 +77,7 @@ class JaiImageFile(ImageFile.ImageFile):
 
 
 def _save(im: Image.Image, fp, filename) -> None:
-    from .codec import encode
+    from jpegai_fast.api import encode
     opts = im.encoderinfo
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L"):

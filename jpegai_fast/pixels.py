@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import limits
+from jpegai_fast.format import limits
 
 
 def check_image(arr, bit_depth: int | None) -> tuple[np.ndarray, int]:
@@ -24,12 +24,12 @@ def check_image(arr, bit_depth: int | None) -> tuple[np.ndarray, int]:
         arr = arr[..., 0]
     if arr.shape[0] < 1 or arr.shape[1] < 1:
         raise ValueError(f"image is empty: shape {arr.shape}")
-    from .bitstream import MAX_SIDE
+    from jpegai_fast.format.container import MAX_SIDE
     if max(arr.shape[:2]) > MAX_SIDE:
         raise ValueError(f"image sides must be at most {MAX_SIDE} pixels, got {arr.shape[1]}x{arr.shape[0]}")
     if arr.shape[0] * arr.shape[1] > limits.max_image_pixels:
         raise ValueError(f"image has {arr.shape[0] * arr.shape[1]} pixels, above the limit of "
-                         f"{limits.max_image_pixels} (jpegai_fast.limits.set_max_image_pixels)")
+                         f"{limits.max_image_pixels} (jpegai_fast.format.limits.set_max_image_pixels)")
     if arr.dtype == np.uint8:
         if bit_depth not in (None, 8):
             raise ValueError(f"uint8 images have bit depth 8, got bit_depth={bit_depth}")

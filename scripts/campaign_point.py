@@ -24,7 +24,7 @@ ANCHORS = ROOT / "docs" / "kodak_anchors" / "results.json"
 
 
 def ceiling(model, images) -> float:
-    from jpegai_fast.image_files import read_image
+    from jpegai_fast.files.images import read_image
     vals = []
     for f in images:
         x = torch.from_numpy(read_image(f).astype(np.float32) / 255).permute(2, 0, 1)[None]
@@ -57,7 +57,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from jpegai_fast.eval.bdrate import bd_rate
-    from jpegai_fast.eval_model import evaluate
+    from jpegai_fast.eval.model_rd import evaluate
     from jpegai_fast.model.weights import load_model
     model = load_model(args.weights)
     files = sorted(KODAK.glob("kodim*.png"))

@@ -9,25 +9,25 @@ import time
 
 import numpy as np
 
-from jpegai_fast import coder
+from jpegai_fast.core import rans
 
 
 def main(seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     sigma = np.exp(rng.uniform(np.log(0.11), np.log(64.0), size=(192, 32, 48)))
     symbols = np.round(rng.normal(0.0, sigma)).astype(np.int32)
-    indexes = coder.scale_index(sigma)
+    indexes = rans.scale_index(sigma)
 
-    coder.encode_gaussian(symbols[:1], indexes[:1])  # builds the tables once
+    rans.encode_gaussian(symbols[:1], indexes[:1])  # builds the tables once
     t0 = time.perf_counter()
-    data = coder.encode_gaussian(symbols, indexes)
+    data = rans.encode_gaussian(symbols, indexes)
     t1 = time.perf_counter()
-    decoded = coder.decode_gaussian(data, indexes)
+    decoded = rans.decode_gaussian(data, indexes)
     t2 = time.perf_counter()
     if not np.array_equal(decoded, symbols):
         raise SystemExit("round trip FAILED")
 
-    ideal = coder.gaussian_bits(symbols, indexes) / 8
+    ideal = rans.gaussian_bits(symbols, indexes) / 8
     n = symbols.size
     print(f"latent {symbols.shape}: {n} symbols -> {len(data)} bytes "
           f"({8 * len(data) / n:.3f} bit/symbol), ideal {ideal:.0f} bytes "

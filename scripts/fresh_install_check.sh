@@ -20,7 +20,7 @@ cd "$W"
 python - "$KODAK" <<'PY'
 import sys
 import jpegai_fast
-from jpegai_fast.image_files import read_image
+from jpegai_fast.files.images import read_image
 img = read_image(sys.argv[1])
 out = jpegai_fast.decode(jpegai_fast.encode(img, bpp=0.5))
 print("API round trip", out.shape, "- torch imported:", "torch" in sys.modules)

@@ -8,8 +8,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from jpegai_fast.context import ContextModel, from_q12
-from jpegai_fast.intpath import IntHyperSynthesis, scale_indexes
+from jpegai_fast.core.wavefront import ContextModel, from_q12
+from jpegai_fast.core.intpath import IntHyperSynthesis, scale_indexes
 
 
 def hyper(M=192, cz=192, n=192, seed=0, gain=1.0):

@@ -1,4 +1,4 @@
-"""Plot a training log (log.csv of jpegai_fast.train) to a PNG: loss, PSNR and bpp vs step.
+"""Plot a training log (log.csv of jpegai_fast.training.train) to a PNG: loss, PSNR and bpp vs step.
 
 Usage: python scripts/plot_training.py runs/light/log.csv docs/training_loss.png ["figure title"]
 """

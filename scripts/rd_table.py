@@ -1,4 +1,4 @@
-"""Markdown RD tables from a jpegai_fast.eval_model json (anchors: use `jpegai-fast eval`).
+"""Markdown RD tables from a jpegai_fast.eval.model_rd json (anchors: use `jpegai-fast eval`).
 
 Usage: python scripts/rd_table.py docs/rd_light.json
 """

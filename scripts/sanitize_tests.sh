@@ -22,8 +22,8 @@ PRELOAD="$($CXX_BIN -print-file-name=libasan.so) $($CXX_BIN -print-file-name=lib
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 LD_PRELOAD="$PRELOAD" PYTHONPATH="$PKG_ROOT" python -P -m pytest -q -p no:cacheprovider \
-  tests/test_coder.py tests/test_coder_hostile.py tests/test_coder_tables.py tests/test_coder_fuzz.py \
-  tests/test_intpath.py tests/test_context.py \
+  tests/core/test_rans.py tests/core/test_rans_hostile.py tests/core/test_rans_tables.py tests/core/test_rans_fuzz.py \
+  tests/core/test_intpath.py tests/core/test_wavefront.py \
   tests/test_alpha.py::test_coder_round_trips_exactly tests/test_alpha.py::test_flat_and_binary_planes_cost_almost_nothing \
   tests/test_alpha.py::test_coder_refuses_bad_input_and_never_crashes_on_garbage \
-  tests/test_alpha.py::test_damaged_alpha_is_a_decode_error tests/test_hostile_classes.py "$@"
+  tests/test_alpha.py::test_damaged_alpha_is_a_decode_error tests/decoder/test_hostile_streams.py "$@"

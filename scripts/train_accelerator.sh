@@ -48,7 +48,7 @@ BUDGET=${BUDGET:-420}          # seconds of training; the build, data loading an
 export PYTHONUNBUFFERED=1
 mkdir -p "$OUT"
 PYTHON="$PY" bash scripts/dev_build.sh
-PYTHONPATH=$PWD "$PY" -P -m jpegai_fast.train --device "$DEVICE" --data data_cache/train --out runs/accelerator \
+PYTHONPATH=$PWD "$PY" -P -m jpegai_fast.training.train --device "$DEVICE" --data data_cache/train --out runs/accelerator \
   --resume-state training/light_state.pt --save-state "$OUT/light_state.pt" --export "$OUT/light.npz" \
   --batch "$BATCH" --crop "$CROP" --steps 10000000 --time-budget-s "$BUDGET" --lr 1e-4 \
   --ckpt-every-s 120 --log-every 50 --threads "$(nproc)" 2>&1 | tee "$OUT/train_log.txt"

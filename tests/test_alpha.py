@@ -4,12 +4,13 @@ import pytest
 from click.testing import CliRunner
 
 import jpegai_fast
-from jpegai_fast import DecodeError, _core, bitstream
-from jpegai_fast.bitstream import Kind
+from jpegai_fast import DecodeError, _core
+from jpegai_fast.format import container
+from jpegai_fast.format.container import Kind
 from jpegai_fast.cli import main
-from jpegai_fast.image_files import encode_image, read_image
+from jpegai_fast.files.images import encode_image, read_image
 
-from test_codec import natural_like
+from helpers import natural_like
 
 
 def _matte(h, w, seed=0):
@@ -87,7 +88,7 @@ def test_alpha_with_tiles_layers_regions_rate_control_and_effort(rgba):
     data = jpegai_fast.encode(rgba, quality=70, tile_size=4, layers=2)
     part = jpegai_fast.decode(data, region=(17, 9, 60, 40))
     assert np.array_equal(part[..., 3], rgba[9:49, 17:77, 3])
-    first_layer = jpegai_fast.codec.layer_chunks(data)[0]
+    first_layer = jpegai_fast.api.layer_chunks(data)[0]
     assert np.array_equal(jpegai_fast.decode(first_layer)[..., 3], rgba[..., 3])   # alpha is in layer 0
     lo, hi = (len(jpegai_fast.encode(rgba, quality=q)) for q in (0, 100))
     target = 8 * (lo * hi) ** 0.5 / (96 * 136)        # inside the range the colour can reach next to its alpha
@@ -110,17 +111,17 @@ def test_lossy_alpha_bits(rgba):
 
 def test_damaged_alpha_is_a_decode_error(rgba):
     data = jpegai_fast.encode(rgba, quality=50)
-    h = bitstream.read(data)
+    h = container.read(data)
     payloads = [data[s.offset:s.offset + s.length] for s in h.substreams]
     k = next(i for i, s in enumerate(h.substreams) if s.kind == Kind.ALPHA)
     bad = bytearray(payloads[k])
     bad[len(bad) // 2] ^= 0x10
     payloads[k] = bytes(bad)
     with pytest.raises(DecodeError):                     # CRC recomputed: the alpha coder itself notices
-        jpegai_fast.decode(bitstream.write(h, payloads))
+        jpegai_fast.decode(container.write(h, payloads))
     h.channels = 3                                        # an alpha substream in a stream without alpha
     with pytest.raises(DecodeError):
-        jpegai_fast.decode(bitstream.write(h, [data[s.offset:s.offset + s.length] for s in h.substreams]))
+        jpegai_fast.decode(container.write(h, [data[s.offset:s.offset + s.length] for s in h.substreams]))
 
 
 def test_cli_keeps_alpha_from_png_to_png_and_tiff(tmp_path, rgba):

@@ -8,7 +8,7 @@ from PIL import Image
 import jpegai_fast
 import jpegai_fast.pillow  # noqa: F401  (registers the format)
 
-from test_codec import natural_like, psnr
+from helpers import natural_like, psnr
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def test_open_reads_the_header_and_decodes_on_load(tmp_path, rgb, monkeypatch):
     data = jpegai_fast.encode(rgb, quality=70)
     (tmp_path / "a.jai").write_bytes(data)
     calls = []
-    import jpegai_fast.codec as codec
+    import jpegai_fast.api as codec
     real = codec.decode
     monkeypatch.setattr(codec, "decode", lambda *a, **k: calls.append(1) or real(*a, **k))
     with Image.open(tmp_path / "a.jai") as im:

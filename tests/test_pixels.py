@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from jpegai_fast import limits, pixels
+from jpegai_fast import pixels
+from jpegai_fast.format import limits
 
 
 def test_uint8_rgb_round_trip():

@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/check.h"
 #include "common/portable.h"
 #include "entropy/quantize.h"
 #include "entropy/rans.h"
@@ -31,7 +32,9 @@ using entropy::EncSymbol;
 using entropy::kProbTotal;
 using entropy::kStateLow;
 
-void fail(const std::string& what) { throw std::invalid_argument("alpha: " + what); }
+// A caller's mistake (InvalidArgument -> ValueError) vs bytes no encoder writes (CorruptStream -> DecodeError).
+[[noreturn]] void bad_arg(const std::string& what) { jpegai::fail("alpha: " + what); }
+[[noreturn]] void corrupt(const std::string& what) { jpegai::fail_stream("alpha: " + what); }
 
 inline int context_of(int w_, int n_, int nw, int ne, int down) {
   const int d = (std::abs(w_ - nw) + std::abs(n_ - nw) + std::abs(n_ - ne)) >> down;
@@ -113,20 +116,20 @@ struct Cursor {
   uint32_t varint() {
     uint32_t v = 0;
     for (int shift = 0; shift < 35; shift += 7) {
-      if (pos >= size) fail("truncated table");
+      if (pos >= size) corrupt("truncated table");
       const uint8_t b = data[pos++];
       v |= uint32_t(b & 0x7F) << shift;
       if (!(b & 0x80)) return v;
     }
-    fail("bad varint in table");
+    corrupt("bad varint in table");
     return 0;
   }
 };
 
 void check_args(int h, int w, int bits) {
-  if (h < 1 || w < 1) fail("plane must be at least 1x1");
-  if (bits < 1 || bits > 16) fail("bits must be 1..16");
-  if (int64_t(h) * w > (int64_t(1) << 32)) fail("plane too large");
+  if (h < 1 || w < 1) bad_arg("plane must be at least 1x1");
+  if (bits < 1 || bits > 16) bad_arg("bits must be 1..16");
+  if (int64_t(h) * w > (int64_t(1) << 32)) bad_arg("plane too large");
 }
 
 }  // namespace
@@ -165,7 +168,7 @@ std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits) {
   const int maxv = (1 << bits) - 1;
   const uint32_t limit = uint32_t(1) << bits;
   for (size_t i = 0; i < n; ++i)
-    if (plane[i] >= limit) fail("sample does not fit in the given bits");
+    if (plane[i] >= limit) bad_arg("sample does not fit in the given bits");
   // 1. per block, the predictor with the smallest total residual bit length (a rate proxy)
   const int bh = (h + kBlock - 1) / kBlock, bw = (w + kBlock - 1) / kBlock;
   std::vector<uint8_t> modes(size_t(bh) * bw, 0);
@@ -236,7 +239,7 @@ struct DecTable {
 
 void read_table(Cursor& cur, int n_symbols, DecTable& t) {
   const uint32_t used = cur.varint();
-  if (used > uint32_t(n_symbols)) fail("corrupt table (symbol count)");
+  if (used > uint32_t(n_symbols)) corrupt("corrupt table (symbol count)");
   if (!used) return;
   t.present = true;
   t.lut.assign(kProbTotal, 0);
@@ -246,14 +249,14 @@ void read_table(Cursor& cur, int n_symbols, DecTable& t) {
   uint64_t total = 0;
   for (uint32_t k = 0; k < used; ++k) {
     const uint32_t gap = cur.varint(), f = cur.varint() + 1;
-    if (gap == 0 || int64_t(sym) + gap >= n_symbols || f > kProbTotal || total + f > kProbTotal) fail("corrupt table");
+    if (gap == 0 || int64_t(sym) + gap >= n_symbols || f > kProbTotal || total + f > kProbTotal) corrupt("corrupt table");
     sym += int(gap);
     t.start[sym] = uint32_t(total);
     t.freq[sym] = f;
     std::fill(t.lut.begin() + total, t.lut.begin() + total + f, uint16_t(sym));
     total += f;
   }
-  if (total != kProbTotal) fail("corrupt table (frequencies)");
+  if (total != kProbTotal) corrupt("corrupt table (frequencies)");
 }
 
 inline uint32_t dec_symbol(uint64_t& xs, entropy::WordReader& in, const DecTable& t) {
@@ -269,18 +272,18 @@ inline uint32_t dec_symbol(uint64_t& xs, entropy::WordReader& in, const DecTable
 void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out) {
   check_args(h, w, bits);
   Cursor cur{data, size};
-  if (size < 1 || data[0] != bits) fail("bit depth does not match the header");
+  if (size < 1 || data[0] != bits) corrupt("bit depth does not match the header");
   cur.pos = 1;
   std::vector<DecTable> tables(kContexts);
   for (int c = 0; c < kContexts; ++c) read_table(cur, kSymbols, tables[c]);
   DecTable mode_table;
   read_table(cur, kModes, mode_table);
-  if (!mode_table.present) fail("no block-mode table");
-  if (size - cur.pos < 8 || (size - cur.pos) % 4) fail("truncated payload");
+  if (!mode_table.present) corrupt("no block-mode table");
+  if (size - cur.pos < 8 || (size - cur.pos) % 4) corrupt("truncated payload");
   const uint8_t* p = data + cur.pos;
   uint64_t xs = 0;
   for (int k = 7; k >= 0; --k) xs = (xs << 8) | p[k];
-  if (xs < kStateLow || xs >= (uint64_t(1) << 63)) fail("corrupt state");
+  if (xs < kStateLow || xs >= (uint64_t(1) << 63)) corrupt("corrupt state");
   const size_t n_words = (size - cur.pos - 8) / 4;
   // the word reader clamps at the end; an empty word list gets a dummy to re-read
   uint8_t dummy[4] = {0, 0, 0, 0};
@@ -294,15 +297,15 @@ void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* 
     for (int x = 0; x < w; ++x) {
       const Neighbours nb = neighbours(out, w, y, x);
       const int c = context_of(nb.w_, nb.n_, nb.nw, nb.ne, down);
-      if (!tables[c].present) fail("context without a table");
+      if (!tables[c].present) corrupt("context without a table");
       const uint32_t s = dec_symbol(xs, in, tables[c]);
       uint32_t zz = s;
       if (s == uint32_t(kDirect)) zz = kDirect + entropy::dec_get_bits(xs, in, bits);
-      if (zz >= uint32_t(mod)) fail("residual out of range");
+      if (zz >= uint32_t(mod)) corrupt("residual out of range");
       const int m = modes[size_t(y / kBlock) * bw + x / kBlock];
       out[size_t(y) * w + x] = uint16_t((predict(m, nb, mod - 1) + unzigzag(zz)) & (mod - 1));
     }
-  if (in.overrun || xs != kStateLow || in.pos != 4 * n_words) fail("corrupt payload (state or length mismatch)");
+  if (in.overrun || xs != kStateLow || in.pos != 4 * n_words) corrupt("corrupt payload (state or length mismatch)");
 }
 
 }  // namespace jpegai::alpha

@@ -12,10 +12,14 @@
 
 namespace jpegai {
 
-// Number of hardware threads (>= 1).
+// The thread rule (Python's jpegai_fast.core.threads applies the same one to user arguments):
+// <= 0 means every hardware thread; requests are bounded by kMaxThreads.
+constexpr int kMaxThreads = 1024;
+
+// Number of hardware threads (1 .. kMaxThreads).
 int hardware_threads();
 
-// Resolves a user thread request: <= 0 means "all hardware threads".
+// Resolves a thread request: <= 0 -> hardware_threads(), else min(requested, kMaxThreads).
 int resolve_threads(int requested);
 
 // The first exception thrown by any task is rethrown here after all threads have joined;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/parallel.h"
-#include "intpath/simd_dispatch.h"
+#include "common/cpu.h"
 
 namespace jpegai {
 namespace context {

@@ -1,4 +1,4 @@
-// Fixed-point wavefront context model (conventions.md): a masked grouped 5x5 conv over y_hat that
+// Fixed-point wavefront context model (docs/integer_path.md): a masked grouped 5x5 conv over y_hat that
 // predicts the mean. Position (i, j) depends only on positions decoded at earlier wavefront steps
 // t = j + 2i, so rows run on several threads with per-row progress counters.
 //

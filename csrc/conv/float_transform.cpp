@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-#include "conv/isa.h"
+#include "common/cpu.h"
 #include "common/parallel.h"
 
 namespace jpegai {

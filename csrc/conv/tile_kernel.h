@@ -6,13 +6,15 @@
 #pragma once
 #include <cstdint>
 
+#include "common/cpu.h"
+
 namespace jpegai {
 namespace conv {
 
 constexpr int LANES = 16;  // output channels per packed weight block (canonical, ISA independent)
 constexpr int TILE_R = 6;  // output pixels per register tile
 
-enum class Isa { portable = 0, avx2 = 1, avx512 = 2 };
+using jpegai::Isa;   // common/cpu.h: the one switch
 
 struct TileArgs {
   const float* src;        // input element (pixel 0 of the tile, channel 0) at tap offset 0

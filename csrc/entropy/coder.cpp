@@ -65,14 +65,14 @@ void decode_all(const TableSet& tables, const uint8_t* data, size_t len, size_t 
                 const Selector& sel, int32_t* out, int threads) {
   const size_t n_sub = substream_count(n);
   const size_t n_sizes = size_table_entries(n_sub);
-  JPEGAI_CHECK(n_sub > 0 || len == 0, "corrupt stream: data for zero symbols");
-  JPEGAI_CHECK(len / 4 >= n_sizes, "corrupt stream: shorter than its substream table");
+  JPEGAI_CHECK_STREAM(n_sub > 0 || len == 0, "corrupt stream: data for zero symbols");
+  JPEGAI_CHECK_STREAM(len / 4 >= n_sizes, "corrupt stream: shorter than its substream table");
   // Validate the whole table before any decoding: every payload must lie inside the data.
   std::vector<size_t> offset(n_sub + 1);
   offset[0] = 4 * n_sizes;
   for (size_t k = 0; k < n_sizes; ++k) {
     size_t size = load_le32(data + 4 * k);
-    JPEGAI_CHECK(size <= len - offset[k], "corrupt stream: substream length past the end");
+    JPEGAI_CHECK_STREAM(size <= len - offset[k], "corrupt stream: substream length past the end");
     offset[k + 1] = offset[k] + size;
   }
   offset[n_sub] = len;   // the last payload runs to the end of the stream
@@ -84,7 +84,7 @@ void decode_all(const TableSet& tables, const uint8_t* data, size_t len, size_t 
     bool ok = lanes_for(count) == kLanes
                   ? decode_substream<kLanes>(tables, part, part_len, sel, begin, count, out)
                   : decode_substream<1>(tables, part, part_len, sel, begin, count, out);
-    JPEGAI_CHECK(ok, "corrupt stream: substream " + std::to_string(k) + " does not decode");
+    JPEGAI_CHECK_STREAM(ok, "corrupt stream: substream " + std::to_string(k) + " does not decode");
   });
 }
 
@@ -179,7 +179,7 @@ void decode_cdf(const TableSet& tables, const uint8_t* data, size_t len, size_t 
                 int threads) {
   const size_t total = n * tables.size();
   if (total == 0) {
-    JPEGAI_CHECK(len == 0, "corrupt stream: data for zero symbols");
+    JPEGAI_CHECK_STREAM(len == 0, "corrupt stream: data for zero symbols");
     return;
   }
   decode_all(tables, data, len, total, ChannelSelector(n), out, threads);

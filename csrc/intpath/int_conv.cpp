@@ -10,7 +10,7 @@
 #include <string>
 
 #include "common/parallel.h"
-#include "intpath/simd_dispatch.h"
+#include "common/cpu.h"
 
 namespace jpegai {
 namespace intpath {

@@ -40,9 +40,9 @@ class _LazyGroup(click.Group):
 def _version(ctx, param, value):
     if not value or ctx.resilient_parsing:
         return
-    from .. import __version__
-    from ..conv_engine import conv_isa
-    from ..weights_file import read, SHIPPED_PROFILE
+    from jpegai_fast import __version__
+    from jpegai_fast.core.cpu import isa as conv_isa
+    from jpegai_fast.runtime.weights_file import read, SHIPPED_PROFILE
     try:
         model = f"model {read().model_id} ({SHIPPED_PROFILE})"
     except ValueError as e:

@@ -27,7 +27,7 @@ def batch_command(mode, sources, dst, workers, scheduler, verify, min_psnr, bpp,
     SRC: folders (recursive), globs, @filelist.txt, or fsspec URLs. DST/manifest.jsonl records every file;
     a rerun skips what is done. Exit status 1 if any file failed.
     """
-    from .. import batch
+    from jpegai_fast.tools import batch
     options = {"bpp": bpp, "quality": quality, "effort": effort, "tile_size": tile_size, "layers": layers,
                "bit_depth": bit_depth} if mode == "encode" else {}
     if mode == "decode" and any(v is not None for v in (bpp, quality, effort, tile_size, layers, bit_depth)):

@@ -6,10 +6,10 @@ import json
 import click
 from tqdm import tqdm
 
-from ..demo import synthetic_image
-from ..eval.codecs import availability
-from ..eval.speed import format_table, time_codec
-from ..image_files import read_image
+from jpegai_fast.tools.demo import synthetic_image
+from jpegai_fast.eval.codecs import availability
+from jpegai_fast.eval.speed import format_table, time_codec
+from jpegai_fast.files.images import read_image
 
 
 @click.command("bench")

@@ -25,7 +25,7 @@ def _read_bytes(src: str) -> bytes:
 
 
 def _write_bytes(dst: str, data: bytes, src: str) -> None:
-    from ..files import atomic_write, same_file
+    from jpegai_fast.files.atomic import atomic_write, same_file
     if dst == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
@@ -65,8 +65,8 @@ def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size
     The ICC profile, EXIF (with its orientation) and XMP are kept; a 16-bit file is coded at the bit
     depth it declares (PNG sBIT, TIFF MaxSampleValue/BitsPerSample), else as 16-bit; --bit-depth overrides.
     """
-    from .. import codec
-    from ..image_files import read_image_file
+    from jpegai_fast import api
+    from jpegai_fast.files.images import read_image_file
     try:
         f = read_image_file(_read_bytes(src), src)
     except ValueError as e:
@@ -85,7 +85,7 @@ def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size
                                    "contradicts it")
     t0 = time.perf_counter()
     try:
-        data = codec.encode(img, bpp=bpp, quality=quality, bit_depth=bit_depth, threads=threads,
+        data = api.encode(img, bpp=bpp, quality=quality, bit_depth=bit_depth, threads=threads,
                             device=device, tile_size=tile_size, layers=layers, effort=effort,
                             metadata=None if strip else f.metadata, alpha_bits=alpha_bits)
     except (ValueError, TypeError, ImportError) as e:
@@ -108,9 +108,9 @@ def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def decode(src, dst, threads, device, region, fmt, quiet):
     """Decompress stream SRC (- for stdin) to image DST (.png or .tif keep 16-bit depth; - for stdout)."""
-    from .. import codec
-    from ..errors import DecodeError
-    from ..image_files import encode_image
+    from jpegai_fast import api
+    from jpegai_fast.errors import DecodeError
+    from jpegai_fast.files.images import encode_image
     suffix = "." + fmt.lower().lstrip(".") if fmt else (".png" if dst == "-" else Path(dst).suffix)
     try:
         encode_image_check(suffix)
@@ -119,8 +119,8 @@ def decode(src, dst, threads, device, region, fmt, quiet):
     t0 = time.perf_counter()
     try:
         data = _read_bytes(src)
-        img, meta = codec.decode(data, threads=threads, device=device, region=region, with_metadata=True)
-        out = encode_image(img, suffix, codec.info(data)["bit_depth"], meta)
+        img, meta = api.decode(data, threads=threads, device=device, region=region, with_metadata=True)
+        out = encode_image(img, suffix, api.info(data)["bit_depth"], meta)
     except (DecodeError, ValueError, TypeError, ImportError) as e:
         raise click.ClickException(str(e))
     _write_bytes(dst, out, src)
@@ -129,7 +129,7 @@ def decode(src, dst, threads, device, region, fmt, quiet):
 
 def encode_image_check(suffix: str) -> None:
     """Refuse an unknown output type before any decoding work."""
-    from ..image_files import WRITABLE
+    from jpegai_fast.files.images import WRITABLE
     if suffix.lower() not in WRITABLE:
         raise ValueError(f"unknown image file type {suffix!r}: use one of {', '.join(WRITABLE)}")
 
@@ -139,10 +139,10 @@ def encode_image_check(suffix: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def info(src, as_json):
     """Describe stream SRC (- for stdin) without decoding it."""
-    from .. import codec
-    from ..errors import DecodeError
+    from jpegai_fast import api
+    from jpegai_fast.errors import DecodeError
     try:
-        meta = codec.info(_read_bytes(src))
+        meta = api.info(_read_bytes(src))
     except DecodeError as e:
         raise click.ClickException(str(e))
     if as_json:

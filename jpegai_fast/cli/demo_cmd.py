@@ -15,7 +15,7 @@ import click
 @click.option("--threads", type=int, help="CPU threads (default all cores).")
 def demo_command(image, out, targets, threads):
     """Code a real photograph at several rates; compare with JPEG and WebP at the same size."""
-    from ..demo import run
+    from jpegai_fast.tools.demo import run
     try:
         run(image, out, list(targets) or [0.12, 0.25, 0.5, 1.0], threads)
     except (ValueError, TypeError, OSError) as e:

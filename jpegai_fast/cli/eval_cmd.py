@@ -5,8 +5,8 @@ from pathlib import Path
 
 import click
 
-from ..eval import anchors, codecs, metrics
-from ..eval.ratesearch import JPEG_AI_RATES
+from jpegai_fast.eval import anchors, codecs, metrics
+from jpegai_fast.eval.ratesearch import JPEG_AI_RATES
 
 _DEFAULT_PUBLISHED = ("vtm", "bpg", "cheng2020-anchor")
 
@@ -77,7 +77,7 @@ def eval_command(folder, codec_list, rates, anchor, metric_list, published, out_
                  reuse, list_only, quiet):
     """Search each codec to each target rate on the images in FOLDER, measure quality, print BD-rates and
     write results.json, results.csv and rd.png to --out."""
-    from ..eval import runner
+    from jpegai_fast.eval import runner
 
     if list_only:
         click.echo("codecs:")

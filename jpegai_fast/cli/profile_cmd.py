@@ -5,9 +5,9 @@ import json
 
 import click
 
-from ..demo import synthetic_image
-from ..image_files import read_image
-from ..profiling import format_report, profile
+from jpegai_fast.tools.demo import synthetic_image
+from jpegai_fast.files.images import read_image
+from jpegai_fast.tools.profiling import format_report, profile
 
 
 @click.command("profile")

@@ -323,7 +323,7 @@ register("jxl", ImagecodecsJxl)
 
 
 def _jpegai_fast() -> Codec:
-    from .jpegai_codec import JpegAIFast   # imported lazily: it loads torch and the model
+    from jpegai_fast.eval.jpegai_codec import JpegAIFast   # imported lazily: it loads torch and the model
     return JpegAIFast()
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .codecs import Codec, Knob, check_image
+from jpegai_fast.eval.codecs import Codec, Knob, check_image
 
 
 class JpegAIFast(Codec):

@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from .codecs import check_image
+from jpegai_fast.eval.codecs import check_image
 
 #: Metrics the CTTC lists that no maintained library provides on this set-up, with the reason.
 UNAVAILABLE = {

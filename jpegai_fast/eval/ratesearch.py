@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .codecs import Codec, check_image
+from jpegai_fast.eval.codecs import Codec, check_image
 
 #: JPEG AI target rates in bits per pixel.
 JPEG_AI_RATES = (0.03, 0.06, 0.12, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from . import anchors, bdrate, metrics
-from .codecs import Codec, get_codec
-from .ratesearch import JPEG_AI_RATES, search_rates
+from jpegai_fast.eval import anchors, bdrate, metrics
+from jpegai_fast.eval.codecs import Codec, get_codec
+from jpegai_fast.eval.ratesearch import JPEG_AI_RATES, search_rates
 
 IMAGE_SUFFIXES = (".png", ".ppm", ".pgm", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".webp")
 

@@ -11,9 +11,9 @@ from typing import Callable
 
 import numpy as np
 
-from .codecs import get_codec
-from .metrics import psnr_rgb
-from .ratesearch import search_rate
+from jpegai_fast.eval.codecs import get_codec
+from jpegai_fast.eval.metrics import psnr_rgb
+from jpegai_fast.eval.ratesearch import search_rate
 
 
 def _median_seconds(fn: Callable[[], object], repeats: int) -> float:

@@ -17,12 +17,12 @@ from dataclasses import asdict, dataclass, field
 import torch
 import torch.nn as nn
 
-from .context import MaskedGroupedConv5x5, wavefront_index
-from .entropy_models import FactorizedPrior, gaussian_likelihood
-from .gain import DEFAULT_LAMBDAS, GainUnits
-from .layers import build_sequential
-from .. import architecture
-from ..architecture import HYPER_DOWNSCALE, LATENT_PX as DOWNSCALE
+from jpegai_fast.model.context import MaskedGroupedConv5x5, wavefront_index
+from jpegai_fast.model.entropy_models import FactorizedPrior, gaussian_likelihood
+from jpegai_fast.model.gain import DEFAULT_LAMBDAS, GainUnits
+from jpegai_fast.model.layers import build_sequential
+from jpegai_fast.runtime import architecture
+from jpegai_fast.runtime.architecture import HYPER_DOWNSCALE, LATENT_PX as DOWNSCALE
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from .codec import Codec
-from .context import MaskedGroupedConv5x5
-from .layers import GDN
+from jpegai_fast.model.codec import Codec
+from jpegai_fast.model.context import MaskedGroupedConv5x5
+from jpegai_fast.model.layers import GDN
 
 
 def _module_macs(module: nn.Module, inp: torch.Tensor, out: torch.Tensor) -> int:
@@ -105,7 +105,7 @@ def measure(model: Codec, height: int = 512, width: int = 768) -> Complexity:
 
 def main() -> None:
     """Print the complexity table of every profile: ``python -m jpegai_fast.model.complexity``."""
-    from .codec import PROFILES
+    from jpegai_fast.model.codec import PROFILES
     for name, cfg in PROFILES.items():
         c = measure(Codec(cfg))
         print(f"## {name}  (encoder {c.encoder_kmac:.2f} kMAC/px, decoder {c.decoder_kmac:.2f} kMAC/px, "

@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .layers import lower_bound, upper_bound
+from jpegai_fast.model.layers import lower_bound, upper_bound
 
 #: Scale ladder of the coding tables: sigma_k = 2 ** (6 - (75 - k) / 8), k = 0..75.
 NUM_SCALES = 76

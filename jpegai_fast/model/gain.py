@@ -12,7 +12,7 @@ from typing import Sequence
 import torch
 import torch.nn as nn
 
-from ..rate import training_lambda
+from jpegai_fast.runtime.ladder import training_lambda
 
 #: Ladder of lambdas (loss = lambda * 255^2 * MSE + bpp), lowest rate first. Spaced ~x3 apart to
 #: span the JPEG AI target rates 0.03 .. 2 bpp. (The first shipped model used the six points from

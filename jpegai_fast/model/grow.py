@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import torch
 
-from .codec import Codec
+from jpegai_fast.model.codec import Codec
 
 #: The tensors whose shape depends on M: everything on either side of the latent.
 LATENT_KEYS = ("g_a.6.weight", "g_a.6.bias", "g_s.0.weight", "h_a.0.weight", "h_s.4.weight",

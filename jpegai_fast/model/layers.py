@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..architecture import GDN_BETA_BOUND, GDN_GAMMA_BOUND, GDN_PEDESTAL
+from jpegai_fast.runtime.architecture import GDN_BETA_BOUND, GDN_GAMMA_BOUND, GDN_PEDESTAL
 
 
 class _LowerBoundFn(torch.autograd.Function):

@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import weights_file
-from ..weights_file import SHIPPED_PROFILE, WEIGHTS_DIR, WeightsFile
-from .codec import Codec, CodecConfig, get_config
+from jpegai_fast.runtime import weights_file
+from jpegai_fast.runtime.weights_file import SHIPPED_PROFILE, WEIGHTS_DIR, WeightsFile
+from jpegai_fast.model.codec import Codec, CodecConfig, get_config
 
 LEGACY_FORMAT = "jpegai_fast-weights-v1"   # torch.save'd .pt files of the first three models
 
@@ -25,7 +25,7 @@ def model_id_of(state: dict) -> str:
 
 def coding_tables(model: Codec) -> dict[str, np.ndarray]:
     """The hyper-latent's integer coding tables (written into the weights file)."""
-    from ..coder import pmf_to_cdf
+    from jpegai_fast.core.rans import pmf_to_cdf
     pmf, offsets = model.z_prior.pmf_table()
     cdfs, lengths = pmf_to_cdf(pmf)
     return {"z_cdfs": cdfs, "z_lengths": lengths, "z_offsets": np.ascontiguousarray(offsets, dtype=np.int32)}
@@ -76,7 +76,7 @@ def load_model(profile_or_path: str | Path | None = None) -> Codec:
 
 
 def export_checkpoint(checkpoint_path: str | Path, weights_path: str | Path) -> str:
-    """Turn a training checkpoint (jpegai_fast.train) into a shipping weights file; returns the id."""
+    """Turn a training checkpoint (jpegai_fast.training.train) into a shipping weights file; returns the id."""
     ck = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
     model = Codec(CodecConfig.from_dict(ck["config"]))
     model.load_state_dict(ck["model"])

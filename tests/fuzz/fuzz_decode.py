@@ -1,4 +1,4 @@
-"""atheris fuzz harness for every decode entry point of jpegai_fast.coder.
+"""atheris fuzz harness for every decode entry point of jpegai_fast.core.rans.
 
 The first input bytes pick the entry point and the symbol layout; the rest is the stream.
 Any exception other than ValueError, any crash or hang is a finding. Run e.g.
@@ -12,33 +12,33 @@ import atheris
 import numpy as np
 
 with atheris.instrument_imports():
-    from jpegai_fast import coder
+    from jpegai_fast.core import rans
 
 _RNG = np.random.default_rng(0)
-_CDFS, _LENGTHS = coder.pmf_to_cdf(_RNG.random((3, 12)) ** 2, tail_mass=np.full(3, 1e-3))
+_CDFS, _LENGTHS = rans.pmf_to_cdf(_RNG.random((3, 12)) ** 2, tail_mass=np.full(3, 1e-3))
 _OFFSETS = np.array([-6, 0, 3], np.int32)
 
 
 def _layout(fdp):
     kind = fdp.ConsumeIntInRange(0, 3)
     n = fdp.ConsumeIntInRange(0, 300)
-    scale = fdp.ConsumeIntInRange(0, coder.NUM_SCALES - 1)
-    spread = fdp.ConsumeIntInRange(0, coder.NUM_SCALES - 1)
+    scale = fdp.ConsumeIntInRange(0, rans.NUM_SCALES - 1)
+    spread = fdp.ConsumeIntInRange(0, rans.NUM_SCALES - 1)
     return kind, n, scale, spread
 
 
 def _indexes(n, scale, spread):
-    return ((np.arange(n) * 7919 % (spread + 1) + scale) % coder.NUM_SCALES).astype(np.uint8)
+    return ((np.arange(n) * 7919 % (spread + 1) + scale) % rans.NUM_SCALES).astype(np.uint8)
 
 
 def _valid_stream(kind, n, idx):
     rng = np.random.default_rng(n)
     if kind == 0:
-        sym = np.round(rng.normal(0, coder.SCALES[idx])).astype(np.int32)
+        sym = np.round(rng.normal(0, rans.SCALES[idx])).astype(np.int32)
         sym[::13] = rng.integers(-(2**31), 2**31 - 1, size=sym[::13].shape)
-        return coder.encode_gaussian(sym, idx)
+        return rans.encode_gaussian(sym, idx)
     sym = rng.integers(-8, 18, size=(3, n // 3)).astype(np.int32)
-    return coder.encode_cdf(sym, _CDFS, _LENGTHS, _OFFSETS)
+    return rans.encode_cdf(sym, _CDFS, _LENGTHS, _OFFSETS)
 
 
 def TestOneInput(data: bytes):
@@ -60,10 +60,10 @@ def TestOneInput(data: bytes):
         stream = fdp.ConsumeBytes(fdp.remaining_bytes())
     try:
         if kind == 0:
-            out = coder.decode_gaussian(stream, idx, threads=2)
+            out = rans.decode_gaussian(stream, idx, threads=2)
             assert out.shape == (n,) and out.dtype == np.int32
         else:
-            out = coder.decode_cdf(stream, _CDFS, _LENGTHS, _OFFSETS, n // 3, threads=2)
+            out = rans.decode_cdf(stream, _CDFS, _LENGTHS, _OFFSETS, n // 3, threads=2)
             assert out.shape == (3, n // 3)
     except ValueError:
         pass
@@ -82,10 +82,10 @@ def make_seeds(directory):
                 idx = _indexes(n, scale, spread)
                 sym = _RNG.integers(-40, 40, size=n).astype(np.int32)
                 sym[::11] = 2**31 - 1
-                stream = coder.encode_gaussian(sym, idx)
+                stream = rans.encode_gaussian(sym, idx)
             else:
                 sym = _RNG.integers(-8, 18, size=(3, n // 3)).astype(np.int32)
-                stream = coder.encode_cdf(sym, _CDFS, _LENGTHS, _OFFSETS)
+                stream = rans.encode_cdf(sym, _CDFS, _LENGTHS, _OFFSETS)
             tail = bytes([spread, scale, n & 0xFF, n >> 8, kind])
             with open(os.path.join(directory, f"seed_{kind}_{i}"), "wb") as f:
                 f.write(stream + tail)

@@ -1,0 +1,33 @@
+// The one CPU-feature module of the core: what this CPU supports and the one switch that picks the
+// kernels every concern runs (integer path, context loop, conv engine). All builds of a kernel give
+// bit-identical results (the integer kernels compile the same source; the float micro-kernel does
+// the same fused multiply-adds in the same order), so the switch exists for speed and for tests.
+#pragma once
+#include <string>
+
+namespace jpegai {
+
+enum class Isa { portable = 0, avx2 = 1, avx512 = 2 };   // avx2 implies FMA; avx512 = AVX-512F
+
+bool cpu_has(Isa isa);
+Isa best_isa();
+// The kernels in use: best_isa() at start, portable when the environment sets JPEGAI_NO_SIMD=1.
+Isa current_isa();
+// Selects "auto", "portable", "avx2" or "avx512"; returns the previous name. InvalidArgument for an
+// unknown name or one this CPU lacks.
+std::string set_isa(const std::string& name);
+std::string isa_name(Isa isa);
+// The integer kernels have two builds, portable and AVX2 (used for avx2 and avx512).
+inline bool simd_enabled() { return current_isa() != Isa::portable; }
+
+}  // namespace jpegai
+
+// Function-level target attributes for the AVX2 clones (GCC/Clang on x86); elsewhere they vanish and
+// only the portable build exists.
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define JPEGAI_HAVE_AVX2_CLONE 1
+#define JPEGAI_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define JPEGAI_HAVE_AVX2_CLONE 0
+#define JPEGAI_TARGET_AVX2
+#endif

@@ -1,0 +1,179 @@
+"""The public API: encode / encode_iter / decode / decode_latent / info. Arguments are checked here;
+the work is done by the encoder's and the decoder's pipelines (docs/architecture.md).
+
+Pipeline (docs/format.md):
+  encode: pixels -> g_a -> y -> h_a -> z_hat = round(z) -> [z substream]
+          z_hat -> integer h_s -> (mu_hyper, log2 sigma) ; rate t -> per-channel steps
+          C++ wavefront loop: q = round((y - mu) / step), mu = mu_hyper + context(y_hat) -> [y substream]
+  decode: the same integer path from z_hat, y symbols decoded in parallel (parsing needs no mean),
+          the wavefront loop rebuilds y_hat in Q12, g_s (torch, CPU or CUDA) gives pixels.
+Every stage above runs per tile (format/tiling.py): the transforms with a halo, everything else on
+the tile alone, so tiles code and decode independently and in parallel. Layers: format/progressive.py.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from jpegai_fast import pixels
+from jpegai_fast.decoder.latent import ParsedStream
+from jpegai_fast.decoder.synthesis import decode_pixels
+from jpegai_fast.encoder.effort import check_effort
+from jpegai_fast.encoder.pipeline import encode_stream
+from jpegai_fast.encoder.rate_control import quality_to_rate_q
+from jpegai_fast.format import container, progressive, tiling
+from jpegai_fast.format import metadata as metadata_rules
+from jpegai_fast.format.container import Header, Kind
+from jpegai_fast.format.progressive import layer_chunks
+from jpegai_fast.runtime.engine import Engine, get_engine
+from jpegai_fast.runtime.execution import resolve_device, resolve_threads
+
+DEFAULT_QUALITY = 50.0
+
+
+def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None = None,
+           bit_depth: int | None = None, threads: int | None = None, device=None,
+           model: str | None = None, tile_size: int | None = None, layers: int = 1,
+           effort: int | None = None, metadata: dict | None = None, alpha_bits: int | None = None) -> bytes:
+    """Compress an image to bytes.
+
+    Args:
+      arr: HxW (grey), HxWx2 (grey + alpha), HxWx3 (RGB) or HxWx4 (RGBA) numpy array, uint8, or uint16
+        with ``bit_depth`` 9..16. Alpha is coded losslessly by its own coder (alpha.py).
+      bpp: target bits per pixel; rate control picks the rate so the stream is within
+        [0.9, 1.0] x target where the model's range allows (a warning says when it cannot).
+      quality: 0..100 (maps linearly onto the model's continuous rate parameter); default 50.
+        Give ``bpp`` or ``quality``, not both.
+      bit_depth: bits per sample of a uint16 image (required for uint16).
+      threads: CPU threads for the C++ stages (default: all cores). Output bytes never depend on it.
+      device: torch device for the analysis transform ("cpu" default, or "cuda").
+      model: weights profile or path (default: the shipped model).
+      tile_size: tile side in latent positions (16 px each), a multiple of 4; default 64 (1024 px).
+        Each tile is coded on its own; memory use is bounded by the tile size.
+      layers: progressive layers (1 .. M/16): the latent's context groups split into that many
+        layers, most important first; every layer boundary is a decodable prefix.
+      effort: encoder effort 1..9 (default 1, the plain encoder). Higher levels spend encode time
+        optimising the latent for the real decoder (effort.py): smaller streams at the same quality,
+        slower encoding; the stream and its decoding are unchanged. Levels > 1 need torch autograd.
+      metadata: {"icc": bytes, "exif": bytes, "xmp": bytes, "orientation": 1..8}, each optional; stored
+        in CRC-protected fields (the orientation defaults to the EXIF's) and returned by
+        ``decode(..., with_metadata=True)``.
+      alpha_bits: code only the top bits of the alpha plane (lossy; default: lossless).
+    """
+    if bpp is not None and quality is not None:
+        raise ValueError("give bpp= or quality=, not both")
+    arr, bit_depth = pixels.check_image(arr, bit_depth)
+    alpha_payload = None
+    if arr.ndim == 3 and arr.shape[2] in (2, 4):
+        from jpegai_fast.core import alpha_coder as alpha_coder
+        bits = alpha_coder.check_bits(alpha_bits, bit_depth)
+        alpha_payload = alpha_coder.encode(arr[..., -1], bit_depth, bits)
+        arr = np.ascontiguousarray(arr[..., :-1] if arr.shape[2] == 4 else arr[..., 0])
+    elif alpha_bits is not None:
+        raise ValueError("alpha_bits given for an image without alpha")
+    threads = resolve_threads(threads)
+    tile_size = tiling.check_tile_size(tile_size)
+    eng = get_engine(model)
+    layers = progressive.check_layers(layers, eng.M)
+    effort = check_effort(effort)
+    meta, orientation = metadata_rules.check(metadata)
+    if bpp is not None and (not isinstance(bpp, (int, float)) or not np.isfinite(bpp) or bpp <= 0):
+        raise ValueError(f"bpp must be a positive number, got {bpp!r}")
+    rate_q = None
+    if bpp is None:
+        rate_q = quality_to_rate_q(DEFAULT_QUALITY if quality is None else quality, eng.num_rate_points)
+    dev = resolve_device(device)
+    target_bytes = None if bpp is None else bpp * arr.shape[0] * arr.shape[1] / 8.0   # whole stream, alpha included
+    return encode_stream(eng, arr, bit_depth, rate_q=rate_q, target_bytes=target_bytes, tile_size=tile_size,
+                         layers=layers, effort=effort, threads=threads, device=dev, metadata=meta,
+                         orientation=orientation, alpha=alpha_payload)
+
+
+def encode_iter(arr: np.ndarray, **kwargs) -> Iterator[bytes]:
+    """Like :func:`encode` (same arguments) but yields the stream layer by layer.
+
+    The first chunk holds the header, the substream table and layer 0; each further chunk one
+    layer. Every concatenation of the first k chunks is a decodable prefix. The table at the front
+    lists every substream's length, so all layers are coded before the first chunk is yielded;
+    the chunks then go out as the consumer asks for them.
+    """
+    return iter(layer_chunks(encode(arr, **kwargs)))
+
+
+def decode_latent(data: bytes, *, threads: int | None = None) -> tuple[Header, Engine, np.ndarray]:
+    """Parse a stream down to the reconstructed latent y_hat (float32 (M, h, w), exact Q12 values).
+
+    Everything up to here is integer arithmetic: the result is identical on every machine, thread
+    count and torch device. Only :func:`decode`'s synthesis step works in floating point.
+    """
+    threads = resolve_threads(threads)
+    p = ParsedStream(data)
+    return p.header, p.eng, p.latent(list(range(p.grid.count)), threads)
+
+
+def _check_region(region, width: int, height: int) -> tuple[int, int, int, int]:
+    if region is None:
+        return 0, 0, width, height
+    if not isinstance(region, (tuple, list)) or len(region) != 4 or \
+            not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in region):
+        raise ValueError(f"region must be a tuple of 4 ints (x, y, w, h), got {region!r}")
+    x, y, w, h = (int(v) for v in region)
+    if w < 1 or h < 1 or x < 0 or y < 0 or x + w > width or y + h > height:
+        raise ValueError(f"region {region} is empty or outside the {width}x{height} image")
+    return x, y, w, h
+
+
+def decode(data: bytes, *, device=None, threads: int | None = None, region=None, with_metadata: bool = False):
+    """Decompress bytes from :func:`encode` to an array of the original shape, dtype and bit depth.
+
+    ``region=(x, y, w, h)`` decodes only the tiles that region needs (plus the synthesis halo's
+    neighbours) and returns that crop, equal to the same crop of the full decode.
+    A prefix of a layered stream decodes from its complete layers (see :func:`info`); one cut
+    inside a layer also warns. Raises ``jpegai_fast.DecodeError`` for any malformed, truncated
+    (inside layer 0) or foreign stream.
+    ``device="cuda"`` runs the synthesis transform on the GPU; the latent is bit-exact either way,
+    the pixels may differ by a rounding step where float results straddle one.
+    ``with_metadata=True`` returns ``(pixels, {"icc", "exif", "xmp": bytes or None, "orientation": 1..8})``.
+    """
+    if not isinstance(with_metadata, bool):
+        raise TypeError(f"with_metadata must be a bool, got {type(with_metadata).__name__}")
+    threads = resolve_threads(threads)
+    dev = resolve_device(device)
+    p = ParsedStream(data)
+    out = decode_pixels(p, _check_region(region, p.header.width, p.header.height), dev, threads)
+    return (out, p.metadata()) if with_metadata else out
+
+
+def info(data: bytes) -> dict:
+    """Describe a stream without decoding it: size, channels, bit depth, model, rate, tiles, layers, substreams.
+
+    ``layers_complete`` lists, per layer, whether all its substreams are present and intact.
+    """
+    header = container.read(data)
+    lh, lw = tiling.latent_shape(header.height, header.width)
+    grid = tiling.TileGrid(lh, lw, header.tile_size) if header.tile_size % 4 == 0 else None
+    return {
+        "width": header.width,
+        "height": header.height,
+        "channels": header.channels,
+        "alpha": container.has_alpha(header.channels),
+        "bit_depth": header.bit_depth,
+        "model_id": header.model_id.hex(),
+        "orientation": header.orientation,
+        "metadata": {name: next((sub.length for sub in header.substreams if sub.kind == kind), None)
+                     for kind, name in Kind.NAMES.items()},
+        "rate": header.rate_q / 256.0,
+        "layers": header.num_layers,
+        "layers_complete": progressive.complete_layers(header),
+        "tile_size": header.tile_size,
+        "tiles": grid.count if grid else None,
+        "bytes": len(data),
+        "bpp": 8.0 * len(data) / (header.width * header.height),
+        "complete": all(s.complete for s in header.substreams),
+        "substreams": [{"kind": s.kind, "tile": s.tile, "layer": s.layer, "bytes": s.length,
+                        "complete": s.complete} for s in header.substreams],
+    }
+
+
+__all__: Iterable[str] = ["encode", "encode_iter", "decode", "decode_latent", "info", "layer_chunks"]

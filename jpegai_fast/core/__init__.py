@@ -1,0 +1,1 @@
+"""Thin numpy wrappers of the compiled C++ core, one module per concern."""

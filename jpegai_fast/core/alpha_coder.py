@@ -1,0 +1,41 @@
+"""Alpha planes: coded losslessly by the C++ alpha coder (csrc/alpha), in their own substream.
+
+The model codes colour only; an RGBA or grey+alpha image's alpha plane goes to a predictor +
+context-model coder on the rANS core (median edge predictor, activity contexts; alpha_coder.h).
+Lossless by default; ``alpha_bits=k`` keeps only the top k bits (a lossy mode: the decoder scales the
+plane back to the image's bit depth by bit replication, so 255 stays 255).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from jpegai_fast import _core
+from jpegai_fast.pixels import replicate_bits
+
+
+def check_bits(alpha_bits, bit_depth: int) -> int:
+    """The bits the alpha plane is coded with (None: all of the image's bit depth)."""
+    if alpha_bits is None:
+        return bit_depth
+    if isinstance(alpha_bits, bool) or not isinstance(alpha_bits, int) or not 1 <= alpha_bits <= bit_depth:
+        raise ValueError(f"alpha_bits must be an int in 1 .. {bit_depth} (the bit depth), got {alpha_bits!r}")
+    return alpha_bits
+
+
+def encode(plane: np.ndarray, bit_depth: int, bits: int) -> bytes:
+    """(h, w) uint8/uint16 samples of ``bit_depth`` bits -> payload, keeping the top ``bits`` bits."""
+    a = np.ascontiguousarray(plane, dtype=np.uint16)
+    if bits < bit_depth:
+        a = a >> (bit_depth - bits)
+    return _core.alpha_encode(a, bits)
+
+
+def decode(payload: bytes, h: int, w: int, bit_depth: int) -> np.ndarray:
+    """Payload -> (h, w) samples of ``bit_depth`` bits (uint8 for 8, else uint16)."""
+    if len(payload) < 1:
+        raise ValueError("alpha: empty payload")
+    bits = payload[0]
+    if not 1 <= bits <= bit_depth:
+        raise ValueError(f"alpha: payload codes {bits} bits for a {bit_depth}-bit image")
+    a = _core.alpha_decode(payload, h, w, bits)
+    return replicate_bits(a, bits, bit_depth)

@@ -1,0 +1,32 @@
+"""The constants the C++ core owns, read from it: one source for both sides of the boundary.
+
+Python never restates these numbers; a format or integer-path rule that needs one imports it here.
+"""
+from jpegai_fast import _core
+
+#: rANS: probabilities are counts out of 2^PRECISION; the Gaussian coder has NUM_SCALES tables.
+PRECISION: int = _core.PRECISION
+NUM_SCALES: int = _core.NUM_SCALES
+SUBSTREAM_MAX_SYMBOLS: int = _core.SUBSTREAM_MAX_SYMBOLS
+
+#: Context model: channels per context group (layers are whole groups), causal taps, weight format.
+GROUP: int = _core.GROUP
+CONTEXT_TAPS: int = _core.CONTEXT_TAPS
+CONTEXT_WEIGHT_FRAC_BITS: int = _core.CONTEXT_WEIGHT_FRAC_BITS
+CONTEXT_VALUE_LIMIT: int = _core.CONTEXT_VALUE_LIMIT
+CONTEXT_WEIGHT_LIMIT: int = _core.CONTEXT_WEIGHT_LIMIT
+MAX_CHANNELS: int = _core.MAX_CHANNELS
+
+#: Integer path: Q formats and bounds (docs/integer_path.md).
+ACT_FRAC_BITS: int = _core.ACT_FRAC_BITS            # activations, mu, y_hat, steps: Q12
+LOG2_FRAC_BITS: int = _core.LOG2SIGMA_FRAC_BITS     # log2 sigma, log2 step: Q8
+ACT_LIMIT: int = _core.ACT_LIMIT
+WEIGHT_LIMIT: int = _core.WEIGHT_LIMIT
+MAX_SHIFT: int = _core.MAX_SHIFT
+Z_LIMIT: int = _core.Z_LIMIT
+
+#: A Q12 latent value times LATENT_SCALE is its float value.
+LATENT_SCALE: float = 1.0 / (1 << ACT_FRAC_BITS)
+
+#: Largest thread count the core accepts (csrc/common/parallel.h).
+MAX_THREADS: int = _core.MAX_THREADS

@@ -1,0 +1,1 @@
+"""The decoder's side: the latent of a validated stream, tile by tile."""

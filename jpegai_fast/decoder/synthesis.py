@@ -1,0 +1,62 @@
+"""The decoder's float stage: g_s over the latent, tile by tile with a halo, into the pixel array.
+
+g_s runs on each tile's rectangle (clipped to the requested region) plus a halo wider than its
+receptive field (format/tiling.py), so the stitched pixels equal the whole-image synthesis up to
+float summation order, and a region decode equals the same crop of the full decode.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from jpegai_fast import pixels
+from jpegai_fast.decoder.latent import ParsedStream
+from jpegai_fast.format import container, tiling
+from jpegai_fast.format.tiling import LATENT_PX
+
+
+def synthesise_into(g_s: Callable, y_hat: np.ndarray, core: tuple[int, int, int, int], halo: int,
+                    out: np.ndarray, region: tuple[int, int, int, int], channels: int, bit_depth: int) -> None:
+    """Run g_s on the latent rectangle ``core`` plus ``halo`` and write its pixels into ``out``.
+
+    ``g_s`` maps planar float32 arrays (M, h, w) -> (3, 16h, 16w). ``y_hat`` is the whole latent
+    (M, lh, lw) (only the rectangle and halo are read), ``region`` = (x, y, w, h) the pixel
+    rectangle ``out`` holds; only the part of ``core`` inside it is written.
+    """
+    lh, lw = y_hat.shape[1:]
+    ey0, ey1, ex0, ex1 = tiling.expand(core, halo, lh, lw)
+    x = g_s(np.ascontiguousarray(y_hat[:, ey0:ey1, ex0:ex1]))
+    rx, ry, rw, rh = region
+    # pixel rectangle of the core, clipped to the region
+    py0, py1 = max(core[0] * LATENT_PX, ry), min(core[1] * LATENT_PX, ry + rh)
+    px0, px1 = max(core[2] * LATENT_PX, rx), min(core[3] * LATENT_PX, rx + rw)
+    if py0 >= py1 or px0 >= px1:
+        return
+    oy, ox = ey0 * LATENT_PX, ex0 * LATENT_PX
+    part = x[:, py0 - oy:py1 - oy, px0 - ox:px1 - ox]
+    out[py0 - ry:py1 - ry, px0 - rx:px1 - rx] = pixels.from_model_output(part, channels, bit_depth)
+
+
+def decode_pixels(p: ParsedStream, region: tuple[int, int, int, int], device, threads: int) -> np.ndarray:
+    """The pixels of ``region`` = (x, y, w, h) (checked by the caller), alpha appended when present.
+
+    Only the tiles the region's synthesis needs (its cores plus the halo's neighbours) are decoded.
+    """
+    h, g, halo = p.header, p.grid, p.eng.synthesis_halo
+    rx, ry, rw, rh = region
+    px = LATENT_PX
+    latent_rect = (ry // px, -(-(ry + rh) // px), rx // px, -(-(rx + rw) // px))
+    cores = tiling.synthesis_cores(g, latent_rect)
+    needed = sorted({i for c in cores for i in g.covering(*tiling.expand(c, halo, g.lh, g.lw))})
+    a = p.alpha()          # cheap, and a damaged alpha plane is found before any latent work
+    y_hat = p.latent(needed, threads)
+    colour = container.colour_channels(h.channels)
+    out = np.empty((rh, rw) if colour == 1 else (rh, rw, 3), np.uint8 if h.bit_depth == 8 else np.uint16)
+    g_s = p.eng.transform("g_s", device, threads)
+    for core in cores:
+        synthesise_into(g_s, y_hat, core, halo, out, region, colour, h.bit_depth)
+    if a is not None:
+        a = a[ry:ry + rh, rx:rx + rw]
+        out = np.ascontiguousarray(np.dstack([out, a]) if out.ndim == 3 else np.stack([out, a], axis=-1))
+    return out

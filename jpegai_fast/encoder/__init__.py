@@ -1,0 +1,1 @@
+"""The encoder's side: analysis and tile coding, rate control, effort search."""

@@ -1,0 +1,1 @@
+"""Image files and safe outputs: reading/writing PNG/JPEG/TIFF with metadata, atomic writes."""

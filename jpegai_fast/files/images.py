@@ -1,0 +1,245 @@
+"""Reading and writing image files for the CLI: 8- and 16-bit PNG and TIFF, other formats via Pillow.
+
+imagecodecs handles 16-bit RGB PNG (Pillow cannot); tifffile handles TIFF. Files are read from and
+written to bytes, so the CLI can use stdin/stdout and write every output atomically (files.py).
+``read_image_file`` also returns the file's metadata (ICC, EXIF, XMP, orientation) and its true bit
+depth where the file says it (PNG sBIT, TIFF BitsPerSample / MaxSampleValue); ``encode_image`` writes
+them back (PNG: iCCP, eXIf, iTXt XMP, sBIT; TIFF: ICC, XMP, Orientation, MaxSampleValue).
+"""
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from jpegai_fast.pixels import replicate_bits
+
+_PNG = b"\x89PNG\r\n\x1a\n"
+_TIFF = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+WRITABLE = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".webp", ".bmp", ".ppm", ".pgm")
+
+
+@dataclass
+class ImageFile:
+    """Pixels, the bit depth the file declares (None: no hint), where that came from, and metadata."""
+
+    pixels: np.ndarray
+    bit_depth: int | None = None
+    bit_depth_source: str = ""
+    metadata: dict = field(default_factory=dict)
+    has_alpha: bool = False
+
+
+def _png_chunks(data: bytes):
+    pos = 8
+    while pos + 12 <= len(data):
+        (n,) = struct.unpack_from(">I", data, pos)
+        kind = data[pos + 4:pos + 8]
+        yield kind, data[pos + 8:pos + 8 + n]
+        pos += 12 + n
+        if kind == b"IEND":
+            return
+
+
+def _png_metadata(data: bytes) -> tuple[dict, list[int] | None]:
+    meta, sbit = {}, None
+    for kind, body in _png_chunks(data):
+        try:
+            if kind == b"iCCP":
+                name_end = body.index(b"\0")
+                meta["icc"] = zlib.decompress(body[name_end + 2:])
+            elif kind == b"eXIf":
+                meta["exif"] = bytes(body)
+            elif kind == b"iTXt" and body.startswith(b"XML:com.adobe.xmp\0"):
+                rest = body[len(b"XML:com.adobe.xmp\0"):]
+                compressed = rest[0] == 1
+                rest = rest[2:]
+                rest = rest[rest.index(b"\0") + 1:]           # language tag
+                rest = rest[rest.index(b"\0") + 1:]           # translated keyword
+                meta["xmp"] = zlib.decompress(rest) if compressed else bytes(rest)
+            elif kind == b"sBIT":
+                sbit = list(body)
+        except (ValueError, IndexError, zlib.error):
+            continue        # a malformed ancillary chunk is ignored, as PNG decoders do
+    return meta, sbit
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def _png_with_chunks(png: bytes, chunks: list[bytes]) -> bytes:
+    """Insert ancillary chunks right after IHDR (before PLTE/IDAT, where iCCP and sBIT must be)."""
+    (n,) = struct.unpack_from(">I", png, 8)
+    end = 8 + 12 + n
+    return png[:end] + b"".join(chunks) + png[end:]
+
+
+def _tiff_info(data: bytes) -> tuple[dict, int | None, str]:
+    import tifffile
+    meta, depth, source = {}, None, ""
+    with tifffile.TiffFile(io.BytesIO(data)) as t:
+        tags = t.pages[0].tags
+        if 34675 in tags:
+            meta["icc"] = bytes(tags[34675].value)
+        if 700 in tags:
+            v = tags[700].value
+            meta["xmp"] = v.encode() if isinstance(v, str) else bytes(v)
+        if 274 in tags:
+            meta["orientation"] = int(tags[274].value)
+        bits = tags[258].value if 258 in tags else None
+        bits = max(bits) if isinstance(bits, tuple) else bits
+        if 281 in tags:
+            mx = tags[281].value
+            mx = max(mx) if isinstance(mx, tuple) else mx
+            if 0 < int(mx) < 65535:
+                depth, source = max(9, int(mx).bit_length()), "TIFF MaxSampleValue"
+        if depth is None and bits is not None and 8 < int(bits) < 16:
+            depth, source = int(bits), "TIFF BitsPerSample"
+    return meta, depth, source
+
+
+def read_image_file(data: bytes, name: str = "input") -> ImageFile:
+    """Image file bytes -> ImageFile: pixels (decode_image), declared bit depth and metadata."""
+    arr, had_alpha = _decode(data, name)
+    meta, depth, source = {}, None, ""
+    try:
+        if data[:8] == _PNG:
+            meta, sbit = _png_metadata(data)
+            if arr.dtype == np.uint16 and sbit and 8 < max(sbit) < 16:
+                depth, source = max(sbit), "PNG sBIT"
+                arr = np.ascontiguousarray(arr >> (16 - depth))      # PNG stores the samples scaled up
+        elif data[:4] in _TIFF:
+            meta, depth, source = _tiff_info(data)
+            if depth is not None and arr.dtype == np.uint16 and int(arr.max(initial=0)) >= 1 << depth:
+                depth, source = None, ""        # the tag is wrong about the samples: trust the samples
+        else:
+            from PIL import Image
+            with Image.open(io.BytesIO(data)) as im:
+                if im.info.get("icc_profile"):
+                    meta["icc"] = bytes(im.info["icc_profile"])
+                if im.info.get("exif"):
+                    meta["exif"] = bytes(im.info["exif"])
+                xmp = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
+                if xmp:
+                    meta["xmp"] = xmp.encode() if isinstance(xmp, str) else bytes(xmp)
+    except Exception:       # unreadable metadata never blocks the pixels
+        meta = {}
+    if "exif" in meta:
+        from jpegai_fast.format.metadata import exif_orientation, normalise_exif
+        try:
+            meta["exif"] = normalise_exif(meta["exif"])
+            meta.setdefault("orientation", exif_orientation(meta["exif"]))
+        except ValueError:
+            meta.pop("exif")
+    if arr.dtype == np.uint8:
+        depth, source = 8, "8-bit samples"
+    return ImageFile(arr, depth, source, meta, had_alpha)
+
+
+def decode_image(data: bytes, name: str = "input") -> np.ndarray:
+    """Image file bytes -> HxW, HxWx2, HxWx3 or HxWx4 uint8/uint16 (alpha kept, palettes expanded).
+
+    Raises ValueError for data that is not a readable image or has an unsupported sample type.
+    """
+    return _decode(data, name)[0]
+
+
+def _decode(data: bytes, name: str) -> tuple[np.ndarray, bool]:
+    try:
+        if data[:8] == _PNG:
+            import imagecodecs
+            arr = imagecodecs.png_decode(data)
+        elif data[:4] in _TIFF:
+            import tifffile
+            arr = tifffile.imread(io.BytesIO(data))
+        else:
+            from PIL import Image
+            with Image.open(io.BytesIO(data)) as im:
+                if im.mode in ("L", "RGB", "I;16", "RGBA", "LA"):
+                    arr = np.asarray(im)
+                elif "transparency" in im.info or im.mode in ("PA", "RGBa", "La"):
+                    arr = np.asarray(im.convert("RGBA"))
+                else:
+                    arr = np.asarray(im.convert("RGB"))
+    except Exception as e:          # every decoder's own error type: one clear message
+        raise ValueError(f"{name}: not a readable image ({type(e).__name__}: {e})") from None
+    had_alpha = arr.ndim == 3 and arr.shape[2] in (2, 4)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (2, 3, 4)):
+        raise ValueError(f"{name}: unsupported image shape {arr.shape} (grey, grey+alpha, RGB or RGBA expected)")
+    if arr.dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"{name}: unsupported sample type {arr.dtype} (8- or 16-bit integers expected)")
+    return np.ascontiguousarray(arr), had_alpha
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Load an image file as HxW or HxWx3 uint8/uint16 (see decode_image)."""
+    path = Path(path)
+    return decode_image(path.read_bytes(), str(path))
+
+
+def encode_image(arr: np.ndarray, suffix: str, bit_depth: int | None = None, metadata: dict | None = None) -> bytes:
+    """HxW or HxWx3 uint8/uint16 -> file bytes for ``suffix`` (.png/.tif keep 16 bits; others 8-bit).
+
+    ``bit_depth`` (9..15) of a uint16 image: PNG scales the samples to 16 bits and adds sBIT, TIFF
+    keeps them and adds MaxSampleValue. ``metadata`` {"icc", "exif", "xmp", "orientation"}: PNG
+    writes all of them, TIFF ICC, XMP and Orientation, JPEG/WebP the ICC profile.
+    """
+    suffix = suffix.lower()
+    meta = metadata or {}
+    if suffix not in WRITABLE:
+        raise ValueError(f"unknown image file type {suffix!r}: use one of {', '.join(WRITABLE)}")
+    partial = arr.dtype == np.uint16 and bit_depth is not None and bit_depth < 16
+    if suffix in (".tif", ".tiff"):
+        import tifffile
+        buf = io.BytesIO()
+        extra = []
+        if meta.get("xmp"):
+            extra.append((700, "B", len(meta["xmp"]), bytes(meta["xmp"]), True))
+        if meta.get("orientation", 1) != 1:
+            extra.append((274, "H", 1, int(meta["orientation"]), True))
+        if partial:
+            extra.append((281, "H", 1, (1 << bit_depth) - 1, True))
+        channels = 1 if arr.ndim == 2 else arr.shape[2]
+        tifffile.imwrite(buf, arr, iccprofile=meta.get("icc") or None, extratags=extra,
+                         photometric="rgb" if channels in (3, 4) else "minisblack", metadata=None,
+                         extrasamples=[2] if channels in (2, 4) else None)
+        return buf.getvalue()
+    if suffix == ".png":
+        import imagecodecs
+        png = imagecodecs.png_encode(replicate_bits(arr, bit_depth, 16) if partial else arr)
+        chunks = []
+        if meta.get("icc"):
+            chunks.append(_chunk(b"iCCP", b"ICC profile\0\0" + zlib.compress(bytes(meta["icc"]))))
+        if partial:
+            chunks.append(_chunk(b"sBIT", bytes([bit_depth] * (1 if arr.ndim == 2 else arr.shape[2]))))
+        if meta.get("exif"):
+            chunks.append(_chunk(b"eXIf", bytes(meta["exif"])))
+        if meta.get("xmp"):
+            chunks.append(_chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0" + bytes(meta["xmp"])))
+        return _png_with_chunks(png, chunks) if chunks else png
+    if arr.dtype != np.uint8:
+        raise ValueError(f"{suffix} holds 8-bit images only: save a {arr.dtype} image as .png or .tif")
+    if arr.ndim == 3 and arr.shape[2] in (2, 4) and suffix in (".jpg", ".jpeg", ".bmp", ".ppm", ".pgm"):
+        raise ValueError(f"{suffix} has no alpha channel: save an image with alpha as .png, .tif or .webp")
+    from PIL import Image
+    buf = io.BytesIO()
+    fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".ppm": "PPM", ".pgm": "PPM"}[suffix]
+    opts = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    if meta.get("icc") and fmt in ("JPEG", "WEBP"):
+        opts["icc_profile"] = bytes(meta["icc"])
+    Image.fromarray(arr).save(buf, format=fmt, **opts)
+    return buf.getvalue()
+
+
+def write_image(path: str | Path, arr: np.ndarray, bit_depth: int | None = None, metadata: dict | None = None) -> None:
+    """Save HxW or HxWx3 uint8/uint16 by suffix, atomically (a temporary file renamed into place)."""
+    from jpegai_fast.files.atomic import atomic_write
+    path = Path(path)
+    atomic_write(path, encode_image(arr, path.suffix, bit_depth, metadata))

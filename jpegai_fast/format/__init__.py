@@ -1,0 +1,1 @@
+"""The container and stream rules (docs/format.md): torch-free, numpy only."""

@@ -1,0 +1,257 @@
+"""The jpegai_fast container: header, substream table, payload (docs/format.md is the spec).
+
+Everything here is plain byte layout; what a substream *means* is decided by the codec. The reader
+validates every field before anything is allocated from it, so hostile input ends in DecodeError.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+from jpegai_fast.format import limits
+from jpegai_fast.errors import DecodeError, ImageTooLargeError
+
+MAGIC = b"JAI"
+VERSION = 3   # 3: metadata substreams (ICC, EXIF, XMP) and the orientation byte (docs/format.md)
+MODEL_ID_BYTES = 8
+RATE_FRAC_BITS = 8          # the header's rate_q is the rate parameter t in 1/256 units
+MAX_SIDE = 1 << 24          # per-dimension sanity bound, independent of the pixel limit
+MAX_SUBSTREAMS = 1 << 20
+MAX_LAYERS = 64
+VARINT_MAX_BYTES = 5        # 35 bits: enough for every field (docs/format.md)
+MAX_SUBSTREAM_BYTES = (1 << 35) - 1
+
+
+class Kind:
+    """Substream kinds (one byte in the table)."""
+
+    Z = 0   # hyper-latent symbols (factorised prior)
+    Y = 1   # latent symbols (Gaussian conditional)
+    ICC = 2     # ICC colour profile, raw bytes
+    EXIF = 3    # EXIF, a TIFF structure (starting "II*\0" or "MM\0*"; no "Exif\0\0" prefix)
+    XMP = 4     # XMP packet, UTF-8 XML
+    ALPHA = 5   # the alpha plane (alpha.py, csrc/alpha), when channels is 2 or 4
+
+    ALL = (Z, Y, ICC, EXIF, XMP, ALPHA)
+    METADATA = (ICC, EXIF, XMP)
+    NAMES = {ICC: "icc", EXIF: "exif", XMP: "xmp"}
+
+
+#: Largest metadata payload of each kind, checked while the table is read (before anything uses it)
+#: and on encode. Generous for real files (ICC profiles are rarely above 1 MB, EXIF in JPEG is < 64 KB).
+METADATA_LIMITS = {Kind.ICC: 16 << 20, Kind.EXIF: 4 << 20, Kind.XMP: 16 << 20}
+
+
+class ColourTransform:
+    RGB = 0       # the model codes R, G, B directly
+
+
+@dataclass
+class Substream:
+    kind: int
+    tile: int
+    layer: int
+    length: int
+    crc32: int
+    offset: int = 0          # filled by the reader: where its bytes start in the stream
+    complete: bool = True    # filled by the reader: bytes present and CRC matches
+
+
+def colour_channels(channels: int) -> int:
+    """Channels the model codes: 1 for grey (+ alpha), 3 for RGB (+ alpha)."""
+    return 1 if channels in (1, 2) else 3
+
+
+def has_alpha(channels: int) -> bool:
+    return channels in (2, 4)
+
+
+@dataclass
+class Header:
+    width: int
+    height: int
+    channels: int            # 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA)
+    bit_depth: int           # 8..16
+    model_id: bytes          # MODEL_ID_BYTES bytes
+    rate_q: int              # rate parameter t in 1/256 units
+    colour_transform: int = ColourTransform.RGB
+    orientation: int = 1     # EXIF orientation 1..8 the pixels are meant to be shown with (1: as stored)
+    tile_size: int = 0       # latent positions per tile side; 0 = a single tile
+    num_layers: int = 1
+    substreams: list[Substream] = field(default_factory=list)
+    group_order: list[int] = field(default_factory=list)   # layers > 1 only: context groups, most important first
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+def _varint(v: int) -> bytes:
+    if v < 0:
+        raise ValueError("varint must be non-negative")
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def write(header: Header, payloads: list[bytes]) -> bytes:
+    """Serialise ``header`` (its substream table is rebuilt from ``payloads``) followed by the payloads."""
+    if len(payloads) != len(header.substreams):
+        raise ValueError("one payload per substream entry")
+    if not (1 <= header.width <= MAX_SIDE and 1 <= header.height <= MAX_SIDE):
+        raise ValueError(f"image sides must be 1 .. {MAX_SIDE}, got {header.width}x{header.height}")
+    out = bytearray(MAGIC)
+    out.append(VERSION)
+    out += _varint(header.width) + _varint(header.height)
+    if not 1 <= header.orientation <= 8:
+        raise ValueError(f"orientation must be 1..8, got {header.orientation}")
+    out += bytes([header.channels, header.bit_depth, header.colour_transform, header.orientation])
+    if len(header.model_id) != MODEL_ID_BYTES:
+        raise ValueError(f"model_id must be {MODEL_ID_BYTES} bytes")
+    out += header.model_id
+    out += _varint(header.rate_q) + _varint(header.tile_size)
+    out.append(header.num_layers)
+    if header.num_layers > 1:
+        if sorted(header.group_order) != list(range(len(header.group_order))) or \
+                not header.num_layers <= len(header.group_order) <= 255:
+            raise ValueError("group_order must be a permutation of 0..n-1 with layers <= n <= 255")
+        out.append(len(header.group_order))
+        out += bytes(header.group_order)
+    out += _varint(len(payloads))
+    for s, data in zip(header.substreams, payloads):
+        if s.kind in METADATA_LIMITS and len(data) > METADATA_LIMITS[s.kind]:
+            raise ValueError(f"{Kind.NAMES[s.kind]} metadata of {len(data)} bytes is above the limit of "
+                             f"{METADATA_LIMITS[s.kind]}")
+        s.length, s.crc32 = len(data), zlib.crc32(data)
+        out.append(s.kind)
+        out += _varint(s.tile)
+        out.append(s.layer)
+        out += _varint(s.length)
+        out += s.crc32.to_bytes(4, "little")
+    out += zlib.crc32(out).to_bytes(4, "little")
+    for data in payloads:
+        out += data
+    return bytes(out)
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+class _Reader:
+    def __init__(self, data: bytes):
+        self.data = data
+        self.pos = 0
+
+    def byte(self, what: str) -> int:
+        if self.pos >= len(self.data):
+            raise DecodeError(f"truncated stream: header ends inside {what}")
+        b = self.data[self.pos]
+        self.pos += 1
+        return b
+
+    def take(self, n: int, what: str) -> bytes:
+        if self.pos + n > len(self.data):
+            raise DecodeError(f"truncated stream: header ends inside {what}")
+        out = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return bytes(out)
+
+    def varint(self, what: str, max_value: int) -> int:
+        """LEB128, canonical (no superfluous zero groups) and at most VARINT_MAX_BYTES bytes."""
+        v, shift, n = 0, 0, 0
+        while True:
+            b = self.byte(what)
+            n += 1
+            v |= (b & 0x7F) << shift
+            if not b & 0x80:
+                if b == 0 and n > 1:
+                    raise DecodeError(f"corrupted stream: {what} is a non-canonical varint")
+                break
+            shift += 7
+            if n >= VARINT_MAX_BYTES:
+                raise DecodeError(f"corrupted stream: {what} is not a valid varint (over {VARINT_MAX_BYTES} bytes)")
+        if v > max_value:
+            raise DecodeError(f"corrupted stream: {what} = {v} exceeds {max_value}")
+        return v
+
+
+def read(data: bytes | bytearray | memoryview) -> Header:
+    """Parse and validate the header and substream table.
+
+    Substreams whose bytes are missing (a truncated stream) or whose CRC fails are returned with
+    ``complete=False``; the codec decides whether it can do without them (progressive layers).
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"expected bytes, got {type(data).__name__}")
+    data = bytes(data)
+    r = _Reader(data)
+    if r.take(len(MAGIC), "magic") != MAGIC:
+        raise DecodeError("not a jpegai_fast stream (bad magic)")
+    version = r.byte("version")
+    if version != VERSION:
+        raise DecodeError(f"unsupported format version {version} (this decoder reads {VERSION})")
+    width = r.varint("width", MAX_SIDE)
+    height = r.varint("height", MAX_SIDE)
+    if width < 1 or height < 1:
+        raise DecodeError(f"corrupted stream: image size {width}x{height}")
+    if width * height > limits.max_image_pixels:
+        raise ImageTooLargeError(
+            f"stream declares {width}x{height} = {width * height} pixels, above the limit of "
+            f"{limits.max_image_pixels} (jpegai_fast.format.limits.set_max_image_pixels to raise it)")
+    channels = r.byte("channels")
+    bit_depth = r.byte("bit depth")
+    colour = r.byte("colour transform")
+    orientation = r.byte("orientation")
+    if not 1 <= orientation <= 8:
+        raise DecodeError(f"corrupted stream: orientation {orientation}")
+    if channels not in (1, 2, 3, 4):
+        raise DecodeError(f"corrupted stream: {channels} channels")
+    if not 8 <= bit_depth <= 16:
+        raise DecodeError(f"corrupted stream: bit depth {bit_depth}")
+    if colour != ColourTransform.RGB:
+        raise DecodeError(f"unsupported colour transform {colour}")
+    model_id = r.take(MODEL_ID_BYTES, "model id")
+    rate_q = r.varint("rate parameter", 1 << 16)
+    tile_size = r.varint("tile size", MAX_SIDE)
+    num_layers = r.byte("layer count")
+    if not 1 <= num_layers <= MAX_LAYERS:
+        raise DecodeError(f"corrupted stream: {num_layers} layers")
+    group_order = []
+    if num_layers > 1:
+        n = r.byte("group count")
+        group_order = list(r.take(n, "group order"))
+        if not num_layers <= n or sorted(group_order) != list(range(n)):
+            raise DecodeError("corrupted stream: group order is not a permutation covering every layer")
+    count = r.varint("substream count", MAX_SUBSTREAMS)
+    # each table entry takes at least 8 bytes: refuse a count the data cannot hold before looping
+    if count * 8 > len(data) - r.pos:
+        raise DecodeError(f"truncated stream: table of {count} substreams does not fit")
+    subs = []
+    for _ in range(count):
+        kind = r.byte("substream kind")
+        if kind not in Kind.ALL:
+            raise DecodeError(f"corrupted stream: unknown substream kind {kind}")
+        tile = r.varint("tile index", MAX_SUBSTREAMS)
+        layer = r.byte("layer index")
+        if layer >= num_layers:
+            raise DecodeError(f"corrupted stream: layer {layer} of {num_layers}")
+        length = r.varint("substream length", METADATA_LIMITS.get(kind, MAX_SUBSTREAM_BYTES))
+        crc = int.from_bytes(r.take(4, "substream crc"), "little")
+        subs.append(Substream(kind, tile, layer, length, crc))
+    table_end = r.pos
+    stored = int.from_bytes(r.take(4, "header crc"), "little")
+    if zlib.crc32(data[:table_end]) != stored:
+        raise DecodeError("corrupted stream: header CRC mismatch")
+    offset = r.pos
+    for s in subs:
+        s.offset = offset
+        end = offset + s.length
+        s.complete = end <= len(data) and zlib.crc32(data[offset:end]) == s.crc32
+        offset = end
+    if offset < len(data):
+        raise DecodeError(f"corrupted stream: {len(data) - offset} trailing bytes after the last substream")
+    return Header(width, height, channels, bit_depth, model_id, rate_q, colour, orientation, tile_size,
+                  num_layers, subs, group_order)

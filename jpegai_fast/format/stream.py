@@ -1,0 +1,127 @@
+"""The whole-stream rules (docs/format.md, "Stream layout"): which substreams a stream has, in
+which order, and the cheap checks of a stream done before any expensive stage.
+
+A stream's structure depends on the model only through three numbers (its latent channels M, its
+largest rate parameter, and the latent geometry every model shares), so the rules live here,
+torch-free and model-free; the decoder passes those numbers in (decoder/latent.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from jpegai_fast.errors import DecodeError
+from jpegai_fast.format import container, progressive
+from jpegai_fast.format.container import Header, Kind, Substream
+from jpegai_fast.core.constants import GROUP
+from jpegai_fast.format.tiling import MAX_TILE, TileGrid, latent_shape
+
+#: Largest |symbol| a stream may carry. The model's latents stay far inside (|q| < 2^13 at the finest
+#: step of the shipped ladder, |z| < 2^8); a larger one can only come from a hostile stream, whose
+#: reconstruction would overflow the synthesis into a saturated image, so it is a DecodeError.
+MAX_Y_SYMBOL = 1 << 20
+MAX_Z_SYMBOL = 1 << 15
+
+
+def check_symbol_range(symbols: np.ndarray, limit: int, what: str, tile: int) -> None:
+    """DecodeError when a decoded symbol lies beyond +-limit (min/max: no temporary copy)."""
+    if symbols.size and max(-int(symbols.min()), int(symbols.max())) > limit:
+        raise DecodeError(f"corrupted stream (tile {tile}): {what} symbol beyond +-{limit}, which no encoder makes")
+
+
+def canonical_order(count: int, layers: int, metadata: tuple[int, ...] = ()) -> list[tuple[int, int, int]]:
+    """The (kind, tile, layer) order the substream table must follow: the metadata substreams present
+    (ICC, EXIF, XMP, in that order, then alpha when the image has it), then z and y of every tile,
+    then each later layer's y, tile by tile. The writer emits this order and the reader insists on it."""
+    keys = [(kind, 0, 0) for kind in metadata]
+    for i in range(count):
+        keys += [(Kind.Z, i, 0), (Kind.Y, i, 0)]
+    for layer in range(1, layers):
+        keys += [(Kind.Y, i, layer) for i in range(count)]
+    return keys
+
+
+def side_kinds(metadata_names, has_alpha: bool) -> tuple[int, ...]:
+    """The kinds of the substreams before the tiles, in their canonical order."""
+    kinds = tuple(kind for kind, name in Kind.NAMES.items() if name in metadata_names)
+    return kinds + ((Kind.ALPHA,) if has_alpha else ())
+
+
+def assemble(header: Header, side: dict[int, bytes], z: list[bytes], y: list[list[bytes]]) -> bytes:
+    """Write a stream: ``side`` {kind: payload} for metadata/alpha, per tile its z bytes and its y
+    bytes per layer. The substream table follows canonical_order."""
+    count, layers = len(z), header.num_layers
+    kinds = tuple(k for k in (*Kind.METADATA, Kind.ALPHA) if k in side)
+    subs, payloads = [], []
+    for kind, tile, layer in canonical_order(count, layers, kinds):
+        subs.append(Substream(kind, tile, layer, 0, 0))
+        payloads.append(side[kind] if kind not in (Kind.Z, Kind.Y) else z[tile] if kind == Kind.Z else y[tile][layer])
+    header.substreams = subs
+    return container.write(header, payloads)
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """What the stream rules need to know of a model: latent channels and its largest rate."""
+
+    M: int
+    rate_q_max: int
+
+
+class StreamLayout:
+    """A stream checked against every structural rule: header, tile grid, the substreams by
+    (kind, tile, layer), the usable layers and each layer's channels. Cheap (no entropy decoding):
+    it runs before any expensive stage, so a hostile stream costs nothing beyond its parse."""
+
+    def __init__(self, data: bytes, shape: ModelShape, header: Header | None = None):
+        self.header = h = container.read(data) if header is None else header
+        self.data = bytes(data)
+        if h.rate_q > shape.rate_q_max:
+            raise DecodeError(f"rate parameter {h.rate_q / 256:.2f} outside the model's range")
+        lh, lw = latent_shape(h.height, h.width)
+        if h.tile_size and (h.tile_size % 4 or h.tile_size >= max(lh, lw) or h.tile_size > MAX_TILE):
+            raise DecodeError(f"corrupted stream: tile size {h.tile_size} for a {lh}x{lw} latent")
+        if not h.tile_size and max(lh, lw) > MAX_TILE:
+            raise DecodeError(f"corrupted stream: a single tile of {lh}x{lw} latent positions (at most "
+                              f"{MAX_TILE} per side)")
+        self.grid = TileGrid(lh, lw, h.tile_size)
+        groups = shape.M // GROUP
+        if h.num_layers > 1 and (len(h.group_order) != groups or h.num_layers > groups):
+            raise DecodeError(f"corrupted stream: {len(h.group_order)} context groups / {h.num_layers} "
+                              f"layers for a model with {groups} groups")
+        expected = self.grid.count * (1 + h.num_layers) + len(Kind.METADATA) + 1
+        if len(h.substreams) > expected:
+            raise DecodeError(f"corrupted stream: {len(h.substreams)} substreams for {self.grid.count} tiles "
+                              f"x {h.num_layers} layers (duplicate substreams?)")
+        self.subs: dict[tuple[int, int, int], Substream] = {}
+        for s in h.substreams:
+            if s.tile >= self.grid.count:
+                raise DecodeError(f"corrupted stream: tile index {s.tile} out of range ({self.grid.count} tiles)")
+            key = (s.kind, s.tile, s.layer)
+            if key in self.subs:
+                raise DecodeError(f"corrupted stream: duplicate substream (kind {s.kind}, tile {s.tile}, "
+                                  f"layer {s.layer})")
+            self.subs[key] = s
+        meta = tuple(k for k in Kind.METADATA if (k, 0, 0) in self.subs)
+        if container.has_alpha(h.channels):
+            meta += (Kind.ALPHA,)
+        if [(s.kind, s.tile, s.layer) for s in h.substreams] != canonical_order(self.grid.count, h.num_layers, meta):
+            raise DecodeError("corrupted stream: substreams missing or not in the canonical order "
+                              "(docs/format.md)")
+        self.layers = progressive.usable_layers(h, len(self.data))
+        self.chans = [np.arange(shape.M)] if h.num_layers == 1 else \
+            progressive.layer_channels(h.group_order, h.num_layers)
+
+    def has(self, kind: int, tile: int = 0, layer: int = 0) -> bool:
+        return (kind, tile, layer) in self.subs
+
+    def payload(self, kind: int, tile: int = 0, layer: int = 0) -> bytes:
+        s = self.subs[(kind, tile, layer)]
+        return self.data[s.offset:s.offset + s.length]
+
+    def metadata(self) -> dict:
+        """{"icc", "exif", "xmp"}: the bytes of each metadata substream present (else None), and "orientation"."""
+        out = {name: (self.payload(kind) if self.has(kind) else None) for kind, name in Kind.NAMES.items()}
+        out["orientation"] = self.header.orientation
+        return out

@@ -1,0 +1,209 @@
+"""One loaded model ready to code: conv-engine transforms, integer hyper-synthesis, context loop, tables.
+
+Built once per weights file and cached; every stage the encoder and decoder share lives here so
+the two sides cannot drift apart. The CPU codec needs numpy and the C++ core only: the transforms
+are packed from the weights file (network.py). torch is imported only for what needs it: an
+accelerator (``device="cuda"``), the effort search (autograd) and the whole-image float references
+the tests compare against (``eng.model``, loaded on first use).
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from jpegai_fast.runtime import architecture
+from jpegai_fast.runtime import network
+from jpegai_fast.runtime import weights_file
+from jpegai_fast.core.wavefront import ContextModel
+from jpegai_fast.core.conv import CpuAnalysis, CpuHyperAnalysis, CpuSynthesis
+from jpegai_fast.errors import DecodeError
+from jpegai_fast.core.intpath import IntHyperSynthesis, step_q_from_log2
+from jpegai_fast.format import tiling
+from jpegai_fast.format.container import RATE_FRAC_BITS
+from jpegai_fast.runtime.ladder import log2_steps_q, training_lambda
+
+_CPU_TRANSFORMS = {"g_a": CpuAnalysis, "g_s": CpuSynthesis, "h_a": CpuHyperAnalysis}
+
+
+class Engine:
+
+    def __init__(self, weights: weights_file.WeightsFile):
+        self.weights = weights
+        self.model_id = bytes.fromhex(weights.model_id)[:8]
+        cfg = weights.config
+        self.lambdas = tuple(cfg["lambdas"])
+        ladder = weights.f32("gain.log2_step_table").astype(np.float64)   # (K, M)
+        self.ladder_q = np.rint(ladder * 256.0).astype(np.int64)
+        self.num_rate_points = self.ladder_q.shape[0]
+        self.rate_q_max = (self.num_rate_points - 1) << RATE_FRAC_BITS
+        self.M = self.ladder_q.shape[1]
+        t = weights.tables
+        self.z_cdfs, self.z_lengths = t["z_cdfs"], t["z_lengths"]
+        self.z_offsets = np.ascontiguousarray(t["z_offsets"], dtype=np.int32)
+        self.Cz = len(self.z_offsets)
+        self.hyper_int = IntHyperSynthesis.from_layers(network.transform_layers(weights, "h_s"), self.M)
+        if cfg.get("use_context", True):
+            self.ctx = ContextModel.from_arrays(weights.f32("context.weight"), weights.f32("context.bias"))
+        else:
+            self.ctx = ContextModel(np.zeros((self.M, 16, 10), np.int32), np.zeros(self.M, np.int32))
+        layers = architecture.transforms(cfg)
+        # latent positions each float transform needs around a tile (tiling.py)
+        self.analysis_halo = architecture.halo(layers["g_a"], upsampling=False)
+        self.synthesis_halo = architecture.halo(layers["g_s"], upsampling=True)
+        self.synthesis_gain = network.synthesis_gain(weights)
+        self._cpu_transforms: dict = {}
+        self._device_modules: dict = {}
+        self._model = None
+
+    @property
+    def model(self):
+        """The torch model of the same weights (float32, CPU, inference only), loaded on first use."""
+        if self._model is None:
+            try:
+                from jpegai_fast.model.weights import model_from
+            except ImportError as e:
+                raise ImportError("this feature needs torch (pip install torch; see README 'torch')") from e
+            # inference only: no parameter gradients (the effort search differentiates w.r.t. latents alone)
+            self._model = model_from(self.weights).requires_grad_(False)
+        return self._model
+
+    def lmbda(self, t: float) -> float:
+        """Training lambda of rate parameter t (what the effort search weighs distortion with)."""
+        return training_lambda(self.lambdas, t)
+
+    def _module_on(self, name: str, device):
+        """Torch sub-module ``name`` on ``device``: the CPU model itself, elsewhere a cached copy.
+
+        The CPU model is never moved: concurrent CPU calls read it, so an accelerator gets its own
+        copy of each module it runs.
+        """
+        module = getattr(self.model, name)
+        if device.type == "cpu":
+            return module
+        key = (name, str(device))
+        if key not in self._device_modules:
+            import copy
+            self._device_modules[key] = copy.deepcopy(module).to(device).eval()
+        return self._device_modules[key]
+
+    # --- shapes and rate -------------------------------------------------------------------------
+    def latent_shape(self, height: int, width: int) -> tuple[int, int]:
+        return tiling.latent_shape(height, width)
+
+    def steps(self, rate_q: int) -> tuple[np.ndarray, np.ndarray]:
+        """(log2 step Q8, step Q12) per channel at rate ``rate_q``."""
+        log2_q = log2_steps_q(self.ladder_q, rate_q)
+        log2_q = log2_q.astype(np.int32)
+        return log2_q, step_q_from_log2(log2_q)
+
+    # --- transforms (float) ----------------------------------------------------------------------
+    def transform(self, name: str, device, threads: int):
+        """g_a, g_s or h_a as a callable on planar float32 arrays (C, H, W) -> (C', H', W').
+
+        On CPU the C++ convolution engine runs it (csrc/conv, ~2-4x faster than torch's CPU path,
+        equal to ~1e-6; no torch needed); elsewhere the torch module does, in full fp32. The engine
+        objects are packed once.
+        """
+        if device.type != "cpu":
+            return _DeviceTransform(self._module_on(name, device), device)
+        if name not in self._cpu_transforms:
+            layers = network.transform_layers(self.weights, name)
+            self._cpu_transforms[name] = _CPU_TRANSFORMS[name].from_layers(layers)
+        return _CpuTransform(self._cpu_transforms[name], threads)
+
+    def hyper_analyse(self, y: np.ndarray, device, threads: int = 1) -> np.ndarray:
+        """z_hat = round(h_a(y)) (int32 (Cz, h/4, w/4)) for one tile's y (M, h, w).
+
+        On CPU the conv engine runs h_a, with or without torch installed, so streams do not depend on it.
+        """
+        z = self.transform("h_a", device, threads)(np.ascontiguousarray(y, dtype=np.float32))
+        return np.rint(z).astype(np.int32)
+
+    def analyse(self, x: np.ndarray, device) -> tuple[np.ndarray, np.ndarray]:
+        """Whole-image (untiled) torch g_a and h_a: the reference the tiled pipeline is tested against."""
+        import torch
+        with torch.no_grad():
+            dev = torch.device(str(device))
+            t = torch.from_numpy(x).unsqueeze(0).to(dev)
+            y = self._module_on("g_a", device)(t)
+            z = self._module_on("h_a", device)(y)
+        return y[0].float().cpu().numpy(), z[0].float().cpu().numpy()
+
+    def synthesise(self, y_hat: np.ndarray, device) -> np.ndarray:
+        """Whole-image (untiled) torch g_s: the reference the tiled pipeline is tested against."""
+        import torch
+        with torch.no_grad():
+            t = torch.from_numpy(y_hat).unsqueeze(0).to(torch.device(str(device)))
+            return self._module_on("g_s", device)(t)[0].float().cpu().numpy()
+
+    # --- hyper-latent ----------------------------------------------------------------------------
+    def encode_z(self, z_hat: np.ndarray, threads: int) -> bytes:
+        from jpegai_fast.core import rans
+        return rans.encode_cdf(z_hat.reshape(self.Cz, -1), self.z_cdfs, self.z_lengths,
+                                self.z_offsets, threads=threads)
+
+    def decode_z(self, data: bytes, lh: int, lw: int, threads: int) -> np.ndarray:
+        from jpegai_fast.core import rans
+        zh, zw = lh // 4, lw // 4
+        z = rans.decode_cdf(data, self.z_cdfs, self.z_lengths, self.z_offsets, zh * zw, threads=threads)
+        return z.reshape(self.Cz, zh, zw)
+
+    def hyper(self, z_hat: np.ndarray, threads: int) -> tuple[np.ndarray, np.ndarray]:
+        """Integer hyper-synthesis: (mu Q12, log2 sigma Q8), identical on every machine."""
+        return self.hyper_int.run(z_hat, threads=threads)
+
+
+class _CpuTransform:
+    """A conv-engine transform run on ``threads`` threads: planar float32 in, planar float32 out."""
+
+    def __init__(self, transform, threads: int):
+        self.transform, self.threads = transform, threads
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.transform.run(np.ascontiguousarray(x, dtype=np.float32), threads=self.threads)
+
+
+class _DeviceTransform:
+    """A torch transform on an accelerator, run without autograd and without TF32, on planar arrays.
+
+    cuDNN convolutions default to TF32 on Ampere and later (10-bit mantissa, ~1e-3 relative
+    error): enough to move many pixels across a rounding step and to widen the gap between GPU-
+    and CPU-decoded images, which JPEG AI bounds (0.5% BD-rate). The flags are global, so they are
+    set for the call and restored after it.
+    """
+
+    def __init__(self, module, device):
+        self.module, self.device = module, device
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        import torch
+        saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+        try:
+            with torch.no_grad():
+                t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).unsqueeze(0).to(self.device)
+                return self.module(t)[0].float().cpu().numpy()
+        finally:
+            torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
+@functools.lru_cache(maxsize=4)
+def _engine_for(profile: str | None) -> Engine:
+    return Engine(weights_file.read(profile))
+
+
+def available_profiles() -> list[str]:
+    """Names of the weights files shipped in the package."""
+    return weights_file.available_profiles()
+
+
+def get_engine(profile: str | None = None, *, model_id: bytes | None = None) -> Engine:
+    """The engine for a weights profile/path, or for the shipped model whose id matches ``model_id``."""
+    if model_id is None:
+        return _engine_for(None if profile is None else str(profile))
+    for name in available_profiles():
+        eng = _engine_for(name)
+        if eng.model_id == model_id:
+            return eng
+    raise DecodeError(f"stream was made with model {model_id.hex()}, which this installation does not ship")

@@ -1,0 +1,123 @@
+"""The shipped weights file: one .npz that both the torch model and the torch-free runtime read.
+
+Contents (numpy's .npz, read with allow_pickle=False):
+  * every tensor of the model's state dict as float16, under its state-dict name ("g_s.0.weight", ...);
+  * ``__meta__``: a JSON string (uint8 array) with the format tag, the model config and id, and the
+    sha256 of the tables below;
+  * ``__tables__.z_cdfs`` / ``.z_lengths`` / ``.z_offsets``: the hyper-latent's integer coding tables.
+    They derive from the factorised prior by float64 math that only torch evaluates, so they are
+    computed once when the file is written and every coder (with or without torch) reads them here:
+    the same bytes everywhere.
+
+The model id is the first 16 hex digits of a sha256 over (name, shape, fp16 bytes) of every state
+tensor in sorted name order; a file whose stored id or table hash does not match its contents is
+refused.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FORMAT = "jpegai_fast-weights-v2"
+MODEL_ID_HEX = 16
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"   # jpegai_fast/weights/
+SHIPPED_PROFILE = "light"
+SUFFIX = ".npz"
+_META = "__meta__"
+_TABLES = ("z_cdfs", "z_lengths", "z_offsets")
+
+
+def model_id_of(state: dict[str, np.ndarray]) -> str:
+    """Short sha256 over (name, shape, fp16 bytes) of every tensor, in sorted name order."""
+    h = hashlib.sha256()
+    for name in sorted(state):
+        t = np.ascontiguousarray(np.asarray(state[name], dtype=np.float16))
+        h.update(name.encode())
+        h.update(repr(tuple(t.shape)).encode())
+        h.update(t.view(np.int16).tobytes())
+    return h.hexdigest()[:MODEL_ID_HEX]
+
+
+def _tables_sha(tables: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for name in _TABLES:
+        t = np.ascontiguousarray(tables[name])
+        h.update(name.encode() + str(t.dtype).encode() + repr(t.shape).encode() + t.tobytes())
+    return h.hexdigest()
+
+
+@dataclass
+class WeightsFile:
+    """A loaded weights file: fp16 state, config dict, model id and the z coding tables."""
+
+    state: dict[str, np.ndarray]
+    config: dict
+    model_id: str
+    tables: dict[str, np.ndarray]
+    path: Path | None = None
+
+    def f32(self, name: str) -> np.ndarray:
+        """State tensor ``name`` as float32 (exact: fp16 -> fp32)."""
+        return self.state[name].astype(np.float32)
+
+
+def resolve(profile_or_path) -> Path:
+    """A profile name ("light") or a path -> the weights file path (ValueError if missing)."""
+    if profile_or_path is None:
+        profile_or_path = SHIPPED_PROFILE
+    path = Path(profile_or_path)
+    if not path.suffix:
+        path = WEIGHTS_DIR / f"{profile_or_path}{SUFFIX}"
+    if not path.is_file():
+        raise ValueError(f"weights not found: {path}")
+    return path
+
+
+def write(path, state: dict[str, np.ndarray], config: dict, tables: dict[str, np.ndarray], extra: dict | None = None) -> str:
+    """Write the file atomically; ``state`` values are cast to float16. Returns the model id."""
+    state16 = {k: np.ascontiguousarray(np.asarray(v, dtype=np.float16)) for k, v in state.items()}
+    tables = {k: np.ascontiguousarray(tables[k]) for k in _TABLES}
+    mid = model_id_of(state16)
+    meta = {"format": FORMAT, "config": config, "model_id": mid, "tables_sha256": _tables_sha(tables),
+            "extra": extra or {}}
+    arrays = dict(state16)
+    arrays[_META] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    arrays.update({f"__tables__.{k}": v for k, v in tables.items()})
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+    os.replace(tmp, path)
+    return mid
+
+
+def read(profile_or_path=None) -> WeightsFile:
+    """Load and verify a weights file (profile name or path; None = the shipped profile)."""
+    path = resolve(profile_or_path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        meta = json.loads(arrays.pop(_META).tobytes().decode())
+    except (OSError, ValueError, KeyError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not a jpegai_fast weights file ({e})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a jpegai_fast weights file (format {meta.get('format')!r})")
+    tables = {k: arrays.pop(f"__tables__.{k}") for k in _TABLES if f"__tables__.{k}" in arrays}
+    if len(tables) != len(_TABLES) or _tables_sha(tables) != meta.get("tables_sha256"):
+        raise ValueError(f"{path}: coding tables missing or altered")
+    state = arrays
+    mid = model_id_of(state)
+    if mid != meta.get("model_id"):
+        raise ValueError(f"model id mismatch in {path}: stored {meta.get('model_id')}, computed {mid}")
+    return WeightsFile(state, meta["config"], mid, tables, path)
+
+
+def available_profiles() -> list[str]:
+    """Names of the weights files shipped in the package."""
+    return sorted(p.stem for p in WEIGHTS_DIR.glob(f"*{SUFFIX}"))

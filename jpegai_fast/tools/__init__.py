@@ -1,0 +1,1 @@
+"""Work built on the codec: collections (batch), the demo, profiling."""

@@ -1,0 +1,1 @@
+"""Training on CPU or GPU (torch): the loop, the data sampler, the resumable state."""

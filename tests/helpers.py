@@ -1,0 +1,51 @@
+"""Helpers the tests share (plain functions; fixtures live in conftest.py): synthetic images, PSNR, and
+a stub codec with a known size(knob) for the evaluation tests. Importable as ``helpers`` because
+tests/conftest.py puts tests/ on sys.path, the way pytest does for a rootdir conftest."""
+import numpy as np
+from scipy import ndimage
+
+from jpegai_fast.eval.codecs import Codec, Knob, check_image
+
+
+def natural_like(h, w, channels=3, seed=0):
+    """Smooth random field with soft edges and a little noise: closer to a photo than white noise."""
+    rng = np.random.default_rng(seed)
+    base = rng.random((h // 16 + 2, w // 16 + 2, channels))
+    img = ndimage.zoom(base, (h / base.shape[0], w / base.shape[1], 1), order=3)[:h, :w]
+    img = np.clip(img * 200 + 20 + rng.normal(0, 2, img.shape), 0, 255).astype(np.uint8)
+    return img[..., 0] if channels == 1 else img
+
+
+def psnr(a, b, peak=255.0):
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return 10 * np.log10(peak ** 2 / max(mse, 1e-12))
+
+
+def smooth_image(h=176, w=192, seed=0) -> np.ndarray:
+    """A natural-ish RGB uint8 image: gradients plus mild texture (compresses like a photo, not like noise)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+    img = np.stack([128 + 60 * np.sin(x / 17 + c) * np.cos(y / 23 - c) for c in range(3)], axis=-1)
+    img += rng.normal(0, 6, img.shape)
+    return np.clip(np.round(img), 0, 255).astype(np.uint8)
+
+
+class StubCodec(Codec):
+    """Deterministic sizes: the file has size_fn(knob) bytes; decode returns a grey image of the stored size."""
+
+    def __init__(self, knob: Knob, size_fn, name="stub"):
+        self.knob, self.size_fn, self.name = knob, size_fn, name
+        self.description = "stub codec for tests"
+        self.calls = 0
+
+    def encode(self, img, knob):
+        k = self._check_knob(knob)
+        img = check_image(img)
+        self.calls += 1
+        n = max(int(self.size_fn(k)), 4)
+        header = img.shape[0].to_bytes(2, "big") + img.shape[1].to_bytes(2, "big")
+        return header + b"\0" * (n - 4)
+
+    def decode(self, data):
+        h, w = int.from_bytes(data[:2], "big"), int.from_bytes(data[2:4], "big")
+        return np.full((h, w, 3), 128, np.uint8)

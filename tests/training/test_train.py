@@ -1,0 +1,123 @@
+"""A 3-step training run interrupted after step 2 resumes to exactly the same state."""
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from jpegai_fast.model.codec import get_config
+from jpegai_fast.model.gain import remap_ladder
+from jpegai_fast.model.grow import first_channels
+from jpegai_fast.training.train import lr_factor, parse_args, train
+
+
+def _make_data(folder):
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 256, (80, 96, 3), dtype=np.uint8)).save(folder / f"img{i}.png")
+
+
+def _args(data, out, *extra):
+    return parse_args(["--data", str(data), "--out", str(out), "--profile", "light", "--steps", "3",
+                       "--batch", "1", "--crop", "64", "--quiet", "--log-every", "1", *extra])
+
+
+def test_resume_reaches_the_same_state(tmp_path):
+    data = tmp_path / "data"
+    _make_data(data)
+    train(_args(data, tmp_path / "straight"))
+    first = train(_args(data, tmp_path / "resumed", "--stop-at-step", "2"))
+    assert first["step"] == 2 and first["stopped_early"]
+    second = train(_args(data, tmp_path / "resumed"))
+    assert second["step"] == 3
+    a = torch.load(tmp_path / "straight" / "checkpoint.pt", weights_only=False)["model"]
+    b = torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=False)["model"]
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    assert (tmp_path / "resumed" / "log.csv").read_text().count("\n") == 4  # header + 3 steps
+
+
+def test_lr_schedule_ends_annealed():
+    assert lr_factor(0.5) == 1.0
+    assert lr_factor(1.0) < 0.1
+    assert lr_factor(0.0) < lr_factor(0.5)
+
+
+@pytest.mark.parametrize("widen", [0, 16])
+def test_new_run_starts_from_shipped_weights(tmp_path, widen):
+    from jpegai_fast.model.weights import WEIGHTS_DIR, load_model
+    data = tmp_path / "data"
+    _make_data(data)
+    shipped = WEIGHTS_DIR / "light.npz"
+    shipped_model = load_model(shipped)
+    m_old = shipped_model.config.M
+    extra = ["--latent-channels", str(m_old + widen)] if widen else []
+    train(_args(data, tmp_path / "fine", "--init-weights", str(shipped), "--stop-at-step", "1", "--lr", "1e-12",
+                *extra))
+    tuned = torch.load(tmp_path / "fine" / "checkpoint.pt", weights_only=False)["model"]
+    assert tuned["g_s.0.weight"].shape[0] == m_old + widen
+    ref = shipped_model.state_dict()
+    ladder = list(get_config("light").lambdas)
+    if shipped_model.config.lambdas != tuple(ladder):   # the run's ladder differs: the table is remapped
+        ref["gain.log2_step_table"] = remap_ladder(ref["gain.log2_step_table"], shipped_model.config.lambdas, ladder)
+    # one step at a negligible learning rate: still the shipped weights, not a fresh init (in the
+    # old channels, where the run's latent is wider than the shipped model's)
+    old_part = first_channels(tuned, m_old)
+    for k in ref:
+        assert torch.allclose(old_part[k].float(), ref[k], atol=1e-3), k
+
+
+def test_noctx_ablation_starts_from_the_same_weights_minus_the_context(tmp_path):
+    from jpegai_fast.model.weights import WEIGHTS_DIR, load_model
+    data = tmp_path / "data"
+    _make_data(data)
+    shipped = WEIGHTS_DIR / "light.npz"
+    args = parse_args(["--data", str(data), "--out", str(tmp_path / "noctx"), "--profile", "light-noctx",
+                       "--steps", "3", "--batch", "1", "--crop", "64", "--quiet", "--init-weights", str(shipped),
+                       "--stop-at-step", "1", "--lr", "1e-12"])
+    train(args)
+    tuned = torch.load(tmp_path / "noctx" / "checkpoint.pt", weights_only=False)["model"]
+    assert not any(k.startswith("context.") for k in tuned)
+    ref = load_model(shipped).state_dict()
+    key = "g_s.0.weight" if "g_s.0.weight" in ref else next(k for k in ref if k.startswith("g_s."))
+    assert torch.allclose(tuned[key].float(), ref[key], atol=1e-3)
+
+
+def test_fixed_t_trains_one_rate_and_bad_values_are_refused(tmp_path):
+    data = tmp_path / "data"
+    _make_data(data)
+    train(_args(data, tmp_path / "fixed", "--fixed-t", "4", "--stop-at-step", "2"))
+    rows = (tmp_path / "fixed" / "log.csv").read_text().splitlines()[1:]
+    assert rows and all(float(r.split(",")[-1]) == 4.0 for r in rows)   # t_mean column
+    with pytest.raises(SystemExit):
+        _args(data, tmp_path / "x", "--fixed-t", "nan")
+    with pytest.raises(ValueError, match="multiple of 16"):
+        train(_args(data, tmp_path / "y", "--latent-channels", "170"))
+
+
+def test_committed_state_resumes_a_new_session_exactly(tmp_path):
+    """--save-state writes the compact state; two sessions resumed from it are identical, and differ
+    from a fresh start (the moments and RNG came across)."""
+    from jpegai_fast.training import state as campaign_state
+    data = tmp_path / "data"
+    _make_data(data)
+    state = tmp_path / "state.pt"
+    first = train(_args(data, tmp_path / "s1", "--save-state", str(state)))
+    assert first["campaign"]["total_steps"] == 3 and first["campaign"]["total_pixels"] == 3 * 64 * 64
+    saved = torch.load(state, weights_only=False)
+    assert all(st["exp_avg_sq_log8"]["codes"].dtype == torch.uint8 for st in saved["opt"]["state"].values())
+    ck = torch.load(tmp_path / "s1" / "checkpoint.pt", weights_only=False)["opt"]["state"]
+    back = campaign_state.load(state)["opt"]["state"]
+    for k in ck:                # the second moment within half a log step (a 30-octave range: < 6 %)
+        a, b = ck[k]["exp_avg_sq"], back[k]["exp_avg_sq"]
+        assert torch.allclose(a, b, rtol=0.1, atol=0) and torch.equal(a == 0, b == 0)
+    a = train(_args(data, tmp_path / "a", "--resume-state", str(state), "--save-state", str(tmp_path / "a.pt")))
+    b = train(_args(data, tmp_path / "b", "--resume-state", str(state)))
+    assert a["campaign"]["total_steps"] == 6 and len(a["campaign"]["sessions"]) == 2
+    wa = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=False)["model"]
+    wb = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=False)["model"]
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    fresh = torch.load(tmp_path / "s1" / "checkpoint.pt", weights_only=False)["model"]
+    assert any(not torch.equal(wa[k], fresh[k]) for k in wa)
+    loaded = campaign_state.load(state)
+    assert loaded["campaign"]["sessions"][0]["steps"] == 3
