@@ -143,7 +143,7 @@ PYBIND11_MODULE(_core, m) {
     m.attr("NUM_SCALES") = en::kNumScales;
     m.attr("LANES") = en::kLanes;
     m.attr("MANY_LANES_FROM") = en::kManyLanesFrom;
-    m.attr("SUBSTREAM_MAX_SYMBOLS") = en::kSubstreamMaxSymbols;
+    m.attr("CHUNK_MAX_SYMBOLS") = en::kChunkMaxSymbols;   // a coder stream is cut into chunks of at most this many symbols
     m.def("gaussian_scale_ladder", [] {
       auto s = en::gaussian_scale_ladder();
       return py::array_t<double>(s.size(), s.data());

@@ -32,30 +32,30 @@ struct ChannelSelector {
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the word reader assumes a little-endian host");
 
-size_t substream_count(size_t n) { return (n + kSubstreamMaxSymbols - 1) / kSubstreamMaxSymbols; }
+size_t chunk_count(size_t n) { return (n + kChunkMaxSymbols - 1) / kChunkMaxSymbols; }
 
 // The last payload's length is implied by the stream's, so the table stores all but that one.
 size_t size_table_entries(size_t n_sub) { return n_sub ? n_sub - 1 : 0; }
 
-// Substream k covers [floor(k n / n_sub), floor((k + 1) n / n_sub)): near-equal sizes, so the
+// Chunk k covers [floor(k n / n_sub), floor((k + 1) n / n_sub)): near-equal sizes, so the
 // threads stay balanced, and a function of n alone, so the bytes never depend on threads.
-size_t substream_begin(size_t k, size_t n, size_t n_sub) {
+size_t chunk_begin(size_t k, size_t n, size_t n_sub) {
   return size_t(uint64_t((u128(uint64_t(k)) * u128(uint64_t(n))) / u128(uint64_t(n_sub))));
 }
 
 template <class Selector>
 EncodedStream encode_all(const TableSet& tables, const int32_t* symbols, size_t n,
                          const Selector& sel, int threads) {
-  const size_t n_sub = substream_count(n);
+  const size_t n_sub = chunk_count(n);
   EncodedStream stream(n_sub);
   parallel_for(n_sub, resolve_threads(threads), [&](size_t k) {
-    size_t begin = substream_begin(k, n, n_sub);
-    size_t count = substream_begin(k + 1, n, n_sub) - begin;
+    size_t begin = chunk_begin(k, n, n_sub);
+    size_t count = chunk_begin(k + 1, n, n_sub) - begin;
     if (lanes_for(count) == kLanes)
-      encode_substream<kLanes>(tables, symbols, sel, begin, count, stream.part(k));
+      encode_chunk<kLanes>(tables, symbols, sel, begin, count, stream.part(k));
     else
-      encode_substream<1>(tables, symbols, sel, begin, count, stream.part(k));
-    JPEGAI_CHECK(stream.part(k).size <= UINT32_MAX, "substream too large");
+      encode_chunk<1>(tables, symbols, sel, begin, count, stream.part(k));
+    JPEGAI_CHECK(stream.part(k).size <= UINT32_MAX, "chunk too large");
   });
   return stream;
 }
@@ -63,28 +63,28 @@ EncodedStream encode_all(const TableSet& tables, const int32_t* symbols, size_t 
 template <class Selector>
 void decode_all(const TableSet& tables, const uint8_t* data, size_t len, size_t n,
                 const Selector& sel, int32_t* out, int threads) {
-  const size_t n_sub = substream_count(n);
+  const size_t n_sub = chunk_count(n);
   const size_t n_sizes = size_table_entries(n_sub);
   JPEGAI_CHECK_STREAM(n_sub > 0 || len == 0, "corrupt stream: data for zero symbols");
-  JPEGAI_CHECK_STREAM(len / 4 >= n_sizes, "corrupt stream: shorter than its substream table");
+  JPEGAI_CHECK_STREAM(len / 4 >= n_sizes, "corrupt stream: shorter than its chunk table");
   // Validate the whole table before any decoding: every payload must lie inside the data.
   std::vector<size_t> offset(n_sub + 1);
   offset[0] = 4 * n_sizes;
   for (size_t k = 0; k < n_sizes; ++k) {
     size_t size = load_le32(data + 4 * k);
-    JPEGAI_CHECK_STREAM(size <= len - offset[k], "corrupt stream: substream length past the end");
+    JPEGAI_CHECK_STREAM(size <= len - offset[k], "corrupt stream: chunk length past the end");
     offset[k + 1] = offset[k] + size;
   }
   offset[n_sub] = len;   // the last payload runs to the end of the stream
   parallel_for(n_sub, resolve_threads(threads), [&](size_t k) {
-    size_t begin = substream_begin(k, n, n_sub);
-    size_t count = substream_begin(k + 1, n, n_sub) - begin;
+    size_t begin = chunk_begin(k, n, n_sub);
+    size_t count = chunk_begin(k + 1, n, n_sub) - begin;
     const uint8_t* part = data + offset[k];
     const size_t part_len = offset[k + 1] - offset[k];
     bool ok = lanes_for(count) == kLanes
-                  ? decode_substream<kLanes>(tables, part, part_len, sel, begin, count, out)
-                  : decode_substream<1>(tables, part, part_len, sel, begin, count, out);
-    JPEGAI_CHECK_STREAM(ok, "corrupt stream: substream " + std::to_string(k) + " does not decode");
+                  ? decode_chunk<kLanes>(tables, part, part_len, sel, begin, count, out)
+                  : decode_chunk<1>(tables, part, part_len, sel, begin, count, out);
+    JPEGAI_CHECK_STREAM(ok, "corrupt stream: chunk " + std::to_string(k) + " does not decode");
   });
 }
 

@@ -1,8 +1,8 @@
 // Entry points of the entropy coder (raw pointers; the bindings wrap them for numpy).
 //
 // Stream = n_sub - 1 little-endian uint32 payload lengths (the last one is implied by the stream
-// length), then the n_sub substream payloads, with
-// n_sub = ceil(n / 2^18), substream k holding symbols [floor(k n / n_sub), floor((k+1) n / n_sub)):
+// length), then the n_sub chunk payloads, with
+// n_sub = ceil(n / 2^18), chunk k holding symbols [floor(k n / n_sub), floor((k+1) n / n_sub)):
 // the split depends only on the symbol count, so the bytes are identical for every thread
 // count. n = 0 gives an empty stream.
 #pragma once
@@ -10,12 +10,12 @@
 #include <cstdint>
 #include <vector>
 
-#include "entropy/substream_coder.h"
+#include "entropy/chunk_coder.h"
 #include "entropy/table_set.h"
 
 namespace jpegai::entropy {
 
-// An encoded stream kept as its substream payloads, so the caller can write it once into
+// An encoded stream kept as its chunk payloads, so the caller can write it once into
 // memory it owns (a Python bytes object) instead of copying through an intermediate buffer.
 class EncodedStream {
  public:

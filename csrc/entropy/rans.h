@@ -16,18 +16,18 @@ using jpegai::u128;
 constexpr int kPrecision = 16;                       // probabilities are freq / 2^16
 constexpr uint32_t kProbTotal = 1u << kPrecision;
 constexpr uint64_t kStateLow = uint64_t(1) << 31;    // L: normalised state is in [2^31, 2^63)
-constexpr int kLanes = 4;                            // interleaved rANS states per large substream
-// Substreams of fewer symbols use one state: each state costs 8 bytes to flush (about 4 of them
+constexpr int kLanes = 4;                            // interleaved rANS states per large chunk
+// Chunks of fewer symbols use one state: each state costs 8 bytes to flush (about 4 of them
 // pure overhead), which matters for the small z stream and progressive layers at low rates,
-// while the speed of the extra lanes only matters for large substreams.
+// while the speed of the extra lanes only matters for large chunks.
 constexpr size_t kManyLanesFrom = size_t(1) << 16;
-constexpr size_t kSubstreamMaxSymbols = size_t(1) << 18;  // format constant (see coder.h)
+constexpr size_t kChunkMaxSymbols = size_t(1) << 18;  // format constant (see coder.h)
 constexpr int kEscapeLengthBits = 6;                 // bypass field: bit length - 1 of (magnitude + 1)
 constexpr size_t kMaxWordsPerSymbol = 5;             // symbol, length, two 16-bit chunks, sign
 
 static_assert((kLanes & (kLanes - 1)) == 0, "lane count must be a power of two");
 
-// Lane count of a substream: a function of its symbol count only (a format rule).
+// Lane count of a chunk: a function of its symbol count only (a format rule).
 constexpr int lanes_for(size_t count) { return count >= kManyLanesFrom ? kLanes : 1; }
 
 // Encoder view of one symbol. Division x / freq is replaced by a reciprocal multiply:
@@ -84,7 +84,7 @@ inline void enc_put_bits(uint64_t& x, uint32_t*& ptr, uint32_t v, int n) {
   x = (x << n) | v;
 }
 
-// Decoder-side word reader over one substream: reads are clamped to the buffer and an
+// Decoder-side word reader over one chunk: reads are clamped to the buffer and an
 // overrun only sets a flag, so hostile streams can never make it read out of bounds.
 struct WordReader {
   const uint8_t* data;

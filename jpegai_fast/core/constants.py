@@ -7,7 +7,7 @@ from jpegai_fast import _core
 #: rANS: probabilities are counts out of 2^PRECISION; the Gaussian coder has NUM_SCALES tables.
 PRECISION: int = _core.PRECISION
 NUM_SCALES: int = _core.NUM_SCALES
-SUBSTREAM_MAX_SYMBOLS: int = _core.SUBSTREAM_MAX_SYMBOLS
+CHUNK_MAX_SYMBOLS: int = _core.CHUNK_MAX_SYMBOLS
 
 #: Context model: channels per context group (layers are whole groups), causal taps, weight format.
 GROUP: int = _core.GROUP

@@ -2,7 +2,7 @@
 
 Thin numpy layer over the C++ coder in ``csrc/entropy`` (see docs/entropy_coding.md). Arrays
 that already have the right dtype and are C-contiguous are passed through without copies; the
-C++ side releases the GIL and splits every stream into substreams decoded on ``threads``
+C++ side releases the GIL and splits every stream into chunks decoded on ``threads``
 threads (``None``: all cores). The bytes never depend on ``threads``.
 """
 from __future__ import annotations
@@ -26,9 +26,9 @@ PRECISION: int = int(_core.PRECISION)
 """Probability precision in bits: every frequency is an integer out of 2**PRECISION."""
 
 LANES: int = int(_core.LANES)
-"""Interleaved rANS states of a substream of at least MANY_LANES_FROM symbols (smaller ones use one)."""
+"""Interleaved rANS states of a chunk of at least MANY_LANES_FROM symbols (smaller ones use one)."""
 MANY_LANES_FROM: int = int(_core.MANY_LANES_FROM)
-SUBSTREAM_MAX_SYMBOLS: int = int(_core.SUBSTREAM_MAX_SYMBOLS)
+CHUNK_MAX_SYMBOLS: int = int(_core.CHUNK_MAX_SYMBOLS)
 
 _INT32 = np.iinfo(np.int32)
 

@@ -6,9 +6,12 @@ Corrupt data found by the C++ core arrives as DecodeError (typed in csrc/common/
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from jpegai_fast.core import rans
+from jpegai_fast.errors import DecodeError
 from jpegai_fast.core.constants import LATENT_SCALE
 from jpegai_fast.core.intpath import scale_indexes
 from jpegai_fast.format import container
@@ -16,6 +19,15 @@ from jpegai_fast.format.container import Kind
 from jpegai_fast.format.stream import MAX_Y_SYMBOL, MAX_Z_SYMBOL, ModelShape, StreamLayout, check_symbol_range
 from jpegai_fast.runtime.engine import get_engine
 from jpegai_fast.runtime.execution import map_tiles
+
+
+@contextlib.contextmanager
+def _context(where: str):
+    """Say which substream a DecodeError from the C++ core came from."""
+    try:
+        yield
+    except DecodeError as e:
+        raise DecodeError(f"{e} ({where} substream)") from e
 
 
 class ParsedStream(StreamLayout):
@@ -39,17 +51,20 @@ class ParsedStream(StreamLayout):
         eng, h = self.eng, self.header
         y0, y1, x0, x1 = self.grid.rect(i)
         log2_step, step = eng.steps(h.rate_q)
-        z_hat = eng.decode_z(self.payload(Kind.Z, i), y1 - y0, x1 - x0, threads)
+        with _context(f"tile {i}, z"):
+            z_hat = eng.decode_z(self.payload(Kind.Z, i), y1 - y0, x1 - x0, threads)
         check_symbol_range(z_hat, MAX_Z_SYMBOL, "hyper-latent", i)
         mu_q, log2sigma_q = eng.hyper(z_hat, threads)
         idx = scale_indexes(log2sigma_q, log2_step)
         if h.num_layers == 1:
-            q = rans.decode_gaussian(self.payload(Kind.Y, i), idx, threads=threads)
+            with _context(f"tile {i}, y"):
+                q = rans.decode_gaussian(self.payload(Kind.Y, i), idx, threads=threads)
         else:
             q = np.zeros(idx.shape, np.int32)    # missing layers: symbol 0, y_hat = predicted mean
             for layer in self.layers:
                 c = self.chans[layer]
-                q[c] = rans.decode_gaussian(self.payload(Kind.Y, i, layer), idx[c], threads=threads)
+                with _context(f"tile {i}, y layer {layer}"):
+                    q[c] = rans.decode_gaussian(self.payload(Kind.Y, i, layer), idx[c], threads=threads)
         check_symbol_range(q, MAX_Y_SYMBOL, "latent", i)
         y_hat_q = eng.ctx.reconstruct(q, mu_q, step, threads=threads)
         return y_hat_q.astype(np.float32) * np.float32(LATENT_SCALE)

@@ -199,11 +199,17 @@ def available_profiles() -> list[str]:
 
 
 def get_engine(profile: str | None = None, *, model_id: bytes | None = None) -> Engine:
-    """The engine for a weights profile/path, or for the shipped model whose id matches ``model_id``."""
+    """The engine for a weights profile/path, or for the model whose id matches ``model_id`` (a stream's),
+    looked up on weights_file.search_dirs()."""
     if model_id is None:
         return _engine_for(None if profile is None else str(profile))
-    for name in available_profiles():
-        eng = _engine_for(name)
+    shipped = _engine_for(None)
+    if shipped.model_id == model_id:          # the common case: no directory scan
+        return shipped
+    path = weights_file.find_by_id(model_id.hex())
+    if path is not None:
+        eng = _engine_for(str(path))
         if eng.model_id == model_id:
             return eng
-    raise DecodeError(f"stream was made with model {model_id.hex()}, which this installation does not ship")
+    raise DecodeError(f"stream was made with model {model_id.hex()}, which this installation does not have "
+                      f"(searched {', '.join(str(d) for d in weights_file.search_dirs())})")

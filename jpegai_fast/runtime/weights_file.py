@@ -121,3 +121,33 @@ def read(profile_or_path=None) -> WeightsFile:
 def available_profiles() -> list[str]:
     """Names of the weights files shipped in the package."""
     return sorted(p.stem for p in WEIGHTS_DIR.glob(f"*{SUFFIX}"))
+
+
+#: Environment variable: more folders of weights files (os.pathsep-separated) a decoder may find a
+#: stream's model in, after the package's own (tests/golden's small test model is found this way).
+PATH_ENV = "JPEGAI_FAST_WEIGHTS_PATH"
+
+
+def search_dirs() -> list[Path]:
+    """The folders a stream's model is looked up in: the package's weights, then $JPEGAI_FAST_WEIGHTS_PATH."""
+    extra = [Path(d) for d in os.environ.get(PATH_ENV, "").split(os.pathsep) if d]
+    return [WEIGHTS_DIR] + extra
+
+
+def stored_id(path: Path) -> str | None:
+    """The model id a weights file declares (its metadata only, unverified; None if unreadable)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(z[_META].tobytes().decode())
+        return meta.get("model_id") if isinstance(meta, dict) and meta.get("format") == FORMAT else None
+    except (OSError, ValueError, KeyError, UnicodeDecodeError):
+        return None
+
+
+def find_by_id(model_id_hex: str) -> Path | None:
+    """The first weights file on the search path that declares ``model_id_hex`` (read() then verifies it)."""
+    for d in search_dirs():
+        for path in sorted(d.glob(f"*{SUFFIX}")) if d.is_dir() else ():
+            if stored_id(path) == model_id_hex:
+                return path
+    return None

@@ -62,8 +62,8 @@ def test_empty_input():
     assert rans.gaussian_bits(np.zeros(0, np.int32), np.zeros(0, np.uint8)) == 0.0
 
 
-def test_bytes_do_not_depend_on_threads_and_substreams_split():
-    n = 2 * rans.SUBSTREAM_MAX_SYMBOLS + 12345  # three substreams
+def test_bytes_do_not_depend_on_threads_and_chunks_split():
+    n = 2 * rans.CHUNK_MAX_SYMBOLS + 12345  # three chunks
     symbols, indexes = gaussian_workload((n,), seed=3)
     ref = roundtrip(symbols, indexes, threads=1)
     for t in (2, 3, 8):
@@ -74,7 +74,7 @@ def test_bytes_do_not_depend_on_threads_and_substreams_split():
     (1, 8),                                            # one lane: one 8-byte state, no length table
     (rans.MANY_LANES_FROM - 1, 8),
     (rans.MANY_LANES_FROM, 8 * rans.LANES),          # from here on: LANES states
-    (rans.SUBSTREAM_MAX_SYMBOLS + 2, 4 + 2 * 8 * rans.LANES),  # two substreams: one stored length
+    (rans.CHUNK_MAX_SYMBOLS + 2, 4 + 2 * 8 * rans.LANES),  # two chunks: one stored length
 ])
 def test_stream_layout_lanes_and_length_table(n, size):
     # zeros at the narrowest scale cost ~3e-5 bits each: no renormalisation word is ever written,
@@ -152,7 +152,7 @@ def test_cdf_roundtrip_with_escapes(C, L, n, seed):
 
 def test_cdf_bytes_do_not_depend_on_threads():
     rng = np.random.default_rng(0)
-    C, n = 64, 9000  # > one substream
+    C, n = 64, 9000  # > one chunk
     cdfs, lengths = random_cdfs(rng, C, 30)
     offsets = np.full(C, -15, np.int32)
     symbols = rng.integers(-15, 15, size=(C, n)).astype(np.int32)

@@ -1,9 +1,9 @@
-// The coding loops: one substream = up to kSubstreamMaxSymbols consecutive symbols, coded with
-// Lanes interleaved rANS states (symbol i of the substream goes to lane i % Lanes) that share
+// The coding loops: one chunk = up to kChunkMaxSymbols consecutive symbols, coded with
+// Lanes interleaved rANS states (symbol i of the chunk goes to lane i % Lanes) that share
 // one word stream; Lanes = lanes_for(symbol count) (rans.h). A selector maps a global symbol
 // position to its table.
 //
-// Substream payload: Lanes little-endian uint64 initial decoder states (lane 0 first), then the
+// Chunk payload: Lanes little-endian uint64 initial decoder states (lane 0 first), then the
 // little-endian 32-bit renormalisation words in decoding order.
 #pragma once
 #include <cstddef>
@@ -61,7 +61,7 @@ inline void enc_escape(uint64_t& x, uint32_t*& ptr, int64_t local, const TableIn
   enc_put(x, ptr, enc[ti.sym_base + ti.n_regular]);
 }
 
-// One encoded substream payload (exactly sized, uninitialised allocation).
+// One encoded chunk payload (exactly sized, uninitialised allocation).
 struct EncodedPart {
   std::unique_ptr<uint8_t[]> data;
   size_t size = 0;
@@ -69,7 +69,7 @@ struct EncodedPart {
 
 // Encodes symbols [begin, begin + count) into out, with Lanes = lanes_for(count).
 template <int Lanes, class Selector>
-void encode_substream(const TableSet& tables, const int32_t* symbols, const Selector& sel,
+void encode_chunk(const TableSet& tables, const int32_t* symbols, const Selector& sel,
                       size_t begin, size_t count, EncodedPart& out) {
   const size_t capacity = count * kMaxWordsPerSymbol + 2;
   thread_local std::vector<uint32_t> buf;
@@ -149,12 +149,12 @@ struct EscapeDecode {
   return r;
 }
 
-// Decodes count symbols into out[begin, begin + count) from one substream payload coded with
+// Decodes count symbols into out[begin, begin + count) from one chunk payload coded with
 // Lanes = lanes_for(count) states.
 // Returns false if the payload is inconsistent (short, overrun, bad escape, leftover data or
 // final states that are not the encoder's initial ones); never reads outside data[0, len).
 template <int Lanes, class Selector>
-bool decode_substream(const TableSet& tables, const uint8_t* data, size_t len, const Selector& sel,
+bool decode_chunk(const TableSet& tables, const uint8_t* data, size_t len, const Selector& sel,
                       size_t begin, size_t count, int32_t* out) {
   if (len < 8 * Lanes || (len & 3)) return false;
   uint64_t x[Lanes];

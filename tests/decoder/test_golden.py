@@ -1,0 +1,77 @@
+"""Conformance: the committed vectors in tests/golden/ (tests/golden/make_golden.py) decode exactly.
+
+Made with a small fixed test model that ships under tests/golden, so they pin the decoder's
+behaviour independently of the shipped weights: the y_hat latent (integer path, identical on every
+machine) and the decoded pixels by SHA-256, and for each hostile stream the exact exception.
+"""
+import hashlib
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import jpegai_fast
+from jpegai_fast.api import decode_latent
+from jpegai_fast.runtime import weights_file
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+MANIFEST = json.loads((GOLDEN / "manifest.json").read_text())
+ERRORS = json.loads((GOLDEN / "errors.json").read_text())
+
+
+@pytest.fixture(autouse=True)
+def test_model_on_search_path(monkeypatch):
+    monkeypatch.setenv(weights_file.PATH_ENV, str(GOLDEN))
+
+
+def sha(a) -> str:
+    return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+
+
+def test_vectors_cover_the_format():
+    names = set(MANIFEST)
+    assert {"grey8_1x1", "rgb8_1x1", "rgb10_64x129", "grey16_33x47", "rgba8_48x40",
+            "rgb8_300x200_tiles4", "rgb8_300x200_tiles8_layers2", "rgb8_100x90_metadata"} <= names
+    assert len({m["latent_sha256"] for m in MANIFEST.values()}) == len(MANIFEST)   # no two alike
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST))
+def test_golden_stream_decodes_exactly(name):
+    want = MANIFEST[name]
+    data = (GOLDEN / "streams" / f"{name}.jai").read_bytes()
+    assert len(data) == want["bytes"]
+    _, _, y_hat = decode_latent(data, threads=2)
+    assert sha(y_hat) == want["latent_sha256"]
+    pix = jpegai_fast.decode(data, threads=2)
+    assert list(pix.shape) == want["shape"] and str(pix.dtype) == want["dtype"]
+    assert sha(pix) == want["pixels_sha256"]
+
+
+def test_golden_stream_needs_its_model(monkeypatch):
+    monkeypatch.delenv(weights_file.PATH_ENV)
+    with pytest.raises(jpegai_fast.DecodeError, match="does not have"):
+        jpegai_fast.decode((GOLDEN / "streams" / "rgb8_1x1.jai").read_bytes())
+
+
+def _mask(message: str) -> str:
+    for d in weights_file.search_dirs():
+        message = message.replace(str(d), "<weights dir>")
+    return message
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_golden_error_stream_raises_exactly(name):
+    want = ERRORS[name]
+    data = (GOLDEN / "errors" / f"{name}.jai").read_bytes()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if want["raises"] is None:
+            jpegai_fast.decode(data, threads=2)
+        else:
+            with pytest.raises(jpegai_fast.DecodeError) as err:
+                jpegai_fast.decode(data, threads=2)
+            assert type(err.value).__name__ == want["raises"]
+            assert _mask(str(err.value)) == want["message"]
+    assert [str(w.message) for w in caught] == want["warns"]

@@ -1,0 +1,173 @@
+"""Write the conformance vectors in tests/golden/ (run once; the outputs are committed).
+
+    python tests/golden/make_golden.py        # needs torch (it builds the test model)
+
+* ``tiny_model.npz``: a small fixed test model (N=16, M=32, random init with seed 0, 4 ladder
+  points), independent of the shipped weights, so the vectors stay valid when those change. A
+  decoder finds it by the stream's model id on $JPEGAI_FAST_WEIGHTS_PATH (runtime/weights_file.py).
+* ``streams/*.jai`` + ``manifest.json``: valid streams (sizes, grey/RGB/alpha, 8/10/16-bit, tiles,
+  layers, metadata) with the SHA-256 of ``decode_latent``'s y_hat and of the decoded pixels.
+* ``errors/*.jai`` + ``errors.json``: hostile streams and the exact exception (type and message)
+  each must raise.
+
+Regenerate only on a deliberate format or decoder change, and say so in the commit.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+os.environ["JPEGAI_FAST_WEIGHTS_PATH"] = str(HERE)
+
+from helpers import natural_like  # noqa: E402
+
+TINY = dict(profile="tiny-test", N=16, M=32, hyper_width=16, z_channels=16,
+            lambdas=(0.0005, 0.003, 0.02, 0.1), use_context=True)
+
+
+def mask_paths(message: str) -> str:
+    """Error messages may name this machine's folders (the weights search path): mask them."""
+    from jpegai_fast.runtime import weights_file
+    for d in weights_file.search_dirs():
+        message = message.replace(str(d), "<weights dir>")
+    return message
+
+
+def sha(a) -> str:
+    return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+
+
+def make_model() -> Path:
+    import torch
+    from jpegai_fast.model.codec import Codec, CodecConfig
+    from jpegai_fast.model.weights import save_weights
+    torch.manual_seed(0)
+    model = Codec(CodecConfig(**TINY)).eval()
+    with torch.no_grad():   # an untrained analysis is near 0: scale it up so the vectors carry real symbols
+        model.g_a[-1].weight.mul_(40.0)
+        model.h_a[-1].weight.mul_(8.0)
+    path = HERE / "tiny_model.npz"
+    save_weights(model, path, extra={"purpose": "conformance vectors only (untrained, random init seed 0)"})
+    return path
+
+
+def cases(rng):
+    photo = natural_like(100, 90)
+    grey = natural_like(70, 50, 1, seed=1)
+    ten = (natural_like(64, 129, seed=2).astype(np.uint16) << 2) | 3
+    sixteen = (natural_like(33, 47, 1, seed=3).astype(np.uint16) * 257)
+    rgba = np.dstack([natural_like(48, 40, seed=4), (np.arange(48 * 40).reshape(48, 40) % 251).astype(np.uint8)])
+    la = np.stack([grey[:20, :30], np.where(grey[:20, :30] > 120, 255, 0).astype(np.uint8)], axis=-1)
+    big = natural_like(300, 200, seed=5)
+    exif = b"Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00\x00\x00\x00\x00"
+    return {
+        "rgb8_1x1": (np.full((1, 1, 3), 200, np.uint8), {}),
+        "grey8_1x1": (np.full((1, 1), 7, np.uint8), {}),
+        "rgb8_100x90_q30": (photo, {"quality": 30}),
+        "rgb8_100x90_q90": (photo, {"quality": 90}),
+        "grey8_70x50": (grey, {"quality": 60}),
+        "rgb10_64x129": (ten, {"bit_depth": 10, "quality": 70}),
+        "grey16_33x47": (sixteen, {"bit_depth": 16, "quality": 50}),
+        "rgba8_48x40": (rgba, {"quality": 50}),
+        "la8_20x30_alpha2bits": (la, {"quality": 50, "alpha_bits": 2}),
+        "rgb8_300x200_tiles4": (big, {"quality": 50, "tile_size": 4}),
+        "rgb8_300x200_tiles8_layers2": (big, {"quality": 50, "tile_size": 8, "layers": 2}),
+        "rgb8_100x90_metadata": (photo, {"quality": 40, "metadata": {"icc": b"\x00" * 132 + b"fake icc",
+                                                                      "exif": exif, "xmp": b"<x:xmpmeta/>"}}),
+    }
+
+
+def error_cases(valid: dict[str, bytes]):
+    from jpegai_fast.format import container
+    base = valid["rgb8_100x90_q30"]
+    h = container.read(base)
+    payload_start = h.substreams[0].offset
+    tiles = valid["rgb8_300x200_tiles4"]
+    layered = valid["rgb8_300x200_tiles8_layers2"]
+    out = {
+        "empty": b"",
+        "bad_magic": b"JPG" + base[3:],
+        "future_version": base[:3] + bytes([99]) + base[4:],
+        "header_cut": base[:12],
+        "table_crc": base[:payload_start - 1] + bytes([base[payload_start - 1] ^ 1]) + base[payload_start:],
+        "z_payload_flipped": base[:payload_start + 2] + bytes([base[payload_start + 2] ^ 0x40]) + base[payload_start + 3:],
+        "layer0_truncated": base[:len(base) - 5],
+        "later_layer_cut_inside": layered[:len(layered) - 3],
+        "foreign_model": bytearray(base),
+    }
+    # a stream of another model id (CRC recomputed by re-writing the header)
+    h2 = container.read(base)
+    h2.model_id = bytes.fromhex("0123456789abcdef")
+    payloads = [base[s.offset:s.offset + s.length] for s in h2.substreams]
+    out["foreign_model"] = container.write(h2, payloads)
+    h3 = container.read(base)
+    h3.rate_q = 255 * 256
+    out["rate_out_of_range"] = container.write(h3, payloads)
+    h4 = container.read(base)
+    h4.width, h4.height = 1 << 20, 1 << 20
+    out["absurd_size"] = container.write(h4, payloads)
+    ht = container.read(tiles)
+    pt = [tiles[s.offset:s.offset + s.length] for s in ht.substreams]
+    pt[1] = np.random.default_rng(7).integers(0, 256, len(pt[1]), dtype=np.uint8).tobytes()   # y of tile 0
+    out["y_garbage_crc_valid"] = container.write(ht, pt)
+    hz = container.read(tiles)
+    pz = [tiles[s.offset:s.offset + s.length] for s in hz.substreams]
+    pz[0] = pz[0][: len(pz[0]) // 2]                                                              # z of tile 0
+    out["z_short_crc_valid"] = container.write(hz, pz)
+    rgba = valid["rgba8_48x40"]
+    ha = container.read(rgba)
+    s = ha.substreams[0]            # the alpha substream (no metadata in this stream)
+    pa = [rgba[t.offset:t.offset + t.length] for t in ha.substreams]
+    pa[0] = pa[0][:1] + bytes(len(pa[0]) - 1)
+    out["alpha_zeroed_crc_valid"] = container.write(ha, pa)
+    assert s.kind == container.Kind.ALPHA
+    return out
+
+
+def main():
+    import warnings
+    import jpegai_fast
+    from jpegai_fast.api import decode_latent
+    model = make_model()
+    (HERE / "streams").mkdir(exist_ok=True)
+    (HERE / "errors").mkdir(exist_ok=True)
+    rng = np.random.default_rng(0)
+    manifest, valid = {}, {}
+    for name, (arr, kw) in cases(rng).items():
+        data = jpegai_fast.encode(arr, model=str(model), threads=1, **kw)
+        (HERE / "streams" / f"{name}.jai").write_bytes(data)
+        _, _, y_hat = decode_latent(data, threads=1)
+        pix = jpegai_fast.decode(data, threads=1)
+        assert pix.shape == arr.shape and pix.dtype == arr.dtype, name
+        manifest[name] = {"bytes": len(data), "latent_sha256": sha(y_hat), "pixels_sha256": sha(pix),
+                          "shape": list(pix.shape), "dtype": str(pix.dtype),
+                          **{k: v for k, v in kw.items() if k != "metadata"}}
+        valid[name] = data
+    (HERE / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    errors = {}
+    for name, data in error_cases(valid).items():
+        data = bytes(data)
+        (HERE / "errors" / f"{name}.jai").write_bytes(data)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                jpegai_fast.decode(data, threads=1)
+                outcome = {"raises": None}
+            except Exception as e:   # noqa: BLE001 - recording what the decoder does
+                outcome = {"raises": type(e).__name__, "message": mask_paths(str(e))}
+        outcome["warns"] = [str(w.message) for w in caught]
+        errors[name] = outcome
+    (HERE / "errors.json").write_text(json.dumps(errors, indent=1, sort_keys=True) + "\n")
+    for name, o in errors.items():
+        print(f"{name:28s} {o.get('raises')}: {o.get('message', '')[:90]} {'(warns)' if o['warns'] else ''}")
+
+
+if __name__ == "__main__":
+    main()
