@@ -103,6 +103,8 @@ PYBIND11_MODULE(_core, m) {
   m.attr("WEIGHT_LIMIT") = jpegai::intpath::WEIGHT_LIMIT;
   m.attr("MAX_SHIFT") = jpegai::intpath::MAX_SHIFT;
   m.attr("Z_LIMIT") = jpegai::intpath::Z_LIMIT;
+  m.attr("SCALE_INDEX_OFFSET") = jpegai::intpath::SCALE_INDEX_OFFSET;
+  m.attr("SCALE_INDEX_SHIFT") = jpegai::intpath::SCALE_INDEX_SHIFT;
   m.attr("MAX_THREADS") = jpegai::kMaxThreads;
 
   // --- the one CPU switch (csrc/common/cpu.h) ---
@@ -337,7 +339,7 @@ PYBIND11_MODULE(_core, m) {
         return out;
       },
       py::arg("log2sigma_q"), py::arg("log2step_q"), py::arg("threads"),
-      "Conventions' scale index: clamp(floor((log2sigma_q - log2step_q[c] + 880) / 32), 0, 75), uint8.");
+      "The scale-index rule: clamp(floor((log2sigma_q - log2step_q[c] + 880) / 32), 0, 75), uint8.");
 
   // --- float convolution engine (csrc/conv) ---
   py::class_<jpegai::conv::FloatTransform>(m, "FloatTransform", "Float32 conv/deconv + (I)GDN/ReLU chain (csrc/conv).")

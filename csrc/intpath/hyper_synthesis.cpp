@@ -84,7 +84,7 @@ void scale_indexes(const int32_t* log2sigma_q, const int32_t* log2step_q, int M,
     const int32_t* src = log2sigma_q + c * plane;
     uint8_t* dst = out + c * plane;
     for (int64_t i = 0; i < plane; ++i) {
-      int64_t idx = (int64_t(src[i]) - step + 880) >> 5;  // arithmetic shift: floor division by 32
+      int64_t idx = (int64_t(src[i]) - step + SCALE_INDEX_OFFSET) >> SCALE_INDEX_SHIFT;  // arithmetic shift: floor
       idx = idx < 0 ? 0 : (idx > 75 ? 75 : idx);
       dst[i] = uint8_t(idx);
     }

@@ -36,8 +36,13 @@ class IntHyperSynthesis {
   std::vector<IntConvLayer> layers_;
 };
 
-// Conventions' integer mapping: idx = clamp(floor((L + 880) / 32), 0, 75), L = log2sigma_q - log2step_q[c]
-// (all Q8). log2sigma_q: (M, plane) with plane = H*W; out: (M, plane).
+// The scale-index rule (docs/integer_path.md, "Scale index"): with L = log2sigma_q - log2step_q[c] (Q8),
+// idx = clamp(floor((L + SCALE_INDEX_OFFSET) / 2^SCALE_INDEX_SHIFT), 0, 75), i.e. round half up of
+// 8 log2(sigma/step) + 27: table 27 is sigma = step, 8 tables per octave (L / 32 = 8 log2), and
+// 880 = 27.5 * 32 puts the half-up rounding into the floor.
+constexpr int SCALE_INDEX_OFFSET = 880;
+constexpr int SCALE_INDEX_SHIFT = 5;
+// log2sigma_q: (M, plane) with plane = H*W; out: (M, plane).
 void scale_indexes(const int32_t* log2sigma_q, const int32_t* log2step_q, int M, int64_t plane,
                    uint8_t* out, int threads);
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from jpegai_fast import _core
+from jpegai_fast.errors import DecodeError
 from jpegai_fast.pixels import replicate_bits
 
 
@@ -31,11 +32,11 @@ def encode(plane: np.ndarray, bit_depth: int, bits: int) -> bytes:
 
 
 def decode(payload: bytes, h: int, w: int, bit_depth: int) -> np.ndarray:
-    """Payload -> (h, w) samples of ``bit_depth`` bits (uint8 for 8, else uint16)."""
+    """Payload -> (h, w) samples of ``bit_depth`` bits (uint8 for 8, else uint16); DecodeError if damaged."""
     if len(payload) < 1:
-        raise ValueError("alpha: empty payload")
+        raise DecodeError("corrupted stream: empty alpha payload")
     bits = payload[0]
     if not 1 <= bits <= bit_depth:
-        raise ValueError(f"alpha: payload codes {bits} bits for a {bit_depth}-bit image")
+        raise DecodeError(f"corrupted stream: the alpha payload codes {bits} bits for a {bit_depth}-bit image")
     a = _core.alpha_decode(payload, h, w, bits)
     return replicate_bits(a, bits, bit_depth)

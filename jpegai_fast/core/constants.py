@@ -24,6 +24,9 @@ ACT_LIMIT: int = _core.ACT_LIMIT
 WEIGHT_LIMIT: int = _core.WEIGHT_LIMIT
 MAX_SHIFT: int = _core.MAX_SHIFT
 Z_LIMIT: int = _core.Z_LIMIT
+#: The scale-index rule: idx = clamp((L + SCALE_INDEX_OFFSET) >> SCALE_INDEX_SHIFT, 0, NUM_SCALES - 1).
+SCALE_INDEX_OFFSET: int = _core.SCALE_INDEX_OFFSET
+SCALE_INDEX_SHIFT: int = _core.SCALE_INDEX_SHIFT
 
 #: A Q12 latent value times LATENT_SCALE is its float value.
 LATENT_SCALE: float = 1.0 / (1 << ACT_FRAC_BITS)

@@ -220,7 +220,7 @@ def _as_int32(x, name: str) -> np.ndarray:
 def scale_indexes(log2sigma_q, log2step_q, threads=None) -> np.ndarray:
     """Coding-table indices (uint8, (M, H, W)) from log2sigma_q (M, H, W) and log2step_q (M,), both Q8.
 
-    idx = clamp(floor((L + 880) / 32), 0, 75) with L = log2sigma_q - log2step_q[c] (conventions.md).
+    idx = clamp(floor((L + 880) / 32), 0, 75) with L = log2sigma_q - log2step_q[c] (docs/integer_path.md, "Scale index").
     """
     sig = _as_int32(log2sigma_q, "log2sigma_q")
     step = _as_int32(log2step_q, "log2step_q")

@@ -13,6 +13,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from jpegai_fast import _core
+from jpegai_fast.core.constants import SCALE_INDEX_OFFSET, SCALE_INDEX_SHIFT
 from jpegai_fast.core.threads import resolve_threads
 
 NUM_SCALES: int = int(_core.NUM_SCALES)
@@ -105,11 +106,12 @@ def scale_index(sigma) -> np.ndarray:
 
 
 def scale_index_from_log2_q8(log2_sigma_q8) -> np.ndarray:
-    """Integer mapping: log2(sigma/step) in Q8 (int) -> clamp(floor((L + 880) / 32), 0, 75)."""
+    """The scale-index rule in numpy (the codec runs it in C++: core.intpath.scale_indexes):
+    log2(sigma/step) in Q8 (int) -> clamp(floor((L + 880) / 32), 0, 75)."""
     L = np.asarray(log2_sigma_q8)
     if L.dtype.kind not in "iu":
         raise TypeError("log2_sigma_q8 must be an integer array")
-    idx = np.floor_divide(L.astype(np.int64) + 880, 32)
+    idx = (L.astype(np.int64) + SCALE_INDEX_OFFSET) >> SCALE_INDEX_SHIFT
     return np.clip(idx, 0, NUM_SCALES - 1).astype(np.uint8)
 
 

@@ -1,6 +1,6 @@
 """Wavefront-parallel spatial context model (predicts the mean of y only).
 
-Support (conventions.md): taps (dy, dx) in {-2,-1} x {-2,-1,0,+1} plus (0,-2), (0,-1) -> 10 taps,
+Support (docs/integer_path.md, context model): taps (dy, dx) in {-2,-1} x {-2,-1,0,+1} plus (0,-2), (0,-1) -> 10 taps,
 kernel index (ky, kx) = (dy + 2, dx + 2). Every tap reads a position whose wavefront index
 j + 2*i is strictly smaller, so all positions with the same j + 2*i decode in parallel.
 """

@@ -1,4 +1,4 @@
-"""Entropy models: Gaussian conditional for y (scale ladder of conventions.md) and a factorised
+"""Entropy models: Gaussian conditional for y (the scale ladder of docs/entropy_coding.md) and a factorised
 non-parametric prior for the hyper-latent z."""
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from jpegai_fast.core.constants import NUM_SCALES   # the C++ core owns it
 from jpegai_fast.model.layers import lower_bound, upper_bound
 
-#: Scale ladder of the coding tables: sigma_k = 2 ** (6 - (75 - k) / 8), k = 0..75.
-NUM_SCALES = 76
+#: Scale ladder of the coding tables: sigma_k = 2 ** (6 - (75 - k) / 8), k = 0..NUM_SCALES - 1.
 LOG2_SIGMA_MIN = -3.375
 LOG2_SIGMA_MAX = 6.0
 SIGMA_MIN = 2.0 ** LOG2_SIGMA_MIN
@@ -21,7 +21,7 @@ LIKELIHOOD_FLOOR = 1e-9
 
 
 def scale_index(log2_sigma_over_step: torch.Tensor) -> torch.Tensor:
-    """Float mapping of conventions.md: idx = clamp(round((log2(sigma/step) + 3.375) * 8), 0, 75)."""
+    """The scale-index rule in float for training (docs/integer_path.md, "Scale index"): idx = clamp(round((log2(sigma/step) + 3.375) * 8), 0, 75)."""
     idx = torch.round((log2_sigma_over_step - LOG2_SIGMA_MIN) * 8)
     return idx.clamp(0, NUM_SCALES - 1).to(torch.int64)
 
