@@ -1,7 +1,8 @@
 """Reading and writing image files for the CLI: 8- and 16-bit PNG and TIFF, other formats via Pillow.
 
-imagecodecs handles 16-bit RGB PNG (Pillow cannot); tifffile handles TIFF. Files are read from and
-written to bytes, so the CLI can use stdin/stdout and write every output atomically (files.py).
+Pillow reads and writes PNG up to 8 bits and 16-bit PNG via pypng (Pillow truncates 16-bit colour
+PNG to 8 bits); tifffile handles TIFF (Pillow where tifffile lacks a codec). Files are read from and
+written to bytes, so the CLI can use stdin/stdout and write every output atomically (files/atomic.py).
 ``read_image_file`` also returns the file's metadata (ICC, EXIF, XMP, orientation) and its true bit
 depth where the file says it (PNG sBIT, TIFF BitsPerSample / MaxSampleValue); ``encode_image`` writes
 them back (PNG: iCCP, eXIf, iTXt XMP, sBIT; TIFF: ICC, XMP, Orientation, MaxSampleValue).
@@ -151,21 +152,12 @@ def decode_image(data: bytes, name: str = "input") -> np.ndarray:
 
 def _decode(data: bytes, name: str) -> tuple[np.ndarray, bool]:
     try:
-        if data[:8] == _PNG:
-            import imagecodecs
-            arr = imagecodecs.png_decode(data)
+        if data[:8] == _PNG and len(data) > 25 and data[24] == 16:
+            arr = _png16_decode(data)
         elif data[:4] in _TIFF:
-            import tifffile
-            arr = tifffile.imread(io.BytesIO(data))
+            arr = _tiff_decode(data)
         else:
-            from PIL import Image
-            with Image.open(io.BytesIO(data)) as im:
-                if im.mode in ("L", "RGB", "I;16", "RGBA", "LA"):
-                    arr = np.asarray(im)
-                elif "transparency" in im.info or im.mode in ("PA", "RGBa", "La"):
-                    arr = np.asarray(im.convert("RGBA"))
-                else:
-                    arr = np.asarray(im.convert("RGB"))
+            arr = _pillow_decode(data)
     except Exception as e:          # every decoder's own error type: one clear message
         raise ValueError(f"{name}: not a readable image ({type(e).__name__}: {e})") from None
     had_alpha = arr.ndim == 3 and arr.shape[2] in (2, 4)
@@ -176,6 +168,53 @@ def _decode(data: bytes, name: str) -> tuple[np.ndarray, bool]:
     if arr.dtype not in (np.uint8, np.uint16):
         raise ValueError(f"{name}: unsupported sample type {arr.dtype} (8- or 16-bit integers expected)")
     return np.ascontiguousarray(arr), had_alpha
+
+
+def _pillow_decode(data: bytes) -> np.ndarray:
+    from PIL import Image
+    with Image.open(io.BytesIO(data)) as im:
+        if im.mode in ("L", "RGB", "I;16", "RGBA", "LA"):
+            return np.asarray(im)
+        if "transparency" in im.info or im.mode in ("PA", "RGBa", "La"):
+            return np.asarray(im.convert("RGBA"))
+        if im.mode == "1":
+            return np.asarray(im.convert("L"))
+        return np.asarray(im.convert("RGB"))
+
+
+def _png16_decode(data: bytes) -> np.ndarray:
+    """A 16-bit PNG (grey, grey+alpha, RGB, RGBA; IHDR bit depth 16) as uint16, through pypng."""
+    import png
+    w, h, rows, info = png.Reader(bytes=data).read_flat()
+    planes = info["planes"]
+    arr = np.asarray(rows, dtype=np.uint16).reshape(h, w, planes)
+    return arr[..., 0] if planes == 1 else arr
+
+
+def _tiff_decode(data: bytes) -> np.ndarray:
+    import tifffile
+    try:
+        return tifffile.imread(io.BytesIO(data))
+    except (ValueError, NotImplementedError, KeyError) as e:
+        if "imagecodecs" not in str(e) and "codec" not in str(e).lower():
+            raise
+        return _pillow_decode(data)       # a compression tifffile has no codec for here (e.g. LZW)
+
+
+def _png_encode(arr: np.ndarray) -> bytes:
+    """uint8 through Pillow, uint16 through pypng (zlib level 6 either way)."""
+    if arr.dtype == np.uint8:
+        from PIL import Image
+        buf = io.BytesIO()
+        Image.fromarray(arr).save(buf, format="PNG", compress_level=6)
+        return buf.getvalue()
+    import png
+    planes = 1 if arr.ndim == 2 else arr.shape[2]
+    writer = png.Writer(arr.shape[1], arr.shape[0], greyscale=planes <= 2, alpha=planes in (2, 4), bitdepth=16,
+                        compression=6)
+    buf = io.BytesIO()
+    writer.write_array(buf, np.ascontiguousarray(arr).reshape(-1))
+    return buf.getvalue()
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -212,8 +251,7 @@ def encode_image(arr: np.ndarray, suffix: str, bit_depth: int | None = None, met
                          extrasamples=[2] if channels in (2, 4) else None)
         return buf.getvalue()
     if suffix == ".png":
-        import imagecodecs
-        png = imagecodecs.png_encode(replicate_bits(arr, bit_depth, 16) if partial else arr)
+        png = _png_encode(replicate_bits(arr, bit_depth, 16) if partial else arr)
         chunks = []
         if meta.get("icc"):
             chunks.append(_chunk(b"iCCP", b"ICC profile\0\0" + zlib.compress(bytes(meta["icc"]))))

@@ -1,6 +1,6 @@
 """The CPU codec without torch: same bytes and pixels as with it, and torch is never imported.
 
-Two halves: (1) a subprocess that makes ``import torch`` / ``import scipy`` fail encodes and decodes
+Two halves: (1) a subprocess that makes ``import torch`` / ``scipy`` / ``matplotlib`` / ``imagecodecs`` fail encodes and decodes
 through the API and the CLI; (2) every quantity the torch-free engine derives from the weights file
 equals what the torch model gives (so both environments code identically).
 """
@@ -26,7 +26,7 @@ BLOCK = textwrap.dedent('''
     import importlib.abc, sys
     class _Block(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path, target=None):
-            if name.split(".")[0] in ("torch", "scipy", "matplotlib"):
+            if name.split(".")[0] in ("torch", "scipy", "matplotlib", "imagecodecs"):
                 raise ImportError(f"{name} is blocked in this test")
     sys.meta_path.insert(0, _Block())
 ''')
