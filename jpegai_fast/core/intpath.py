@@ -7,7 +7,6 @@ or device. Formats and rounding: docs/integer_path.md.
 """
 from __future__ import annotations
 
-import decimal
 import math
 
 import numpy as np
@@ -15,6 +14,7 @@ import numpy as np
 from jpegai_fast import _core
 from jpegai_fast.core.constants import ACT_FRAC_BITS, LOG2_FRAC_BITS, MAX_SHIFT, NUM_SCALES  # noqa: F401
 from jpegai_fast.core.constants import WEIGHT_LIMIT as WEIGHT_MAX
+from jpegai_fast.core.pow2_q40 import POW2_Q40 as _POW2_Q40
 from jpegai_fast.core.threads import resolve_threads
 
 #: The weight packer's own bound on a layer's scale exponent (tiny weights), inside what the core
@@ -231,19 +231,8 @@ def scale_indexes(log2sigma_q, log2step_q, threads=None) -> np.ndarray:
     return _core.intpath_scale_indexes(sig, step, resolve_threads(threads))
 
 
-def _pow2_table() -> np.ndarray:
-    """round(2^(i/256) * 2^40) for i in 0..255, computed in decimal arithmetic (no libm, so the
-    table is the same on every machine)."""
-    ctx = decimal.Context(prec=50, rounding=decimal.ROUND_HALF_EVEN)
-    two = decimal.Decimal(2)
-    table = []
-    for i in range(256):
-        v = ctx.power(two, ctx.divide(decimal.Decimal(i), decimal.Decimal(256))) * (1 << 40)
-        table.append(int(v.to_integral_value(rounding=decimal.ROUND_HALF_UP)))
-    return np.array(table, dtype=np.int64)
-
-
-POW2_Q40 = _pow2_table()  #: 2^(i/256) in Q40, i = 0..255
+POW2_Q40 = np.array(_POW2_Q40, dtype=np.int64)  #: 2^(i/256) in Q40, i = 0..255 (core/pow2_q40.py)
+POW2_Q40.setflags(write=False)
 
 
 def step_q_from_log2(log2step_q) -> np.ndarray:

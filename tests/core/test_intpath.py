@@ -298,3 +298,13 @@ def test_step_q_from_log2():
     assert step.dtype == np.int32 and np.all(np.diff(step) >= 0)
     with pytest.raises(ValueError):
         step_q_from_log2(np.array([18 * 256 + 1], np.int32))
+
+
+def test_pow2_literals_match_their_decimal_derivation():
+    import decimal
+
+    from jpegai_fast.core.pow2_q40 import POW2_Q40
+    ctx = decimal.Context(prec=50, rounding=decimal.ROUND_HALF_EVEN)
+    for i in range(256):
+        v = ctx.power(decimal.Decimal(2), ctx.divide(decimal.Decimal(i), decimal.Decimal(256))) * (1 << 40)
+        assert POW2_Q40[i] == int(v.to_integral_value(rounding=decimal.ROUND_HALF_UP)), i
