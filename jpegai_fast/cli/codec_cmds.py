@@ -43,6 +43,24 @@ def _say(quiet: bool, msg: str) -> None:
         click.echo(msg, err=True)
 
 
+_KIND_NAMES = {0: "z", 1: "y", 2: "icc", 3: "exif", 4: "xmp", 5: "alpha"}
+
+
+def _stream_details(data: bytes) -> str:
+    """-v: what the stream holds (model, rate, grid, layers, bytes per kind of substream)."""
+    from jpegai_fast import api
+    meta = api.info(data)
+    by_kind: dict[str, int] = {}
+    for s in meta["substreams"]:
+        name = _KIND_NAMES.get(s["kind"], str(s["kind"]))
+        by_kind[name] = by_kind.get(name, 0) + s["bytes"]
+    header = len(data) - sum(by_kind.values())
+    parts = ", ".join(f"{k} {v}" for k, v in by_kind.items())
+    return (f"  model {meta['model_id']}, rate {meta['rate']:.3f}, {meta['bit_depth']}-bit, "
+            f"{meta['channels']} channel(s), tiles {meta['tiles']} (size {meta['tile_size'] or 'whole'}), "
+            f"layers {meta['layers']}\n  bytes: header+table {header}, {parts}")
+
+
 @click.command()
 @click.argument("src", type=click.Path(dir_okay=False, allow_dash=True))
 @click.argument("dst", type=click.Path(dir_okay=False, allow_dash=True))
@@ -59,7 +77,9 @@ def _say(quiet: bool, msg: str) -> None:
 @click.option("--alpha-bits", type=int, help="Keep only the top N bits of the alpha plane (lossy; default lossless).")
 @click.option("--strip", is_flag=True, help="Drop the ICC profile, EXIF and XMP (kept by default).")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
-def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size, layers, alpha_bits, strip, quiet):
+@click.option("-v", "--verbose", is_flag=True, help="Also print the stream's make-up and the PSNR of its decode.")
+def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size, layers, alpha_bits, strip, quiet,
+           verbose):
     """Compress image SRC (PNG, TIFF, JPEG, ...; 8 or 16 bit; - for stdin) to stream DST (- for stdout).
 
     The ICC profile, EXIF (with its orientation) and XMP are kept; a 16-bit file is coded at the bit
@@ -94,6 +114,15 @@ def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size
     h, w = img.shape[:2]
     _say(quiet, f"{src} -> {dst}: {w}x{h}, {len(data)} bytes, {8 * len(data) / (w * h):.4f} bpp, "
                 f"{time.perf_counter() - t0:.2f} s")
+    if verbose and not quiet:
+        import numpy as np
+        t1 = time.perf_counter()
+        rec = api.decode(data, threads=threads)
+        err = (rec.astype(np.float64) - img.astype(np.float64)) ** 2
+        peak = float((1 << bit_depth) - 1) if img.dtype.name == "uint16" else 255.0
+        psnr = 10 * np.log10(peak ** 2 / max(float(err.mean()), 1e-12))
+        _say(False, _stream_details(data) + f"\n  decode {time.perf_counter() - t1:.2f} s, PSNR {psnr:.2f} dB "
+                    f"(all {img.shape[2] if img.ndim == 3 else 1} channel(s))")
 
 
 @click.command()
@@ -106,7 +135,8 @@ def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size
 @click.option("--format", "fmt", default=None,
               help="Image type when DST is - (png, tif, ...); otherwise taken from DST's suffix.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
-def decode(src, dst, threads, device, region, fmt, quiet):
+@click.option("-v", "--verbose", is_flag=True, help="Also print the stream's make-up.")
+def decode(src, dst, threads, device, region, fmt, quiet, verbose):
     """Decompress stream SRC (- for stdin) to image DST (.png or .tif keep 16-bit depth; - for stdout)."""
     from jpegai_fast import api
     from jpegai_fast.errors import DecodeError
@@ -125,6 +155,8 @@ def decode(src, dst, threads, device, region, fmt, quiet):
         raise click.ClickException(str(e))
     _write_bytes(dst, out, src)
     _say(quiet, f"{src} -> {dst}: {img.shape[1]}x{img.shape[0]} {img.dtype}, {time.perf_counter() - t0:.2f} s")
+    if verbose and not quiet:
+        _say(False, _stream_details(data))
 
 
 def encode_image_check(suffix: str) -> None:

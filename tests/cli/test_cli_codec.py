@@ -139,3 +139,16 @@ def test_interrupted_encode_leaves_the_old_output_intact(tmp_path):
     p.wait()
     assert out.read_bytes() in (old, new)
     assert not list(tmp_path.glob(".*.tmp"))        # SIGINT: the temporary file is removed
+
+
+def test_verbose_prints_the_stream_make_up_and_psnr(tmp_path):
+    write_image(tmp_path / "in.png", synthetic_image(48, 64))
+    r = run("encode", tmp_path / "in.png", tmp_path / "a.jai", "-v", "-q", 70)
+    assert r.exit_code == 0, r.output
+    assert "bytes: header+table" in r.output and " z " in r.output and " y " in r.output
+    psnr = float(r.output.split("PSNR ")[1].split(" dB")[0])
+    assert 15 < psnr < 60
+    quiet = run("encode", tmp_path / "in.png", tmp_path / "b.jai", "-v", "--quiet")
+    assert quiet.exit_code == 0 and quiet.output == ""
+    r = run("decode", tmp_path / "a.jai", tmp_path / "out.png", "--verbose")
+    assert r.exit_code == 0 and "model " in r.output and "layers 1" in r.output
