@@ -2,10 +2,13 @@
 //
 // Payload layout (all little-endian):
 //   u8  bits (must equal the caller's)
-//   for each table t = 0 .. kContexts (the kContexts residual contexts, then the block-mode table):
-//     varint n_c        symbols with a non-zero frequency (0: the context is never used)
+//   varint n_used   residual contexts in use (0 .. kContexts), then for each, in increasing order:
+//     varint context gap (first: index + 1; then index - previous index), and its table:
+//   table:
+//     varint n_c        symbols with a non-zero frequency (>= 1 for a listed context)
 //     n_c x (varint symbol gap from the previous symbol of this context + 1 ... first: symbol + 1,
-//            varint freq - 1)   frequencies sum to 2^16 when n_c > 0
+//            varint freq - 1)   frequencies sum to 2^16
+//   the block-mode table (a table over the kModes predictors)
 //   u32 x_lo, u32 x_hi  the rANS state after encoding (the decoder's initial state)
 //   u32 words ...       renormalisation words in decoding order
 // The rANS stream holds first the predictor mode of every kBlock x kBlock block (raster order, the
@@ -15,6 +18,7 @@
 #include "alpha/alpha_coder.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -36,7 +40,8 @@ using entropy::kStateLow;
 [[noreturn]] void bad_arg(const std::string& what) { jpegai::fail("alpha: " + what); }
 [[noreturn]] void corrupt(const std::string& what) { jpegai::fail_stream("alpha: " + what); }
 
-inline int context_of(int w_, int n_, int nw, int ne, int down) {
+// Activity bucket (0 .. kActivity-1) of |W - NW| + |N - NW| + |N - NE| on the 8-bit scale.
+inline int activity_of(int w_, int n_, int nw, int ne, int down) {
   const int d = (std::abs(w_ - nw) + std::abs(n_ - nw) + std::abs(n_ - ne)) >> down;
   if (d == 0) return 0;
   if (d <= 2) return 1;
@@ -47,6 +52,10 @@ inline int context_of(int w_, int n_, int nw, int ne, int down) {
   if (d <= 126) return 6;
   return 7;
 }
+
+// 0: fully transparent, 1: fully opaque, 2: in between. Alpha is mostly 0 or max: a prediction at
+// an extreme can only err one way, and an edge pixel next to a transparent/opaque NW behaves apart.
+inline int level_of(int v, int maxv) { return v == 0 ? 0 : (v == maxv ? 1 : 2); }
 
 inline int predict_med(int w_, int n_, int nw) {
   const int mx = std::max(w_, n_), mn = std::min(w_, n_);
@@ -75,6 +84,14 @@ inline Neighbours neighbours(const uint16_t* p, int w, int y, int x) {
   nb.nw = x ? up[x - 1] : nb.n_;
   nb.ne = x + 1 < w ? up[x + 1] : nb.n_;
   return nb;
+}
+
+// The residual's context: activity x level of the prediction x sign of NE - N (which way an edge
+// runs) x level of NW (kContexts = 8 * 3 * 3 * 3).
+inline int context_of(const Neighbours& nb, int pred, int maxv, int down) {
+  const int edge = nb.ne > nb.n_ ? 2 : (nb.ne < nb.n_ ? 0 : 1);
+  return ((activity_of(nb.w_, nb.n_, nb.nw, nb.ne, down) * 3 + level_of(pred, maxv)) * 3 + edge) * 3 +
+         level_of(nb.nw, maxv);
 }
 
 // Predictor `mode` (0 .. kModes-1) of a pixel from its neighbours; maxv = 2^bits - 1.
@@ -186,29 +203,76 @@ std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits) {
       modes[b] = uint8_t(std::min_element(c, c + kModes) - c);   // ties: the lowest mode
     }
   }
-  // 2. residuals, contexts, counts
+  // 2. residuals, contexts, counts under the chosen modes
   std::vector<uint8_t> ctx(n);
   std::vector<uint32_t> z(n);
   std::vector<uint64_t> count(size_t(kContexts) * kSymbols, 0), mode_count(kModes, 0);
-  for (uint8_t m : modes) ++mode_count[m];
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const size_t i = size_t(y) * w + x;
-      const Neighbours nb = neighbours(plane, w, y, x);
-      const int c = context_of(nb.w_, nb.n_, nb.nw, nb.ne, down);
-      const int m = modes[size_t(y / kBlock) * bw + x / kBlock];
-      const uint32_t zz = zigzag(int(plane[i]) - predict(m, nb, maxv), bits);
-      ctx[i] = uint8_t(c);
-      z[i] = zz;
-      ++count[size_t(c) * kSymbols + std::min<uint32_t>(zz, kDirect)];
+  auto tally = [&] {
+    std::fill(count.begin(), count.end(), 0);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const size_t i = size_t(y) * w + x;
+        const Neighbours nb = neighbours(plane, w, y, x);
+        const int m = modes[size_t(y / kBlock) * bw + x / kBlock];
+        const int pred = predict(m, nb, maxv);
+        const int c = context_of(nb, pred, maxv, down);
+        const uint32_t zz = zigzag(int(plane[i]) - pred, bits);
+        ctx[i] = uint8_t(c);
+        z[i] = zz;
+        ++count[size_t(c) * kSymbols + std::min<uint32_t>(zz, kDirect)];
+      }
+  };
+  tally();
+  // 3. re-choose every block's mode by its code length under those tables (-log2 of each residual's
+  //    frequency in its context; an unseen symbol costs 24 bits), then count again. The bit-length
+  //    proxy of step 1 ignores the contexts; this pass is what makes the choice fit them (encoder only).
+  {
+    std::vector<float> cost_of(size_t(kContexts) * kSymbols, 24.0f);
+    for (int c = 0; c < kContexts; ++c) {
+      uint64_t total = 0;
+      for (int s = 0; s < kSymbols; ++s) total += count[size_t(c) * kSymbols + s];
+      for (int s = 0; s < kSymbols && total; ++s) {
+        const uint64_t k = count[size_t(c) * kSymbols + s];
+        if (k) cost_of[size_t(c) * kSymbols + s] = float(std::log2(double(total) / double(k)));
+      }
     }
+    std::vector<double> cost(size_t(bh) * bw * kModes, 0.0);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const Neighbours nb = neighbours(plane, w, y, x);
+        double* cb = cost.data() + (size_t(y / kBlock) * bw + x / kBlock) * kModes;
+        for (int m = 0; m < kModes; ++m) {
+          const int pred = predict(m, nb, maxv);
+          const uint32_t zz = zigzag(int(plane[size_t(y) * w + x]) - pred, bits);
+          cb[m] += cost_of[size_t(context_of(nb, pred, maxv, down)) * kSymbols + std::min<uint32_t>(zz, kDirect)] +
+                   (zz >= uint32_t(kDirect) ? bits : 0);
+        }
+      }
+    for (size_t b = 0; b < modes.size(); ++b) {
+      const double* cb = cost.data() + b * kModes;
+      modes[b] = uint8_t(std::min_element(cb, cb + kModes) - cb);
+    }
+  }
+  tally();
+  for (uint8_t m : modes) ++mode_count[m];
   std::vector<uint8_t> out;
   out.push_back(uint8_t(bits));
   std::vector<EncSymbol> enc(size_t(kContexts) * kSymbols), enc_mode(kModes);
+  // only the contexts in use are listed (a small or flat plane uses a handful of the kContexts)
+  std::vector<int> in_use;
   for (int c = 0; c < kContexts; ++c)
+    if (std::any_of(count.begin() + size_t(c) * kSymbols, count.begin() + size_t(c + 1) * kSymbols,
+                    [](uint64_t k) { return k != 0; }))
+      in_use.push_back(c);
+  put_varint(out, uint32_t(in_use.size()));
+  int prev_ctx = -1;
+  for (int c : in_use) {
+    put_varint(out, uint32_t(c - prev_ctx));
     put_table(out, count.data() + size_t(c) * kSymbols, kSymbols, enc.data() + size_t(c) * kSymbols);
+    prev_ctx = c;
+  }
   put_table(out, mode_count.data(), kModes, enc_mode.data());
-  // 3. rANS, backwards: pixels (last first), then the modes, so the decoder reads the modes first;
+  // 4. rANS, backwards: pixels (last first), then the modes, so the decoder reads the modes first;
   //    per pixel the decoder reads the symbol, then (escape) the raw bits.
   std::vector<uint32_t> buf(2 * n + modes.size() + 4);
   uint32_t* const end = buf.data() + buf.size();
@@ -230,11 +294,16 @@ std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits) {
 
 namespace {
 
-// Decoder view of one table: slot -> symbol and each symbol's (start, freq).
+// Decoder view of one table: its symbols in order with their cumulative starts, and a coarse lookup
+// (slot >> kCoarseShift -> the first symbol whose range reaches that bucket) so a slot is found with a
+// short forward scan. 2 KB per table instead of a 128 KB slot table: with kContexts tables the
+// lookups stay in cache.
+constexpr int kCoarseShift = 6;
 struct DecTable {
   bool present = false;
-  std::vector<uint16_t> lut;
-  std::vector<uint32_t> start, freq;
+  std::vector<uint16_t> sym;      // used symbols, ascending
+  std::vector<uint32_t> cum;      // cum[k] = start of sym[k]; cum.back() = 2^16
+  std::vector<uint16_t> coarse;   // per bucket of 2^kCoarseShift slots: index into sym
 };
 
 void read_table(Cursor& cur, int n_symbols, DecTable& t) {
@@ -242,29 +311,35 @@ void read_table(Cursor& cur, int n_symbols, DecTable& t) {
   if (used > uint32_t(n_symbols)) corrupt("corrupt table (symbol count)");
   if (!used) return;
   t.present = true;
-  t.lut.assign(kProbTotal, 0);
-  t.start.assign(n_symbols, 0);
-  t.freq.assign(n_symbols, 0);
+  t.sym.resize(used);
+  t.cum.resize(used + 1);
   int sym = -1;
   uint64_t total = 0;
   for (uint32_t k = 0; k < used; ++k) {
     const uint32_t gap = cur.varint(), f = cur.varint() + 1;
     if (gap == 0 || int64_t(sym) + gap >= n_symbols || f > kProbTotal || total + f > kProbTotal) corrupt("corrupt table");
     sym += int(gap);
-    t.start[sym] = uint32_t(total);
-    t.freq[sym] = f;
-    std::fill(t.lut.begin() + total, t.lut.begin() + total + f, uint16_t(sym));
+    t.sym[k] = uint16_t(sym);
+    t.cum[k] = uint32_t(total);
     total += f;
   }
   if (total != kProbTotal) corrupt("corrupt table (frequencies)");
+  t.cum[used] = uint32_t(total);
+  t.coarse.resize(kProbTotal >> kCoarseShift);
+  uint32_t k = 0;
+  for (uint32_t b = 0; b < t.coarse.size(); ++b) {
+    while (t.cum[k + 1] <= (b << kCoarseShift)) ++k;
+    t.coarse[b] = uint16_t(k);
+  }
 }
 
 inline uint32_t dec_symbol(uint64_t& xs, entropy::WordReader& in, const DecTable& t) {
   const uint32_t slot = uint32_t(xs & (kProbTotal - 1));
-  const uint32_t s = t.lut[slot];
-  xs = uint64_t(t.freq[s]) * (xs >> entropy::kPrecision) + slot - t.start[s];
+  uint32_t k = t.coarse[slot >> kCoarseShift];
+  while (t.cum[k + 1] <= slot) ++k;      // cum is increasing and ends at 2^16 > slot: stays in range
+  xs = uint64_t(t.cum[k + 1] - t.cum[k]) * (xs >> entropy::kPrecision) + slot - t.cum[k];
   entropy::dec_renorm(xs, in);
-  return s;
+  return t.sym[k];
 }
 
 }  // namespace
@@ -275,7 +350,16 @@ void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* 
   if (size < 1 || data[0] != bits) corrupt("bit depth does not match the header");
   cur.pos = 1;
   std::vector<DecTable> tables(kContexts);
-  for (int c = 0; c < kContexts; ++c) read_table(cur, kSymbols, tables[c]);
+  const uint32_t n_in_use = cur.varint();
+  if (n_in_use > uint32_t(kContexts)) corrupt("corrupt table list (context count)");
+  int ctx_index = -1;
+  for (uint32_t k = 0; k < n_in_use; ++k) {
+    const uint32_t gap = cur.varint();
+    if (gap == 0 || int64_t(ctx_index) + gap >= kContexts) corrupt("corrupt table list (context index)");
+    ctx_index += int(gap);
+    read_table(cur, kSymbols, tables[ctx_index]);
+    if (!tables[ctx_index].present) corrupt("corrupt table list (empty table)");
+  }
   DecTable mode_table;
   read_table(cur, kModes, mode_table);
   if (!mode_table.present) corrupt("no block-mode table");
@@ -296,14 +380,15 @@ void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* 
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       const Neighbours nb = neighbours(out, w, y, x);
-      const int c = context_of(nb.w_, nb.n_, nb.nw, nb.ne, down);
+      const int m = modes[size_t(y / kBlock) * bw + x / kBlock];
+      const int pred = predict(m, nb, mod - 1);
+      const int c = context_of(nb, pred, mod - 1, down);
       if (!tables[c].present) corrupt("context without a table");
       const uint32_t s = dec_symbol(xs, in, tables[c]);
       uint32_t zz = s;
       if (s == uint32_t(kDirect)) zz = kDirect + entropy::dec_get_bits(xs, in, bits);
       if (zz >= uint32_t(mod)) corrupt("residual out of range");
-      const int m = modes[size_t(y / kBlock) * bw + x / kBlock];
-      out[size_t(y) * w + x] = uint16_t((predict(m, nb, mod - 1) + unzigzag(zz)) & (mod - 1));
+      out[size_t(y) * w + x] = uint16_t((pred + unzigzag(zz)) & (mod - 1));
     }
   if (in.overrun || xs != kStateLow || in.pos != 4 * n_words) corrupt("corrupt payload (state or length mismatch)");
 }

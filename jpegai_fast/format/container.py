@@ -12,7 +12,7 @@ from jpegai_fast.format import limits
 from jpegai_fast.errors import DecodeError, ImageTooLargeError
 
 MAGIC = b"JAI"
-VERSION = 3   # 3: metadata substreams (ICC, EXIF, XMP) and the orientation byte (docs/format.md)
+VERSION = 4   # 3: metadata substreams and the orientation byte; 4: the alpha coder's 216 contexts (docs/format.md)
 MODEL_ID_BYTES = 8
 RATE_FRAC_BITS = 8          # the header's rate_q is the rate parameter t in 1/256 units
 MAX_SIDE = 1 << 24          # per-dimension sanity bound, independent of the pixel limit
