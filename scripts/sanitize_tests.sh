@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the entropy-coder, alpha-coder and hostile-stream tests (and a short fuzz run) against an
-# ASan/UBSan build of the core.
+# Runs the entropy-coder, integer-path, context-loop, conv-engine and alpha-coder tests, the hostile streams
+# and the golden vectors (end-to-end decodes through every stage), and a short fuzz run, against an ASan/UBSan
+# build of the core.
 # The sanitized extension goes into a throw-away copy of the package, so the dev build in
 # jpegai_fast/ is left alone. Needs cmake, ninja, pybind11 and gcc/clang with libasan.
 set -euo pipefail
@@ -23,7 +24,7 @@ export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 LD_PRELOAD="$PRELOAD" PYTHONPATH="$PKG_ROOT" python -P -m pytest -q -p no:cacheprovider \
   tests/core/test_rans.py tests/core/test_rans_hostile.py tests/core/test_rans_tables.py tests/core/test_rans_fuzz.py \
-  tests/core/test_intpath.py tests/core/test_wavefront.py \
+  tests/core/test_intpath.py tests/core/test_wavefront.py tests/core/test_conv.py tests/decoder/test_golden.py \
   tests/test_alpha.py::test_coder_round_trips_exactly tests/test_alpha.py::test_flat_and_binary_planes_cost_almost_nothing \
   tests/test_alpha.py::test_coder_refuses_bad_input_and_never_crashes_on_garbage \
   tests/test_alpha.py::test_damaged_alpha_is_a_decode_error tests/decoder/test_hostile_streams.py "$@"

@@ -4,7 +4,7 @@ tests/conftest.py puts tests/ on sys.path, the way pytest does for a rootdir con
 import numpy as np
 from scipy import ndimage
 
-from jpegai_fast.eval.codecs import Codec, Knob, check_image
+from jpegai_fast.eval.codecs import CodecAdapter, Knob, check_image
 
 
 def natural_like(h, w, channels=3, seed=0):
@@ -30,7 +30,7 @@ def smooth_image(h=176, w=192, seed=0) -> np.ndarray:
     return np.clip(np.round(img), 0, 255).astype(np.uint8)
 
 
-class StubCodec(Codec):
+class StubCodec(CodecAdapter):
     """Deterministic sizes: the file has size_fn(knob) bytes; decode returns a grey image of the stored size."""
 
     def __init__(self, knob: Knob, size_fn, name="stub"):

@@ -88,7 +88,7 @@ def build_transform(layers: list[dict]) -> "_core.FloatTransform":
     return tf
 
 
-class _CpuTransform:
+class _PackedTransform:
     """A packed transform; ``run`` maps a planar (C, h, w) float32 array to (C', h', w')."""
 
     def __init__(self, transform: "_core.FloatTransform"):
@@ -130,13 +130,13 @@ class _CpuTransform:
         return self._tf.run(np.ascontiguousarray(x), threads)
 
 
-class CpuSynthesis(_CpuTransform):
+class CpuSynthesis(_PackedTransform):
     """g_s on CPU: ``run(y (M, h, w)) -> x_hat (3, 16h, 16w)`` float32, unclamped."""
 
 
-class CpuAnalysis(_CpuTransform):
+class CpuAnalysis(_PackedTransform):
     """g_a on CPU: ``run(x (3, H, W)) -> y (M, H/16, W/16)`` float32 (H, W multiples of 16)."""
 
 
-class CpuHyperAnalysis(_CpuTransform):
+class CpuHyperAnalysis(_PackedTransform):
     """h_a on CPU: ``run(y (M, h, w)) -> z (Cz, h/4, w/4)`` float32, unrounded."""

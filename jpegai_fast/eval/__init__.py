@@ -8,9 +8,9 @@ JSON/CSV/PNG). The names below are imported on first use, so the adapters (Pillo
 import importlib
 
 _NAMES = {
-    "Codec": "codecs", "Knob": "codecs", "register": "codecs", "get_codec": "codecs", "codec_names": "codecs",
+    "CodecAdapter": "codecs", "Knob": "codecs", "register": "codecs", "get_codec": "codecs", "codec_names": "codecs",
     "availability": "codecs", "JPEG_AI_RATES": "ratesearch", "RatePoint": "ratesearch",
-    "search_rate": "ratesearch", "search_rates": "ratesearch", "bd_rate": "bdrate", "bd_quality": "bdrate",
+    "search_knob": "ratesearch", "search_knobs": "ratesearch", "bd_rate": "bdrate", "bd_quality": "bdrate",
     "bd_psnr": "bdrate",
 }
 __all__ = list(_NAMES)

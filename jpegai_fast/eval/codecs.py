@@ -55,7 +55,7 @@ def check_image(img) -> np.ndarray:
     return np.ascontiguousarray(img)
 
 
-class Codec:
+class CodecAdapter:
     """Base class of a codec adapter: ``encode(img, knob) -> bytes`` and ``decode(bytes) -> img``."""
 
     name: str = ""
@@ -119,7 +119,7 @@ def _missing_module(module: str) -> str | None:
     return None
 
 
-class _PillowCodec(Codec):
+class _PillowCodec(CodecAdapter):
     """A codec whose files Pillow reads back: the decoder is shared, each subclass sets its encoder."""
 
     def decode(self, data):
@@ -204,7 +204,7 @@ class PillowAvif(_PillowCodec):
                            max_threads=1)
 
 
-class HeifHeic(Codec):
+class HeifHeic(CodecAdapter):
     """HEIC (HEVC intra, x265) through pillow-heif / libheif, 4:4:4 chroma."""
 
     name = "heic"
@@ -240,7 +240,7 @@ class HeifHeic(Codec):
             raise ValueError(f"cannot decode HEIC: {e}") from e
 
 
-class ImagecodecsJxl(Codec):
+class ImagecodecsJxl(CodecAdapter):
     """JPEG XL through imagecodecs (libjxl), knob = Butteraugli distance (smaller = better), effort 7."""
 
     name = "jxl"
@@ -274,11 +274,11 @@ class ImagecodecsJxl(Codec):
         return out
 
 
-_REGISTRY: dict[str, Callable[[], Codec]] = {}
+_REGISTRY: dict[str, Callable[[], CodecAdapter]] = {}
 
 
-def register(name: str, factory: Callable[[], Codec], replace: bool = False) -> None:
-    """Register a codec under ``name``; ``factory()`` must return a :class:`Codec` (a class works).
+def register(name: str, factory: Callable[[], CodecAdapter], replace: bool = False) -> None:
+    """Register a codec under ``name``; ``factory()`` must return a :class:`CodecAdapter` (a class works).
 
     Registering in the parent process is enough for the process pool: the runner pickles the codec objects,
     so adapters must be importable top-level classes.
@@ -286,19 +286,19 @@ def register(name: str, factory: Callable[[], Codec], replace: bool = False) -> 
     if not isinstance(name, str) or not name or "," in name:
         raise ValueError(f"codec name must be a non-empty string without commas, got {name!r}")
     if not callable(factory):
-        raise TypeError("factory must be callable and return a Codec")
+        raise TypeError("factory must be callable and return a CodecAdapter")
     if name in _REGISTRY and not replace:
         raise ValueError(f"codec {name!r} is already registered (pass replace=True)")
     _REGISTRY[name] = factory
 
 
-def get_codec(name: str) -> Codec:
+def get_codec(name: str) -> CodecAdapter:
     """Return a new adapter for a registered codec name; ValueError lists the known names."""
     if name not in _REGISTRY:
         raise ValueError(f"unknown codec {name!r}; known: {', '.join(sorted(_REGISTRY))}")
     codec = _REGISTRY[name]()
-    if not isinstance(codec, Codec):
-        raise TypeError(f"factory of {name!r} returned {type(codec).__name__}, not a Codec")
+    if not isinstance(codec, CodecAdapter):
+        raise TypeError(f"factory of {name!r} returned {type(codec).__name__}, not a CodecAdapter")
     return codec
 
 
@@ -322,7 +322,7 @@ register("heic", HeifHeic)
 register("jxl", ImagecodecsJxl)
 
 
-def _jpegai_fast() -> Codec:
+def _jpegai_fast() -> CodecAdapter:
     from jpegai_fast.eval.jpegai_codec import JpegAIFast   # imported lazily: it loads torch and the model
     return JpegAIFast()
 

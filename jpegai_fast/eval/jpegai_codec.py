@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from jpegai_fast.eval.codecs import Codec, Knob, check_image
+from jpegai_fast.eval.codecs import CodecAdapter, Knob, check_image
 
 
-class JpegAIFast(Codec):
+class JpegAIFast(CodecAdapter):
     """jpegai_fast with the shipped model; quality maps onto the model's continuous rate parameter."""
 
     name = "jpegai_fast"

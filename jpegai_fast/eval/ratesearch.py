@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from jpegai_fast.eval.codecs import Codec, check_image
+from jpegai_fast.eval.codecs import CodecAdapter, check_image
 
 #: JPEG AI target rates in bits per pixel.
 JPEG_AI_RATES = (0.03, 0.06, 0.12, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
@@ -42,7 +42,7 @@ class RatePoint:
 class _SizeCache:
     """Encodes each knob value once; remembers bpp and bytes."""
 
-    def __init__(self, codec: Codec, img: np.ndarray):
+    def __init__(self, codec: CodecAdapter, img: np.ndarray):
         self.codec, self.img = codec, img
         self.pixels = img.shape[0] * img.shape[1]
         self.data: dict[float, bytes] = {}
@@ -73,14 +73,14 @@ def _choose(cache: _SizeCache, target: float, tolerance: float):
     return min(ok)[2]
 
 
-def search_rates(codec: Codec, img: np.ndarray, targets=JPEG_AI_RATES, tolerance: float = 0.10) -> list[RatePoint]:
-    """:func:`search_rate` for several targets on one image, sharing the encodes (fewer encoder calls)."""
+def search_knobs(codec: CodecAdapter, img: np.ndarray, targets=JPEG_AI_RATES, tolerance: float = 0.10) -> list[RatePoint]:
+    """:func:`search_knob` for several targets on one image, sharing the encodes (fewer encoder calls)."""
     img = check_image(img)
     cache = _SizeCache(codec, img)
-    return [search_rate(codec, img, t, tolerance, _cache=cache) for t in targets]
+    return [search_knob(codec, img, t, tolerance, _cache=cache) for t in targets]
 
 
-def search_rate(codec: Codec, img: np.ndarray, target_bpp: float, tolerance: float = 0.10,
+def search_knob(codec: CodecAdapter, img: np.ndarray, target_bpp: float, tolerance: float = 0.10,
                 _cache: _SizeCache | None = None) -> RatePoint:
     """Find the knob of ``codec`` whose real file rate is closest to ``target_bpp`` without exceeding it by
     more than ``tolerance`` (relative).

@@ -14,8 +14,8 @@ import numpy as np
 from PIL import Image
 
 from jpegai_fast.eval import anchors, bdrate, metrics
-from jpegai_fast.eval.codecs import Codec, get_codec
-from jpegai_fast.eval.ratesearch import JPEG_AI_RATES, search_rates
+from jpegai_fast.eval.codecs import CodecAdapter, get_codec
+from jpegai_fast.eval.ratesearch import JPEG_AI_RATES, search_knobs
 
 IMAGE_SUFFIXES = (".png", ".ppm", ".pgm", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".webp")
 
@@ -49,11 +49,11 @@ def _worker_init() -> None:
         pass
 
 
-def evaluate_one(path, codec: Codec, rates, metric_names, tolerance: float = 0.10) -> list[dict]:
+def evaluate_one(path, codec: CodecAdapter, rates, metric_names, tolerance: float = 0.10) -> list[dict]:
     """All target rates of one image with one codec: one row per target (status, knob, bpp, metrics, times)."""
     img = load_rgb(path)
     rows = []
-    for point in search_rates(codec, img, rates, tolerance):
+    for point in search_knobs(codec, img, rates, tolerance):
         row = {"image": Path(path).name, "codec": codec.name, "target_bpp": point.target_bpp,
                "status": point.status, "knob": point.knob, "bpp": point.bpp,
                "bytes": None if point.data is None else len(point.data), "encodes": point.encodes}
@@ -89,7 +89,7 @@ def load_rows(result_files, tolerance: float) -> list[dict]:
     return rows
 
 
-def run(images, codecs: list[Codec], rates=JPEG_AI_RATES, metric_names=metrics.CORE_METRICS, jobs: int = 1,
+def run(images, codecs: list[CodecAdapter], rates=JPEG_AI_RATES, metric_names=metrics.CORE_METRICS, jobs: int = 1,
         tolerance: float = 0.10, progress: bool = True, reuse_rows=()) -> list[dict]:
     """Evaluate every image with every codec at every target rate; ``jobs`` worker processes (1 = inline).
 

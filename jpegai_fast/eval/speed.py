@@ -13,7 +13,7 @@ import numpy as np
 
 from jpegai_fast.eval.codecs import get_codec
 from jpegai_fast.eval.metrics import psnr_rgb
-from jpegai_fast.eval.ratesearch import search_rate
+from jpegai_fast.eval.ratesearch import search_knob
 
 
 def _median_seconds(fn: Callable[[], object], repeats: int) -> float:
@@ -34,7 +34,7 @@ def time_codec(name: str, img: np.ndarray, bpp: float, repeats: int = 5) -> dict
     if repeats < 1:
         raise ValueError("repeats must be >= 1")
     codec = get_codec(name)
-    point = search_rate(codec, img, bpp)
+    point = search_knob(codec, img, bpp)
     if point.data is None:
         return {"codec": name, "status": point.status, "bpp": None}
     codec.decode(point.data)                          # warm-up (lazy loading, tables, weights)

@@ -110,7 +110,7 @@ class Engine:
         if name not in self._cpu_transforms:
             layers = network.transform_layers(self.weights, name)
             self._cpu_transforms[name] = _CPU_TRANSFORMS[name].from_layers(layers)
-        return _CpuTransform(self._cpu_transforms[name], threads)
+        return _BoundTransform(self._cpu_transforms[name], threads)
 
     def hyper_analyse(self, y: np.ndarray, device, threads: int = 1) -> np.ndarray:
         """z_hat = round(h_a(y)) (int32 (Cz, h/4, w/4)) for one tile's y (M, h, w).
@@ -154,7 +154,7 @@ class Engine:
         return self.hyper_int.run(z_hat, threads=threads)
 
 
-class _CpuTransform:
+class _BoundTransform:
     """A conv-engine transform run on ``threads`` threads: planar float32 in, planar float32 out."""
 
     def __init__(self, transform, threads: int):

@@ -44,11 +44,11 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 def _peer(name: str, img: np.ndarray, max_bytes: int):
     """(decoded image, bytes) of classical codec ``name`` at the largest size <= max_bytes, or None."""
     from jpegai_fast.eval.codecs import get_codec
-    from jpegai_fast.eval.ratesearch import search_rate
+    from jpegai_fast.eval.ratesearch import search_knob
     c = get_codec(name)
     if not c.available:
         return None
-    point = search_rate(c, img, 8.0 * max_bytes / (img.shape[0] * img.shape[1]), tolerance=0.0)
+    point = search_knob(c, img, 8.0 * max_bytes / (img.shape[0] * img.shape[1]), tolerance=0.0)
     if point.data is None:
         return None
     return c.decode(point.data), len(point.data)

@@ -64,7 +64,7 @@ def test_eval_command_list_and_errors(image_dir, tmp_path):
 
 
 def test_registered_codec_runs_through_runner(image_dir):
-    # The way jpegai_fast plugs in: register a Codec factory, then evaluate it by name.
+    # The way jpegai_fast plugs in: register a CodecAdapter factory, then evaluate it by name.
     size = lambda q: round(176 * 192 * 0.02 * 1.054**q / 8)  # noqa: E731
     codecs.register("stub-test", lambda: StubCodec(Knob("q", 0, 100, integer=True), size, name="stub-test"),
                     replace=True)
