@@ -43,16 +43,14 @@ class Knob:
 
 
 def check_image(img) -> np.ndarray:
-    """Validate an RGB uint8 HxWx3 array and return it C-contiguous; raise TypeError/ValueError otherwise."""
-    if not isinstance(img, np.ndarray):
-        raise TypeError(f"image must be a numpy array, got {type(img).__name__}")
-    if img.dtype != np.uint8:
+    """Validate an RGB uint8 HxWx3 array (the anchors' common ground) and return it C-contiguous;
+    raise TypeError/ValueError otherwise. The general checks are pixels.check_image's."""
+    from jpegai_fast.pixels import check_image as check_any
+    if isinstance(img, np.ndarray) and img.dtype != np.uint8:
         raise TypeError(f"image must be uint8, got {img.dtype}")
-    if img.ndim != 3 or img.shape[2] != 3:
+    if isinstance(img, np.ndarray) and (img.ndim != 3 or img.shape[2] != 3):
         raise ValueError(f"image must be HxWx3 RGB, got shape {img.shape}")
-    if img.shape[0] < 1 or img.shape[1] < 1:
-        raise ValueError(f"image is empty: shape {img.shape}")
-    return np.ascontiguousarray(img)
+    return check_any(img, None)[0]
 
 
 class CodecAdapter:
