@@ -14,14 +14,15 @@ import numpy as np
 
 from jpegai_fast import api
 from jpegai_fast.core import rans
-from jpegai_fast.format import tiling
+from jpegai_fast.decoder import synthesis
+from jpegai_fast.encoder import analysis
 from jpegai_fast.core.wavefront import ContextModel
 from jpegai_fast.runtime.engine import Engine, get_engine
 from jpegai_fast.model.complexity import measure
 
 #: (owner, attribute, stage) for every function that makes up the pipeline, in pipeline order.
 _TIMED = (
-    (tiling, "analyse_tile", "g_a"),
+    (analysis, "analyse_tile", "g_a"),
     (Engine, "hyper_analyse", "h_a"),
     (Engine, "encode_z", "z coding"),
     (Engine, "decode_z", "z coding"),
@@ -30,7 +31,7 @@ _TIMED = (
     (ContextModel, "reconstruct", "context loop"),
     (rans, "encode_gaussian", "y coding"),
     (rans, "decode_gaussian", "y coding"),
-    (tiling, "synthesise_into", "g_s"),
+    (synthesis, "synthesise_into", "g_s"),
 )
 STAGES = tuple(dict.fromkeys(stage for _, _, stage in _TIMED))
 
