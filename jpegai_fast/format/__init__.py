@@ -1,1 +1,1 @@
-"""The container and stream rules (docs/format.md): torch-free, numpy only."""
+"""The container and stream rules (docs/format.md): torch-free; numpy and the constants the C++ core exports (core/constants.py)."""
