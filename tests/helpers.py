@@ -49,3 +49,23 @@ class StubCodec(CodecAdapter):
     def decode(self, data):
         h, w = int.from_bytes(data[:2], "big"), int.from_bytes(data[2:4], "big")
         return np.full((h, w, 3), 128, np.uint8)
+
+
+def run_fuzz_harness(name: str, workdir, *libfuzzer_args: str):
+    """Seed and run tests/fuzz/<name> (atheris) against the package the tests import; returns
+    (number of seed files, the finished process). The harness must offer --make-seeds DIR."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import jpegai_fast
+    harness = Path(__file__).resolve().parent / "fuzz" / name
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(Path(jpegai_fast.__file__).parent.parent) + os.pathsep + env.get("PYTHONPATH", "")
+    corpus = Path(workdir) / "corpus"
+    subprocess.run([sys.executable, str(harness), "--make-seeds", str(corpus)], env=env, check=True,
+                   timeout=120, capture_output=True)
+    proc = subprocess.run([sys.executable, str(harness), *libfuzzer_args, str(corpus)], env=env,
+                          capture_output=True, text=True, timeout=180, cwd=workdir)
+    return len(list(corpus.iterdir())), proc
