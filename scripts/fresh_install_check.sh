@@ -26,3 +26,31 @@ out = jpegai_fast.decode(jpegai_fast.encode(img, bpp=0.5))
 print("API round trip", out.shape, "- torch imported:", "torch" in sys.modules)
 PY
 jpegai-fast encode "$KODAK" "$W/k.jai" --bpp 0.5 && jpegai-fast decode "$W/k.jai" "$W/k.png"
+# Start-up and the CLI against the API (median of 5, kodim23, quality 50): the CLI command, the same work
+# as a fresh Python process through the API, and inside one process the first and a later encode call.
+python - "$KODAK" "$W" <<'PY'
+import statistics, subprocess, sys, time
+kodak, w = sys.argv[1], sys.argv[2]
+def wall(cmd):
+    ts = []
+    for _ in range(5):
+        t = time.perf_counter(); subprocess.run(cmd, check=True, capture_output=True); ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+api_script = ("import jpegai_fast; from jpegai_fast.files.images import read_image, write_image; "
+              f"open('{w}/a.jai', 'wb').write(jpegai_fast.encode(read_image('{kodak}'), quality=50))")
+for name, cmd in [("--help", ["jpegai-fast", "--help"]), ("--version", ["jpegai-fast", "--version"]),
+                  ("info", ["jpegai-fast", "info", f"{w}/k.jai"]), ("import", [sys.executable, "-c", "import jpegai_fast"])]:
+    print(f"{name}: {wall(cmd):.3f} s")
+cli = wall(["jpegai-fast", "encode", kodak, f"{w}/c.jai", "-q", "50", "--quiet"])
+api_proc = wall([sys.executable, "-c", api_script])
+import jpegai_fast
+from jpegai_fast.files.images import read_image
+img = read_image(kodak)
+t = time.perf_counter(); jpegai_fast.encode(img, quality=50); first = time.perf_counter() - t
+warm = []
+for _ in range(5):
+    t = time.perf_counter(); jpegai_fast.encode(img, quality=50); warm.append(time.perf_counter() - t)
+print(f"CLI encode {cli:.3f} s; the same through the API in a fresh process {api_proc:.3f} s (CLI x{cli / api_proc:.2f}); "
+      f"in-process first encode {first:.3f} s (CLI x{cli / first:.2f}), later {statistics.median(warm):.3f} s; "
+      f"torch imported: {'torch' in sys.modules}")
+PY
