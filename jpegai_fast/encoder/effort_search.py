@@ -19,8 +19,9 @@ The context model's input during the search is the previous iteration's y_hat (t
 decoder's causal recursion converges to), with the gradient taken through y.
 
 Needs torch autograd (CPU or CUDA). Deterministic: the Gumbel noise comes from a generator seeded
-by the tile index, and no step reduces across threads in a thread-dependent order (tested:
-same bytes for 1 and 2 threads).
+by the tile index, and on the CPU the search runs torch on one thread whatever ``threads`` is:
+torch's CPU convolutions pick their blocking by thread count, so their float sums (and, through
+a flipped rounding, the bytes) differed between 1 and 2 threads (tested: same bytes for 1 and 2).
 """
 from __future__ import annotations
 
@@ -106,7 +107,7 @@ class LatentOptimiser:
         h_img, w_img = self.arr.shape[:2]
         core = (own[0] * px, min(own[1] * px, h_img - ext[0] * px), own[2] * px, min(own[3] * px, w_img - ext[2] * px))
         saved = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
+        torch.set_num_threads(1)     # thread-count-independent floats (module docstring)
         try:
             y, z = self._optimise(torch.from_numpy(x_ext).unsqueeze(0).to(self.tdev),
                                   torch.from_numpy(np.ascontiguousarray(y_ext)).unsqueeze(0).to(self.tdev),
