@@ -42,21 +42,24 @@ def canonical_order(count: int, layers: int, metadata: tuple[int, ...] = ()) -> 
     return keys
 
 
-def side_kinds(metadata_names, has_alpha: bool) -> tuple[int, ...]:
-    """The kinds of the substreams before the tiles, in their canonical order."""
-    kinds = tuple(kind for kind, name in Kind.NAMES.items() if name in metadata_names)
-    return kinds + ((Kind.ALPHA,) if has_alpha else ())
+def side_kinds(present, has_alpha: bool) -> tuple[int, ...]:
+    """The kinds of the substreams before the tiles (``present``: the metadata kinds there), in their
+    canonical order: ICC, EXIF, XMP, then alpha."""
+    return tuple(k for k in Kind.METADATA if k in present) + ((Kind.ALPHA,) if has_alpha else ())
 
 
 def assemble(header: Header, side: dict[int, bytes], z: list[bytes], y: list[list[bytes]]) -> bytes:
     """Write a stream: ``side`` {kind: payload} for metadata/alpha, per tile its z bytes and its y
     bytes per layer. The substream table follows canonical_order."""
-    count, layers = len(z), header.num_layers
-    kinds = tuple(k for k in (*Kind.METADATA, Kind.ALPHA) if k in side)
     subs, payloads = [], []
-    for kind, tile, layer in canonical_order(count, layers, kinds):
+    for kind, tile, layer in canonical_order(len(z), header.num_layers, side_kinds(side, Kind.ALPHA in side)):
         subs.append(Substream(kind, tile, layer, 0, 0))
-        payloads.append(side[kind] if kind not in (Kind.Z, Kind.Y) else z[tile] if kind == Kind.Z else y[tile][layer])
+        if kind == Kind.Z:
+            payloads.append(z[tile])
+        elif kind == Kind.Y:
+            payloads.append(y[tile][layer])
+        else:
+            payloads.append(side[kind])
     header.substreams = subs
     return container.write(header, payloads)
 
@@ -103,9 +106,7 @@ class StreamLayout:
                 raise DecodeError(f"corrupted stream: duplicate substream (kind {s.kind}, tile {s.tile}, "
                                   f"layer {s.layer})")
             self.subs[key] = s
-        meta = tuple(k for k in Kind.METADATA if (k, 0, 0) in self.subs)
-        if container.has_alpha(h.channels):
-            meta += (Kind.ALPHA,)
+        meta = side_kinds({k for k, _, _ in self.subs}, container.has_alpha(h.channels))
         if [(s.kind, s.tile, s.layer) for s in h.substreams] != canonical_order(self.grid.count, h.num_layers, meta):
             raise DecodeError("corrupted stream: substreams missing or not in the canonical order "
                               "(docs/format.md)")
