@@ -40,7 +40,7 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
 
     Args:
       arr: HxW (grey), HxWx2 (grey + alpha), HxWx3 (RGB) or HxWx4 (RGBA) numpy array, uint8, or uint16
-        with ``bit_depth`` 9..16. Alpha is coded losslessly by its own coder (alpha.py).
+        with ``bit_depth`` 9..16. Alpha is coded losslessly by its own coder (core/alpha_coder.py).
       bpp: target bits per pixel; rate control picks the rate so the stream is within
         [0.9, 1.0] x target where the model's range allows (a warning says when it cannot).
       quality: 0..100 (maps linearly onto the model's continuous rate parameter); default 50.
@@ -54,7 +54,7 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
       layers: progressive layers (1 .. M/16): the latent's context groups split into that many
         layers, most important first; every layer boundary is a decodable prefix.
       effort: encoder effort 1..9 (default 1, the plain encoder). Higher levels spend encode time
-        optimising the latent for the real decoder (effort.py): smaller streams at the same quality,
+        optimising the latent for the real decoder (encoder/effort.py): smaller streams at the same quality,
         slower encoding; the stream and its decoding are unchanged. Levels > 1 need torch autograd.
       metadata: {"icc": bytes, "exif": bytes, "xmp": bytes, "orientation": 1..8}, each optional; stored
         in CRC-protected fields (the orientation defaults to the EXIF's) and returned by

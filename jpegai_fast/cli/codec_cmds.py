@@ -1,7 +1,7 @@
 """CLI commands for people: encode, decode, info.
 
 Conventions (cwebp, avifenc, cjxl): ``-`` reads stdin / writes stdout; every output is written to a
-temporary file in the target folder and renamed (files.py), so an interrupt never leaves a partial file
+temporary file in the target folder and renamed (files/atomic.py), so an interrupt never leaves a partial file
 or harms an existing one; an output that is the input is refused; every user or file error is one line
 on stderr with exit code 1 (usage errors: 2). The summary line goes to stderr (stdout may be the stream).
 """

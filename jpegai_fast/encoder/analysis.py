@@ -123,7 +123,7 @@ class AnalysedImage:
         """The complete stream at rate ``rate_q`` (quantise + entropy-code every tile).
 
         ``metadata``: {"icc", "exif", "xmp"} -> bytes, stored in their own substreams first;
-        ``alpha``: the coded alpha plane (alpha.py), next.
+        ``alpha``: the coded alpha plane (core/alpha_coder.py), next.
         """
         if self.fixed_rate is not None and rate_q != self.fixed_rate:
             raise ValueError("this analysis was quantised at a fixed rate")
