@@ -17,9 +17,9 @@ from jpegai_fast.runtime.ladder import training_lambda
 #: Ladder of lambdas (loss = lambda * 255^2 * MSE + bpp), lowest rate first. Spaced ~x3 apart to
 #: span the JPEG AI target rates 0.03 .. 2 bpp. (The first shipped model used the six points from
 #: 0.0004 to 0.1 and reached only 0.10 .. 1.0 bpp on Kodak; 0.00013 and 0.3 were added for the ends,
-#: 0.00004 once 0.00013 still left 14 of the 24 Kodak images above 0.03 bpp, and 0.9 once 0.3 reached
-#: 2.0 bpp on only 6 of them.)
-DEFAULT_LAMBDAS: tuple[float, ...] = (0.00004, 0.00013, 0.0004, 0.0012, 0.0036, 0.011, 0.033, 0.1, 0.3, 0.9)
+#: 0.00004 once 0.00013 still left 14 of the 24 Kodak images above 0.03 bpp, 0.9 once 0.3 reached
+#: 2.0 bpp on only 6 of them, and 0.000013 once 0.00004 still left kodim05 and kodim08 above 0.03.)
+DEFAULT_LAMBDAS: tuple[float, ...] = (0.000013, 0.00004, 0.00013, 0.0004, 0.0012, 0.0036, 0.011, 0.033, 0.1, 0.3, 0.9)
 
 
 class GainUnits(nn.Module):
@@ -65,11 +65,14 @@ class GainUnits(nn.Module):
         return training_lambda(self.lambdas, self._check_t(t))
 
 
-def remap_ladder(table: torch.Tensor, old_lambdas: Sequence[float], new_lambdas: Sequence[float]) -> torch.Tensor:
+def remap_ladder(table: torch.Tensor, old_lambdas: Sequence[float], new_lambdas: Sequence[float],
+                 extrapolate: bool = True) -> torch.Tensor:
     """Gain table (K, M) for a new ladder, piecewise linear in log(lambda), extrapolated at the ends.
 
     Used to start a model with a wider ladder from trained weights: the per-channel log2 steps of the
     new points continue the trend of the nearest old segment, so training begins close to sensible.
+    ``extrapolate=False`` holds the end rows instead (for tables that must stay within their old
+    range, such as Adam's second moment, which must stay positive).
     """
     old = [math.log(v) for v in old_lambdas]
     rows = []
@@ -79,5 +82,7 @@ def remap_ladder(table: torch.Tensor, old_lambdas: Sequence[float], new_lambdas:
         while seg < len(old) - 2 and x > old[seg + 1]:
             seg += 1
         w = (x - old[seg]) / (old[seg + 1] - old[seg])
+        if not extrapolate:
+            w = min(max(w, 0.0), 1.0)
         rows.append((1 - w) * table[seg] + w * table[seg + 1])
     return torch.stack(rows)

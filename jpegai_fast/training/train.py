@@ -154,6 +154,38 @@ def save_checkpoint(path: Path, model, opt, step: int, elapsed: float, gen, args
     os.replace(tmp, path)
 
 
+GAIN_TABLE = "gain.log2_step_table"
+
+
+def _load_trained(model: Codec, opt: torch.optim.Optimizer, saved: dict, source, args) -> None:
+    """Load weights and Adam state saved for this config, or for the same model on another rate ladder.
+
+    A ladder change (e.g. a lower first lambda to reach 0.03 bpp) keeps every weight and moment; only
+    the gain table gets new rows: remap_ladder continues the per-channel log2 steps in log(lambda),
+    and its Adam moments take the nearest old point's (interpolation without extrapolation, so the
+    second moment stays positive).
+    """
+    mine, theirs = model.config.to_dict(), saved["config"]
+    if theirs == mine:
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["opt"])
+        return
+    if {**theirs, "lambdas": mine["lambdas"]} != mine:
+        raise ValueError(f"{source} is for another model config")
+    old, new = theirs["lambdas"], mine["lambdas"]
+    weights = dict(saved["model"])
+    weights[GAIN_TABLE] = remap_ladder(weights[GAIN_TABLE], old, new)
+    index = [name for name, _ in model.named_parameters()].index(GAIN_TABLE)
+    opt_state = {"param_groups": saved["opt"]["param_groups"], "state": dict(saved["opt"]["state"])}
+    moments = dict(opt_state["state"][index])
+    for key in ("exp_avg", "exp_avg_sq"):
+        moments[key] = remap_ladder(moments[key], old, new, extrapolate=False)
+    opt_state["state"][index] = moments
+    model.load_state_dict(weights)
+    opt.load_state_dict(opt_state)
+    _log(args, f"{source}: gain ladder remapped from {len(old)} to {len(new)} points ({old[0]:g}.. -> {new[0]:g}..)")
+
+
 def train(args: argparse.Namespace) -> dict:
     """Run (or resume) training; returns the summary dict also written to summary.json."""
     torch.set_num_threads(args.threads)
@@ -179,10 +211,7 @@ def train(args: argparse.Namespace) -> dict:
     step, elapsed_before, campaign = 0, 0.0, {}
     if ckpt_path.exists():
         ck = torch.load(ckpt_path, map_location=device, weights_only=False)
-        if ck["config"] != model.config.to_dict():
-            raise ValueError(f"checkpoint {ckpt_path} is for another model config")
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
+        _load_trained(model, opt, ck, ckpt_path, args)
         step, elapsed_before = ck["step"], ck["elapsed"]
         campaign = ck.get("campaign", {})
         _set_rng_state(gen, ck["rng"])
@@ -191,10 +220,7 @@ def train(args: argparse.Namespace) -> dict:
         # a new session of the campaign: weights, Adam moments and RNG from the committed state,
         # the schedule (warm-up, constant, anneal) from step 0 of this session's budget
         state = campaign_state.load(args.resume_state)
-        if state["config"] != model.config.to_dict():
-            raise ValueError(f"{args.resume_state} is for another model config")
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
+        _load_trained(model, opt, state, args.resume_state, args)
         _set_rng_state(gen, state["rng"])
         campaign = state["campaign"]
         _log(args, f"session starts from {args.resume_state} (campaign: {campaign.get('total_steps', 0)} steps)")
@@ -214,8 +240,7 @@ def train(args: argparse.Namespace) -> dict:
             state = {k: v for k, v in state.items() if not k.startswith("context.")}
         if theirs["lambdas"] != mine["lambdas"]:
             # same architecture, other rate ladder: carry the gain table over to the new lambdas
-            key = "gain.log2_step_table"
-            state[key] = remap_ladder(state[key], theirs["lambdas"], mine["lambdas"])
+            state[GAIN_TABLE] = remap_ladder(state[GAIN_TABLE], theirs["lambdas"], mine["lambdas"])
             _log(args, f"gain ladder remapped from {len(theirs['lambdas'])} to {len(mine['lambdas'])} points")
         if theirs["M"] != mine["M"]:
             narrow = Codec(CodecConfig.from_dict({**mine, "M": theirs["M"]}))

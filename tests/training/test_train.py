@@ -121,3 +121,41 @@ def test_committed_state_resumes_a_new_session_exactly(tmp_path):
     assert any(not torch.equal(wa[k], fresh[k]) for k in wa)
     loaded = campaign_state.load(state)
     assert loaded["campaign"]["sessions"][0]["steps"] == 3
+
+
+def test_resume_onto_a_longer_rate_ladder_keeps_weights_and_moments():
+    """A state saved on one ladder resumes on a ladder with a new lowest point: every weight and Adam
+    moment is carried over, the gain table gains an extrapolated row whose moments copy the old end's."""
+    from dataclasses import asdict
+
+    from jpegai_fast.model.codec import Codec, CodecConfig
+    from jpegai_fast.training.train import GAIN_TABLE, _load_trained
+    base = get_config("light")
+    old_cfg = CodecConfig(**{**asdict(base), "lambdas": (0.001, 0.01, 0.1)})
+    new_cfg = CodecConfig(**{**asdict(base), "lambdas": (0.0003, 0.001, 0.01, 0.1)})
+    torch.manual_seed(0)
+    old = Codec(old_cfg)
+    opt = torch.optim.Adam(old.parameters(), lr=1e-3)
+    x = torch.rand(1, 3, 64, 64)
+    _, bits = old.train_forward(x, old.gain.log2_steps(1.3), old.draw_noise(x))
+    bits.backward()
+    opt.step()
+    saved = {"config": old.config.to_dict(), "model": old.state_dict(), "opt": opt.state_dict()}
+    new = Codec(new_cfg)
+    new_opt = torch.optim.Adam(new.parameters(), lr=1e-3)
+    _load_trained(new, new_opt, saved, "saved", parse_args(["--quiet"]))
+    table = new.state_dict()[GAIN_TABLE]
+    assert torch.equal(table[1:], old.state_dict()[GAIN_TABLE])
+    assert torch.allclose(table[0], remap_ladder(old.state_dict()[GAIN_TABLE], old_cfg.lambdas, (0.0003,))[0])
+    assert not torch.equal(table[0], table[1])
+    for name, p in old.state_dict().items():
+        if name != GAIN_TABLE:
+            assert torch.equal(new.state_dict()[name], p), name
+    index = [n for n, _ in new.named_parameters()].index(GAIN_TABLE)
+    old_moment = opt.state_dict()["state"][index]["exp_avg_sq"]
+    new_moment = new_opt.state_dict()["state"][index]["exp_avg_sq"]
+    assert new_moment.shape == table.shape and torch.equal(new_moment[0], old_moment[0])
+    assert torch.equal(new_moment[1:], old_moment)
+    other = CodecConfig(**{**asdict(new_cfg), "M": new_cfg.M + 16})
+    with pytest.raises(ValueError, match="another model config"):
+        _load_trained(Codec(other), new_opt, saved, "saved", parse_args(["--quiet"]))
