@@ -1,8 +1,13 @@
-"""Training throughput on this CPU: steps/s and training pixels/s of the recipe's step, eager vs compiled.
+"""Training throughput on this CPU: steps/s and training pixels/s of the recipe's step, eager vs compiled
+(fp32) vs compiled with bf16 autocast.
 
-Both arms run train.make_step (the exact step train.py runs: noise drawn outside the graph, loss, clip,
+The arms run train.make_step (the exact step train.py runs: noise drawn outside the graph, loss, clip,
 Adam) on the shipped light model at the same batch and crop, in the same process, alternating warm
-repeats so machine load affects both alike. ``--profile`` prints where the eager step's time goes.
+repeats so machine load affects them alike. ``--profile`` prints where the eager step's time goes.
+``--gradient-check`` says how far a bf16 gradient is from the fp32 one (cosine), next to how far the
+fp32 gradient itself moves when the conv weights change by bf16's rounding (2^-9 relative): the STE
+makes the distortion gradient of g_a sensitive to tiny weight changes at high rates, so a bf16 step
+is judged against that, and finally by an equal-steps training ablation (docs/training.md).
 
   PYTHONPATH=$PWD python -P bench/train_step.py --threads 2 --batch 16 --crop 128 --steps 20 --repeats 3
 """
@@ -19,11 +24,11 @@ from jpegai_fast.model.weights import load_model
 from jpegai_fast.training.train import make_step
 
 
-def _arm(compile_forward: bool, batch: int, crop: int, seed: int = 0):
+def _arm(compile_forward: bool, batch: int, crop: int, seed: int = 0, bf16: bool = False):
     model = load_model().train().requires_grad_(True)
     opt = torch.optim.Adam(model.parameters(), lr=1e-5)
     gen = torch.Generator().manual_seed(seed)
-    step = make_step(model, opt, gen, compile_forward=compile_forward)
+    step = make_step(model, opt, gen, compile_forward=compile_forward, bf16=bf16)
     x = torch.rand(batch, 3, crop, crop, generator=torch.Generator().manual_seed(seed))
     t0 = time.perf_counter()
     step(x, 4.0)      # compile (if any) and warm-up
@@ -38,6 +43,36 @@ def _time(step, x, steps: int) -> float:
     return (time.perf_counter() - t0) / steps
 
 
+def gradient_check(batch: int, crop: int, ts=(0.0, 4.5, 9.0), seed: int = 0) -> dict:
+    """Cosine of the bf16 and of the weight-perturbed fp32 gradient to the fp32 one, at several t."""
+    model = load_model().train().requires_grad_(True)
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.rand(batch, 3, crop, crop, generator=gen)
+    noise = model.draw_noise(x, gen)
+    base = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def grad(t: float, bf16: bool) -> torch.Tensor:
+        model.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            x_hat, bits = model.train_forward(x, model.gain.log2_steps(t), noise)
+        loss = model.gain.lmbda(t) * 255.0 ** 2 * torch.mean((x_hat.float() - x) ** 2) + bits.float() / x[:, 0].numel()
+        loss.backward()
+        return torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+
+    out = {}
+    for t in ts:
+        ref, low = grad(t, False), grad(t, True)
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                if name.startswith(("g_a", "g_s")) and p.dim() == 4:
+                    p.mul_(1 + 2 ** -9 * torch.randn(p.shape, generator=gen))
+        moved = grad(t, False)
+        model.load_state_dict(base)
+        cos = torch.nn.functional.cosine_similarity
+        out[t] = {"bf16": float(cos(ref, low, dim=0)), "fp32_weights_moved": float(cos(ref, moved, dim=0))}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
@@ -46,11 +81,14 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=20, help="timed steps per repeat")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--profile", action="store_true", help="print the eager step's top operators")
+    ap.add_argument("--gradient-check", action="store_true",
+                    help="cosine of the bf16 (and a weight-perturbed fp32) gradient to the fp32 one")
     ap.add_argument("--json", help="write the results here")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     arms = {"eager (the recipe before --compile)": _arm(False, args.batch, args.crop),
-            "compiled (--compile)": _arm(True, args.batch, args.crop)}
+            "compiled (--compile)": _arm(True, args.batch, args.crop),
+            "compiled bf16 (--compile --bf16)": _arm(True, args.batch, args.crop, bf16=True)}
     times = {name: [] for name in arms}
     for _ in range(args.repeats):
         for name, (step, x, _) in arms.items():
@@ -72,6 +110,11 @@ def main() -> None:
             for _ in range(3):
                 step(x, 4.0)
         print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=12))
+    if args.gradient_check:
+        result["gradient_check"] = gradient_check(args.batch, args.crop)
+        for t, row in result["gradient_check"].items():
+            print(f"  t={t:3.1f}: cos(bf16, fp32) {row['bf16']:.3f}   cos(fp32 with weights moved 2^-9, fp32) "
+                  f"{row['fp32_weights_moved']:.3f}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)
