@@ -1,7 +1,7 @@
 """Training entry point: ``python -m jpegai_fast.training.train --help``.
 
 Random crops + flips from an in-memory copy of the training set, one rate parameter t per batch
-(uniform on [0, K-1]) with its interpolated lambda, loss = lambda * 255^2 * MSE + bpp, Adam with
+(uniform on [0, K-1], or weighted toward high rates: --t-schedule) with its interpolated lambda, loss = lambda * 255^2 * MSE + bpp, Adam with
 a warm-up / constant / cosine-anneal schedule, resumable checkpoints (every few minutes, at the
 end and on SIGTERM/SIGINT), a CSV log and a JSON summary. CPU or CUDA (bf16 autocast +
 channels_last there).
@@ -32,6 +32,9 @@ from jpegai_fast.training.data import CropSampler, load_images
 WARMUP_FRACTION = 0.02
 ANNEAL_FRACTION = 0.3
 FINAL_LR_RATIO = 0.05
+
+#: The rate parameter of a batch from one uniform draw u in [0, 1): t = (K-1) * f(u).
+T_SCHEDULES = {"uniform": lambda u: u, "high": math.sqrt}
 
 
 def lr_factor(progress: float) -> float:
@@ -69,6 +72,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--init-weights", default="",
                    help="start a NEW run from these shipped fp16 weights (e.g. jpegai_fast/weights/light.pt); "
                         "ignored when the run folder already has a checkpoint")
+    p.add_argument("--t-schedule", choices=sorted(T_SCHEDULES), default="uniform",
+                   help="how the rate parameter of a batch is drawn: uniform on [0, K-1], or 'high': density "
+                        "rising linearly with t (t = (K-1) sqrt(u)), weighted toward the high rates")
     p.add_argument("--fixed-t", type=float, default=None,
                    help="train at this one rate parameter only (a fixed-lambda model, for the VBR-cost ablation)")
     p.add_argument("--export", default="", help="write fp16 shipping weights (.npz) here at the end")
@@ -298,7 +304,8 @@ def train(args: argparse.Namespace) -> dict:
             for group in opt.param_groups:
                 group["lr"] = lr
             x = sampler.batch(args.batch)
-            t = float(torch.rand((), generator=gen)) * k_max   # drawn either way: same crops as a VBR run
+            # drawn either way (one uniform number): every schedule and a fixed-t run see the same crops
+            t = T_SCHEDULES[args.t_schedule](float(torch.rand((), generator=gen))) * k_max
             if args.fixed_t is not None:
                 t = args.fixed_t
             if cuda:

@@ -159,3 +159,19 @@ def test_resume_onto_a_longer_rate_ladder_keeps_weights_and_moments():
     other = CodecConfig(**{**asdict(new_cfg), "M": new_cfg.M + 16})
     with pytest.raises(ValueError, match="another model config"):
         _load_trained(Codec(other), new_opt, saved, "saved", parse_args(["--quiet"]))
+
+
+def test_bf16_step_on_the_cpu_trains_fp32_weights(tmp_path):
+    """--bf16 runs the forward under CPU autocast: the run finishes with finite losses, the weights and
+    the Adam moments stay fp32, and the steps are not the fp32 recipe's (autocast really took effect)."""
+    data = tmp_path / "data"
+    _make_data(data)
+    train(_args(data, tmp_path / "fp32"))
+    train(_args(data, tmp_path / "bf16", "--bf16"))
+    ck = torch.load(tmp_path / "bf16" / "checkpoint.pt", weights_only=False)
+    assert all(v.dtype == torch.float32 for v in ck["model"].values() if v.is_floating_point())
+    assert all(st["exp_avg_sq"].dtype == torch.float32 for st in ck["opt"]["state"].values())
+    rows = (tmp_path / "bf16" / "log.csv").read_text().splitlines()[1:]
+    assert len(rows) == 3 and all(np.isfinite(float(r.split(",")[3])) for r in rows)
+    ref = torch.load(tmp_path / "fp32" / "checkpoint.pt", weights_only=False)["model"]
+    assert any(not torch.equal(ref[k], ck["model"][k]) for k in ref)
