@@ -1,10 +1,10 @@
 """Training entry point: ``python -m jpegai_fast.training.train --help``.
 
 Random crops + flips from an in-memory copy of the training set, one rate parameter t per batch
-(uniform on [0, K-1], or weighted toward high rates: --t-schedule) with its interpolated lambda, loss = lambda * 255^2 * MSE + bpp, Adam with
-a warm-up / constant / cosine-anneal schedule, resumable checkpoints (every few minutes, at the
-end and on SIGTERM/SIGINT), a CSV log and a JSON summary. CPU or CUDA (bf16 autocast +
-channels_last there).
+(uniform on [0, K-1], or weighted toward high rates: --t-schedule) with its interpolated lambda,
+loss = lambda * 255^2 * MSE + bpp, Adam with a warm-up / constant / cosine-anneal schedule,
+resumable checkpoints (every few minutes, at the end and on SIGTERM/SIGINT), a CSV log and a JSON
+summary. CPU (fp32, or bf16 autocast with --bf16) or CUDA (bf16 autocast + channels_last).
 """
 from __future__ import annotations
 
