@@ -21,7 +21,7 @@ import time
 import torch
 
 from jpegai_fast.model.weights import load_model
-from jpegai_fast.training.train import make_step
+from jpegai_fast.training.train import make_step, rd_loss
 
 
 def _arm(compile_forward: bool, batch: int, crop: int, seed: int = 0, bf16: bool = False):
@@ -55,8 +55,7 @@ def gradient_check(batch: int, crop: int, ts=(0.0, 4.5, 9.0), seed: int = 0) -> 
         model.zero_grad()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             x_hat, bits = model.train_forward(x, model.gain.log2_steps(t), noise)
-        loss = model.gain.lmbda(t) * 255.0 ** 2 * torch.mean((x_hat.float() - x) ** 2) + bits.float() / x[:, 0].numel()
-        loss.backward()
+        rd_loss(x, x_hat, bits, model.gain.lmbda(t))[0].backward()
         return torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
 
     out = {}

@@ -107,6 +107,13 @@ class _StopRequested(Exception):
     pass
 
 
+def rd_loss(x: torch.Tensor, x_hat: torch.Tensor, bits: torch.Tensor, lmbda: float):
+    """(loss, mse, bpp) of the recipe: loss = lambda * 255^2 * MSE + bits per pixel (fp32 either way)."""
+    mse = torch.mean((x_hat.float() - x) ** 2)
+    bpp = bits.float() / (x.shape[0] * x.shape[2] * x.shape[3])
+    return lmbda * 255.0 ** 2 * mse + bpp, mse, bpp
+
+
 def make_step(model: Codec, opt: torch.optim.Optimizer, gen: torch.Generator, compile_forward: bool = False,
               cuda: bool = False, bf16: bool = False):
     """One optimisation step ``step(x, t) -> (loss, mse, bpp)`` (floats) of the training recipe.
@@ -123,13 +130,10 @@ def make_step(model: Codec, opt: torch.optim.Optimizer, gen: torch.Generator, co
     def step(x: torch.Tensor, t: float) -> tuple[float, float, float]:
         lmbda = model.gain.lmbda(t)
         noise = model.draw_noise(x, gen)
-        num_px = x.shape[0] * x.shape[2] * x.shape[3]
         model.train()
         with torch.autocast(autocast_device, dtype=torch.bfloat16, enabled=low_precision):
             x_hat, bits = forward(x, model.gain.log2_steps(t), noise)
-        mse = torch.mean((x_hat.float() - x) ** 2)
-        bpp = bits.float() / num_px
-        loss = lmbda * 255.0 ** 2 * mse + bpp
+        loss, mse, bpp = rd_loss(x, x_hat, bits, lmbda)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
