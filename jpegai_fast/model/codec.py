@@ -28,7 +28,9 @@ from jpegai_fast.runtime.architecture import HYPER_DOWNSCALE, LATENT_PX as DOWNS
 @dataclass(frozen=True)
 class CodecConfig:
     """Architecture hyper-parameters. N: transform width, M: latent channels (multiple of 16),
-    hyper_width: width of the hyper transforms, z_channels: hyper-latent channels."""
+    hyper_width: width of the hyper transforms, z_channels: hyper-latent channels, N_analysis: width
+    of the analysis transform alone (None: N). A wider g_a costs encode time only: the decoder runs
+    g_s, so an asymmetric model keeps the decoder's kMAC/px."""
 
     profile: str = "default"
     N: int = 112
@@ -37,6 +39,7 @@ class CodecConfig:
     z_channels: int = 128
     lambdas: tuple = field(default=DEFAULT_LAMBDAS)
     use_context: bool = True
+    N_analysis: int | None = None
 
     def to_dict(self) -> dict:
         """JSON-friendly dict (lambdas as a list)."""

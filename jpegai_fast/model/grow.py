@@ -1,4 +1,4 @@
-"""Grow a trained model's latent (M) without starting over.
+"""Grow a trained model's latent (M) or its analysis transform (N_analysis) without starting over.
 
 Why: the light model's high-rate quality is capped by its transforms, not by its rate: with no
 quantisation at all (y_hat = y) the M=160 model reconstructs Kodak at only ~32.2 dB, so no rate
@@ -17,6 +17,12 @@ it computes what the old model did:
 * the gain steps of a new channel start at the mean of the old channels' steps at each ladder point.
 
 The learned layout is the one ``Codec`` defines: h_s outputs [mu (M) | log2 sigma (M)].
+
+``widen_analysis`` does the same for the hidden channels of g_a alone (an asymmetric model: a wider
+encoder costs encode time, not decode time): the old filters and GDN parameters are kept, the new
+filters start from their fresh init, and the next layer reads the new channels through weights
+scaled by ``new_read_scale``; the new GDN channels are normalised by themselves only (fresh gamma has
+no cross terms), so the old channels' normalisation is unchanged.
 """
 from __future__ import annotations
 
@@ -29,11 +35,16 @@ LATENT_KEYS = ("g_a.6.weight", "g_a.6.bias", "g_s.0.weight", "h_a.0.weight", "h_
                "h_s.4.bias", "context.weight", "context.bias", "gain.log2_step_table")
 
 
-def _check_only_m_differs(a: Codec, b: Codec, who: str) -> None:
+def _check_only_differs_in(a: Codec, b: Codec, key: str, who: str) -> None:
     def rest(model: Codec) -> dict:
-        return {k: v for k, v in model.config.to_dict().items() if k not in ("M", "profile")}
+        return {k: v for k, v in model.config.to_dict().items() if k not in (key, "profile")}
     if rest(a) != rest(b):
-        raise ValueError(f"{who}: the models may differ only in M")
+        raise ValueError(f"{who}: the models may differ only in {key}")
+
+
+def analysis_width(model: Codec) -> int:
+    """Hidden width of g_a (N_analysis, or N where the config leaves it unset)."""
+    return model.config.N_analysis or model.config.N
 
 
 def widen_latent(old: Codec, new: Codec, new_synthesis_scale: float = 0.1,
@@ -42,7 +53,7 @@ def widen_latent(old: Codec, new: Codec, new_synthesis_scale: float = 0.1,
 
     ``new``'s own (random) initial values fill the new slices where the rules above keep them.
     """
-    _check_only_m_differs(old, new, "widen_latent")
+    _check_only_differs_in(old, new, "M", "widen_latent")
     m0, m1 = old.config.M, new.config.M
     if m1 < m0:
         raise ValueError(f"widen_latent: cannot shrink M from {m0} to {m1}")
@@ -102,8 +113,37 @@ def narrow_latent(wide: Codec, narrow: Codec) -> dict[str, torch.Tensor]:
     contribution to z. Exactly undoes ``widen_latent``. The context model's group size (16) must
     divide M, so no context group is split (its constructor checks that).
     """
-    _check_only_m_differs(wide, narrow, "narrow_latent")
+    _check_only_differs_in(wide, narrow, "M", "narrow_latent")
     if narrow.config.M > wide.config.M:
         raise ValueError(f"narrow_latent: cannot grow M from {wide.config.M} to {narrow.config.M}")
     state = {k: v.detach().clone() for k, v in wide.state_dict().items()}
     return {k: v.contiguous() for k, v in first_channels(state, narrow.config.M).items()}
+
+
+#: g_a's layout (runtime/architecture.py): convs at 0, 2, 4, 6, GDNs at 1, 3, 5 on the hidden width.
+ANALYSIS_CONVS = (0, 2, 4, 6)
+ANALYSIS_GDNS = (1, 3, 5)
+
+
+def widen_analysis(old: Codec, new: Codec, new_read_scale: float = 0.1) -> dict[str, torch.Tensor]:
+    """State dict for ``new`` (same config as ``old`` but a wider g_a) that carries ``old`` over."""
+    _check_only_differs_in(old, new, "N_analysis", "widen_analysis")
+    n0, n1 = analysis_width(old), analysis_width(new)
+    if n1 < n0:
+        raise ValueError(f"widen_analysis: cannot shrink g_a from {n0} to {n1} channels")
+    src = old.state_dict()
+    out = {k: v.detach().clone() for k, v in new.state_dict().items()}
+    for k, v in src.items():
+        if not k.startswith("g_a."):
+            out[k] = v.detach().clone()
+    for i in ANALYSIS_CONVS:
+        w, b = src[f"g_a.{i}.weight"], src[f"g_a.{i}.bias"]
+        nw, nb = out[f"g_a.{i}.weight"], out[f"g_a.{i}.bias"]
+        if i > 0:
+            nw[:, n0:] *= new_read_scale              # reads the new channels, gently
+        nw[:w.shape[0], :w.shape[1]] = w
+        nb[:b.shape[0]] = b
+    for i in ANALYSIS_GDNS:
+        out[f"g_a.{i}.beta"][:n0] = src[f"g_a.{i}.beta"]
+        out[f"g_a.{i}.gamma"][:n0, :n0] = src[f"g_a.{i}.gamma"]
+    return out

@@ -27,9 +27,10 @@ GDN_GAMMA_BOUND = GDN_PEDESTAL ** 0.5
 def transforms(config: dict) -> dict[str, list[tuple]]:
     """{"g_a", "g_s", "h_a", "h_s"}: layer lists of a config dict (CodecConfig.to_dict())."""
     n, m, nh, cz = config["N"], config["M"], config["hyper_width"], config["z_channels"]
+    na = config.get("N_analysis") or n     # weights files written before the field have no key: g_a at N
     return {
-        "g_a": [("conv", 3, n, 5, 2), ("gdn", n), ("conv", n, n, 5, 2), ("gdn", n), ("conv", n, n, 5, 2), ("gdn", n),
-                ("conv", n, m, 5, 2)],
+        "g_a": [("conv", 3, na, 5, 2), ("gdn", na), ("conv", na, na, 5, 2), ("gdn", na), ("conv", na, na, 5, 2),
+                ("gdn", na), ("conv", na, m, 5, 2)],
         "g_s": [("deconv", m, n, 5, 2), ("igdn", n), ("deconv", n, n, 5, 2), ("igdn", n), ("deconv", n, n, 5, 2),
                 ("igdn", n), ("deconv", n, 3, 5, 2)],
         "h_a": [("conv", m, nh, 3, 1), ("relu",), ("conv", nh, nh, 5, 2), ("relu",), ("conv", nh, cz, 5, 2)],

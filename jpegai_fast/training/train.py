@@ -24,7 +24,7 @@ import torch
 
 from jpegai_fast.model.codec import Codec, CodecConfig, get_config
 from jpegai_fast.model.gain import remap_ladder
-from jpegai_fast.model.grow import widen_latent
+from jpegai_fast.model.grow import widen_analysis, widen_latent
 from jpegai_fast.model.weights import load_model, save_weights
 from jpegai_fast.training import state as campaign_state
 from jpegai_fast.training.data import CropSampler, load_images
@@ -61,6 +61,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--latent-channels", type=int, default=0,
                    help="override the profile's M (with --init-weights: widen a trained model)")
+    p.add_argument("--analysis-channels", type=int, default=0,
+                   help="override g_a's hidden width (N_analysis; with --init-weights: widen a trained g_a)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
@@ -91,7 +93,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "~1 min of compilation (bench/train_step.py)")
     p.add_argument("--bf16", action="store_true",
                    help="bf16 autocast of the forward on the CPU too (CUDA always uses it): x1.46 compiled steps "
-                        "on this AVX512-BF16 CPU, trains as well per step (docs/training.md, ablations)")
+                        "on an AVX512-BF16 CPU, trains as well per step (docs/training.md, ablations); refused on a "
+                        "CPU without native bf16, where it is far slower than fp32")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     if args.crop % 64 or args.crop <= 0:
@@ -202,12 +205,21 @@ def _load_trained(model: Codec, opt: torch.optim.Optimizer, saved: dict, source,
     _log(args, f"{source}: gain ladder remapped from {len(old)} to {len(new)} points ({old[0]:g}.. -> {new[0]:g}..)")
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether the CPU computes bf16 convolutions natively (AVX512-BF16 or AMX), the only case --bf16 pays."""
+    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+
+
 def train(args: argparse.Namespace) -> dict:
     """Run (or resume) training; returns the summary dict also written to summary.json."""
     torch.set_num_threads(args.threads)
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
                           else ("cpu" if args.device == "auto" else args.device))
     cuda = device.type == "cuda"
+    if args.bf16 and not cuda and not cpu_has_native_bf16():
+        # measured 2026-12-02 on an AVX2-only EPYC: 43 compiled bf16 steps in 300 s, against ~0.5-0.9 s/step in fp32
+        raise ValueError("--bf16: this CPU has no native bf16 (AVX512-BF16 or AMX), so autocast would emulate "
+                         "it at a fraction of fp32's speed; train without --bf16")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / "checkpoint.pt"
@@ -220,6 +232,8 @@ def train(args: argparse.Namespace) -> dict:
     config = get_config(args.profile)
     if args.latent_channels:      # the context model's constructor refuses an M it cannot group
         config = CodecConfig.from_dict({**config.to_dict(), "M": args.latent_channels})
+    if args.analysis_channels:
+        config = CodecConfig.from_dict({**config.to_dict(), "N_analysis": args.analysis_channels})
     model = Codec(config).to(device)
     if cuda:
         model = model.to(memory_format=torch.channels_last)
@@ -244,13 +258,19 @@ def train(args: argparse.Namespace) -> dict:
         # the shipped weights carry no optimizer state: Adam starts fresh, the schedule from step 0
         init = load_model(args.init_weights)
         mine, theirs = model.config.to_dict(), init.config.to_dict()
-        # Allowed differences: the rate ladder (remapped below), a larger latent (widened below)
-        # and dropping the context model (the '-noctx' ablation starts from the same weights).
+        # Allowed differences: the rate ladder (remapped below), a larger latent or a wider g_a
+        # (widened below) and dropping the context model (the '-noctx' ablation starts from the
+        # same weights).
         same_arch = {**theirs, "lambdas": mine["lambdas"], "profile": mine["profile"], "M": mine["M"],
-                     "use_context": mine["use_context"]} == mine
-        if not same_arch or theirs["M"] > mine["M"] or (mine["use_context"] and not theirs["use_context"]):
+                     "use_context": mine["use_context"], "N_analysis": mine["N_analysis"]} == mine
+        na_theirs, na_mine = theirs["N_analysis"] or theirs["N"], mine["N_analysis"] or mine["N"]
+        if (not same_arch or theirs["M"] > mine["M"] or na_theirs > na_mine
+                or (mine["use_context"] and not theirs["use_context"])):
             raise ValueError(f"{args.init_weights} is a {init.config.profile} model with M={theirs['M']}, "
-                             f"not {args.profile} with M={mine['M']} (M may only grow)")
+                             f"g_a width {na_theirs}, not {args.profile} with M={mine['M']}, g_a width "
+                             f"{na_mine} (M and the g_a width may only grow)")
+        if theirs["M"] != mine["M"] and na_theirs != na_mine:
+            raise ValueError("widen M and the g_a width in two runs, not at once")
         state = init.state_dict()
         if not mine["use_context"]:
             state = {k: v for k, v in state.items() if not k.startswith("context.")}
@@ -263,6 +283,11 @@ def train(args: argparse.Namespace) -> dict:
             narrow.load_state_dict(state)
             state = widen_latent(narrow, model)
             _log(args, f"latent widened from M={theirs['M']} to M={mine['M']}")
+        if na_theirs != na_mine:
+            narrow = Codec(CodecConfig.from_dict({**mine, "N_analysis": theirs["N_analysis"]}))
+            narrow.load_state_dict(state)
+            state = widen_analysis(narrow, model)
+            _log(args, f"g_a widened from {na_theirs} to {na_mine} channels")
         model.load_state_dict(state)
         _log(args, f"initialised from {args.init_weights} (model {init.model_id})")
 

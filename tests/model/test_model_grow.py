@@ -1,9 +1,9 @@
-"""widen_latent: a model grown from M=32 to M=48 starts out computing what the narrow one did; narrow_latent undoes it."""
+"""widen_latent / widen_analysis: a grown model starts out computing what the narrow one did; narrow_latent undoes widen_latent."""
 import pytest
 import torch
 
 from jpegai_fast.model.codec import Codec, CodecConfig
-from jpegai_fast.model.grow import narrow_latent, widen_latent
+from jpegai_fast.model.grow import narrow_latent, widen_analysis, widen_latent
 
 SMALL = dict(profile="t", N=16, M=32, hyper_width=16, z_channels=8, lambdas=(0.001, 0.01, 0.1))
 
@@ -99,3 +99,47 @@ def test_narrow_keeps_the_kept_channels_path():
         assert torch.allclose(mu0, mu1[:, :32]) and torch.allclose(s0, s1[:, :32])
     with pytest.raises(ValueError, match="grow"):
         narrow_latent(narrow, wide)
+
+
+def _analysis_pair():
+    torch.manual_seed(0)
+    narrow = Codec(CodecConfig(**SMALL)).eval()
+    with torch.no_grad():
+        for p in narrow.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    wide = Codec(CodecConfig(**SMALL, N_analysis=24)).eval()
+    return narrow, wide
+
+
+def test_widened_analysis_computes_what_the_narrow_one_did():
+    narrow, wide = _analysis_pair()
+    assert wide.g_a[0].weight.shape[0] == 24 and wide.g_s[-1].weight.shape[0] == 16   # g_s keeps N
+    x = torch.rand(1, 3, 64, 128)
+    wide.load_state_dict(widen_analysis(narrow, wide, new_read_scale=0.0))
+    with torch.no_grad():
+        assert torch.allclose(wide.analysis(x), narrow.analysis(x), atol=1e-6)
+        assert torch.equal(wide.g_s[0].weight, narrow.g_s[0].weight)
+    narrow, wide = _analysis_pair()             # new slices come from wide's own (fresh) values
+    wide.load_state_dict(widen_analysis(narrow, wide, new_read_scale=0.1))
+    with torch.no_grad():
+        y0, y1 = narrow.analysis(x), wide.analysis(x)
+        assert 0 < (y1 - y0).abs().max() < 0.5 * y0.abs().max()       # close, not equal: trainable
+
+
+def test_widened_analysis_channels_get_gradients():
+    narrow, wide = _analysis_pair()
+    wide.load_state_dict(widen_analysis(narrow, wide))
+    wide.train()
+    x = torch.rand(1, 3, 64, 64)
+    out = wide(x, 1.0)
+    (torch.mean((out["x_hat"] - x) ** 2) + out["bpp"]).backward()
+    assert wide.g_a[0].weight.grad[16:].abs().sum() > 0       # new filters
+    assert wide.g_a[2].weight.grad[:, 16:].abs().sum() > 0    # reads of the new channels
+
+
+def test_widen_analysis_checks_its_arguments():
+    narrow, wide = _analysis_pair()
+    with pytest.raises(ValueError, match="only in N_analysis"):
+        widen_analysis(narrow, Codec(CodecConfig(**{**SMALL, "M": 48}, N_analysis=24)))
+    with pytest.raises(ValueError, match="shrink"):
+        widen_analysis(wide, narrow)

@@ -64,3 +64,23 @@ def test_shipped_weights_load():
     assert model.config.profile == SHIPPED_PROFILE and len(model.model_id) == 16
     pmf, offsets = model.z_prior.pmf_table()
     assert pmf.shape[0] == model.config.z_channels and (abs(pmf.sum(1) - 1) < 1e-9).all()
+
+
+def test_asymmetric_model_codes_through_the_runtime(tmp_path, monkeypatch):
+    """A wider g_a than g_s (N_analysis) is built alike by the torch model and the torch-free runtime."""
+    import numpy as np
+    import jpegai_fast
+    from jpegai_fast.core.conv import CpuAnalysis
+    from jpegai_fast.runtime import execution
+    from jpegai_fast.runtime.engine import get_engine
+    torch.manual_seed(2)
+    model = Codec(CodecConfig(profile="tiny", N=16, M=32, hyper_width=16, z_channels=8, N_analysis=24))
+    save_weights(model, tmp_path / "asym.npz")
+    eng = get_engine(str(tmp_path / "asym.npz"))
+    x = np.random.default_rng(0).random((3, 64, 96), dtype=np.float32)
+    assert np.array_equal(eng.transform("g_a", execution.CPU, 1)(x),
+                          CpuAnalysis.from_module(eng.model.g_a).run(x, threads=1))
+    img = (np.random.default_rng(1).random((40, 72, 3)) * 255).astype(np.uint8)
+    data = jpegai_fast.encode(img, model=str(tmp_path / "asym.npz"), quality=50, threads=1)
+    monkeypatch.setenv("JPEGAI_FAST_WEIGHTS_PATH", str(tmp_path))
+    assert jpegai_fast.decode(data, threads=1).shape == img.shape

@@ -8,6 +8,7 @@ from jpegai_fast.model.codec import get_config
 from jpegai_fast.model.gain import remap_ladder
 from jpegai_fast.model.grow import first_channels
 from jpegai_fast.training.train import lr_factor, parse_args, train
+import jpegai_fast.training.train as train_module
 
 
 def _make_data(folder):
@@ -161,9 +162,17 @@ def test_resume_onto_a_longer_rate_ladder_keeps_weights_and_moments():
         _load_trained(Codec(other), new_opt, saved, "saved", parse_args(["--quiet"]))
 
 
-def test_bf16_step_on_the_cpu_trains_fp32_weights(tmp_path):
+def test_bf16_is_refused_on_a_cpu_without_native_bf16(tmp_path, monkeypatch):
+    monkeypatch.setattr(train_module, "cpu_has_native_bf16", lambda: False)
+    with pytest.raises(ValueError, match="no native bf16"):
+        train(_args(tmp_path / "data", tmp_path / "bf16", "--bf16"))
+
+
+def test_bf16_step_on_the_cpu_trains_fp32_weights(tmp_path, monkeypatch):
     """--bf16 runs the forward under CPU autocast: the run finishes with finite losses, the weights and
-    the Adam moments stay fp32, and the steps are not the fp32 recipe's (autocast really took effect)."""
+    the Adam moments stay fp32, and the steps are not the fp32 recipe's (autocast really took effect).
+    (Emulated where the CPU lacks bf16, which is slow but computes the same.)"""
+    monkeypatch.setattr(train_module, "cpu_has_native_bf16", lambda: True)
     data = tmp_path / "data"
     _make_data(data)
     train(_args(data, tmp_path / "fp32"))
