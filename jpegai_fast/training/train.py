@@ -26,8 +26,10 @@ from jpegai_fast.model.codec import Codec, CodecConfig, get_config
 from jpegai_fast.model.gain import remap_ladder
 from jpegai_fast.model.grow import widen_analysis, widen_latent
 from jpegai_fast.model.weights import load_model, save_weights
+from jpegai_fast.training import ranks as rank_group
 from jpegai_fast.training import state as campaign_state
 from jpegai_fast.training.data import CropSampler, load_images
+from jpegai_fast.training.ranks import Ranks
 
 WARMUP_FRACTION = 0.02
 ANNEAL_FRACTION = 0.3
@@ -64,7 +66,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--analysis-channels", type=int, default=0,
                    help="override g_a's hidden width (N_analysis; with --init-weights: widen a trained g_a)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (per rank with --ranks)")
+    p.add_argument("--ranks", type=int, default=1,
+                   help="CPU processes sharing each batch (ranks.py; data parallel, gradients averaged): "
+                        "--ranks 2 --threads 1 beats --threads 2 on a 2-core CPU; the batch must divide evenly")
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
     p.add_argument("--time-budget-s", type=float, default=0.0,
                    help="if > 0: the schedule also advances with wall time and training stops when it is "
@@ -99,8 +104,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.crop % 64 or args.crop <= 0:
         p.error("--crop must be a positive multiple of 64")
-    if args.steps <= 0 or args.batch <= 0 or args.threads <= 0:
-        p.error("--steps, --batch and --threads must be positive")
+    if args.steps <= 0 or args.batch <= 0 or args.threads <= 0 or args.ranks <= 0:
+        p.error("--steps, --batch, --threads and --ranks must be positive")
+    if args.batch % args.ranks:
+        p.error(f"--batch {args.batch} does not split evenly over --ranks {args.ranks}")
     if args.fixed_t is not None and not (args.fixed_t >= 0 and math.isfinite(args.fixed_t)):
         p.error("--fixed-t must be a rate parameter >= 0 (at most K-1 of the model)")
     return args
@@ -118,13 +125,15 @@ def rd_loss(x: torch.Tensor, x_hat: torch.Tensor, bits: torch.Tensor, lmbda: flo
 
 
 def make_step(model: Codec, opt: torch.optim.Optimizer, gen: torch.Generator, compile_forward: bool = False,
-              cuda: bool = False, bf16: bool = False):
+              cuda: bool = False, bf16: bool = False, ranks: Ranks | None = None):
     """One optimisation step ``step(x, t) -> (loss, mse, bpp)`` (floats) of the training recipe.
 
     loss = lambda(t) * 255^2 * MSE + bpp; gradient-norm clip 1.0; Adam. The forward takes only
     tensors (the gain row for t and the noise, drawn from ``gen``), so torch.compile traces it
     once and never re-specialises on t. The forward runs under bf16 autocast on CUDA always and on
-    the CPU with ``bf16`` (convolutions in bf16, the loss, the weights and Adam in fp32).
+    the CPU with ``bf16`` (convolutions in bf16, the loss, the weights and Adam in fp32). With
+    ``ranks`` this process computes its slice of the batch and the gradients are averaged over the
+    ranks before the clip (ranks.py: the result is the whole batch's step).
     """
     autocast_device = "cuda" if cuda else "cpu"
     low_precision = cuda or bf16
@@ -133,15 +142,19 @@ def make_step(model: Codec, opt: torch.optim.Optimizer, gen: torch.Generator, co
     def step(x: torch.Tensor, t: float) -> tuple[float, float, float]:
         lmbda = model.gain.lmbda(t)
         noise = model.draw_noise(x, gen)
+        if ranks is not None:      # every rank drew the whole batch and its noise: the RNG stays in step
+            x, noise = ranks.shard(x), {k: ranks.shard(v) for k, v in noise.items()}
         model.train()
         with torch.autocast(autocast_device, dtype=torch.bfloat16, enabled=low_precision):
             x_hat, bits = forward(x, model.gain.log2_steps(t), noise)
         loss, mse, bpp = rd_loss(x, x_hat, bits, lmbda)
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        stats = [float(v.detach()) for v in (loss, mse, bpp)] if ranks is None else \
+            ranks.average(model.parameters(), [loss, mse, bpp])
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        return float(loss.detach()), float(mse.detach()), float(bpp.detach())
+        return tuple(stats)
 
     return step
 
@@ -184,7 +197,8 @@ def _load_trained(model: Codec, opt: torch.optim.Optimizer, saved: dict, source,
     and its Adam moments take the nearest old point's (interpolation without extrapolation, so the
     second moment stays positive).
     """
-    mine, theirs = model.config.to_dict(), saved["config"]
+    # through CodecConfig: a state saved before a field existed (e.g. N_analysis) reads as its default
+    mine, theirs = model.config.to_dict(), CodecConfig.from_dict(saved["config"]).to_dict()
     if theirs == mine:
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["opt"])
@@ -210,12 +224,19 @@ def cpu_has_native_bf16() -> bool:
     return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
 
 
-def train(args: argparse.Namespace) -> dict:
-    """Run (or resume) training; returns the summary dict also written to summary.json."""
+def train(args: argparse.Namespace, rank: int = 0) -> dict:
+    """Run (or resume) training; returns the summary dict also written to summary.json.
+
+    With ``--ranks N`` the caller is rank 0: it starts ranks 1..N-1 (ranks.py), which run this
+    function too and write nothing; rank 0 logs, checkpoints and exports.
+    """
     torch.set_num_threads(args.threads)
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
                           else ("cpu" if args.device == "auto" else args.device))
     cuda = device.type == "cuda"
+    lead = rank == 0
+    if args.ranks > 1 and cuda:
+        raise ValueError("--ranks is for the CPU (a GPU takes the whole batch in one process)")
     if args.bf16 and not cuda and not cpu_has_native_bf16():
         # measured 2026-12-02 on an AVX2-only EPYC: 43 compiled bf16 steps in 300 s, against ~0.5-0.9 s/step in fp32
         raise ValueError("--bf16: this CPU has no native bf16 (AVX512-BF16 or AMX), so autocast would emulate "
@@ -223,7 +244,16 @@ def train(args: argparse.Namespace) -> dict:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / "checkpoint.pt"
+    workers = rank_group.start_workers(args) if args.ranks > 1 and lead else []
+    try:
+        return _train(args, rank, lead, device, cuda, out, ckpt_path)
+    finally:
+        rank_group.stop_workers(workers)
+        rank_group.leave()
 
+
+def _train(args, rank: int, lead: bool, device, cuda: bool, out: Path, ckpt_path: Path) -> dict:
+    """train()'s body for one rank (the workers, if any, are started and stopped around it)."""
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
@@ -300,35 +330,44 @@ def train(args: argparse.Namespace) -> dict:
     _log(args, f"{len(images)} training images in memory, {sum(i.numel() for i in images) / 1e6:.0f} MB; "
                f"model {args.profile}, {sum(p.numel() for p in model.parameters()) / 1e6:.2f} M params, {device}")
 
-    log_path = out / "log.csv"
-    new_log = not log_path.exists() or step == 0
-    log_file = open(log_path, "w" if new_log else "a", newline="")
-    writer = csv.writer(log_file)
-    if new_log:
-        writer.writerow(["step", "elapsed_s", "lr", "loss", "mse", "psnr", "bpp", "t_mean"])
+    peers = rank_group.join(rank, args.ranks, out) if args.ranks > 1 else None
+    if lead:
+        log_path = out / "log.csv"
+        new_log = not log_path.exists() or step == 0
+        log_file = open(log_path, "w" if new_log else "a", newline="")
+        writer = csv.writer(log_file)
+        if new_log:
+            writer.writerow(["step", "elapsed_s", "lr", "loss", "mse", "psnr", "bpp", "t_mean"])
+
+    signalled = []
 
     def _on_signal(signum, frame):
-        raise _StopRequested()
-    old_handlers = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        if peers is None:
+            raise _StopRequested()
+        signalled.append(signum)  # with ranks: stop at the next step, together (a rank left mid-collective hangs)
+    old_handlers = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)} if lead else {}
 
     k_max = model.gain.num_points - 1
-    train_step = make_step(model, opt, gen, compile_forward=args.compile, cuda=cuda, bf16=args.bf16)
+    train_step = make_step(model, opt, gen, compile_forward=args.compile, cuda=cuda, bf16=args.bf16, ranks=peers)
     start = time.time()
     last_ckpt = start
     acc = {"loss": 0.0, "mse": 0.0, "bpp": 0.0, "t": 0.0, "n": 0}
     stopped_early = False
     try:
         while step < args.steps:
-            if args.stop_at_step and step >= args.stop_at_step:
-                stopped_early = True
-                break
             elapsed = elapsed_before + time.time() - start
             progress = step / args.steps
+            stop = bool(args.stop_at_step and step >= args.stop_at_step) or bool(signalled)
             if args.time_budget_s > 0:
-                if elapsed >= args.time_budget_s:
-                    stopped_early = True
-                    break
+                stop = stop or elapsed >= args.time_budget_s
                 progress = max(progress, elapsed / args.time_budget_s)
+            if peers is not None:   # rank 0's clock decides for all
+                stop, progress = peers.control(stop, progress)
+            if stop:
+                stopped_early = True
+                if signalled:
+                    _log(args, f"stop requested at step {step}")
+                break
             lr = args.lr * lr_factor(progress)
             for group in opt.param_groups:
                 group["lr"] = lr
@@ -346,7 +385,7 @@ def train(args: argparse.Namespace) -> dict:
             acc["bpp"] += bpp
             acc["t"] += t
             acc["n"] += 1
-            if step % args.log_every == 0 or step == args.steps:
+            if lead and (step % args.log_every == 0 or step == args.steps):
                 n = acc["n"]
                 mse_avg = acc["mse"] / n
                 row = [step, round(elapsed_before + time.time() - start, 1), f"{lr:.3g}", acc["loss"] / n,
@@ -356,7 +395,7 @@ def train(args: argparse.Namespace) -> dict:
                 _log(args, f"step {step}/{args.steps} {row[1]:.0f}s lr {lr:.2e} loss {row[3]:.4f} "
                            f"psnr {row[5]:.2f} bpp {row[6]:.3f}")
                 acc = {"loss": 0.0, "mse": 0.0, "bpp": 0.0, "t": 0.0, "n": 0}
-            if time.time() - last_ckpt > args.ckpt_every_s:
+            if lead and time.time() - last_ckpt > args.ckpt_every_s:
                 save_checkpoint(ckpt_path, model, opt, step, elapsed_before + time.time() - start, gen, args,
                                 campaign)
                 last_ckpt = time.time()
@@ -367,10 +406,13 @@ def train(args: argparse.Namespace) -> dict:
         for s, h in old_handlers.items():
             signal.signal(s, h)
         total = elapsed_before + time.time() - start
-        save_checkpoint(ckpt_path, model, opt, step, total, gen, args, campaign)
-        log_file.close()
+        if lead:
+            save_checkpoint(ckpt_path, model, opt, step, total, gen, args, campaign)
+            log_file.close()
     summary = {"step": step, "elapsed_s": round(total, 1), "stopped_early": stopped_early, "device": str(device),
-               "threads": args.threads, "args": vars(args), "config": model.config.to_dict()}
+               "threads": args.threads, "ranks": args.ranks, "args": vars(args), "config": model.config.to_dict()}
+    if not lead:
+        return summary
     if args.export:
         summary["model_id"] = save_weights(model.float().cpu(), args.export, extra={"train": summary.copy()})
     if args.save_state:

@@ -184,3 +184,51 @@ def test_bf16_step_on_the_cpu_trains_fp32_weights(tmp_path, monkeypatch):
     assert len(rows) == 3 and all(np.isfinite(float(r.split(",")[3])) for r in rows)
     ref = torch.load(tmp_path / "fp32" / "checkpoint.pt", weights_only=False)["model"]
     assert any(not torch.equal(ref[k], ck["model"][k]) for k in ref)
+
+
+def test_two_ranks_take_the_one_process_steps_and_resume_in_one(tmp_path):
+    """--ranks 2 (each rank half the batch, gradients averaged) computes the one-process step, and its
+    checkpoint resumes in one process: stopped at step 2 with two ranks, finished with one. At a
+    negligible lr the weights stay put, so the Adam moments (the clipped, averaged gradients of the
+    three steps) and the logged loss must agree; at a real lr Adam's sign-like first steps would
+    amplify the float-order differences of near-zero gradient entries."""
+    data = tmp_path / "data"
+    _make_data(data)
+    train(_args(data, tmp_path / "one", "--batch", "2", "--lr", "1e-12"))
+    first = train(_args(data, tmp_path / "two", "--batch", "2", "--lr", "1e-12", "--ranks", "2",
+                        "--stop-at-step", "2"))
+    assert first["step"] == 2 and first["ranks"] == 2
+    train(_args(data, tmp_path / "two", "--batch", "2", "--lr", "1e-12"))
+    a = torch.load(tmp_path / "one" / "checkpoint.pt", weights_only=False)
+    b = torch.load(tmp_path / "two" / "checkpoint.pt", weights_only=False)
+    assert torch.equal(a["rng"]["gen"], b["rng"]["gen"])   # both ranks drew the whole batch: one RNG stream
+    for k, st in a["opt"]["state"].items():
+        for m in ("exp_avg", "exp_avg_sq"):
+            ref, got = st[m], b["opt"]["state"][k][m]
+            assert torch.allclose(got, ref, rtol=1e-3, atol=1e-3 * float(ref.abs().max()) + 1e-30), (k, m)
+    one = np.loadtxt(tmp_path / "one" / "log.csv", delimiter=",", skiprows=1, usecols=(3, 4, 6))
+    two = np.loadtxt(tmp_path / "two" / "log.csv", delimiter=",", skiprows=1, usecols=(3, 4, 6))
+    np.testing.assert_allclose(two, one, rtol=1e-5)   # loss, mse, bpp averaged over the ranks
+
+
+def test_ranks_must_split_the_batch_evenly(tmp_path):
+    with pytest.raises(SystemExit):
+        _args(tmp_path, tmp_path / "x", "--batch", "3", "--ranks", "2")
+
+
+def test_each_rank_takes_its_own_slice():
+    from jpegai_fast.training.ranks import Ranks
+    batch = torch.arange(8).view(4, 2)
+    assert torch.equal(Ranks(0, 2).shard(batch), batch[:2]) and torch.equal(Ranks(1, 2).shard(batch), batch[2:])
+
+
+def test_a_checkpoint_saved_before_a_config_field_existed_resumes(tmp_path):
+    """Checkpoints and states written before CodecConfig.N_analysis have no such key: they still resume."""
+    data = tmp_path / "data"
+    _make_data(data)
+    train(_args(data, tmp_path / "old", "--stop-at-step", "2"))
+    path = tmp_path / "old" / "checkpoint.pt"
+    ck = torch.load(path, weights_only=False)
+    del ck["config"]["N_analysis"]
+    torch.save(ck, path)
+    assert train(_args(data, tmp_path / "old"))["step"] == 3
