@@ -29,10 +29,11 @@ from __future__ import annotations
 import torch
 
 from jpegai_fast.model.codec import Codec
+from jpegai_fast.runtime.architecture import GAIN_TABLE
 
 #: The tensors whose shape depends on M: everything on either side of the latent.
 LATENT_KEYS = ("g_a.6.weight", "g_a.6.bias", "g_s.0.weight", "h_a.0.weight", "h_s.4.weight",
-               "h_s.4.bias", "context.weight", "context.bias", "gain.log2_step_table")
+               "h_s.4.bias", "context.weight", "context.bias", GAIN_TABLE)
 
 
 def _check_only_differs_in(a: Codec, b: Codec, key: str, who: str) -> None:
@@ -84,9 +85,9 @@ def widen_latent(old: Codec, new: Codec, new_synthesis_scale: float = 0.1,
         out["context.weight"][:m0] = src["context.weight"]
         out["context.bias"][:m0] = src["context.bias"]
 
-    table = src["gain.log2_step_table"]
-    out["gain.log2_step_table"][:, :m0] = table
-    out["gain.log2_step_table"][:, m0:] = table.mean(dim=1, keepdim=True)
+    table = src[GAIN_TABLE]
+    out[GAIN_TABLE][:, :m0] = table
+    out[GAIN_TABLE][:, m0:] = table.mean(dim=1, keepdim=True)
     return out
 
 
@@ -98,7 +99,7 @@ def first_channels(state: dict[str, torch.Tensor], m_keep: int) -> dict[str, tor
         if key in state:
             out[key] = state[key][:m_keep]
     out["h_a.0.weight"] = state["h_a.0.weight"][:, :m_keep]
-    out["gain.log2_step_table"] = state["gain.log2_step_table"][:, :m_keep]
+    out[GAIN_TABLE] = state[GAIN_TABLE][:, :m_keep]
     for key in ("h_s.4.weight", "h_s.4.bias"):                   # [mu (M) | log2 sigma (M)]
         out[key] = torch.cat([state[key][:m_keep], state[key][m:m + m_keep]])
     return out

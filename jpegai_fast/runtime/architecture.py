@@ -16,6 +16,10 @@ import math
 from jpegai_fast.format.tiling import HYPER_PX as HYPER_DOWNSCALE   # noqa: E402  h_a: another x4
 from jpegai_fast.format.tiling import LATENT_PX                       # noqa: E402  g_a: x16
 
+#: The gain units' table in a state dict / weights file: per ladder point and latent channel, the
+#: log2 quantisation step (K x M; model/gain.py learns it, runtime/engine.py reads it).
+GAIN_TABLE = "gain.log2_step_table"
+
 #: GDN keeps beta and gamma as lower-bounded square roots: effective = max(param, bound)^2 - PEDESTAL
 #: (model/layers.py's GDN, runtime_model.gdn_effective).
 GDN_PEDESTAL = 2.0 ** -18

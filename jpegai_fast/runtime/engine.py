@@ -33,7 +33,7 @@ class Engine:
         self.model_id = bytes.fromhex(weights.model_id)[:8]
         cfg = weights.config
         self.lambdas = tuple(cfg["lambdas"])
-        ladder = weights.f32("gain.log2_step_table").astype(np.float64)   # (K, M)
+        ladder = weights.f32(architecture.GAIN_TABLE).astype(np.float64)   # (K, M)
         self.ladder_q = np.rint(ladder * 256.0).astype(np.int64)
         self.num_rate_points = self.ladder_q.shape[0]
         self.rate_q_max = (self.num_rate_points - 1) << RATE_FRAC_BITS

@@ -26,10 +26,10 @@ from jpegai_fast.model.codec import Codec, CodecConfig, get_config
 from jpegai_fast.model.gain import remap_ladder
 from jpegai_fast.model.grow import widen_analysis, widen_latent
 from jpegai_fast.model.weights import load_model, save_weights
+from jpegai_fast.runtime.architecture import GAIN_TABLE
 from jpegai_fast.training import ranks as rank_group
 from jpegai_fast.training import state as campaign_state
 from jpegai_fast.training.data import CropSampler, load_images
-from jpegai_fast.training.ranks import Ranks
 
 WARMUP_FRACTION = 0.02
 ANNEAL_FRACTION = 0.3
@@ -125,7 +125,7 @@ def rd_loss(x: torch.Tensor, x_hat: torch.Tensor, bits: torch.Tensor, lmbda: flo
 
 
 def make_step(model: Codec, opt: torch.optim.Optimizer, gen: torch.Generator, compile_forward: bool = False,
-              cuda: bool = False, bf16: bool = False, ranks: Ranks | None = None):
+              cuda: bool = False, bf16: bool = False, ranks: rank_group.Ranks | None = None):
     """One optimisation step ``step(x, t) -> (loss, mse, bpp)`` (floats) of the training recipe.
 
     loss = lambda(t) * 255^2 * MSE + bpp; gradient-norm clip 1.0; Adam. The forward takes only
@@ -184,9 +184,6 @@ def save_checkpoint(path: Path, model, opt, step: int, elapsed: float, gen, args
     tmp = path.with_suffix(".tmp")
     torch.save(payload, tmp)
     os.replace(tmp, path)
-
-
-GAIN_TABLE = "gain.log2_step_table"
 
 
 def _load_trained(model: Codec, opt: torch.optim.Optimizer, saved: dict, source, args) -> None:
