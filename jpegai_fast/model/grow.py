@@ -29,7 +29,7 @@ from __future__ import annotations
 import torch
 
 from jpegai_fast.model.codec import Codec
-from jpegai_fast.runtime.architecture import GAIN_TABLE
+from jpegai_fast.runtime.architecture import GAIN_TABLE, analysis_width, transforms
 
 #: The tensors whose shape depends on M: everything on either side of the latent.
 LATENT_KEYS = ("g_a.6.weight", "g_a.6.bias", "g_s.0.weight", "h_a.0.weight", "h_s.4.weight",
@@ -41,11 +41,6 @@ def _check_only_differs_in(a: Codec, b: Codec, key: str, who: str) -> None:
         return {k: v for k, v in model.config.to_dict().items() if k not in (key, "profile")}
     if rest(a) != rest(b):
         raise ValueError(f"{who}: the models may differ only in {key}")
-
-
-def analysis_width(model: Codec) -> int:
-    """Hidden width of g_a (N_analysis, or N where the config leaves it unset)."""
-    return model.config.N_analysis or model.config.N
 
 
 def widen_latent(old: Codec, new: Codec, new_synthesis_scale: float = 0.1,
@@ -121,15 +116,10 @@ def narrow_latent(wide: Codec, narrow: Codec) -> dict[str, torch.Tensor]:
     return {k: v.contiguous() for k, v in first_channels(state, narrow.config.M).items()}
 
 
-#: g_a's layout (runtime/architecture.py): convs at 0, 2, 4, 6, GDNs at 1, 3, 5 on the hidden width.
-ANALYSIS_CONVS = (0, 2, 4, 6)
-ANALYSIS_GDNS = (1, 3, 5)
-
-
 def widen_analysis(old: Codec, new: Codec, new_read_scale: float = 0.1) -> dict[str, torch.Tensor]:
     """State dict for ``new`` (same config as ``old`` but a wider g_a) that carries ``old`` over."""
     _check_only_differs_in(old, new, "N_analysis", "widen_analysis")
-    n0, n1 = analysis_width(old), analysis_width(new)
+    n0, n1 = analysis_width(old.config.to_dict()), analysis_width(new.config.to_dict())
     if n1 < n0:
         raise ValueError(f"widen_analysis: cannot shrink g_a from {n0} to {n1} channels")
     src = old.state_dict()
@@ -137,14 +127,15 @@ def widen_analysis(old: Codec, new: Codec, new_read_scale: float = 0.1) -> dict[
     for k, v in src.items():
         if not k.startswith("g_a."):
             out[k] = v.detach().clone()
-    for i in ANALYSIS_CONVS:
+    layers = transforms(new.config.to_dict())["g_a"]         # the layout: convs with GDNs between them
+    for i in (i for i, layer in enumerate(layers) if layer[0] == "conv"):
         w, b = src[f"g_a.{i}.weight"], src[f"g_a.{i}.bias"]
         nw, nb = out[f"g_a.{i}.weight"], out[f"g_a.{i}.bias"]
         if i > 0:
             nw[:, n0:] *= new_read_scale              # reads the new channels, gently
         nw[:w.shape[0], :w.shape[1]] = w
         nb[:b.shape[0]] = b
-    for i in ANALYSIS_GDNS:
+    for i in (i for i, layer in enumerate(layers) if layer[0] == "gdn"):
         out[f"g_a.{i}.beta"][:n0] = src[f"g_a.{i}.beta"]
         out[f"g_a.{i}.gamma"][:n0, :n0] = src[f"g_a.{i}.gamma"]
     return out

@@ -28,10 +28,16 @@ GDN_BETA_BOUND = (GDN_BETA_MIN + GDN_PEDESTAL) ** 0.5
 GDN_GAMMA_BOUND = GDN_PEDESTAL ** 0.5
 
 
+def analysis_width(config: dict) -> int:
+    """Hidden width of g_a: N_analysis, or N where it is unset (or absent: weights files and training
+    states written before the field existed)."""
+    return config.get("N_analysis") or config["N"]
+
+
 def transforms(config: dict) -> dict[str, list[tuple]]:
     """{"g_a", "g_s", "h_a", "h_s"}: layer lists of a config dict (CodecConfig.to_dict())."""
     n, m, nh, cz = config["N"], config["M"], config["hyper_width"], config["z_channels"]
-    na = config.get("N_analysis") or n     # weights files written before the field have no key: g_a at N
+    na = analysis_width(config)
     return {
         "g_a": [("conv", 3, na, 5, 2), ("gdn", na), ("conv", na, na, 5, 2), ("gdn", na), ("conv", na, na, 5, 2),
                 ("gdn", na), ("conv", na, m, 5, 2)],

@@ -4,7 +4,8 @@ Why: the light model's convolutions are narrow (64 channels), so a second thread
 process buys little (oneDNN splits every small layer and waits at its barrier). Measured 2026-12-02
 on the 2-core AVX2 host, 4 x 256^2 crops, compiled fp32: 0.90 s/step with 2 threads in one process,
 1.33 s/step with 1 thread next to another one-thread job. Two processes of one thread, each on
-half the batch, do one step in about half of 1.33 s plus one all-reduce of the gradients (~9 MB).
+half the batch, measured 0.79 s/step (x1.14): a half batch costs more than half a step, while the
+all-reduce of the gradients (~9 MB) and the broadcast took 0.4 % of rank 0's time (py-spy).
 
 Exactness (a checkpoint is the one-process run's, so a run resumes with any number of ranks):
 
@@ -37,10 +38,6 @@ class Ranks:
 
     def __init__(self, rank: int, world: int):
         self.rank, self.world = rank, world
-
-    @property
-    def lead(self) -> bool:
-        return self.rank == 0
 
     def shard(self, t: torch.Tensor) -> torch.Tensor:
         """This rank's equal slice of a batch-first tensor."""

@@ -26,7 +26,7 @@ from jpegai_fast.model.codec import Codec, CodecConfig, get_config
 from jpegai_fast.model.gain import remap_ladder
 from jpegai_fast.model.grow import widen_analysis, widen_latent
 from jpegai_fast.model.weights import load_model, save_weights
-from jpegai_fast.runtime.architecture import GAIN_TABLE
+from jpegai_fast.runtime.architecture import GAIN_TABLE, analysis_width
 from jpegai_fast.training import ranks as rank_group
 from jpegai_fast.training import state as campaign_state
 from jpegai_fast.training.data import CropSampler, load_images
@@ -290,7 +290,7 @@ def _train(args, rank: int, lead: bool, device, cuda: bool, out: Path, ckpt_path
         # same weights).
         same_arch = {**theirs, "lambdas": mine["lambdas"], "profile": mine["profile"], "M": mine["M"],
                      "use_context": mine["use_context"], "N_analysis": mine["N_analysis"]} == mine
-        na_theirs, na_mine = theirs["N_analysis"] or theirs["N"], mine["N_analysis"] or mine["N"]
+        na_theirs, na_mine = analysis_width(theirs), analysis_width(mine)
         if (not same_arch or theirs["M"] > mine["M"] or na_theirs > na_mine
                 or (mine["use_context"] and not theirs["use_context"])):
             raise ValueError(f"{args.init_weights} is a {init.config.profile} model with M={theirs['M']}, "
