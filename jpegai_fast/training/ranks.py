@@ -6,6 +6,9 @@ on the 2-core AVX2 host, 4 x 256^2 crops, compiled fp32: 0.90 s/step with 2 thre
 1.33 s/step with 1 thread next to another one-thread job. Two processes of one thread, each on
 half the batch, measured 0.79 s/step (x1.14): a half batch costs more than half a step, while the
 all-reduce of the gradients (~9 MB) and the broadcast took 0.4 % of rank 0's time (py-spy).
+Not on a CPU with native bf16: on session 6's AVX512-BF16/AMX host, `--bf16 --threads 2` in one
+process ran 0.17 s/step and `--bf16 --ranks 2 --threads 1` 0.23 s/step (the live loop's log), so
+ranks are the fp32 hosts' recipe.
 
 Exactness (a checkpoint is the one-process run's, so a run resumes with any number of ranks):
 
