@@ -49,6 +49,13 @@ def _worker_init() -> None:
         pass
 
 
+def _pool_worker_init() -> None:
+    # a pool worker (not the in-process jobs=1 path) must not outlive a killed driver
+    from jpegai_fast.tools.worker_exit import end_with_parent
+    end_with_parent()
+    _worker_init()
+
+
 def evaluate_one(path, codec: CodecAdapter, rates, metric_names, tolerance: float = 0.10) -> list[dict]:
     """All target rates of one image with one codec: one row per target (status, knob, bpp, metrics, times)."""
     img = load_rgb(path)
@@ -126,7 +133,7 @@ def run(images, codecs: list[CodecAdapter], rates=JPEG_AI_RATES, metric_names=me
                 rows += _task(t)
                 bar.update()
         else:
-            with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init) as pool:
+            with ProcessPoolExecutor(max_workers=jobs, initializer=_pool_worker_init) as pool:
                 for fut in as_completed([pool.submit(_task, t) for t in tasks]):
                     rows += fut.result()
                     bar.update()

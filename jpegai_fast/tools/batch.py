@@ -221,7 +221,9 @@ _WORKER: dict = {}
 
 
 def _init_worker(threads: int, model: str | None) -> None:
-    """Process-pool initializer: load the model once per worker."""
+    """Process-pool initializer: end with the driver, load the model once per worker."""
+    from jpegai_fast.tools.worker_exit import end_with_parent
+    end_with_parent()
     _WORKER["threads"] = threads
     from jpegai_fast.runtime.engine import get_engine
     get_engine(model)
