@@ -1,6 +1,9 @@
-"""Helpers the tests share (plain functions; fixtures live in conftest.py): synthetic images, PSNR, and
-a stub codec with a known size(knob) for the evaluation tests. Importable as ``helpers`` because
+"""Helpers the tests share (plain functions; fixtures live in conftest.py): synthetic images, PSNR,
+a stub codec with a known size(knob) for the evaluation tests, and a process's descendants (for the
+tests that kill a driver and check its workers end with it). Importable as ``helpers`` because
 tests/conftest.py puts tests/ on sys.path, the way pytest does for a rootdir conftest."""
+from pathlib import Path
+
 import numpy as np
 from scipy import ndimage
 
@@ -69,3 +72,25 @@ def run_fuzz_harness(name: str, workdir, *libfuzzer_args: str):
     proc = subprocess.run([sys.executable, str(harness), *libfuzzer_args, str(corpus)], env=env,
                           capture_output=True, text=True, timeout=180, cwd=workdir)
     return len(list(corpus.iterdir())), proc
+
+
+def descendants(pid: int) -> set[int]:
+    """Live descendants of ``pid`` (Linux /proc; empty elsewhere)."""
+    found, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                kids = {int(k) for k in (task / "children").read_text().split()}
+            except OSError:
+                continue
+            todo += kids - found
+            found |= kids
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] not in "ZX"   # a zombie is gone
+    except OSError:
+        return False

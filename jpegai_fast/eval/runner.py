@@ -49,10 +49,10 @@ def _worker_init() -> None:
         pass
 
 
-def _pool_worker_init() -> None:
-    # a pool worker (not the in-process jobs=1 path) must not outlive a killed driver
+def _pool_worker_init(driver: int) -> None:
+    # a pool worker (not the in-process jobs=1 path) must not outlive a killed driver (pid ``driver``)
     from jpegai_fast.tools.worker_exit import end_with_parent
-    end_with_parent()
+    end_with_parent(driver)
     _worker_init()
 
 
@@ -133,7 +133,8 @@ def run(images, codecs: list[CodecAdapter], rates=JPEG_AI_RATES, metric_names=me
                 rows += _task(t)
                 bar.update()
         else:
-            with ProcessPoolExecutor(max_workers=jobs, initializer=_pool_worker_init) as pool:
+            with ProcessPoolExecutor(max_workers=jobs, initializer=_pool_worker_init,
+                                     initargs=(os.getpid(),)) as pool:
                 for fut in as_completed([pool.submit(_task, t) for t in tasks]):
                     rows += fut.result()
                     bar.update()

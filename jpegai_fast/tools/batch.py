@@ -220,10 +220,10 @@ def run_task(task: Task, mode: str, options: dict, threads: int | None, verify: 
 _WORKER: dict = {}
 
 
-def _init_worker(threads: int, model: str | None) -> None:
-    """Process-pool initializer: end with the driver, load the model once per worker."""
+def _init_worker(driver: int, threads: int, model: str | None) -> None:
+    """Process-pool initializer: end with the driver (pid ``driver``), load the model once per worker."""
     from jpegai_fast.tools.worker_exit import end_with_parent
-    end_with_parent()
+    end_with_parent(driver)
     _WORKER["threads"] = threads
     from jpegai_fast.runtime.engine import get_engine
     get_engine(model)
@@ -302,7 +302,7 @@ def run(mode: str, sources: Iterable[str], dst: str, *, workers: int | None = No
             threads = max(1, cores // n)
             ctx = multiprocessing.get_context("spawn")      # no fork of a process with threads
             with ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(threads, None)) as pool:
+                                     initargs=(os.getpid(), threads, None)) as pool:
                 futures = [pool.submit(_pool_task, (t, mode, options, verify, min_psnr)) for t in todo]
                 for fut in done_first(futures):
                     record(fut.result())

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import os
 import signal
 from pathlib import Path
 
@@ -85,9 +86,12 @@ def leave() -> None:
         dist.destroy_process_group()
 
 
-def _worker(args, rank: int) -> None:
+def _worker(args, rank: int, lead: int) -> None:
     # Rank 0 owns the run: a Ctrl-C or SIGTERM meant for it must not kill a worker mid-collective;
-    # rank 0 stops the workers through ``control``.
+    # rank 0 stops the workers through ``control``. If rank 0 dies outright (SIGKILL, the OOM killer)
+    # the worker ends with it at once, instead of waiting out TIMEOUT at its next collective.
+    from jpegai_fast.tools.worker_exit import end_with_parent
+    end_with_parent(lead)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     from jpegai_fast.training.train import train
@@ -103,7 +107,7 @@ def start_workers(args) -> list:
     for rank in range(1, args.ranks):
         worker_args = copy.copy(args)
         worker_args.quiet = True
-        p = ctx.Process(target=_worker, args=(worker_args, rank), name=f"jpegai_fast-rank{rank}")
+        p = ctx.Process(target=_worker, args=(worker_args, rank, os.getpid()), name=f"jpegai_fast-rank{rank}")
         p.start()
         procs.append(p)
     return procs

@@ -74,3 +74,15 @@ def test_registered_codec_runs_through_runner(image_dir):
     # The stub decodes to flat grey, far worse than JPEG: a large positive BD-rate or none (no overlap).
     bd = rep.bd["stub-test"]["psnr_rgb"]
     assert bd is None or bd > 100
+
+
+def test_worker_processes_give_the_inline_rows(image_dir):
+    """jobs=2 (a process pool whose workers end with the driver) computes what jobs=1 does inline."""
+    imgs = sorted(image_dir.glob("*.png"))
+    jpeg = [codecs.get_codec("jpeg")]
+    inline = runner.run(imgs, jpeg, rates=(0.5, 1.0), metric_names=("psnr_rgb",), jobs=1, progress=False)
+    pooled = runner.run(imgs, jpeg, rates=(0.5, 1.0), metric_names=("psnr_rgb",), jobs=2, progress=False)
+    drop = ("enc_s", "dec_s")
+    assert [{k: v for k, v in r.items() if k not in drop} for r in pooled] == \
+           [{k: v for k, v in r.items() if k not in drop} for r in inline]
+    assert len(inline) == 4 and all(r["status"] == "ok" for r in inline)

@@ -15,7 +15,7 @@ import jpegai_fast
 from jpegai_fast.tools import batch
 from jpegai_fast.files.images import read_image, write_image
 
-from helpers import natural_like
+from helpers import alive, descendants, natural_like
 
 pytest.importorskip("fsspec")
 
@@ -153,28 +153,6 @@ def test_local_cluster(tmp_path):
     assert (tmp_path / "lc" / "img0.jai").read_bytes() == _expected(files[0], quality=55)
 
 
-def _descendants(pid: int) -> set[int]:
-    """Live descendants of ``pid`` (Linux /proc; empty elsewhere)."""
-    found, todo = set(), [pid]
-    while todo:
-        p = todo.pop()
-        for task in Path(f"/proc/{p}/task").glob("*"):
-            try:
-                kids = {int(k) for k in (task / "children").read_text().split()}
-            except OSError:
-                continue
-            todo += kids - found
-            found |= kids
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] not in "ZX"   # a zombie is gone
-    except OSError:
-        return False
-
-
 def test_killed_batch_resumes_without_repeats_or_partial_outputs(tmp_path):
     src, dst = tmp_path / "src", tmp_path / "dst"
     src.mkdir()
@@ -187,14 +165,14 @@ def test_killed_batch_resumes_without_repeats_or_partial_outputs(tmp_path):
     while not (manifest.exists() and manifest.read_text().count("\n") >= 3):
         assert time.time() < deadline and p.poll() is None, "batch finished or stalled before the kill"
         time.sleep(0.05)
-    workers = _descendants(p.pid)          # the pool's worker and resource tracker
+    workers = descendants(p.pid)          # the pool's worker and resource tracker
     assert workers or not Path("/proc/self/task").is_dir()
     p.send_signal(signal.SIGKILL)
     p.wait()
     deadline = time.time() + 15            # a SIGKILLed driver's workers exit too (tools/worker_exit.py)
-    while any(_alive(w) for w in workers) and time.time() < deadline:
+    while any(alive(w) for w in workers) and time.time() < deadline:
         time.sleep(0.1)
-    assert not any(_alive(w) for w in workers), "pool workers outlived the killed batch"
+    assert not any(alive(w) for w in workers), "pool workers outlived the killed batch"
     first = [json.loads(x) for x in manifest.read_text().splitlines() if x.strip()]
     assert 3 <= len(first) < 14
     for out in dst.glob("*.jai"):                                     # every output present is complete

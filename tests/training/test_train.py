@@ -1,4 +1,11 @@
 """A 3-step training run interrupted after step 2 resumes to exactly the same state."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +16,8 @@ from jpegai_fast.model.gain import remap_ladder
 from jpegai_fast.model.grow import first_channels
 from jpegai_fast.training.train import lr_factor, parse_args, train
 import jpegai_fast.training.train as train_module
+
+from helpers import alive, descendants
 
 
 def _make_data(folder):
@@ -209,6 +218,36 @@ def test_two_ranks_take_the_one_process_steps_and_resume_in_one(tmp_path):
     one = np.loadtxt(tmp_path / "one" / "log.csv", delimiter=",", skiprows=1, usecols=(3, 4, 6))
     two = np.loadtxt(tmp_path / "two" / "log.csv", delimiter=",", skiprows=1, usecols=(3, 4, 6))
     np.testing.assert_allclose(two, one, rtol=1e-5)   # loss, mse, bpp averaged over the ranks
+
+
+def test_a_rank_0_killed_before_the_group_forms_takes_its_workers_with_it(tmp_path):
+    """SIGKILL of rank 0 (the OOM killer, a session's end) while rank 1 is still starting: rank 1 ends
+    at once instead of waiting out its 10-minute rendezvous timeout (training/ranks.py,
+    tools/worker_exit.py). Later in a run this needs no watcher: gloo's reads see the dead peer's
+    reset connection and raise (measured: rank 1 gone 0.8 s after the kill)."""
+    data = tmp_path / "data"
+    _make_data(data)
+    p = subprocess.Popen([sys.executable, "-P", "-m", "jpegai_fast.training.train", "--data", str(data),
+                          "--out", str(tmp_path / "run"), "--profile", "light", "--steps", "10", "--batch", "2",
+                          "--crop", "64", "--quiet", "--ranks", "2"])
+    try:
+        if not Path("/proc/self/task").is_dir():
+            pytest.skip("needs Linux /proc to find the workers")
+        deadline = time.time() + 120
+        while not (workers := descendants(p.pid)):
+            assert time.time() < deadline and p.poll() is None, "rank 0 ended or stalled before starting rank 1"
+            time.sleep(0.02)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    deadline = time.time() + 30
+    while any(alive(w) for w in workers) and time.time() < deadline:
+        time.sleep(0.1)
+    survivors = [w for w in workers if alive(w)]
+    for w in survivors:          # a failing run must not leave them waiting for 10 minutes
+        os.kill(w, signal.SIGKILL)
+    assert not survivors, "rank 1 outlived the killed rank 0"
+    assert not (tmp_path / "run" / "log.csv").exists()     # it was killed before the group formed
 
 
 def test_ranks_must_split_the_batch_evenly(tmp_path):
