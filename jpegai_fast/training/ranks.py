@@ -89,7 +89,8 @@ def leave() -> None:
 def _worker(args, rank: int, lead: int) -> None:
     # Rank 0 owns the run: a Ctrl-C or SIGTERM meant for it must not kill a worker mid-collective;
     # rank 0 stops the workers through ``control``. If rank 0 dies outright (SIGKILL, the OOM killer)
-    # the worker ends with it at once, instead of waiting out TIMEOUT at its next collective.
+    # before the group has formed, the worker ends with it at once instead of waiting out TIMEOUT at
+    # the rendezvous (once the group is up, gloo's next read sees the dead peer's reset connection).
     from jpegai_fast.tools.worker_exit import end_with_parent
     end_with_parent(lead)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
