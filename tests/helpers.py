@@ -1,7 +1,10 @@
 """Helpers the tests share (plain functions; fixtures live in conftest.py): synthetic images, PSNR,
-a stub codec with a known size(knob) for the evaluation tests, and a process's descendants (for the
-tests that kill a driver and check its workers end with it). Importable as ``helpers`` because
+a stub codec with a known size(knob) for the evaluation tests, a tiny training run's data and arguments,
+and a process's descendants (for the tests that kill a driver and check its workers end with it). Importable as ``helpers`` because
 tests/conftest.py puts tests/ on sys.path, the way pytest does for a rootdir conftest."""
+import os
+import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -94,3 +97,30 @@ def alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] not in "ZX"   # a zombie is gone
     except OSError:
         return False
+
+
+def survivors(pids, within_s: float) -> list[int]:
+    """The ``pids`` still alive after waiting up to ``within_s`` for them to end; those are killed, so a
+    failing test leaves no orphan behind."""
+    deadline = time.time() + within_s
+    while any(alive(p) for p in pids) and time.time() < deadline:
+        time.sleep(0.1)
+    left = [p for p in pids if alive(p)]
+    for p in left:
+        os.kill(p, signal.SIGKILL)
+    return left
+
+
+def training_images(folder) -> None:
+    """Two 80x96 noise images: enough for a training step at 64^2 crops."""
+    from PIL import Image
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 256, (80, 96, 3), dtype=np.uint8)).save(folder / f"img{i}.png")
+
+
+def tiny_run_cli(data, out, *extra: str) -> list[str]:
+    """`jpegai_fast.training.train` arguments of a 3-step run of the light model at 64^2 crops."""
+    return ["--data", str(data), "--out", str(out), "--profile", "light", "--steps", "3", "--batch", "1",
+            "--crop", "64", "--quiet", "--log-every", "1", *extra]

@@ -15,7 +15,7 @@ import jpegai_fast
 from jpegai_fast.tools import batch
 from jpegai_fast.files.images import read_image, write_image
 
-from helpers import alive, descendants, natural_like
+from helpers import descendants, natural_like, survivors
 
 pytest.importorskip("fsspec")
 
@@ -169,10 +169,8 @@ def test_killed_batch_resumes_without_repeats_or_partial_outputs(tmp_path):
     assert workers or not Path("/proc/self/task").is_dir()
     p.send_signal(signal.SIGKILL)
     p.wait()
-    deadline = time.time() + 15            # a SIGKILLed driver's workers exit too (tools/worker_exit.py)
-    while any(alive(w) for w in workers) and time.time() < deadline:
-        time.sleep(0.1)
-    assert not any(alive(w) for w in workers), "pool workers outlived the killed batch"
+    # a SIGKILLed driver's workers exit too (tools/worker_exit.py)
+    assert not survivors(workers, within_s=15), "pool workers outlived the killed batch"
     first = [json.loads(x) for x in manifest.read_text().splitlines() if x.strip()]
     assert 3 <= len(first) < 14
     for out in dst.glob("*.jai"):                                     # every output present is complete

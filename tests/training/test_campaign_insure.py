@@ -6,12 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from jpegai_fast.training import state as campaign_state
 from jpegai_fast.training.train import parse_args, train
+
+from helpers import tiny_run_cli, training_images
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "campaign_insure.sh"
 
@@ -46,15 +46,10 @@ def _repo(tmp_path):
 def _session(tmp_path):
     """A prior state (3 steps) outside the repository, and a second session's run (3 more) from it."""
     data = tmp_path / "data"
-    data.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(2):
-        Image.fromarray(rng.integers(0, 256, (80, 96, 3), dtype=np.uint8)).save(data / f"img{i}.png")
-    common = ["--data", str(data), "--profile", "light", "--steps", "3", "--batch", "1", "--crop", "64",
-              "--quiet", "--log-every", "1"]
+    training_images(data)
     prior = tmp_path / "prior.pt"
-    train(parse_args([*common, "--out", str(tmp_path / "s1"), "--save-state", str(prior)]))
-    train(parse_args([*common, "--out", str(tmp_path / "s2"), "--resume-state", str(prior)]))
+    train(parse_args(tiny_run_cli(data, tmp_path / "s1", "--save-state", str(prior))))
+    train(parse_args(tiny_run_cli(data, tmp_path / "s2", "--resume-state", str(prior))))
     return prior, tmp_path / "s2"
 
 

@@ -1,5 +1,4 @@
 """A 3-step training run interrupted after step 2 resumes to exactly the same state."""
-import os
 import signal
 import subprocess
 import sys
@@ -9,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from jpegai_fast.model.codec import get_config
 from jpegai_fast.model.gain import remap_ladder
@@ -17,24 +15,16 @@ from jpegai_fast.model.grow import first_channels
 from jpegai_fast.training.train import lr_factor, parse_args, train
 import jpegai_fast.training.train as train_module
 
-from helpers import alive, descendants
-
-
-def _make_data(folder):
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(2):
-        Image.fromarray(rng.integers(0, 256, (80, 96, 3), dtype=np.uint8)).save(folder / f"img{i}.png")
+from helpers import descendants, survivors, tiny_run_cli, training_images
 
 
 def _args(data, out, *extra):
-    return parse_args(["--data", str(data), "--out", str(out), "--profile", "light", "--steps", "3",
-                       "--batch", "1", "--crop", "64", "--quiet", "--log-every", "1", *extra])
+    return parse_args(tiny_run_cli(data, out, *extra))
 
 
 def test_resume_reaches_the_same_state(tmp_path):
     data = tmp_path / "data"
-    _make_data(data)
+    training_images(data)
     train(_args(data, tmp_path / "straight"))
     first = train(_args(data, tmp_path / "resumed", "--stop-at-step", "2"))
     assert first["step"] == 2 and first["stopped_early"]
@@ -57,7 +47,7 @@ def test_lr_schedule_ends_annealed():
 def test_new_run_starts_from_shipped_weights(tmp_path, widen):
     from jpegai_fast.model.weights import WEIGHTS_DIR, load_model
     data = tmp_path / "data"
-    _make_data(data)
+    training_images(data)
     shipped = WEIGHTS_DIR / "light.npz"
     shipped_model = load_model(shipped)
     m_old = shipped_model.config.M
@@ -80,7 +70,7 @@ def test_new_run_starts_from_shipped_weights(tmp_path, widen):
 def test_noctx_ablation_starts_from_the_same_weights_minus_the_context(tmp_path):
     from jpegai_fast.model.weights import WEIGHTS_DIR, load_model
     data = tmp_path / "data"
-    _make_data(data)
+    training_images(data)
     shipped = WEIGHTS_DIR / "light.npz"
     args = parse_args(["--data", str(data), "--out", str(tmp_path / "noctx"), "--profile", "light-noctx",
                        "--steps", "3", "--batch", "1", "--crop", "64", "--quiet", "--init-weights", str(shipped),
@@ -95,7 +85,7 @@ def test_noctx_ablation_starts_from_the_same_weights_minus_the_context(tmp_path)
 
 def test_fixed_t_trains_one_rate_and_bad_values_are_refused(tmp_path):
     data = tmp_path / "data"
-    _make_data(data)
+    training_images(data)
     train(_args(data, tmp_path / "fixed", "--fixed-t", "4", "--stop-at-step", "2"))
     rows = (tmp_path / "fixed" / "log.csv").read_text().splitlines()[1:]
     assert rows and all(float(r.split(",")[-1]) == 4.0 for r in rows)   # t_mean column
@@ -110,7 +100,7 @@ def test_committed_state_resumes_a_new_session_exactly(tmp_path):
     from a fresh start (the moments and RNG came across)."""
     from jpegai_fast.training import state as campaign_state
     data = tmp_path / "data"
-    _make_data(data)
+    training_images(data)
     state = tmp_path / "state.pt"
     first = train(_args(data, tmp_path / "s1", "--save-state", str(state)))
     assert first["campaign"]["total_steps"] == 3 and first["campaign"]["total_pixels"] == 3 * 64 * 64
@@ -183,7 +173,7 @@ def test_bf16_step_on_the_cpu_trains_fp32_weights(tmp_path, monkeypatch):
     (Emulated where the CPU lacks bf16, which is slow but computes the same.)"""
     monkeypatch.setattr(train_module, "cpu_has_native_bf16", lambda: True)
     data = tmp_path / "data"
-    _make_data(data)
+    training_images(data)
     train(_args(data, tmp_path / "fp32"))
     train(_args(data, tmp_path / "bf16", "--bf16"))
     ck = torch.load(tmp_path / "bf16" / "checkpoint.pt", weights_only=False)
@@ -202,7 +192,7 @@ def test_two_ranks_take_the_one_process_steps_and_resume_in_one(tmp_path):
     three steps) and the logged loss must agree; at a real lr Adam's sign-like first steps would
     amplify the float-order differences of near-zero gradient entries."""
     data = tmp_path / "data"
-    _make_data(data)
+    training_images(data)
     train(_args(data, tmp_path / "one", "--batch", "2", "--lr", "1e-12"))
     first = train(_args(data, tmp_path / "two", "--batch", "2", "--lr", "1e-12", "--ranks", "2",
                         "--stop-at-step", "2"))
@@ -226,10 +216,9 @@ def test_a_rank_0_killed_before_the_group_forms_takes_its_workers_with_it(tmp_pa
     tools/worker_exit.py). Later in a run this needs no watcher: gloo's reads see the dead peer's
     reset connection and raise (measured: rank 1 gone 0.8 s after the kill)."""
     data = tmp_path / "data"
-    _make_data(data)
-    p = subprocess.Popen([sys.executable, "-P", "-m", "jpegai_fast.training.train", "--data", str(data),
-                          "--out", str(tmp_path / "run"), "--profile", "light", "--steps", "10", "--batch", "2",
-                          "--crop", "64", "--quiet", "--ranks", "2"])
+    training_images(data)
+    p = subprocess.Popen([sys.executable, "-P", "-m", "jpegai_fast.training.train",
+                          *tiny_run_cli(data, tmp_path / "run", "--batch", "2", "--ranks", "2")])
     try:
         if not Path("/proc/self/task").is_dir():
             pytest.skip("needs Linux /proc to find the workers")
@@ -240,13 +229,7 @@ def test_a_rank_0_killed_before_the_group_forms_takes_its_workers_with_it(tmp_pa
     finally:
         p.send_signal(signal.SIGKILL)
         p.wait()
-    deadline = time.time() + 30
-    while any(alive(w) for w in workers) and time.time() < deadline:
-        time.sleep(0.1)
-    survivors = [w for w in workers if alive(w)]
-    for w in survivors:          # a failing run must not leave them waiting for 10 minutes
-        os.kill(w, signal.SIGKILL)
-    assert not survivors, "rank 1 outlived the killed rank 0"
+    assert not survivors(workers, within_s=30), "rank 1 outlived the killed rank 0"
     assert not (tmp_path / "run" / "log.csv").exists()     # it was killed before the group formed
 
 
@@ -264,7 +247,7 @@ def test_each_rank_takes_its_own_slice():
 def test_a_checkpoint_saved_before_a_config_field_existed_resumes(tmp_path):
     """Checkpoints and states written before CodecConfig.N_analysis have no such key: they still resume."""
     data = tmp_path / "data"
-    _make_data(data)
+    training_images(data)
     train(_args(data, tmp_path / "old", "--stop-at-step", "2"))
     path = tmp_path / "old" / "checkpoint.pt"
     ck = torch.load(path, weights_only=False)
