@@ -75,7 +75,7 @@ def main() -> None:
                                 "-q", str(args.quality), "--quiet"], check=True)
         elif arm == "api":
             for f in files:
-                atomic_write(dst / (f.stem + ".jai"), api.encode(read_image(f), quality=args.quality))
+                atomic_write(dst / (f.stem + ".jai"), api.encode(read_image(f), quality=args.quality), overwrite=True)
         elif arm.startswith("batch-"):
             batch.run("encode", [str(src)], str(dst), workers=int(arm.split("-")[1]),
                       options={"quality": args.quality}, progress=False)

@@ -56,3 +56,18 @@ def _version(ctx, param, value):
               help="Print the version, the shipped model id and the SIMD level in use, then exit.")
 def main():
     """jpegai_fast: a fast learned image codec in the spirit of JPEG AI."""
+    _exit_cleanly_on_sigterm()
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """SIGTERM ends a command as Ctrl-C does, through Python's unwinding: an output being written
+    removes its temporary file (files/atomic.py) and a batch records what finished (exit 143)."""
+    import signal
+    import sys
+
+    def _terminate(signum, frame):
+        sys.exit(128 + signum)
+    try:
+        signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:          # not the main thread (an embedding program): leave its handlers alone
+        pass

@@ -19,13 +19,18 @@ import click
 @click.option("--layers", type=int, help="Progressive layers (encode).")
 @click.option("--bit-depth", type=int, help="Bits per sample of 16-bit sources that hold fewer (encode).")
 @click.option("--format", "fmt", default=None, help="Output image type for decode (png, tif, ...; default png).")
+@click.option("--strip", is_flag=True, help="Drop the ICC profile, EXIF and XMP (kept by default).")
+@click.option("--overwrite", is_flag=True,
+              help="Replace existing files that no batch into DST wrote (default: refuse before any work).")
 @click.option("--quiet", is_flag=True, help="No progress bar; errors only.")
 def batch_command(mode, sources, dst, workers, scheduler, verify, min_psnr, bpp, quality, effort, tile_size, layers,
-                  bit_depth, fmt, quiet):
+                  bit_depth, fmt, strip, overwrite, quiet):
     """Encode or decode every image (or .jai stream) under SRC... into DST, resumably.
 
     SRC: folders (recursive), globs, @filelist.txt, or fsspec URLs. DST/manifest.jsonl records every file;
-    a rerun skips what is done. Exit status 1 if any file failed.
+    a rerun skips what is done. Existing files that a batch into DST did not write are never replaced
+    without --overwrite. Exit status 1 if any file failed; Ctrl-C or SIGTERM stop after the running
+    files (recorded; a rerun resumes) with status 130 / 143.
     """
     from jpegai_fast.tools import batch
     options = {"bpp": bpp, "quality": quality, "effort": effort, "tile_size": tile_size, "layers": layers,
@@ -35,9 +40,13 @@ def batch_command(mode, sources, dst, workers, scheduler, verify, min_psnr, bpp,
     suffix = None if not fmt else "." + fmt.lower().lstrip(".")
     try:
         report = batch.run(mode, sources, dst, workers=workers, scheduler=scheduler, verify=verify,
-                           min_psnr=min_psnr, options=options, out_suffix=suffix, progress=not quiet)
+                           min_psnr=min_psnr, options=options, out_suffix=suffix, progress=not quiet,
+                           overwrite=overwrite, strip=strip)
     except (ValueError, TypeError, OSError, ImportError) as e:
         raise click.ClickException(str(e))
+    except KeyboardInterrupt:
+        click.echo("interrupted: the files that finished are recorded in the manifest; rerun to resume", err=True)
+        raise SystemExit(130)
     for row in report.rows:
         if row["status"] != "ok":
             click.echo(f"failed: {row['source']}: {row['error']}", err=True)

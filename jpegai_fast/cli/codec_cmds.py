@@ -2,7 +2,7 @@
 
 Conventions (cwebp, avifenc, cjxl): ``-`` reads stdin / writes stdout; every output is written to a
 temporary file in the target folder and renamed (files/atomic.py), so an interrupt never leaves a partial file
-or harms an existing one; an output that is the input is refused; every user or file error is one line
+or harms an existing one; an existing output is replaced only with --overwrite, never when it is the input; every user or file error is one line
 on stderr with exit code 1 (usage errors: 2). The summary line goes to stderr (stdout may be the stream).
 """
 from __future__ import annotations
@@ -24,18 +24,31 @@ def _read_bytes(src: str) -> bytes:
         raise click.ClickException(f"cannot read {src}: {e.strerror or e}")
 
 
-def _write_bytes(dst: str, data: bytes, src: str) -> None:
-    from jpegai_fast.files.atomic import atomic_write, same_file
+def _check_output(dst: str, src: str, overwrite: bool) -> None:
+    """The output policy (files/atomic.py), checked before any coding work."""
+    from jpegai_fast.files.atomic import OutputExistsError, same_file
+    if dst == "-":
+        return
+    if src != "-" and same_file(src, dst):
+        raise click.ClickException(f"refusing to overwrite the input {src} with the output")
+    if not overwrite and Path(dst).exists():
+        raise click.ClickException(str(OutputExistsError(dst)))
+
+
+def _write_bytes(dst: str, data: bytes, src: str, overwrite: bool) -> None:
+    from jpegai_fast.files.atomic import atomic_write
     if dst == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    if src != "-" and same_file(src, dst):
-        raise click.ClickException(f"refusing to overwrite the input {src} with the output")
+    _check_output(dst, src, overwrite)
     try:
-        atomic_write(dst, data)
+        atomic_write(dst, data, overwrite=overwrite)
     except OSError as e:
         raise click.ClickException(f"cannot write {dst}: {e.strerror or e}")
+
+
+_OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace DST if it exists (default: refuse).")
 
 
 def _say(quiet: bool, msg: str) -> None:
@@ -76,46 +89,35 @@ def _stream_details(data: bytes) -> str:
               help="Progressive layers: every layer boundary is a decodable prefix.")
 @click.option("--alpha-bits", type=int, help="Keep only the top N bits of the alpha plane (lossy; default lossless).")
 @click.option("--strip", is_flag=True, help="Drop the ICC profile, EXIF and XMP (kept by default).")
+@_OVERWRITE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print the stream's make-up and the PSNR of its decode.")
-def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size, layers, alpha_bits, strip, quiet,
-           verbose):
+def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size, layers, alpha_bits, strip, overwrite,
+           quiet, verbose):
     """Compress image SRC (PNG, TIFF, JPEG, ...; 8 or 16 bit; - for stdin) to stream DST (- for stdout).
 
     The ICC profile, EXIF (with its orientation) and XMP are kept; a 16-bit file is coded at the bit
     depth it declares (PNG sBIT, TIFF MaxSampleValue/BitsPerSample), else as 16-bit; --bit-depth overrides.
     """
-    from jpegai_fast import api
-    from jpegai_fast.files.images import read_image_file
-    try:
-        f = read_image_file(_read_bytes(src), src)
-    except ValueError as e:
-        raise click.ClickException(str(e))
-    img = f.pixels
-    if img.dtype.name == "uint16" and bit_depth is None:
-        if f.bit_depth is None:
-            bit_depth = 16
-            _say(quiet, f"{src}: 16-bit samples and no bit-depth hint in the file: coded as 16-bit "
-                        "(--bit-depth N if it holds fewer)")
-        else:
-            bit_depth = f.bit_depth
-            _say(quiet, f"{src}: {f.bit_depth}-bit samples ({f.bit_depth_source})")
-    elif img.dtype.name == "uint16" and f.bit_depth_source == "PNG sBIT" and bit_depth != f.bit_depth:
-        raise click.ClickException(f"{src} declares {f.bit_depth} bits (PNG sBIT); --bit-depth {bit_depth} "
-                                   "contradicts it")
+    from jpegai_fast.files.convert import encode_file
+    _check_output(dst, src, overwrite)
     t0 = time.perf_counter()
     try:
-        data = api.encode(img, bpp=bpp, quality=quality, bit_depth=bit_depth, threads=threads,
-                            device=device, tile_size=tile_size, layers=layers, effort=effort,
-                            metadata=None if strip else f.metadata, alpha_bits=alpha_bits)
+        enc = encode_file(_read_bytes(src), src, bit_depth=bit_depth, keep_metadata=not strip, bpp=bpp,
+                          quality=quality, threads=threads, device=device, tile_size=tile_size, layers=layers,
+                          effort=effort, alpha_bits=alpha_bits)
     except (ValueError, TypeError, ImportError) as e:
         raise click.ClickException(str(e))
-    _write_bytes(dst, data, src)
+    for note in enc.notes:
+        _say(quiet, note)
+    data, img, bit_depth = enc.data, enc.pixels, enc.bit_depth
+    _write_bytes(dst, data, src, overwrite)
     h, w = img.shape[:2]
     _say(quiet, f"{src} -> {dst}: {w}x{h}, {len(data)} bytes, {8 * len(data) / (w * h):.4f} bpp, "
                 f"{time.perf_counter() - t0:.2f} s")
     if verbose and not quiet:
         import numpy as np
+        from jpegai_fast import api
         t1 = time.perf_counter()
         rec = api.decode(data, threads=threads)
         err = (rec.astype(np.float64) - img.astype(np.float64)) ** 2
@@ -134,36 +136,29 @@ def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size
               help="Decode only this rectangle (only the tiles that cover it are decoded).")
 @click.option("--format", "fmt", default=None,
               help="Image type when DST is - (png, tif, ...); otherwise taken from DST's suffix.")
+@_OVERWRITE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print the stream's make-up.")
-def decode(src, dst, threads, device, region, fmt, quiet, verbose):
+def decode(src, dst, threads, device, region, fmt, overwrite, quiet, verbose):
     """Decompress stream SRC (- for stdin) to image DST (.png or .tif keep 16-bit depth; - for stdout)."""
-    from jpegai_fast import api
     from jpegai_fast.errors import DecodeError
-    from jpegai_fast.files.images import encode_image
+    from jpegai_fast.files.convert import check_suffix, decode_to_file
     suffix = "." + fmt.lower().lstrip(".") if fmt else (".png" if dst == "-" else Path(dst).suffix)
     try:
-        encode_image_check(suffix)
+        check_suffix(suffix)
     except ValueError as e:
         raise click.ClickException(str(e))
+    _check_output(dst, src, overwrite)
     t0 = time.perf_counter()
     try:
         data = _read_bytes(src)
-        img, meta = api.decode(data, threads=threads, device=device, region=region, with_metadata=True)
-        out = encode_image(img, suffix, api.info(data)["bit_depth"], meta)
+        out, img = decode_to_file(data, suffix, threads=threads, device=device, region=region)
     except (DecodeError, ValueError, TypeError, ImportError) as e:
         raise click.ClickException(str(e))
-    _write_bytes(dst, out, src)
+    _write_bytes(dst, out, src, overwrite)
     _say(quiet, f"{src} -> {dst}: {img.shape[1]}x{img.shape[0]} {img.dtype}, {time.perf_counter() - t0:.2f} s")
     if verbose and not quiet:
         _say(False, _stream_details(data))
-
-
-def encode_image_check(suffix: str) -> None:
-    """Refuse an unknown output type before any decoding work."""
-    from jpegai_fast.files.images import WRITABLE
-    if suffix.lower() not in WRITABLE:
-        raise ValueError(f"unknown image file type {suffix!r}: use one of {', '.join(WRITABLE)}")
 
 
 @click.command()

@@ -276,8 +276,10 @@ def encode_image(arr: np.ndarray, suffix: str, bit_depth: int | None = None, met
     return buf.getvalue()
 
 
-def write_image(path: str | Path, arr: np.ndarray, bit_depth: int | None = None, metadata: dict | None = None) -> None:
-    """Save HxW or HxWx3 uint8/uint16 by suffix, atomically (a temporary file renamed into place)."""
+def write_image(path: str | Path, arr: np.ndarray, bit_depth: int | None = None, metadata: dict | None = None, *,
+                overwrite: bool = False) -> None:
+    """Save HxW or HxWx3 uint8/uint16 by suffix, atomically (a temporary file renamed into place);
+    an existing ``path`` is replaced only with ``overwrite=True`` (files/atomic.py's output policy)."""
     from jpegai_fast.files.atomic import atomic_write
     path = Path(path)
-    atomic_write(path, encode_image(arr, path.suffix, bit_depth, metadata))
+    atomic_write(path, encode_image(arr, path.suffix, bit_depth, metadata), overwrite=overwrite)

@@ -9,9 +9,17 @@
 
 Each task reads its source through fsspec, codes it with exactly the bytes a single ``encode`` gives,
 optionally decodes the output again to verify it, and writes the output atomically (a temporary name
-in the target folder, then a rename). The driver appends one JSON line per finished task to
-``DST/manifest.jsonl`` as results arrive, so a batch killed mid-way resumes without repeating work
-and never leaves a partial output; a failure is one row with its error, and the rest completes.
+in the target folder, then a rename; files/atomic.py). The driver appends one JSON line per finished
+task to ``DST/manifest.jsonl`` as results arrive, so a batch killed mid-way resumes without repeating
+work and never leaves a partial output; a failure is one row with its error, and the rest completes.
+
+Outputs follow the package's output policy (files/atomic.py): a batch never replaces a file that a
+batch into the same DST did not write (``batch decode photos -o photos`` next to the originals is
+refused before any work, naming the files), unless ``overwrite=True``. Before dispatching, the
+driver records a ``"started"`` row per task, so an output whose worker was killed between its
+rename and its row is still known as the batch's own on resume. A local DST is locked for the
+run (a second batch into it is refused), and the temporaries a killed run left are swept.
+The source file's bit depth and metadata travel as in the single-file CLI (files/convert.py).
 """
 from __future__ import annotations
 
@@ -23,6 +31,8 @@ import time
 from typing import Iterable
 
 MANIFEST = "manifest.jsonl"
+#: Manifest row states: a task dispatched (its output, if present, is this batch's own), done, failed.
+STARTED, OK, FAILED = "started", "ok", "failed"
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".webp", ".bmp", ".ppm", ".pgm")
 STREAM_SUFFIX = ".jai"
 ENCODE_OPTIONS = ("bpp", "quality", "effort", "tile_size", "layers", "bit_depth")
@@ -117,43 +127,100 @@ def plan(mode: str, sources: Iterable[str], dst: str, out_suffix: str | None = N
     return tasks
 
 
-def read_manifest(dst: str) -> dict[str, dict]:
-    """The latest manifest row of every source (empty if there is none)."""
+def _rows(dst: str):
+    """Every well-formed row of DST's manifest, in order. A line cut by a kill, a line that is not
+    UTF-8 JSON, or JSON that is not a row (``{}``, ``[1]``, ``42``) is skipped: its task reruns."""
     fs, path = _fs(dst)
     mpath = _join(fs, path, MANIFEST)
-    rows: dict[str, dict] = {}
     if not fs.exists(mpath):
-        return rows
-    with fs.open(mpath, "r") as f:
+        return
+    with fs.open(mpath, "rb") as f:
         for line in f:
             try:
-                row = json.loads(line)
-            except json.JSONDecodeError:     # a line cut by a kill: ignore it, the task reruns
+                row = json.loads(line.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
                 continue
-            rows[row["source"]] = row
-    return rows
+            if isinstance(row, dict) and isinstance(row.get("source"), str) and isinstance(row.get("output"), str):
+                yield row
+
+
+def read_manifest(dst: str) -> dict[str, dict]:
+    """The latest finished (ok or failed) row of every source (empty if there is none)."""
+    return {row["source"]: row for row in _rows(dst) if row.get("status") != STARTED}
+
+
+def owned_outputs(dst: str) -> set[str]:
+    """The outputs that a batch into DST started or wrote: the only existing files it may replace."""
+    return {row["output"] for row in _rows(dst) if row.get("status") in (STARTED, OK)}
 
 
 def is_done(task: Task, row: dict | None) -> bool:
     """Whether the manifest row shows this task finished on this very source (size and mtime) and the output exists."""
-    if not row or row.get("status") != "ok" or row.get("size") != task.size or row.get("mtime") != task.mtime:
+    if not row or row.get("status") != OK or row.get("size") != task.size or row.get("mtime") != task.mtime:
         return False
     fs, path = _fs(task.output)
     return fs.exists(path)
 
 
+def _exists(url: str) -> bool:
+    fs, path = _fs(url)
+    return fs.exists(path)
+
+
+def refuse_foreign_outputs(todo: list[Task], owned: set[str]) -> None:
+    """Raise (before any work) if an output would replace a file no batch into this DST wrote."""
+    from jpegai_fast.files.atomic import OutputExistsError
+    foreign = [t.output for t in todo if t.output not in owned and _exists(t.output)]
+    if foreign:
+        err = OutputExistsError(foreign[0])
+        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
+        err.strerror = (f"{foreign[0]}{more} exist and were not written by a batch into this folder: choose "
+                        "another output folder, or pass --overwrite (overwrite=True) to replace them")
+        raise err
+
+
+class BatchBusyError(OSError):
+    """Another batch is writing into the same local DST."""
+
+
+def _lock(manifest) -> None:
+    """An exclusive lock on the open manifest of a local DST for this run (released when it closes)."""
+    import fcntl
+    try:
+        fcntl.flock(manifest.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise BatchBusyError(f"another batch is writing into {manifest.name}'s folder: wait for it to end") from None
+
+
+def sweep_temporaries(tasks: list[Task]) -> int:
+    """Remove the temporaries that a killed run's writers left beside local outputs (under the lock)."""
+    from jpegai_fast.files.atomic import stale_temporaries
+    n = 0
+    for t in tasks:
+        for tmp in stale_temporaries(t.output):
+            try:
+                tmp.unlink()
+                n += 1
+            except FileNotFoundError:
+                pass
+    return n
+
+
 # --- the task itself (runs in a worker) -------------------------------------------------------------
 
-def _write(url: str, data: bytes) -> None:
+def _write(url: str, data: bytes, overwrite: bool) -> None:
+    """Write one output by the output policy (files/atomic.py); ``overwrite``: the driver found it ours or was told."""
+    from jpegai_fast.files.atomic import OutputExistsError, atomic_write
     fs, path = _fs(url)
     if _is_local(fs):
-        from jpegai_fast.files.atomic import atomic_write
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        atomic_write(path, data)
+        atomic_write(path, data, overwrite=overwrite)
         return
     parent = posixpath.dirname(path)
     if parent:
         fs.makedirs(parent, exist_ok=True)
+    if not overwrite and fs.exists(path):    # object stores have no atomic no-replace rename: check first
+        raise OutputExistsError(url)
     tmp = f"{parent}/.{posixpath.basename(path)}.{os.getpid()}.tmp"
     with fs.open(tmp, "wb") as f:
         f.write(data)
@@ -166,10 +233,12 @@ def _psnr(a, b, peak: float) -> float:
     return float("inf") if mse == 0 else 10 * np.log10(peak ** 2 / mse)
 
 
-def run_task(task: Task, mode: str, options: dict, threads: int | None, verify: bool, min_psnr: float | None) -> dict:
+def run_task(task: Task, mode: str, options: dict, threads: int | None, verify: bool, min_psnr: float | None,
+             overwrite: bool = False, strip: bool = False) -> dict:
     """Code one file; never raises: a failure is a row with status 'failed' and the error.
 
     ``threads``: C++ threads for this task (None on a Dask worker: its cores / its task slots).
+    ``overwrite``: the output may replace an existing file (the driver's decision, see run()).
     """
     t0 = time.perf_counter()
     if threads is None:         # on a Dask worker: its cores shared by the tasks it runs at once
@@ -179,59 +248,72 @@ def run_task(task: Task, mode: str, options: dict, threads: int | None, verify: 
         except (ImportError, ValueError):
             threads = os.cpu_count() or 1
     row = {"source": task.source, "size": task.size, "mtime": task.mtime, "output": task.output,
-           "status": "ok", "error": None}
+           "status": OK, "error": None}
     try:
-        from jpegai_fast import api
-        from jpegai_fast.files.images import decode_image, encode_image
         fs, path = _fs(task.source)
         with fs.open(path, "rb") as f:
             data = f.read()
-        if mode == "encode":
-            img = decode_image(data, task.source)
-            opts = dict(options)
-            if img.dtype.name == "uint16" and opts.get("bit_depth") is None:
-                opts["bit_depth"] = 16
-            out = api.encode(img, threads=threads, **opts)
-            row.update(bytes=len(out), bpp=8 * len(out) / (img.shape[0] * img.shape[1]))
-            if verify:
-                back = api.decode(out, threads=threads)
-                if back.shape != img.shape or back.dtype != img.dtype:
-                    raise ValueError(f"verify: decoded {back.shape} {back.dtype}, source {img.shape} {img.dtype}")
-                peak = 255.0 if img.dtype.name == "uint8" else float((1 << opts["bit_depth"]) - 1)
-                row["psnr"] = _psnr(img, back, peak)
-                if min_psnr is not None and row["psnr"] < min_psnr:
-                    raise ValueError(f"verify: PSNR {row['psnr']:.2f} dB below --min-psnr {min_psnr}")
-        else:
-            img = api.decode(data, threads=threads)
-            out = encode_image(img, posixpath.splitext(task.output)[1])
-            row.update(bytes=len(out), width=img.shape[1], height=img.shape[0])
-            if verify:
-                from jpegai_fast.files.images import decode_image as _dec
-                back = _dec(out, task.output)
-                if back.shape != img.shape or not (back == img).all():
-                    raise ValueError("verify: the written image does not read back identically")
-        _write(task.output, out)
+        out = (_encode_task if mode == "encode" else _decode_task)(data, task, options, threads, verify, min_psnr,
+                                                                    strip, row)
+        _write(task.output, out, overwrite)
     except Exception as e:          # one failed row; the batch goes on
-        row.update(status="failed", error=f"{type(e).__name__}: {e}")
+        row.update(status=FAILED, error=f"{type(e).__name__}: {e}")
     row["seconds"] = round(time.perf_counter() - t0, 4)
     return row
+
+
+def _encode_task(data, task, options, threads, verify, min_psnr, strip, row) -> bytes:
+    from jpegai_fast import api
+    from jpegai_fast.files.convert import encode_file
+    opts = dict(options)
+    enc = encode_file(data, task.source, bit_depth=opts.pop("bit_depth", None), keep_metadata=not strip,
+                      threads=threads, **opts)
+    img = enc.pixels
+    row.update(bytes=len(enc.data), bpp=8 * len(enc.data) / (img.shape[0] * img.shape[1]), bit_depth=enc.bit_depth)
+    if verify:
+        back = api.decode(enc.data, threads=threads)
+        if back.shape != img.shape or back.dtype != img.dtype:
+            raise ValueError(f"verify: decoded {back.shape} {back.dtype}, source {img.shape} {img.dtype}")
+        row["psnr"] = _psnr(img, back, float((1 << enc.bit_depth) - 1))
+        if min_psnr is not None and row["psnr"] < min_psnr:
+            raise ValueError(f"verify: PSNR {row['psnr']:.2f} dB below --min-psnr {min_psnr}")
+    return enc.data
+
+
+def _decode_task(data, task, options, threads, verify, min_psnr, strip, row) -> bytes:
+    from jpegai_fast.files.convert import decode_to_file
+    out, img = decode_to_file(data, posixpath.splitext(task.output)[1], keep_metadata=not strip, threads=threads)
+    row.update(bytes=len(out), width=img.shape[1], height=img.shape[0])
+    if verify:
+        from jpegai_fast.files.images import read_image_file
+        back = read_image_file(out, task.output).pixels
+        if back.shape != img.shape or not (back == img).all():
+            raise ValueError("verify: the written image does not read back identically")
+    return out
 
 
 _WORKER: dict = {}
 
 
 def _init_worker(driver: int, threads: int, model: str | None) -> None:
-    """Process-pool initializer: end with the driver (pid ``driver``), load the model once per worker."""
+    """Process-pool initializer: end with the driver (pid ``driver``), load the model once per worker.
+
+    Ctrl-C and SIGTERM reach the whole process group; the driver alone acts on them (it cancels the
+    queued tasks and records the running ones as they finish), so a worker never dies mid-write.
+    """
+    import signal
     from jpegai_fast.tools.worker_exit import end_with_parent
     end_with_parent(driver)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _WORKER["threads"] = threads
     from jpegai_fast.runtime.engine import get_engine
     get_engine(model)
 
 
 def _pool_task(args) -> dict:
-    task, mode, options, verify, min_psnr = args
-    return run_task(task, mode, options, _WORKER.get("threads", 1), verify, min_psnr)
+    task, mode, options, verify, min_psnr, overwrite, strip = args
+    return run_task(task, mode, options, _WORKER.get("threads", 1), verify, min_psnr, overwrite, strip)
 
 
 # --- the driver ------------------------------------------------------------------------------------
@@ -251,8 +333,14 @@ class Report:
 
 def run(mode: str, sources: Iterable[str], dst: str, *, workers: int | None = None, scheduler: str | None = None,
         verify: bool = False, min_psnr: float | None = None, options: dict | None = None,
-        out_suffix: str | None = None, progress: bool = True) -> Report:
-    """Convert every source file into ``dst`` (see the module docstring); returns counts and the new rows."""
+        out_suffix: str | None = None, progress: bool = True, overwrite: bool = False, strip: bool = False) -> Report:
+    """Convert every source file into ``dst`` (see the module docstring); returns counts and the new rows.
+
+    ``overwrite``: replace existing outputs that no batch into ``dst`` wrote (default: refuse, before
+    any work). ``strip``: drop the ICC profile, EXIF and XMP (kept by default, as the CLI does).
+    An interrupt (KeyboardInterrupt, SystemExit from a SIGTERM handler) cancels the queued tasks,
+    records those that were running once they finish, and is raised again.
+    """
     options = {k: v for k, v in (options or {}).items() if v is not None}
     unknown = set(options) - set(ENCODE_OPTIONS)
     if unknown:
@@ -265,47 +353,89 @@ def run(mode: str, sources: Iterable[str], dst: str, *, workers: int | None = No
     tasks = plan(mode, sources, dst, out_suffix)
     dfs, dpath = _fs(dst)
     dfs.makedirs(dpath, exist_ok=True)
-    done_rows = read_manifest(dst)
-    todo = [t for t in tasks if not is_done(t, done_rows.get(t.source))]
-    report = Report(skipped=len(tasks) - len(todo))
-    t0 = time.perf_counter()
-    cores = os.cpu_count() or 1
     mpath = _join(dfs, dpath, MANIFEST)
-    from tqdm import tqdm
-    bar = tqdm(total=len(todo), unit="img", disable=not progress, desc=f"batch {mode}")
+    report = Report()
+    t0 = time.perf_counter()
     with dfs.open(mpath, "a") as manifest:
-        def record(row: dict) -> None:
-            manifest.write(json.dumps(row) + "\n")
-            manifest.flush()
-            report.rows.append(row)
-            if row["status"] == "ok":
-                report.done += 1
-            else:
-                report.failed += 1
-            bar.update(1)
+        if _is_local(dfs):
+            _lock(manifest)
+            sweep_temporaries(tasks)
+        done_rows = read_manifest(dst)
+        todo = [t for t in tasks if not is_done(t, done_rows.get(t.source))]
+        owned = owned_outputs(dst)
+        if not overwrite:
+            refuse_foreign_outputs(todo, owned)
+        report.skipped = len(tasks) - len(todo)
+        for t in todo:            # before dispatch: an output written but not recorded is still ours
+            manifest.write(json.dumps({"source": t.source, "output": t.output, "status": STARTED}) + "\n")
+        manifest.flush()
+        replaceable = {t.output for t in todo} if overwrite else owned
+        _dispatch(todo, mode, options, workers, scheduler, verify, min_psnr, strip, replaceable, manifest, report,
+                  progress)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _dispatch(todo, mode, options, workers, scheduler, verify, min_psnr, strip, replaceable, manifest, report,
+              progress) -> None:
+    """Run the tasks locally, on Dask or inline, recording each row as it arrives.
+
+    ``replaceable``: the outputs a task may replace; any other is written only if still absent, so a
+    file that appears after the driver's check is not lost either.
+    """
+    from tqdm import tqdm
+    cores = os.cpu_count() or 1
+    bar = tqdm(total=len(todo), unit="img", disable=not progress, desc=f"batch {mode}")
+
+    def record(row: dict) -> None:
+        manifest.write(json.dumps(row) + "\n")
+        manifest.flush()
+        report.rows.append(row)
+        if row["status"] == OK:
+            report.done += 1
+        else:
+            report.failed += 1
+        bar.update(1)
+
+    try:
         if not todo:
             pass
         elif scheduler:
             from dask.distributed import Client, as_completed
             with Client(scheduler) as client:
-                futures = client.map(run_task, todo, mode=mode, options=options, threads=None, verify=verify,
-                                     min_psnr=min_psnr, pure=False)
+                futures = [client.submit(run_task, t, mode=mode, options=options, threads=None, verify=verify,
+                                         min_psnr=min_psnr, overwrite=t.output in replaceable, strip=strip, pure=False)
+                           for t in todo]
                 for fut in as_completed(futures):
                     record(fut.result())
         elif workers == 0:
             for t in todo:
-                record(run_task(t, mode, options, cores, verify, min_psnr))
+                record(run_task(t, mode, options, cores, verify, min_psnr, t.output in replaceable, strip))
         else:
-            from concurrent.futures import ProcessPoolExecutor, as_completed as done_first
-            import multiprocessing
-            n = min(workers or cores, len(todo))
-            threads = max(1, cores // n)
-            ctx = multiprocessing.get_context("spawn")      # no fork of a process with threads
-            with ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(os.getpid(), threads, None)) as pool:
-                futures = [pool.submit(_pool_task, (t, mode, options, verify, min_psnr)) for t in todo]
-                for fut in done_first(futures):
-                    record(fut.result())
-    bar.close()
-    report.seconds = time.perf_counter() - t0
-    return report
+            _pool(todo, mode, options, workers, verify, min_psnr, strip, replaceable, record)
+    finally:
+        bar.close()
+
+
+def _pool(todo, mode, options, workers, verify, min_psnr, strip, replaceable, record) -> None:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import multiprocessing
+    cores = os.cpu_count() or 1
+    n = min(workers or cores, len(todo))
+    ctx = multiprocessing.get_context("spawn")      # no fork of a process with threads
+    pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker,
+                               initargs=(os.getpid(), max(1, cores // n), None))
+    futures = [pool.submit(_pool_task, (t, mode, options, verify, min_psnr, t.output in replaceable, strip))
+               for t in todo]
+    recorded = set()
+    try:
+        for fut in as_completed(futures):
+            record(fut.result())
+            recorded.add(fut)
+    except BaseException:           # Ctrl-C, SIGTERM (SystemExit), a broken pool: keep what finished
+        pool.shutdown(wait=True, cancel_futures=True)
+        for fut in futures:
+            if fut not in recorded and fut.done() and not fut.cancelled() and fut.exception() is None:
+                record(fut.result())
+        raise
+    pool.shutdown(wait=True)

@@ -65,9 +65,11 @@ def side_by_side(panels: list[tuple[str, np.ndarray]], path: Path) -> None:
         x = i * (w + 4)
         canvas.paste(Image.fromarray(img), (x, bar))
         draw.text((x + 4, 3), label, fill="black")
-    tmp = path.with_name(path.name + ".tmp")
-    canvas.save(tmp, format="PNG")
-    tmp.replace(path)
+    import io
+    from jpegai_fast.files.atomic import atomic_write
+    buf = io.BytesIO()
+    canvas.save(buf, format="PNG")
+    atomic_write(path, buf.getvalue(), overwrite=True)     # the demo's own results: a rerun replaces them
 
 
 def run(image: Path | None, out: Path, targets: list[float], threads: int | None = None) -> list[dict]:
@@ -108,7 +110,7 @@ def run(image: Path | None, out: Path, targets: list[float], threads: int | None
         note = "  (target outside the model's rate range)" if caught else ""
         print(f"{target:>7.3f} {bpp:>7.4f} {row['psnr']:>8.2f} {row['encode_s']:>9.3f} {row['decode_s']:>9.3f}   "
               f"{'':>20}" + "  ".join(peers) + note)
-        write_image(out / f"decoded_{target:.3f}bpp.png", rec)
+        write_image(out / f"decoded_{target:.3f}bpp.png", rec, overwrite=True)   # the demo's own results
         side_by_side(panels, out / f"compare_{target:.3f}bpp.png")
         rows.append(row)
     print(f"decoded images and side-by-side comparisons (original | jpegai_fast | JPEG | WebP) in {out}/")

@@ -37,6 +37,13 @@ def _expected(path, **opts):
     return jpegai_fast.encode(read_image(path), **opts)
 
 
+def _finished(dst) -> list[dict]:
+    """The manifest's finished rows (ok or failed), in order; 'started' rows left out."""
+    path = Path(dst) / batch.MANIFEST
+    rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
+    return [r for r in rows if r["status"] != batch.STARTED]
+
+
 def test_local_pool_mirrors_the_tree_with_single_encode_bytes_and_records_a_failure(tmp_path):
     src, dst = tmp_path / "src", tmp_path / "dst"
     files = _tree(src)
@@ -45,7 +52,7 @@ def test_local_pool_mirrors_the_tree_with_single_encode_bytes_and_records_a_fail
     for f in files:
         out = dst / f.relative_to(src).with_suffix(".jai")
         assert out.read_bytes() == _expected(f, quality=60)
-    rows = [json.loads(line) for line in (dst / batch.MANIFEST).read_text().splitlines()]
+    rows = _finished(dst)
     assert len(rows) == len(files) + 1
     bad = [r for r in rows if r["status"] == "failed"]
     assert len(bad) == 1 and "broken.png" in bad[0]["source"] and "not a readable image" in bad[0]["error"]
@@ -54,7 +61,7 @@ def test_local_pool_mirrors_the_tree_with_single_encode_bytes_and_records_a_fail
     again = batch.run("encode", [str(src)], str(dst), workers=2, options={"quality": 60}, progress=False)
     assert again.skipped == len(files) and again.done == 0 and again.failed == 1
     # a changed source is redone
-    write_image(files[1], natural_like(48, 56, seed=99))
+    write_image(files[1], natural_like(48, 56, seed=99), overwrite=True)
     os.utime(files[1], (time.time() + 5, time.time() + 5))
     third = batch.run("encode", [str(src)], str(dst), workers=0, options={"quality": 60}, progress=False)
     assert third.done == 1 and third.skipped == len(files) - 1
@@ -68,7 +75,7 @@ def test_verify_decode_and_cli_exit_status(tmp_path):
     r = CliRunner().invoke(main, ["batch", "encode", str(src), "-o", str(dst), "--workers", "0", "--verify",
                                   "-q", "70", "--quiet"])
     assert r.exit_code == 1 and "broken.png" in r.output          # one failed file: exit status 1
-    rows = [json.loads(x) for x in (dst / batch.MANIFEST).read_text().splitlines()]
+    rows = _finished(dst)
     assert all(row["psnr"] > 20 for row in rows if row["status"] == "ok")
     r = CliRunner().invoke(main, ["batch", "decode", str(dst), "-o", str(tmp_path / "png"), "--workers", "0",
                                   "--verify", "--quiet"])
@@ -160,9 +167,8 @@ def test_killed_batch_resumes_without_repeats_or_partial_outputs(tmp_path):
         write_image(src / f"p{i:02d}.png", natural_like(256, 384, seed=i))
     p = subprocess.Popen([sys.executable, "-P", "-m", "jpegai_fast", "batch", "encode", str(src), "-o", str(dst),
                           "--workers", "1", "--quiet", "-q", "50"])
-    manifest = dst / batch.MANIFEST
     deadline = time.time() + 120
-    while not (manifest.exists() and manifest.read_text().count("\n") >= 3):
+    while len(_finished(dst)) < 3:
         assert time.time() < deadline and p.poll() is None, "batch finished or stalled before the kill"
         time.sleep(0.05)
     workers = descendants(p.pid)          # the pool's worker and resource tracker
@@ -171,13 +177,13 @@ def test_killed_batch_resumes_without_repeats_or_partial_outputs(tmp_path):
     p.wait()
     # a SIGKILLed driver's workers exit too (tools/worker_exit.py)
     assert not survivors(workers, within_s=15), "pool workers outlived the killed batch"
-    first = [json.loads(x) for x in manifest.read_text().splitlines() if x.strip()]
+    first = _finished(dst)
     assert 3 <= len(first) < 14
     for out in dst.glob("*.jai"):                                     # every output present is complete
         assert out.read_bytes() == _expected(src / out.with_suffix(".png").name, quality=50)
     report = batch.run("encode", [str(src)], str(dst), workers=1, options={"quality": 50}, progress=False)
     assert report.skipped == len(first) and report.done == 14 - len(first)
-    rows = [json.loads(x) for x in manifest.read_text().splitlines()]
+    rows = _finished(dst)
     assert sorted(r["source"] for r in rows) == sorted(str(f) for f in src.glob("*.png"))   # no repeats
     assert not list(dst.glob(".*.tmp"))
 
