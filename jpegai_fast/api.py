@@ -19,7 +19,7 @@ import numpy as np
 from jpegai_fast import pixels
 from jpegai_fast.decoder.latent import ParsedStream
 from jpegai_fast.decoder.synthesis import decode_pixels
-from jpegai_fast.encoder.effort import check_effort
+from jpegai_fast.encoder.options import DEFAULT_QUALITY, EncodeOptions, require_torch
 from jpegai_fast.encoder.pipeline import encode_stream
 from jpegai_fast.encoder.rate_control import quality_to_rate_q
 from jpegai_fast.format import container, progressive, tiling
@@ -28,8 +28,6 @@ from jpegai_fast.format.container import Header, Kind
 from jpegai_fast.format.progressive import layer_chunks
 from jpegai_fast.runtime.engine import Engine, get_engine
 from jpegai_fast.runtime.execution import resolve_device, resolve_threads
-
-DEFAULT_QUALITY = 50.0
 
 
 def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None = None,
@@ -60,33 +58,32 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
         in CRC-protected fields (the orientation defaults to the EXIF's) and returned by
         ``decode(..., with_metadata=True)``.
       alpha_bits: code only the top bits of the alpha plane (lossy; default: lossless).
+
+    The options are checked by one table (encoder/options.py): numpy scalars work like Python numbers;
+    bools, NaN, infinities and values outside an option's range are a ValueError naming the option.
     """
-    if bpp is not None and quality is not None:
-        raise ValueError("give bpp= or quality=, not both")
-    arr, bit_depth = pixels.check_image(arr, bit_depth)
+    opts = EncodeOptions.from_user(bpp=bpp, quality=quality, effort=effort, tile_size=tile_size, layers=layers,
+                                   bit_depth=bit_depth, alpha_bits=alpha_bits)
+    require_torch(opts.effort)
+    arr, bit_depth = pixels.check_image(arr, opts.bit_depth)
     alpha_payload = None
     if arr.ndim == 3 and arr.shape[2] in (2, 4):
         from jpegai_fast.core import alpha_coder as alpha_coder
-        bits = alpha_coder.check_bits(alpha_bits, bit_depth)
-        alpha_payload = alpha_coder.encode(arr[..., -1], bit_depth, bits)
+        alpha_payload = alpha_coder.encode(arr[..., -1], bit_depth, opts.check_alpha_bits(bit_depth))
         arr = np.ascontiguousarray(arr[..., :-1] if arr.shape[2] == 4 else arr[..., 0])
-    elif alpha_bits is not None:
+    elif opts.alpha_bits is not None:
         raise ValueError("alpha_bits given for an image without alpha")
     threads = resolve_threads(threads)
-    tile_size = tiling.check_tile_size(tile_size)
     eng = get_engine(model)
-    layers = progressive.check_layers(layers, eng.M)
-    effort = check_effort(effort)
+    layers = opts.check_layers(eng.M)
     meta, orientation = metadata_rules.check(metadata)
-    if bpp is not None and (not isinstance(bpp, (int, float)) or not np.isfinite(bpp) or bpp <= 0):
-        raise ValueError(f"bpp must be a positive number, got {bpp!r}")
     rate_q = None
-    if bpp is None:
-        rate_q = quality_to_rate_q(DEFAULT_QUALITY if quality is None else quality, eng.num_rate_points)
+    if opts.bpp is None:
+        rate_q = quality_to_rate_q(DEFAULT_QUALITY if opts.quality is None else opts.quality, eng.num_rate_points)
     dev = resolve_device(device)
-    target_bytes = None if bpp is None else bpp * arr.shape[0] * arr.shape[1] / 8.0   # whole stream, alpha included
-    return encode_stream(eng, arr, bit_depth, rate_q=rate_q, target_bytes=target_bytes, tile_size=tile_size,
-                         layers=layers, effort=effort, threads=threads, device=dev, metadata=meta,
+    target_bytes = None if opts.bpp is None else opts.bpp * arr.shape[0] * arr.shape[1] / 8.0   # alpha included
+    return encode_stream(eng, arr, bit_depth, rate_q=rate_q, target_bytes=target_bytes, tile_size=opts.tile_size,
+                         layers=layers, effort=opts.effort, threads=threads, device=dev, metadata=meta,
                          orientation=orientation, alpha=alpha_payload)
 
 

@@ -9,7 +9,13 @@ Modes: L, LA, RGB and RGBA (8-bit), I;16 (grey 9..16 bits, scaled to 16 bits as 
 16-bit colour stream opens as RGB/RGBA (8-bit), since Pillow has no 16-bit RGB mode; ``jpegai_fast.decode`` gives the
 full depth. ICC profile, EXIF and XMP appear in ``im.info`` ("icc_profile", "exif", "xmp") and are
 written from ``im.info`` or the save() arguments of the same names. ``draft`` / ``reduce`` decode the
-whole stream (the codec has no reduced-resolution decode).
+whole stream (the codec has no reduced-resolution decode). A stream that cannot be decoded makes load()
+raise ``JaiDecodeError``, both a ``jpegai_fast.DecodeError`` and an OSError.
+
+Saving, as Pillow's PNG plugin does: I;16 and I (values 0..65535, else ValueError) as 16-bit grey; 1 as
+L; La as LA and RGBa as RGBA (un-premultiplied); P, PA, CMYK, YCbCr, LAB and HSV converted to RGB(A);
+any other mode (F, ...) is refused with OSError. save() options are checked by the encode options'
+table (encoder/options.py), as for ``jpegai_fast.encode``.
 """
 from __future__ import annotations
 
@@ -23,6 +29,12 @@ from jpegai_fast.pixels import replicate_bits
 FORMAT = "JAI"
 MIME = "image/x-jpegai-fast"
 _EXIF_PREFIX = b"Exif\x00\x00"
+_OPTIONS = ("quality", "bpp", "effort", "layers", "tile_size", "alpha_bits")    # save() arguments for encode
+
+
+class JaiDecodeError(DecodeError, OSError):
+    """A stream that load() cannot decode: a ``jpegai_fast.DecodeError`` (so a ValueError) that is also the
+    OSError Pillow's own loaders raise for broken files (``except OSError`` around ``Image.open``/``load``)."""
 
 
 def _accept(prefix: bytes) -> bool:
@@ -62,7 +74,10 @@ class JaiImageFile(ImageFile.ImageFile):
         if getattr(self, "_jai_loaded", False):
             return Image.Image.load(self)
         from jpegai_fast.api import decode
-        arr = decode(self._jai_data)
+        try:
+            arr = decode(self._jai_data)
+        except DecodeError as e:       # Pillow callers catch OSError from load(), as for a broken PNG
+            raise JaiDecodeError(str(e)) from e
         depth = self._jai_bit_depth
         if arr.dtype == np.uint16:
             if arr.ndim == 3:            # no 16-bit RGB/LA/RGBA mode in Pillow: 8 bits
@@ -76,18 +91,40 @@ class JaiImageFile(ImageFile.ImageFile):
         return Image.Image.load(self)
 
 
+#: Pillow mode -> the mode whose array is coded. Like Pillow's PNG plugin, modes without an exact
+#: counterpart are refused (OSError) rather than converted into something that means other pixels.
+_SAVE_AS = {
+    "1": "L", "L": "L", "LA": "LA", "La": "LA", "RGB": "RGB", "RGBA": "RGBA", "RGBa": "RGBA",
+    "P": "RGB", "PA": "RGBA", "CMYK": "RGB", "YCbCr": "RGB", "LAB": "RGB", "HSV": "RGB",
+}
+_SIXTEEN_BIT = ("I", "I;16", "I;16B", "I;16L", "I;16N")
+
+
+def _pixels(im: Image.Image) -> tuple[np.ndarray, int | None]:
+    """The array to code and its bit depth (None: 8-bit) for ``im``'s mode; OSError for a mode with no
+    stream counterpart, ValueError for a mode-I image whose values do not fit 16 bits."""
+    mode = im.mode
+    if mode in _SIXTEEN_BIT:          # I holds 32-bit ints: like PNG, coded as 16-bit grey when they fit
+        arr = np.asarray(im)
+        lo, hi = int(arr.min(initial=0)), int(arr.max(initial=0))
+        if lo < 0 or hi > 65535:
+            raise ValueError(f"mode {mode} image has values {lo}..{hi}; JAI stores 0..65535 (16-bit grey)")
+        return arr.astype(np.uint16), 16
+    if mode == "P" and "transparency" in im.info:
+        mode = "PA"
+    if mode not in _SAVE_AS:
+        raise OSError(f"cannot write mode {mode} as {FORMAT} (use L, LA, RGB, RGBA, I or I;16)")
+    target = _SAVE_AS[mode]
+    return np.asarray(im if im.mode == target else im.convert(target)), None
+
+
 def _save(im: Image.Image, fp, filename) -> None:
     from jpegai_fast.api import encode
+    from jpegai_fast.encoder.options import EncodeOptions
     opts = im.encoderinfo
-    mode = im.mode
-    if mode in ("I;16", "I;16B", "I;16L"):
-        arr, bit_depth = np.asarray(im, dtype=np.uint16), 16
-    elif mode in ("L", "LA", "RGBA", "RGB"):
-        arr, bit_depth = np.asarray(im), None
-    elif mode in ("PA", "RGBa", "La") or (mode == "P" and "transparency" in im.info):
-        arr, bit_depth = np.asarray(im.convert("RGBA")), None
-    else:
-        arr, bit_depth = np.asarray(im.convert("RGB")), None
+    # the options table checks these as it does for encode() and the CLI, before any pixel work
+    options = EncodeOptions.from_user(**{k: opts.get(k) for k in _OPTIONS})
+    arr, bit_depth = _pixels(im)
     metadata = {}
     icc = opts.get("icc_profile", im.info.get("icc_profile"))
     if icc:
@@ -100,10 +137,8 @@ def _save(im: Image.Image, fp, filename) -> None:
     xmp = opts.get("xmp", im.info.get("xmp"))
     if xmp:
         metadata["xmp"] = xmp.encode() if isinstance(xmp, str) else xmp
-    data = encode(np.ascontiguousarray(arr), bit_depth=bit_depth, quality=opts.get("quality"), bpp=opts.get("bpp"),
-                  effort=opts.get("effort"), layers=opts.get("layers", 1), tile_size=opts.get("tile_size"),
-                  metadata=metadata or None, alpha_bits=opts.get("alpha_bits"))
-    fp.write(data)
+    kwargs = dict(options.kwargs(), bit_depth=bit_depth)
+    fp.write(encode(np.ascontiguousarray(arr), metadata=metadata or None, **kwargs))
 
 
 Image.register_open(FORMAT, JaiImageFile, _accept)

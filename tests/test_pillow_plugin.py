@@ -94,3 +94,44 @@ def test_a_foreign_file_is_not_claimed(tmp_path, rgb):
     (tmp_path / "bad.jai").write_bytes(b"JAI\x03garbage")
     with pytest.raises(Exception):
         Image.open(tmp_path / "bad.jai")
+
+
+def test_mode_i_saves_as_16_bit_grey_and_refuses_values_beyond_16_bits():
+    deep = natural_like(48, 64, channels=1, seed=8).astype(np.int32) * 257       # 0..65535 in mode I
+    buf = io.BytesIO()
+    Image.fromarray(deep, "I").save(buf, format="JAI", quality=90)
+    assert buf.getvalue() == jpegai_fast.encode(deep.astype(np.uint16), bit_depth=16, quality=90)
+    with Image.open(io.BytesIO(buf.getvalue())) as im:
+        assert im.mode == "I;16"
+        assert psnr(np.asarray(im), deep, peak=65535) > 25                    # not a white page
+    for bad in (deep + 65536, deep - 70000):
+        with pytest.raises(ValueError, match="0..65535"):
+            Image.fromarray(bad, "I").save(io.BytesIO(), format="JAI")
+
+
+def test_mode_f_and_other_modes_without_a_stream_counterpart_are_refused():
+    f = np.random.default_rng(2).random((16, 16), np.float32)
+    for im in (Image.fromarray(f, "F"), Image.new("I;16", (4, 4)).convert("F")):
+        with pytest.raises(OSError, match="cannot write mode F"):
+            im.save(io.BytesIO(), format="JAI")
+
+
+def test_1_la_and_premultiplied_modes_keep_their_meaning(rgb):
+    grey, a = rgb[..., 1], np.full(rgb.shape[:2], 255, np.uint8)
+    la = Image.fromarray(np.stack([grey, a], -1), "LA")
+    for mode in ("LA", "La"):
+        buf = io.BytesIO()
+        la.convert(mode).save(buf, format="JAI", quality=70)
+        assert buf.getvalue() == jpegai_fast.encode(np.stack([grey, a], -1), quality=70)
+    buf = io.BytesIO()
+    Image.fromarray(grey).convert("1").save(buf, format="JAI")
+    assert jpegai_fast.info(buf.getvalue())["channels"] == 1                  # grey, as PNG keeps it
+
+
+def test_load_of_a_broken_stream_raises_oserror_and_decode_error(rgb):
+    data = bytearray(jpegai_fast.encode(rgb, quality=50))
+    data[-20] ^= 0xFF                                  # payload byte: the header still reads, the CRC fails
+    with Image.open(io.BytesIO(bytes(data))) as im:
+        with pytest.raises(OSError) as e:
+            im.load()
+    assert isinstance(e.value, jpegai_fast.DecodeError)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import click
 
+from jpegai_fast.encoder.options import BOUNDS, DEFAULT_QUALITY, check_value
+
 
 def _read_bytes(src: str) -> bytes:
     if src == "-":
@@ -74,20 +76,44 @@ def _stream_details(data: bytes) -> str:
             f"layers {meta['layers']}\n  bytes: header+table {header}, {parts}")
 
 
+class EncodeOption(click.ParamType):
+    """A click type checked by the encode options' bounds table (encoder/options.py): one rule for the
+    CLI and the API, and a value outside it is a usage error (exit 2) before any file is read."""
+
+    def __init__(self, option: str):
+        self.option, self.bound = option, BOUNDS[option]
+        self.name = self.bound.kind.__name__
+
+    def convert(self, value, param, ctx):
+        try:
+            return check_value(self.option, self.bound.kind(value) if isinstance(value, str) else value)
+        except ValueError:
+            self.fail(f"{value!r} is not {self.bound.describe()}", param, ctx)
+
+    def range(self) -> str:
+        return self.bound.describe().split(" in ")[-1]
+
+
+_Q, _E = EncodeOption("quality"), EncodeOption("effort")
+
+
 @click.command()
 @click.argument("src", type=click.Path(dir_okay=False, allow_dash=True))
 @click.argument("dst", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--bpp", type=float, help="Target bits per pixel (rate control, stays at or below).")
-@click.option("-q", "--quality", type=float, help="0..100 on the model's rate range (default 50).")
-@click.option("-e", "--effort", type=click.IntRange(1, 9), default=1, show_default=True,
-              help="Encoder effort 1..9: higher is slower and smaller (optimises the latent for the decoder).")
-@click.option("--bit-depth", type=int, help="Bits per sample of a 16-bit file that holds fewer (e.g. 10).")
+@click.option("--bpp", type=EncodeOption("bpp"), help="Target bits per pixel (rate control, stays at or below).")
+@click.option("-q", "--quality", type=_Q, help=f"{_Q.range()} on the model's rate range (default {DEFAULT_QUALITY:g}).")
+@click.option("-e", "--effort", type=_E, default=1, show_default=True,
+              help=f"Encoder effort {_E.range()}: higher is slower and smaller (optimises the latent for the decoder).")
+@click.option("--bit-depth", type=EncodeOption("bit_depth"),
+              help="Bits per sample of a 16-bit file that holds fewer (e.g. 10).")
 @click.option("--threads", type=int, help="CPU threads (default all cores); the output never depends on it.")
 @click.option("--device", default=None, help="torch device for the analysis transform (cpu, cuda).")
-@click.option("--tile-size", type=int, help="Tile side in latent positions (16 px each; default 64 = 1024 px).")
-@click.option("--layers", type=int, default=1, show_default=True,
+@click.option("--tile-size", type=EncodeOption("tile_size"),
+              help="Tile side in latent positions (16 px each; default 64 = 1024 px).")
+@click.option("--layers", type=EncodeOption("layers"), default=1, show_default=True,
               help="Progressive layers: every layer boundary is a decodable prefix.")
-@click.option("--alpha-bits", type=int, help="Keep only the top N bits of the alpha plane (lossy; default lossless).")
+@click.option("--alpha-bits", type=EncodeOption("alpha_bits"),
+              help="Keep only the top N bits of the alpha plane (lossy; default lossless).")
 @click.option("--strip", is_flag=True, help="Drop the ICC profile, EXIF and XMP (kept by default).")
 @_OVERWRITE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")

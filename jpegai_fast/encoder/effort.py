@@ -6,8 +6,6 @@ level without importing torch.
 """
 from __future__ import annotations
 
-import numpy as np
-
 EFFORT_MIN, EFFORT_MAX = 1, 9
 DEFAULT_EFFORT = 1
 #: SGA iterations per effort level (index = effort). One iteration costs about one forward and
@@ -21,10 +19,6 @@ LEARNING_RATE = 2e-2
 
 
 def check_effort(effort) -> int:
-    """Validate a user effort level (int 1..9; None = default)."""
-    if effort is None:
-        return DEFAULT_EFFORT
-    if isinstance(effort, bool) or not isinstance(effort, (int, np.integer)) or \
-            not EFFORT_MIN <= int(effort) <= EFFORT_MAX:
-        raise ValueError(f"effort must be an int in {EFFORT_MIN}..{EFFORT_MAX}, got {effort!r}")
-    return int(effort)
+    """Validate a user effort level (int 1..9; None = default) by the options table (options.py)."""
+    from jpegai_fast.encoder.options import check_value     # options imports this module's constants
+    return DEFAULT_EFFORT if effort is None else check_value("effort", effort)

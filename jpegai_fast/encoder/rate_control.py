@@ -9,12 +9,12 @@ import warnings
 from dataclasses import dataclass
 from typing import Callable
 
+from jpegai_fast.encoder.options import check_value
 from jpegai_fast.format.container import RATE_FRAC_BITS
 
 def quality_to_rate_q(quality: float, num_points: int) -> int:
     """Map quality in [0, 100] linearly onto the rate parameter t in [0, K-1]."""
-    if not isinstance(quality, (int, float)) or not math.isfinite(quality) or not 0 <= quality <= 100:
-        raise ValueError(f"quality must be a number in [0, 100], got {quality!r}")
+    quality = check_value("quality", quality)
     return int(round(quality / 100.0 * (num_points - 1) * (1 << RATE_FRAC_BITS)))
 
 

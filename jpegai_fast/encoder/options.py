@@ -1,0 +1,137 @@
+"""The encode options and their one bounds table, used by the API, the CLI, the Pillow plugin and batch.
+
+Every entry point hands its user values to ``EncodeOptions.from_user`` (or one value to ``check_value``),
+so all of them accept and refuse the same things: Python and numpy integers for int options, those and
+Python/numpy floats for number options; bools, strings, NaN, infinities and values outside the range
+are a ValueError that names the option and its range. Two bounds depend on what is known only later
+(the model's layer count, the image's bit depth for alpha_bits): ``check_layers`` and
+``check_alpha_bits`` narrow the table's range with the same message.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from jpegai_fast.encoder.effort import DEFAULT_EFFORT, EFFORT_MAX, EFFORT_MIN
+from jpegai_fast.format.container import MAX_LAYERS
+from jpegai_fast.format.progressive import max_layers
+from jpegai_fast.format.tiling import DEFAULT_TILE_SIZE, MAX_TILE
+
+DEFAULT_QUALITY = 50.0
+#: Largest bpp target: 16-bit RGBA stored raw. Rate control tops out far below; above it is a typo.
+MAX_BPP = 64.0
+TORCH_EXTRA = 'pip install "jpegai_fast[torch]" (install torch for your machine first: README, "torch")'
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One row of the table: the type the value becomes, its range, and a step for int options."""
+
+    kind: type                 # int or float
+    lo: float
+    hi: float
+    lo_open: bool = False      # the range excludes lo (bpp > 0)
+    step: int = 1              # int options: a multiple of step (tile sizes)
+
+    def describe(self, hi=None) -> str:
+        hi = self.hi if hi is None else hi
+        if self.kind is float:
+            return f"a number in {'(' if self.lo_open else '['}{self.lo:g}, {hi:g}]"
+        if self.step > 1:
+            return f"a multiple of {self.step} in {self.lo}..{hi}"
+        return f"an int in {self.lo}..{hi}"
+
+
+#: The bounds table. layers and alpha_bits are narrowed later (check_layers, check_alpha_bits);
+#: bit_depth is tied to the image's dtype by pixels.check_image.
+BOUNDS: dict[str, Bound] = {
+    "bpp": Bound(float, 0.0, MAX_BPP, lo_open=True),
+    "quality": Bound(float, 0.0, 100.0),
+    "effort": Bound(int, EFFORT_MIN, EFFORT_MAX),
+    "tile_size": Bound(int, 4, MAX_TILE, step=4),
+    "layers": Bound(int, 1, MAX_LAYERS),
+    "bit_depth": Bound(int, 8, 16),
+    "alpha_bits": Bound(int, 1, 16),
+}
+
+
+def _is_number(value, kind: type) -> bool:
+    if isinstance(value, (bool, np.bool_)):          # True is an int to Python, never an option value
+        return False
+    wanted = numbers.Integral if kind is int else numbers.Real     # numpy scalars register with numbers
+    return isinstance(value, wanted)
+
+
+def check_value(name: str, value, hi=None):
+    """``value`` of option ``name`` as the table's type, or ValueError naming the option and its range.
+
+    The range is compared before any conversion, so 10**400 is refused rather than overflowing float().
+    """
+    b = BOUNDS[name]
+    hi = b.hi if hi is None else hi
+    ok = _is_number(value, b.kind) and (b.lo < value if b.lo_open else b.lo <= value) and value <= hi
+    if ok and b.kind is int:
+        ok = int(value) % b.step == 0
+    if not ok:                                          # NaN fails every comparison and lands here
+        raise ValueError(f"{name} must be {b.describe(hi)}, got {value!r}")
+    return b.kind(value)
+
+
+def require_torch(effort: int) -> None:
+    """Effort levels above 1 run torch autograd: say which extra to install before any work starts."""
+    if effort > DEFAULT_EFFORT and importlib.util.find_spec("torch") is None:
+        raise ModuleNotFoundError(f"effort={effort} needs torch: {TORCH_EXTRA}", name="torch")
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """Checked encode options (each through BOUNDS); None means the default (quality: DEFAULT_QUALITY)."""
+
+    bpp: float | None = None
+    quality: float | None = None
+    effort: int = DEFAULT_EFFORT
+    tile_size: int = DEFAULT_TILE_SIZE
+    layers: int = 1
+    bit_depth: int | None = None
+    alpha_bits: int | None = None
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                object.__setattr__(self, f.name, check_value(f.name, value))
+        if self.bpp is not None and self.quality is not None:
+            raise ValueError("give bpp= or quality=, not both")
+
+    @classmethod
+    def from_user(cls, **values) -> "EncodeOptions":
+        """Options from user keyword values; None means the default, an unknown name is a ValueError."""
+        unknown = set(values) - set(BOUNDS)
+        if unknown:
+            raise ValueError(f"unknown encode options: {sorted(unknown)} (known: {', '.join(BOUNDS)})")
+        return cls(**{k: v for k, v in values.items() if v is not None})
+
+    def kwargs(self) -> dict:
+        """The options as ``jpegai_fast.encode`` keyword arguments."""
+        return dataclasses.asdict(self)
+
+    def check_layers(self, M: int) -> int:
+        """The layer count, within what a model with M latent channels allows."""
+        top = max_layers(M)
+        if self.layers > top:
+            raise ValueError(f"layers must be {BOUNDS['layers'].describe(top)} (context groups of this model), "
+                             f"got {self.layers}")
+        return self.layers
+
+    def check_alpha_bits(self, bit_depth: int) -> int:
+        """The bits the alpha plane is coded with: all of the image's bit depth unless alpha_bits says fewer."""
+        if self.alpha_bits is None:
+            return bit_depth
+        if self.alpha_bits > bit_depth:
+            raise ValueError(f"alpha_bits must be {BOUNDS['alpha_bits'].describe(bit_depth)} (the bit depth), "
+                             f"got {self.alpha_bits}")
+        return self.alpha_bits
