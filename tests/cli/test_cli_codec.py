@@ -125,7 +125,7 @@ def test_interrupted_encode_leaves_the_old_output_intact(tmp_path):
     new = new_ref.read_bytes()
     for delay in (0.05, 0.3, 0.6, 0.9, 1.2, 1.6):
         p = subprocess.Popen([sys.executable, "-P", "-m", "jpegai_fast", "encode", str(tmp_path / "in.png"), str(out),
-                              "-q", "90", "--quiet"])
+                              "-q", "90", "--quiet", "--overwrite"])
         _time.sleep(delay)
         p.send_signal(signal.SIGKILL)
         p.wait()
@@ -133,7 +133,8 @@ def test_interrupted_encode_leaves_the_old_output_intact(tmp_path):
         out.write_bytes(old)
     for stray in tmp_path.glob(".*.tmp"):          # a SIGKILL during the write may leave one (documented)
         stray.unlink()
-    p = subprocess.Popen([sys.executable, "-P", "-m", "jpegai_fast", "encode", str(tmp_path / "in.png"), str(out), "-q", "90"])
+    p = subprocess.Popen([sys.executable, "-P", "-m", "jpegai_fast", "encode", str(tmp_path / "in.png"), str(out), "-q", "90",
+                          "--overwrite"])
     _time.sleep(0.4)
     p.send_signal(signal.SIGINT)
     p.wait()

@@ -158,12 +158,20 @@ def test_the_cli_refuses_to_replace_an_existing_output(tmp_path):
     assert r.exit_code == 1 and "--overwrite" in r.output
 
 
+def _default_signals():
+    """A test runner started in the background inherits SIGINT ignored (and Python then keeps ignoring
+    it, as a nohup'ed command should): the batch under test gets the default handlers back."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_an_interrupted_batch_stops_records_what_finished_and_leaves_no_temporary(tmp_path, sig, code):
     src, dst = tmp_path / "src", tmp_path / "dst"
     _photos(src, n=12, h=192, w=256)
     p = subprocess.Popen([sys.executable, "-P", "-m", "jpegai_fast", "batch", "encode", str(src), "-o", str(dst),
-                          "--workers", "1", "--quiet"], stderr=subprocess.PIPE, start_new_session=True)
+                          "--workers", "1", "--quiet"], stderr=subprocess.PIPE, start_new_session=True,
+                         preexec_fn=_default_signals)
     deadline = time.time() + 120
     while len(_finished(dst)) < 2:
         assert time.time() < deadline and p.poll() is None, "batch finished or stalled before the signal"

@@ -1,0 +1,92 @@
+"""atheris fuzz harness for the alpha coder (core/alpha_coder.py, csrc/alpha): the payload decoder on
+damaged and random payloads, and encode -> decode round trips of arbitrary planes.
+
+The last input byte picks the entry point:
+  0: decode(payload) of the bytes as given, for a plane size and bit depth taken from the first bytes;
+  1: check(payload) then decode: what check() accepts must decode or raise DecodeError;
+  2: round trip: the bytes as a plane (and a bit count) -> encode -> decode must give the plane back
+     (samples kept to the top ``bits`` bits and widened as the decoder widens them).
+Anything but DecodeError, a wrong round trip, a crash, a hang (-timeout) or a memory blow-up
+(-rss_limit_mb) is a finding. Seeds: payloads of small planes (flat, noise, gradients, 8/10/16 bit),
+written by --make-seeds DIR.
+"""
+import os
+import sys
+from pathlib import Path
+
+import atheris
+import numpy as np
+
+with atheris.instrument_imports(exclude=["numpy"]):
+    from jpegai_fast import DecodeError
+    from jpegai_fast.core import alpha_coder
+    from jpegai_fast.pixels import replicate_bits
+
+_DEPTHS = (8, 10, 12, 16)
+
+
+def _plane(rng, kind: int, h: int, w: int, depth: int) -> np.ndarray:
+    top = (1 << depth) - 1
+    if kind == 0:
+        return np.full((h, w), top, np.uint16)
+    if kind == 1:
+        return rng.integers(0, top + 1, (h, w)).astype(np.uint16)
+    yy, xx = np.mgrid[:h, :w]
+    return ((yy * 7 + xx * 3) % (top + 1)).astype(np.uint16)
+
+
+def make_seeds(directory):
+    os.makedirs(directory, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i, depth in enumerate(_DEPTHS):
+        for kind in range(3):
+            h, w = 1 + 5 * kind, 3 + 11 * i
+            plane = _plane(rng, kind, h, w, depth)
+            payload = alpha_coder.encode(plane, depth, depth if kind else max(1, depth - 3))
+            head = bytes([h, w, _DEPTHS.index(depth)])
+            for mode in (0, 1):
+                Path(directory, f"d{depth}_k{kind}_{mode}").write_bytes(head + payload + bytes([mode]))
+            raw = bytes([h, w, _DEPTHS.index(depth), depth]) + plane.astype("<u2").tobytes()
+            Path(directory, f"d{depth}_k{kind}_2").write_bytes(raw + bytes([2]))
+
+
+def _round_trip(data: bytes) -> None:
+    if len(data) < 4:
+        return
+    h, w = 1 + data[0] % 64, 1 + data[1] % 64
+    depth = _DEPTHS[data[2] % len(_DEPTHS)]
+    bits = 1 + data[3] % depth
+    raw = np.frombuffer(data[4:4 + 2 * h * w].ljust(2 * h * w, b"\0"), "<u2").reshape(h, w)
+    plane = (raw & ((1 << depth) - 1)).astype(np.uint16)
+    out = alpha_coder.decode(alpha_coder.encode(plane, depth, bits), h, w, depth)
+    kept = plane >> (depth - bits)
+    want = replicate_bits(kept, bits, depth) if bits < depth else plane
+    if not np.array_equal(out.astype(np.uint16), want.astype(np.uint16)):
+        raise AssertionError(f"alpha round trip differs ({h}x{w}, {depth}-bit, {bits} bits)")
+
+
+def TestOneInput(data: bytes):
+    if len(data) < 4:
+        return
+    mode, data = data[-1] % 3, data[:-1]
+    if mode == 2:
+        _round_trip(data)
+        return
+    h, w, depth = 1 + data[0] * 3, 1 + data[1] * 3, _DEPTHS[data[2] % len(_DEPTHS)]
+    payload = data[3:]
+    try:
+        if mode == 1:
+            alpha_coder.check(payload, h, w, depth)
+        out = alpha_coder.decode(payload, h, w, depth)
+        if out.shape != (h, w):
+            raise AssertionError(f"alpha decode gave {out.shape} for {h}x{w}")
+    except DecodeError:
+        pass
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--make-seeds":
+        make_seeds(sys.argv[2])
+    else:
+        atheris.Setup(sys.argv, TestOneInput)
+        atheris.Fuzz()
