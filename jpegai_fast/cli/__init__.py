@@ -5,6 +5,7 @@ and ``info`` start in a fraction of a second and never import torch.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 
 import click
@@ -30,11 +31,36 @@ class _LazyGroup(click.Group):
         if name not in COMMANDS:
             return None
         module, attr, _ = COMMANDS[name]
-        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        with _extras_named(name):
+            cmd = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        if not getattr(cmd, "_names_extras", False):      # once per command object
+            cmd.invoke = _naming_extras(cmd.invoke, name)
+            cmd._names_extras = True
+        return cmd
 
     def format_commands(self, ctx, formatter):
         with formatter.section("Commands"):
             formatter.write_dl([(name, short) for name, (_, _, short) in COMMANDS.items()])
+
+
+@contextlib.contextmanager
+def _extras_named(command: str):
+    """A command that needs an optional package ends in one line naming the extra (extras.py), not a traceback."""
+    try:
+        yield
+    except ImportError as e:
+        from jpegai_fast.extras import missing_extra
+        line = missing_extra(e, f"`jpegai-fast {command}`")
+        if line is None:
+            raise
+        raise click.ClickException(line) from None
+
+
+def _naming_extras(invoke, command: str):
+    def wrapped(ctx):
+        with _extras_named(command):
+            return invoke(ctx)
+    return wrapped
 
 
 def _version(ctx, param, value):
