@@ -1,6 +1,6 @@
 """Kodak RD of a weights file with bits ESTIMATED from the model likelihoods (no bitstream yet).
 
-``python -m jpegai_fast.eval.model_rd --weights jpegai_fast/weights/light.pt --out docs/rd_light.json``
+``python -m jpegai_fast.eval.model_rd --weights jpegai_fast/weights/light.npz --out docs/rd_light.json``
 Reports per-t mean bpp, PSNR-RGB (mean of per-image PSNR on the 8-bit rounded reconstruction) and
 MS-SSIM (pytorch-msssim), and PSNR interpolated at the JPEG AI target rates.
 """

@@ -77,7 +77,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--ckpt-every-s", type=float, default=180.0)
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--init-weights", default="",
-                   help="start a NEW run from these shipped fp16 weights (e.g. jpegai_fast/weights/light.pt); "
+                   help="start a NEW run from these shipped fp16 weights (e.g. jpegai_fast/weights/light.npz); "
                         "ignored when the run folder already has a checkpoint")
     p.add_argument("--t-schedule", choices=sorted(T_SCHEDULES), default="uniform",
                    help="how the rate parameter of a batch is drawn: uniform on [0, K-1], or 'high': density "
