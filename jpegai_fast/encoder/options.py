@@ -87,6 +87,14 @@ def require_torch(effort: int) -> None:
         raise ModuleNotFoundError(f"effort={effort} needs torch: {TORCH_EXTRA}", name="torch")
 
 
+def checked(values: dict) -> dict:
+    """A front end's option dict (batch's ``options=``) checked by the table, torch included for effort:
+    the same names with normalised values, None dropped; ready to pass on as ``encode`` keyword arguments."""
+    opts = EncodeOptions.from_user(**values)
+    require_torch(opts.effort)
+    return {name: getattr(opts, name) for name, value in values.items() if value is not None}
+
+
 @dataclass(frozen=True)
 class EncodeOptions:
     """Checked encode options (each through BOUNDS); None means the default (quality: DEFAULT_QUALITY)."""

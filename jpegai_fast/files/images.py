@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import struct
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,13 +47,37 @@ def _png_chunks(data: bytes):
             return
 
 
+class InputRefused(ValueError):
+    """A file that is readable but past one of the codec's limits; the message is the one line to show."""
+
+
+class MetadataTooLarge(InputRefused):
+    """A compressed metadata chunk inflates past what a stream may carry: refused, never inflated whole."""
+
+
+def _inflate(z: bytes, what: str) -> bytes:
+    """zlib data of metadata field ``what`` ("icc", "xmp"), inflated to at most the container's limit for it.
+
+    A zip bomb stops at limit + 1 bytes (MetadataTooLarge); a broken stream is zlib.error, as before.
+    """
+    from jpegai_fast.format.container import METADATA_LIMITS, Kind
+    limit = METADATA_LIMITS[next(k for k, n in Kind.NAMES.items() if n == what)]
+    d = zlib.decompressobj()
+    out = d.decompress(z, limit + 1)
+    if len(out) > limit:
+        raise MetadataTooLarge(f"its {what.upper()} inflates to more than {limit} bytes, the most a stream carries")
+    if not d.eof:
+        raise zlib.error("incomplete or truncated zlib stream")
+    return out
+
+
 def _png_metadata(data: bytes) -> tuple[dict, list[int] | None]:
     meta, sbit = {}, None
     for kind, body in _png_chunks(data):
         try:
             if kind == b"iCCP":
                 name_end = body.index(b"\0")
-                meta["icc"] = zlib.decompress(body[name_end + 2:])
+                meta["icc"] = _inflate(body[name_end + 2:], "icc")
             elif kind == b"eXIf":
                 meta["exif"] = bytes(body)
             elif kind == b"iTXt" and body.startswith(b"XML:com.adobe.xmp\0"):
@@ -61,9 +86,11 @@ def _png_metadata(data: bytes) -> tuple[dict, list[int] | None]:
                 rest = rest[2:]
                 rest = rest[rest.index(b"\0") + 1:]           # language tag
                 rest = rest[rest.index(b"\0") + 1:]           # translated keyword
-                meta["xmp"] = zlib.decompress(rest) if compressed else bytes(rest)
+                meta["xmp"] = _inflate(rest, "xmp") if compressed else bytes(rest)
             elif kind == b"sBIT":
                 sbit = list(body)
+        except MetadataTooLarge:
+            raise
         except (ValueError, IndexError, zlib.error):
             continue        # a malformed ancillary chunk is ignored, as PNG decoders do
     return meta, sbit
@@ -90,8 +117,9 @@ def _tiff_info(data: bytes) -> tuple[dict, int | None, str]:
         if 700 in tags:
             v = tags[700].value
             meta["xmp"] = v.encode() if isinstance(v, str) else bytes(v)
-        if 274 in tags:
-            meta["orientation"] = int(tags[274].value)
+        if 274 in tags:                 # 0, 9, ...: not an orientation; read as 1, as libtiff does
+            orientation = int(tags[274].value)
+            meta["orientation"] = orientation if 1 <= orientation <= 8 else 1
         bits = tags[258].value if 258 in tags else None
         bits = max(bits) if isinstance(bits, tuple) else bits
         if 281 in tags:
@@ -128,6 +156,8 @@ def read_image_file(data: bytes, name: str = "input") -> ImageFile:
                 xmp = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
                 if xmp:
                     meta["xmp"] = xmp.encode() if isinstance(xmp, str) else bytes(xmp)
+    except MetadataTooLarge as e:      # dropping it would lose metadata without a word
+        raise MetadataTooLarge(f"{name}: {e}") from None
     except Exception:       # unreadable metadata never blocks the pixels
         meta = {}
     if "exif" in meta:
@@ -155,9 +185,11 @@ def _decode(data: bytes, name: str) -> tuple[np.ndarray, bool]:
         if data[:8] == _PNG and len(data) > 25 and data[24] == 16:
             arr = _png16_decode(data)
         elif data[:4] in _TIFF:
-            arr = _tiff_decode(data)
+            arr = _tiff_decode(data, name)
         else:
             arr = _pillow_decode(data)
+    except InputRefused as e:       # readable, but past a limit: its own one line
+        raise InputRefused(f"{name}: {e}") from None
     except Exception as e:          # every decoder's own error type: one clear message
         raise ValueError(f"{name}: not a readable image ({type(e).__name__}: {e})") from None
     had_alpha = arr.ndim == 3 and arr.shape[2] in (2, 4)
@@ -170,9 +202,18 @@ def _decode(data: bytes, name: str) -> tuple[np.ndarray, bool]:
     return np.ascontiguousarray(arr), had_alpha
 
 
+def _check_declared(width: int, height: int) -> None:
+    """The size a file declares, against the codec's pixel limit, before any pixel is decoded."""
+    from jpegai_fast.format import limits
+    if width * height > limits.max_image_pixels:
+        raise InputRefused(f"declares {width}x{height} = {width * height} pixels, above the limit of "
+                           f"{limits.max_image_pixels} (jpegai_fast.format.limits.set_max_image_pixels)")
+
+
 def _pillow_decode(data: bytes) -> np.ndarray:
     from PIL import Image
-    with Image.open(io.BytesIO(data)) as im:
+    with Image.open(io.BytesIO(data)) as im:          # reads the header only; Pillow's own bomb check runs here
+        _check_declared(*im.size)
         if im.mode in ("L", "RGB", "I;16", "RGBA", "LA"):
             return np.asarray(im)
         if "transparency" in im.info or im.mode in ("PA", "RGBa", "La"):
@@ -182,23 +223,80 @@ def _pillow_decode(data: bytes) -> np.ndarray:
         return np.asarray(im.convert("RGB"))
 
 
+#: Adam7 passes: (x0, y0, dx, dy)
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+_PNG_SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}       # samples per pixel of each PNG colour type
+
+
+def _png_raw_size(data: bytes) -> int:
+    """Bytes the IHDR's image inflates to (filter bytes included), after checking its size against the limit."""
+    width, height, depth, colour, _, _, interlace = struct.unpack_from(">IIBBBBB", data, 16)
+    _check_declared(width, height)
+    bits = depth * _PNG_SAMPLES.get(colour, 4)
+    total = 0
+    for x0, y0, dx, dy in (_ADAM7 if interlace else ((0, 0, 1, 1),)):
+        w, h = -(-(width - x0) // dx), -(-(height - y0) // dy)
+        if w > 0 and h > 0:
+            total += h * (1 + -(-w * bits // 8))
+    return total
+
+
+def _check_idat(data: bytes) -> None:
+    """Inflate the IDAT stream in bounded steps, counting: more than the IHDR's image holds is refused.
+
+    pypng inflates each IDAT chunk whole, so a 4x4 PNG whose one IDAT inflates to gigabytes would
+    exhaust memory (issue 28: 70 s and > 3.7 GB for a 577 KB file) before it noticed the excess.
+    """
+    raw, seen = _png_raw_size(data), 0
+    d = zlib.decompressobj()
+    for kind, body in _png_chunks(data):
+        if kind != b"IDAT":
+            continue
+        while body:
+            seen += len(d.decompress(body, 1 << 20))
+            if seen > raw:
+                raise InputRefused(f"its image data inflates to more than the {raw} bytes its header declares")
+            body = d.unconsumed_tail
+
+
 def _png16_decode(data: bytes) -> np.ndarray:
     """A 16-bit PNG (grey, grey+alpha, RGB, RGBA; IHDR bit depth 16) as uint16, through pypng."""
     import png
-    w, h, rows, info = png.Reader(bytes=data).read_flat()
+    _check_idat(data)
+    w, h, rows, info = png.Reader(bytes=data).read()
     planes = info["planes"]
-    arr = np.asarray(rows, dtype=np.uint16).reshape(h, w, planes)
+    arr = np.empty((h, w * planes), np.uint16)     # rows land in place: one copy of the image, not three
+    for y, row in enumerate(rows):
+        arr[y] = row
+    arr = arr.reshape(h, w, planes)
     return arr[..., 0] if planes == 1 else arr
 
 
-def _tiff_decode(data: bytes) -> np.ndarray:
+def _tiff_decode(data: bytes, name: str) -> np.ndarray:
+    """The first page of a TIFF (as Pillow and cwebp read it), samples last (planar RGB included)."""
     import tifffile
+    with tifffile.TiffFile(io.BytesIO(data)) as t:
+        page = t.pages[0]
+        _check_declared(page.imagewidth, page.imagelength)
+        if _has_second_page(t):
+            warnings.warn(f"{name}: a multi-page TIFF; coding its first page", RuntimeWarning, stacklevel=2)
+        try:
+            arr = page.asarray()
+        except (ValueError, NotImplementedError, KeyError) as e:
+            if "imagecodecs" not in str(e) and "codec" not in str(e).lower():
+                raise
+            return _pillow_decode(data)       # a compression tifffile has no codec for here (e.g. LZW)
+        if "S" in page.axes and page.axes[-1] != "S":       # planar configuration 2: SYX
+            arr = np.moveaxis(arr, page.axes.index("S"), -1)
+        return arr
+
+
+def _has_second_page(t) -> bool:
     try:
-        return tifffile.imread(io.BytesIO(data))
-    except (ValueError, NotImplementedError, KeyError) as e:
-        if "imagecodecs" not in str(e) and "codec" not in str(e).lower():
-            raise
-        return _pillow_decode(data)       # a compression tifffile has no codec for here (e.g. LZW)
+        t.pages[1]
+    except IndexError:
+        return False
+    return True
 
 
 def _png_encode(arr: np.ndarray) -> bytes:

@@ -87,3 +87,15 @@ def test_pillow_save_uses_the_same_table(rgba):
     buf = io.BytesIO()
     im.save(buf, format="JAI", quality=np.float32(30), tile_size=np.int64(8))
     assert buf.getvalue() == jpegai_fast.encode(rgba, quality=30, tile_size=8)
+
+
+def test_checked_is_the_one_call_for_option_dicts(monkeypatch):
+    from jpegai_fast.encoder.options import checked
+    assert checked({"quality": np.float32(30), "effort": None, "layers": np.int8(2)}) == {"quality": 30.0, "layers": 2}
+    with pytest.raises(ValueError, match="unknown encode options"):
+        checked({"qualty": 3})
+    with pytest.raises(ValueError, match="tile_size"):
+        checked({"tile_size": 6})
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(ImportError, match="jpegai_fast"):
+        checked({"effort": 3})

@@ -1,0 +1,112 @@
+"""Image file readers (files/images.py) on hostile and unusual inputs: limits before pixels, bounded
+metadata inflation, and TIFF layouts that Pillow and tifffile read (issue 28 classes 4 and 6)."""
+import io
+import resource
+import struct
+import time
+import zlib
+
+import numpy as np
+import pytest
+import tifffile
+
+import jpegai_fast
+from jpegai_fast.files.images import read_image_file
+from jpegai_fast.format import limits
+
+
+def _chunk(kind, body):
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def _png(w, h, depth, colour, idat, extra=b""):
+    ihdr = struct.pack(">IIBBBBB", w, h, depth, colour, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + extra + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
+
+
+def _zeros_deflated(mbytes):
+    c = zlib.compressobj(9)
+    return b"".join(c.compress(bytes(1 << 20)) for _ in range(mbytes)) + c.flush()
+
+
+@pytest.fixture(scope="module")
+def bomb():
+    return _zeros_deflated(200)        # 200 MB of zeros in ~200 KB
+
+
+def _refused_fast(data, match):
+    """One-line ValueError within 2 s and +200 MB of peak memory (the issue's target for files <= 1 MB)."""
+    assert len(data) <= 1 << 20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t = time.perf_counter()
+    with pytest.raises(ValueError, match=match) as e:
+        read_image_file(data, "x.png")
+    assert time.perf_counter() - t < 2.0
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak) / 1024 < 200
+    assert "\n" not in str(e.value) and str(e.value).startswith("x.png: ")
+
+
+def test_a_16_bit_png_above_the_pixel_limit_is_refused_before_decoding(bomb):
+    _refused_fast(_png(17000, 17000, 16, 0, bomb), "above the limit of")
+
+
+def test_a_16_bit_png_whose_data_inflates_past_its_header_is_refused(bomb):
+    _refused_fast(_png(4, 4, 16, 2, bomb), "inflates to more than the 100 bytes")
+
+
+@pytest.mark.parametrize("chunk", [b"iCCP", b"iTXt"])
+def test_compressed_metadata_is_inflated_only_to_the_stream_limit(chunk, monkeypatch):
+    from jpegai_fast.format import container
+    monkeypatch.setitem(container.METADATA_LIMITS, container.Kind.ICC, 1 << 20)      # keeps the test small
+    monkeypatch.setitem(container.METADATA_LIMITS, container.Kind.XMP, 1 << 20)
+    body = (b"icc\0\0" if chunk == b"iCCP" else b"XML:com.adobe.xmp\0\1\0\0\0") + _zeros_deflated(3)
+    pixels = zlib.compress(b"".join(b"\0" + bytes(8) for _ in range(4)))
+    _refused_fast(_png(4, 4, 16, 0, pixels, _chunk(chunk, body)), "inflates to more than 1048576 bytes")
+    small = (b"icc\0\0" if chunk == b"iCCP" else b"XML:com.adobe.xmp\0\1\0\0\0") + zlib.compress(b"m" * 5000)
+    f = read_image_file(_png(4, 4, 16, 0, pixels, _chunk(chunk, small)))
+    assert f.metadata["icc" if chunk == b"iCCP" else "xmp"] == b"m" * 5000
+
+
+def test_a_tiff_above_the_pixel_limit_is_refused_before_decoding(monkeypatch):
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, np.zeros((64, 64), np.uint16), compression="zlib")
+    monkeypatch.setattr(limits, "max_image_pixels", 64 * 63)
+    _refused_fast(buf.getvalue(), "declares 64x64 = 4096 pixels, above the limit of 4032")
+
+
+def test_a_pillow_format_above_the_pixel_limit_is_refused_before_decoding(monkeypatch):
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64)).save(buf, format="BMP")
+    monkeypatch.setattr(limits, "max_image_pixels", 64 * 63)
+    _refused_fast(buf.getvalue(), "above the limit")
+
+
+@pytest.fixture(scope="module")
+def rgb():
+    return np.random.default_rng(5).integers(0, 256, (24, 40, 3)).astype(np.uint8)
+
+
+def _tiff(arr, **kw):
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, arr, **kw)
+    return buf.getvalue()
+
+
+def test_planar_rgb_tiff_reads_as_interleaved(rgb):
+    f = read_image_file(_tiff(np.moveaxis(rgb, -1, 0), planarconfig="separate", photometric="rgb"))
+    assert np.array_equal(f.pixels, rgb)
+
+
+def test_multi_page_tiff_codes_the_first_page_and_says_so(rgb):
+    data = _tiff(np.stack([rgb, rgb[::-1]]), photometric="rgb")
+    with pytest.warns(RuntimeWarning, match="first page"):
+        f = read_image_file(data, "pages.tif")
+    assert np.array_equal(f.pixels, rgb)
+
+
+@pytest.mark.parametrize("orientation", [0, 9, 65535])
+def test_an_invalid_tiff_orientation_reads_as_1(rgb, orientation):
+    f = read_image_file(_tiff(rgb, photometric="rgb", extratags=[(274, "H", 1, orientation, True)]))
+    assert f.metadata["orientation"] == 1 and np.array_equal(f.pixels, rgb)
+    jpegai_fast.encode(f.pixels, quality=10, metadata=f.metadata)         # and the file encodes
