@@ -82,7 +82,7 @@ class EncodeOption(click.ParamType):
 
     def __init__(self, option: str):
         self.option, self.bound = option, BOUNDS[option]
-        self.name = self.bound.kind.__name__
+        self.name = {int: "integer", float: "float"}[self.bound.kind]       # click's metavars
 
     def convert(self, value, param, ctx):
         try:

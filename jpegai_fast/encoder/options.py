@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from jpegai_fast.encoder.effort import DEFAULT_EFFORT, EFFORT_MAX, EFFORT_MIN
+from jpegai_fast.extras import install_hint
 from jpegai_fast.format.container import MAX_LAYERS
 from jpegai_fast.format.progressive import max_layers
 from jpegai_fast.format.tiling import DEFAULT_TILE_SIZE, MAX_TILE
@@ -24,7 +25,6 @@ from jpegai_fast.format.tiling import DEFAULT_TILE_SIZE, MAX_TILE
 DEFAULT_QUALITY = 50.0
 #: Largest bpp target: 16-bit RGBA stored raw. Rate control tops out far below; above it is a typo.
 MAX_BPP = 64.0
-TORCH_EXTRA = 'pip install "jpegai_fast[torch]" (install torch for your machine first: README, "torch")'
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,8 @@ def check_value(name: str, value, hi=None):
 def require_torch(effort: int) -> None:
     """Effort levels above 1 run torch autograd: say which extra to install before any work starts."""
     if effort > DEFAULT_EFFORT and importlib.util.find_spec("torch") is None:
-        raise ModuleNotFoundError(f"effort={effort} needs torch: {TORCH_EXTRA}", name="torch")
+        raise ModuleNotFoundError(f"effort={effort} needs torch, which is not installed: {install_hint('torch')}",
+                                  name="torch")
 
 
 def checked(values: dict) -> dict:

@@ -6,6 +6,13 @@ written to bytes, so the CLI can use stdin/stdout and write every output atomica
 ``read_image_file`` also returns the file's metadata (ICC, EXIF, XMP, orientation) and its true bit
 depth where the file says it (PNG sBIT, TIFF BitsPerSample / MaxSampleValue); ``encode_image`` writes
 them back (PNG: iCCP, eXIf, iTXt XMP, sBIT; TIFF: ICC, XMP, Orientation, MaxSampleValue).
+
+Hostile files cost what their header admits: the declared size is checked against
+``format.limits.max_image_pixels`` before any pixel is decoded, a 16-bit PNG's data may not inflate past
+that size, and compressed metadata inflates to at most the stream's limit for it (else InputRefused /
+MetadataTooLarge, ValueErrors with a one-line message). A TIFF gives its first page (a warning says when
+there are more, as Pillow and cwebp read only the first), samples last (planar RGB too); an Orientation
+tag outside 1..8 reads as 1, as libtiff does.
 """
 from __future__ import annotations
 
