@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageFile
 
 from jpegai_fast.format import container
-from jpegai_fast.errors import DecodeError
+from jpegai_fast.errors import DecodeError, ImageTooLargeError
 from jpegai_fast.pixels import replicate_bits
 
 FORMAT = "JAI"
@@ -49,6 +49,8 @@ class JaiImageFile(ImageFile.ImageFile):
         data = self.fp.read()
         try:
             header = container.read(data)
+        except ImageTooLargeError as e:      # Pillow's own error for an image above its pixel limit
+            raise Image.DecompressionBombError(str(e)) from None
         except DecodeError as e:
             raise SyntaxError(f"not a readable jpegai_fast stream: {e}") from None
         if header.channels == 1:

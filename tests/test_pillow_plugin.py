@@ -135,3 +135,11 @@ def test_load_of_a_broken_stream_raises_oserror_and_decode_error(rgb):
         with pytest.raises(OSError) as e:
             im.load()
     assert isinstance(e.value, jpegai_fast.DecodeError)
+
+
+def test_a_stream_above_the_pixel_limit_is_pillows_decompression_bomb_error(rgb, monkeypatch):
+    from jpegai_fast.format import limits
+    data = jpegai_fast.encode(rgb, quality=50)
+    monkeypatch.setattr(limits, "max_image_pixels", 100)
+    with pytest.raises(Image.DecompressionBombError, match="pixels"):
+        Image.open(io.BytesIO(data))
