@@ -191,6 +191,12 @@ PYBIND11_MODULE(_core, m) {
       }
       return out;
     }, py::arg("data"), py::arg("indexes"), py::arg("threads"), py::arg("out") = py::none());
+    m.def("check_coded_layout", [byte_view](py::buffer data, py::ssize_t n) {
+      if (n < 0) throw py::value_error("n must be >= 0");
+      py::buffer_info info = byte_view(data);
+      en::check_layout(static_cast<const uint8_t*>(info.ptr), size_t(info.size), size_t(n));
+    }, py::arg("data"), py::arg("n"),
+       "DecodeError unless a coded stream of n symbols has a sound chunk table, lane states and word alignment.");
     m.def("gaussian_bits", [](I32 symbols, U8 indexes) {
       if (symbols.size() != indexes.size()) throw py::value_error("symbols and indexes differ in size");
       py::gil_scoped_release nogil;
@@ -406,6 +412,13 @@ PYBIND11_MODULE(_core, m) {
     }
     return py::bytes(reinterpret_cast<const char*>(out.data()), out.size());
   }, py::arg("plane"), py::arg("bits"), "Lossless alpha plane (h, w) uint16 < 2^bits -> payload bytes.");
+  m.def("alpha_check", [](py::buffer data, int h, int w, int bits) {
+    py::buffer_info info = data.request();
+    if (info.ndim != 1 || info.itemsize != 1 || (info.shape[0] > 1 && info.strides[0] != 1))
+      throw py::type_error("data must be a contiguous bytes-like object");
+    jpegai::alpha::check(static_cast<const uint8_t*>(info.ptr), size_t(info.size), h, w, bits);
+  }, py::arg("data"), py::arg("h"), py::arg("w"), py::arg("bits"),
+     "DecodeError if the payload's tables or initial state are damaged (no pixel is decoded).");
   m.def("alpha_decode", [](py::buffer data, int h, int w, int bits) {
     py::buffer_info info = data.request();
     if (info.ndim != 1 || info.itemsize != 1 || (info.shape[0] > 1 && info.strides[0] != 1))

@@ -149,7 +149,7 @@ def info(data: bytes) -> dict:
     """
     header = container.read(data)
     lh, lw = tiling.latent_shape(header.height, header.width)
-    grid = tiling.TileGrid(lh, lw, header.tile_size) if header.tile_size % 4 == 0 else None
+    grid = tiling.TileGrid(lh, lw, header.tile_size)     # container.read checked the tile size
     return {
         "width": header.width,
         "height": header.height,
@@ -164,7 +164,7 @@ def info(data: bytes) -> dict:
         "layers": header.num_layers,
         "layers_complete": progressive.complete_layers(header),
         "tile_size": header.tile_size,
-        "tiles": grid.count if grid else None,
+        "tiles": grid.count,
         "bytes": len(data),
         "bpp": 8.0 * len(data) / (header.width * header.height),
         "complete": all(s.complete for s in header.substreams),

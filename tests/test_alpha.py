@@ -134,3 +134,49 @@ def test_cli_keeps_alpha_from_png_to_png_and_tiff(tmp_path, rgba):
         assert back.shape == rgba.shape and np.array_equal(back[..., 3], rgba[..., 3]), out
     r = run("decode", tmp_path / "a.jai", tmp_path / "o.jpg")
     assert r.exit_code == 1 and "alpha" in r.output
+
+
+def _first_varint_as(payload: bytes, long_form) -> bytes:
+    """The payload with its first varint (n_used, right after the bits byte) written in ``long_form``."""
+    assert payload[1] < 0x80
+    return payload[:1] + long_form(payload[1]) + payload[2:]
+
+
+@pytest.mark.parametrize("long_form, message", [
+    (lambda v: bytes([v | 0x80, 0x00]), "non-canonical"),                   # a final zero group
+    (lambda v: bytes([v | 0x80, 0x80, 0x80, 0x80, 0x10]), "context count"),  # v + 2^32: wrapped to v before
+])
+def test_alpha_varints_are_canonical_and_never_wrap(rgba, long_form, message):
+    from jpegai_fast.core import alpha_coder
+    plane = _matte(40, 50)
+    payload = alpha_coder.encode(plane, 8, 8)
+    assert np.array_equal(alpha_coder.decode(payload, 40, 50, 8), plane)
+    with pytest.raises(DecodeError, match=message):
+        alpha_coder.decode(_first_varint_as(payload, long_form), 40, 50, 8)
+    data = jpegai_fast.encode(rgba, quality=50)           # the same through a whole stream (CRCs valid)
+    h = container.read(data)
+    payloads = [data[s.offset:s.offset + s.length] for s in h.substreams]
+    k = next(i for i, s in enumerate(h.substreams) if s.kind == Kind.ALPHA)
+    payloads[k] = _first_varint_as(payloads[k], long_form)
+    with pytest.raises(DecodeError, match=message):
+        jpegai_fast.decode(container.write(h, payloads))
+
+
+@pytest.mark.parametrize("bit_depth, bits", [(8, 8), (16, 16), (16, 3)])
+def test_alpha_decode_keeps_the_plane_in_16_bits(bit_depth, bits):
+    """The decoded plane is the decoder's largest array after the pixels: no 32-bit copies of it (a flat
+    16384^2 plane cost +3.6 GB through two uint32 widenings). Peak: the decoder's uint16 plane + the result."""
+    import tracemalloc
+    from jpegai_fast.core import alpha_coder
+    from jpegai_fast.pixels import replicate_bits
+    side = 1024
+    plane = np.full((side, side), (1 << bit_depth) - 1, np.uint16 if bit_depth > 8 else np.uint8)
+    payload = alpha_coder.encode(plane, bit_depth, bits)
+    tracemalloc.start()
+    try:
+        out = alpha_coder.decode(payload, side, side, bit_depth)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert out.dtype == plane.dtype and np.array_equal(out, replicate_bits(plane >> (bit_depth - bits), bits, bit_depth))
+    assert peak <= 2 * side * side + out.nbytes + (1 << 20)

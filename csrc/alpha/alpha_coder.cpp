@@ -26,6 +26,7 @@
 
 #include "common/check.h"
 #include "common/portable.h"
+#include "common/varint.h"
 #include "entropy/quantize.h"
 #include "entropy/rans.h"
 
@@ -127,19 +128,19 @@ void put_varint(std::vector<uint8_t>& out, uint32_t v) {
   out.push_back(uint8_t(v));
 }
 
+// Reads the payload's tables; every varint follows the format's one rule (common/varint.h).
 struct Cursor {
   const uint8_t* data;
   size_t size, pos = 0;
-  uint32_t varint() {
-    uint32_t v = 0;
-    for (int shift = 0; shift < 35; shift += 7) {
-      if (pos >= size) corrupt("truncated table");
-      const uint8_t b = data[pos++];
-      v |= uint32_t(b & 0x7F) << shift;
-      if (!(b & 0x80)) return v;
+  uint64_t varint() {
+    uint64_t v = 0;
+    switch (read_varint(data, size, pos, v)) {
+      case VarintStatus::kOk: return v;
+      case VarintStatus::kTruncated: corrupt("truncated table");
+      case VarintStatus::kNonCanonical: corrupt("non-canonical varint in table");
+      case VarintStatus::kTooLong: break;
     }
-    corrupt("bad varint in table");
-    return 0;
+    corrupt("bad varint in table (over 5 bytes)");
   }
 };
 
@@ -307,17 +308,17 @@ struct DecTable {
 };
 
 void read_table(Cursor& cur, int n_symbols, DecTable& t) {
-  const uint32_t used = cur.varint();
-  if (used > uint32_t(n_symbols)) corrupt("corrupt table (symbol count)");
+  const uint64_t used = cur.varint();
+  if (used > uint64_t(n_symbols)) corrupt("corrupt table (symbol count)");
   if (!used) return;
   t.present = true;
   t.sym.resize(used);
   t.cum.resize(used + 1);
   int sym = -1;
   uint64_t total = 0;
-  for (uint32_t k = 0; k < used; ++k) {
-    const uint32_t gap = cur.varint(), f = cur.varint() + 1;
-    if (gap == 0 || int64_t(sym) + gap >= n_symbols || f > kProbTotal || total + f > kProbTotal) corrupt("corrupt table");
+  for (uint64_t k = 0; k < used; ++k) {
+    const uint64_t gap = cur.varint(), f = cur.varint() + 1;
+    if (gap == 0 || int64_t(sym) + int64_t(gap) >= n_symbols || f > kProbTotal || total + f > kProbTotal) corrupt("corrupt table");
     sym += int(gap);
     t.sym[k] = uint16_t(sym);
     t.cum[k] = uint32_t(total);
@@ -342,39 +343,58 @@ inline uint32_t dec_symbol(uint64_t& xs, entropy::WordReader& in, const DecTable
   return t.sym[k];
 }
 
-}  // namespace
+// The payload up to its rANS words (tables, initial state, word count): everything a cheap check
+// can look at without decoding a pixel.
+struct Parsed {
+  std::vector<DecTable> tables = std::vector<DecTable>(kContexts);
+  DecTable mode_table;
+  uint64_t xs = 0;              // the decoder's initial state
+  const uint8_t* words = nullptr;
+  size_t n_words = 0;
+};
 
-void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out) {
+Parsed parse(const uint8_t* data, size_t size, int h, int w, int bits) {
   check_args(h, w, bits);
   Cursor cur{data, size};
   if (size < 1 || data[0] != bits) corrupt("bit depth does not match the header");
   cur.pos = 1;
-  std::vector<DecTable> tables(kContexts);
-  const uint32_t n_in_use = cur.varint();
-  if (n_in_use > uint32_t(kContexts)) corrupt("corrupt table list (context count)");
+  Parsed p;
+  const uint64_t n_in_use = cur.varint();
+  if (n_in_use > uint64_t(kContexts)) corrupt("corrupt table list (context count)");
   int ctx_index = -1;
-  for (uint32_t k = 0; k < n_in_use; ++k) {
-    const uint32_t gap = cur.varint();
-    if (gap == 0 || int64_t(ctx_index) + gap >= kContexts) corrupt("corrupt table list (context index)");
+  for (uint64_t k = 0; k < n_in_use; ++k) {
+    const uint64_t gap = cur.varint();
+    if (gap == 0 || int64_t(ctx_index) + int64_t(gap) >= kContexts) corrupt("corrupt table list (context index)");
     ctx_index += int(gap);
-    read_table(cur, kSymbols, tables[ctx_index]);
-    if (!tables[ctx_index].present) corrupt("corrupt table list (empty table)");
+    read_table(cur, kSymbols, p.tables[ctx_index]);
+    if (!p.tables[ctx_index].present) corrupt("corrupt table list (empty table)");
   }
-  DecTable mode_table;
-  read_table(cur, kModes, mode_table);
-  if (!mode_table.present) corrupt("no block-mode table");
+  read_table(cur, kModes, p.mode_table);
+  if (!p.mode_table.present) corrupt("no block-mode table");
   if (size - cur.pos < 8 || (size - cur.pos) % 4) corrupt("truncated payload");
-  const uint8_t* p = data + cur.pos;
-  uint64_t xs = 0;
-  for (int k = 7; k >= 0; --k) xs = (xs << 8) | p[k];
-  if (xs < kStateLow || xs >= (uint64_t(1) << 63)) corrupt("corrupt state");
-  const size_t n_words = (size - cur.pos - 8) / 4;
+  const uint8_t* q = data + cur.pos;
+  for (int k = 7; k >= 0; --k) p.xs = (p.xs << 8) | q[k];
+  if (p.xs < kStateLow || p.xs >= (uint64_t(1) << 63)) corrupt("corrupt state");
+  p.words = q + 8;
+  p.n_words = (size - cur.pos - 8) / 4;
+  return p;
+}
+
+}  // namespace
+
+void check(const uint8_t* data, size_t size, int h, int w, int bits) { parse(data, size, h, w, bits); }
+
+void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out) {
+  Parsed p = parse(data, size, h, w, bits);
+  const std::vector<DecTable>& tables = p.tables;
+  uint64_t xs = p.xs;
+  const size_t n_words = p.n_words;
   // the word reader clamps at the end; an empty word list gets a dummy to re-read
   uint8_t dummy[4] = {0, 0, 0, 0};
-  entropy::WordReader in{n_words ? p + 8 : dummy, 0, n_words ? 4 * (n_words - 1) : 0, 0};
+  entropy::WordReader in{n_words ? p.words : dummy, 0, n_words ? 4 * (n_words - 1) : 0, 0};
   const int bh = (h + kBlock - 1) / kBlock, bw = (w + kBlock - 1) / kBlock;
   std::vector<uint8_t> modes(size_t(bh) * bw);
-  for (auto& m : modes) m = uint8_t(dec_symbol(xs, in, mode_table));
+  for (auto& m : modes) m = uint8_t(dec_symbol(xs, in, p.mode_table));
   const int down = bits > 8 ? bits - 8 : 0;
   const int mod = 1 << bits;
   for (int y = 0; y < h; ++y)

@@ -34,4 +34,8 @@ std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits);
 // reads outside data[0, size).
 void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out);
 
+// The cheap part of decode: the tables, the initial state and the word count, no pixel. Throws what
+// decode would for a payload damaged there (the decoder runs it before any expensive stage).
+void check(const uint8_t* data, size_t size, int h, int w, int bits);
+
 }  // namespace jpegai::alpha

@@ -149,6 +149,18 @@ struct EscapeDecode {
   return r;
 }
 
+// The part of a chunk payload that can be checked without its tables: room for the Lanes initial
+// states, whole words after them, and every initial state inside [2^31, 2^63). decode_chunk starts
+// with it; the decoder also runs it over every chunk of a stream before any entropy decoding (coder.h).
+inline bool chunk_header_ok(const uint8_t* data, size_t len, int lanes) {
+  if (len < 8 * size_t(lanes) || (len & 3)) return false;
+  for (int l = 0; l < lanes; ++l) {
+    const uint64_t x = load_le32(data + 8 * l) | (uint64_t(load_le32(data + 8 * l + 4)) << 32);
+    if (x < kStateLow || x >= (uint64_t(1) << 63)) return false;
+  }
+  return true;
+}
+
 // Decodes count symbols into out[begin, begin + count) from one chunk payload coded with
 // Lanes = lanes_for(count) states.
 // Returns false if the payload is inconsistent (short, overrun, bad escape, leftover data or
@@ -156,12 +168,9 @@ struct EscapeDecode {
 template <int Lanes, class Selector>
 bool decode_chunk(const TableSet& tables, const uint8_t* data, size_t len, const Selector& sel,
                       size_t begin, size_t count, int32_t* out) {
-  if (len < 8 * Lanes || (len & 3)) return false;
+  if (!chunk_header_ok(data, len, Lanes)) return false;
   uint64_t x[Lanes];
-  for (int l = 0; l < Lanes; ++l) {
-    x[l] = load_le32(data + 8 * l) | (uint64_t(load_le32(data + 8 * l + 4)) << 32);
-    if (x[l] < kStateLow || x[l] >= (uint64_t(1) << 63)) return false;
-  }
+  for (int l = 0; l < Lanes; ++l) x[l] = load_le32(data + 8 * l) | (uint64_t(load_le32(data + 8 * l + 4)) << 32);
   WordReader in{data, 8 * Lanes, len - 4, 0};
   const TableInfo* infos = tables.infos().data();
   const uint32_t* dec = tables.dec();

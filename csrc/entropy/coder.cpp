@@ -60,14 +60,13 @@ EncodedStream encode_all(const TableSet& tables, const int32_t* symbols, size_t 
   return stream;
 }
 
-template <class Selector>
-void decode_all(const TableSet& tables, const uint8_t* data, size_t len, size_t n,
-                const Selector& sel, int32_t* out, int threads) {
+// Where each chunk payload of a stream of n symbols starts (n_sub + 1 entries, the last = len),
+// after checking the size table: every payload lies inside the data.
+std::vector<size_t> chunk_offsets(const uint8_t* data, size_t len, size_t n) {
   const size_t n_sub = chunk_count(n);
   const size_t n_sizes = size_table_entries(n_sub);
   JPEGAI_CHECK_STREAM(n_sub > 0 || len == 0, "corrupt stream: data for zero symbols");
   JPEGAI_CHECK_STREAM(len / 4 >= n_sizes, "corrupt stream: shorter than its chunk table");
-  // Validate the whole table before any decoding: every payload must lie inside the data.
   std::vector<size_t> offset(n_sub + 1);
   offset[0] = 4 * n_sizes;
   for (size_t k = 0; k < n_sizes; ++k) {
@@ -76,6 +75,19 @@ void decode_all(const TableSet& tables, const uint8_t* data, size_t len, size_t 
     offset[k + 1] = offset[k] + size;
   }
   offset[n_sub] = len;   // the last payload runs to the end of the stream
+  return offset;
+}
+
+[[noreturn]] void chunk_fails(size_t k) {
+  fail_stream("corrupt stream: chunk " + std::to_string(k) + " does not decode");
+}
+
+template <class Selector>
+void decode_all(const TableSet& tables, const uint8_t* data, size_t len, size_t n,
+                const Selector& sel, int32_t* out, int threads) {
+  const size_t n_sub = chunk_count(n);
+  // Validate the whole table before any decoding: every payload must lie inside the data.
+  const std::vector<size_t> offset = chunk_offsets(data, len, n);
   parallel_for(n_sub, resolve_threads(threads), [&](size_t k) {
     size_t begin = chunk_begin(k, n, n_sub);
     size_t count = chunk_begin(k + 1, n, n_sub) - begin;
@@ -84,7 +96,7 @@ void decode_all(const TableSet& tables, const uint8_t* data, size_t len, size_t 
     bool ok = lanes_for(count) == kLanes
                   ? decode_chunk<kLanes>(tables, part, part_len, sel, begin, count, out)
                   : decode_chunk<1>(tables, part, part_len, sel, begin, count, out);
-    JPEGAI_CHECK_STREAM(ok, "corrupt stream: chunk " + std::to_string(k) + " does not decode");
+    if (!ok) chunk_fails(k);
   });
 }
 
@@ -95,6 +107,15 @@ void check_indexes(const uint8_t* indexes, size_t n) {
 }
 
 }  // namespace
+
+void check_layout(const uint8_t* data, size_t len, size_t n) {
+  const size_t n_sub = chunk_count(n);
+  const std::vector<size_t> offset = chunk_offsets(data, len, n);
+  for (size_t k = 0; k < n_sub; ++k) {
+    const size_t count = chunk_begin(k + 1, n, n_sub) - chunk_begin(k, n, n_sub);
+    if (!chunk_header_ok(data + offset[k], offset[k + 1] - offset[k], lanes_for(count))) chunk_fails(k);
+  }
+}
 
 size_t EncodedStream::size() const {
   size_t total = 4 * size_table_entries(parts_.size());

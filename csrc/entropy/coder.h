@@ -29,6 +29,11 @@ class EncodedStream {
   std::vector<EncodedPart> parts_;
 };
 
+// The checks of a stream of n symbols (either coder) that need no table: its chunk size table, and
+// each chunk's lane states and word alignment (chunk_header_ok). Throws CorruptStream with the message
+// decoding would give. O(chunks): the decoder runs it on every substream before any entropy decoding.
+void check_layout(const uint8_t* data, size_t len, size_t n);
+
 // Gaussian conditional: symbols[i] coded with table indexes[i] (< kNumScales).
 EncodedStream encode_gaussian(const int32_t* symbols, const uint8_t* indexes, size_t n,
                               int threads);

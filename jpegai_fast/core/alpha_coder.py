@@ -31,12 +31,30 @@ def encode(plane: np.ndarray, bit_depth: int, bits: int) -> bytes:
     return _core.alpha_encode(a, bits)
 
 
-def decode(payload: bytes, h: int, w: int, bit_depth: int) -> np.ndarray:
-    """Payload -> (h, w) samples of ``bit_depth`` bits (uint8 for 8, else uint16); DecodeError if damaged."""
+def _payload_bits(payload: bytes, bit_depth: int) -> int:
+    """The bits the payload codes (its first byte), 1 .. the image's bit depth; DecodeError otherwise."""
     if len(payload) < 1:
         raise DecodeError("corrupted stream: empty alpha payload")
     bits = payload[0]
     if not 1 <= bits <= bit_depth:
         raise DecodeError(f"corrupted stream: the alpha payload codes {bits} bits for a {bit_depth}-bit image")
+    return bits
+
+
+def check(payload: bytes, h: int, w: int, bit_depth: int) -> None:
+    """DecodeError if the payload's header, tables or initial state are damaged: what decode() would find
+    there, at the cost of the tables alone (no pixel), so the decoder can look before any expensive stage."""
+    _core.alpha_check(payload, h, w, _payload_bits(payload, bit_depth))
+
+
+def decode(payload: bytes, h: int, w: int, bit_depth: int) -> np.ndarray:
+    """Payload -> (h, w) samples of ``bit_depth`` bits (uint8 for 8, else uint16); DecodeError if damaged.
+
+    The plane is the largest array of an RGBA decode after the pixels: it stays in 16 bits (the lossy
+    mode maps samples through a 2^bits-entry table of pixels.replicate_bits, no 32-bit copy of the plane).
+    """
+    bits = _payload_bits(payload, bit_depth)
     a = _core.alpha_decode(payload, h, w, bits)
-    return replicate_bits(a, bits, bit_depth)
+    if bits < bit_depth:
+        a = replicate_bits(np.arange(1 << bits, dtype=np.uint16), bits, bit_depth)[a]
+    return a.astype(np.uint8) if bit_depth == 8 else a

@@ -143,6 +143,13 @@ def decode_gaussian(data, indexes, *, threads: Optional[int] = None,
     return _core.decode_gaussian(_byte_view(data), idx, resolve_threads(threads), out)
 
 
+def check_layout(data, n: int) -> None:
+    """DecodeError unless ``data`` can be a stream of ``n`` symbols (either coder) as far as its chunk
+    table, lane states and word alignment tell; O(chunks), no table needed. A decoder runs it on every
+    substream before decoding any, so a damaged one is found before the expensive stages."""
+    _core.check_coded_layout(_byte_view(data), int(n))
+
+
 def gaussian_bits(symbols, indexes) -> float:
     """Ideal information content (bits) of ``symbols`` under the quantised tables, escapes included."""
     sym = _int32_array(symbols, "symbols")

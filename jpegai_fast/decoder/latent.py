@@ -7,17 +7,19 @@ Corrupt data found by the C++ core arrives as DecodeError (typed in csrc/common/
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import numpy as np
 
 from jpegai_fast.core import rans
 from jpegai_fast.errors import DecodeError
-from jpegai_fast.core.constants import LATENT_SCALE
+from jpegai_fast.core.constants import ACT_FRAC_BITS, LATENT_SCALE
 from jpegai_fast.core.intpath import scale_indexes
-from jpegai_fast.format import container
+from jpegai_fast.format import container, limits
 from jpegai_fast.format.container import Kind
 from jpegai_fast.format.stream import MAX_Y_SYMBOL, MAX_Z_SYMBOL, ModelShape, StreamLayout, check_symbol_range
-from jpegai_fast.runtime.engine import get_engine
+from jpegai_fast.runtime import network
+from jpegai_fast.runtime.engine import Engine, get_engine
 from jpegai_fast.runtime.execution import map_tiles
 
 
@@ -30,13 +32,83 @@ def _context(where: str):
         raise DecodeError(f"{e} ({where} substream)") from e
 
 
+@functools.lru_cache(maxsize=8)
+def analysis_bound(eng: Engine) -> np.ndarray:
+    """Per latent channel, a bound on |y| = |g_a(x)| over every image x in [0, 1] (float64 (M,)).
+
+    Interval arithmetic over the weights: a convolution's output is at most sum |w| x (its inputs'
+    bounds) + |b|; GDN's y_i = x_i / sqrt(beta_i + sum_j gamma_ij x_j^2) is at most
+    B_i / sqrt(beta_i + gamma_ii B_i^2) (gamma >= 0, increasing in |x_i|). Loose (the shipped model's
+    latents stay hundreds of times inside) but sure, whatever the image.
+    """
+    bound = None
+    for layer in network.transform_layers(eng.weights, "g_a"):
+        if layer["kind"] == "conv":
+            w = np.abs(layer["weight"].astype(np.float64)).sum(axis=(2, 3))      # (out, in)
+            bound = w @ (np.ones(w.shape[1]) if bound is None else bound) + np.abs(layer["bias"])
+        elif layer["kind"] == "gdn":
+            beta, gamma = layer["beta"].astype(np.float64), np.diag(layer["gamma"]).astype(np.float64)
+            bound = bound / np.sqrt(beta + gamma * bound * bound)
+        elif layer["kind"] != "relu":                                           # relu: |relu(x)| <= |x|
+            raise NotImplementedError(f"no latent bound for a {layer['kind']} layer in g_a")
+    return bound
+
+
+def latent_bound_q(eng: Engine, step_q: np.ndarray) -> np.ndarray:
+    """Largest |y_hat| (Q12, int64 (M,)) an encoder can make at quantisation steps ``step_q`` (limits.py)."""
+    scale = float(1 << ACT_FRAC_BITS) * (1.0 + limits.LATENT_BOUND_SLACK)
+    return np.ceil(analysis_bound(eng) * scale).astype(np.int64) + limits.LATENT_BOUND_STEPS * step_q.astype(np.int64)
+
+
+def check_latent_range(y_hat_q: np.ndarray, bound_q: np.ndarray, tile: int) -> None:
+    """DecodeError when a channel of y_hat (Q12, (M, h, w)) leaves +-bound_q: the synthesis input stays
+    within what the model can produce (per-channel min/max: no temporary copy of the tile)."""
+    if not y_hat_q.size:
+        return
+    top = np.maximum(y_hat_q.max(axis=(1, 2)).astype(np.int64), -y_hat_q.min(axis=(1, 2)).astype(np.int64))
+    bad = np.flatnonzero(top > bound_q)
+    if bad.size:
+        c = int(bad[0])
+        raise DecodeError(f"corrupted stream (tile {tile}): latent channel {c} reaches {top[c] * LATENT_SCALE:.6g}, "
+                          f"beyond the {bound_q[c] * LATENT_SCALE:.6g} that the model's encoder can produce")
+
+
+def _y_where(tile: int, layer: int, num_layers: int) -> str:
+    return f"tile {tile}, y" if num_layers == 1 else f"tile {tile}, y layer {layer}"
+
+
 class ParsedStream(StreamLayout):
-    """A stream laid out and checked (format/stream.py) with the engine of its model."""
+    """A stream laid out and checked (format/stream.py) with the engine of its model.
+
+    Construction runs every cheap check of the whole stream (container, layout, and the coded layout of
+    every substream: chunk tables, rANS states, the alpha payload's tables), so no expensive stage runs
+    on a stream that a cheap look would refuse.
+    """
 
     def __init__(self, data: bytes):
         header = container.read(data)
         self.eng = eng = get_engine(model_id=header.model_id)
         super().__init__(data, ModelShape(eng.M, eng.rate_q_max), header)
+        self._check_coded_layouts()
+
+    def _view(self, kind: int, tile: int = 0, layer: int = 0) -> memoryview:
+        s = self.subs[(kind, tile, layer)]
+        return memoryview(self.data)[s.offset:s.offset + s.length]
+
+    def _check_coded_layouts(self) -> None:
+        """O(substreams + chunks): every tile's z and usable y substreams, and the alpha payload."""
+        h = self.header
+        if container.has_alpha(h.channels):
+            from jpegai_fast.core import alpha_coder
+            alpha_coder.check(self._view(Kind.ALPHA), h.height, h.width, h.bit_depth)
+        for i in range(self.grid.count):
+            y0, y1, x0, x1 = self.grid.rect(i)
+            positions = (y1 - y0) * (x1 - x0)
+            with _context(f"tile {i}, z"):
+                rans.check_layout(self._view(Kind.Z, i), self.eng.Cz * (positions // 16))
+            for layer in self.layers:
+                with _context(_y_where(i, layer, h.num_layers)):
+                    rans.check_layout(self._view(Kind.Y, i, layer), len(self.chans[layer]) * positions)
 
     def alpha(self) -> np.ndarray | None:
         """The alpha plane (H, W) of the image, or None when it has none."""
@@ -57,16 +129,17 @@ class ParsedStream(StreamLayout):
         mu_q, log2sigma_q = eng.hyper(z_hat, threads)
         idx = scale_indexes(log2sigma_q, log2_step)
         if h.num_layers == 1:
-            with _context(f"tile {i}, y"):
+            with _context(_y_where(i, 0, 1)):
                 q = rans.decode_gaussian(self.payload(Kind.Y, i), idx, threads=threads)
         else:
             q = np.zeros(idx.shape, np.int32)    # missing layers: symbol 0, y_hat = predicted mean
             for layer in self.layers:
                 c = self.chans[layer]
-                with _context(f"tile {i}, y layer {layer}"):
+                with _context(_y_where(i, layer, h.num_layers)):
                     q[c] = rans.decode_gaussian(self.payload(Kind.Y, i, layer), idx[c], threads=threads)
         check_symbol_range(q, MAX_Y_SYMBOL, "latent", i)
         y_hat_q = eng.ctx.reconstruct(q, mu_q, step, threads=threads)
+        check_latent_range(y_hat_q, latent_bound_q(eng, step), i)
         return y_hat_q.astype(np.float32) * np.float32(LATENT_SCALE)
 
     def latent(self, tiles: list[int], threads: int) -> np.ndarray:

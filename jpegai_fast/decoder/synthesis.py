@@ -12,8 +12,21 @@ import numpy as np
 
 from jpegai_fast import pixels
 from jpegai_fast.decoder.latent import ParsedStream
+from jpegai_fast.errors import DecodeError
 from jpegai_fast.format import container, tiling
 from jpegai_fast.format.tiling import LATENT_PX
+
+
+def check_finite(x: np.ndarray) -> None:
+    """DecodeError for a non-finite synthesis output (min/max carry any NaN or inf, no temporary copy).
+
+    The latent bound (decoder/latent.py) keeps g_s's input within what the model can produce, but that
+    alone cannot prove the float transform finite (interval arithmetic over g_s at that bound allows
+    ~1e56), so a stream that still overflows it is refused here instead of casting inf/NaN to pixels.
+    """
+    if x.size and not (np.isfinite(x.min()) and np.isfinite(x.max())):
+        raise DecodeError("corrupted stream: the synthesis transform overflowed (non-finite output); "
+                          "no encoder makes such a latent")
 
 
 def synthesise_into(g_s: Callable, y_hat: np.ndarray, core: tuple[int, int, int, int], halo: int,
@@ -27,6 +40,7 @@ def synthesise_into(g_s: Callable, y_hat: np.ndarray, core: tuple[int, int, int,
     lh, lw = y_hat.shape[1:]
     ey0, ey1, ex0, ex1 = tiling.expand(core, halo, lh, lw)
     x = g_s(np.ascontiguousarray(y_hat[:, ey0:ey1, ex0:ex1]))
+    check_finite(x)
     rx, ry, rw, rh = region
     # pixel rectangle of the core, clipped to the region
     py0, py1 = max(core[0] * LATENT_PX, ry), min(core[1] * LATENT_PX, ry + rh)
@@ -49,8 +63,10 @@ def decode_pixels(p: ParsedStream, region: tuple[int, int, int, int], device, th
     latent_rect = (ry // px, -(-(ry + rh) // px), rx // px, -(-(rx + rw) // px))
     cores = tiling.synthesis_cores(g, latent_rect)
     needed = sorted({i for c in cores for i in g.covering(*tiling.expand(c, halo, g.lh, g.lw))})
-    a = p.alpha()          # cheap, and a damaged alpha plane is found before any latent work
+    # ParsedStream already checked every substream's tables (alpha's included); the latent comes first
+    # because the alpha plane costs a pass over every pixel (and its memory) that a bad tile makes useless
     y_hat = p.latent(needed, threads)
+    a = p.alpha()
     colour = container.colour_channels(h.channels)
     out = np.empty((rh, rw) if colour == 1 else (rh, rw, 3), np.uint8 if h.bit_depth == 8 else np.uint16)
     g_s = p.eng.transform("g_s", device, threads)

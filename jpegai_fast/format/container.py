@@ -5,10 +5,11 @@ validates every field before anything is allocated from it, so hostile input end
 """
 from __future__ import annotations
 
+import struct
 import zlib
 from dataclasses import dataclass, field
 
-from jpegai_fast.format import limits
+from jpegai_fast.format import limits, tiling
 from jpegai_fast.errors import DecodeError, ImageTooLargeError
 
 MAGIC = b"JAI"
@@ -20,6 +21,7 @@ MAX_SUBSTREAMS = 1 << 20
 MAX_LAYERS = 64
 VARINT_MAX_BYTES = 5        # 35 bits: enough for every field (docs/format.md)
 MAX_SUBSTREAM_BYTES = (1 << 35) - 1
+_U32 = struct.Struct("<I")
 
 
 class Kind:
@@ -64,6 +66,24 @@ def colour_channels(channels: int) -> int:
 
 def has_alpha(channels: int) -> bool:
     return channels in (2, 4)
+
+
+def check_tile_size(width: int, height: int, tile_size: int) -> None:
+    """The header's tile size for this image (docs/format.md): a multiple of 4, at most MAX_TILE and
+    smaller than the latent's larger side; 0 (one tile) only when both latent sides fit in MAX_TILE."""
+    lh, lw = tiling.latent_shape(height, width)
+    if tile_size and (tile_size % 4 or tile_size >= max(lh, lw) or tile_size > tiling.MAX_TILE):
+        raise DecodeError(f"corrupted stream: tile size {tile_size} for a {lh}x{lw} latent")
+    if not tile_size and max(lh, lw) > tiling.MAX_TILE:
+        raise DecodeError(f"corrupted stream: a single tile of {lh}x{lw} latent positions (at most "
+                          f"{tiling.MAX_TILE} per side)")
+
+
+def max_substreams(width: int, height: int, channels: int, tile_size: int, num_layers: int) -> int:
+    """Most substreams a stream with this header can list (docs/format.md, "Substream order"): z and
+    every layer's y of each tile, the three metadata kinds, and the alpha plane when there is one."""
+    tiles = tiling.TileGrid(*tiling.latent_shape(height, width), tile_size).count
+    return tiles * (1 + num_layers) + len(Kind.METADATA) + int(has_alpha(channels))
 
 
 @dataclass
@@ -141,16 +161,19 @@ def write(header: Header, payloads: list[bytes]) -> bytes:
 # --- reading -------------------------------------------------------------------------------------
 
 class _Reader:
+    """Cursor over the header and table. A hostile table may hold ~10^5 entries per MB, so the common
+    cases (a byte in range, a one-byte varint) take the short path."""
+
     def __init__(self, data: bytes):
         self.data = data
         self.pos = 0
 
     def byte(self, what: str) -> int:
-        if self.pos >= len(self.data):
+        pos = self.pos
+        if pos >= len(self.data):
             raise DecodeError(f"truncated stream: header ends inside {what}")
-        b = self.data[self.pos]
-        self.pos += 1
-        return b
+        self.pos = pos + 1
+        return self.data[pos]
 
     def take(self, n: int, what: str) -> bytes:
         if self.pos + n > len(self.data):
@@ -159,23 +182,39 @@ class _Reader:
         self.pos += n
         return bytes(out)
 
+    def u32(self, what: str) -> int:
+        pos = self.pos
+        if pos + 4 > len(self.data):
+            raise DecodeError(f"truncated stream: header ends inside {what}")
+        self.pos = pos + 4
+        return _U32.unpack_from(self.data, pos)[0]
+
     def varint(self, what: str, max_value: int) -> int:
         """LEB128, canonical (no superfluous zero groups) and at most VARINT_MAX_BYTES bytes."""
-        v, shift, n = 0, 0, 0
-        while True:
-            b = self.byte(what)
-            n += 1
-            v |= (b & 0x7F) << shift
-            if not b & 0x80:
-                if b == 0 and n > 1:
-                    raise DecodeError(f"corrupted stream: {what} is a non-canonical varint")
-                break
-            shift += 7
-            if n >= VARINT_MAX_BYTES:
-                raise DecodeError(f"corrupted stream: {what} is not a valid varint (over {VARINT_MAX_BYTES} bytes)")
+        pos = self.pos
+        if pos < len(self.data) and self.data[pos] < 0x80:     # one byte: canonical by construction
+            v = self.data[pos]
+            self.pos = pos + 1
+        else:
+            v = self._long_varint(what)
         if v > max_value:
             raise DecodeError(f"corrupted stream: {what} = {v} exceeds {max_value}")
         return v
+
+    def _long_varint(self, what: str) -> int:
+        data, pos, v = self.data, self.pos, 0
+        for n in range(VARINT_MAX_BYTES):
+            if pos >= len(data):
+                raise DecodeError(f"truncated stream: header ends inside {what}")
+            b = data[pos]
+            pos += 1
+            v |= (b & 0x7F) << (7 * n)
+            if not b & 0x80:
+                if b == 0 and n:
+                    raise DecodeError(f"corrupted stream: {what} is a non-canonical varint")
+                self.pos = pos
+                return v
+        raise DecodeError(f"corrupted stream: {what} is not a valid varint (over {VARINT_MAX_BYTES} bytes)")
 
 
 def read(data: bytes | bytearray | memoryview) -> Header:
@@ -216,6 +255,7 @@ def read(data: bytes | bytearray | memoryview) -> Header:
     model_id = r.take(MODEL_ID_BYTES, "model id")
     rate_q = r.varint("rate parameter", 1 << 16)
     tile_size = r.varint("tile size", MAX_SIDE)
+    check_tile_size(width, height, tile_size)
     num_layers = r.byte("layer count")
     if not 1 <= num_layers <= MAX_LAYERS:
         raise DecodeError(f"corrupted stream: {num_layers} layers")
@@ -226,9 +266,14 @@ def read(data: bytes | bytearray | memoryview) -> Header:
         if not num_layers <= n or sorted(group_order) != list(range(n)):
             raise DecodeError("corrupted stream: group order is not a permutation covering every layer")
     count = r.varint("substream count", MAX_SUBSTREAMS)
-    # each table entry takes at least 8 bytes: refuse a count the data cannot hold before looping
+    # cheap bounds before the loop: the count the header's tiles and layers allow, and the bytes left
+    # (an entry takes at least 8): a 2^20-entry table for a one-tile image would cost seconds to parse
     if count * 8 > len(data) - r.pos:
         raise DecodeError(f"truncated stream: table of {count} substreams does not fit")
+    most = max_substreams(width, height, channels, tile_size, num_layers)
+    if count > most:
+        raise DecodeError(f"corrupted stream: {count} substreams, more than the {most} that "
+                          f"{width}x{height} with tile size {tile_size} and {num_layers} layer(s) can have")
     subs = []
     for _ in range(count):
         kind = r.byte("substream kind")
@@ -239,10 +284,10 @@ def read(data: bytes | bytearray | memoryview) -> Header:
         if layer >= num_layers:
             raise DecodeError(f"corrupted stream: layer {layer} of {num_layers}")
         length = r.varint("substream length", METADATA_LIMITS.get(kind, MAX_SUBSTREAM_BYTES))
-        crc = int.from_bytes(r.take(4, "substream crc"), "little")
+        crc = r.u32("substream crc")
         subs.append(Substream(kind, tile, layer, length, crc))
     table_end = r.pos
-    stored = int.from_bytes(r.take(4, "header crc"), "little")
+    stored = r.u32("header crc")
     if zlib.crc32(data[:table_end]) != stored:
         raise DecodeError("corrupted stream: header CRC mismatch")
     offset = r.pos

@@ -4,14 +4,15 @@ import numpy as np
 import pytest
 
 from jpegai_fast.format import container
-from jpegai_fast.format import limits
+from jpegai_fast.format import limits, tiling
 from jpegai_fast.format.container import Header, Kind, Substream
 from jpegai_fast.errors import DecodeError, ImageTooLargeError
 
 
 def make(width=100, height=50, payloads=(b"zz", b"yyyy")):
     subs = [Substream(Kind.Z, 0, 0, 0, 0), Substream(Kind.Y, 0, 0, 0, 0)][:len(payloads)]
-    h = Header(width, height, 3, 8, b"\x01" * 8, rate_q=300, substreams=subs)
+    one_tile = max(tiling.latent_shape(height, width)) <= tiling.MAX_TILE     # else the reader refuses tile size 0
+    h = Header(width, height, 3, 8, b"\x01" * 8, rate_q=300, substreams=subs, tile_size=0 if one_tile else 64)
     return container.write(h, list(payloads))
 
 
