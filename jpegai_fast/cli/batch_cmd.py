@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from jpegai_fast.cli.codec_cmds import EncodeOption
+
 
 @click.command("batch")
 @click.argument("mode", type=click.Choice(["encode", "decode"]))
@@ -12,12 +14,13 @@ import click
 @click.option("--scheduler", help="Run the tasks on this Dask cluster (tcp://host:port) instead of locally.")
 @click.option("--verify", is_flag=True, help="Decode every output again and check shape, dtype (and --min-psnr).")
 @click.option("--min-psnr", type=float, help="With --verify: fail an encode whose PSNR is below this.")
-@click.option("--bpp", type=float, help="Target bits per pixel (encode).")
-@click.option("-q", "--quality", type=float, help="0..100 (encode; default 50).")
-@click.option("-e", "--effort", type=click.IntRange(1, 9), help="Encoder effort 1..9 (encode).")
-@click.option("--tile-size", type=int, help="Tile side in latent positions (encode).")
-@click.option("--layers", type=int, help="Progressive layers (encode).")
-@click.option("--bit-depth", type=int, help="Bits per sample of 16-bit sources that hold fewer (encode).")
+@click.option("--bpp", type=EncodeOption("bpp"), help="Target bits per pixel (encode).")
+@click.option("-q", "--quality", type=EncodeOption("quality"), help="0..100 (encode; default 50).")
+@click.option("-e", "--effort", type=EncodeOption("effort"), help="Encoder effort 1..9 (encode).")
+@click.option("--tile-size", type=EncodeOption("tile_size"), help="Tile side in latent positions (encode).")
+@click.option("--layers", type=EncodeOption("layers"), help="Progressive layers (encode).")
+@click.option("--bit-depth", type=EncodeOption("bit_depth"),
+              help="Bits per sample of 16-bit sources that hold fewer (encode).")
 @click.option("--format", "fmt", default=None, help="Output image type for decode (png, tif, ...; default png).")
 @click.option("--strip", is_flag=True, help="Drop the ICC profile, EXIF and XMP (kept by default).")
 @click.option("--overwrite", is_flag=True,

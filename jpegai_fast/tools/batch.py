@@ -35,7 +35,6 @@ MANIFEST = "manifest.jsonl"
 STARTED, OK, FAILED = "started", "ok", "failed"
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".webp", ".bmp", ".ppm", ".pgm")
 STREAM_SUFFIX = ".jai"
-ENCODE_OPTIONS = ("bpp", "quality", "effort", "tile_size", "layers", "bit_depth")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -341,15 +340,12 @@ def run(mode: str, sources: Iterable[str], dst: str, *, workers: int | None = No
     An interrupt (KeyboardInterrupt, SystemExit from a SIGTERM handler) cancels the queued tasks,
     records those that were running once they finish, and is raised again.
     """
-    options = {k: v for k, v in (options or {}).items() if v is not None}
-    unknown = set(options) - set(ENCODE_OPTIONS)
-    if unknown:
-        raise ValueError(f"unknown encode options: {sorted(unknown)}")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
         raise ValueError(f"workers must be an int >= 0, got {workers!r}")
-    if mode == "encode":               # fail fast on bad options, before any worker starts
-        from jpegai_fast.encoder.effort import check_effort
-        check_effort(options.get("effort"))
+    from jpegai_fast.encoder.options import checked
+    options = checked(options or {})      # the one bounds table, before any worker starts
+    if mode == "decode" and options:
+        raise ValueError(f"encode options {sorted(options)} need mode 'encode'")
     tasks = plan(mode, sources, dst, out_suffix)
     dfs, dpath = _fs(dst)
     dfs.makedirs(dpath, exist_ok=True)

@@ -195,5 +195,10 @@ def test_bad_arguments():
         batch.run("encode", ["."], "out", options={"qualty": 3})
     with pytest.raises(ValueError, match="effort"):
         batch.run("encode", ["."], "out", options={"effort": 12})
+    for bad in ({"quality": 10**400}, {"bpp": float("nan")}, {"layers": True}):     # the API's bounds table
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            batch.run("encode", ["."], "out", options=bad)
+    with pytest.raises(ValueError, match="need mode 'encode'"):
+        batch.run("decode", ["."], "out", options={"quality": 50})
     with pytest.raises(FileNotFoundError):
         batch.plan("encode", ["/no/such/folder"], "out")
