@@ -218,8 +218,8 @@ def test_a_substream_table_longer_than_the_tile_grid_allows_is_refused_before_pa
     assert parsed == []
 
 
-def test_the_largest_table_a_1_mb_stream_can_hold_fails_fast():
-    # 16384^2 in 65536 tiles of 4 positions: every table entry allowed, every payload empty (1.28 MB)
+def test_a_table_of_65536_tiles_fails_fast():
+    # 16384^2 in 65536 tiles of 4 positions: every table entry allowed (131,072), every payload empty (1.28 MB)
     tiles = (16384 // 64) ** 2
     h = Header(16384, 16384, 3, 8, get_engine().model_id, 0, tile_size=4)
     data = stream.assemble(h, {}, [b""] * tiles, [[b""]] * tiles)
