@@ -89,3 +89,20 @@ def replicate_bits(a: np.ndarray, bits: int, to_bits: int) -> np.ndarray:
         shift -= bits
     out &= (1 << to_bits) - 1
     return out.astype(np.uint8 if to_bits == 8 else np.uint16)
+
+
+def apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
+    """The pixels as EXIF ``orientation`` (1..8) says to show them (what djxl and viewers do), so the
+    result is shown correctly with orientation 1. HxW or HxWxC; a view where one suffices."""
+    if orientation == 1:
+        return a
+    t = {2: lambda x: x[:, ::-1],                           # mirrored left-right
+         3: lambda x: x[::-1, ::-1],                        # rotated 180
+         4: lambda x: x[::-1],                              # mirrored top-bottom
+         5: lambda x: x.swapaxes(0, 1),                     # transposed
+         6: lambda x: np.rot90(x, -1),                      # rotated 90 clockwise to show
+         7: lambda x: x[::-1, ::-1].swapaxes(0, 1),         # transversed
+         8: lambda x: np.rot90(x, 1)}                       # rotated 90 counter-clockwise to show
+    if orientation not in t:
+        raise ValueError(f"orientation must be 1..8, got {orientation!r}")
+    return np.ascontiguousarray(t[orientation](a))

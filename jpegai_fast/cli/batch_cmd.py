@@ -22,12 +22,14 @@ from jpegai_fast.cli.codec_cmds import EncodeOption
 @click.option("--bit-depth", type=EncodeOption("bit_depth"),
               help="Bits per sample of 16-bit sources that hold fewer (encode).")
 @click.option("--format", "fmt", default=None, help="Output image type for decode (png, tif, ...; default png).")
-@click.option("--strip", is_flag=True, help="Drop the ICC profile, EXIF and XMP (kept by default).")
+@click.option("--strip", is_flag=True,
+              help="Drop the ICC profile, EXIF and XMP (kept by default); the orientation stays.")
+@click.option("--auto-orient", is_flag=True, help="Decode: turn the pixels as the EXIF orientation says.")
 @click.option("--overwrite", is_flag=True,
               help="Replace existing files that no batch into DST wrote (default: refuse before any work).")
 @click.option("--quiet", is_flag=True, help="No progress bar; errors only.")
 def batch_command(mode, sources, dst, workers, scheduler, verify, min_psnr, bpp, quality, effort, tile_size, layers,
-                  bit_depth, fmt, strip, overwrite, quiet):
+                  bit_depth, fmt, strip, auto_orient, overwrite, quiet):
     """Encode or decode every image (or .jai stream) under SRC... into DST, resumably.
 
     SRC: folders (recursive), globs, @filelist.txt, or fsspec URLs. DST/manifest.jsonl records every file;
@@ -44,7 +46,7 @@ def batch_command(mode, sources, dst, workers, scheduler, verify, min_psnr, bpp,
     try:
         report = batch.run(mode, sources, dst, workers=workers, scheduler=scheduler, verify=verify,
                            min_psnr=min_psnr, options=options, out_suffix=suffix, progress=not quiet,
-                           overwrite=overwrite, strip=strip)
+                           overwrite=overwrite, strip=strip, auto_orient=auto_orient)
     except (ValueError, TypeError, OSError, ImportError) as e:
         raise click.ClickException(str(e))
     except KeyboardInterrupt:

@@ -114,7 +114,8 @@ _Q, _E = EncodeOption("quality"), EncodeOption("effort")
               help="Progressive layers: every layer boundary is a decodable prefix.")
 @click.option("--alpha-bits", type=EncodeOption("alpha_bits"),
               help="Keep only the top N bits of the alpha plane (lossy; default lossless).")
-@click.option("--strip", is_flag=True, help="Drop the ICC profile, EXIF and XMP (kept by default).")
+@click.option("--strip", is_flag=True,
+              help="Drop the ICC profile, EXIF and XMP (kept by default); the orientation stays.")
 @_OVERWRITE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print the stream's make-up and the PSNR of its decode.")
@@ -162,10 +163,12 @@ def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size
               help="Decode only this rectangle (only the tiles that cover it are decoded).")
 @click.option("--format", "fmt", default=None,
               help="Image type when DST is - (png, tif, ...); otherwise taken from DST's suffix.")
+@click.option("--auto-orient", is_flag=True,
+              help="Turn the pixels as the EXIF orientation says (the output's orientation is then 1).")
 @_OVERWRITE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print the stream's make-up.")
-def decode(src, dst, threads, device, region, fmt, overwrite, quiet, verbose):
+def decode(src, dst, threads, device, region, fmt, auto_orient, overwrite, quiet, verbose):
     """Decompress stream SRC (- for stdin) to image DST (.png or .tif keep 16-bit depth; - for stdout)."""
     from jpegai_fast.errors import DecodeError
     from jpegai_fast.files.convert import check_suffix, decode_to_file
@@ -178,7 +181,8 @@ def decode(src, dst, threads, device, region, fmt, overwrite, quiet, verbose):
     t0 = time.perf_counter()
     try:
         data = _read_bytes(src)
-        out, img = decode_to_file(data, suffix, threads=threads, device=device, region=region)
+        out, img = decode_to_file(data, suffix, auto_orient=auto_orient, threads=threads, device=device,
+                                  region=region)
     except (DecodeError, ValueError, TypeError, ImportError) as e:
         raise click.ClickException(str(e))
     _write_bytes(dst, out, src, overwrite)

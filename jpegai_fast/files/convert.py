@@ -3,7 +3,8 @@
 What the source file says about its pixels travels with them: the bit depth it declares (PNG sBIT,
 TIFF MaxSampleValue/BitsPerSample) is the depth coded, and the ICC profile, EXIF (orientation
 included) and XMP are stored in the stream; decoding writes the stream's bit depth (sBIT /
-MaxSampleValue) and metadata back into the image file. Before this module the batch path restated
+MaxSampleValue) and metadata back into the image file. Stripping metadata keeps the orientation,
+and decoding can apply it to the pixels (``auto_orient``), as djxl does. Before this module the batch path restated
 the CLI's steps and lost both (a 10-bit stream became a 16-bit PNG without sBIT: 64x too dark).
 """
 from __future__ import annotations
@@ -53,20 +54,31 @@ def encode_file(data: bytes, name: str, *, bit_depth: int | None = None, keep_me
     f = read_image_file(data, name)
     depth, note = coded_bit_depth(f, bit_depth, name)
     out = api.encode(f.pixels, bit_depth=depth if f.pixels.dtype == np.uint16 else bit_depth,
-                     metadata=f.metadata if keep_metadata else None, **options)
+                     metadata=f.metadata if keep_metadata else _only_orientation(f.metadata), **options)
     return FileEncode(out, f.pixels, depth, [note] if note else [])
 
 
-def decode_to_file(data: bytes, suffix: str, *, keep_metadata: bool = True, **options) -> tuple[bytes, np.ndarray]:
+def decode_to_file(data: bytes, suffix: str, *, keep_metadata: bool = True, auto_orient: bool = False,
+                   **options) -> tuple[bytes, np.ndarray]:
     """Stream -> image file bytes of type ``suffix`` (and the pixels), with the stream's bit depth and metadata.
 
+    ``auto_orient``: turn the pixels as the orientation says (djxl's default), which is then 1.
     ``options``: api.decode's keyword arguments (threads, device, region).
     """
     from jpegai_fast import api
     from jpegai_fast.files.images import encode_image
+    from jpegai_fast.pixels import apply_orientation
     check_suffix(suffix)          # before any decoding work
     img, meta = api.decode(data, with_metadata=True, **options)
-    return encode_image(img, suffix, api.info(data)["bit_depth"], meta if keep_metadata else None), img
+    if auto_orient:
+        img, meta = apply_orientation(img, meta["orientation"]), dict(meta, orientation=1)
+    meta = meta if keep_metadata else _only_orientation(meta)
+    return encode_image(img, suffix, api.info(data)["bit_depth"], meta), img
+
+
+def _only_orientation(meta: dict) -> dict:
+    """What --strip keeps: how the picture is meant to be shown (cjxl and djxl keep it too)."""
+    return {"orientation": meta.get("orientation") or 1}
 
 
 def check_suffix(suffix: str) -> None:

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from jpegai_fast.files.exif import exif_to_write, from_tiff
+from jpegai_fast.files.exif import tiff_tags as exif_tags
 from jpegai_fast.pixels import replicate_bits
 
 _PNG = b"\x89PNG\r\n\x1a\n"
@@ -151,6 +153,9 @@ def read_image_file(data: bytes, name: str = "input") -> ImageFile:
                 arr = np.ascontiguousarray(arr >> (16 - depth))      # PNG stores the samples scaled up
         elif data[:4] in _TIFF:
             meta, depth, source = _tiff_info(data)
+            exif = from_tiff(data)
+            if exif:
+                meta["exif"] = exif
             if depth is not None and arr.dtype == np.uint16 and int(arr.max(initial=0)) >= 1 << depth:
                 depth, source = None, ""        # the tag is wrong about the samples: trust the samples
         else:
@@ -333,7 +338,9 @@ def encode_image(arr: np.ndarray, suffix: str, bit_depth: int | None = None, met
 
     ``bit_depth`` (9..15) of a uint16 image: PNG scales the samples to 16 bits and adds sBIT, TIFF
     keeps them and adds MaxSampleValue. ``metadata`` {"icc", "exif", "xmp", "orientation"}: PNG
-    writes all of them, TIFF ICC, XMP and Orientation, JPEG/WebP the ICC profile.
+    writes all of them, JPEG and WebP the ICC profile and the EXIF, TIFF the ICC profile, XMP,
+    Orientation and EXIF's descriptive tags (Make, Model, DateTime, ...; not its camera sub-IFD).
+    EXIF always says the orientation (files/exif.py), also when the stream held none but the header's.
     """
     suffix = suffix.lower()
     meta = metadata or {}
@@ -348,6 +355,8 @@ def encode_image(arr: np.ndarray, suffix: str, bit_depth: int | None = None, met
             extra.append((700, "B", len(meta["xmp"]), bytes(meta["xmp"]), True))
         if meta.get("orientation", 1) != 1:
             extra.append((274, "H", 1, int(meta["orientation"]), True))
+        for tag, text in exif_tags(meta.get("exif")).items():
+            extra.append((tag, "s", 0, text, True))
         if partial:
             extra.append((281, "H", 1, (1 << bit_depth) - 1, True))
         channels = 1 if arr.ndim == 2 else arr.shape[2]
@@ -362,8 +371,9 @@ def encode_image(arr: np.ndarray, suffix: str, bit_depth: int | None = None, met
             chunks.append(_chunk(b"iCCP", b"ICC profile\0\0" + zlib.compress(bytes(meta["icc"]))))
         if partial:
             chunks.append(_chunk(b"sBIT", bytes([bit_depth] * (1 if arr.ndim == 2 else arr.shape[2]))))
-        if meta.get("exif"):
-            chunks.append(_chunk(b"eXIf", bytes(meta["exif"])))
+        exif = exif_to_write(meta)
+        if exif:
+            chunks.append(_chunk(b"eXIf", exif))
         if meta.get("xmp"):
             chunks.append(_chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0" + bytes(meta["xmp"])))
         return _png_with_chunks(png, chunks) if chunks else png
@@ -377,6 +387,9 @@ def encode_image(arr: np.ndarray, suffix: str, bit_depth: int | None = None, met
     opts = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
     if meta.get("icc") and fmt in ("JPEG", "WEBP"):
         opts["icc_profile"] = bytes(meta["icc"])
+    exif = exif_to_write(meta) if fmt in ("JPEG", "WEBP") else None
+    if exif:
+        opts["exif"] = b"Exif\x00\x00" + exif          # APP1 / the EXIF chunk; Pillow strips the prefix for WebP
     Image.fromarray(arr).save(buf, format=fmt, **opts)
     return buf.getvalue()
 

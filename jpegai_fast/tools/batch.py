@@ -45,6 +45,17 @@ class Task:
     mtime: float | None
 
 
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """What every task of one batch does (sent to each worker with its task)."""
+    mode: str                          # "encode" or "decode"
+    options: dict                      # encode options, checked (encoder/options.checked)
+    verify: bool = False               # decode the output again and compare
+    min_psnr: float | None = None      # with verify: fail an encode below this PSNR
+    strip: bool = False                # drop ICC/EXIF/XMP (the orientation stays)
+    auto_orient: bool = False          # decode: turn the pixels as the orientation says
+
+
 def _fs(url: str):
     import fsspec
     fs, path = fsspec.core.url_to_fs(url)
@@ -232,8 +243,7 @@ def _psnr(a, b, peak: float) -> float:
     return float("inf") if mse == 0 else 10 * np.log10(peak ** 2 / mse)
 
 
-def run_task(task: Task, mode: str, options: dict, threads: int | None, verify: bool, min_psnr: float | None,
-             overwrite: bool = False, strip: bool = False) -> dict:
+def run_task(task: Task, job: Job, threads: int | None, overwrite: bool = False) -> dict:
     """Code one file; never raises: a failure is a row with status 'failed' and the error.
 
     ``threads``: C++ threads for this task (None on a Dask worker: its cores / its task slots).
@@ -252,8 +262,7 @@ def run_task(task: Task, mode: str, options: dict, threads: int | None, verify: 
         fs, path = _fs(task.source)
         with fs.open(path, "rb") as f:
             data = f.read()
-        out = (_encode_task if mode == "encode" else _decode_task)(data, task, options, threads, verify, min_psnr,
-                                                                    strip, row)
+        out = (_encode_task if job.mode == "encode" else _decode_task)(data, task, job, threads, row)
         _write(task.output, out, overwrite)
     except Exception as e:          # one failed row; the batch goes on
         row.update(status=FAILED, error=f"{type(e).__name__}: {e}")
@@ -261,29 +270,30 @@ def run_task(task: Task, mode: str, options: dict, threads: int | None, verify: 
     return row
 
 
-def _encode_task(data, task, options, threads, verify, min_psnr, strip, row) -> bytes:
+def _encode_task(data: bytes, task: Task, job: Job, threads: int, row: dict) -> bytes:
     from jpegai_fast import api
     from jpegai_fast.files.convert import encode_file
-    opts = dict(options)
-    enc = encode_file(data, task.source, bit_depth=opts.pop("bit_depth", None), keep_metadata=not strip,
+    opts = dict(job.options)
+    enc = encode_file(data, task.source, bit_depth=opts.pop("bit_depth", None), keep_metadata=not job.strip,
                       threads=threads, **opts)
     img = enc.pixels
     row.update(bytes=len(enc.data), bpp=8 * len(enc.data) / (img.shape[0] * img.shape[1]), bit_depth=enc.bit_depth)
-    if verify:
+    if job.verify:
         back = api.decode(enc.data, threads=threads)
         if back.shape != img.shape or back.dtype != img.dtype:
             raise ValueError(f"verify: decoded {back.shape} {back.dtype}, source {img.shape} {img.dtype}")
         row["psnr"] = _psnr(img, back, float((1 << enc.bit_depth) - 1))
-        if min_psnr is not None and row["psnr"] < min_psnr:
-            raise ValueError(f"verify: PSNR {row['psnr']:.2f} dB below --min-psnr {min_psnr}")
+        if job.min_psnr is not None and row["psnr"] < job.min_psnr:
+            raise ValueError(f"verify: PSNR {row['psnr']:.2f} dB below --min-psnr {job.min_psnr}")
     return enc.data
 
 
-def _decode_task(data, task, options, threads, verify, min_psnr, strip, row) -> bytes:
+def _decode_task(data: bytes, task: Task, job: Job, threads: int, row: dict) -> bytes:
     from jpegai_fast.files.convert import decode_to_file
-    out, img = decode_to_file(data, posixpath.splitext(task.output)[1], keep_metadata=not strip, threads=threads)
+    out, img = decode_to_file(data, posixpath.splitext(task.output)[1], keep_metadata=not job.strip,
+                              auto_orient=job.auto_orient, threads=threads)
     row.update(bytes=len(out), width=img.shape[1], height=img.shape[0])
-    if verify:
+    if job.verify:
         from jpegai_fast.files.images import read_image_file
         back = read_image_file(out, task.output).pixels
         if back.shape != img.shape or not (back == img).all():
@@ -311,8 +321,8 @@ def _init_worker(driver: int, threads: int, model: str | None) -> None:
 
 
 def _pool_task(args) -> dict:
-    task, mode, options, verify, min_psnr, overwrite, strip = args
-    return run_task(task, mode, options, _WORKER.get("threads", 1), verify, min_psnr, overwrite, strip)
+    task, job, overwrite = args
+    return run_task(task, job, _WORKER.get("threads", 1), overwrite)
 
 
 # --- the driver ------------------------------------------------------------------------------------
@@ -332,11 +342,13 @@ class Report:
 
 def run(mode: str, sources: Iterable[str], dst: str, *, workers: int | None = None, scheduler: str | None = None,
         verify: bool = False, min_psnr: float | None = None, options: dict | None = None,
-        out_suffix: str | None = None, progress: bool = True, overwrite: bool = False, strip: bool = False) -> Report:
+        out_suffix: str | None = None, progress: bool = True, overwrite: bool = False, strip: bool = False,
+        auto_orient: bool = False) -> Report:
     """Convert every source file into ``dst`` (see the module docstring); returns counts and the new rows.
 
     ``overwrite``: replace existing outputs that no batch into ``dst`` wrote (default: refuse, before
-    any work). ``strip``: drop the ICC profile, EXIF and XMP (kept by default, as the CLI does).
+    any work). ``strip``: drop the ICC profile, EXIF and XMP (kept by default, as the CLI does; the
+    orientation stays). ``auto_orient`` (decode): turn the pixels as the orientation says.
     An interrupt (KeyboardInterrupt, SystemExit from a SIGTERM handler) cancels the queued tasks,
     records those that were running once they finish, and is raised again.
     """
@@ -346,6 +358,7 @@ def run(mode: str, sources: Iterable[str], dst: str, *, workers: int | None = No
     options = checked(options or {})      # the one bounds table, before any worker starts
     if mode == "decode" and options:
         raise ValueError(f"encode options {sorted(options)} need mode 'encode'")
+    job = Job(mode, options, verify, min_psnr, strip, auto_orient)
     tasks = plan(mode, sources, dst, out_suffix)
     dfs, dpath = _fs(dst)
     dfs.makedirs(dpath, exist_ok=True)
@@ -366,14 +379,12 @@ def run(mode: str, sources: Iterable[str], dst: str, *, workers: int | None = No
             manifest.write(json.dumps({"source": t.source, "output": t.output, "status": STARTED}) + "\n")
         manifest.flush()
         replaceable = {t.output for t in todo} if overwrite else owned
-        _dispatch(todo, mode, options, workers, scheduler, verify, min_psnr, strip, replaceable, manifest, report,
-                  progress)
+        _dispatch(todo, job, workers, scheduler, replaceable, manifest, report, progress)
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _dispatch(todo, mode, options, workers, scheduler, verify, min_psnr, strip, replaceable, manifest, report,
-              progress) -> None:
+def _dispatch(todo, job, workers, scheduler, replaceable, manifest, report, progress) -> None:
     """Run the tasks locally, on Dask or inline, recording each row as it arrives.
 
     ``replaceable``: the outputs a task may replace; any other is written only if still absent, so a
@@ -381,7 +392,7 @@ def _dispatch(todo, mode, options, workers, scheduler, verify, min_psnr, strip, 
     """
     from tqdm import tqdm
     cores = os.cpu_count() or 1
-    bar = tqdm(total=len(todo), unit="img", disable=not progress, desc=f"batch {mode}")
+    bar = tqdm(total=len(todo), unit="img", disable=not progress, desc=f"batch {job.mode}")
 
     def record(row: dict) -> None:
         manifest.write(json.dumps(row) + "\n")
@@ -399,21 +410,19 @@ def _dispatch(todo, mode, options, workers, scheduler, verify, min_psnr, strip, 
         elif scheduler:
             from dask.distributed import Client, as_completed
             with Client(scheduler) as client:
-                futures = [client.submit(run_task, t, mode=mode, options=options, threads=None, verify=verify,
-                                         min_psnr=min_psnr, overwrite=t.output in replaceable, strip=strip, pure=False)
-                           for t in todo]
+                futures = [client.submit(run_task, t, job, None, t.output in replaceable, pure=False) for t in todo]
                 for fut in as_completed(futures):
                     record(fut.result())
         elif workers == 0:
             for t in todo:
-                record(run_task(t, mode, options, cores, verify, min_psnr, t.output in replaceable, strip))
+                record(run_task(t, job, cores, t.output in replaceable))
         else:
-            _pool(todo, mode, options, workers, verify, min_psnr, strip, replaceable, record)
+            _pool(todo, job, workers, replaceable, record)
     finally:
         bar.close()
 
 
-def _pool(todo, mode, options, workers, verify, min_psnr, strip, replaceable, record) -> None:
+def _pool(todo, job, workers, replaceable, record) -> None:
     from concurrent.futures import ProcessPoolExecutor, as_completed
     import multiprocessing
     cores = os.cpu_count() or 1
@@ -421,8 +430,7 @@ def _pool(todo, mode, options, workers, verify, min_psnr, strip, replaceable, re
     ctx = multiprocessing.get_context("spawn")      # no fork of a process with threads
     pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker,
                                initargs=(os.getpid(), max(1, cores // n), None))
-    futures = [pool.submit(_pool_task, (t, mode, options, verify, min_psnr, t.output in replaceable, strip))
-               for t in todo]
+    futures = [pool.submit(_pool_task, (t, job, t.output in replaceable)) for t in todo]
     recorded = set()
     try:
         for fut in as_completed(futures):
