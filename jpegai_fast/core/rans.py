@@ -34,10 +34,6 @@ CHUNK_MAX_SYMBOLS: int = int(_core.CHUNK_MAX_SYMBOLS)
 _INT32 = np.iinfo(np.int32)
 
 
-def _threads(threads: Optional[int]) -> int:
-    return resolveresolve_threads(threads)
-
-
 def _int32_array(a, name: str) -> np.ndarray:
     a = np.asarray(a)
     if a.dtype == np.int32:
