@@ -3,7 +3,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 import jpegai_fast
 import jpegai_fast.pillow  # noqa: F401  (registers the format)
@@ -92,7 +92,7 @@ def test_a_foreign_file_is_not_claimed(tmp_path, rgb):
     with Image.open(tmp_path / "p.png") as im:
         assert im.format == "PNG"
     (tmp_path / "bad.jai").write_bytes(b"JAI\x03garbage")
-    with pytest.raises(Exception):
+    with pytest.raises(UnidentifiedImageError):        # what Pillow users catch for a file it cannot read
         Image.open(tmp_path / "bad.jai")
 
 
