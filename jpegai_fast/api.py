@@ -19,9 +19,8 @@ import numpy as np
 from jpegai_fast import pixels
 from jpegai_fast.decoder.latent import ParsedStream
 from jpegai_fast.decoder.synthesis import decode_pixels
-from jpegai_fast.encoder.options import DEFAULT_QUALITY, EncodeOptions, require_torch
-from jpegai_fast.encoder.pipeline import encode_stream
-from jpegai_fast.encoder.rate_control import quality_to_rate_q
+from jpegai_fast.encoder import pipeline
+from jpegai_fast.encoder.options import EncodeOptions, require_torch
 from jpegai_fast.format import container, progressive, tiling
 from jpegai_fast.format import metadata as metadata_rules
 from jpegai_fast.format.container import Header, Kind
@@ -66,25 +65,11 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
                                    bit_depth=bit_depth, alpha_bits=alpha_bits)
     require_torch(opts.effort)
     arr, bit_depth = pixels.check_image(arr, opts.bit_depth)
-    alpha_payload = None
-    if arr.ndim == 3 and arr.shape[2] in (2, 4):
-        from jpegai_fast.core import alpha_coder as alpha_coder
-        alpha_payload = alpha_coder.encode(arr[..., -1], bit_depth, opts.check_alpha_bits(bit_depth))
-        arr = np.ascontiguousarray(arr[..., :-1] if arr.shape[2] == 4 else arr[..., 0])
-    elif opts.alpha_bits is not None:
-        raise ValueError("alpha_bits given for an image without alpha")
     threads = resolve_threads(threads)
     eng = get_engine(model)
-    layers = opts.check_layers(eng.M)
     meta, orientation = metadata_rules.check(metadata)
-    rate_q = None
-    if opts.bpp is None:
-        rate_q = quality_to_rate_q(DEFAULT_QUALITY if opts.quality is None else opts.quality, eng.num_rate_points)
-    dev = resolve_device(device)
-    target_bytes = None if opts.bpp is None else opts.bpp * arr.shape[0] * arr.shape[1] / 8.0   # alpha included
-    return encode_stream(eng, arr, bit_depth, rate_q=rate_q, target_bytes=target_bytes, tile_size=opts.tile_size,
-                         layers=layers, effort=opts.effort, threads=threads, device=dev, metadata=meta,
-                         orientation=orientation, alpha=alpha_payload)
+    picture = pipeline.Picture(arr, bit_depth, meta, orientation)
+    return pipeline.encode(eng, picture, opts, threads, resolve_device(device))
 
 
 def encode_iter(arr: np.ndarray, **kwargs) -> Iterator[bytes]:

@@ -14,7 +14,7 @@ from 0.5 towards hard rounding, so the optimiser can move a value across a quant
 where that pays.
 
 The result is an ordinary latent. The encoder quantises it through the normal integer
-hyper-synthesis and C++ wavefront loop (encoder/analysis.py), so every decoder decodes it bit-exactly.
+hyper-synthesis and C++ wavefront loop (encoder/latent.py), so every decoder decodes it bit-exactly.
 The context model's input during the search is the previous iteration's y_hat (the value the
 decoder's causal recursion converges to), with the gradient taken through y.
 

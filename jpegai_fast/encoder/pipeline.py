@@ -1,35 +1,127 @@
-"""The encoder's pipeline: analysis once, then quantise and code at a fixed rate or under rate control.
+"""The whole encode, as decoder/ mirrors it: alpha, the float side per tile (analysis.py, with the effort
+search when asked), the integer side (latent.py), the rate (fixed, or rate control), layer order
+(layer_order.py) and the stream's assembly (format/stream.py).
 
-Arguments arrive checked (api.encode). With a target size the rate-independent analysis is kept
-and each rate probe only re-quantises and codes (rate_control.search_rate); effort > 1 refines
-the latent for the real decoder at the rate the plain encoder needs, then searches again.
+Options arrive checked as one ``EncodeOptions`` (api.encode); the two bounds that need the model or the
+image (layers, alpha_bits) are narrowed here. With a target size the rate-independent tiles are kept
+and each rate probe only re-quantises and codes (rate_control.search_rate); effort > 1 refines the
+latent for the real decoder at the rate the plain encoder needs, then searches again. At a fixed rate
+each tile is quantised (and, with one layer, coded) as soon as it is analysed, so only its symbols
+(or bytes) are kept.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from jpegai_fast.encoder.analysis import AnalysedImage
+from jpegai_fast.encoder import latent, layer_order
+from jpegai_fast.encoder.analysis import Refine, analyse_tiles
 from jpegai_fast.encoder.effort import DEFAULT_EFFORT
-from jpegai_fast.encoder.rate_control import search_rate
+from jpegai_fast.encoder.latent import Tile
+from jpegai_fast.encoder.options import DEFAULT_QUALITY, EncodeOptions
+from jpegai_fast.encoder.rate_control import quality_to_rate_q, search_rate
+from jpegai_fast.format import stream, tiling
+from jpegai_fast.format.container import Header, Kind
 from jpegai_fast.runtime.engine import Engine
+from jpegai_fast.runtime.execution import map_tiles
 
 
-def encode_stream(eng: Engine, arr: np.ndarray, bit_depth: int, *, rate_q: int | None, target_bytes: float | None,
-                  tile_size: int, layers: int, effort: int, threads: int, device, metadata: dict, orientation: int,
-                  alpha: bytes | None) -> bytes:
-    """The stream of colour/grey pixels ``arr`` at ``rate_q``, or within [0.9, 1] x ``target_bytes``."""
-    def stream_of(analysed: AnalysedImage):
-        return lambda rq: analysed.stream(eng, rq, layers, threads, metadata, orientation, alpha)
+@dataclass(frozen=True)
+class Picture:
+    """What the caller checked: the pixels (HxW, HxWx2, HxWx3 or HxWx4; pixels.check_image), their bit
+    depth, the metadata fields (format.metadata.check) and the orientation."""
 
-    if target_bytes is None:
-        return stream_of(AnalysedImage(eng, arr, bit_depth, tile_size, threads, device, fixed_rate=rate_q,
-                                       layers=layers, effort=effort))(rate_q)
-    found = search_rate(stream_of(AnalysedImage(eng, arr, bit_depth, tile_size, threads, device, layers=layers)),
-                        target_bytes, eng.rate_q_max)
-    if effort == DEFAULT_EFFORT:
+    pixels: np.ndarray
+    bit_depth: int
+    metadata: dict
+    orientation: int = 1
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """Everything of the stream but its tiles: the colour plane, the side substreams, the tile grid."""
+
+    colour: np.ndarray          # HxW or HxWx3
+    bit_depth: int
+    side: dict                  # {kind: payload} for the metadata and alpha substreams
+    orientation: int
+    grid: tiling.TileGrid
+    layers: int
+
+
+def encode(eng: Engine, picture: Picture, opts: EncodeOptions, threads: int, device) -> bytes:
+    """The stream of ``picture`` at ``opts``' quality, or within [0.9, 1] x its bpp target."""
+    frame = _frame(eng, picture, opts)
+    h, w = picture.pixels.shape[:2]
+    if opts.bpp is None:
+        quality = DEFAULT_QUALITY if opts.quality is None else opts.quality
+        rate_q = quality_to_rate_q(quality, eng.num_rate_points)
+        refine = _refiner(eng, frame, rate_q, opts.effort, threads, device)
+        return _stream(eng, frame, _tiles(eng, frame, threads, device, refine, fixed_rate=rate_q), rate_q, threads)
+    target_bytes = opts.bpp * h * w / 8.0          # alpha included
+    found = _search(eng, frame, _tiles(eng, frame, threads, device), target_bytes, threads)
+    if opts.effort == DEFAULT_EFFORT:
         return found.data
     # Refine at the rate the plain encoder needs for the target, then search again over the refined
     # latent: it codes smaller at that rate, so the final rate lands a little higher.
-    refined = AnalysedImage(eng, arr, bit_depth, tile_size, threads, device, layers=layers, effort=effort,
-                            effort_rate=found.rate_q)
-    return search_rate(stream_of(refined), target_bytes, eng.rate_q_max).data
+    refine = _refiner(eng, frame, found.rate_q, opts.effort, threads, device)
+    return _search(eng, frame, _tiles(eng, frame, threads, device, refine), target_bytes, threads).data
+
+
+def _frame(eng: Engine, picture: Picture, opts: EncodeOptions) -> _Frame:
+    """Split off and code the alpha plane, after every option is checked against the image and the model."""
+    arr, bit_depth = picture.pixels, picture.bit_depth
+    has_alpha = arr.ndim == 3 and arr.shape[2] in (2, 4)
+    if not has_alpha and opts.alpha_bits is not None:
+        raise ValueError("alpha_bits given for an image without alpha")
+    alpha_bits = opts.check_alpha_bits(bit_depth) if has_alpha else None
+    layers = opts.check_layers(eng.M)
+    side = {kind: bytes(picture.metadata[name]) for kind, name in Kind.NAMES.items()
+            if picture.metadata.get(name) is not None}
+    colour = arr
+    if has_alpha:
+        from jpegai_fast.core import alpha_coder
+        side[Kind.ALPHA] = alpha_coder.encode(arr[..., -1], bit_depth, alpha_bits)
+        colour = np.ascontiguousarray(arr[..., :-1] if arr.shape[2] == 4 else arr[..., 0])
+    grid = tiling.make_grid(*eng.latent_shape(*colour.shape[:2]), opts.tile_size)
+    return _Frame(colour, bit_depth, side, picture.orientation, grid, layers)
+
+
+def _refiner(eng: Engine, frame: _Frame, rate_q: int, effort: int, threads: int, device) -> Refine | None:
+    """The effort search's per-tile refinement at ``rate_q`` (None at effort 1, which needs no torch)."""
+    if effort == DEFAULT_EFFORT:
+        return None
+    from jpegai_fast.encoder.effort_search import LatentOptimiser   # torch autograd
+    return LatentOptimiser(eng, frame.colour, frame.bit_depth, frame.grid, rate_q, effort, device, threads).tile
+
+
+def _tiles(eng: Engine, frame: _Frame, threads: int, device, refine: Refine | None = None,
+           fixed_rate: int | None = None) -> list[Tile]:
+    """Every tile through the float side and the rate-independent integer side; at ``fixed_rate`` also
+    quantised (and coded, with one layer) at once, so only symbols or bytes are kept per tile."""
+    tiles: list[Tile] = []
+    for y, z_hat in analyse_tiles(eng, frame.colour, frame.bit_depth, frame.grid, device, threads, refine):
+        t: Tile = latent.hyper_tile(eng, y, z_hat, threads)
+        if fixed_rate is not None:
+            t = latent.quantise(eng, t, fixed_rate, threads)
+            if frame.layers == 1:
+                t = latent.code(t, None, threads)
+        tiles.append(t)
+    return tiles
+
+
+def _search(eng: Engine, frame: _Frame, tiles: list[Tile], target_bytes: float, threads: int):
+    return search_rate(lambda rq: _stream(eng, frame, tiles, rq, threads), target_bytes, eng.rate_q_max)
+
+
+def _stream(eng: Engine, frame: _Frame, tiles: list[Tile], rate_q: int, threads: int) -> bytes:
+    """The complete stream at ``rate_q``: quantise and code every tile, order the layers, assemble."""
+    quantised = map_tiles(lambda t, inner: latent.quantise(eng, t, rate_q, inner), tiles, threads)
+    order, chans = layer_order.plan(eng, quantised, eng.steps(rate_q)[1], frame.layers)
+    coded = map_tiles(lambda t, inner: latent.code(t, chans, inner), quantised, threads)
+    h, w = frame.colour.shape[:2]
+    channels = (1 if frame.colour.ndim == 2 else 3) + (Kind.ALPHA in frame.side)
+    header = Header(w, h, channels, frame.bit_depth, eng.model_id, rate_q, orientation=frame.orientation,
+                    tile_size=frame.grid.size, num_layers=frame.layers, group_order=order)
+    return stream.assemble(header, frame.side, [t.z_bytes for t in coded], [t.y_bytes for t in coded])
