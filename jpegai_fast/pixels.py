@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from jpegai_fast.core.samples import replicate_bits  # noqa: F401  (one rule, in core for the alpha coder; used from here above it)
 from jpegai_fast.format import limits
 
 
@@ -76,19 +77,6 @@ def pad_to_multiple(x: np.ndarray, multiple: int) -> np.ndarray:
     if ph == 0 and pw == 0:
         return x
     return np.pad(x, ((0, 0), (0, ph), (0, pw)), mode="edge")
-
-
-def replicate_bits(a: np.ndarray, bits: int, to_bits: int) -> np.ndarray:
-    """``bits``-bit samples -> ``to_bits``-bit ones by bit replication (the top value maps to the top value,
-    as PNG's sBIT expects a writer to scale); uint8 for 8 bits out, else uint16."""
-    a = np.asarray(a).astype(np.uint32)
-    out = np.zeros_like(a)
-    shift = to_bits - bits
-    while shift > -bits:
-        out |= (a << shift) if shift >= 0 else (a >> -shift)
-        shift -= bits
-    out &= (1 << to_bits) - 1
-    return out.astype(np.uint8 if to_bits == 8 else np.uint16)
 
 
 def apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 
 from jpegai_fast import _core
 from jpegai_fast.errors import DecodeError
-from jpegai_fast.pixels import replicate_bits
+from jpegai_fast.core.samples import replicate_bits
 
 
 def check_bits(alpha_bits, bit_depth: int) -> int:
@@ -51,7 +51,7 @@ def decode(payload: bytes, h: int, w: int, bit_depth: int) -> np.ndarray:
     """Payload -> (h, w) samples of ``bit_depth`` bits (uint8 for 8, else uint16); DecodeError if damaged.
 
     The plane is the largest array of an RGBA decode after the pixels: it stays in 16 bits (the lossy
-    mode maps samples through a 2^bits-entry table of pixels.replicate_bits, no 32-bit copy of the plane).
+    mode maps samples through a 2^bits-entry table of samples.replicate_bits, no 32-bit copy of the plane).
     """
     bits = _payload_bits(payload, bit_depth)
     a = _core.alpha_decode(payload, h, w, bits)

@@ -51,7 +51,7 @@ def _worker_init() -> None:
 
 def _pool_worker_init(driver: int) -> None:
     # a pool worker (not the in-process jobs=1 path) must not outlive a killed driver (pid ``driver``)
-    from jpegai_fast.tools.worker_exit import end_with_parent
+    from jpegai_fast.worker_exit import end_with_parent
     end_with_parent(driver)
     _worker_init()
 

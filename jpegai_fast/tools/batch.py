@@ -311,7 +311,7 @@ def _init_worker(driver: int, threads: int, model: str | None) -> None:
     queued tasks and records the running ones as they finish), so a worker never dies mid-write.
     """
     import signal
-    from jpegai_fast.tools.worker_exit import end_with_parent
+    from jpegai_fast.worker_exit import end_with_parent
     end_with_parent(driver)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)

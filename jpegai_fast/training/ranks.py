@@ -91,7 +91,7 @@ def _worker(args, rank: int, lead: int) -> None:
     # rank 0 stops the workers through ``control``. If rank 0 dies outright (SIGKILL, the OOM killer)
     # before the group has formed, the worker ends with it at once instead of waiting out TIMEOUT at
     # the rendezvous (once the group is up, gloo's next read sees the dead peer's reset connection).
-    from jpegai_fast.tools.worker_exit import end_with_parent
+    from jpegai_fast.worker_exit import end_with_parent
     end_with_parent(lead)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -175,7 +175,7 @@ def test_killed_batch_resumes_without_repeats_or_partial_outputs(tmp_path):
     assert workers or not Path("/proc/self/task").is_dir()
     p.send_signal(signal.SIGKILL)
     p.wait()
-    # a SIGKILLed driver's workers exit too (tools/worker_exit.py)
+    # a SIGKILLed driver's workers exit too (worker_exit.py)
     assert not survivors(workers, within_s=15), "pool workers outlived the killed batch"
     first = _finished(dst)
     assert 3 <= len(first) < 14

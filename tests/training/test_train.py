@@ -213,7 +213,7 @@ def test_two_ranks_take_the_one_process_steps_and_resume_in_one(tmp_path):
 def test_a_rank_0_killed_before_the_group_forms_takes_its_workers_with_it(tmp_path):
     """SIGKILL of rank 0 (the OOM killer, a session's end) while rank 1 is still starting: rank 1 ends
     at once instead of waiting out its 10-minute rendezvous timeout (training/ranks.py,
-    tools/worker_exit.py). Later in a run this needs no watcher: gloo's reads see the dead peer's
+    worker_exit.py). Later in a run this needs no watcher: gloo's reads see the dead peer's
     reset connection and raise (measured: rank 1 gone 0.8 s after the kill)."""
     data = tmp_path / "data"
     training_images(data)
