@@ -105,6 +105,22 @@ PYBIND11_MODULE(_core, m) {
   m.attr("Z_LIMIT") = jpegai::intpath::Z_LIMIT;
   m.attr("SCALE_INDEX_OFFSET") = jpegai::intpath::SCALE_INDEX_OFFSET;
   m.attr("SCALE_INDEX_SHIFT") = jpegai::intpath::SCALE_INDEX_SHIFT;
+  m.attr("CONTEXT_ROW_SLOPE") = jpegai::context::ROW_SLOPE;      // wavefront step of (i, j): j + slope * i
+  {
+    py::list taps;                                               // (dy, dx), in the weights' tap order
+    for (int t = 0; t < jpegai::context::NTAPS; ++t)
+      taps.append(py::make_tuple(jpegai::context::TAP_DY[t], jpegai::context::TAP_DX[t]));
+    m.attr("CONTEXT_TAP_OFFSETS") = py::tuple(taps);
+  }
+  m.attr("SCALE_LADDER_OFFSET") = jpegai::entropy::kLadderOffset;         // sigma_k = 2^((k - offset) / per_octave)
+  m.attr("SCALES_PER_OCTAVE") = jpegai::entropy::kScalesPerOctave;
+  // The scale-index rule is the ladder's, in log2 sigma's Q8: 2^(8 - SHIFT) tables per octave, and the
+  // offset puts table kLadderOffset at sigma = step with round half up.
+  static_assert((1 << (jpegai::intpath::LOG2SIGMA_FRAC_BITS - jpegai::intpath::SCALE_INDEX_SHIFT)) ==
+                jpegai::entropy::kScalesPerOctave, "scale-index shift and the ladder's density disagree");
+  static_assert(jpegai::intpath::SCALE_INDEX_OFFSET ==
+                (2 * jpegai::entropy::kLadderOffset + 1) << (jpegai::intpath::SCALE_INDEX_SHIFT - 1),
+                "scale-index offset and the ladder's origin disagree");
   m.attr("MAX_THREADS") = jpegai::kMaxThreads;
 
   // --- the one CPU switch (csrc/common/cpu.h) ---

@@ -145,7 +145,7 @@ def info(data: bytes) -> dict:
         "orientation": header.orientation,
         "metadata": {name: next((sub.length for sub in header.substreams if sub.kind == kind), None)
                      for kind, name in Kind.NAMES.items()},
-        "rate": header.rate_q / 256.0,
+        "rate": header.rate_q / float(1 << container.RATE_FRAC_BITS),
         "layers": header.num_layers,
         "layers_complete": progressive.complete_layers(header),
         "tile_size": header.tile_size,

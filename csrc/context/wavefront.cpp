@@ -19,8 +19,6 @@ namespace context {
 namespace {
 
 constexpr int PAD_TOP = 2, PAD_LEFT = 2, PAD_RIGHT = 1;
-constexpr int TAP_DY[NTAPS] = {-2, -2, -2, -2, -1, -1, -1, -1, 0, 0};
-constexpr int TAP_DX[NTAPS] = {-2, -1, 0, 1, -2, -1, 0, 1, -2, -1};
 constexpr int SUPPORT = GROUP * NTAPS;
 
 // Hot validation loops call this per element: no std::string unless the check fails.
@@ -185,7 +183,8 @@ void run_wavefront(State& s, int threads) {
     position = s.exact_double ? &position_avx2<Quantize, double> : &position_avx2<Quantize, int64_t>;
 #endif
   // progress[i] = number of finished columns of row i. Row i may compute column j once row i-1 has
-  // finished column j+1 (that row in turn waited for row i-2), which covers all causal taps.
+  // finished column j + ROW_SLOPE - 1 (that row in turn waited for row i-2), which covers all causal
+  // taps (taps_are_causal, wavefront.h).
   std::unique_ptr<std::atomic<int>[]> progress(new std::atomic<int>[m.H]);
   for (int i = 0; i < m.H; ++i) progress[i].store(0, std::memory_order_relaxed);
   std::atomic<bool> aborted{false};
@@ -193,7 +192,7 @@ void run_wavefront(State& s, int threads) {
     for (int i = t; i < m.H; i += n_threads) {
       int known = i == 0 ? m.W : 0;
       for (int j = 0; j < m.W; ++j) {
-        const int need = std::min(j + 2, m.W);
+        const int need = std::min(j + ROW_SLOPE, m.W);
         int spins = 0;
         while (known < need) {
           if (aborted.load(std::memory_order_relaxed)) return;

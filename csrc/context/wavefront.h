@@ -15,6 +15,18 @@ namespace context {
 
 constexpr int GROUP = 16;
 constexpr int NTAPS = 10;
+// Causal taps (dy, dx) in the order of the weights' tap axis: rows -2 and -1 at dx = -2..+1, then row 0
+// at dx = -2, -1 (kernel index (dy + 2, dx + 2) of the 5x5 conv the model trains).
+inline constexpr int TAP_DY[NTAPS] = {-2, -2, -2, -2, -1, -1, -1, -1, 0, 0};
+inline constexpr int TAP_DX[NTAPS] = {-2, -1, 0, 1, -2, -1, 0, 1, -2, -1};
+// Position (i, j) runs at wavefront step j + ROW_SLOPE * i: every tap lies at an earlier step.
+constexpr int ROW_SLOPE = 2;
+constexpr bool taps_are_causal() {
+  for (int t = 0; t < NTAPS; ++t)
+    if (TAP_DX[t] + ROW_SLOPE * TAP_DY[t] >= 0) return false;
+  return true;
+}
+static_assert(taps_are_causal(), "a context tap would read a position of the same or a later wavefront step");
 constexpr int W_FRAC_BITS = 16;
 constexpr int32_t VALUE_LIMIT = int32_t(1) << 30;  // bound of mu, y_hat, bias, mu_hyper, step
 constexpr int32_t WEIGHT_LIMIT = int32_t(1) << 24; // |w_q| bound: 160 products stay below 2^62

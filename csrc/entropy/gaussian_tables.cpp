@@ -15,7 +15,6 @@ constexpr int kFrac = 56;                              // fixed point: Q56 for t
 constexpr uint64_t kOne = uint64_t(1) << kFrac;
 constexpr uint64_t kLn2Q56 = 49946518145322874ull;     // round(ln 2 * 2^56)
 constexpr int kSimpsonSteps = 32;                      // sub-intervals per unit-width bin (even)
-constexpr int kLadderOffset = 27;                      // sigma_k = 2^((k - 27) / 8)
 constexpr uint64_t kTailNum = 9, kTailDen = 2;         // coded range: 4.5 sigma
 
 u128 isqrt(u128 n) {
@@ -45,7 +44,8 @@ struct EighthRoots {
   }
 };
 
-// 2^(e/8) in Q56 for -48 <= e <= 48.
+// 2^(e/8) in Q56 for -48 <= e <= 48: the ladder's steps, in eighths of an octave.
+static_assert(kScalesPerOctave == 8, "pow2_eighths_q56 builds the ladder in eighths of an octave");
 uint64_t pow2_eighths_q56(int e) {
   static const EighthRoots roots;
   int a = (e >= 0) ? e / 8 : -((-e + 7) / 8);
@@ -127,7 +127,7 @@ const TableSet& gaussian_tables() {
 
 std::vector<double> gaussian_scale_ladder() {
   std::vector<double> s(kNumScales);
-  for (int k = 0; k < kNumScales; ++k) s[k] = std::exp2((k - kLadderOffset) / 8.0);
+  for (int k = 0; k < kNumScales; ++k) s[k] = std::exp2((k - kLadderOffset) / double(kScalesPerOctave));
   return s;
 }
 

@@ -28,6 +28,17 @@ Z_LIMIT: int = _core.Z_LIMIT
 SCALE_INDEX_OFFSET: int = _core.SCALE_INDEX_OFFSET
 SCALE_INDEX_SHIFT: int = _core.SCALE_INDEX_SHIFT
 
+#: The scale ladder of the coding tables: sigma_k = 2^((k - SCALE_LADDER_OFFSET) / SCALES_PER_OCTAVE) steps.
+SCALE_LADDER_OFFSET: int = _core.SCALE_LADDER_OFFSET
+SCALES_PER_OCTAVE: int = _core.SCALES_PER_OCTAVE
+LOG2_SIGMA_MIN: float = -SCALE_LADDER_OFFSET / SCALES_PER_OCTAVE                    # table 0
+LOG2_SIGMA_MAX: float = (NUM_SCALES - 1 - SCALE_LADDER_OFFSET) / SCALES_PER_OCTAVE  # the last table
+
+#: The context loop's schedule: causal taps (dy, dx) in the weights' tap order, and position (i, j)'s
+#: wavefront step j + CONTEXT_ROW_SLOPE * i (every tap lies at an earlier step).
+CONTEXT_TAP_OFFSETS: tuple[tuple[int, int], ...] = tuple(tuple(t) for t in _core.CONTEXT_TAP_OFFSETS)
+CONTEXT_ROW_SLOPE: int = _core.CONTEXT_ROW_SLOPE
+
 #: A Q12 latent value times LATENT_SCALE is its float value.
 LATENT_SCALE: float = 1.0 / (1 << ACT_FRAC_BITS)
 

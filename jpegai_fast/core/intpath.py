@@ -233,6 +233,7 @@ def scale_indexes(log2sigma_q, log2step_q, threads=None) -> np.ndarray:
 
 POW2_Q40 = np.array(_POW2_Q40, dtype=np.int64)  #: 2^(i/256) in Q40, i = 0..255 (core/pow2_q40.py)
 POW2_Q40.setflags(write=False)
+assert len(POW2_Q40) == 1 << LOG2_FRAC_BITS
 
 
 def step_q_from_log2(log2step_q) -> np.ndarray:
@@ -242,11 +243,12 @@ def step_q_from_log2(log2step_q) -> np.ndarray:
     Encoder and decoder must both use this (a float ``2**x`` may differ in the last bit between
     C libraries, which would change step_q and break decoding).
     """
+    one = 1 << LOG2_FRAC_BITS   # log2 step: Q8, one entry of POW2_Q40 per 1/256 octave
     L = _as_int32(log2step_q, "log2step_q").astype(np.int64)
-    if np.any(L > 18 * 256):
+    if np.any(L > 18 * one):
         raise ValueError("log2step_q above 18.0 (step > 2^18) is not supported")
-    e = np.floor_divide(L, 256)
-    t = POW2_Q40[L - 256 * e]  # Q40 mantissa in [2^40, 2^41)
-    shift = np.minimum(28 - e, 62)  # Q40 * 2^e -> Q12; e <= 18 keeps shift >= 10
+    e = np.floor_divide(L, one)
+    t = POW2_Q40[L - one * e]  # Q40 mantissa in [2^40, 2^41)
+    shift = np.minimum(40 - ACT_FRAC_BITS - e, 62)  # Q40 * 2^e -> Q12; e <= 18 keeps shift >= 10
     out = (t + (np.int64(1) << (shift - 1))) >> shift
     return np.maximum(out, 1).astype(np.int32)

@@ -13,7 +13,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from jpegai_fast import _core
-from jpegai_fast.core.constants import SCALE_INDEX_OFFSET, SCALE_INDEX_SHIFT
+from jpegai_fast.core.constants import LOG2_SIGMA_MIN, SCALE_INDEX_OFFSET, SCALE_INDEX_SHIFT, SCALES_PER_OCTAVE
 from jpegai_fast.core.threads import resolve_threads
 
 NUM_SCALES: int = int(_core.NUM_SCALES)
@@ -97,7 +97,7 @@ def scale_index(sigma) -> np.ndarray:
     if np.isnan(s).any():
         raise ValueError("sigma contains NaN")
     with np.errstate(divide="ignore", invalid="ignore"):
-        x = np.floor((np.log2(np.maximum(s, 0.0)) + 3.375) * 8.0 + 0.5)
+        x = np.floor((np.log2(np.maximum(s, 0.0)) - LOG2_SIGMA_MIN) * SCALES_PER_OCTAVE + 0.5)
     return np.clip(np.nan_to_num(x, nan=0.0, neginf=0.0), 0, NUM_SCALES - 1).astype(np.uint8)
 
 

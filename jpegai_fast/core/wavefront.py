@@ -11,26 +11,26 @@ import numpy as np
 
 from jpegai_fast import _core
 from jpegai_fast.core.constants import ACT_FRAC_BITS as LATENT_FRAC_BITS   # y_hat, mu, bias, step: Q12
-from jpegai_fast.core.constants import CONTEXT_TAPS, GROUP
+from jpegai_fast.core.constants import CONTEXT_TAP_OFFSETS, GROUP
 from jpegai_fast.core.constants import CONTEXT_VALUE_LIMIT as VALUE_LIMIT
 from jpegai_fast.core.constants import CONTEXT_WEIGHT_FRAC_BITS as WEIGHT_FRAC_BITS   # context weights: Q16
 from jpegai_fast.core.constants import CONTEXT_WEIGHT_LIMIT as WEIGHT_LIMIT
 from jpegai_fast.core.intpath import _as_int32, round_half_up, to_float64
 from jpegai_fast.core.threads import resolve_threads
-#: causal taps (ky, kx) of the 5x5 kernel in the order of the w_q tap axis
-TAPS = ((0, 0), (0, 1), (0, 2), (0, 3), (1, 0), (1, 1), (1, 2), (1, 3), (2, 0), (2, 1))
-assert len(TAPS) == CONTEXT_TAPS
+#: causal taps (ky, kx) of the 5x5 kernel in the order of the w_q tap axis (the core's (dy, dx) + 2)
+TAPS = tuple((dy + 2, dx + 2) for dy, dx in CONTEXT_TAP_OFFSETS)
+_ONE = float(1 << LATENT_FRAC_BITS)
 
 
 def to_q12(x) -> np.ndarray:
     """float array/tensor -> int32 Q12 (floor(x * 4096 + 0.5) in float64, saturated to +-2^30)."""
     arr = to_float64(x)
-    return np.clip(round_half_up(arr * 4096.0), -VALUE_LIMIT, VALUE_LIMIT).astype(np.int32)
+    return np.clip(round_half_up(arr * _ONE), -VALUE_LIMIT, VALUE_LIMIT).astype(np.int32)
 
 
 def from_q12(x) -> np.ndarray:
     """int Q12 array -> float32 values (exact for |x| <= 2^24, i.e. latent values up to +-4096)."""
-    return (np.asarray(x, dtype=np.float64) / 4096.0).astype(np.float32)
+    return (np.asarray(x, dtype=np.float64) / _ONE).astype(np.float32)
 
 
 def quantise_weights(weight) -> np.ndarray:

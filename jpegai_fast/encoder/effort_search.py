@@ -34,7 +34,9 @@ from jpegai_fast import pixels
 from jpegai_fast.encoder import analysis
 from jpegai_fast.format import tiling
 from jpegai_fast.encoder.effort import ITERATIONS, LEARNING_RATE, check_effort
-from jpegai_fast.model.entropy_models import LOG2_SIGMA_MIN, gaussian_likelihood
+from jpegai_fast.core.constants import ACT_FRAC_BITS, LOG2_FRAC_BITS, LOG2_SIGMA_MIN, SCALES_PER_OCTAVE
+from jpegai_fast.format.container import RATE_FRAC_BITS
+from jpegai_fast.model.entropy_models import gaussian_likelihood
 
 TAU_MAX = 0.5
 #: SGA's schedule tau(i) = min(0.5, 0.5 exp(-1e-3 (i - 700))) for 2000 iterations, rescaled to n:
@@ -66,7 +68,8 @@ def sga_round(v: torch.Tensor, tau: float, gen: torch.Generator) -> torch.Tensor
 
 def _snap_sigma(log2_sigma_over_step: torch.Tensor) -> torch.Tensor:
     """log2 sigma/step on the coding tables' 1/8-octave ladder (straight-through gradient)."""
-    snapped = torch.round((log2_sigma_over_step - LOG2_SIGMA_MIN) * 8) / 8 + LOG2_SIGMA_MIN
+    n = SCALES_PER_OCTAVE
+    snapped = torch.round((log2_sigma_over_step - LOG2_SIGMA_MIN) * n) / n + LOG2_SIGMA_MIN
     return log2_sigma_over_step + (snapped - log2_sigma_over_step).detach()
 
 
@@ -80,9 +83,10 @@ class LatentOptimiser:
         self.device, self.threads = device, threads
         self.tdev = torch.device(str(device))
         log2_q, step_q = eng.steps(rate_q)                 # the exact steps the coder will use
-        self.log2_step = torch.from_numpy(log2_q.astype(np.float32) / 256.0).to(self.tdev).view(1, -1, 1, 1)
-        self.step = torch.from_numpy(step_q.astype(np.float32) / 4096.0).to(self.tdev).view(1, -1, 1, 1)
-        self.lmbda = eng.lmbda(rate_q / 256.0)
+        log2_one, one = np.float32(1 << LOG2_FRAC_BITS), np.float32(1 << ACT_FRAC_BITS)   # Q8, Q12
+        self.log2_step = torch.from_numpy(log2_q.astype(np.float32) / log2_one).to(self.tdev).view(1, -1, 1, 1)
+        self.step = torch.from_numpy(step_q.astype(np.float32) / one).to(self.tdev).view(1, -1, 1, 1)
+        self.lmbda = eng.lmbda(rate_q / float(1 << RATE_FRAC_BITS))
         self.g_s = eng._module_on("g_s", device)
         self.h_a = eng._module_on("h_a", device)
         self.h_s = eng._module_on("h_s", device)

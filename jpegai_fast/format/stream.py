@@ -82,7 +82,7 @@ class StreamLayout:
         self.header = h = container.read(data) if header is None else header
         self.data = bytes(data)
         if h.rate_q > shape.rate_q_max:
-            raise DecodeError(f"rate parameter {h.rate_q / 256:.2f} outside the model's range")
+            raise DecodeError(f"rate parameter {h.rate_q / (1 << container.RATE_FRAC_BITS):.2f} outside the model's range")
         self.grid = TileGrid(*latent_shape(h.height, h.width), h.tile_size)   # tile size checked by container.read
         groups = shape.M // GROUP
         if h.num_layers > 1 and (len(h.group_order) != groups or h.num_layers > groups):

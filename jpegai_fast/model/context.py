@@ -10,17 +10,20 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-GROUP_SIZE = 16
+from jpegai_fast.core.constants import CONTEXT_ROW_SLOPE, CONTEXT_TAP_OFFSETS, GROUP
+
+GROUP_SIZE = GROUP                   # the C++ core's: channels per context group
 KERNEL = 5
 
-#: 5x5 causal mask, 1 = tap used. Rows 0-1 cols 0-3, row 2 cols 0-1.
+#: 5x5 causal mask, 1 = tap used: the C++ core's taps (dy, dx) at (dy + 2, dx + 2), i.e. rows 0-1
+#: cols 0-3, row 2 cols 0-1.
 MASK = torch.zeros(KERNEL, KERNEL)
-MASK[0:2, 0:4] = 1.0
-MASK[2, 0:2] = 1.0
+for _dy, _dx in CONTEXT_TAP_OFFSETS:
+    MASK[_dy + KERNEL // 2, _dx + KERNEL // 2] = 1.0
 MASK.requires_grad_(False)
 
-#: Wavefront slope: position (i, j) is decodable at step t = j + WAVEFRONT_ROW_SLOPE * i.
-WAVEFRONT_ROW_SLOPE = 2
+#: Wavefront slope (the C++ core's): position (i, j) is decodable at step t = j + WAVEFRONT_ROW_SLOPE * i.
+WAVEFRONT_ROW_SLOPE = CONTEXT_ROW_SLOPE
 
 
 def wavefront_index(height: int, width: int) -> torch.Tensor:

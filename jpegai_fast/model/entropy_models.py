@@ -9,12 +9,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from jpegai_fast.core.constants import NUM_SCALES   # the C++ core owns it
+from jpegai_fast.core.constants import LOG2_SIGMA_MAX, LOG2_SIGMA_MIN, NUM_SCALES, SCALES_PER_OCTAVE  # the C++ core's
 from jpegai_fast.model.layers import lower_bound, upper_bound
 
-#: Scale ladder of the coding tables: sigma_k = 2 ** (6 - (75 - k) / 8), k = 0..NUM_SCALES - 1.
-LOG2_SIGMA_MIN = -3.375
-LOG2_SIGMA_MAX = 6.0
+#: Scale ladder of the coding tables (core/constants.py): sigma_k = 2 ** (LOG2_SIGMA_MIN + k / 8), k = 0..NUM_SCALES - 1.
 SIGMA_MIN = 2.0 ** LOG2_SIGMA_MIN
 SIGMA_MAX = 2.0 ** LOG2_SIGMA_MAX
 LIKELIHOOD_FLOOR = 1e-9
@@ -22,7 +20,7 @@ LIKELIHOOD_FLOOR = 1e-9
 
 def scale_index(log2_sigma_over_step: torch.Tensor) -> torch.Tensor:
     """The scale-index rule in float for training (docs/integer_path.md, "Scale index"): idx = clamp(round((log2(sigma/step) + 3.375) * 8), 0, 75)."""
-    idx = torch.round((log2_sigma_over_step - LOG2_SIGMA_MIN) * 8)
+    idx = torch.round((log2_sigma_over_step - LOG2_SIGMA_MIN) * SCALES_PER_OCTAVE)
     return idx.clamp(0, NUM_SCALES - 1).to(torch.int64)
 
 

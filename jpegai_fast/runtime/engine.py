@@ -15,6 +15,7 @@ import numpy as np
 from jpegai_fast.runtime import architecture
 from jpegai_fast.runtime import network
 from jpegai_fast.runtime import weights_file
+from jpegai_fast.core.constants import LOG2_FRAC_BITS
 from jpegai_fast.core.wavefront import ContextModel
 from jpegai_fast.core.conv import CpuAnalysis, CpuHyperAnalysis, CpuSynthesis
 from jpegai_fast.errors import DecodeError
@@ -34,7 +35,7 @@ class Engine:
         cfg = weights.config
         self.lambdas = tuple(cfg["lambdas"])
         ladder = weights.f32(architecture.GAIN_TABLE).astype(np.float64)   # (K, M)
-        self.ladder_q = np.rint(ladder * 256.0).astype(np.int64)
+        self.ladder_q = np.rint(ladder * float(1 << LOG2_FRAC_BITS)).astype(np.int64)   # log2 steps, Q8
         self.num_rate_points = self.ladder_q.shape[0]
         self.rate_q_max = (self.num_rate_points - 1) << RATE_FRAC_BITS
         self.M = self.ladder_q.shape[1]
