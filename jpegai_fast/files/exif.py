@@ -22,14 +22,16 @@ def with_orientation(exif: bytes | None, orientation: int) -> bytes | None:
     if not exif and orientation == 1:
         return None
     from PIL import Image
-    e = Image.Exif()
-    if exif:
-        try:
+    try:
+        e = Image.Exif()
+        if exif:
             e.load(b"Exif\x00\x00" + bytes(exif))
-        except Exception:               # unreadable EXIF (from a hostile stream): keep only the orientation
-            e = Image.Exif()
-    e[_ORIENTATION] = int(orientation)
-    return _bare(e.tobytes())
+        e[_ORIENTATION] = int(orientation)
+        return _bare(e.tobytes())
+    except Exception:   # EXIF Pillow cannot read or write again (Pillow raises struct.error, ValueError, ...)
+        e = Image.Exif()        # then the orientation alone, which is what a viewer needs of it
+        e[_ORIENTATION] = int(orientation)
+        return _bare(e.tobytes())
 
 
 def from_tiff(data: bytes) -> bytes | None:

@@ -290,6 +290,7 @@ def _tiff_decode(data: bytes, name: str) -> np.ndarray:
     with tifffile.TiffFile(io.BytesIO(data)) as t:
         page = t.pages[0]
         _check_declared(page.imagewidth, page.imagelength)
+        _check_segments(page, len(data))
         if _has_second_page(t):
             warnings.warn(f"{name}: a multi-page TIFF; coding its first page", RuntimeWarning, stacklevel=2)
         try:
@@ -301,6 +302,23 @@ def _tiff_decode(data: bytes, name: str) -> np.ndarray:
         if "S" in page.axes and page.axes[-1] != "S":       # planar configuration 2: SYX
             arr = np.moveaxis(arr, page.axes.index("S"), -1)
         return arr
+
+
+def _check_segments(page, file_bytes: int) -> None:
+    """Refuse a TIFF whose strip/tile layout cannot be in the file, before tifffile walks it: every
+    segment holds at least a byte, and the offsets table must list them all (a 1 KB file declaring
+    1.6 M one-row strips made tifffile loop for seconds over segments that are not there)."""
+    import math
+    planes = page.samplesperpixel if page.planarconfig == 2 else 1
+    if page.is_tiled:
+        n = math.ceil(page.imagelength / page.tilelength) * math.ceil(page.imagewidth / page.tilewidth)
+    else:
+        rows = page.rowsperstrip or page.imagelength
+        n = math.ceil(page.imagelength / max(1, rows))
+    n *= planes * max(1, page.imagedepth)
+    if n > file_bytes or len(page.dataoffsets) != n:
+        raise ValueError(f"the TIFF's layout needs {n} strips or tiles; the file lists {len(page.dataoffsets)} "
+                         f"in {file_bytes} bytes")
 
 
 def _has_second_page(t) -> bool:

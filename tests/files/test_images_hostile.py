@@ -110,3 +110,21 @@ def test_an_invalid_tiff_orientation_reads_as_1(rgb, orientation):
     f = read_image_file(_tiff(rgb, photometric="rgb", extratags=[(274, "H", 1, orientation, True)]))
     assert f.metadata["orientation"] == 1 and np.array_equal(f.pixels, rgb)
     jpegai_fast.encode(f.pixels, quality=10, metadata=f.metadata)         # and the file encodes
+
+
+def test_a_tiff_declaring_more_strips_than_its_file_holds_is_refused_at_once():
+    # found by tests/fuzz/fuzz_image_files.py: ~400 bytes declaring 1.6 M one-row strips but listing 3;
+    # tifffile walked every declared strip (5 s here before the layout check)
+    h, w, n_entries = 1638405, 2, 9
+    arrays = 8 + 2 + 12 * n_entries + 4
+    entries = [(256, 3, 1, w), (257, 4, 1, h), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+               (273, 4, 3, arrays), (277, 3, 1, 1), (278, 3, 1, 1), (279, 4, 3, arrays + 12)]
+    ifd = struct.pack("<H", n_entries) + b"".join(
+        struct.pack("<HHI", tag, typ, n) + (struct.pack("<HH", v, 0) if typ == 3 else struct.pack("<I", v))
+        for tag, typ, n, v in entries) + bytes(4)
+    data = b"II*\x00" + struct.pack("<I", 8) + ifd + struct.pack("<3I", 300, 302, 304) + struct.pack("<3I", 2, 2, 2)
+    data += bytes(320 - len(data))
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="strips or tiles"):
+        read_image_file(data, "bomb.tif")
+    assert time.perf_counter() - t0 < 2

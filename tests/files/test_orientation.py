@@ -81,3 +81,14 @@ def test_with_orientation_keeps_the_other_tags_and_survives_garbage():
     e.load(b"Exif\x00\x00" + with_orientation(b"MM\x00*garbage", 5))
     assert e.get(0x0112) == 5
     assert encode_image(natural_like(8, 8), ".jpg", None, {"exif": b"MM\x00*\xff\xff", "orientation": 2})
+
+
+def test_exif_pillow_cannot_write_again_keeps_the_orientation():
+    # found by tests/fuzz/fuzz_metadata.py: a SHORT tag stored as ASCII loads, but Pillow's tobytes raises
+    import struct
+    tiff = (b"MM\x00*" + struct.pack(">IH", 8, 1) + struct.pack(">HHI4s", 0x0101, 2, 3, b"ab\x00\x00")
+            + bytes(4))
+    e = Image.Exif()
+    e.load(b"Exif\x00\x00" + with_orientation(tiff, 3))
+    assert e.get(0x0112) == 3
+    assert encode_image(natural_like(8, 8), ".jpg", None, {"exif": tiff, "orientation": 3})
