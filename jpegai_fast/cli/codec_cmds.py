@@ -102,6 +102,9 @@ _Q, _E = EncodeOption("quality"), EncodeOption("effort")
 @click.argument("dst", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--bpp", type=EncodeOption("bpp"), help="Target bits per pixel (rate control, stays at or below).")
 @click.option("-q", "--quality", type=_Q, help=f"{_Q.range()} on the model's rate range (default {DEFAULT_QUALITY:g}).")
+@click.option("--psnr", type=EncodeOption("psnr"),
+              help="Target PSNR-RGB in dB: the lowest rate whose decode reaches it (bisection, within 0.1 dB).")
+@click.option("--size", type=EncodeOption("size"), help="Target size in bytes (rate control, stays at or below).")
 @click.option("-e", "--effort", type=_E, default=1, show_default=True,
               help=f"Encoder effort {_E.range()}: higher is slower and smaller (optimises the latent for the decoder).")
 @click.option("--bit-depth", type=EncodeOption("bit_depth"),
@@ -119,7 +122,7 @@ _Q, _E = EncodeOption("quality"), EncodeOption("effort")
 @_OVERWRITE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print the stream's make-up and the PSNR of its decode.")
-def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size, layers, alpha_bits, strip, overwrite,
+def encode(src, dst, bpp, quality, psnr, size, effort, bit_depth, threads, device, tile_size, layers, alpha_bits, strip, overwrite,
            quiet, verbose):
     """Compress image SRC (PNG, TIFF, JPEG, ...; 8 or 16 bit; - for stdin) to stream DST (- for stdout).
 
@@ -131,7 +134,7 @@ def encode(src, dst, bpp, quality, effort, bit_depth, threads, device, tile_size
     t0 = time.perf_counter()
     try:
         enc = encode_file(_read_bytes(src), src, bit_depth=bit_depth, keep_metadata=not strip, bpp=bpp,
-                          quality=quality, threads=threads, device=device, tile_size=tile_size, layers=layers,
+                          quality=quality, psnr=psnr, size=size, threads=threads, device=device, tile_size=tile_size, layers=layers,
                           effort=effort, alpha_bits=alpha_bits)
     except (ValueError, TypeError, ImportError) as e:
         raise click.ClickException(str(e))

@@ -25,6 +25,13 @@ from jpegai_fast.format.tiling import DEFAULT_TILE_SIZE, MAX_TILE
 DEFAULT_QUALITY = 50.0
 #: Largest bpp target: 16-bit RGBA stored raw. Rate control tops out far below; above it is a typo.
 MAX_BPP = 64.0
+#: PSNR targets (dB, PSNR-RGB at the image's bit depth): below 10 dB nothing is left of a picture, and
+#: 99 dB is beyond any model's reach (a target the model cannot reach gives its highest rate, with a warning).
+PSNR_RANGE = (10.0, 99.0)
+#: Largest size target in bytes (what a stream may hold: format/limits.py's pixel limit is far below).
+MAX_SIZE = 1 << 40
+#: The rate knobs: at most one is given; none means quality DEFAULT_QUALITY.
+RATE_KNOBS = ("bpp", "quality", "psnr", "size")
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,8 @@ class Bound:
 BOUNDS: dict[str, Bound] = {
     "bpp": Bound(float, 0.0, MAX_BPP, lo_open=True),
     "quality": Bound(float, 0.0, 100.0),
+    "psnr": Bound(float, *PSNR_RANGE),
+    "size": Bound(int, 1, MAX_SIZE),
     "effort": Bound(int, EFFORT_MIN, EFFORT_MAX),
     "tile_size": Bound(int, 4, MAX_TILE, step=4),
     "layers": Bound(int, 1, MAX_LAYERS),
@@ -102,6 +111,8 @@ class EncodeOptions:
 
     bpp: float | None = None
     quality: float | None = None
+    psnr: float | None = None
+    size: int | None = None
     effort: int = DEFAULT_EFFORT
     tile_size: int = DEFAULT_TILE_SIZE
     layers: int = 1
@@ -113,8 +124,9 @@ class EncodeOptions:
             value = getattr(self, f.name)
             if value is not None:
                 object.__setattr__(self, f.name, check_value(f.name, value))
-        if self.bpp is not None and self.quality is not None:
-            raise ValueError("give bpp= or quality=, not both")
+        given = [name for name in RATE_KNOBS if getattr(self, name) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one of {', '.join(k + '=' for k in RATE_KNOBS)} not {' and '.join(given)}")
 
     @classmethod
     def from_user(cls, **values) -> "EncodeOptions":
@@ -123,6 +135,12 @@ class EncodeOptions:
         if unknown:
             raise ValueError(f"unknown encode options: {sorted(unknown)} (known: {', '.join(BOUNDS)})")
         return cls(**{k: v for k, v in values.items() if v is not None})
+
+    def target_bytes(self, height: int, width: int) -> float | None:
+        """The size target in bytes that bpp= or size= sets (alpha included), else None."""
+        if self.size is not None:
+            return float(self.size)
+        return None if self.bpp is None else self.bpp * height * width / 8.0
 
     def kwargs(self) -> dict:
         """The options as ``jpegai_fast.encode`` keyword arguments."""

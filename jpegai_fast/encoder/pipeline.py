@@ -5,12 +5,14 @@ search when asked), the integer side (latent.py), the rate (fixed, or rate contr
 Options arrive checked as one ``EncodeOptions`` (api.encode); the two bounds that need the model or the
 image (layers, alpha_bits) are narrowed here. With a target size the rate-independent tiles are kept
 and each rate probe only re-quantises and codes (rate_control.search_rate); effort > 1 refines the
-latent for the real decoder at the rate the plain encoder needs, then searches again. At a fixed rate
+latent for the real decoder at the rate the plain encoder needs, then searches again. A PSNR target
+searches the rate by bisection, each probe measured with the real decoder (rate_control.search_psnr). At a fixed rate
 each tile is quantised (and, with one layer, coded) as soon as it is analysed, so only its symbols
 (or bytes) are kept.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +22,7 @@ from jpegai_fast.encoder.analysis import Refine, analyse_tiles
 from jpegai_fast.encoder.effort import DEFAULT_EFFORT
 from jpegai_fast.encoder.latent import Tile
 from jpegai_fast.encoder.options import DEFAULT_QUALITY, EncodeOptions
-from jpegai_fast.encoder.rate_control import quality_to_rate_q, search_rate
+from jpegai_fast.encoder.rate_control import RateSearch, quality_to_rate_q, search_psnr, search_rate
 from jpegai_fast.format import stream, tiling
 from jpegai_fast.format.container import Header, Kind
 from jpegai_fast.runtime.engine import Engine
@@ -51,22 +53,21 @@ class _Frame:
 
 
 def encode(eng: Engine, picture: Picture, opts: EncodeOptions, threads: int, device) -> bytes:
-    """The stream of ``picture`` at ``opts``' quality, or within [0.9, 1] x its bpp target."""
+    """The stream of ``picture`` at ``opts``' quality, within [0.9, 1] x its size target (bpp= or size=),
+    or at the lowest rate that reaches its PSNR target (psnr=)."""
     frame = _frame(eng, picture, opts)
-    h, w = picture.pixels.shape[:2]
-    if opts.bpp is None:
+    if opts.bpp is None and opts.size is None and opts.psnr is None:
         quality = DEFAULT_QUALITY if opts.quality is None else opts.quality
         rate_q = quality_to_rate_q(quality, eng.num_rate_points)
         refine = _refiner(eng, frame, rate_q, opts.effort, threads, device)
         return _stream(eng, frame, _tiles(eng, frame, threads, device, refine, fixed_rate=rate_q), rate_q, threads)
-    target_bytes = opts.bpp * h * w / 8.0          # alpha included
-    found = _search(eng, frame, _tiles(eng, frame, threads, device), target_bytes, threads)
+    found = _search(eng, frame, _tiles(eng, frame, threads, device), opts, threads, device)
     if opts.effort == DEFAULT_EFFORT:
         return found.data
     # Refine at the rate the plain encoder needs for the target, then search again over the refined
     # latent: it codes smaller at that rate, so the final rate lands a little higher.
     refine = _refiner(eng, frame, found.rate_q, opts.effort, threads, device)
-    return _search(eng, frame, _tiles(eng, frame, threads, device, refine), target_bytes, threads).data
+    return _search(eng, frame, _tiles(eng, frame, threads, device, refine), opts, threads, device).data
 
 
 def _frame(eng: Engine, picture: Picture, opts: EncodeOptions) -> _Frame:
@@ -111,8 +112,29 @@ def _tiles(eng: Engine, frame: _Frame, threads: int, device, refine: Refine | No
     return tiles
 
 
-def _search(eng: Engine, frame: _Frame, tiles: list[Tile], target_bytes: float, threads: int):
-    return search_rate(lambda rq: _stream(eng, frame, tiles, rq, threads), target_bytes, eng.rate_q_max)
+def _search(eng: Engine, frame: _Frame, tiles: list[Tile], opts: EncodeOptions, threads: int, device) -> RateSearch:
+    """Rate control over ``tiles`` for ``opts``' size or PSNR target."""
+    if opts.psnr is None:
+        h, w = frame.colour.shape[:2]
+        return search_rate(lambda rq: _stream(eng, frame, tiles, rq, threads), opts.target_bytes(h, w),
+                           eng.rate_q_max)
+    # probes without the side substreams (the PSNR is the colour's; alpha is coded on its own), then
+    # the found rate's stream with them
+    colour_only = dataclasses.replace(frame, side={})
+    found = search_psnr(lambda rq: _stream(eng, colour_only, tiles, rq, threads),
+                        lambda data: _decoded_psnr(data, frame, threads, device), opts.psnr, eng.rate_q_max)
+    return RateSearch(found.rate_q, _stream(eng, frame, tiles, found.rate_q, threads), found.passes)
+
+
+def _decoded_psnr(data: bytes, frame: _Frame, threads: int, device) -> float:
+    """PSNR-RGB (one MSE over the colour samples, peak 2^bit_depth - 1) of ``data``'s real decode."""
+    from jpegai_fast.decoder.latent import ParsedStream        # the encoder measures with the decoder
+    from jpegai_fast.decoder.synthesis import decode_pixels
+    h, w = frame.colour.shape[:2]
+    out = decode_pixels(ParsedStream(data), (0, 0, w, h), device, threads)
+    mse = float(np.mean((out.astype(np.float64) - frame.colour) ** 2))
+    peak = float((1 << frame.bit_depth) - 1)
+    return float("inf") if mse == 0 else 10.0 * np.log10(peak * peak / mse)
 
 
 def _stream(eng: Engine, frame: _Frame, tiles: list[Tile], rate_q: int, threads: int) -> bytes:

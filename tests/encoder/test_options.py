@@ -11,7 +11,7 @@ import jpegai_fast
 import jpegai_fast.pillow  # noqa: F401  (registers the format)
 from helpers import natural_like
 
-NUMERIC = {"bpp": 0.5, "quality": 40, "effort": 1, "tile_size": 8, "layers": 2, "alpha_bits": 7}
+NUMERIC = {"bpp": 0.5, "quality": 40, "psnr": 24.0, "size": 400, "effort": 1, "tile_size": 8, "layers": 2, "alpha_bits": 7}
 HOSTILE = [10 ** 400, -10 ** 400, float("nan"), float("inf"), -float("inf"), True, False, np.True_, "3", None.__class__,
            np.float64("nan")]
 
@@ -67,7 +67,7 @@ def test_effort_above_1_without_torch_names_the_extra(rgba, monkeypatch):
     assert jpegai_fast.encode(rgba, quality=50, effort=1)       # effort 1 never needs torch
 
 
-@pytest.mark.parametrize("args", [["-q", "nan"], ["-q", "1e400"], ["--bpp", "inf"], ["--bpp", "0"],
+@pytest.mark.parametrize("args", [["-q", "nan"], ["-q", "1e400"], ["--bpp", "inf"], ["--bpp", "0"], ["--psnr", "nan"], ["--size", "0"],
                                   ["--tile-size", "6"], ["--layers", "0"], ["--alpha-bits", "0"], ["-e", "10"],
                                   ["--bit-depth", "17"]])
 def test_cli_refuses_out_of_table_values_as_usage_errors(tmp_path, args):
