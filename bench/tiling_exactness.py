@@ -15,6 +15,7 @@ import torch
 
 import jpegai_fast
 from jpegai_fast import pixels
+from jpegai_fast.encoder import analysis
 from jpegai_fast.format import tiling
 from jpegai_fast.api import decode_latent, get_engine
 from jpegai_fast.files.images import read_image
@@ -29,6 +30,7 @@ def main() -> None:
     ap.add_argument("--tile-size", type=int, default=8)
     args = ap.parse_args()
     eng = get_engine()
+    g_a = eng.transform("g_a", CPU, 2)
     for n in args.images:
         img = read_image(KODAK / f"kodim{n:02d}.png")
         grid = tiling.make_grid(*eng.latent_shape(*img.shape[:2]), args.tile_size)
@@ -36,7 +38,7 @@ def main() -> None:
         stitched = np.zeros_like(whole)
         for i in range(grid.count):
             y0, y1, x0, x1 = grid.rect(i)
-            stitched[:, y0:y1, x0:x1] = analysis.analyse_tile(eng.model.g_a, img, 8, grid, i, eng.analysis_halo, CPU)
+            stitched[:, y0:y1, x0:x1] = analysis.analyse_tile(g_a, img, 8, grid, i, eng.analysis_halo)
         dy = float(np.abs(stitched - whole).max())
         data = jpegai_fast.encode(img, quality=50, tile_size=args.tile_size)
         tiled = jpegai_fast.decode(data)

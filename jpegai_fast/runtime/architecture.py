@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from jpegai_fast.format.tiling import HYPER_PX as HYPER_DOWNSCALE   # noqa: E402  h_a: another x4
+from jpegai_fast.format.tiling import HYPER_PX as HYPER_DOWNSCALE   # noqa: F401  h_a: another x4 (model/codec.py)
 from jpegai_fast.format.tiling import LATENT_PX                       # noqa: E402  g_a: x16
 
 #: The gain units' table in a state dict / weights file: per ladder point and latent channel, the

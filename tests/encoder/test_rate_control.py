@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from jpegai_fast.encoder import rate_control
-from jpegai_fast.runtime.ladder import log2_steps_q, training_lambda
+from jpegai_fast.runtime.ladder import log2_steps_q
 
 
 def test_log2_steps_interpolate_between_ladder_points():
