@@ -40,7 +40,7 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
         with ``bit_depth`` 9..16. Alpha is coded losslessly by its own coder (core/alpha_coder.py).
       bpp: target bits per pixel; rate control picks the rate so the stream is within
         [0.9, 1.0] x target where the model's range allows (a warning says when it cannot).
-      quality: 0..100 (maps linearly onto the model's continuous rate parameter); default 50.
+      quality: 0..100 (maps linearly onto the model's continuous rate parameter); default encoder.options.DEFAULT_QUALITY (70).
       psnr: target PSNR-RGB in dB (one MSE over the colour samples at the image's bit depth): the lowest
         rate whose real decode reaches it, found by bisection and stopping within 0.1 dB above it. Costs
         2-13 quantise + code + decode passes (usually 5-8; ~1-2 s for a Kodak image on 2 cores).

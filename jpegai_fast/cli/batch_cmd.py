@@ -15,7 +15,7 @@ from jpegai_fast.cli.codec_cmds import EncodeOption
 @click.option("--verify", is_flag=True, help="Decode every output again and check shape, dtype (and --min-psnr).")
 @click.option("--min-psnr", type=float, help="With --verify: fail an encode whose PSNR is below this.")
 @click.option("--bpp", type=EncodeOption("bpp"), help="Target bits per pixel (encode).")
-@click.option("-q", "--quality", type=EncodeOption("quality"), help="0..100 (encode; default 50).")
+@click.option("-q", "--quality", type=EncodeOption("quality"), help="0..100 (encode; default 70).")
 @click.option("-e", "--effort", type=EncodeOption("effort"), help="Encoder effort 1..9 (encode).")
 @click.option("--tile-size", type=EncodeOption("tile_size"), help="Tile side in latent positions (encode).")
 @click.option("--layers", type=EncodeOption("layers"), help="Progressive layers (encode).")

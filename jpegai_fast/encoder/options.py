@@ -22,7 +22,9 @@ from jpegai_fast.format.container import MAX_LAYERS
 from jpegai_fast.format.progressive import max_layers
 from jpegai_fast.format.tiling import DEFAULT_TILE_SIZE, MAX_TILE
 
-DEFAULT_QUALITY = 50.0
+#: Where cwebp's default lands on Kodak 1-4 (Pillow WebP q75: 35.36 dB, 0.88 bpp; ours at 70: 35.06 dB,
+#: 1.06 bpp with model 0def0dca). 50 gave 31.5 dB: users read the default as "good", not "half".
+DEFAULT_QUALITY = 70.0
 #: Largest bpp target: 16-bit RGBA stored raw. Rate control tops out far below; above it is a typo.
 MAX_BPP = 64.0
 #: PSNR targets (dB, PSNR-RGB at the image's bit depth): below 10 dB nothing is left of a picture, and
