@@ -57,7 +57,7 @@ jpegai::context::Model context_model(const I32& mu_hyper, const I32& bias, const
   m.W = check_int(mu_hyper.shape(2), "W");
   check_shape(bias, {m.M}, "bias_q");
   check_shape(step, {m.M}, "step_q");
-  check_shape(w, {m.M, jpegai::context::GROUP, jpegai::context::NTAPS}, "w_q");
+  check_shape(w, {m.M, jpegai::context::kGroup, jpegai::context::kNumTaps}, "w_q");
   m.mu_hyper = mu_hyper.data();
   m.bias = bias.data();
   m.step = step.data();
@@ -91,35 +91,35 @@ PYBIND11_MODULE(_core, m) {
   });
 
   // --- constants that cross the boundary: Python reads these (jpegai_fast/core/constants.py) ---
-  m.attr("GROUP") = jpegai::context::GROUP;                      // channels per context group
-  m.attr("CONTEXT_TAPS") = jpegai::context::NTAPS;               // causal taps of the 5x5 context kernel
-  m.attr("CONTEXT_WEIGHT_FRAC_BITS") = jpegai::context::W_FRAC_BITS;
-  m.attr("CONTEXT_VALUE_LIMIT") = jpegai::context::VALUE_LIMIT;
-  m.attr("CONTEXT_WEIGHT_LIMIT") = jpegai::context::WEIGHT_LIMIT;
-  m.attr("MAX_CHANNELS") = jpegai::context::MAX_CHANNELS;
-  m.attr("ACT_FRAC_BITS") = jpegai::intpath::ACT_FRAC_BITS;     // Q12: activations, mu, y_hat, steps
-  m.attr("LOG2SIGMA_FRAC_BITS") = jpegai::intpath::LOG2SIGMA_FRAC_BITS;   // Q8: log2 sigma, log2 step
-  m.attr("ACT_LIMIT") = jpegai::intpath::ACT_LIMIT;
-  m.attr("WEIGHT_LIMIT") = jpegai::intpath::WEIGHT_LIMIT;
-  m.attr("MAX_SHIFT") = jpegai::intpath::MAX_SHIFT;
-  m.attr("Z_LIMIT") = jpegai::intpath::Z_LIMIT;
-  m.attr("SCALE_INDEX_OFFSET") = jpegai::intpath::SCALE_INDEX_OFFSET;
-  m.attr("SCALE_INDEX_SHIFT") = jpegai::intpath::SCALE_INDEX_SHIFT;
-  m.attr("CONTEXT_ROW_SLOPE") = jpegai::context::ROW_SLOPE;      // wavefront step of (i, j): j + slope * i
+  m.attr("GROUP") = jpegai::context::kGroup;                      // channels per context group
+  m.attr("CONTEXT_TAPS") = jpegai::context::kNumTaps;               // causal taps of the 5x5 context kernel
+  m.attr("CONTEXT_WEIGHT_FRAC_BITS") = jpegai::context::kWeightFracBits;
+  m.attr("CONTEXT_VALUE_LIMIT") = jpegai::context::kValueLimit;
+  m.attr("CONTEXT_WEIGHT_LIMIT") = jpegai::context::kWeightLimit;
+  m.attr("MAX_CHANNELS") = jpegai::context::kMaxChannels;
+  m.attr("ACT_FRAC_BITS") = jpegai::intpath::kActFracBits;     // Q12: activations, mu, y_hat, steps
+  m.attr("LOG2SIGMA_FRAC_BITS") = jpegai::intpath::kLog2SigmaFracBits;   // Q8: log2 sigma, log2 step
+  m.attr("ACT_LIMIT") = jpegai::intpath::kActLimit;
+  m.attr("WEIGHT_LIMIT") = jpegai::intpath::kWeightLimit;
+  m.attr("MAX_SHIFT") = jpegai::intpath::kMaxShift;
+  m.attr("Z_LIMIT") = jpegai::intpath::kZLimit;
+  m.attr("SCALE_INDEX_OFFSET") = jpegai::intpath::kScaleIndexOffset;
+  m.attr("SCALE_INDEX_SHIFT") = jpegai::intpath::kScaleIndexShift;
+  m.attr("CONTEXT_ROW_SLOPE") = jpegai::context::kRowSlope;      // wavefront step of (i, j): j + slope * i
   {
     py::list taps;                                               // (dy, dx), in the weights' tap order
-    for (int t = 0; t < jpegai::context::NTAPS; ++t)
-      taps.append(py::make_tuple(jpegai::context::TAP_DY[t], jpegai::context::TAP_DX[t]));
+    for (int t = 0; t < jpegai::context::kNumTaps; ++t)
+      taps.append(py::make_tuple(jpegai::context::kTapDy[t], jpegai::context::kTapDx[t]));
     m.attr("CONTEXT_TAP_OFFSETS") = py::tuple(taps);
   }
   m.attr("SCALE_LADDER_OFFSET") = jpegai::entropy::kLadderOffset;         // sigma_k = 2^((k - offset) / per_octave)
   m.attr("SCALES_PER_OCTAVE") = jpegai::entropy::kScalesPerOctave;
   // The scale-index rule is the ladder's, in log2 sigma's Q8: 2^(8 - SHIFT) tables per octave, and the
   // offset puts table kLadderOffset at sigma = step with round half up.
-  static_assert((1 << (jpegai::intpath::LOG2SIGMA_FRAC_BITS - jpegai::intpath::SCALE_INDEX_SHIFT)) ==
+  static_assert((1 << (jpegai::intpath::kLog2SigmaFracBits - jpegai::intpath::kScaleIndexShift)) ==
                 jpegai::entropy::kScalesPerOctave, "scale-index shift and the ladder's density disagree");
-  static_assert(jpegai::intpath::SCALE_INDEX_OFFSET ==
-                (2 * jpegai::entropy::kLadderOffset + 1) << (jpegai::intpath::SCALE_INDEX_SHIFT - 1),
+  static_assert(jpegai::intpath::kScaleIndexOffset ==
+                (2 * jpegai::entropy::kLadderOffset + 1) << (jpegai::intpath::kScaleIndexShift - 1),
                 "scale-index offset and the ladder's origin disagree");
   m.attr("MAX_THREADS") = jpegai::kMaxThreads;
 

@@ -18,8 +18,8 @@ namespace jpegai {
 namespace context {
 namespace {
 
-constexpr int PAD_TOP = 2, PAD_LEFT = 2, PAD_RIGHT = 1;
-constexpr int SUPPORT = GROUP * NTAPS;
+constexpr int kPadTop = 2, PAD_LEFT = 2, PAD_RIGHT = 1;
+constexpr int kSupport = kGroup * kNumTaps;
 
 // Hot validation loops call this per element: no std::string unless the check fails.
 inline void require(bool ok, const char* msg) {
@@ -30,7 +30,7 @@ inline void require(bool ok, const std::string& msg) {
 }
 
 inline int64_t clamp_value(int64_t v) {
-  return std::min<int64_t>(std::max<int64_t>(v, -int64_t(VALUE_LIMIT)), VALUE_LIMIT);
+  return std::min<int64_t>(std::max<int64_t>(v, -int64_t(kValueLimit)), kValueLimit);
 }
 
 // Everything a position needs. Groups never read each other, so every array is group-major:
@@ -54,37 +54,37 @@ struct State {
 typedef double double4 __attribute__((vector_size(32)));
 
 // int64 path (only for unusually large weights): plain loops.
-inline __attribute__((always_inline)) void accumulate_group(int64_t (&acc)[GROUP], const int64_t* nb,
+inline __attribute__((always_inline)) void accumulate_group(int64_t (&acc)[kGroup], const int64_t* nb,
                                                             const int64_t* w) {
-  for (int c = 0; c < GROUP; ++c) acc[c] = 0;
-  for (int k = 0; k < SUPPORT; ++k)
-    for (int c = 0; c < GROUP; ++c) acc[c] += nb[k] * w[k * GROUP + c];
+  for (int c = 0; c < kGroup; ++c) acc[c] = 0;
+  for (int k = 0; k < kSupport; ++k)
+    for (int c = 0; c < kGroup; ++c) acc[c] += nb[k] * w[k * kGroup + c];
 }
 
 // float64 path: four 4-lane accumulators held in registers (GCC vector extension, lowered to SSE2
 // or AVX2/FMA); every product and partial sum is an exact integer, so the lowering is irrelevant.
-inline __attribute__((always_inline)) void accumulate_group(double (&acc)[GROUP], const double* nb,
+inline __attribute__((always_inline)) void accumulate_group(double (&acc)[kGroup], const double* nb,
                                                             const double* w) {
   // Two interleaved sets of accumulators: the FMA latency chain, not throughput, limits one set.
   double4 a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-  for (int k = 0; k < SUPPORT; k += 2) {
+  for (int k = 0; k < kSupport; k += 2) {
     double4 w0, w1, w2, w3;
     const double v = nb[k];
     const double4 vv = {v, v, v, v};
-    std::memcpy(&w0, w + k * GROUP, sizeof w0);
-    std::memcpy(&w1, w + k * GROUP + 4, sizeof w1);
-    std::memcpy(&w2, w + k * GROUP + 8, sizeof w2);
-    std::memcpy(&w3, w + k * GROUP + 12, sizeof w3);
+    std::memcpy(&w0, w + k * kGroup, sizeof w0);
+    std::memcpy(&w1, w + k * kGroup + 4, sizeof w1);
+    std::memcpy(&w2, w + k * kGroup + 8, sizeof w2);
+    std::memcpy(&w3, w + k * kGroup + 12, sizeof w3);
     a0 += vv * w0;
     a1 += vv * w1;
     a2 += vv * w2;
     a3 += vv * w3;
     const double u = nb[k + 1];
     const double4 uu = {u, u, u, u};
-    std::memcpy(&w0, w + (k + 1) * GROUP, sizeof w0);
-    std::memcpy(&w1, w + (k + 1) * GROUP + 4, sizeof w1);
-    std::memcpy(&w2, w + (k + 1) * GROUP + 8, sizeof w2);
-    std::memcpy(&w3, w + (k + 1) * GROUP + 12, sizeof w3);
+    std::memcpy(&w0, w + (k + 1) * kGroup, sizeof w0);
+    std::memcpy(&w1, w + (k + 1) * kGroup + 4, sizeof w1);
+    std::memcpy(&w2, w + (k + 1) * kGroup + 8, sizeof w2);
+    std::memcpy(&w3, w + (k + 1) * kGroup + 12, sizeof w3);
     b0 += uu * w0;
     b1 += uu * w1;
     b2 += uu * w2;
@@ -106,25 +106,25 @@ inline __attribute__((always_inline)) void accumulate_group(double (&acc)[GROUP]
 template <bool Quantize, class Acc>
 inline __attribute__((always_inline)) void position_body(State& s, int g, int i, int j) {
   const Model& m = *s.m;
-  const int64_t base = (int64_t(g) * m.H * m.W + int64_t(i) * m.W + j) * GROUP;
-  int32_t* here = s.padded.data() + g * s.group_stride + (i + PAD_TOP) * s.row_stride + int64_t(j + PAD_LEFT) * GROUP;
-  alignas(32) Acc nb[SUPPORT];
-  for (int t = 0; t < NTAPS; ++t) {
-    const int32_t* src = here + TAP_DY[t] * s.row_stride + TAP_DX[t] * GROUP;
-    for (int ci = 0; ci < GROUP; ++ci) nb[t * GROUP + ci] = Acc(src[ci]);
+  const int64_t base = (int64_t(g) * m.H * m.W + int64_t(i) * m.W + j) * kGroup;
+  int32_t* here = s.padded.data() + g * s.group_stride + (i + kPadTop) * s.row_stride + int64_t(j + PAD_LEFT) * kGroup;
+  alignas(32) Acc nb[kSupport];
+  for (int t = 0; t < kNumTaps; ++t) {
+    const int32_t* src = here + kTapDy[t] * s.row_stride + kTapDx[t] * kGroup;
+    for (int ci = 0; ci < kGroup; ++ci) nb[t * kGroup + ci] = Acc(src[ci]);
   }
-  alignas(32) Acc acc[GROUP];
-  accumulate_group(acc, nb, s.template weights<Acc>() + int64_t(g) * GROUP * SUPPORT);
-  for (int k = 0; k < GROUP; ++k) {
-    const int c = g * GROUP + k;
+  alignas(32) Acc acc[kGroup];
+  accumulate_group(acc, nb, s.template weights<Acc>() + int64_t(g) * kGroup * kSupport);
+  for (int k = 0; k < kGroup; ++k) {
+    const int c = g * kGroup + k;
     const int64_t sum = int64_t(acc[k]);
     const int64_t mu =
-        clamp_value(int64_t(s.mu_g[base + k]) + m.bias[c] + ((sum + (int64_t(1) << (W_FRAC_BITS - 1))) >> W_FRAC_BITS));
+        clamp_value(int64_t(s.mu_g[base + k]) + m.bias[c] + ((sum + (int64_t(1) << (kWeightFracBits - 1))) >> kWeightFracBits));
     int64_t q;
     if (Quantize) {
       // y * 4096 is exact in double, so fused or not, this is the same IEEE result everywhere.
       const double r = std::floor((double(s.y_g[base + k]) * 4096.0 - double(mu)) / double(m.step[c]) + 0.5);
-      q = int64_t(std::min(std::max(r, -double(VALUE_LIMIT)), double(VALUE_LIMIT)));
+      q = int64_t(std::min(std::max(r, -double(kValueLimit)), double(kValueLimit)));
       s.q_g[base + k] = int32_t(q);
     } else {
       q = s.q_g[base + k];
@@ -143,7 +143,7 @@ inline __attribute__((always_inline)) void group_body(State& s, int g) {
 // All groups at one position (wavefront schedule).
 template <bool Quantize, class Acc>
 inline __attribute__((always_inline)) void all_groups_body(State& s, int i, int j) {
-  for (int g = 0; g < s.m->M / GROUP; ++g) position_body<Quantize, Acc>(s, g, i, j);
+  for (int g = 0; g < s.m->M / kGroup; ++g) position_body<Quantize, Acc>(s, g, i, j);
 }
 
 template <bool Quantize, class Acc>
@@ -170,7 +170,7 @@ void run_groups(State& s, int threads) {
 #if JPEGAI_HAVE_AVX2_CLONE
   if (simd_enabled()) group = s.exact_double ? &group_avx2<Quantize, double> : &group_avx2<Quantize, int64_t>;
 #endif
-  jpegai::parallel_for(s.m->M / GROUP, threads, [&](int64_t g) { group(s, int(g)); });
+  jpegai::parallel_for(s.m->M / kGroup, threads, [&](int64_t g) { group(s, int(g)); });
 }
 
 template <bool Quantize>
@@ -183,7 +183,7 @@ void run_wavefront(State& s, int threads) {
     position = s.exact_double ? &position_avx2<Quantize, double> : &position_avx2<Quantize, int64_t>;
 #endif
   // progress[i] = number of finished columns of row i. Row i may compute column j once row i-1 has
-  // finished column j + ROW_SLOPE - 1 (that row in turn waited for row i-2), which covers all causal
+  // finished column j + kRowSlope - 1 (that row in turn waited for row i-2), which covers all causal
   // taps (taps_are_causal, wavefront.h).
   std::unique_ptr<std::atomic<int>[]> progress(new std::atomic<int>[m.H]);
   for (int i = 0; i < m.H; ++i) progress[i].store(0, std::memory_order_relaxed);
@@ -192,7 +192,7 @@ void run_wavefront(State& s, int threads) {
     for (int i = t; i < m.H; i += n_threads) {
       int known = i == 0 ? m.W : 0;
       for (int j = 0; j < m.W; ++j) {
-        const int need = std::min(j + ROW_SLOPE, m.W);
+        const int need = std::min(j + kRowSlope, m.W);
         int spins = 0;
         while (known < need) {
           if (aborted.load(std::memory_order_relaxed)) return;
@@ -226,12 +226,12 @@ template <class T>
 void to_group_major(const T* src, T* dst, int M, int64_t P, int threads) {
   constexpr int64_t B = 256;
   const int64_t blocks = (P + B - 1) / B;
-  jpegai::parallel_for(int64_t(M / GROUP) * blocks, threads, [&](int64_t task) {
+  jpegai::parallel_for(int64_t(M / kGroup) * blocks, threads, [&](int64_t task) {
     const int64_t g = task / blocks, p0 = (task % blocks) * B, p1 = std::min(P, p0 + B);
-    for (int ci = 0; ci < GROUP; ++ci) {
-      const T* in = src + (g * GROUP + ci) * P;
-      T* out = dst + g * P * GROUP + ci;
-      for (int64_t p = p0; p < p1; ++p) out[p * GROUP] = in[p];
+    for (int ci = 0; ci < kGroup; ++ci) {
+      const T* in = src + (g * kGroup + ci) * P;
+      T* out = dst + g * P * kGroup + ci;
+      for (int64_t p = p0; p < p1; ++p) out[p * kGroup] = in[p];
     }
   });
 }
@@ -240,12 +240,12 @@ void to_group_major(const T* src, T* dst, int M, int64_t P, int threads) {
 void padded_to_planar(const State& s, int32_t* dst, int threads) {
   const Model& m = *s.m;
   const int64_t plane = int64_t(m.H) * m.W;
-  jpegai::parallel_for(int64_t(m.M / GROUP) * m.H, threads, [&](int64_t task) {
+  jpegai::parallel_for(int64_t(m.M / kGroup) * m.H, threads, [&](int64_t task) {
     const int64_t g = task / m.H, i = task % m.H;
-    const int32_t* row = s.padded.data() + g * s.group_stride + (i + PAD_TOP) * s.row_stride + PAD_LEFT * GROUP;
-    for (int ci = 0; ci < GROUP; ++ci) {
-      int32_t* out = dst + (g * GROUP + ci) * plane + i * m.W;
-      for (int j = 0; j < m.W; ++j) out[j] = row[int64_t(j) * GROUP + ci];
+    const int32_t* row = s.padded.data() + g * s.group_stride + (i + kPadTop) * s.row_stride + PAD_LEFT * kGroup;
+    for (int ci = 0; ci < kGroup; ++ci) {
+      int32_t* out = dst + (g * kGroup + ci) * plane + i * m.W;
+      for (int j = 0; j < m.W; ++j) out[j] = row[int64_t(j) * kGroup + ci];
     }
   });
 }
@@ -260,28 +260,28 @@ void run(const Model& m, State& s, int threads) {
   validate(m);
   require(threads >= 1, "threads must be >= 1");
   s.m = &m;
-  s.weight.resize(size_t(m.M) * SUPPORT);
+  s.weight.resize(size_t(m.M) * kSupport);
   int64_t max_l1 = 0;
   for (int c = 0; c < m.M; ++c) {
     int64_t l1 = 0;
-    const int g = c - c % GROUP;
-    for (int ci = 0; ci < GROUP; ++ci)
-      for (int t = 0; t < NTAPS; ++t) {
-        const int32_t w = m.weight[(size_t(c) * GROUP + ci) * NTAPS + t];
-        s.weight[size_t(g) * SUPPORT + size_t(t * GROUP + ci) * GROUP + (c - g)] = w;
+    const int g = c - c % kGroup;
+    for (int ci = 0; ci < kGroup; ++ci)
+      for (int t = 0; t < kNumTaps; ++t) {
+        const int32_t w = m.weight[(size_t(c) * kGroup + ci) * kNumTaps + t];
+        s.weight[size_t(g) * kSupport + size_t(t * kGroup + ci) * kGroup + (c - g)] = w;
         l1 += std::abs(int64_t(w));
       }
     max_l1 = std::max(max_l1, l1);
   }
   // |y_hat| <= 2^30, so every partial sum is below max_l1 * 2^30.
-  s.exact_double = double(max_l1) * double(VALUE_LIMIT) < 9007199254740992.0;  // 2^53
+  s.exact_double = double(max_l1) * double(kValueLimit) < 9007199254740992.0;  // 2^53
   if (s.exact_double) s.weight_double.assign(s.weight.begin(), s.weight.end());
-  s.row_stride = int64_t(m.W + PAD_LEFT + PAD_RIGHT) * GROUP;
-  s.group_stride = int64_t(m.H + PAD_TOP) * s.row_stride;
-  s.padded.assign(size_t(m.M / GROUP) * s.group_stride, 0);
+  s.row_stride = int64_t(m.W + PAD_LEFT + PAD_RIGHT) * kGroup;
+  s.group_stride = int64_t(m.H + kPadTop) * s.row_stride;
+  s.padded.assign(size_t(m.M / kGroup) * s.group_stride, 0);
   // Schedule (never changes results): whole groups per thread when they divide the work evenly
   // enough, else the row wavefront across all threads.
-  const int n_groups = m.M / GROUP;
+  const int n_groups = m.M / kGroup;
   if (threads == 1 || n_groups % threads == 0 || n_groups >= 2 * threads)
     run_groups<Quantize>(s, threads);
   else
@@ -291,19 +291,19 @@ void run(const Model& m, State& s, int threads) {
 }  // namespace
 
 void validate(const Model& m) {
-  require(m.M > 0 && m.M % GROUP == 0 && m.M <= MAX_CHANNELS, "M must be a positive multiple of 16 (<= 4096)");
+  require(m.M > 0 && m.M % kGroup == 0 && m.M <= kMaxChannels, "M must be a positive multiple of 16 (<= 4096)");
   require(m.H > 0 && m.W > 0, "height and width must be positive");
   require(int64_t(m.M) * m.H * m.W <= (int64_t(1) << 31) - 1, "latent too large");
   require(m.mu_hyper && m.bias && m.step && m.weight, "missing array");
   for (int c = 0; c < m.M; ++c) {
-    require(m.step[c] >= 1 && m.step[c] <= VALUE_LIMIT, "step_q must be in [1, 2^30]");
-    require(m.bias[c] >= -VALUE_LIMIT && m.bias[c] <= VALUE_LIMIT, "bias_q must be in [-2^30, 2^30]");
+    require(m.step[c] >= 1 && m.step[c] <= kValueLimit, "step_q must be in [1, 2^30]");
+    require(m.bias[c] >= -kValueLimit && m.bias[c] <= kValueLimit, "bias_q must be in [-2^30, 2^30]");
   }
-  for (int64_t k = 0; k < int64_t(m.M) * SUPPORT; ++k)
-    require(m.weight[k] >= -WEIGHT_LIMIT && m.weight[k] <= WEIGHT_LIMIT, "w_q must be in [-2^24, 2^24]");
+  for (int64_t k = 0; k < int64_t(m.M) * kSupport; ++k)
+    require(m.weight[k] >= -kWeightLimit && m.weight[k] <= kWeightLimit, "w_q must be in [-2^24, 2^24]");
   const int64_t n = int64_t(m.M) * m.H * m.W;
   for (int64_t k = 0; k < n; ++k)
-    require(m.mu_hyper[k] >= -VALUE_LIMIT && m.mu_hyper[k] <= VALUE_LIMIT, "mu_hyper_q must be in [-2^30, 2^30]");
+    require(m.mu_hyper[k] >= -kValueLimit && m.mu_hyper[k] <= kValueLimit, "mu_hyper_q must be in [-2^30, 2^30]");
 }
 
 void reconstruct(const Model& m, const int32_t* q, int32_t* y_hat, int threads) {
@@ -335,8 +335,8 @@ void quantize(const Model& m, const float* y, int32_t* q, int32_t* y_hat, int th
   run<true>(m, s, threads);
   padded_to_planar(s, y_hat, threads);
   jpegai::parallel_for(m.M, threads, [&](int64_t c) {
-    const int32_t* src = s.q_g.data() + (c / GROUP) * plane * GROUP + c % GROUP;
-    for (int64_t p = 0; p < plane; ++p) q[c * plane + p] = src[p * GROUP];
+    const int32_t* src = s.q_g.data() + (c / kGroup) * plane * kGroup + c % kGroup;
+    for (int64_t p = 0; p < plane; ++p) q[c * plane + p] = src[p * kGroup];
   });
 }
 

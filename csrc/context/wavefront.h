@@ -2,7 +2,7 @@
 // predicts the mean. Position (i, j) depends only on positions decoded at earlier wavefront steps
 // t = j + 2i, so rows run on several threads with per-row progress counters.
 //
-// Formats: y_hat, mu, mu_hyper, bias, step in Q12 (int32); weights in Q16 (W_FRAC_BITS), layout
+// Formats: y_hat, mu, mu_hyper, bias, step in Q12 (int32); weights in Q16 (kWeightFracBits), layout
 // (M, 16, 10) with taps ordered (dy, dx) = (-2,-2..+1), (-1,-2..+1), (0,-2), (0,-1).
 //   acc   = sum_{ci, tap} w[c][ci][tap] * y_hat[16*(c/16)+ci](i+dy, j+dx)      (exact int64)
 //   mu    = clamp(mu_hyper + bias + ((acc + 2^15) >> 16), +-2^30)            (round half up)
@@ -13,24 +13,24 @@
 namespace jpegai {
 namespace context {
 
-constexpr int GROUP = 16;
-constexpr int NTAPS = 10;
+constexpr int kGroup = 16;
+constexpr int kNumTaps = 10;
 // Causal taps (dy, dx) in the order of the weights' tap axis: rows -2 and -1 at dx = -2..+1, then row 0
 // at dx = -2, -1 (kernel index (dy + 2, dx + 2) of the 5x5 conv the model trains).
-inline constexpr int TAP_DY[NTAPS] = {-2, -2, -2, -2, -1, -1, -1, -1, 0, 0};
-inline constexpr int TAP_DX[NTAPS] = {-2, -1, 0, 1, -2, -1, 0, 1, -2, -1};
-// Position (i, j) runs at wavefront step j + ROW_SLOPE * i: every tap lies at an earlier step.
-constexpr int ROW_SLOPE = 2;
+inline constexpr int kTapDy[kNumTaps] = {-2, -2, -2, -2, -1, -1, -1, -1, 0, 0};
+inline constexpr int kTapDx[kNumTaps] = {-2, -1, 0, 1, -2, -1, 0, 1, -2, -1};
+// Position (i, j) runs at wavefront step j + kRowSlope * i: every tap lies at an earlier step.
+constexpr int kRowSlope = 2;
 constexpr bool taps_are_causal() {
-  for (int t = 0; t < NTAPS; ++t)
-    if (TAP_DX[t] + ROW_SLOPE * TAP_DY[t] >= 0) return false;
+  for (int t = 0; t < kNumTaps; ++t)
+    if (kTapDx[t] + kRowSlope * kTapDy[t] >= 0) return false;
   return true;
 }
 static_assert(taps_are_causal(), "a context tap would read a position of the same or a later wavefront step");
-constexpr int W_FRAC_BITS = 16;
-constexpr int32_t VALUE_LIMIT = int32_t(1) << 30;  // bound of mu, y_hat, bias, mu_hyper, step
-constexpr int32_t WEIGHT_LIMIT = int32_t(1) << 24; // |w_q| bound: 160 products stay below 2^62
-constexpr int MAX_CHANNELS = 4096;
+constexpr int kWeightFracBits = 16;
+constexpr int32_t kValueLimit = int32_t(1) << 30;  // bound of mu, y_hat, bias, mu_hyper, step
+constexpr int32_t kWeightLimit = int32_t(1) << 24; // |w_q| bound: 160 products stay below 2^62
+constexpr int kMaxChannels = 4096;
 
 struct Model {
   int M = 0, H = 0, W = 0;

@@ -36,9 +36,9 @@ struct Activation {
   }
 };
 
-constexpr int COL_BLOCK = 8 * TILE_R;  // grid columns per cache block
+constexpr int kColBlock = 8 * kTileR;  // grid columns per cache block
 
-int64_t slack_for(int c) { return int64_t(2 * TILE_R + 8) * c + 64; }
+int64_t slack_for(int c) { return int64_t(2 * kTileR + 8) * c + 64; }
 
 // Where a layer writes: the next layer's NHWC input, or the caller's planar output.
 struct Sink {
@@ -49,35 +49,35 @@ struct Sink {
 
 void finish_pass(Pass& p) {
   p.n_used = 0;
-  for (int l = 0; l < LANES; ++l) p.n_used += p.chan[l] >= 0;
+  for (int l = 0; l < kLanes; ++l) p.n_used += p.chan[l] >= 0;
   p.contiguous = true;
   for (int l = 0; l < p.n_used; ++l)
     p.contiguous = p.contiguous && p.chan[l] == p.chan[0] + l && p.oy[l] == p.oy[0] && p.ox[l] == p.ox[0];
-  for (int l = p.n_used; l < LANES; ++l) p.contiguous = p.contiguous && p.chan[l] < 0;
+  for (int l = p.n_used; l < kLanes; ++l) p.contiguous = p.contiguous && p.chan[l] < 0;
 }
 
 Pass empty_pass(size_t ntaps, int cin) {
   Pass p;
-  p.w.assign(ntaps * cin * LANES, 0.0f);
-  p.bias.assign(LANES, 0.0f);
-  p.chan.assign(LANES, -1);
-  p.oy.assign(LANES, 0);
-  p.ox.assign(LANES, 0);
+  p.w.assign(ntaps * cin * kLanes, 0.0f);
+  p.bias.assign(kLanes, 0.0f);
+  p.chan.assign(kLanes, -1);
+  p.oy.assign(kLanes, 0);
+  p.ox.assign(kLanes, 0);
   return p;
 }
 
-// Stores one register tile (TILE_R grid positions starting at column j0 of grid row i; n valid).
+// Stores one register tile (kTileR grid positions starting at column j0 of grid row i; n valid).
 void store_tile(const Pass& p, const float* tile, int i, int j0, int n, int mul, const Sink& sink) {
   if (sink.act) {
     Activation& a = *sink.act;
     for (int r = 0; r < n; ++r) {
       const int j = j0 + r;
       if (p.contiguous) {
-        std::memcpy(a.at(mul * i + p.oy[0], mul * j + p.ox[0]) + p.chan[0], tile + r * LANES,
+        std::memcpy(a.at(mul * i + p.oy[0], mul * j + p.ox[0]) + p.chan[0], tile + r * kLanes,
                     sizeof(float) * p.n_used);
       } else {
-        for (int l = 0; l < LANES; ++l)
-          if (p.chan[l] >= 0) a.at(mul * i + p.oy[l], mul * j + p.ox[l])[p.chan[l]] = tile[r * LANES + l];
+        for (int l = 0; l < kLanes; ++l)
+          if (p.chan[l] >= 0) a.at(mul * i + p.oy[l], mul * j + p.ox[l])[p.chan[l]] = tile[r * kLanes + l];
       }
     }
     return;
@@ -85,18 +85,18 @@ void store_tile(const Pass& p, const float* tile, int i, int j0, int n, int mul,
   const int64_t plane = int64_t(sink.ho) * sink.wo;
   for (int r = 0; r < n; ++r) {
     const int j = j0 + r;
-    for (int l = 0; l < LANES; ++l)
+    for (int l = 0; l < kLanes; ++l)
       if (p.chan[l] >= 0)
         sink.planar[p.chan[l] * plane + int64_t(mul * i + p.oy[l]) * sink.wo + (mul * j + p.ox[l])] =
-            tile[r * LANES + l];
+            tile[r * kLanes + l];
   }
 }
 
-// Runs every pass of a layer on grid row i: tiles of TILE_R grid columns, reading the input at
+// Runs every pass of a layer on grid row i: tiles of kTileR grid columns, reading the input at
 // (in_mul * i, in_mul * j) + tap offsets and storing at (out_mul * i, out_mul * j) + lane offsets.
 void run_row(const std::vector<Pass>& passes, TileFn kernel, const float* row_base, int64_t px_stride,
              int64_t row_stride, int cin_stride, int cin, int grid_w, int i, int out_mul, const Sink& sink) {
-  float tile[TILE_R * LANES];
+  float tile[kTileR * kLanes];
   std::vector<int64_t> off;
   std::vector<TileArgs> args(passes.size());
   for (size_t k = 0; k < passes.size(); ++k) {
@@ -111,14 +111,14 @@ void run_row(const std::vector<Pass>& passes, TileFn kernel, const float* row_ba
   for (size_t k = 0, t0 = 0; k < passes.size(); t0 += passes[k].dy.size(), ++k) args[k].tap_off = off.data() + t0;
   // Column blocks: the block's input rows stay in L1/L2 while every pass (phase x 16 channels)
   // sweeps it, and each pass's weights are reused by all the block's tiles.
-  for (int jb = 0; jb < grid_w; jb += COL_BLOCK) {
-    const int je = std::min(grid_w, jb + COL_BLOCK);
+  for (int jb = 0; jb < grid_w; jb += kColBlock) {
+    const int je = std::min(grid_w, jb + kColBlock);
     for (size_t k = 0; k < passes.size(); ++k) {
       TileArgs a = args[k];
-      for (int j0 = jb; j0 < je; j0 += TILE_R) {
+      for (int j0 = jb; j0 < je; j0 += kTileR) {
         a.src = row_base + j0 * px_stride;
         kernel(a, tile);
-        store_tile(passes[k], tile, i, j0, std::min(TILE_R, je - j0), out_mul, sink);
+        store_tile(passes[k], tile, i, j0, std::min(kTileR, je - j0), out_mul, sink);
       }
     }
   }
@@ -133,7 +133,7 @@ void gdn_row(const Gdn& g, TileFn kernel, GdnFn epilogue, Activation& a, int y) 
   float* row = a.at(y, 0);
   for (int64_t k = 0; k < int64_t(a.w) * c; ++k) x2[k] = row[k] * row[k];
   int64_t off0 = 0;
-  float tile[TILE_R * LANES];
+  float tile[kTileR * kLanes];
   for (const Pass& p : g.passes) {
     TileArgs args;
     args.tap_off = &off0;
@@ -142,11 +142,11 @@ void gdn_row(const Gdn& g, TileFn kernel, GdnFn epilogue, Activation& a, int y) 
     args.px_stride = c;
     args.w = p.w.data();
     args.bias = p.bias.data();
-    for (int j0 = 0; j0 < a.w; j0 += TILE_R) {
+    for (int j0 = 0; j0 < a.w; j0 += kTileR) {
       args.src = x2.data() + int64_t(j0) * c;
       kernel(args, tile);
-      const int n = std::min(TILE_R, a.w - j0);
-      for (int r = 0; r < n; ++r) epilogue(tile + r * LANES, row + int64_t(j0 + r) * c + p.chan[0], p.n_used, g.inverse);
+      const int n = std::min(kTileR, a.w - j0);
+      for (int r = 0; r < n; ++r) epilogue(tile + r * kLanes, row + int64_t(j0 + r) * c + p.chan[0], p.n_used, g.inverse);
     }
   }
 }
@@ -163,20 +163,20 @@ void FloatTransform::add_conv(const LayerSpec& s, const float* weight, const flo
   if (!s.transposed) {
     require(s.stride == 1 || s.stride == 2, "Conv2d stride must be 1 or 2");
     L.border = p;
-    for (int c0 = 0; c0 < s.cout; c0 += LANES) {
+    for (int c0 = 0; c0 < s.cout; c0 += kLanes) {
       Pass ps = empty_pass(size_t(k) * k, s.cin);
       for (int ky = 0; ky < k; ++ky)
         for (int kx = 0; kx < k; ++kx) {
           ps.dy.push_back(ky - p);
           ps.dx.push_back(kx - p);
         }
-      for (int l = 0; l < LANES && c0 + l < s.cout; ++l) {
+      for (int l = 0; l < kLanes && c0 + l < s.cout; ++l) {
         const int oc = c0 + l;
         ps.chan[l] = oc;
         ps.bias[l] = bias[oc];
         for (int t = 0; t < k * k; ++t)
           for (int ic = 0; ic < s.cin; ++ic)
-            ps.w[(size_t(t) * s.cin + ic) * LANES + l] = weight[(size_t(oc) * s.cin + ic) * k * k + t];
+            ps.w[(size_t(t) * s.cin + ic) * kLanes + l] = weight[(size_t(oc) * s.cin + ic) * k * k + t];
       }
       finish_pass(ps);
       L.passes.push_back(std::move(ps));
@@ -200,7 +200,7 @@ void FloatTransform::add_conv(const LayerSpec& s, const float* weight, const flo
       }
     L.border = std::max(-dmin, dmax);
     auto wt = [&](int ic, int oc, int ky, int kx) { return weight[((size_t(ic) * s.cout + oc) * k + ky) * k + kx]; };
-    if (4 * s.cout <= LANES) {
+    if (4 * s.cout <= kLanes) {
       // Few output channels (the RGB layer): all four phases share one pass over the union of
       // their taps, lane = phase * cout + channel; absent taps get zero weights.
       Pass ps = empty_pass(size_t(dmax - dmin + 1) * (dmax - dmin + 1), s.cin);
@@ -219,7 +219,7 @@ void FloatTransform::add_conv(const LayerSpec& s, const float* weight, const flo
           for (size_t t = 0; t < ps.dy.size(); ++t) {
             const int ky = py + p - 2 * ps.dy[t], kx = px + p - 2 * ps.dx[t];
             if (ky < 0 || ky >= k || kx < 0 || kx >= k) continue;
-            for (int ic = 0; ic < s.cin; ++ic) ps.w[(t * s.cin + ic) * LANES + l] = wt(ic, oc, ky, kx);
+            for (int ic = 0; ic < s.cin; ++ic) ps.w[(t * s.cin + ic) * kLanes + l] = wt(ic, oc, ky, kx);
           }
         }
       finish_pass(ps);
@@ -228,14 +228,14 @@ void FloatTransform::add_conv(const LayerSpec& s, const float* weight, const flo
       for (int py = 0; py < 2; ++py)
         for (int px = 0; px < 2; ++px) {
           const auto ty = taps_of(py), tx = taps_of(px);
-          for (int c0 = 0; c0 < s.cout; c0 += LANES) {
+          for (int c0 = 0; c0 < s.cout; c0 += kLanes) {
             Pass ps = empty_pass(ty.size() * tx.size(), s.cin);
             for (auto& a : ty)
               for (auto& b : tx) {
                 ps.dy.push_back(a.first);
                 ps.dx.push_back(b.first);
               }
-            for (int l = 0; l < LANES && c0 + l < s.cout; ++l) {
+            for (int l = 0; l < kLanes && c0 + l < s.cout; ++l) {
               const int oc = c0 + l;
               ps.chan[l] = oc;
               ps.oy[l] = py;
@@ -245,7 +245,7 @@ void FloatTransform::add_conv(const LayerSpec& s, const float* weight, const flo
               for (auto& a : ty)
                 for (auto& b : tx) {
                   for (int ic = 0; ic < s.cin; ++ic)
-                    ps.w[(t * s.cin + ic) * LANES + l] = wt(ic, oc, a.second, b.second);
+                    ps.w[(t * s.cin + ic) * kLanes + l] = wt(ic, oc, a.second, b.second);
                   ++t;
                 }
             }
@@ -266,14 +266,14 @@ void FloatTransform::add_gdn(bool inverse, const float* beta, const float* gamma
   for (int c = 0; c < channels; ++c) require(std::isfinite(beta[c]) && beta[c] > 0.0f, "GDN beta must be positive");
   L.gdn.present = true;
   L.gdn.inverse = inverse;
-  for (int c0 = 0; c0 < channels; c0 += LANES) {
+  for (int c0 = 0; c0 < channels; c0 += kLanes) {
     Pass ps = empty_pass(1, channels);
     ps.dy.push_back(0);
     ps.dx.push_back(0);
-    for (int l = 0; l < LANES && c0 + l < channels; ++l) {
+    for (int l = 0; l < kLanes && c0 + l < channels; ++l) {
       ps.chan[l] = c0 + l;
       ps.bias[l] = beta[c0 + l];
-      for (int j = 0; j < channels; ++j) ps.w[size_t(j) * LANES + l] = gamma[size_t(c0 + l) * channels + j];
+      for (int j = 0; j < channels; ++j) ps.w[size_t(j) * kLanes + l] = gamma[size_t(c0 + l) * channels + j];
     }
     finish_pass(ps);
     L.gdn.passes.push_back(std::move(ps));

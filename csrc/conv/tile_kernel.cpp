@@ -15,20 +15,20 @@ namespace {
 
 // Portable build: std::fma is correctly rounded, exactly what vfmadd computes per lane.
 void tile_portable(const TileArgs& a, float* out) {
-  float acc[TILE_R][LANES];
-  for (int r = 0; r < TILE_R; ++r)
-    for (int l = 0; l < LANES; ++l) acc[r][l] = a.bias[l];
+  float acc[kTileR][kLanes];
+  for (int r = 0; r < kTileR; ++r)
+    for (int l = 0; l < kLanes; ++l) acc[r][l] = a.bias[l];
   for (int t = 0; t < a.ntaps; ++t) {
     const float* s = a.src + a.tap_off[t];
-    const float* w = a.w + int64_t(t) * a.cin * LANES;
-    for (int ic = 0; ic < a.cin; ++ic, w += LANES)
-      for (int r = 0; r < TILE_R; ++r) {
+    const float* w = a.w + int64_t(t) * a.cin * kLanes;
+    for (int ic = 0; ic < a.cin; ++ic, w += kLanes)
+      for (int r = 0; r < kTileR; ++r) {
         const float x = s[r * a.px_stride + ic];
-        for (int l = 0; l < LANES; ++l) acc[r][l] = std::fma(x, w[l], acc[r][l]);
+        for (int l = 0; l < kLanes; ++l) acc[r][l] = std::fma(x, w[l], acc[r][l]);
       }
   }
-  for (int r = 0; r < TILE_R; ++r)
-    for (int l = 0; l < LANES; ++l) out[r * LANES + l] = acc[r][l];
+  for (int r = 0; r < kTileR; ++r)
+    for (int l = 0; l < kLanes; ++l) out[r * kLanes + l] = acc[r][l];
 }
 
 void gdn_portable(const float* norm, float* x, int n, bool inverse) {
@@ -49,7 +49,7 @@ __attribute__((target("avx2,fma"))) void gdn_avx2(const float* norm, float* x, i
   gdn_portable(norm + l, x + l, n - l, inverse);
 }
 
-static_assert(TILE_R == 6, "the SIMD kernels name their 6 accumulators explicitly");
+static_assert(kTileR == 6, "the SIMD kernels name their 6 accumulators explicitly");
 // Named accumulators (not arrays): GCC otherwise spills the array to the stack every iteration.
 #define JPEGAI_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 
@@ -63,8 +63,8 @@ __attribute__((target("avx2,fma"))) void tile_avx2(const TileArgs& a, float* out
   const int cin = a.cin;
   for (int t = 0; t < a.ntaps; ++t) {
     const float* s = a.src + a.tap_off[t];
-    const float* w = a.w + int64_t(t) * cin * LANES;
-    for (int ic = 0; ic < cin; ++ic, w += LANES, ++s) {
+    const float* w = a.w + int64_t(t) * cin * kLanes;
+    for (int ic = 0; ic < cin; ++ic, w += kLanes, ++s) {
       const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
 #define STEP(r)                                         \
   {                                                     \
@@ -77,8 +77,8 @@ __attribute__((target("avx2,fma"))) void tile_avx2(const TileArgs& a, float* out
     }
   }
 #define STORE(r)                                  \
-  _mm256_storeu_ps(out + r * LANES, lo##r);       \
-  _mm256_storeu_ps(out + r * LANES + 8, hi##r);
+  _mm256_storeu_ps(out + r * kLanes, lo##r);       \
+  _mm256_storeu_ps(out + r * kLanes + 8, hi##r);
   JPEGAI_ROWS(STORE)
 #undef STORE
 }
@@ -93,15 +93,15 @@ __attribute__((target("avx512f"))) void tile_avx512(const TileArgs& a, float* ou
   const int cin = a.cin;
   for (int t = 0; t < a.ntaps; ++t) {
     const float* s = a.src + a.tap_off[t];
-    const float* w = a.w + int64_t(t) * cin * LANES;
-    for (int ic = 0; ic < cin; ++ic, w += LANES, ++s) {
+    const float* w = a.w + int64_t(t) * cin * kLanes;
+    for (int ic = 0; ic < cin; ++ic, w += kLanes, ++s) {
       const __m512 wv = _mm512_loadu_ps(w);
 #define STEP(r) acc##r = _mm512_fmadd_ps(_mm512_set1_ps(s[r * ps]), wv, acc##r);
       JPEGAI_ROWS(STEP)
 #undef STEP
     }
   }
-#define STORE(r) _mm512_storeu_ps(out + r * LANES, acc##r);
+#define STORE(r) _mm512_storeu_ps(out + r * kLanes, acc##r);
   JPEGAI_ROWS(STORE)
 #undef STORE
 }

@@ -11,8 +11,8 @@
 namespace jpegai {
 namespace conv {
 
-constexpr int LANES = 16;  // output channels per packed weight block (canonical, ISA independent)
-constexpr int TILE_R = 6;  // output pixels per register tile
+constexpr int kLanes = 16;  // output channels per packed weight block (canonical, ISA independent)
+constexpr int kTileR = 6;  // output pixels per register tile
 
 using jpegai::Isa;   // common/cpu.h: the one switch
 
@@ -22,11 +22,11 @@ struct TileArgs {
   int ntaps = 0;
   int cin = 0;
   int64_t px_stride = 0;  // floats between consecutive output pixels' inputs
-  const float* w;         // packed [ntaps][cin][LANES]
-  const float* bias;      // [LANES]
+  const float* w;         // packed [ntaps][cin][kLanes]
+  const float* bias;      // [kLanes]
 };
 
-// out[r][l] = bias[l] + sum_t sum_ic src[tap_off[t] + r*px_stride + ic] * w[t][ic][l], r < TILE_R,
+// out[r][l] = bias[l] + sum_t sum_ic src[tap_off[t] + r*px_stride + ic] * w[t][ic][l], r < kTileR,
 // accumulated with fma in (t, ic) order.
 using TileFn = void (*)(const TileArgs& a, float* out);
 

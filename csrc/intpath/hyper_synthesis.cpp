@@ -51,8 +51,8 @@ HyperOutput IntHyperSynthesis::run(const int32_t* z, int cz, int h, int w, int M
 
   std::vector<int32_t> act(size_t(cz) * h * w);
   for (size_t i = 0; i < act.size(); ++i) {
-    require(z[i] >= -Z_LIMIT && z[i] <= Z_LIMIT, "z_hat value outside +-2^18");
-    act[i] = z[i] * (int32_t(1) << ACT_FRAC_BITS);
+    require(z[i] >= -kZLimit && z[i] <= kZLimit, "z_hat value outside +-2^18");
+    act[i] = z[i] * (int32_t(1) << kActFracBits);
   }
   for (size_t l = 0; l < layers_.size(); ++l) {
     const IntConvLayer& layer = layers_[l];
@@ -60,7 +60,7 @@ HyperOutput IntHyperSynthesis::run(const int32_t* z, int cz, int h, int w, int M
     if (l + 1 == layers_.size()) {
       // Last layer: mu stays Q12; log2sigma goes to Q8 in the same (single) rounding.
       extra.assign(size_t(2 * M), 0);
-      for (int c = M; c < 2 * M; ++c) extra[c] = ACT_FRAC_BITS - LOG2SIGMA_FRAC_BITS;
+      for (int c = M; c < 2 * M; ++c) extra[c] = kActFracBits - kLog2SigmaFracBits;
     }
     std::vector<int32_t> next = layer.forward(act, h, w, extra, threads);
     h = layer.out_height(h);
@@ -84,7 +84,7 @@ void scale_indexes(const int32_t* log2sigma_q, const int32_t* log2step_q, int M,
     const int32_t* src = log2sigma_q + c * plane;
     uint8_t* dst = out + c * plane;
     for (int64_t i = 0; i < plane; ++i) {
-      int64_t idx = (int64_t(src[i]) - step + SCALE_INDEX_OFFSET) >> SCALE_INDEX_SHIFT;  // arithmetic shift: floor
+      int64_t idx = (int64_t(src[i]) - step + kScaleIndexOffset) >> kScaleIndexShift;  // arithmetic shift: floor
       idx = idx < 0 ? 0 : (idx > 75 ? 75 : idx);
       dst[i] = uint8_t(idx);
     }

@@ -10,8 +10,8 @@
 namespace jpegai {
 namespace intpath {
 
-constexpr int32_t Z_LIMIT = int32_t(1) << 18;  // |z_hat| bound so that z_hat * 2^12 fits the activations
-constexpr int LOG2SIGMA_FRAC_BITS = 8;
+constexpr int32_t kZLimit = int32_t(1) << 18;  // |z_hat| bound so that z_hat * 2^12 fits the activations
+constexpr int kLog2SigmaFracBits = 8;
 
 struct HyperOutput {
   int channels = 0, height = 0, width = 0;  // channels = M
@@ -37,11 +37,11 @@ class IntHyperSynthesis {
 };
 
 // The scale-index rule (docs/integer_path.md, "Scale index"): with L = log2sigma_q - log2step_q[c] (Q8),
-// idx = clamp(floor((L + SCALE_INDEX_OFFSET) / 2^SCALE_INDEX_SHIFT), 0, 75), i.e. round half up of
+// idx = clamp(floor((L + kScaleIndexOffset) / 2^kScaleIndexShift), 0, 75), i.e. round half up of
 // 8 log2(sigma/step) + 27: table 27 is sigma = step, 8 tables per octave (L / 32 = 8 log2), and
 // 880 = 27.5 * 32 puts the half-up rounding into the floor.
-constexpr int SCALE_INDEX_OFFSET = 880;
-constexpr int SCALE_INDEX_SHIFT = 5;
+constexpr int kScaleIndexOffset = 880;
+constexpr int kScaleIndexShift = 5;
 // log2sigma_q: (M, plane) with plane = H*W; out: (M, plane).
 void scale_indexes(const int32_t* log2sigma_q, const int32_t* log2step_q, int M, int64_t plane,
                    uint8_t* out, int threads);

@@ -16,13 +16,13 @@ namespace jpegai {
 namespace intpath {
 namespace {
 
-constexpr int CHUNK = 8;        // output positions per register tile
-constexpr int IC_BLOCK = 8;     // input channels per cache block
-constexpr int TILE_CHUNKS = 8;  // register tiles per column tile (L1 blocking)
-constexpr int OB_GROUP = 8;     // output-channel blocks sharing one pass over the input
+constexpr int kChunk = 8;        // output positions per register tile
+constexpr int kIcBlock = 8;     // input channels per cache block
+constexpr int kTileChunks = 8;  // register tiles per column tile (L1 blocking)
+constexpr int kObGroup = 8;     // output-channel blocks sharing one pass over the input
 
 // Exactness bound of the float64 path: every partial sum of integer products stays below 2^53.
-constexpr double EXACT_DOUBLE_LIMIT = 9007199254740992.0;  // 2^53
+constexpr double kExactDoubleLimit = 9007199254740992.0;  // 2^53
 
 // One input row segment and the weights (for ic = 0) that multiply it.
 template <class T>
@@ -35,81 +35,81 @@ struct Tap {
 // T = int32_t accumulates in int64; T = double is used only when all sums are exact integers
 // below 2^53 (checked per layer call), so both give the same integers whatever the order or ISA.
 template <class T, class Acc>
-JPEGAI_ALWAYS_INLINE void accumulate_fixed(Acc (&acc)[OC_BLOCK][CHUNK], const Tap<T>* taps,
+JPEGAI_ALWAYS_INLINE void accumulate_fixed(Acc (&acc)[kOcBlock][kChunk], const Tap<T>* taps,
                                                             int ntaps, int cin, int64_t chan_stride,
                                                             int64_t m0) {
   // Local copy: the inputs may be double too, and the compiler must see that they never alias acc.
-  Acc local[OC_BLOCK][CHUNK];
-  for (int o = 0; o < OC_BLOCK; ++o)
-    for (int j = 0; j < CHUNK; ++j) local[o][j] = acc[o][j];
+  Acc local[kOcBlock][kChunk];
+  for (int o = 0; o < kOcBlock; ++o)
+    for (int j = 0; j < kChunk; ++j) local[o][j] = acc[o][j];
   for (int t = 0; t < ntaps; ++t) {
     const T* __restrict src = taps[t].src + m0;
     const T* __restrict wp = taps[t].w;
     for (int ic = 0; ic < cin; ++ic) {
-      for (int o = 0; o < OC_BLOCK; ++o) {
+      for (int o = 0; o < kOcBlock; ++o) {
         const Acc wv = wp[o];
-        for (int j = 0; j < CHUNK; ++j) local[o][j] += wv * Acc(src[j]);
+        for (int j = 0; j < kChunk; ++j) local[o][j] += wv * Acc(src[j]);
       }
       src += chan_stride;
-      wp += OC_BLOCK;
+      wp += kOcBlock;
     }
   }
-  for (int o = 0; o < OC_BLOCK; ++o)
-    for (int j = 0; j < CHUNK; ++j) acc[o][j] = local[o][j];
+  for (int o = 0; o < kOcBlock; ++o)
+    for (int j = 0; j < kChunk; ++j) acc[o][j] = local[o][j];
 }
 
 // float64 specialisation with explicit 4-lane vectors (GCC vector extension: AVX2/FMA in the AVX2
-// build, SSE2 pairs in the portable one) so the OC_BLOCK x CHUNK tile stays in registers, each weight
+// build, SSE2 pairs in the portable one) so the kOcBlock x kChunk tile stays in registers, each weight
 // broadcast straight from memory. All values are exact integers, so lowering never changes results.
 // Other compilers (MSVC) use the generic template above: the same exact integer sums.
 #if defined(__GNUC__) || defined(__clang__)
 typedef double double4 __attribute__((vector_size(32)));
-static_assert(CHUNK % 4 == 0, "CHUNK must be a multiple of the vector width");
+static_assert(kChunk % 4 == 0, "CHUNK must be a multiple of the vector width");
 
 template <>
-JPEGAI_ALWAYS_INLINE void accumulate_fixed<double, double>(double (&acc)[OC_BLOCK][CHUNK],
+JPEGAI_ALWAYS_INLINE void accumulate_fixed<double, double>(double (&acc)[kOcBlock][kChunk],
                                                                            const Tap<double>* taps, int ntaps,
                                                                            int cin, int64_t chan_stride,
                                                                            int64_t m0) {
-  constexpr int NV = CHUNK / 4;
-  double4 a[OC_BLOCK][NV];
+  constexpr int kNv = kChunk / 4;
+  double4 a[kOcBlock][kNv];
 #pragma GCC unroll 8
-  for (int o = 0; o < OC_BLOCK; ++o)
+  for (int o = 0; o < kOcBlock; ++o)
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) std::memcpy(&a[o][v], &acc[o][4 * v], sizeof(double4));
+    for (int v = 0; v < kNv; ++v) std::memcpy(&a[o][v], &acc[o][4 * v], sizeof(double4));
   for (int t = 0; t < ntaps; ++t) {
     const double* __restrict src = taps[t].src + m0;
     const double* __restrict wp = taps[t].w;
     for (int ic = 0; ic < cin; ++ic) {
-      double4 x[NV];
+      double4 x[kNv];
 #pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) std::memcpy(&x[v], src + 4 * v, sizeof(double4));
+      for (int v = 0; v < kNv; ++v) std::memcpy(&x[v], src + 4 * v, sizeof(double4));
 #pragma GCC unroll 8
-      for (int o = 0; o < OC_BLOCK; ++o) {
+      for (int o = 0; o < kOcBlock; ++o) {
         const double wv = wp[o];
 #pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) a[o][v] += x[v] * wv;
+        for (int v = 0; v < kNv; ++v) a[o][v] += x[v] * wv;
       }
       src += chan_stride;
-      wp += OC_BLOCK;
+      wp += kOcBlock;
     }
   }
 #pragma GCC unroll 8
-  for (int o = 0; o < OC_BLOCK; ++o)
+  for (int o = 0; o < kOcBlock; ++o)
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) std::memcpy(&acc[o][4 * v], &a[o][v], sizeof(double4));
+    for (int v = 0; v < kNv; ++v) std::memcpy(&acc[o][4 * v], &a[o][v], sizeof(double4));
 }
 #endif  // GCC vector extension
 
 template <class T, class Acc>
-void accumulate_portable(Acc (&acc)[OC_BLOCK][CHUNK], const Tap<T>* taps, int ntaps, int cin,
+void accumulate_portable(Acc (&acc)[kOcBlock][kChunk], const Tap<T>* taps, int ntaps, int cin,
                          int64_t chan_stride, int64_t m0) {
   accumulate_fixed<T, Acc>(acc, taps, ntaps, cin, chan_stride, m0);
 }
 
 #if JPEGAI_HAVE_AVX2_CLONE
 template <class T, class Acc>
-JPEGAI_TARGET_AVX2 void accumulate_avx2(Acc (&acc)[OC_BLOCK][CHUNK], const Tap<T>* taps,
+JPEGAI_TARGET_AVX2 void accumulate_avx2(Acc (&acc)[kOcBlock][kChunk], const Tap<T>* taps,
                                                          int ntaps, int cin, int64_t chan_stride, int64_t m0) {
   accumulate_fixed<T, Acc>(acc, taps, ntaps, cin, chan_stride, m0);
 }
@@ -119,7 +119,7 @@ JPEGAI_TARGET_AVX2 void accumulate_avx2(Acc (&acc)[OC_BLOCK][CHUNK], const Tap<T
 inline int32_t requantise(int64_t acc, int s, bool relu) {
   int64_t v = s > 0 ? (acc + (int64_t(1) << (s - 1))) >> s : acc;
   if (relu && v < 0) v = 0;
-  v = std::min<int64_t>(std::max<int64_t>(v, -int64_t(ACT_LIMIT)), ACT_LIMIT);
+  v = std::min<int64_t>(std::max<int64_t>(v, -int64_t(kActLimit)), kActLimit);
   return int32_t(v);
 }
 
@@ -149,21 +149,21 @@ IntConvLayer::IntConvLayer(const ConvSpec& spec, std::vector<int32_t> weight_q, 
   } else {
     require(s.oph == 0 && s.opw == 0, "output_padding only applies to transposed convolutions");
   }
-  require(int64_t(s.cin) * s.kh * s.kw <= MAX_REDUCTION,
+  require(int64_t(s.cin) * s.kh * s.kw <= kMaxReduction,
           "cin*kh*kw exceeds 2^16: int64 accumulation could overflow");
   const size_t kk = size_t(s.kh) * s.kw;
   require(weight_q.size() == size_t(s.cout) * s.cin * kk, "weight size mismatch");
   require(bias_.size() == size_t(s.cout) && shift_.size() == size_t(s.cout), "bias/shift size mismatch");
-  for (int32_t v : weight_q) require(v >= -WEIGHT_LIMIT && v <= WEIGHT_LIMIT, "weight outside int16 range");
-  for (int64_t v : bias_) require(v >= -BIAS_LIMIT && v <= BIAS_LIMIT, "bias outside +-2^61");
-  for (int32_t v : shift_) require(v >= 0 && v <= MAX_SHIFT, "shift outside [0, 48]");
+  for (int32_t v : weight_q) require(v >= -kWeightLimit && v <= kWeightLimit, "weight outside int16 range");
+  for (int64_t v : bias_) require(v >= -kBiasLimit && v <= kBiasLimit, "bias outside +-2^61");
+  for (int32_t v : shift_) require(v >= 0 && v <= kMaxShift, "shift outside [0, 48]");
 
-  const int n_blocks = (s.cout + OC_BLOCK - 1) / OC_BLOCK;
-  packed_.assign(size_t(n_blocks) * kk * s.cin * OC_BLOCK, 0);
+  const int n_blocks = (s.cout + kOcBlock - 1) / kOcBlock;
+  packed_.assign(size_t(n_blocks) * kk * s.cin * kOcBlock, 0);
   for (int oc = 0; oc < s.cout; ++oc)
     for (int ic = 0; ic < s.cin; ++ic)
       for (size_t k = 0; k < kk; ++k)
-        packed_[((size_t(oc / OC_BLOCK) * kk + k) * s.cin + ic) * OC_BLOCK + oc % OC_BLOCK] =
+        packed_[((size_t(oc / kOcBlock) * kk + k) * s.cin + ic) * kOcBlock + oc % kOcBlock] =
             weight_q[(size_t(oc) * s.cin + ic) * kk + k];
   packed_double_.assign(packed_.begin(), packed_.end());
   max_l1_ = 0;
@@ -203,7 +203,7 @@ std::vector<int32_t> IntConvLayer::forward(const std::vector<int32_t>& in, int h
   int64_t max_abs = 0;
   for (int32_t v : in) max_abs = std::max<int64_t>(max_abs, std::abs(int64_t(v)));
   // |partial sum| <= max_l1 * max|x|: below 2^53 the float64 kernel computes the exact integers.
-  if (double(max_l1_) * double(max_abs) < EXACT_DOUBLE_LIMIT)
+  if (double(max_l1_) * double(max_abs) < kExactDoubleLimit)
     return forward_typed<double>(in, h, w, ho, wo, extra_shift, threads);
   return forward_typed<int32_t>(in, h, w, ho, wo, extra_shift, threads);
 }
@@ -238,9 +238,9 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
     row_len = phase_len * s.sw;
   }
   const int64_t chan_stride = int64_t(h) * row_len;
-  // CHUNK elements of slack at the end: a last partial tile reads (bounded, valid) values past its
+  // kChunk elements of slack at the end: a last partial tile reads (bounded, valid) values past its
   // row and discards those lanes, so every tile runs the full-width kernel.
-  std::vector<T> buf(size_t(s.cin) * chan_stride + CHUNK, T(0));
+  std::vector<T> buf(size_t(s.cin) * chan_stride + kChunk, T(0));
   parallel_for(s.cin, threads, [&](int64_t ic) {
     for (int y = 0; y < h; ++y) {
       const int32_t* src = in.data() + (size_t(ic) * h + y) * w;
@@ -257,14 +257,14 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
   });
 
   std::vector<int32_t> out(size_t(s.cout) * ho * wo);
-  const int n_blocks = (s.cout + OC_BLOCK - 1) / OC_BLOCK;
+  const int n_blocks = (s.cout + kOcBlock - 1) / kOcBlock;
   const size_t kk = size_t(s.kh) * s.kw;
   const bool use_simd = simd_enabled();
-  const int n_groups = (n_blocks + OB_GROUP - 1) / OB_GROUP;
-  const size_t block_stride = kk * s.cin * OC_BLOCK;
+  const int n_groups = (n_blocks + kObGroup - 1) / kObGroup;
+  const size_t block_stride = kk * s.cin * kOcBlock;
   parallel_for(int64_t(n_groups) * ho, threads, [&](int64_t task) {
     const int group = int(task / ho), oy = int(task % ho);
-    const int ob_begin = group * OB_GROUP, n_ob = std::min(OB_GROUP, n_blocks - ob_begin);
+    const int ob_begin = group * kObGroup, n_ob = std::min(kObGroup, n_blocks - ob_begin);
     std::vector<const T*> tap_src;
     std::vector<size_t> tap_w;  // weight offset of the tap inside a block
     std::vector<Tap<T>> block_taps;
@@ -295,7 +295,7 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
             base = (kx % s.sw) * phase_len + kx / s.sw;
           }
           tap_src.push_back(row + base);
-          tap_w.push_back((size_t(ky) * s.kw + kx) * s.cin * OC_BLOCK);
+          tap_w.push_back((size_t(ky) * s.kw + kx) * s.cin * kOcBlock);
         }
       }
       const int ntaps = int(tap_src.size());
@@ -303,20 +303,20 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
       // Column tiles x input-channel blocks x the group's output-channel blocks: a block's input
       // rows stay in L1 while every output block and register tile of the column tile uses them;
       // partial sums live in tile_acc between input-channel blocks.
-      const int64_t n_chunks_all = (count + CHUNK - 1) / CHUNK;
-      for (int64_t c_begin = 0; c_begin < n_chunks_all; c_begin += TILE_CHUNKS) {
-        const int64_t n_chunks = std::min<int64_t>(TILE_CHUNKS, n_chunks_all - c_begin);
-        const size_t ob_acc = size_t(n_chunks) * OC_BLOCK * CHUNK;
+      const int64_t n_chunks_all = (count + kChunk - 1) / kChunk;
+      for (int64_t c_begin = 0; c_begin < n_chunks_all; c_begin += kTileChunks) {
+        const int64_t n_chunks = std::min<int64_t>(kTileChunks, n_chunks_all - c_begin);
+        const size_t ob_acc = size_t(n_chunks) * kOcBlock * kChunk;
         tile_acc.assign(ob_acc * n_ob, Acc(0));
-        for (int ic0 = 0; ic0 < s.cin; ic0 += IC_BLOCK) {
-          const int icn = std::min(IC_BLOCK, s.cin - ic0);
+        for (int ic0 = 0; ic0 < s.cin; ic0 += kIcBlock) {
+          const int icn = std::min(kIcBlock, s.cin - ic0);
           for (int b = 0; b < n_ob; ++b) {
-            const T* wblock = packed + size_t(ob_begin + b) * block_stride + size_t(ic0) * OC_BLOCK;
+            const T* wblock = packed + size_t(ob_begin + b) * block_stride + size_t(ic0) * kOcBlock;
             for (int t = 0; t < ntaps; ++t) block_taps[t] = {tap_src[t] + ic0 * chan_stride, wblock + tap_w[t]};
             for (int64_t c = 0; c < n_chunks; ++c) {
-              const int64_t m0 = (c_begin + c) * CHUNK;
-              auto& acc = *reinterpret_cast<Acc(*)[OC_BLOCK][CHUNK]>(tile_acc.data() + b * ob_acc +
-                                                                     c * OC_BLOCK * CHUNK);
+              const int64_t m0 = (c_begin + c) * kChunk;
+              auto& acc = *reinterpret_cast<Acc(*)[kOcBlock][kChunk]>(tile_acc.data() + b * ob_acc +
+                                                                     c * kOcBlock * kChunk);
 #if JPEGAI_HAVE_AVX2_CLONE
               if (use_simd) accumulate_avx2<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
               else
@@ -327,17 +327,17 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
         }
         for (int b = 0; b < n_ob; ++b)
           for (int64_t c = 0; c < n_chunks; ++c) {
-            const int64_t m0 = (c_begin + c) * CHUNK;
-            const int n = int(std::min<int64_t>(CHUNK, count - m0));
-            const Acc* acc = tile_acc.data() + b * ob_acc + c * OC_BLOCK * CHUNK;
-            for (int o = 0; o < OC_BLOCK; ++o) {
-              const int oc = (ob_begin + b) * OC_BLOCK + o;
+            const int64_t m0 = (c_begin + c) * kChunk;
+            const int n = int(std::min<int64_t>(kChunk, count - m0));
+            const Acc* acc = tile_acc.data() + b * ob_acc + c * kOcBlock * kChunk;
+            for (int o = 0; o < kOcBlock; ++o) {
+              const int oc = (ob_begin + b) * kOcBlock + o;
               if (oc >= s.cout) break;
               const int sh = shift_[oc] + (extra_shift.empty() ? 0 : extra_shift[oc]);
               int32_t* dst = out.data() + (size_t(oc) * ho + oy) * wo;
               for (int j = 0; j < n; ++j) {
                 const int64_t ox = s.transposed ? px + (m0 + j) * s.sw : m0 + j;
-                dst[ox] = requantise(int64_t(acc[o * CHUNK + j]) + bias_[oc], sh, s.relu);
+                dst[ox] = requantise(int64_t(acc[o * kChunk + j]) + bias_[oc], sh, s.relu);
               }
             }
           }

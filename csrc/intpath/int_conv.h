@@ -1,5 +1,5 @@
 // Integer Conv2d / ConvTranspose2d layer of the deterministic hyper-synthesis (see docs/integer_path.md).
-// Activations: int32, Q12 (ACT_FRAC_BITS), saturated to +-ACT_LIMIT. Weights: int16-range int32 per
+// Activations: int32, Q12 (kActFracBits), saturated to +-kActLimit. Weights: int16-range int32 per
 // output channel oc with a power-of-two scale 2^shift[oc]. Accumulation: exact (int64, or float64 when
 // a run-time bound proves every partial sum an integer below 2^53). Requantisation:
 // round-half-up arithmetic shift by shift[oc] (+ an optional extra shift for the output format).
@@ -10,13 +10,13 @@
 namespace jpegai {
 namespace intpath {
 
-constexpr int ACT_FRAC_BITS = 12;
-constexpr int32_t ACT_LIMIT = int32_t(1) << 30;      // activations saturate to [-2^30, 2^30]
-constexpr int32_t WEIGHT_LIMIT = 32767;              // |w_q| <= 2^15 - 1 (int16 range)
-constexpr int64_t MAX_REDUCTION = int64_t(1) << 16;  // Cin*kh*kw bound: |acc| < 2^61, no int64 overflow
-constexpr int64_t BIAS_LIMIT = int64_t(1) << 61;
-constexpr int MAX_SHIFT = 48;
-constexpr int OC_BLOCK = 6;                         // output channels per register tile
+constexpr int kActFracBits = 12;
+constexpr int32_t kActLimit = int32_t(1) << 30;      // activations saturate to [-2^30, 2^30]
+constexpr int32_t kWeightLimit = 32767;              // |w_q| <= 2^15 - 1 (int16 range)
+constexpr int64_t kMaxReduction = int64_t(1) << 16;  // Cin*kh*kw bound: |acc| < 2^61, no int64 overflow
+constexpr int64_t kBiasLimit = int64_t(1) << 61;
+constexpr int kMaxShift = 48;
+constexpr int kOcBlock = 6;                         // output channels per register tile
 
 struct ConvSpec {
   bool transposed = false;
@@ -49,7 +49,7 @@ class IntConvLayer {
   const T* packed_weights() const;
 
   ConvSpec spec_;
-  std::vector<int32_t> packed_;        // [oc_block][kh][kw][cin][OC_BLOCK]
+  std::vector<int32_t> packed_;        // [oc_block][kh][kw][cin][kOcBlock]
   std::vector<double> packed_double_;  // the same integers as float64 (exact-sum kernel)
   int64_t max_l1_ = 0;                 // max over output channels of sum |w_q|
   std::vector<int64_t> bias_;
