@@ -77,12 +77,12 @@ def context_case(size):
 @pytest.mark.parametrize("size", list(SIZES))
 def test_context_reconstruct(benchmark, size, threads):
     model, mu, step, y = context_case(size)
-    q, y_hat = model.quantize(y, mu, step, threads=threads)
+    q, y_hat = model.quantise(y, mu, step, threads=threads)
     out = benchmark.pedantic(model.reconstruct, args=(q, mu, step), kwargs=dict(threads=threads), **rounds(size))
     np.testing.assert_array_equal(out, y_hat)
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_context_quantize(benchmark, size):
+def test_context_quantise(benchmark, size):
     model, mu, step, y = context_case(size)
-    benchmark.pedantic(model.quantize, args=(y, mu, step), kwargs=dict(threads=THREADS), **rounds(size))
+    benchmark.pedantic(model.quantise, args=(y, mu, step), kwargs=dict(threads=THREADS), **rounds(size))

@@ -20,7 +20,7 @@
 #include "conv/float_transform.h"
 #include "entropy/coder.h"
 #include "entropy/gaussian_tables.h"
-#include "entropy/quantize.h"
+#include "entropy/quantise.h"
 #include "entropy/rans.h"
 #include "intpath/hyper_synthesis.h"
 
@@ -280,7 +280,7 @@ PYBIND11_MODULE(_core, m) {
       py::arg("q"), py::arg("mu_hyper_q"), py::arg("bias_q"), py::arg("step_q"), py::arg("w_q"),
       py::arg("threads"), "Decoder: y_hat_q (M,H,W) Q12 from symbols q (wavefront, fixed point).");
   m.def(
-      "context_quantize",
+      "context_quantise",
       [](const intpath_bind::F32& y, const intpath_bind::I32& mu_hyper, const intpath_bind::I32& bias, const intpath_bind::I32& step, const intpath_bind::I32& w, int threads) {
         auto model = intpath_bind::context_model(mu_hyper, bias, step, w);
         intpath_bind::check_shape(y, {model.M, model.H, model.W}, "y");
@@ -289,7 +289,7 @@ PYBIND11_MODULE(_core, m) {
         int32_t* y_out = y_hat.mutable_data();
         {
           py::gil_scoped_release release;
-          jpegai::context::quantize(model, y.data(), q_out, y_out, threads);
+          jpegai::context::quantise(model, y.data(), q_out, y_out, threads);
         }
         return py::make_tuple(q, y_hat);
       },

@@ -43,7 +43,7 @@ def diagnose(model, x: torch.Tensor, ts: list[float]) -> dict:
     rows = []
     for t in ts:
         log2_step = model.log2_steps(t).view(1, -1, 1, 1)
-        q, y_hat, _ = model.quantize_latent(y, mu_h, t)
+        q, y_hat, _ = model.quantise_latent(y, mu_h, t)
         bits_c = -torch.log2(gaussian_likelihood(q.float(), log2_sigma - log2_step)).sum(dim=(0, 2, 3))
         psnr = _psnr(x, model.synthesis(y_hat)[..., :h, :w])
         share = (bits_c / bits_c.sum()).numpy()

@@ -55,7 +55,7 @@ def context_errors():
     mu_h = rng.integers(-8000, 8000, (M, H, W)).astype(np.int32)
     step = np.full(M, 4096, np.int32)
     y = rng.normal(0, 3, (M, H, W)).astype(np.float32)
-    q, y_hat = model.quantize(y, mu_h, step, threads=2)
+    q, y_hat = model.quantise(y, mu_h, step, threads=2)
     mu_int = y_hat.astype(np.int64) - q.astype(np.int64) * step[:, None, None]
     with torch.no_grad():
         ctx = torch.nn.functional.conv2d(torch.from_numpy(from_q12(y_hat)).double()[None], (conv.weight * mask).double(),

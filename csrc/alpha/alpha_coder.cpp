@@ -27,7 +27,7 @@
 #include "common/check.h"
 #include "common/portable.h"
 #include "common/varint.h"
-#include "entropy/quantize.h"
+#include "entropy/quantise.h"
 #include "entropy/rans.h"
 
 namespace jpegai::alpha {
@@ -165,7 +165,7 @@ void put_table(std::vector<uint8_t>& out, const uint64_t* count, int n_symbols, 
     }
   put_varint(out, uint32_t(used.size()));
   if (used.empty()) return;
-  const std::vector<uint32_t> freq = entropy::quantize_masses(masses);
+  const std::vector<uint32_t> freq = entropy::quantise_masses(masses);
   uint32_t start = 0;
   int prev = -1;
   for (size_t k = 0; k < used.size(); ++k) {

@@ -47,7 +47,7 @@ struct State {
   int64_t row_stride = 0;    // elements per padded row of one group
   int64_t group_stride = 0;  // elements per group in padded
   std::vector<int32_t> mu_g;
-  std::vector<int32_t> q_g;  // input (reconstruct) or output (quantize)
+  std::vector<int32_t> q_g;  // input (reconstruct) or output (quantise)
   std::vector<float> y_g;
 };
 
@@ -103,7 +103,7 @@ inline __attribute__((always_inline)) void accumulate_group(double (&acc)[kGroup
 // One group at one position: acc[c] = sum_k nb[k] * w[g][k][c] over the 160 causal inputs, with the
 // channel axis innermost (vectorises without horizontal sums). Acc = double only when the run-time
 // check proved every partial sum an exact integer below 2^53; else int64. Same integers either way.
-template <bool Quantize, class Acc>
+template <bool Quantise, class Acc>
 inline __attribute__((always_inline)) void position_body(State& s, int g, int i, int j) {
   const Model& m = *s.m;
   const int64_t base = (int64_t(g) * m.H * m.W + int64_t(i) * m.W + j) * kGroup;
@@ -121,7 +121,7 @@ inline __attribute__((always_inline)) void position_body(State& s, int g, int i,
     const int64_t mu =
         clamp_value(int64_t(s.mu_g[base + k]) + m.bias[c] + ((sum + (int64_t(1) << (kWeightFracBits - 1))) >> kWeightFracBits));
     int64_t q;
-    if (Quantize) {
+    if (Quantise) {
       // y * 4096 is exact in double, so fused or not, this is the same IEEE result everywhere.
       const double r = std::floor((double(s.y_g[base + k]) * 4096.0 - double(mu)) / double(m.step[c]) + 0.5);
       q = int64_t(std::min(std::max(r, -double(kValueLimit)), double(kValueLimit)));
@@ -134,53 +134,53 @@ inline __attribute__((always_inline)) void position_body(State& s, int g, int i,
 }
 
 // A whole group in raster order (raster order is causal too).
-template <bool Quantize, class Acc>
+template <bool Quantise, class Acc>
 inline __attribute__((always_inline)) void group_body(State& s, int g) {
   for (int i = 0; i < s.m->H; ++i)
-    for (int j = 0; j < s.m->W; ++j) position_body<Quantize, Acc>(s, g, i, j);
+    for (int j = 0; j < s.m->W; ++j) position_body<Quantise, Acc>(s, g, i, j);
 }
 
 // All groups at one position (wavefront schedule).
-template <bool Quantize, class Acc>
+template <bool Quantise, class Acc>
 inline __attribute__((always_inline)) void all_groups_body(State& s, int i, int j) {
-  for (int g = 0; g < s.m->M / kGroup; ++g) position_body<Quantize, Acc>(s, g, i, j);
+  for (int g = 0; g < s.m->M / kGroup; ++g) position_body<Quantise, Acc>(s, g, i, j);
 }
 
-template <bool Quantize, class Acc>
-void group_portable(State& s, int g) { group_body<Quantize, Acc>(s, g); }
-template <bool Quantize, class Acc>
-void position_portable(State& s, int i, int j) { all_groups_body<Quantize, Acc>(s, i, j); }
+template <bool Quantise, class Acc>
+void group_portable(State& s, int g) { group_body<Quantise, Acc>(s, g); }
+template <bool Quantise, class Acc>
+void position_portable(State& s, int i, int j) { all_groups_body<Quantise, Acc>(s, i, j); }
 
 #if JPEGAI_HAVE_AVX2_CLONE
-template <bool Quantize, class Acc>
+template <bool Quantise, class Acc>
 JPEGAI_TARGET_AVX2 void group_avx2(State& s, int g) {
-  group_body<Quantize, Acc>(s, g);
+  group_body<Quantise, Acc>(s, g);
 }
-template <bool Quantize, class Acc>
+template <bool Quantise, class Acc>
 JPEGAI_TARGET_AVX2 void position_avx2(State& s, int i, int j) {
-  all_groups_body<Quantize, Acc>(s, i, j);
+  all_groups_body<Quantise, Acc>(s, i, j);
 }
 #endif
 
 // Groups are independent: with enough of them, each thread runs whole groups (no synchronisation,
 // each group's weights stay in L1).
-template <bool Quantize>
+template <bool Quantise>
 void run_groups(State& s, int threads) {
-  auto group = s.exact_double ? &group_portable<Quantize, double> : &group_portable<Quantize, int64_t>;
+  auto group = s.exact_double ? &group_portable<Quantise, double> : &group_portable<Quantise, int64_t>;
 #if JPEGAI_HAVE_AVX2_CLONE
-  if (simd_enabled()) group = s.exact_double ? &group_avx2<Quantize, double> : &group_avx2<Quantize, int64_t>;
+  if (simd_enabled()) group = s.exact_double ? &group_avx2<Quantise, double> : &group_avx2<Quantise, int64_t>;
 #endif
   jpegai::parallel_for(s.m->M / kGroup, threads, [&](int64_t g) { group(s, int(g)); });
 }
 
-template <bool Quantize>
+template <bool Quantise>
 void run_wavefront(State& s, int threads) {
   const Model& m = *s.m;
   const int n_threads = std::max(1, std::min(threads, m.H));
-  auto position = s.exact_double ? &position_portable<Quantize, double> : &position_portable<Quantize, int64_t>;
+  auto position = s.exact_double ? &position_portable<Quantise, double> : &position_portable<Quantise, int64_t>;
 #if JPEGAI_HAVE_AVX2_CLONE
   if (simd_enabled())
-    position = s.exact_double ? &position_avx2<Quantize, double> : &position_avx2<Quantize, int64_t>;
+    position = s.exact_double ? &position_avx2<Quantise, double> : &position_avx2<Quantise, int64_t>;
 #endif
   // progress[i] = number of finished columns of row i. Row i may compute column j once row i-1 has
   // finished column j + kRowSlope - 1 (that row in turn waited for row i-2), which covers all causal
@@ -255,7 +255,7 @@ const int64_t* State::weights<int64_t>() const { return weight.data(); }
 template <>
 const double* State::weights<double>() const { return weight_double.data(); }
 
-template <bool Quantize>
+template <bool Quantise>
 void run(const Model& m, State& s, int threads) {
   validate(m);
   require(threads >= 1, "threads must be >= 1");
@@ -283,9 +283,9 @@ void run(const Model& m, State& s, int threads) {
   // enough, else the row wavefront across all threads.
   const int n_groups = m.M / kGroup;
   if (threads == 1 || n_groups % threads == 0 || n_groups >= 2 * threads)
-    run_groups<Quantize>(s, threads);
+    run_groups<Quantise>(s, threads);
   else
-    run_wavefront<Quantize>(s, threads);
+    run_wavefront<Quantise>(s, threads);
 }
 
 }  // namespace
@@ -320,7 +320,7 @@ void reconstruct(const Model& m, const int32_t* q, int32_t* y_hat, int threads) 
   padded_to_planar(s, y_hat, threads);
 }
 
-void quantize(const Model& m, const float* y, int32_t* q, int32_t* y_hat, int threads) {
+void quantise(const Model& m, const float* y, int32_t* q, int32_t* y_hat, int threads) {
   require(y && q && y_hat, "missing array");
   validate(m);
   const int64_t n = int64_t(m.M) * m.H * m.W;

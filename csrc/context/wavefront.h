@@ -48,7 +48,7 @@ void reconstruct(const Model& m, const int32_t* q, int32_t* y_hat, int threads);
 
 // Encoder: q = clamp(floor((y * 4096 - mu) / step + 0.5), +-2^30) in IEEE double, then the same
 // y_hat as reconstruct() gives for that q. y must be finite.
-void quantize(const Model& m, const float* y, int32_t* q, int32_t* y_hat, int threads);
+void quantise(const Model& m, const float* y, int32_t* q, int32_t* y_hat, int threads);
 
 }  // namespace context
 }  // namespace jpegai

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <mutex>
 
-#include "entropy/quantize.h"
+#include "entropy/quantise.h"
 
 namespace jpegai::entropy {
 namespace {
@@ -112,7 +112,7 @@ TableSet build_tables() {
       tail += m;
     }
     masses.back() = 2 * tail;
-    std::vector<uint32_t> freq = quantize_masses(masses);
+    std::vector<uint32_t> freq = quantise_masses(masses);
     set.add_table(freq.data(), freq.size(), -R);
   }
   return set;

@@ -2,7 +2,7 @@
 
 The context model predicts the mean of y from already decoded neighbours through a masked grouped
 5x5 conv (docs/integer_path.md). Decoder (:meth:`ContextModel.reconstruct`) and encoder
-(:meth:`ContextModel.quantize`) share one integer formula, so the encoder's y_hat equals the
+(:meth:`ContextModel.quantise`) share one integer formula, so the encoder's y_hat equals the
 decoder's bit for bit, for any thread count. Formats and rounding: docs/integer_path.md.
 """
 from __future__ import annotations
@@ -105,7 +105,7 @@ class ContextModel:
         mu, step = self._args(mu_hyper_q, step_q, "q", q.shape)
         return _core.context_reconstruct(q, mu, self.bias_q, step, self.w_q, resolve_threads(threads))
 
-    def quantize(self, y, mu_hyper_q, step_q, threads=None) -> tuple[np.ndarray, np.ndarray]:
+    def quantise(self, y, mu_hyper_q, step_q, threads=None) -> tuple[np.ndarray, np.ndarray]:
         """Encoder: latent y float (M, H, W) -> (q int32, y_hat_q int32 Q12), y_hat_q == reconstruct(q).
 
         y is taken as float32 (the transform's output type); q = round((y * 4096 - mu) / step_q) in float64.
@@ -117,4 +117,4 @@ class ContextModel:
             raise TypeError(f"y must be a float array, got dtype {y.dtype}")
         y = np.ascontiguousarray(y, dtype=np.float32)
         mu, step = self._args(mu_hyper_q, step_q, "y", y.shape)
-        return _core.context_quantize(y, mu, self.bias_q, step, self.w_q, resolve_threads(threads))
+        return _core.context_quantise(y, mu, self.bias_q, step, self.w_q, resolve_threads(threads))

@@ -60,7 +60,7 @@ def quantise(eng: Engine, t: Tile, rate_q: int, threads: int) -> Tile:
         return t
     log2_step, step = eng.steps(rate_q)
     idx = scale_indexes(t.log2sigma_q, log2_step)
-    q, _ = eng.ctx.quantize(t.y, t.mu_q, step, threads=threads)
+    q, _ = eng.ctx.quantise(t.y, t.mu_q, step, threads=threads)
     return QuantisedTile(t.z_bytes, q, idx)
 
 

@@ -39,7 +39,7 @@ def rd_points(model: Codec, x: torch.Tensor, ts: list[float]) -> list[dict]:
     out = []
     for t in ts:
         log2_step = model.log2_steps(t).view(1, -1, 1, 1)
-        q, y_hat, _ = model.quantize_latent(y, mu_h, t)
+        q, y_hat, _ = model.quantise_latent(y, mu_h, t)
         y_bits = -torch.log2(gaussian_likelihood(q.float(), log2_sigma - log2_step)).sum()
         x_hat = model.synthesis(y_hat).clamp(0, 1)
         out.append({"t": t, "bpp": float((y_bits + z_bits) / px),

@@ -121,7 +121,7 @@ class Codec(nn.Module):
         return self.gain.log2_steps(t)
 
     @torch.no_grad()
-    def quantize_latent(self, y: torch.Tensor, mu_hyper: torch.Tensor, t: float
+    def quantise_latent(self, y: torch.Tensor, mu_hyper: torch.Tensor, t: float
                         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Float reference of the decoder's wavefront loop.
 
@@ -199,7 +199,7 @@ class Codec(nn.Module):
         z_hat = torch.round(z)
         z_lik = self.z_prior.likelihood(z_hat)
         mu_h, log2_sigma = self.hyper_params(z_hat)
-        q, y_hat, _ = self.quantize_latent(y, mu_h, t)
+        q, y_hat, _ = self.quantise_latent(y, mu_h, t)
         y_lik = gaussian_likelihood(q.to(y.dtype), log2_sigma - log2_step)
         x_hat = self.synthesis(y_hat)
         bits = -(torch.log2(y_lik).sum() + torch.log2(z_lik).sum())

@@ -27,7 +27,7 @@ _TIMED = (
     (Engine, "encode_z", "z coding"),
     (Engine, "decode_z", "z coding"),
     (Engine, "hyper", "integer h_s"),
-    (ContextModel, "quantize", "context loop"),
+    (ContextModel, "quantise", "context loop"),
     (ContextModel, "reconstruct", "context loop"),
     (rans, "encode_gaussian", "y coding"),
     (rans, "decode_gaussian", "y coding"),

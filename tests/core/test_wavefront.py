@@ -52,7 +52,7 @@ def test_matches_numpy_reference_exactly(seed, M, H, W):
     model, step_q, mu_h, y = random_case(rng, M, H, W)
     q_ref, y_hat_ref = reference(model.w_q, model.bias_q, step_q, mu_h, y=y)
     for threads in (1, 2, 3):
-        q, y_hat = model.quantize(y, mu_h, step_q, threads=threads)
+        q, y_hat = model.quantise(y, mu_h, step_q, threads=threads)
         np.testing.assert_array_equal(q, q_ref)
         np.testing.assert_array_equal(y_hat, y_hat_ref)
         np.testing.assert_array_equal(model.reconstruct(q, mu_h, step_q, threads=threads), y_hat_ref)
@@ -75,9 +75,9 @@ def test_thread_count_and_simd_do_not_change_results():
     # M = 32 is 2 groups: threads 1 and 2 run whole groups per thread, 3, 5, 8, 64 the row wavefront.
     rng = np.random.default_rng(11)
     model, step_q, mu_h, y = random_case(rng, 32, 37, 29)
-    q, y_hat = model.quantize(y, mu_h, step_q, threads=1)
+    q, y_hat = model.quantise(y, mu_h, step_q, threads=1)
     for threads in (2, 3, 5, 8, 64):
-        q2, y2 = model.quantize(y, mu_h, step_q, threads=threads)
+        q2, y2 = model.quantise(y, mu_h, step_q, threads=threads)
         np.testing.assert_array_equal(q2, q)
         np.testing.assert_array_equal(y2, y_hat)
         np.testing.assert_array_equal(model.reconstruct(q, mu_h, step_q, threads=threads), y_hat)
@@ -88,10 +88,10 @@ def test_thread_count_and_simd_do_not_change_results():
         cpu.set_isa(previous)
 
 
-def test_quantize_is_rounding_of_residual():
+def test_quantise_is_rounding_of_residual():
     rng = np.random.default_rng(5)
     model, step_q, mu_h, y = random_case(rng, 16, 6, 6)
-    q, y_hat = model.quantize(y, mu_h, step_q, threads=2)
+    q, y_hat = model.quantise(y, mu_h, step_q, threads=2)
     # y_hat = q*step + mu, so |y*4096 - y_hat| <= step/2 wherever nothing saturates
     err = np.abs(y.astype(np.float64) * 4096 - y_hat)
     assert np.all(err <= step_q[:, None, None] / 2 + 1e-6)
@@ -131,7 +131,7 @@ def test_from_module_matches_masked_torch_conv():
     mu_h = rng.integers(-8000, 8000, (M, H, W)).astype(np.int32)
     step_q = np.full(M, 4096, np.int32)
     y = rng.normal(0, 2, (M, H, W)).astype(np.float32)
-    q, y_hat = model.quantize(y, mu_h, step_q, threads=2)
+    q, y_hat = model.quantise(y, mu_h, step_q, threads=2)
     # mu recovered from y_hat = q*step + mu must match the float masked conv of the same y_hat
     mu_int = y_hat.astype(np.int64) - q.astype(np.int64) * step_q[:, None, None]
     with torch.no_grad():
@@ -147,7 +147,7 @@ def test_from_module_matches_masked_torch_conv():
 def test_decode_in_subprocess_with_other_thread_settings():
     rng = np.random.default_rng(21)
     model, step_q, mu_h, y = random_case(rng, 32, 12, 10)
-    q, y_hat = model.quantize(y, mu_h, step_q, threads=2)
+    q, y_hat = model.quantise(y, mu_h, step_q, threads=2)
     code = (
         "import sys, numpy as np; from jpegai_fast.core.wavefront import ContextModel\n"
         "d = np.load(sys.argv[1]); m = ContextModel(d['w'], d['b'])\n"
@@ -196,9 +196,9 @@ def test_bad_inputs_raise():
     bad_y = y.copy()
     bad_y[0, 1, 2] = np.nan
     with pytest.raises(ValueError):
-        model.quantize(bad_y, mu_h, step_q)
+        model.quantise(bad_y, mu_h, step_q)
     with pytest.raises(TypeError):
-        model.quantize(q, mu_h, step_q)
+        model.quantise(q, mu_h, step_q)
     big = ContextModel(np.full((16, 16, 10), 2**25, np.int32), np.zeros(16, np.int32))
     with pytest.raises(ValueError):
         big.reconstruct(q, mu_h, step_q)

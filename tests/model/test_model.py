@@ -150,7 +150,7 @@ def test_eval_wavefront_matches_direct_definition():
         model.context.weight.normal_(std=0.1)
     y = torch.randn(1, 32, 5, 6) * 3
     mu_h = torch.randn_like(y)
-    q, y_hat, mu = model.quantize_latent(y, mu_h, 2.0)
+    q, y_hat, mu = model.quantise_latent(y, mu_h, 2.0)
     step = model.gain.steps(2.0).view(1, -1, 1, 1)
     # the returned mu must be what the context gives on the final y_hat (causal => consistent)
     assert torch.allclose(mu, mu_h + model.context(y_hat), atol=1e-5)

@@ -35,8 +35,8 @@ def test_old_channels_code_and_decode_as_before(use_context):
         assert torch.all(mu1[:, 32:] == 0) and torch.all(s1[:, 32:] == -3.0)
         for t in (0.0, 1.3, 2.0):
             assert torch.equal(wide.log2_steps(t)[:32], narrow.log2_steps(t))
-            _, yh0, _ = narrow.quantize_latent(y0, mu0, t)
-            _, yh1, _ = wide.quantize_latent(y1, mu1, t)
+            _, yh0, _ = narrow.quantise_latent(y0, mu0, t)
+            _, yh1, _ = wide.quantise_latent(y1, mu1, t)
             assert torch.allclose(yh1[:, :32], yh0, atol=1e-5)
             # with the new channels' synthesis weights at zero the image is the narrow model's
             assert torch.allclose(wide.synthesis(yh1), narrow.synthesis(yh0), atol=1e-5)

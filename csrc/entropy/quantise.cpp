@@ -1,4 +1,4 @@
-#include "entropy/quantize.h"
+#include "entropy/quantise.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,9 +9,9 @@
 
 namespace jpegai::entropy {
 
-std::vector<uint32_t> quantize_masses(const std::vector<u128>& masses) {
+std::vector<uint32_t> quantise_masses(const std::vector<u128>& masses) {
   const size_t n = masses.size();
-  JPEGAI_CHECK(n >= 1 && n <= kProbTotal, "quantize_masses: 1 .. 65536 symbols");
+  JPEGAI_CHECK(n >= 1 && n <= kProbTotal, "quantise_masses: 1 .. 65536 symbols");
   u128 total = 0;
   for (u128 m : masses) total += m;
   std::vector<u128> m = masses;
@@ -74,7 +74,7 @@ void pmf_to_cdf(const double* pmf, size_t C, size_t L, const double* tail, int32
       double p = i < L ? row[i] : (tail ? tail[c] : 0.0);
       masses[i] = row_max > 0.0 ? u128(uint64_t(std::floor(std::ldexp(p / row_max, 52)))) : u128(0);
     }
-    std::vector<uint32_t> freq = quantize_masses(masses);
+    std::vector<uint32_t> freq = quantise_masses(masses);
     int32_t* out = cdfs + c * stride;
     out[0] = 0;
     for (size_t i = 0; i <= L; ++i) out[i + 1] = out[i] + int32_t(freq[i]);

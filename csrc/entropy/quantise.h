@@ -14,7 +14,7 @@ using jpegai::u128;
 // freq_i = max(1, floor(2^16 m_i / sum m)); a shortfall goes one each to the largest
 // remainders, an excess (from raised zeros) is taken one each from the largest frequencies
 // (ties: lower index first). All-zero masses give a uniform split. Requires 1 <= n <= 2^16.
-std::vector<uint32_t> quantize_masses(const std::vector<u128>& masses);
+std::vector<uint32_t> quantise_masses(const std::vector<u128>& masses);
 
 // pmf (C x L, doubles, finite, >= 0; rows need not be normalised) -> CDFs with L regular
 // symbols and one escape (C x (L + 2) int32: 0 = cdf[0] < ... < cdf[L + 1] = 2^16) and
