@@ -91,41 +91,43 @@ PYBIND11_MODULE(_core, m) {
   });
 
   // --- constants that cross the boundary: Python reads these (jpegai_fast/core/constants.py) ---
-  m.attr("GROUP") = jpegai::context::kGroup;                      // channels per context group
-  m.attr("CONTEXT_TAPS") = jpegai::context::kNumTaps;               // causal taps of the 5x5 context kernel
+  m.attr("GROUP") = jpegai::context::kGroup;           // channels per context group
+  m.attr("CONTEXT_TAPS") = jpegai::context::kNumTaps;  // causal taps of the 5x5 context kernel
   m.attr("CONTEXT_WEIGHT_FRAC_BITS") = jpegai::context::kWeightFracBits;
   m.attr("CONTEXT_VALUE_LIMIT") = jpegai::context::kValueLimit;
   m.attr("CONTEXT_WEIGHT_LIMIT") = jpegai::context::kWeightLimit;
   m.attr("MAX_CHANNELS") = jpegai::context::kMaxChannels;
-  m.attr("ACT_FRAC_BITS") = jpegai::intpath::kActFracBits;     // Q12: activations, mu, y_hat, steps
-  m.attr("LOG2SIGMA_FRAC_BITS") = jpegai::intpath::kLog2SigmaFracBits;   // Q8: log2 sigma, log2 step
+  m.attr("ACT_FRAC_BITS") = jpegai::intpath::kActFracBits;              // Q12: activations, mu, y_hat, steps
+  m.attr("LOG2SIGMA_FRAC_BITS") = jpegai::intpath::kLog2SigmaFracBits;  // Q8: log2 sigma, log2 step
   m.attr("ACT_LIMIT") = jpegai::intpath::kActLimit;
   m.attr("WEIGHT_LIMIT") = jpegai::intpath::kWeightLimit;
   m.attr("MAX_SHIFT") = jpegai::intpath::kMaxShift;
   m.attr("Z_LIMIT") = jpegai::intpath::kZLimit;
   m.attr("SCALE_INDEX_OFFSET") = jpegai::intpath::kScaleIndexOffset;
   m.attr("SCALE_INDEX_SHIFT") = jpegai::intpath::kScaleIndexShift;
-  m.attr("CONTEXT_ROW_SLOPE") = jpegai::context::kRowSlope;      // wavefront step of (i, j): j + slope * i
+  m.attr("CONTEXT_ROW_SLOPE") = jpegai::context::kRowSlope;  // wavefront step of (i, j): j + slope * i
   {
-    py::list taps;                                               // (dy, dx), in the weights' tap order
+    py::list taps;  // (dy, dx), in the weights' tap order
     for (int t = 0; t < jpegai::context::kNumTaps; ++t)
       taps.append(py::make_tuple(jpegai::context::kTapDy[t], jpegai::context::kTapDx[t]));
     m.attr("CONTEXT_TAP_OFFSETS") = py::tuple(taps);
   }
-  m.attr("SCALE_LADDER_OFFSET") = jpegai::entropy::kLadderOffset;         // sigma_k = 2^((k - offset) / per_octave)
+  m.attr("SCALE_LADDER_OFFSET") = jpegai::entropy::kLadderOffset;  // sigma_k = 2^((k - offset) / per_octave)
   m.attr("SCALES_PER_OCTAVE") = jpegai::entropy::kScalesPerOctave;
   // The scale-index rule is the ladder's, in log2 sigma's Q8: 2^(8 - SHIFT) tables per octave, and the
   // offset puts table kLadderOffset at sigma = step with round half up.
   static_assert((1 << (jpegai::intpath::kLog2SigmaFracBits - jpegai::intpath::kScaleIndexShift)) ==
-                jpegai::entropy::kScalesPerOctave, "scale-index shift and the ladder's density disagree");
-  static_assert(jpegai::intpath::kScaleIndexOffset ==
-                (2 * jpegai::entropy::kLadderOffset + 1) << (jpegai::intpath::kScaleIndexShift - 1),
+                    jpegai::entropy::kScalesPerOctave,
+                "scale-index shift and the ladder's density disagree");
+  static_assert(jpegai::intpath::kScaleIndexOffset == (2 * jpegai::entropy::kLadderOffset + 1)
+                                                          << (jpegai::intpath::kScaleIndexShift - 1),
                 "scale-index offset and the ladder's origin disagree");
   m.attr("MAX_THREADS") = jpegai::kMaxThreads;
 
   // --- the one CPU switch (csrc/common/cpu.h) ---
-  m.def("cpu_isa", []() { return jpegai::isa_name(jpegai::current_isa()); },
-        "Kernels in use: 'portable', 'avx2' or 'avx512' (results identical).");
+  m.def(
+      "cpu_isa", []() { return jpegai::isa_name(jpegai::current_isa()); },
+      "Kernels in use: 'portable', 'avx2' or 'avx512' (results identical).");
   m.def("cpu_best_isa", []() { return jpegai::isa_name(jpegai::best_isa()); }, "Widest kernels this CPU supports.");
   m.def("set_cpu_isa", &jpegai::set_isa, py::arg("name"),
         "Select 'auto', 'portable', 'avx2' or 'avx512' for every kernel (ValueError if unknown or unsupported); "
@@ -161,7 +163,8 @@ PYBIND11_MODULE(_core, m) {
     m.attr("NUM_SCALES") = en::kNumScales;
     m.attr("LANES") = en::kLanes;
     m.attr("MANY_LANES_FROM") = en::kManyLanesFrom;
-    m.attr("CHUNK_MAX_SYMBOLS") = en::kChunkMaxSymbols;   // a coder stream is cut into chunks of at most this many symbols
+    m.attr("CHUNK_MAX_SYMBOLS") =
+        en::kChunkMaxSymbols;  // a coder stream is cut into chunks of at most this many symbols
     m.def("gaussian_scale_ladder", [] {
       auto s = en::gaussian_scale_ladder();
       return py::array_t<double>(s.size(), s.data());
@@ -194,25 +197,31 @@ PYBIND11_MODULE(_core, m) {
       }
       return to_bytes(out);
     });
-    m.def("decode_gaussian", [byte_view](py::buffer data, U8 indexes, int threads, std::optional<I32> out_arg) {
-      py::buffer_info info = byte_view(data);
-      std::vector<py::ssize_t> shape(indexes.shape(), indexes.shape() + indexes.ndim());
-      I32 out = out_arg ? *out_arg : I32(shape);
-      if (out.size() != indexes.size() || !out.writeable())
-        throw py::value_error("out must be a writeable int32 array with as many elements as indexes");
-      {
-        py::gil_scoped_release nogil;
-        en::decode_gaussian(static_cast<const uint8_t*>(info.ptr), size_t(info.size), indexes.data(),
-                            size_t(indexes.size()), out.mutable_data(), threads);
-      }
-      return out;
-    }, py::arg("data"), py::arg("indexes"), py::arg("threads"), py::arg("out") = py::none());
-    m.def("check_coded_layout", [byte_view](py::buffer data, py::ssize_t n) {
-      if (n < 0) throw py::value_error("n must be >= 0");
-      py::buffer_info info = byte_view(data);
-      en::check_layout(static_cast<const uint8_t*>(info.ptr), size_t(info.size), size_t(n));
-    }, py::arg("data"), py::arg("n"),
-       "DecodeError unless a coded stream of n symbols has a sound chunk table, lane states and word alignment.");
+    m.def(
+        "decode_gaussian",
+        [byte_view](py::buffer data, U8 indexes, int threads, std::optional<I32> out_arg) {
+          py::buffer_info info = byte_view(data);
+          std::vector<py::ssize_t> shape(indexes.shape(), indexes.shape() + indexes.ndim());
+          I32 out = out_arg ? *out_arg : I32(shape);
+          if (out.size() != indexes.size() || !out.writeable())
+            throw py::value_error("out must be a writeable int32 array with as many elements as indexes");
+          {
+            py::gil_scoped_release nogil;
+            en::decode_gaussian(static_cast<const uint8_t*>(info.ptr), size_t(info.size), indexes.data(),
+                                size_t(indexes.size()), out.mutable_data(), threads);
+          }
+          return out;
+        },
+        py::arg("data"), py::arg("indexes"), py::arg("threads"), py::arg("out") = py::none());
+    m.def(
+        "check_coded_layout",
+        [byte_view](py::buffer data, py::ssize_t n) {
+          if (n < 0) throw py::value_error("n must be >= 0");
+          py::buffer_info info = byte_view(data);
+          en::check_layout(static_cast<const uint8_t*>(info.ptr), size_t(info.size), size_t(n));
+        },
+        py::arg("data"), py::arg("n"),
+        "DecodeError unless a coded stream of n symbols has a sound chunk table, lane states and word alignment.");
     m.def("gaussian_bits", [](I32 symbols, U8 indexes) {
       if (symbols.size() != indexes.size()) throw py::value_error("symbols and indexes differ in size");
       py::gil_scoped_release nogil;
@@ -223,8 +232,7 @@ PYBIND11_MODULE(_core, m) {
       size_t channels = size_t(cdfs.shape(0));
       if (size_t(lengths.size()) != channels || size_t(offsets.size()) != channels)
         throw py::value_error("lengths and offsets need one entry per cdf row");
-      return en::build_cdf_tables(cdfs.data(), channels, size_t(cdfs.shape(1)), lengths.data(),
-                                  offsets.data());
+      return en::build_cdf_tables(cdfs.data(), channels, size_t(cdfs.shape(1)), lengths.data(), offsets.data());
     };
     m.def("encode_cdf", [to_bytes, cdf_tables](I32 symbols, I32 cdfs, I32 lengths, I32 offsets, int threads) {
       if (symbols.ndim() != 2 || symbols.shape(0) != cdfs.shape(0))
@@ -237,36 +245,41 @@ PYBIND11_MODULE(_core, m) {
       }
       return to_bytes(out);
     });
-    m.def("decode_cdf", [byte_view, cdf_tables](py::buffer data, I32 cdfs, I32 lengths, I32 offsets, py::ssize_t n, int threads) {
-      if (n < 0) throw py::value_error("n must be >= 0");
-      py::buffer_info info = byte_view(data);
-      I32 out({cdfs.shape(0), n});
-      {
-        py::gil_scoped_release nogil;
-        en::TableSet tables = cdf_tables(cdfs, lengths, offsets);
-        en::decode_cdf(tables, static_cast<const uint8_t*>(info.ptr), size_t(info.size), size_t(n),
-                       out.mutable_data(), threads);
-      }
-      return out;
-    });
-    m.def("pmf_to_cdf", [](F64 pmf, std::optional<F64> tail) {
-      if (pmf.ndim() != 2) throw py::value_error("pmf must be 2-D (channels, symbols)");
-      size_t C = size_t(pmf.shape(0)), L = size_t(pmf.shape(1));
-      if (tail && size_t(tail->size()) != C) throw py::value_error("tail_mass needs one entry per pmf row");
-      I32 cdfs({C, L + 2}), lengths(C);
-      const double* t = tail ? tail->data() : nullptr;
-      {
-        py::gil_scoped_release nogil;
-        en::pmf_to_cdf(pmf.data(), C, L, t, cdfs.mutable_data(), lengths.mutable_data());
-      }
-      return py::make_tuple(cdfs, lengths);
-    }, py::arg("pmf"), py::arg("tail") = py::none());
+    m.def("decode_cdf",
+          [byte_view, cdf_tables](py::buffer data, I32 cdfs, I32 lengths, I32 offsets, py::ssize_t n, int threads) {
+            if (n < 0) throw py::value_error("n must be >= 0");
+            py::buffer_info info = byte_view(data);
+            I32 out({cdfs.shape(0), n});
+            {
+              py::gil_scoped_release nogil;
+              en::TableSet tables = cdf_tables(cdfs, lengths, offsets);
+              en::decode_cdf(tables, static_cast<const uint8_t*>(info.ptr), size_t(info.size), size_t(n),
+                             out.mutable_data(), threads);
+            }
+            return out;
+          });
+    m.def(
+        "pmf_to_cdf",
+        [](F64 pmf, std::optional<F64> tail) {
+          if (pmf.ndim() != 2) throw py::value_error("pmf must be 2-D (channels, symbols)");
+          size_t C = size_t(pmf.shape(0)), L = size_t(pmf.shape(1));
+          if (tail && size_t(tail->size()) != C) throw py::value_error("tail_mass needs one entry per pmf row");
+          I32 cdfs({C, L + 2}), lengths(C);
+          const double* t = tail ? tail->data() : nullptr;
+          {
+            py::gil_scoped_release nogil;
+            en::pmf_to_cdf(pmf.data(), C, L, t, cdfs.mutable_data(), lengths.mutable_data());
+          }
+          return py::make_tuple(cdfs, lengths);
+        },
+        py::arg("pmf"), py::arg("tail") = py::none());
   }
 
   // --- context model (csrc/context) ---
   m.def(
       "context_reconstruct",
-      [](const intpath_bind::I32& q, const intpath_bind::I32& mu_hyper, const intpath_bind::I32& bias, const intpath_bind::I32& step, const intpath_bind::I32& w, int threads) {
+      [](const intpath_bind::I32& q, const intpath_bind::I32& mu_hyper, const intpath_bind::I32& bias,
+         const intpath_bind::I32& step, const intpath_bind::I32& w, int threads) {
         auto model = intpath_bind::context_model(mu_hyper, bias, step, w);
         intpath_bind::check_shape(q, {model.M, model.H, model.W}, "q");
         intpath_bind::I32 y_hat({model.M, model.H, model.W});
@@ -277,11 +290,12 @@ PYBIND11_MODULE(_core, m) {
         }
         return y_hat;
       },
-      py::arg("q"), py::arg("mu_hyper_q"), py::arg("bias_q"), py::arg("step_q"), py::arg("w_q"),
-      py::arg("threads"), "Decoder: y_hat_q (M,H,W) Q12 from symbols q (wavefront, fixed point).");
+      py::arg("q"), py::arg("mu_hyper_q"), py::arg("bias_q"), py::arg("step_q"), py::arg("w_q"), py::arg("threads"),
+      "Decoder: y_hat_q (M,H,W) Q12 from symbols q (wavefront, fixed point).");
   m.def(
       "context_quantise",
-      [](const intpath_bind::F32& y, const intpath_bind::I32& mu_hyper, const intpath_bind::I32& bias, const intpath_bind::I32& step, const intpath_bind::I32& w, int threads) {
+      [](const intpath_bind::F32& y, const intpath_bind::I32& mu_hyper, const intpath_bind::I32& bias,
+         const intpath_bind::I32& step, const intpath_bind::I32& w, int threads) {
         auto model = intpath_bind::context_model(mu_hyper, bias, step, w);
         intpath_bind::check_shape(y, {model.M, model.H, model.W}, "y");
         intpath_bind::I32 q({model.M, model.H, model.W}), y_hat({model.M, model.H, model.W});
@@ -293,8 +307,8 @@ PYBIND11_MODULE(_core, m) {
         }
         return py::make_tuple(q, y_hat);
       },
-      py::arg("y"), py::arg("mu_hyper_q"), py::arg("bias_q"), py::arg("step_q"), py::arg("w_q"),
-      py::arg("threads"), "Encoder: (q, y_hat_q) with y_hat_q identical to context_reconstruct(q).");
+      py::arg("y"), py::arg("mu_hyper_q"), py::arg("bias_q"), py::arg("step_q"), py::arg("w_q"), py::arg("threads"),
+      "Encoder: (q, y_hat_q) with y_hat_q identical to context_reconstruct(q).");
 
   // --- integer entropy-parameter path (csrc/intpath) ---
   py::class_<jpegai::intpath::IntHyperSynthesis>(m, "IntHyperSynthesis",
@@ -302,9 +316,9 @@ PYBIND11_MODULE(_core, m) {
       .def(py::init<>())
       .def(
           "add_layer",
-          [](jpegai::intpath::IntHyperSynthesis& self, bool transposed, const intpath_bind::I32& weight_q, const intpath_bind::I64& bias_q,
-             const intpath_bind::I32& shift, std::pair<int, int> stride, std::pair<int, int> padding,
-             std::pair<int, int> output_padding, bool relu) {
+          [](jpegai::intpath::IntHyperSynthesis& self, bool transposed, const intpath_bind::I32& weight_q,
+             const intpath_bind::I64& bias_q, const intpath_bind::I32& shift, std::pair<int, int> stride,
+             std::pair<int, int> padding, std::pair<int, int> output_padding, bool relu) {
             intpath_bind::check_shape(weight_q, {-1, -1, -1, -1}, "weight_q");
             jpegai::intpath::ConvSpec spec;
             spec.transposed = transposed;
@@ -319,7 +333,8 @@ PYBIND11_MODULE(_core, m) {
             intpath_bind::check_shape(bias_q, {spec.cout}, "bias_q");
             intpath_bind::check_shape(shift, {spec.cout}, "shift");
             self.add_layer(spec, intpath_bind::vec32(weight_q),
-                           std::vector<int64_t>(bias_q.data(), bias_q.data() + bias_q.size()), intpath_bind::vec32(shift));
+                           std::vector<int64_t>(bias_q.data(), bias_q.data() + bias_q.size()),
+                           intpath_bind::vec32(shift));
           },
           py::arg("transposed"), py::arg("weight_q"), py::arg("bias_q"), py::arg("shift"), py::arg("stride"),
           py::arg("padding"), py::arg("output_padding"), py::arg("relu"),
@@ -341,7 +356,8 @@ PYBIND11_MODULE(_core, m) {
               out = self.run(z.data(), cz, h, w, M, threads);
             }
             std::vector<py::ssize_t> shape{out.channels, out.height, out.width};
-            return py::make_tuple(intpath_bind::to_array(std::move(out.mu_q), shape), intpath_bind::to_array(std::move(out.log2sigma_q), shape));
+            return py::make_tuple(intpath_bind::to_array(std::move(out.mu_q), shape),
+                                  intpath_bind::to_array(std::move(out.log2sigma_q), shape));
           },
           py::arg("z_hat"), py::arg("M"), py::arg("threads"), "(mu_q Q12, log2sigma_q Q8), each (M, H, W).");
   m.def(
@@ -393,7 +409,8 @@ PYBIND11_MODULE(_core, m) {
             intpath_bind::check_shape(gamma, {c, c}, "gamma");
             self.add_gdn(inverse, beta.data(), gamma.data(), c);
           },
-          py::arg("inverse"), py::arg("beta"), py::arg("gamma"), "GDN/IGDN (effective beta (C,), gamma (C, C)) after the last layer.")
+          py::arg("inverse"), py::arg("beta"), py::arg("gamma"),
+          "GDN/IGDN (effective beta (C,), gamma (C, C)) after the last layer.")
       .def("add_relu", &jpegai::conv::FloatTransform::add_relu, "ReLU after the last layer (not the output layer).")
       .def_property_readonly("num_layers", &jpegai::conv::FloatTransform::num_layers)
       .def_property_readonly("in_channels", &jpegai::conv::FloatTransform::in_channels)
@@ -405,7 +422,8 @@ PYBIND11_MODULE(_core, m) {
             intpath_bind::check_shape(x, {self.in_channels(), -1, -1}, "x");
             const int h = intpath_bind::check_int(x.shape(1), "h"), w = intpath_bind::check_int(x.shape(2), "w");
             const auto size = self.output_size(h, w);
-            intpath_bind::F32 out({py::ssize_t(self.out_channels()), py::ssize_t(size.first), py::ssize_t(size.second)});
+            intpath_bind::F32 out(
+                {py::ssize_t(self.out_channels()), py::ssize_t(size.first), py::ssize_t(size.second)});
             float* dst = out.mutable_data();
             const float* src = x.data();
             {
@@ -418,33 +436,43 @@ PYBIND11_MODULE(_core, m) {
 
   // --- alpha planes (csrc/alpha) ---------------------------------------------------------------
   using U16 = py::array_t<uint16_t, py::array::c_style | py::array::forcecast>;
-  m.def("alpha_encode", [](U16 plane, int bits) {
-    if (plane.ndim() != 2) throw py::value_error("alpha plane must be 2-D");
-    const int h = int(plane.shape(0)), w = int(plane.shape(1));
-    std::vector<uint8_t> out;
-    {
-      py::gil_scoped_release nogil;
-      out = jpegai::alpha::encode(plane.data(), h, w, bits);
-    }
-    return py::bytes(reinterpret_cast<const char*>(out.data()), out.size());
-  }, py::arg("plane"), py::arg("bits"), "Lossless alpha plane (h, w) uint16 < 2^bits -> payload bytes.");
-  m.def("alpha_check", [](py::buffer data, int h, int w, int bits) {
-    py::buffer_info info = data.request();
-    if (info.ndim != 1 || info.itemsize != 1 || (info.shape[0] > 1 && info.strides[0] != 1))
-      throw py::type_error("data must be a contiguous bytes-like object");
-    jpegai::alpha::check(static_cast<const uint8_t*>(info.ptr), size_t(info.size), h, w, bits);
-  }, py::arg("data"), py::arg("h"), py::arg("w"), py::arg("bits"),
-     "DecodeError if the payload's tables or initial state are damaged (no pixel is decoded).");
-  m.def("alpha_decode", [](py::buffer data, int h, int w, int bits) {
-    py::buffer_info info = data.request();
-    if (info.ndim != 1 || info.itemsize != 1 || (info.shape[0] > 1 && info.strides[0] != 1))
-      throw py::type_error("data must be a contiguous bytes-like object");
-    if (h < 1 || w < 1) throw py::value_error("alpha: plane must be at least 1x1");
-    U16 out({py::ssize_t(h), py::ssize_t(w)});
-    {
-      py::gil_scoped_release nogil;
-      jpegai::alpha::decode(static_cast<const uint8_t*>(info.ptr), size_t(info.size), h, w, bits, out.mutable_data());
-    }
-    return out;
-  }, py::arg("data"), py::arg("h"), py::arg("w"), py::arg("bits"), "Payload -> alpha plane (h, w) uint16.");
+  m.def(
+      "alpha_encode",
+      [](U16 plane, int bits) {
+        if (plane.ndim() != 2) throw py::value_error("alpha plane must be 2-D");
+        const int h = int(plane.shape(0)), w = int(plane.shape(1));
+        std::vector<uint8_t> out;
+        {
+          py::gil_scoped_release nogil;
+          out = jpegai::alpha::encode(plane.data(), h, w, bits);
+        }
+        return py::bytes(reinterpret_cast<const char*>(out.data()), out.size());
+      },
+      py::arg("plane"), py::arg("bits"), "Lossless alpha plane (h, w) uint16 < 2^bits -> payload bytes.");
+  m.def(
+      "alpha_check",
+      [](py::buffer data, int h, int w, int bits) {
+        py::buffer_info info = data.request();
+        if (info.ndim != 1 || info.itemsize != 1 || (info.shape[0] > 1 && info.strides[0] != 1))
+          throw py::type_error("data must be a contiguous bytes-like object");
+        jpegai::alpha::check(static_cast<const uint8_t*>(info.ptr), size_t(info.size), h, w, bits);
+      },
+      py::arg("data"), py::arg("h"), py::arg("w"), py::arg("bits"),
+      "DecodeError if the payload's tables or initial state are damaged (no pixel is decoded).");
+  m.def(
+      "alpha_decode",
+      [](py::buffer data, int h, int w, int bits) {
+        py::buffer_info info = data.request();
+        if (info.ndim != 1 || info.itemsize != 1 || (info.shape[0] > 1 && info.strides[0] != 1))
+          throw py::type_error("data must be a contiguous bytes-like object");
+        if (h < 1 || w < 1) throw py::value_error("alpha: plane must be at least 1x1");
+        U16 out({py::ssize_t(h), py::ssize_t(w)});
+        {
+          py::gil_scoped_release nogil;
+          jpegai::alpha::decode(static_cast<const uint8_t*>(info.ptr), size_t(info.size), h, w, bits,
+                                out.mutable_data());
+        }
+        return out;
+      },
+      py::arg("data"), py::arg("h"), py::arg("w"), py::arg("bits"), "Payload -> alpha plane (h, w) uint16.");
 }

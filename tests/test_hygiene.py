@@ -61,3 +61,14 @@ def test_ruff_lint_gate():
     r = subprocess.run([ruff, "check", "--no-cache", "--output-format", "concise", "."], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+
+
+def test_clang_format_gate():
+    """csrc/ is formatted by .clang-format (the [test] extra pins clang-format, so the check is stable)."""
+    exe = shutil.which("clang-format")
+    if exe is None:
+        pytest.skip("clang-format is not installed (the [test] extra installs it)")
+    files = sorted(str(p) for p in (ROOT / "csrc").rglob("*") if p.suffix in (".h", ".cpp"))
+    r = subprocess.run([exe, "--dry-run", "--Werror", *files], cwd=ROOT, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr[-4000:]

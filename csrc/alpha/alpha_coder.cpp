@@ -201,7 +201,7 @@ std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits) {
       }
     for (size_t b = 0; b < modes.size(); ++b) {
       const uint64_t* c = cost.data() + b * kModes;
-      modes[b] = uint8_t(std::min_element(c, c + kModes) - c);   // ties: the lowest mode
+      modes[b] = uint8_t(std::min_element(c, c + kModes) - c);  // ties: the lowest mode
     }
   }
   // 2. residuals, contexts, counts under the chosen modes
@@ -289,7 +289,7 @@ std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits) {
   uint8_t* o = out.data() + table_end;
   for (int k = 0; k < 4; ++k) o[k] = uint8_t(uint32_t(xs) >> (8 * k));
   for (int k = 0; k < 4; ++k) o[4 + k] = uint8_t(uint32_t(xs >> 32) >> (8 * k));
-  std::memcpy(o + 8, ptr, 4 * size_t(end - ptr));   // little-endian hosts (checked in coder.cpp)
+  std::memcpy(o + 8, ptr, 4 * size_t(end - ptr));  // little-endian hosts (checked in coder.cpp)
   return out;
 }
 
@@ -302,9 +302,9 @@ namespace {
 constexpr int kCoarseShift = 6;
 struct DecTable {
   bool present = false;
-  std::vector<uint16_t> sym;      // used symbols, ascending
-  std::vector<uint32_t> cum;      // cum[k] = start of sym[k]; cum.back() = 2^16
-  std::vector<uint16_t> coarse;   // per bucket of 2^kCoarseShift slots: index into sym
+  std::vector<uint16_t> sym;     // used symbols, ascending
+  std::vector<uint32_t> cum;     // cum[k] = start of sym[k]; cum.back() = 2^16
+  std::vector<uint16_t> coarse;  // per bucket of 2^kCoarseShift slots: index into sym
 };
 
 void read_table(Cursor& cur, int n_symbols, DecTable& t) {
@@ -318,7 +318,8 @@ void read_table(Cursor& cur, int n_symbols, DecTable& t) {
   uint64_t total = 0;
   for (uint64_t k = 0; k < used; ++k) {
     const uint64_t gap = cur.varint(), f = cur.varint() + 1;
-    if (gap == 0 || int64_t(sym) + int64_t(gap) >= n_symbols || f > kProbTotal || total + f > kProbTotal) corrupt("corrupt table");
+    if (gap == 0 || int64_t(sym) + int64_t(gap) >= n_symbols || f > kProbTotal || total + f > kProbTotal)
+      corrupt("corrupt table");
     sym += int(gap);
     t.sym[k] = uint16_t(sym);
     t.cum[k] = uint32_t(total);
@@ -337,7 +338,7 @@ void read_table(Cursor& cur, int n_symbols, DecTable& t) {
 inline uint32_t dec_symbol(uint64_t& xs, entropy::WordReader& in, const DecTable& t) {
   const uint32_t slot = uint32_t(xs & (kProbTotal - 1));
   uint32_t k = t.coarse[slot >> kCoarseShift];
-  while (t.cum[k + 1] <= slot) ++k;      // cum is increasing and ends at 2^16 > slot: stays in range
+  while (t.cum[k + 1] <= slot) ++k;  // cum is increasing and ends at 2^16 > slot: stays in range
   xs = uint64_t(t.cum[k + 1] - t.cum[k]) * (xs >> entropy::kPrecision) + slot - t.cum[k];
   entropy::dec_renorm(xs, in);
   return t.sym[k];
@@ -348,7 +349,7 @@ inline uint32_t dec_symbol(uint64_t& xs, entropy::WordReader& in, const DecTable
 struct Parsed {
   std::vector<DecTable> tables = std::vector<DecTable>(kContexts);
   DecTable mode_table;
-  uint64_t xs = 0;              // the decoder's initial state
+  uint64_t xs = 0;  // the decoder's initial state
   const uint8_t* words = nullptr;
   size_t n_words = 0;
 };

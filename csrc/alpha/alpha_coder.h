@@ -21,11 +21,11 @@
 
 namespace jpegai::alpha {
 
-constexpr int kContexts = 8 * 3 * 3 * 3;   // activity x level(prediction) x sign(NE - N) x level(NW)
-constexpr int kDirect = 255;            // zig-zag residuals below are symbols; kDirect = escape
+constexpr int kContexts = 8 * 3 * 3 * 3;  // activity x level(prediction) x sign(NE - N) x level(NW)
+constexpr int kDirect = 255;              // zig-zag residuals below are symbols; kDirect = escape
 constexpr int kSymbols = kDirect + 1;
-constexpr int kModes = 8;               // predictors a block may choose
-constexpr int kBlock = 16;              // block side, pixels
+constexpr int kModes = 8;   // predictors a block may choose
+constexpr int kBlock = 16;  // block side, pixels
 
 // plane: h * w samples, each < 2^bits (1 <= bits <= 16). Throws std::invalid_argument on bad input.
 std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits);

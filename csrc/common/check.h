@@ -21,12 +21,12 @@ struct CorruptStream : std::runtime_error {
 
 }  // namespace jpegai
 
-#define JPEGAI_CHECK(cond, msg)      \
-  do {                               \
+#define JPEGAI_CHECK(cond, msg)       \
+  do {                                \
     if (!(cond)) ::jpegai::fail(msg); \
   } while (0)
 
-#define JPEGAI_CHECK_STREAM(cond, msg)      \
-  do {                                      \
+#define JPEGAI_CHECK_STREAM(cond, msg)       \
+  do {                                       \
     if (!(cond)) ::jpegai::fail_stream(msg); \
   } while (0)

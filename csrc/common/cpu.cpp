@@ -25,8 +25,8 @@ std::atomic<int>& selected() {
 bool cpu_has(Isa isa) {
 #if defined(__GNUC__) && defined(__x86_64__)
   __builtin_cpu_init();
-  if (isa == Isa::avx512) return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
-                                 __builtin_cpu_supports("fma");
+  if (isa == Isa::avx512)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   if (isa == Isa::avx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
   return isa == Isa::portable;
@@ -50,11 +50,16 @@ std::string isa_name(Isa isa) {
 
 std::string set_isa(const std::string& name) {
   Isa want = Isa::portable;
-  if (name == "auto") want = best_isa();
-  else if (name == "portable") want = Isa::portable;
-  else if (name == "avx2") want = Isa::avx2;
-  else if (name == "avx512") want = Isa::avx512;
-  else fail("unknown ISA '" + name + "' (auto, portable, avx2, avx512)");
+  if (name == "auto")
+    want = best_isa();
+  else if (name == "portable")
+    want = Isa::portable;
+  else if (name == "avx2")
+    want = Isa::avx2;
+  else if (name == "avx512")
+    want = Isa::avx512;
+  else
+    fail("unknown ISA '" + name + "' (auto, portable, avx2, avx512)");
   JPEGAI_CHECK(cpu_has(want), "this CPU does not support " + name);
   return isa_name(Isa(selected().exchange(int(want))));
 }

@@ -7,7 +7,7 @@
 
 namespace jpegai {
 
-enum class Isa { portable = 0, avx2 = 1, avx512 = 2 };   // avx2 implies FMA; avx512 = AVX-512F
+enum class Isa { portable = 0, avx2 = 1, avx512 = 2 };  // avx2 implies FMA; avx512 = AVX-512F
 
 bool cpu_has(Isa isa);
 Isa best_isa();

@@ -61,12 +61,16 @@ class u128 {
     return u128(hi, a.lo_ * b.lo_, 0);
   }
   friend constexpr u128 operator<<(u128 a, int s) {
-    return s == 0 ? a : s >= 128 ? u128() : s >= 64 ? u128(a.lo_ << (s - 64), 0, 0)
-                                                    : u128((a.hi_ << s) | (a.lo_ >> (64 - s)), a.lo_ << s, 0);
+    return s == 0     ? a
+           : s >= 128 ? u128()
+           : s >= 64  ? u128(a.lo_ << (s - 64), 0, 0)
+                      : u128((a.hi_ << s) | (a.lo_ >> (64 - s)), a.lo_ << s, 0);
   }
   friend constexpr u128 operator>>(u128 a, int s) {
-    return s == 0 ? a : s >= 128 ? u128() : s >= 64 ? u128(0, a.hi_ >> (s - 64), 0)
-                                                    : u128(a.hi_ >> s, (a.lo_ >> s) | (a.hi_ << (64 - s)), 0);
+    return s == 0     ? a
+           : s >= 128 ? u128()
+           : s >= 64  ? u128(0, a.hi_ >> (s - 64), 0)
+                      : u128(a.hi_ >> s, (a.lo_ >> s) | (a.hi_ << (64 - s)), 0);
   }
   friend u128 operator/(u128 a, u128 b) { return divmod(a, b, nullptr); }
   friend u128 operator%(u128 a, u128 b) {

@@ -38,7 +38,7 @@ inline int64_t clamp_value(int64_t v) {
 // are one cache line, borders need no tests) and the inputs are (M/16, H, W, 16) copies.
 struct State {
   const Model* m;
-  std::vector<int64_t> weight;         // [group][tap][ci][c in group], Q16
+  std::vector<int64_t> weight;        // [group][tap][ci][c in group], Q16
   std::vector<double> weight_double;  // the same integers as float64
   bool exact_double = false;          // all sums provably exact integers below 2^53 in float64
   template <class Acc>
@@ -63,8 +63,7 @@ inline __attribute__((always_inline)) void accumulate_group(int64_t (&acc)[kGrou
 
 // float64 path: four 4-lane accumulators held in registers (GCC vector extension, lowered to SSE2
 // or AVX2/FMA); every product and partial sum is an exact integer, so the lowering is irrelevant.
-inline __attribute__((always_inline)) void accumulate_group(double (&acc)[kGroup], const double* nb,
-                                                            const double* w) {
+inline __attribute__((always_inline)) void accumulate_group(double (&acc)[kGroup], const double* nb, const double* w) {
   // Two interleaved sets of accumulators: the FMA latency chain, not throughput, limits one set.
   double4 a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
   for (int k = 0; k < kSupport; k += 2) {
@@ -118,8 +117,8 @@ inline __attribute__((always_inline)) void position_body(State& s, int g, int i,
   for (int k = 0; k < kGroup; ++k) {
     const int c = g * kGroup + k;
     const int64_t sum = int64_t(acc[k]);
-    const int64_t mu =
-        clamp_value(int64_t(s.mu_g[base + k]) + m.bias[c] + ((sum + (int64_t(1) << (kWeightFracBits - 1))) >> kWeightFracBits));
+    const int64_t mu = clamp_value(int64_t(s.mu_g[base + k]) + m.bias[c] +
+                                   ((sum + (int64_t(1) << (kWeightFracBits - 1))) >> kWeightFracBits));
     int64_t q;
     if (Quantise) {
       // y * 4096 is exact in double, so fused or not, this is the same IEEE result everywhere.
@@ -147,9 +146,13 @@ inline __attribute__((always_inline)) void all_groups_body(State& s, int i, int 
 }
 
 template <bool Quantise, class Acc>
-void group_portable(State& s, int g) { group_body<Quantise, Acc>(s, g); }
+void group_portable(State& s, int g) {
+  group_body<Quantise, Acc>(s, g);
+}
 template <bool Quantise, class Acc>
-void position_portable(State& s, int i, int j) { all_groups_body<Quantise, Acc>(s, i, j); }
+void position_portable(State& s, int i, int j) {
+  all_groups_body<Quantise, Acc>(s, i, j);
+}
 
 #if JPEGAI_HAVE_AVX2_CLONE
 template <bool Quantise, class Acc>
@@ -179,8 +182,7 @@ void run_wavefront(State& s, int threads) {
   const int n_threads = std::max(1, std::min(threads, m.H));
   auto position = s.exact_double ? &position_portable<Quantise, double> : &position_portable<Quantise, int64_t>;
 #if JPEGAI_HAVE_AVX2_CLONE
-  if (simd_enabled())
-    position = s.exact_double ? &position_avx2<Quantise, double> : &position_avx2<Quantise, int64_t>;
+  if (simd_enabled()) position = s.exact_double ? &position_avx2<Quantise, double> : &position_avx2<Quantise, int64_t>;
 #endif
   // progress[i] = number of finished columns of row i. Row i may compute column j once row i-1 has
   // finished column j + kRowSlope - 1 (that row in turn waited for row i-2), which covers all causal
@@ -251,9 +253,13 @@ void padded_to_planar(const State& s, int32_t* dst, int threads) {
 }
 
 template <>
-const int64_t* State::weights<int64_t>() const { return weight.data(); }
+const int64_t* State::weights<int64_t>() const {
+  return weight.data();
+}
 template <>
-const double* State::weights<double>() const { return weight_double.data(); }
+const double* State::weights<double>() const {
+  return weight_double.data();
+}
 
 template <bool Quantise>
 void run(const Model& m, State& s, int threads) {

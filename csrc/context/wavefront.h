@@ -28,8 +28,8 @@ constexpr bool taps_are_causal() {
 }
 static_assert(taps_are_causal(), "a context tap would read a position of the same or a later wavefront step");
 constexpr int kWeightFracBits = 16;
-constexpr int32_t kValueLimit = int32_t(1) << 30;  // bound of mu, y_hat, bias, mu_hyper, step
-constexpr int32_t kWeightLimit = int32_t(1) << 24; // |w_q| bound: 160 products stay below 2^62
+constexpr int32_t kValueLimit = int32_t(1) << 30;   // bound of mu, y_hat, bias, mu_hyper, step
+constexpr int32_t kWeightLimit = int32_t(1) << 24;  // |w_q| bound: 160 products stay below 2^62
 constexpr int kMaxChannels = 4096;
 
 struct Model {

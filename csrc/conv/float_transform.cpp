@@ -146,7 +146,8 @@ void gdn_row(const Gdn& g, TileFn kernel, GdnFn epilogue, Activation& a, int y) 
       args.src = x2.data() + int64_t(j0) * c;
       kernel(args, tile);
       const int n = std::min(kTileR, a.w - j0);
-      for (int r = 0; r < n; ++r) epilogue(tile + r * kLanes, row + int64_t(j0 + r) * c + p.chan[0], p.n_used, g.inverse);
+      for (int r = 0; r < n; ++r)
+        epilogue(tile + r * kLanes, row + int64_t(j0 + r) * c + p.chan[0], p.n_used, g.inverse);
     }
   }
 }
@@ -314,8 +315,7 @@ void FloatTransform::run(const float* in, int h, int w, float* out, int threads)
   const TileFn kernel = tile_kernel(current_isa());
   const GdnFn epilogue = gdn_kernel(current_isa());
   // Planar input -> NHWC with the first layer's border.
-  auto cur = std::make_unique<Activation>(h, w, layers_[0].spec.cin, layers_[0].border,
-                                          slack_for(layers_[0].spec.cin));
+  auto cur = std::make_unique<Activation>(h, w, layers_[0].spec.cin, layers_[0].border, slack_for(layers_[0].spec.cin));
   {
     Activation& a = *cur;
     parallel_for(h, threads, [&](int64_t y) {
@@ -346,8 +346,8 @@ void FloatTransform::run(const float* in, int h, int w, float* out, int threads)
     const int grid_h = L.spec.transposed ? src.h : ho, grid_w = L.spec.transposed ? src.w : wo;
     parallel_for(grid_h, threads, [&](int64_t i64) {
       const int i = int(i64);
-      run_row(L.passes, kernel, src.at(in_mul * i, 0), int64_t(in_mul) * src.c, src.row_stride, src.c, src.c, grid_w,
-              i, out_mul, sink);
+      run_row(L.passes, kernel, src.at(in_mul * i, 0), int64_t(in_mul) * src.c, src.row_stride, src.c, src.c, grid_w, i,
+              out_mul, sink);
       if (L.gdn.present && sink.act)
         for (int r = 0; r < out_mul; ++r) gdn_row(L.gdn, kernel, epilogue, *sink.act, out_mul * i + r);
       if (L.relu && sink.act)

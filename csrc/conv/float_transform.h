@@ -20,9 +20,9 @@ struct LayerSpec {
 // One stride-1 sub-convolution on the task grid: its taps, its weights for 16 output lanes, and
 // where each lane lands (channel, row/column offset in the output for grid position (i, j)).
 struct Pass {
-  std::vector<int> dy, dx;       // tap positions in input pixels, relative to the base pixel
-  std::vector<float> w;          // [ntaps][cin][kLanes]
-  std::vector<float> bias;       // [kLanes]
+  std::vector<int> dy, dx;        // tap positions in input pixels, relative to the base pixel
+  std::vector<float> w;           // [ntaps][cin][kLanes]
+  std::vector<float> bias;        // [kLanes]
   std::vector<int> chan, oy, ox;  // per lane; chan < 0: lane unused
   bool contiguous = false;        // all lanes share (oy, ox) and channels chan[0].. ascending
   int n_used = 0;

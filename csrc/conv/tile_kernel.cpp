@@ -66,18 +66,18 @@ __attribute__((target("avx2,fma"))) void tile_avx2(const TileArgs& a, float* out
     const float* w = a.w + int64_t(t) * cin * kLanes;
     for (int ic = 0; ic < cin; ++ic, w += kLanes, ++s) {
       const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
-#define STEP(r)                                         \
-  {                                                     \
-    const __m256 x = _mm256_broadcast_ss(s + r * ps);   \
-    lo##r = _mm256_fmadd_ps(x, w0, lo##r);              \
-    hi##r = _mm256_fmadd_ps(x, w1, hi##r);              \
+#define STEP(r)                                       \
+  {                                                   \
+    const __m256 x = _mm256_broadcast_ss(s + r * ps); \
+    lo##r = _mm256_fmadd_ps(x, w0, lo##r);            \
+    hi##r = _mm256_fmadd_ps(x, w1, hi##r);            \
   }
       JPEGAI_ROWS(STEP)
 #undef STEP
     }
   }
-#define STORE(r)                                  \
-  _mm256_storeu_ps(out + r * kLanes, lo##r);       \
+#define STORE(r)                             \
+  _mm256_storeu_ps(out + r * kLanes, lo##r); \
   _mm256_storeu_ps(out + r * kLanes + 8, hi##r);
   JPEGAI_ROWS(STORE)
 #undef STORE

@@ -12,9 +12,9 @@ namespace jpegai {
 namespace conv {
 
 constexpr int kLanes = 16;  // output channels per packed weight block (canonical, ISA independent)
-constexpr int kTileR = 6;  // output pixels per register tile
+constexpr int kTileR = 6;   // output pixels per register tile
 
-using jpegai::Isa;   // common/cpu.h: the one switch
+using jpegai::Isa;  // common/cpu.h: the one switch
 
 struct TileArgs {
   const float* src;        // input element (pixel 0 of the tile, channel 0) at tap offset 0

@@ -43,12 +43,9 @@ inline EscapeCode make_escape(int64_t local, uint32_t n_regular) {
 }
 
 // Bits an escaped value costs beyond the escape symbol itself.
-inline double escape_extra_bits(const EscapeCode& e) {
-  return double(kEscapeLengthBits + e.length_minus_1 + 1);
-}
+inline double escape_extra_bits(const EscapeCode& e) { return double(kEscapeLengthBits + e.length_minus_1 + 1); }
 
-inline void enc_escape(uint64_t& x, uint32_t*& ptr, int64_t local, const TableInfo& ti,
-                       const EncSymbol* enc) {
+inline void enc_escape(uint64_t& x, uint32_t*& ptr, int64_t local, const TableInfo& ti, const EncSymbol* enc) {
   EscapeCode e = make_escape(local, ti.n_regular);
   // Reverse of the decoding order: sign, payload chunks (low first), length, escape symbol.
   enc_put_bits(x, ptr, e.negative, 1);
@@ -69,8 +66,8 @@ struct EncodedPart {
 
 // Encodes symbols [begin, begin + count) into out, with Lanes = lanes_for(count).
 template <int Lanes, class Selector>
-void encode_chunk(const TableSet& tables, const int32_t* symbols, const Selector& sel,
-                      size_t begin, size_t count, EncodedPart& out) {
+void encode_chunk(const TableSet& tables, const int32_t* symbols, const Selector& sel, size_t begin, size_t count,
+                  EncodedPart& out) {
   const size_t capacity = count * kMaxWordsPerSymbol + 2;
   thread_local std::vector<uint32_t> buf;
   if (buf.size() < capacity) buf.resize(capacity);
@@ -124,8 +121,7 @@ struct EscapeDecode {
 // Reads an escape payload (after the escape symbol). Kept out of line (escapes are rare, the
 // decoding loop stays small) and by value: taking the state or reader by reference would
 // force them out of registers in the hot loop.
-[[gnu::noinline, gnu::cold]] inline EscapeDecode dec_escape(uint64_t state, WordReader in,
-                                                            const TableInfo& ti) {
+[[gnu::noinline, gnu::cold]] inline EscapeDecode dec_escape(uint64_t state, WordReader in, const TableInfo& ti) {
   EscapeDecode r{state, in.pos, in.overrun, 0, false};
   uint32_t rest = dec_get_bits(state, in, kEscapeLengthBits);
   if (rest <= 32) {
@@ -136,8 +132,8 @@ struct EscapeDecode {
     if (low > 0) payload = (payload << low) | dec_get_bits(state, in, int(low));
     uint32_t negative = dec_get_bits(state, in, 1);
     uint64_t magnitude = ((uint64_t(1) << rest) | payload) - 1;
-    int64_t value = negative ? ti.min_value - 1 - int64_t(magnitude)
-                             : ti.min_value + int64_t(ti.n_regular) + int64_t(magnitude);
+    int64_t value =
+        negative ? ti.min_value - 1 - int64_t(magnitude) : ti.min_value + int64_t(ti.n_regular) + int64_t(magnitude);
     if (value >= INT32_MIN && value <= INT32_MAX) {
       r.value = int32_t(value);
       r.ok = true;
@@ -166,8 +162,8 @@ inline bool chunk_header_ok(const uint8_t* data, size_t len, int lanes) {
 // Returns false if the payload is inconsistent (short, overrun, bad escape, leftover data or
 // final states that are not the encoder's initial ones); never reads outside data[0, len).
 template <int Lanes, class Selector>
-bool decode_chunk(const TableSet& tables, const uint8_t* data, size_t len, const Selector& sel,
-                      size_t begin, size_t count, int32_t* out) {
+bool decode_chunk(const TableSet& tables, const uint8_t* data, size_t len, const Selector& sel, size_t begin,
+                  size_t count, int32_t* out) {
   if (!chunk_header_ok(data, len, Lanes)) return false;
   uint64_t x[Lanes];
   for (int l = 0; l < Lanes; ++l) x[l] = load_le32(data + 8 * l) | (uint64_t(load_le32(data + 8 * l + 4)) << 32);

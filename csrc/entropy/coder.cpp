@@ -24,8 +24,10 @@ struct ChannelSelector {
   explicit ChannelSelector(size_t n_) : n(n_), inv_n(1.0 / double(n_)) {}
   uint32_t operator()(size_t i) const {
     size_t c = size_t(double(i) * inv_n);
-    if (c * n > i) --c;
-    else if ((c + 1) * n <= i) ++c;
+    if (c * n > i)
+      --c;
+    else if ((c + 1) * n <= i)
+      ++c;
     return uint32_t(c);
   }
 };
@@ -44,8 +46,7 @@ size_t chunk_begin(size_t k, size_t n, size_t n_sub) {
 }
 
 template <class Selector>
-EncodedStream encode_all(const TableSet& tables, const int32_t* symbols, size_t n,
-                         const Selector& sel, int threads) {
+EncodedStream encode_all(const TableSet& tables, const int32_t* symbols, size_t n, const Selector& sel, int threads) {
   const size_t n_sub = chunk_count(n);
   EncodedStream stream(n_sub);
   parallel_for(n_sub, resolve_threads(threads), [&](size_t k) {
@@ -74,7 +75,7 @@ std::vector<size_t> chunk_offsets(const uint8_t* data, size_t len, size_t n) {
     JPEGAI_CHECK_STREAM(size <= len - offset[k], "corrupt stream: chunk length past the end");
     offset[k + 1] = offset[k] + size;
   }
-  offset[n_sub] = len;   // the last payload runs to the end of the stream
+  offset[n_sub] = len;  // the last payload runs to the end of the stream
   return offset;
 }
 
@@ -83,8 +84,8 @@ std::vector<size_t> chunk_offsets(const uint8_t* data, size_t len, size_t n) {
 }
 
 template <class Selector>
-void decode_all(const TableSet& tables, const uint8_t* data, size_t len, size_t n,
-                const Selector& sel, int32_t* out, int threads) {
+void decode_all(const TableSet& tables, const uint8_t* data, size_t len, size_t n, const Selector& sel, int32_t* out,
+                int threads) {
   const size_t n_sub = chunk_count(n);
   // Validate the whole table before any decoding: every payload must lie inside the data.
   const std::vector<size_t> offset = chunk_offsets(data, len, n);
@@ -93,9 +94,8 @@ void decode_all(const TableSet& tables, const uint8_t* data, size_t len, size_t 
     size_t count = chunk_begin(k + 1, n, n_sub) - begin;
     const uint8_t* part = data + offset[k];
     const size_t part_len = offset[k + 1] - offset[k];
-    bool ok = lanes_for(count) == kLanes
-                  ? decode_chunk<kLanes>(tables, part, part_len, sel, begin, count, out)
-                  : decode_chunk<1>(tables, part, part_len, sel, begin, count, out);
+    bool ok = lanes_for(count) == kLanes ? decode_chunk<kLanes>(tables, part, part_len, sel, begin, count, out)
+                                         : decode_chunk<1>(tables, part, part_len, sel, begin, count, out);
     if (!ok) chunk_fails(k);
   });
 }
@@ -139,14 +139,12 @@ std::vector<uint8_t> EncodedStream::to_vector() const {
   return out;
 }
 
-EncodedStream encode_gaussian(const int32_t* symbols, const uint8_t* indexes, size_t n,
-                                     int threads) {
+EncodedStream encode_gaussian(const int32_t* symbols, const uint8_t* indexes, size_t n, int threads) {
   check_indexes(indexes, n);
   return encode_all(gaussian_tables(), symbols, n, IndexSelector{indexes}, threads);
 }
 
-void decode_gaussian(const uint8_t* data, size_t len, const uint8_t* indexes, size_t n,
-                     int32_t* out, int threads) {
+void decode_gaussian(const uint8_t* data, size_t len, const uint8_t* indexes, size_t n, int32_t* out, int threads) {
   check_indexes(indexes, n);
   decode_all(gaussian_tables(), data, len, n, IndexSelector{indexes}, out, threads);
 }
@@ -168,8 +166,8 @@ double gaussian_bits(const int32_t* symbols, const uint8_t* indexes, size_t n) {
   return total;
 }
 
-TableSet build_cdf_tables(const int32_t* cdfs, size_t channels, size_t stride,
-                          const int32_t* lengths, const int32_t* offsets) {
+TableSet build_cdf_tables(const int32_t* cdfs, size_t channels, size_t stride, const int32_t* lengths,
+                          const int32_t* offsets) {
   TableSet set;
   std::vector<uint32_t> freq;
   for (size_t c = 0; c < channels; ++c) {
@@ -181,8 +179,7 @@ TableSet build_cdf_tables(const int32_t* cdfs, size_t channels, size_t stride,
                  "cdf of channel " + std::to_string(c) + " must start at 0 and end at 2^16");
     freq.resize(size_t(len - 1));
     for (int32_t s = 0; s + 1 < len; ++s) {
-      JPEGAI_CHECK(cdf[s + 1] > cdf[s],
-                   "cdf of channel " + std::to_string(c) + " must be strictly increasing");
+      JPEGAI_CHECK(cdf[s + 1] > cdf[s], "cdf of channel " + std::to_string(c) + " must be strictly increasing");
       freq[size_t(s)] = uint32_t(cdf[s + 1] - cdf[s]);
     }
     set.add_table(freq.data(), freq.size(), offsets[c]);
@@ -196,8 +193,7 @@ EncodedStream encode_cdf(const TableSet& tables, const int32_t* symbols, size_t 
   return encode_all(tables, symbols, total, ChannelSelector(n), threads);
 }
 
-void decode_cdf(const TableSet& tables, const uint8_t* data, size_t len, size_t n, int32_t* out,
-                int threads) {
+void decode_cdf(const TableSet& tables, const uint8_t* data, size_t len, size_t n, int32_t* out, int threads) {
   const size_t total = n * tables.size();
   if (total == 0) {
     JPEGAI_CHECK_STREAM(len == 0, "corrupt stream: data for zero symbols");

@@ -11,11 +11,11 @@
 namespace jpegai::entropy {
 namespace {
 
-constexpr int kFrac = 56;                              // fixed point: Q56 for t, u, sigma
+constexpr int kFrac = 56;  // fixed point: Q56 for t, u, sigma
 constexpr uint64_t kOne = uint64_t(1) << kFrac;
-constexpr uint64_t kLn2Q56 = 49946518145322874ull;     // round(ln 2 * 2^56)
-constexpr int kSimpsonSteps = 32;                      // sub-intervals per unit-width bin (even)
-constexpr uint64_t kTailNum = 9, kTailDen = 2;         // coded range: 4.5 sigma
+constexpr uint64_t kLn2Q56 = 49946518145322874ull;  // round(ln 2 * 2^56)
+constexpr int kSimpsonSteps = 32;                   // sub-intervals per unit-width bin (even)
+constexpr uint64_t kTailNum = 9, kTailDen = 2;      // coded range: 4.5 sigma
 
 u128 isqrt(u128 n) {
   u128 root = 0, bit = u128(1) << 126;
@@ -78,7 +78,7 @@ u128 bin_mass(int64_t q, uint64_t inv_sigma_q56) {
     int64_t X = (2 * q - 1) * kSimpsonSteps + 2 * j;
     uint64_t ax = uint64_t(X < 0 ? -X : X);
     u128 t = (u128(ax) * inv_sigma_q56) / (2 * kSimpsonSteps);  // Q56
-    u128 u = (t * t) >> (kFrac + 1);                               // t^2 / 2, Q56
+    u128 u = (t * t) >> (kFrac + 1);                            // t^2 / 2, Q56
     uint64_t f = u >= (u128(44) << kFrac) ? 0 : exp_neg_q60(uint64_t(u));
     int w = (j == 0 || j == kSimpsonSteps) ? 1 : ((j & 1) ? 4 : 2);
     sum += u128(f) * w;

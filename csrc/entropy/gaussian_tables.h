@@ -11,7 +11,7 @@ namespace jpegai::entropy {
 
 constexpr int kNumScales = 76;
 // The scale ladder: sigma_k = 2^((k - kLadderOffset) / kScalesPerOctave) quantisation steps.
-constexpr int kLadderOffset = 27;      // table 27 is sigma = step
+constexpr int kLadderOffset = 27;  // table 27 is sigma = step
 constexpr int kScalesPerOctave = 8;
 
 // The tables (built on first use, thread-safe).

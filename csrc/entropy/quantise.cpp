@@ -37,14 +37,12 @@ std::vector<uint32_t> quantise_masses(const std::vector<u128>& masses) {
   std::iota(order.begin(), order.end(), 0u);
   if (used < int64_t(kProbTotal)) {
     // Floors lost less than one each: one pass over the largest remainders fills the gap.
-    std::stable_sort(order.begin(), order.end(),
-                     [&](uint32_t a, uint32_t b) { return rem[a] > rem[b]; });
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return rem[a] > rem[b]; });
     for (size_t k = 0; used < int64_t(kProbTotal); ++k, ++used) freq[order[k]] += 1;
   } else if (used > int64_t(kProbTotal)) {
     // The raised zeros overshoot: take one at a time from the largest frequencies (the
     // relative change is smallest there), never going below 1.
-    std::stable_sort(order.begin(), order.end(),
-                     [&](uint32_t a, uint32_t b) { return freq[a] > freq[b]; });
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return freq[a] > freq[b]; });
     while (used > int64_t(kProbTotal)) {
       for (size_t k = 0; k < n && used > int64_t(kProbTotal); ++k) {
         if (freq[order[k]] > 1) {
@@ -57,8 +55,7 @@ std::vector<uint32_t> quantise_masses(const std::vector<u128>& masses) {
   return freq;
 }
 
-void pmf_to_cdf(const double* pmf, size_t C, size_t L, const double* tail, int32_t* cdfs,
-                int32_t* lengths) {
+void pmf_to_cdf(const double* pmf, size_t C, size_t L, const double* tail, int32_t* cdfs, int32_t* lengths) {
   JPEGAI_CHECK(L >= 1 && L + 1 <= kProbTotal, "pmf_to_cdf: need 1 <= L <= 65535 symbols per row");
   const size_t stride = L + 2;
   std::vector<u128> masses(L + 1);

@@ -21,7 +21,6 @@ std::vector<uint32_t> quantise_masses(const std::vector<u128>& masses);
 // lengths (all L + 2). tail (C doubles, may be null) is the escape mass in pmf units; null
 // gives the escape the minimum frequency. Masses are taken as floor(p / row_max * 2^52), an
 // exactly rounded IEEE operation, so the result is the same on every IEEE-754 platform.
-void pmf_to_cdf(const double* pmf, size_t C, size_t L, const double* tail, int32_t* cdfs,
-                int32_t* lengths);
+void pmf_to_cdf(const double* pmf, size_t C, size_t L, const double* tail, int32_t* cdfs, int32_t* lengths);
 
 }  // namespace jpegai::entropy

@@ -13,17 +13,17 @@ namespace jpegai::entropy {
 
 using jpegai::u128;
 
-constexpr int kPrecision = 16;                       // probabilities are freq / 2^16
+constexpr int kPrecision = 16;  // probabilities are freq / 2^16
 constexpr uint32_t kProbTotal = 1u << kPrecision;
-constexpr uint64_t kStateLow = uint64_t(1) << 31;    // L: normalised state is in [2^31, 2^63)
-constexpr int kLanes = 4;                            // interleaved rANS states per large chunk
+constexpr uint64_t kStateLow = uint64_t(1) << 31;  // L: normalised state is in [2^31, 2^63)
+constexpr int kLanes = 4;                          // interleaved rANS states per large chunk
 // Chunks of fewer symbols use one state: each state costs 8 bytes to flush (about 4 of them
 // pure overhead), which matters for the small z stream and progressive layers at low rates,
 // while the speed of the extra lanes only matters for large chunks.
 constexpr size_t kManyLanesFrom = size_t(1) << 16;
 constexpr size_t kChunkMaxSymbols = size_t(1) << 18;  // format constant (see coder.h)
-constexpr int kEscapeLengthBits = 6;                 // bypass field: bit length - 1 of (magnitude + 1)
-constexpr size_t kMaxWordsPerSymbol = 5;             // symbol, length, two 16-bit chunks, sign
+constexpr int kEscapeLengthBits = 6;                  // bypass field: bit length - 1 of (magnitude + 1)
+constexpr size_t kMaxWordsPerSymbol = 5;              // symbol, length, two 16-bit chunks, sign
 
 static_assert((kLanes & (kLanes - 1)) == 0, "lane count must be a power of two");
 

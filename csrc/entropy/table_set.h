@@ -28,11 +28,11 @@ class TableSet {
   const TableInfo& info(size_t t) const { return info_[t]; }
   const std::vector<TableInfo>& infos() const { return info_; }
   const EncSymbol* enc() const { return enc_.data(); }
-  const uint32_t* dec() const { return dec_.data(); }      // start | freq << 16
+  const uint32_t* dec() const { return dec_.data(); }  // start | freq << 16
   // Bucket entry: low 32 bits = dec entry of the first symbol the bucket's slots can decode
   // to, high 32 bits = that symbol's index within its table. One load resolves most slots.
   const uint64_t* bucket() const { return bucket_.data(); }
-  const double* bits() const { return bits_.data(); }       // -log2(freq / 2^16)
+  const double* bits() const { return bits_.data(); }  // -log2(freq / 2^16)
   uint32_t freq(size_t t, size_t s) const { return dec_[info_[t].sym_base + s] >> 16; }
 
  private:

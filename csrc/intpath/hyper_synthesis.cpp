@@ -17,12 +17,12 @@ inline void require(bool ok, const std::string& msg) {
 }
 }  // namespace
 
-void IntHyperSynthesis::add_layer(const ConvSpec& spec, std::vector<int32_t> weight_q,
-                                  std::vector<int64_t> bias_q, std::vector<int32_t> shift) {
+void IntHyperSynthesis::add_layer(const ConvSpec& spec, std::vector<int32_t> weight_q, std::vector<int64_t> bias_q,
+                                  std::vector<int32_t> shift) {
   if (!layers_.empty())
-    require(spec.cin == layers_.back().spec().cout,
-            "layer input channels " + std::to_string(spec.cin) + " != previous output channels " +
-                std::to_string(layers_.back().spec().cout));
+    require(spec.cin == layers_.back().spec().cout, "layer input channels " + std::to_string(spec.cin) +
+                                                        " != previous output channels " +
+                                                        std::to_string(layers_.back().spec().cout));
   layers_.emplace_back(spec, std::move(weight_q), std::move(bias_q), std::move(shift));
 }
 
@@ -43,8 +43,8 @@ std::pair<int, int> IntHyperSynthesis::output_size(int h, int w) const {
 
 HyperOutput IntHyperSynthesis::run(const int32_t* z, int cz, int h, int w, int M, int threads) const {
   require(!layers_.empty(), "no layers");
-  require(cz == in_channels(), "z_hat has " + std::to_string(cz) + " channels, expected " +
-                                   std::to_string(in_channels()));
+  require(cz == in_channels(),
+          "z_hat has " + std::to_string(cz) + " channels, expected " + std::to_string(in_channels()));
   require(h > 0 && w > 0, "z_hat height and width must be positive");
   require(M > 0 && out_channels() == 2 * M, "last layer must have 2*M output channels");
   output_size(h, w);  // validates every intermediate shape before any large allocation
@@ -77,8 +77,8 @@ HyperOutput IntHyperSynthesis::run(const int32_t* z, int cz, int h, int w, int M
   return out;
 }
 
-void scale_indexes(const int32_t* log2sigma_q, const int32_t* log2step_q, int M, int64_t plane,
-                   uint8_t* out, int threads) {
+void scale_indexes(const int32_t* log2sigma_q, const int32_t* log2step_q, int M, int64_t plane, uint8_t* out,
+                   int threads) {
   parallel_for(M, threads, [&](int64_t c) {
     const int64_t step = log2step_q[c];
     const int32_t* src = log2sigma_q + c * plane;

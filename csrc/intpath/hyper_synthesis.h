@@ -43,8 +43,8 @@ class IntHyperSynthesis {
 constexpr int kScaleIndexOffset = 880;
 constexpr int kScaleIndexShift = 5;
 // log2sigma_q: (M, plane) with plane = H*W; out: (M, plane).
-void scale_indexes(const int32_t* log2sigma_q, const int32_t* log2step_q, int M, int64_t plane,
-                   uint8_t* out, int threads);
+void scale_indexes(const int32_t* log2sigma_q, const int32_t* log2step_q, int M, int64_t plane, uint8_t* out,
+                   int threads);
 
 }  // namespace intpath
 }  // namespace jpegai

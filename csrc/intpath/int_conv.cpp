@@ -16,7 +16,7 @@ namespace jpegai {
 namespace intpath {
 namespace {
 
-constexpr int kChunk = 8;        // output positions per register tile
+constexpr int kChunk = 8;       // output positions per register tile
 constexpr int kIcBlock = 8;     // input channels per cache block
 constexpr int kTileChunks = 8;  // register tiles per column tile (L1 blocking)
 constexpr int kObGroup = 8;     // output-channel blocks sharing one pass over the input
@@ -35,9 +35,8 @@ struct Tap {
 // T = int32_t accumulates in int64; T = double is used only when all sums are exact integers
 // below 2^53 (checked per layer call), so both give the same integers whatever the order or ISA.
 template <class T, class Acc>
-JPEGAI_ALWAYS_INLINE void accumulate_fixed(Acc (&acc)[kOcBlock][kChunk], const Tap<T>* taps,
-                                                            int ntaps, int cin, int64_t chan_stride,
-                                                            int64_t m0) {
+JPEGAI_ALWAYS_INLINE void accumulate_fixed(Acc (&acc)[kOcBlock][kChunk], const Tap<T>* taps, int ntaps, int cin,
+                                           int64_t chan_stride, int64_t m0) {
   // Local copy: the inputs may be double too, and the compiler must see that they never alias acc.
   Acc local[kOcBlock][kChunk];
   for (int o = 0; o < kOcBlock; ++o)
@@ -67,10 +66,8 @@ typedef double double4 __attribute__((vector_size(32)));
 static_assert(kChunk % 4 == 0, "CHUNK must be a multiple of the vector width");
 
 template <>
-JPEGAI_ALWAYS_INLINE void accumulate_fixed<double, double>(double (&acc)[kOcBlock][kChunk],
-                                                                           const Tap<double>* taps, int ntaps,
-                                                                           int cin, int64_t chan_stride,
-                                                                           int64_t m0) {
+JPEGAI_ALWAYS_INLINE void accumulate_fixed<double, double>(double (&acc)[kOcBlock][kChunk], const Tap<double>* taps,
+                                                           int ntaps, int cin, int64_t chan_stride, int64_t m0) {
   constexpr int kNv = kChunk / 4;
   double4 a[kOcBlock][kNv];
 #pragma GCC unroll 8
@@ -102,15 +99,15 @@ JPEGAI_ALWAYS_INLINE void accumulate_fixed<double, double>(double (&acc)[kOcBloc
 #endif  // GCC vector extension
 
 template <class T, class Acc>
-void accumulate_portable(Acc (&acc)[kOcBlock][kChunk], const Tap<T>* taps, int ntaps, int cin,
-                         int64_t chan_stride, int64_t m0) {
+void accumulate_portable(Acc (&acc)[kOcBlock][kChunk], const Tap<T>* taps, int ntaps, int cin, int64_t chan_stride,
+                         int64_t m0) {
   accumulate_fixed<T, Acc>(acc, taps, ntaps, cin, chan_stride, m0);
 }
 
 #if JPEGAI_HAVE_AVX2_CLONE
 template <class T, class Acc>
-JPEGAI_TARGET_AVX2 void accumulate_avx2(Acc (&acc)[kOcBlock][kChunk], const Tap<T>* taps,
-                                                         int ntaps, int cin, int64_t chan_stride, int64_t m0) {
+JPEGAI_TARGET_AVX2 void accumulate_avx2(Acc (&acc)[kOcBlock][kChunk], const Tap<T>* taps, int ntaps, int cin,
+                                        int64_t chan_stride, int64_t m0) {
   accumulate_fixed<T, Acc>(acc, taps, ntaps, cin, chan_stride, m0);
 }
 #endif
@@ -149,8 +146,7 @@ IntConvLayer::IntConvLayer(const ConvSpec& spec, std::vector<int32_t> weight_q, 
   } else {
     require(s.oph == 0 && s.opw == 0, "output_padding only applies to transposed convolutions");
   }
-  require(int64_t(s.cin) * s.kh * s.kw <= kMaxReduction,
-          "cin*kh*kw exceeds 2^16: int64 accumulation could overflow");
+  require(int64_t(s.cin) * s.kh * s.kw <= kMaxReduction, "cin*kh*kw exceeds 2^16: int64 accumulation could overflow");
   const size_t kk = size_t(s.kh) * s.kw;
   require(weight_q.size() == size_t(s.cout) * s.cin * kk, "weight size mismatch");
   require(bias_.size() == size_t(s.cout) && shift_.size() == size_t(s.cout), "bias/shift size mismatch");
@@ -175,9 +171,13 @@ IntConvLayer::IntConvLayer(const ConvSpec& spec, std::vector<int32_t> weight_q, 
 }
 
 template <>
-const int32_t* IntConvLayer::packed_weights<int32_t>() const { return packed_.data(); }
+const int32_t* IntConvLayer::packed_weights<int32_t>() const {
+  return packed_.data();
+}
 template <>
-const double* IntConvLayer::packed_weights<double>() const { return packed_double_.data(); }
+const double* IntConvLayer::packed_weights<double>() const {
+  return packed_double_.data();
+}
 
 int IntConvLayer::out_height(int h) const {
   const ConvSpec& s = spec_;
@@ -218,8 +218,7 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
   // strided convolutions the columns split into stride phases.
   const int n_phases = s.transposed ? s.sw : 1;
   std::vector<int64_t> phase_count(n_phases);
-  for (int px = 0; px < n_phases; ++px)
-    phase_count[px] = s.transposed ? (px < wo ? ceil_div(wo - px, s.sw) : 0) : wo;
+  for (int px = 0; px < n_phases; ++px) phase_count[px] = s.transposed ? (px < wo ? ceil_div(wo - px, s.sw) : 0) : wo;
   int64_t row_len = 0, phase_len = 0, left = 0;
   if (s.transposed) {
     int64_t min_d = 0, max_end = w - 1;
@@ -315,10 +314,11 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
             for (int t = 0; t < ntaps; ++t) block_taps[t] = {tap_src[t] + ic0 * chan_stride, wblock + tap_w[t]};
             for (int64_t c = 0; c < n_chunks; ++c) {
               const int64_t m0 = (c_begin + c) * kChunk;
-              auto& acc = *reinterpret_cast<Acc(*)[kOcBlock][kChunk]>(tile_acc.data() + b * ob_acc +
-                                                                     c * kOcBlock * kChunk);
+              auto& acc =
+                  *reinterpret_cast<Acc(*)[kOcBlock][kChunk]>(tile_acc.data() + b * ob_acc + c * kOcBlock * kChunk);
 #if JPEGAI_HAVE_AVX2_CLONE
-              if (use_simd) accumulate_avx2<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
+              if (use_simd)
+                accumulate_avx2<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
               else
 #endif
                 accumulate_portable<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);

@@ -16,7 +16,7 @@ constexpr int32_t kWeightLimit = 32767;              // |w_q| <= 2^15 - 1 (int16
 constexpr int64_t kMaxReduction = int64_t(1) << 16;  // Cin*kh*kw bound: |acc| < 2^61, no int64 overflow
 constexpr int64_t kBiasLimit = int64_t(1) << 61;
 constexpr int kMaxShift = 48;
-constexpr int kOcBlock = 6;                         // output channels per register tile
+constexpr int kOcBlock = 6;  // output channels per register tile
 
 struct ConvSpec {
   bool transposed = false;
@@ -38,8 +38,8 @@ class IntConvLayer {
 
   // in: (cin, h, w) Q12. extra_shift: per output channel additional right shift (or empty).
   // Returns (cout, out_height(h), out_width(w)).
-  std::vector<int32_t> forward(const std::vector<int32_t>& in, int h, int w,
-                               const std::vector<int32_t>& extra_shift, int threads) const;
+  std::vector<int32_t> forward(const std::vector<int32_t>& in, int h, int w, const std::vector<int32_t>& extra_shift,
+                               int threads) const;
 
  private:
   template <class T>
