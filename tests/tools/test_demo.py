@@ -17,9 +17,11 @@ def test_demo_codes_the_shipped_photo_and_writes_comparisons(tmp_path):
     assert r.exit_code == 0, r.output
     assert "chelsea.png: 451x300" in r.output and "JPEG" in r.output
     assert "outside the model's rate range" in r.output           # 3 bpp is above the model's top rate
+    assert "ahead of" in r.output or "behind" in r.output         # who leads at each size, in words
+    assert "docs/evaluation.md" in r.output                       # and where the whole picture is
     for target in ("0.500", "3.000"):
         cmp = read_image(tmp_path / "out" / f"compare_{target}bpp.png")
-        assert cmp.shape[0] > 300 and cmp.shape[1] >= 4 * 451     # original | ours | JPEG | WebP
+        assert cmp.shape[0] > 300 and cmp.shape[1] >= 4 * 451     # original | ours | JPEG | WebP (| AVIF | JXL)
         assert read_image(tmp_path / "out" / f"decoded_{target}bpp.png").shape == (300, 451, 3)
 
 
@@ -37,3 +39,8 @@ def test_demo_rows_compare_at_equal_or_smaller_size(tmp_path):
 def test_coder_roundtrip_script(capsys):
     runpy.run_path(str(ROOT / "scripts" / "coder_roundtrip.py"), run_name="__main__")
     assert "round trip OK" in capsys.readouterr().out
+
+
+def test_the_verdict_names_every_peer_ahead_and_behind():
+    row = {"psnr": 30.0, "jpeg": {"psnr": 28.0}, "webp": {"psnr": 31.5}, "avif": {"psnr": 30.0}}
+    assert demo.verdict(row) == "ahead of JPEG by 2.00 dB, AVIF by 0.00 dB; behind WEBP by 1.50 dB"
