@@ -14,15 +14,6 @@ from jpegai_fast.errors import DecodeError
 from jpegai_fast.core.samples import replicate_bits
 
 
-def check_bits(alpha_bits, bit_depth: int) -> int:
-    """The bits the alpha plane is coded with (None: all of the image's bit depth)."""
-    if alpha_bits is None:
-        return bit_depth
-    if isinstance(alpha_bits, bool) or not isinstance(alpha_bits, int) or not 1 <= alpha_bits <= bit_depth:
-        raise ValueError(f"alpha_bits must be an int in 1 .. {bit_depth} (the bit depth), got {alpha_bits!r}")
-    return alpha_bits
-
-
 def encode(plane: np.ndarray, bit_depth: int, bits: int) -> bytes:
     """(h, w) uint8/uint16 samples of ``bit_depth`` bits -> payload, keeping the top ``bits`` bits."""
     a = np.ascontiguousarray(plane, dtype=np.uint16)

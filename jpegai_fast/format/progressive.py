@@ -27,14 +27,6 @@ def max_layers(M: int) -> int:
     return M // GROUP
 
 
-def check_layers(layers, M: int) -> int:
-    """Validate a user layer count."""
-    top = max_layers(M)
-    if isinstance(layers, bool) or not isinstance(layers, int) or not 1 <= layers <= top:
-        raise ValueError(f"layers must be an int in 1..{top} (context groups of this model), got {layers!r}")
-    return layers
-
-
 def order_groups(importance: np.ndarray) -> list[int]:
     """Group indices by importance, largest first; ties by index."""
     return sorted(range(len(importance)), key=lambda g: (-float(importance[g]), g))

@@ -75,15 +75,6 @@ def make_grid(lh: int, lw: int, size: int) -> TileGrid:
     return TileGrid(lh, lw, size)
 
 
-def check_tile_size(tile_size) -> int:
-    """Validate a user tile size (latent positions, multiple of 4, >= 4; None = default)."""
-    if tile_size is None:
-        return DEFAULT_TILE_SIZE
-    if isinstance(tile_size, bool) or not isinstance(tile_size, int) or not 4 <= tile_size <= MAX_TILE or tile_size % 4:
-        raise ValueError(f"tile_size must be a multiple of 4 latent positions in 4 .. {MAX_TILE}, got {tile_size!r}")
-    return tile_size
-
-
 def synthesis_cores(grid: TileGrid, latent_rect: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
     """The pieces g_s runs on: every tile's rectangle clipped to ``latent_rect``."""
     y0, y1, x0, x1 = latent_rect
