@@ -168,10 +168,11 @@ def encode(src, dst, bpp, quality, psnr, size, effort, bit_depth, threads, devic
               help="Image type when DST is - (png, tif, ...); otherwise taken from DST's suffix.")
 @click.option("--auto-orient", is_flag=True,
               help="Turn the pixels as the EXIF orientation says (the output's orientation is then 1).")
+@click.option("--smallest", is_flag=True, help="The smallest PNG (slow zlib level 9); default: a fast level.")
 @_OVERWRITE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print the stream's make-up.")
-def decode(src, dst, threads, device, region, fmt, auto_orient, overwrite, quiet, verbose):
+def decode(src, dst, threads, device, region, fmt, auto_orient, smallest, overwrite, quiet, verbose):
     """Decompress stream SRC (- for stdin) to image DST (.png or .tif keep 16-bit depth; - for stdout)."""
     from jpegai_fast.errors import DecodeError
     from jpegai_fast.files.convert import check_suffix, decode_to_file
@@ -184,8 +185,8 @@ def decode(src, dst, threads, device, region, fmt, auto_orient, overwrite, quiet
     t0 = time.perf_counter()
     try:
         data = _read_bytes(src)
-        out, img = decode_to_file(data, suffix, auto_orient=auto_orient, threads=threads, device=device,
-                                  region=region)
+        out, img = decode_to_file(data, suffix, auto_orient=auto_orient, smallest=smallest, threads=threads,
+                                  device=device, region=region)
     except (DecodeError, ValueError, TypeError, ImportError) as e:
         raise click.ClickException(str(e))
     _write_bytes(dst, out, src, overwrite)

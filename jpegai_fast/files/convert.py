@@ -59,10 +59,11 @@ def encode_file(data: bytes, name: str, *, bit_depth: int | None = None, keep_me
 
 
 def decode_to_file(data: bytes, suffix: str, *, keep_metadata: bool = True, auto_orient: bool = False,
-                   **options) -> tuple[bytes, np.ndarray]:
+                   smallest: bool = False, **options) -> tuple[bytes, np.ndarray]:
     """Stream -> image file bytes of type ``suffix`` (and the pixels), with the stream's bit depth and metadata.
 
     ``auto_orient``: turn the pixels as the orientation says (djxl's default), which is then 1.
+    ``smallest``: the smallest PNG (zlib level 9) instead of the fast one (files/images.PNG_FAST).
     ``options``: api.decode's keyword arguments (threads, device, region).
     """
     from jpegai_fast import api
@@ -73,7 +74,7 @@ def decode_to_file(data: bytes, suffix: str, *, keep_metadata: bool = True, auto
     if auto_orient:
         img, meta = apply_orientation(img, meta["orientation"]), dict(meta, orientation=1)
     meta = meta if keep_metadata else _only_orientation(meta)
-    return encode_image(img, suffix, api.info(data)["bit_depth"], meta), img
+    return encode_image(img, suffix, api.info(data)["bit_depth"], meta, smallest=smallest), img
 
 
 def _only_orientation(meta: dict) -> dict:

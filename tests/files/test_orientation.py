@@ -92,3 +92,4 @@ def test_exif_pillow_cannot_write_again_keeps_the_orientation():
     e.load(b"Exif\x00\x00" + with_orientation(tiff, 3))
     assert e.get(0x0112) == 3
     assert encode_image(natural_like(8, 8), ".jpg", None, {"exif": tiff, "orientation": 3})
+
