@@ -130,11 +130,12 @@ def test_a_tiff_declaring_more_strips_than_its_file_holds_is_refused_at_once():
     assert time.perf_counter() - t0 < 2
 
 
-@pytest.mark.parametrize("name", ["tiff_strips_missing.tif", "tiff_size_is_a_tuple.tif"])
+@pytest.mark.parametrize("name", ["tiff_strips_missing.tif", "tiff_size_is_a_tuple.tif", "tiff_samples_absent.tif"])
 def test_fuzz_findings_are_refused_at_once(name):
     from pathlib import Path
     data = (Path(__file__).parent / "hostile" / name).read_bytes()
-    t0 = time.perf_counter()
+    t0, rss0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with pytest.raises(ValueError):
         read_image_file(data, name)
     assert time.perf_counter() - t0 < 2
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0 < 200 * 1024      # KiB: +200 MB
