@@ -83,6 +83,13 @@ def _version(ctx, param, value):
 def main():
     """jpegai_fast: a fast learned image codec in the spirit of JPEG AI."""
     _exit_cleanly_on_sigterm()
+    _one_line_warnings()
+
+
+def _one_line_warnings() -> None:
+    """A warning is one line on stderr, as the CLI's errors are (Python's format adds the source line)."""
+    import warnings
+    warnings.formatwarning = lambda message, category, *args, **kwargs: f"warning: {message}\n"
 
 
 def _exit_cleanly_on_sigterm() -> None:

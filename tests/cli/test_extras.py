@@ -54,3 +54,14 @@ def test_missing_extra_ignores_other_import_errors():
     assert missing_extra(ModuleNotFoundError("x", name="numpy"), "f") is None
     assert missing_extra(ImportError("x"), "f") is None
     assert "jpegai_fast[batch]" in missing_extra(ModuleNotFoundError("x", name="distributed.client"), "f")
+
+
+def test_a_warning_is_one_line(tmp_path):
+    import numpy as np
+    import tifffile
+    img = natural_like(24, 32)
+    tifffile.imwrite(tmp_path / "two.tif", np.stack([img, img]), photometric="rgb")       # a multi-page TIFF
+    r = subprocess.run([sys.executable, "-P", "-m", "jpegai_fast", "encode", "two.tif", "two.jai", "--quiet"],
+                       capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip().splitlines() == ["warning: two.tif: a multi-page TIFF; coding its first page"]
