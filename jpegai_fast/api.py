@@ -134,7 +134,9 @@ def decode(data: bytes, *, device=None, threads: int | None = None, region=None,
 def info(data: bytes) -> dict:
     """Describe a stream without decoding it: size, channels, bit depth, model, rate, tiles, layers, substreams.
 
-    ``layers_complete`` lists, per layer, whether all its substreams are present and intact.
+    ``layers_complete`` lists, per layer, whether all its substreams are present and intact;
+    ``layer_ends`` the byte length of each decodable prefix (``decode(data[:layer_ends[k]])`` decodes
+    layers 0..k without a warning).
     """
     header = container.read(data)
     lh, lw = tiling.latent_shape(header.height, header.width)
@@ -152,6 +154,7 @@ def info(data: bytes) -> dict:
         "rate": header.rate_q / float(1 << container.RATE_FRAC_BITS),
         "layers": header.num_layers,
         "layers_complete": progressive.complete_layers(header),
+        "layer_ends": progressive.layer_ends(header),
         "tile_size": header.tile_size,
         "tiles": grid.count,
         "bytes": len(data),

@@ -50,6 +50,15 @@ def _write_bytes(dst: str, data: bytes, src: str, overwrite: bool) -> None:
         raise click.ClickException(f"cannot write {dst}: {e.strerror or e}")
 
 
+def _prefix(data: bytes, num_layers: int) -> bytes:
+    """The stream's first ``num_layers`` progressive layers (api.info's layer_ends)."""
+    from jpegai_fast import api
+    ends = api.info(data)["layer_ends"]
+    if num_layers > len(ends):
+        raise ValueError(f"--layers {num_layers}: the stream has {len(ends)} layer(s)")
+    return data[:ends[num_layers - 1]]
+
+
 _OVERWRITE = click.option("--overwrite", is_flag=True, help="Replace DST if it exists (default: refuse).")
 
 
@@ -169,10 +178,12 @@ def encode(src, dst, bpp, quality, psnr, size, effort, bit_depth, threads, devic
 @click.option("--auto-orient", is_flag=True,
               help="Turn the pixels as the EXIF orientation says (the output's orientation is then 1).")
 @click.option("--smallest", is_flag=True, help="The smallest PNG (slow zlib level 9); default: a fast level.")
+@click.option("--layers", "num_layers", type=click.IntRange(1), default=None,
+              help="Decode only the first N progressive layers (the prefix info lists as layer_ends).")
 @_OVERWRITE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print the stream's make-up.")
-def decode(src, dst, threads, device, region, fmt, auto_orient, smallest, overwrite, quiet, verbose):
+def decode(src, dst, threads, device, region, fmt, auto_orient, smallest, num_layers, overwrite, quiet, verbose):
     """Decompress stream SRC (- for stdin) to image DST (.png or .tif keep 16-bit depth; - for stdout)."""
     from jpegai_fast.errors import DecodeError
     from jpegai_fast.files.convert import check_suffix, decode_to_file
@@ -185,6 +196,8 @@ def decode(src, dst, threads, device, region, fmt, auto_orient, smallest, overwr
     t0 = time.perf_counter()
     try:
         data = _read_bytes(src)
+        if num_layers is not None:
+            data = _prefix(data, num_layers)
         out, img = decode_to_file(data, suffix, auto_orient=auto_orient, smallest=smallest, threads=threads,
                                   device=device, region=region)
     except (DecodeError, ValueError, TypeError, ImportError) as e:

@@ -76,13 +76,19 @@ def usable_layers(header: Header, data_len: int) -> list[int]:
     return [i for i, good in enumerate(ok) if good]
 
 
-def layer_chunks(data: bytes) -> list[bytes]:
-    """Split a complete stream at its layer boundaries: [header + table + layer 0, layer 1, ...]."""
-    header = container.read(data)
+def layer_ends(header: Header) -> list[int]:
+    """The byte length of each decodable prefix: where layer k's last substream ends (the header, the
+    table, z, metadata and alpha come before layer 0's y, so prefix 0 holds them all)."""
     ends = [0] * header.num_layers
     for s in header.substreams:
         ends[s.layer] = max(ends[s.layer], s.offset + s.length)
     for layer in range(1, header.num_layers):
         ends[layer] = max(ends[layer], ends[layer - 1])
+    return ends
+
+
+def layer_chunks(data: bytes) -> list[bytes]:
+    """Split a complete stream at its layer boundaries: [header + table + layer 0, layer 1, ...]."""
+    ends = layer_ends(container.read(data))
     starts = [0] + ends[:-1]
     return [bytes(data[a:b]) for a, b in zip(starts, ends)]
