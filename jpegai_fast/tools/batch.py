@@ -360,6 +360,9 @@ def run(mode: str, sources: Iterable[str], dst: str, *, workers: int | None = No
         raise ValueError(f"encode options {sorted(options)} need mode 'encode'")
     job = Job(mode, options, verify, min_psnr, strip, auto_orient)
     tasks = plan(mode, sources, dst, out_suffix)
+    if not overwrite:       # first without touching DST (a refused batch leaves no folder, no manifest)
+        done_rows = read_manifest(dst)
+        refuse_foreign_outputs([t for t in tasks if not is_done(t, done_rows.get(t.source))], owned_outputs(dst))
     dfs, dpath = _fs(dst)
     dfs.makedirs(dpath, exist_ok=True)
     mpath = _join(dfs, dpath, MANIFEST)
@@ -372,7 +375,7 @@ def run(mode: str, sources: Iterable[str], dst: str, *, workers: int | None = No
         done_rows = read_manifest(dst)
         todo = [t for t in tasks if not is_done(t, done_rows.get(t.source))]
         owned = owned_outputs(dst)
-        if not overwrite:
+        if not overwrite:                   # again under the lock: the manifest may have changed
             refuse_foreign_outputs(todo, owned)
         report.skipped = len(tasks) - len(todo)
         for t in todo:            # before dispatch: an output written but not recorded is still ours

@@ -60,6 +60,7 @@ def test_a_changed_source_replaces_the_batch_s_own_output_but_not_a_foreign_file
     (dst / "x2.jai").write_bytes(b"the user's own file")
     with pytest.raises(OutputExistsError):
         batch.run("encode", [str(src)], str(dst), workers=0, progress=False)
+    assert sorted(p.name for p in dst.iterdir()) == ["x2.jai"]          # refused before touching DST
     (dst / "x2.jai").unlink()
     assert batch.run("encode", [str(src)], str(dst), workers=0, progress=False).done == 3
     write_image(files[0], natural_like(40, 56, seed=50), overwrite=True)   # a new source: its output is redone
