@@ -18,6 +18,7 @@ import numpy as np
 
 from jpegai_fast import pixels
 from jpegai_fast.decoder.latent import ParsedStream
+from jpegai_fast.decoder.lossless import LosslessStream
 from jpegai_fast.decoder.synthesis import decode_pixels
 from jpegai_fast.encoder import pipeline
 from jpegai_fast.encoder.options import EncodeOptions, require_torch
@@ -32,7 +33,8 @@ from jpegai_fast.runtime.execution import resolve_device, resolve_threads
 def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None = None,
            psnr: float | None = None, size: int | None = None, bit_depth: int | None = None, threads: int | None = None, device=None,
            model: str | None = None, tile_size: int | None = None, layers: int = 1,
-           effort: int | None = None, metadata: dict | None = None, alpha_bits: int | None = None) -> bytes:
+           effort: int | None = None, metadata: dict | None = None, alpha_bits: int | None = None,
+           lossless: bool = False) -> bytes:
     """Compress an image to bytes.
 
     Args:
@@ -61,16 +63,21 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
         in CRC-protected fields (the orientation defaults to the EXIF's) and returned by
         ``decode(..., with_metadata=True)``.
       alpha_bits: code only the top bits of the alpha plane (lossy; default: lossless).
+      lossless: code the image exactly (every plane by the project's lossless coder, no model; decode
+        returns the input bit for bit). The rate knobs, effort, tile_size, layers and alpha_bits are
+        then a ValueError.
 
     The options are checked by one table (encoder/options.py): numpy scalars work like Python numbers;
     bools, NaN, infinities and values outside an option's range are a ValueError naming the option.
     """
     opts = EncodeOptions.from_user(bpp=bpp, quality=quality, psnr=psnr, size=size, effort=effort, tile_size=tile_size, layers=layers,
-                                   bit_depth=bit_depth, alpha_bits=alpha_bits)
+                                   bit_depth=bit_depth, alpha_bits=alpha_bits, lossless=lossless)
     require_torch(opts.effort)
     arr, bit_depth = pixels.check_image(arr, opts.bit_depth)
     threads = resolve_threads(threads)
-    eng = get_engine(model)
+    if opts.lossless and model is not None:
+        raise ValueError("lossless=True uses no model: model= cannot be given with it")
+    eng = None if opts.lossless else get_engine(model)
     meta, orientation = metadata_rules.check(metadata)
     picture = pipeline.Picture(arr, bit_depth, meta, orientation)
     return pipeline.encode(eng, picture, opts, threads, resolve_device(device))
@@ -94,7 +101,10 @@ def decode_latent(data: bytes, *, threads: int | None = None) -> tuple[Header, E
     count and torch device. Only :func:`decode`'s synthesis step works in floating point.
     """
     threads = resolve_threads(threads)
-    p = ParsedStream(data)
+    header = container.read(data)
+    if container.is_lossless(header):
+        raise ValueError("a lossless stream has no latent: decode it with decode()")
+    p = ParsedStream(data, header)
     return p.header, p.eng, p.latent(list(range(p.grid.count)), threads)
 
 
@@ -126,7 +136,15 @@ def decode(data: bytes, *, device=None, threads: int | None = None, region=None,
         raise TypeError(f"with_metadata must be a bool, got {type(with_metadata).__name__}")
     threads = resolve_threads(threads)
     dev = resolve_device(device)
-    p = ParsedStream(data)
+    header = container.read(data)
+    if container.is_lossless(header):
+        s = LosslessStream(data, header)
+        x, y, w, h = _check_region(region, header.width, header.height)
+        out = s.decode(threads)
+        if region is not None:
+            out = np.ascontiguousarray(out[y:y + h, x:x + w])
+        return (out, s.metadata()) if with_metadata else out
+    p = ParsedStream(data, header)
     out = decode_pixels(p, _check_region(region, p.header.width, p.header.height), dev, threads)
     return (out, p.metadata()) if with_metadata else out
 
@@ -140,12 +158,13 @@ def info(data: bytes) -> dict:
     """
     header = container.read(data)
     lh, lw = tiling.latent_shape(header.height, header.width)
-    grid = tiling.TileGrid(lh, lw, header.tile_size)     # container.read checked the tile size
+    grid = tiling.TileGrid(lh, lw, header.tile_size)     # container.read checked the tile size (lossless: 0)
     return {
         "width": header.width,
         "height": header.height,
         "channels": header.channels,
         "alpha": container.has_alpha(header.channels),
+        "lossless": container.is_lossless(header),
         "bit_depth": header.bit_depth,
         "model_id": header.model_id.hex(),
         "orientation": header.orientation,

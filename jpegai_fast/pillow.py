@@ -29,7 +29,7 @@ from jpegai_fast.pixels import replicate_bits
 FORMAT = "JAI"
 MIME = "image/x-jpegai-fast"
 _EXIF_PREFIX = b"Exif\x00\x00"
-_OPTIONS = ("quality", "bpp", "effort", "layers", "tile_size", "alpha_bits")    # save() arguments for encode
+_OPTIONS = ("quality", "bpp", "effort", "layers", "tile_size", "alpha_bits", "lossless")    # save() arguments for encode
 
 
 class JaiDecodeError(DecodeError, OSError):

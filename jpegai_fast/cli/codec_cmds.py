@@ -67,7 +67,7 @@ def _say(quiet: bool, msg: str) -> None:
         click.echo(msg, err=True)
 
 
-_KIND_NAMES = {0: "z", 1: "y", 2: "icc", 3: "exif", 4: "xmp", 5: "alpha"}
+_KIND_NAMES = {0: "z", 1: "y", 2: "icc", 3: "exif", 4: "xmp", 5: "alpha", 6: "plane"}
 
 
 def _stream_details(data: bytes) -> str:
@@ -126,13 +126,15 @@ _Q, _E = EncodeOption("quality"), EncodeOption("effort")
               help="Progressive layers: every layer boundary is a decodable prefix.")
 @click.option("--alpha-bits", type=EncodeOption("alpha_bits"),
               help="Keep only the top N bits of the alpha plane (lossy; default lossless).")
+@click.option("--lossless", is_flag=True,
+              help="Code the image exactly (the project's lossless coder, no model); no rate option with it.")
 @click.option("--strip", is_flag=True,
               help="Drop the ICC profile, EXIF and XMP (kept by default); the orientation stays.")
 @_OVERWRITE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print the stream's make-up and the PSNR of its decode.")
-def encode(src, dst, bpp, quality, psnr, size, effort, bit_depth, threads, device, tile_size, layers, alpha_bits, strip, overwrite,
-           quiet, verbose):
+def encode(src, dst, bpp, quality, psnr, size, effort, bit_depth, threads, device, tile_size, layers, alpha_bits, lossless,
+           strip, overwrite, quiet, verbose):
     """Compress image SRC (PNG, TIFF, JPEG, ...; 8 or 16 bit; - for stdin) to stream DST (- for stdout).
 
     The ICC profile, EXIF (with its orientation) and XMP are kept; a 16-bit file is coded at the bit
@@ -144,7 +146,7 @@ def encode(src, dst, bpp, quality, psnr, size, effort, bit_depth, threads, devic
     try:
         enc = encode_file(_read_bytes(src), src, bit_depth=bit_depth, keep_metadata=not strip, bpp=bpp,
                           quality=quality, psnr=psnr, size=size, threads=threads, device=device, tile_size=tile_size, layers=layers,
-                          effort=effort, alpha_bits=alpha_bits)
+                          effort=effort, alpha_bits=alpha_bits, lossless=lossless)
     except (ValueError, TypeError, ImportError) as e:
         raise click.ClickException(str(e))
     for note in enc.notes:
@@ -161,8 +163,9 @@ def encode(src, dst, bpp, quality, psnr, size, effort, bit_depth, threads, devic
         rec = api.decode(data, threads=threads)
         err = (rec.astype(np.float64) - img.astype(np.float64)) ** 2
         peak = float((1 << bit_depth) - 1) if img.dtype.name == "uint16" else 255.0
-        psnr = 10 * np.log10(peak ** 2 / max(float(err.mean()), 1e-12))
-        _say(False, _stream_details(data) + f"\n  decode {time.perf_counter() - t1:.2f} s, PSNR {psnr:.2f} dB "
+        mse = float(err.mean())
+        quality = "exact" if mse == 0 else f"PSNR {10 * np.log10(peak ** 2 / mse):.2f} dB"
+        _say(False, _stream_details(data) + f"\n  decode {time.perf_counter() - t1:.2f} s, {quality} "
                     f"(all {img.shape[2] if img.ndim == 3 else 1} channel(s))")
 
 

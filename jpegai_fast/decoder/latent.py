@@ -85,8 +85,8 @@ class ParsedStream(StreamLayout):
     on a stream that a cheap look would refuse.
     """
 
-    def __init__(self, data: bytes):
-        header = container.read(data)
+    def __init__(self, data: bytes, header: container.Header | None = None):
+        header = container.read(data) if header is None else header
         self.eng = eng = get_engine(model_id=header.model_id)
         super().__init__(data, ModelShape(eng.M, eng.rate_q_max), header)
         self._check_coded_layouts()

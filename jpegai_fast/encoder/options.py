@@ -40,7 +40,7 @@ RATE_KNOBS = ("bpp", "quality", "psnr", "size")
 class Bound:
     """One row of the table: the type the value becomes, its range, and a step for int options."""
 
-    kind: type                 # int or float
+    kind: type                 # int, float or bool (a switch: lo and hi unused)
     lo: float
     hi: float
     lo_open: bool = False      # the range excludes lo (bpp > 0)
@@ -48,6 +48,8 @@ class Bound:
 
     def describe(self, hi=None) -> str:
         hi = self.hi if hi is None else hi
+        if self.kind is bool:
+            return "a bool"
         if self.kind is float:
             return f"a number in {'(' if self.lo_open else '['}{self.lo:g}, {hi:g}]"
         if self.step > 1:
@@ -67,10 +69,16 @@ BOUNDS: dict[str, Bound] = {
     "layers": Bound(int, 1, MAX_LAYERS),
     "bit_depth": Bound(int, 8, 16),
     "alpha_bits": Bound(int, 1, 16),
+    "lossless": Bound(bool, 0, 1),
 }
+#: Options that a lossless encode has no use for (each one away from its default is a ValueError naming it):
+#: the rate knobs, the model's effort, tiles and layers, and alpha_bits (every plane is coded exactly).
+LOSSLESS_CONFLICTS = RATE_KNOBS + ("effort", "tile_size", "layers", "alpha_bits")
 
 
 def _is_number(value, kind: type) -> bool:
+    if kind is bool:
+        return isinstance(value, (bool, np.bool_))
     if isinstance(value, (bool, np.bool_)):          # True is an int to Python, never an option value
         return False
     wanted = numbers.Integral if kind is int else numbers.Real     # numpy scalars register with numbers
@@ -84,7 +92,7 @@ def check_value(name: str, value, hi=None):
     """
     b = BOUNDS[name]
     hi = b.hi if hi is None else hi
-    ok = _is_number(value, b.kind) and (b.lo < value if b.lo_open else b.lo <= value) and value <= hi
+    ok = _is_number(value, b.kind) and (b.kind is bool or (b.lo < value if b.lo_open else b.lo <= value) and value <= hi)
     if ok and b.kind is int:
         ok = int(value) % b.step == 0
     if not ok:                                          # NaN fails every comparison and lands here
@@ -120,6 +128,7 @@ class EncodeOptions:
     layers: int = 1
     bit_depth: int | None = None
     alpha_bits: int | None = None
+    lossless: bool = False
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
@@ -129,6 +138,12 @@ class EncodeOptions:
         given = [name for name in RATE_KNOBS if getattr(self, name) is not None]
         if len(given) > 1:
             raise ValueError(f"give one of {', '.join(k + '=' for k in RATE_KNOBS)} not {' and '.join(given)}")
+        if self.lossless:
+            defaults = {f.name: f.default for f in dataclasses.fields(self)}
+            clash = [name for name in LOSSLESS_CONFLICTS if getattr(self, name) != defaults[name]]
+            if clash:
+                raise ValueError(f"lossless=True codes the image exactly: {', '.join(n + '=' for n in clash)} "
+                                 "cannot be given with it")
 
     @classmethod
     def from_user(cls, **values) -> "EncodeOptions":

@@ -52,9 +52,13 @@ class _Frame:
     layers: int
 
 
-def encode(eng: Engine, picture: Picture, opts: EncodeOptions, threads: int, device) -> bytes:
+def encode(eng: Engine | None, picture: Picture, opts: EncodeOptions, threads: int, device) -> bytes:
     """The stream of ``picture`` at ``opts``' quality, within [0.9, 1] x its size target (bpp= or size=),
-    or at the lowest rate that reaches its PSNR target (psnr=)."""
+    or at the lowest rate that reaches its PSNR target (psnr=); with ``opts.lossless`` the exact stream
+    of encoder/lossless.py, which needs no model (``eng`` may then be None)."""
+    if opts.lossless:
+        from jpegai_fast.encoder import lossless
+        return lossless.encode(picture, threads)
     frame = _frame(eng, picture, opts)
     if opts.bpp is None and opts.size is None and opts.psnr is None:
         quality = DEFAULT_QUALITY if opts.quality is None else opts.quality

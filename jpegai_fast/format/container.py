@@ -33,8 +33,9 @@ class Kind:
     EXIF = 3    # EXIF, a TIFF structure (starting "II*\0" or "MM\0*"; no "Exif\0\0" prefix)
     XMP = 4     # XMP packet, UTF-8 XML
     ALPHA = 5   # the alpha plane (alpha.py, csrc/alpha), when channels is 2 or 4
+    PLANE = 6   # lossless streams only: one colour plane by the alpha coder; its tile field = the plane index
 
-    ALL = (Z, Y, ICC, EXIF, XMP, ALPHA)
+    ALL = (Z, Y, ICC, EXIF, XMP, ALPHA, PLANE)
     METADATA = (ICC, EXIF, XMP)
     NAMES = {ICC: "icc", EXIF: "exif", XMP: "xmp"}
 
@@ -46,6 +47,19 @@ METADATA_LIMITS = {Kind.ICC: 16 << 20, Kind.EXIF: 4 << 20, Kind.XMP: 16 << 20}
 
 class ColourTransform:
     RGB = 0       # the model codes R, G, B directly
+    #: lossless (format/lossless.py): no model; planes G, (R - G) mod 2^b, (B - G) mod 2^b (grey: one plane)
+    #: coded exactly, each in a kind-PLANE substream. Older version-4 decoders refuse it by this byte.
+    LOSSLESS_SUBTRACT_GREEN = 1
+
+    ALL = (RGB, LOSSLESS_SUBTRACT_GREEN)
+
+
+#: The model-id field of a lossless stream: no model codes it, and no model's id is all zeros (a SHA-256 prefix).
+NO_MODEL_ID = bytes(MODEL_ID_BYTES)
+
+
+def is_lossless(header: "Header") -> bool:
+    return header.colour_transform == ColourTransform.LOSSLESS_SUBTRACT_GREEN
 
 
 @dataclass
@@ -79,11 +93,24 @@ def check_tile_size(width: int, height: int, tile_size: int) -> None:
                           f"{tiling.MAX_TILE} per side)")
 
 
-def max_substreams(width: int, height: int, channels: int, tile_size: int, num_layers: int) -> int:
+def max_substreams(width: int, height: int, channels: int, tile_size: int, num_layers: int,
+                   lossless: bool = False) -> int:
     """Most substreams a stream with this header can list (docs/format.md, "Substream order"): z and
-    every layer's y of each tile, the three metadata kinds, and the alpha plane when there is one."""
-    tiles = tiling.TileGrid(*tiling.latent_shape(height, width), tile_size).count
-    return tiles * (1 + num_layers) + len(Kind.METADATA) + int(has_alpha(channels))
+    every layer's y of each tile (a lossless stream: its colour planes), the three metadata kinds, and
+    the alpha plane when there is one."""
+    if lossless:
+        coded = colour_channels(channels)
+    else:
+        coded = tiling.TileGrid(*tiling.latent_shape(height, width), tile_size).count * (1 + num_layers)
+    return coded + len(Kind.METADATA) + int(has_alpha(channels))
+
+
+def check_lossless_fields(model_id: bytes, rate_q: int, tile_size: int, num_layers: int) -> None:
+    """A lossless stream's header fields that belong to the model (docs/format.md): model id all zeros,
+    rate 0, tile size 0 (the planes are whole), one layer; anything else is no encoder's stream."""
+    if model_id != NO_MODEL_ID or rate_q or tile_size or num_layers != 1:
+        raise DecodeError(f"corrupted stream: a lossless stream with model id {model_id.hex()}, rate {rate_q}, "
+                          f"tile size {tile_size}, {num_layers} layers (all zero and one layer expected)")
 
 
 @dataclass
@@ -250,15 +277,19 @@ def read(data: bytes | bytearray | memoryview) -> Header:
         raise DecodeError(f"corrupted stream: {channels} channels")
     if not 8 <= bit_depth <= 16:
         raise DecodeError(f"corrupted stream: bit depth {bit_depth}")
-    if colour != ColourTransform.RGB:
+    if colour not in ColourTransform.ALL:
         raise DecodeError(f"unsupported colour transform {colour}")
+    lossless = colour == ColourTransform.LOSSLESS_SUBTRACT_GREEN
     model_id = r.take(MODEL_ID_BYTES, "model id")
     rate_q = r.varint("rate parameter", 1 << 16)
     tile_size = r.varint("tile size", MAX_SIDE)
-    check_tile_size(width, height, tile_size)
+    if not lossless:
+        check_tile_size(width, height, tile_size)
     num_layers = r.byte("layer count")
     if not 1 <= num_layers <= MAX_LAYERS:
         raise DecodeError(f"corrupted stream: {num_layers} layers")
+    if lossless:
+        check_lossless_fields(model_id, rate_q, tile_size, num_layers)
     group_order = []
     if num_layers > 1:
         n = r.byte("group count")
@@ -270,7 +301,7 @@ def read(data: bytes | bytearray | memoryview) -> Header:
     # (an entry takes at least 8): a 2^20-entry table for a one-tile image would cost seconds to parse
     if count * 8 > len(data) - r.pos:
         raise DecodeError(f"truncated stream: table of {count} substreams does not fit")
-    most = max_substreams(width, height, channels, tile_size, num_layers)
+    most = max_substreams(width, height, channels, tile_size, num_layers, lossless)
     if count > most:
         raise DecodeError(f"corrupted stream: {count} substreams, more than the {most} that "
                           f"{width}x{height} with tile size {tile_size} and {num_layers} layer(s) can have")

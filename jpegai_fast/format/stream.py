@@ -73,7 +73,30 @@ class ModelShape:
     rate_q_max: int
 
 
-class StreamLayout:
+class Substreams:
+    """A parsed stream's substreams by (kind, tile, layer), for lossy (StreamLayout) and lossless
+    (format/lossless.py) streams alike; the subclasses check the rules."""
+
+    def __init__(self, data: bytes, header: Header):
+        self.header = header
+        self.data = bytes(data)
+        self.subs: dict[tuple[int, int, int], Substream] = {(s.kind, s.tile, s.layer): s for s in header.substreams}
+
+    def has(self, kind: int, tile: int = 0, layer: int = 0) -> bool:
+        return (kind, tile, layer) in self.subs
+
+    def payload(self, kind: int, tile: int = 0, layer: int = 0) -> bytes:
+        s = self.subs[(kind, tile, layer)]
+        return self.data[s.offset:s.offset + s.length]
+
+    def metadata(self) -> dict:
+        """{"icc", "exif", "xmp"}: the bytes of each metadata substream present (else None), and "orientation"."""
+        out = {name: (self.payload(kind) if self.has(kind) else None) for kind, name in Kind.NAMES.items()}
+        out["orientation"] = self.header.orientation
+        return out
+
+
+class StreamLayout(Substreams):
     """A stream checked against every structural rule: header, tile grid, the substreams by
     (kind, tile, layer), the usable layers and each layer's channels. Cheap (no entropy decoding):
     it runs before any expensive stage, so a hostile stream costs nothing beyond its parse."""
@@ -107,15 +130,3 @@ class StreamLayout:
         self.chans = [np.arange(shape.M)] if h.num_layers == 1 else \
             progressive.layer_channels(h.group_order, h.num_layers)
 
-    def has(self, kind: int, tile: int = 0, layer: int = 0) -> bool:
-        return (kind, tile, layer) in self.subs
-
-    def payload(self, kind: int, tile: int = 0, layer: int = 0) -> bytes:
-        s = self.subs[(kind, tile, layer)]
-        return self.data[s.offset:s.offset + s.length]
-
-    def metadata(self) -> dict:
-        """{"icc", "exif", "xmp"}: the bytes of each metadata substream present (else None), and "orientation"."""
-        out = {name: (self.payload(kind) if self.has(kind) else None) for kind, name in Kind.NAMES.items()}
-        out["orientation"] = self.header.orientation
-        return out

@@ -43,9 +43,10 @@ MUTATION = 64      # mode 3: the last 64 bytes before the mode byte are the tamp
 
 
 def make_seeds(directory):
-    """Every golden stream once per entry point: stream (+ 64 mutation bytes for mode 3) + mode byte."""
+    """Every golden stream (the lossless ones of tests/golden/lossless too) once per entry point: stream
+    (+ 64 mutation bytes for mode 3) + mode byte."""
     os.makedirs(directory, exist_ok=True)
-    for path in sorted((GOLDEN / "streams").glob("*.jai")):
+    for path in sorted((GOLDEN / "streams").glob("*.jai")) + sorted((GOLDEN / "lossless").glob("*.jai")):
         s = path.read_bytes()
         for mode in range(4):
             body = s + (bytes([mode * 5, 255]) + bytes(MUTATION - 2) if mode == 3 else b"")

@@ -1,0 +1,57 @@
+"""The lossless decode, encoder/lossless.py's mirror: the stream's rules (format/lossless.py), every
+plane's tables checked before any plane is decoded, then the planes in parallel and the inverse colour
+transform. No model is needed.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from jpegai_fast.core import alpha_coder
+from jpegai_fast.errors import DecodeError
+from jpegai_fast.format import container
+from jpegai_fast.format import lossless
+from jpegai_fast.format.container import Header, Kind
+from jpegai_fast.format.lossless import LosslessLayout
+from jpegai_fast.runtime.execution import map_tiles
+
+
+class LosslessStream(LosslessLayout):
+    """A lossless stream whose every substream passed the cheap checks (layout, CRCs, each payload's
+    header, tables and initial rANS state), so decode() runs only on a stream a cheap look accepts."""
+
+    def __init__(self, data: bytes, header: Header | None = None):
+        super().__init__(data, header)
+        h = self.header
+        self.keys = [(Kind.PLANE, i) for i in range(self.planes)]
+        if container.has_alpha(h.channels):
+            self.keys.append((Kind.ALPHA, 0))
+        for kind, i in self.keys:
+            payload = self.payload(kind, i)
+            # every plane is exact: a payload coding fewer bits (the lossy alpha mode) is no lossless stream
+            if payload[:1] != bytes([h.bit_depth]):
+                raise DecodeError(f"corrupted stream: {_where(kind, i)} does not code all {h.bit_depth} bits")
+            try:
+                alpha_coder.check(payload, h.height, h.width, h.bit_depth)
+            except DecodeError as e:
+                raise DecodeError(f"{e} ({_where(kind, i)})") from e
+
+    def decode(self, threads: int) -> np.ndarray:
+        """The image (H, W[, C]) exactly as encoded: uint8 for 8 bits, else uint16."""
+        h = self.header
+
+        def one(key, _inner):
+            try:
+                return alpha_coder.decode(self.payload(*key), h.height, h.width, h.bit_depth)
+            except DecodeError as e:
+                raise DecodeError(f"{e} ({_where(*key)})") from e
+
+        planes = map_tiles(one, self.keys, threads)
+        colour = lossless.inverse([p.astype(np.uint16, copy=False) for p in planes[:self.planes]], h.bit_depth)
+        if not container.has_alpha(h.channels):
+            return colour
+        a = planes[-1]
+        return np.ascontiguousarray(np.dstack([colour, a]) if colour.ndim == 3 else np.stack([colour, a], axis=-1))
+
+
+def _where(kind: int, index: int) -> str:
+    return "alpha substream" if kind == Kind.ALPHA else f"lossless plane {index} substream"

@@ -1,0 +1,58 @@
+"""Conformance of lossless streams (issue 32): committed streams in tests/golden/lossless/ decode to
+the images below bit for bit, and the encoder still writes exactly those bytes. Kept apart from
+tests/golden/make_golden.py, whose vectors come from a test model (a lossless stream has none), so
+adding these changed none of them. Regenerate only on a deliberate format change:
+``PYTHONPATH=. python tests/decoder/test_lossless_golden.py``.
+"""
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import jpegai_fast
+
+HERE = Path(__file__).resolve().parents[1] / "golden" / "lossless"
+
+
+def _ramp(h, w, c, bit_depth):
+    """Deterministic samples over the whole range (no RNG: the same on every numpy)."""
+    i = np.arange(h * w * c, dtype=np.int64).reshape(h, w, c)
+    v = (i * 40503 + (i * i) * 977) % (1 << bit_depth)
+    dtype = np.uint8 if bit_depth == 8 else np.uint16
+    return (v[..., 0] if c == 1 else v).astype(dtype)
+
+
+CASES = {
+    "rgba10_7x5": (_ramp(7, 5, 4, 10), {"bit_depth": 10, "metadata": {"xmp": b"<x:xmpmeta/>", "orientation": 3}}),
+    "grey16_3x4": (_ramp(3, 4, 1, 16), {"bit_depth": 16}),
+    "la8_5x3": (_ramp(5, 3, 2, 8), {}),
+    "rgb8_1x1": (np.array([[[255, 0, 128]]], np.uint8), {}),
+}
+#: SHA-256 of each stream's bytes, so a changed file cannot slip in with a regenerated image
+STREAM_SHA256 = {
+    "rgba10_7x5": "bfafd5b8733d621f258df1d31e3a132df09697c6b0b69e829deca95150d182a4",
+    "grey16_3x4": "faf9cbb41190e8bfb4b98f5fa7a357a0c171d3fae4c5f9a9e787dfadfbc9d0ea",
+    "la8_5x3": "6a9cdf4d54ae908fd29666d1825b017f693854cfcabfd32b2ef64323c1d47d8a",
+    "rgb8_1x1": "d9920bf030ee479c1c1f887251d93590b2282e4eaa5d10cce73d9b8a64af38fa",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_committed_lossless_stream_decodes_exactly_and_is_reproduced(name):
+    img, kw = CASES[name]
+    data = (HERE / f"{name}.jai").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == STREAM_SHA256[name]
+    out, meta = jpegai_fast.decode(data, with_metadata=True)
+    assert out.dtype == img.dtype and out.shape == img.shape
+    np.testing.assert_array_equal(out, img)
+    assert meta["orientation"] == kw.get("metadata", {}).get("orientation", 1)
+    assert jpegai_fast.encode(img, lossless=True, threads=1, **kw) == data
+
+
+if __name__ == "__main__":
+    HERE.mkdir(parents=True, exist_ok=True)
+    for name, (img, kw) in CASES.items():
+        data = jpegai_fast.encode(img, lossless=True, threads=1, **kw)
+        (HERE / f"{name}.jai").write_bytes(data)
+        print(f'    "{name}": "{hashlib.sha256(data).hexdigest()}",  # {len(data)} bytes')
