@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "jpegai_fast"
+COMPILED_CORE = "jpegai_fast._core"
 
 #: Layers, lowest first. A unit is a subpackage (``core``) or a top-level module (``pixels``); a module
 #: may import its own unit and the units of lower layers. Units in one layer do not import each other.
@@ -80,7 +81,8 @@ def _resolve(module: str, is_package: bool, node: ast.ImportFrom) -> list[str]:
     for alias in node.names:
         sub = f"{target}.{alias.name}"
         path = PACKAGE.parent / Path(*sub.split("."))
-        is_module = path.is_dir() or any(path.parent.glob(path.name + ".*"))    # .py, or the compiled _core
+        # the compiled core by its name: a fresh clone's source tree has no _core*.so (it is installed)
+        is_module = sub == COMPILED_CORE or path.is_dir() or path.with_suffix(".py").is_file()
         out.append(sub if is_module else target)
     return out
 
