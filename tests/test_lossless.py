@@ -134,13 +134,36 @@ def test_a_large_lossless_image_needs_no_tile_size_rule():
     _round_trip(img, 8)
 
 
+@pytest.mark.parametrize("transform", sorted(lossless.PLANES))
 @pytest.mark.parametrize("bit_depth", [8, 11, 16])
-def test_colour_transform_is_exactly_inverted(bit_depth):
+def test_every_colour_transform_is_exactly_inverted(transform, bit_depth):
     img = _image(6, 7, "rgb", bit_depth)
-    planes = lossless.forward(img, bit_depth)
-    assert all(p.dtype == np.uint16 and int(p.max()) < (1 << bit_depth) for p in planes)
-    np.testing.assert_array_equal(planes[1], (img[..., 0].astype(np.int64) - img[..., 1]) % (1 << bit_depth))
-    np.testing.assert_array_equal(lossless.inverse(planes, bit_depth), img)
+    top = (1 << bit_depth) - 1
+    img[0, :4] = [(top, 0, top), (0, top, 0), (top, top, 0), (0, 0, top)]     # every wrap-around
+    planes = lossless.forward(img, bit_depth, transform)
+    assert all(p.dtype == np.uint16 and int(p.max()) <= top for p in planes)
+    np.testing.assert_array_equal(lossless.inverse(planes, bit_depth, transform), img)
+
+
+def test_the_planes_are_the_documented_differences():
+    img = _image(5, 9, "rgb", 10).astype(np.int64)
+    d = lossless.derived(img, 10)
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    for name, want in {"G": g, "R-G": r - g, "B-G": b - g, "B-mean(R,G)": b - (r + g) // 2, "R-B": r - b}.items():
+        np.testing.assert_array_equal(d[name], want % 1024, err_msg=name)
+
+
+@pytest.mark.parametrize("transform,make_b", [
+    (ColourTransform.LOSSLESS_SUBTRACT_GREEN, lambda r, g: g),
+    (ColourTransform.LOSSLESS_B_MINUS_MEAN, lambda r, g: (r.astype(np.int64) + g) // 2),
+    (ColourTransform.LOSSLESS_R_MINUS_B, lambda r, g: r)])
+def test_the_encoder_keeps_the_transform_whose_planes_code_smallest(transform, make_b):
+    """B equal to G, to the mean of R and G, or to R: that transform's last plane is all zeros."""
+    rng = np.random.default_rng(5)
+    r, g = (rng.integers(0, 256, (48, 40)) for _ in range(2))
+    img = np.dstack([r, g, make_b(r, g)]).astype(np.uint8)
+    data = _round_trip(img, 8)
+    assert container.read(data).colour_transform == transform
 
 
 def test_pillow_plugin_saves_lossless():

@@ -21,6 +21,7 @@ from jpegai_fast.cli.codec_cmds import EncodeOption
 @click.option("--layers", type=EncodeOption("layers"), help="Progressive layers (encode).")
 @click.option("--bit-depth", type=EncodeOption("bit_depth"),
               help="Bits per sample of 16-bit sources that hold fewer (encode).")
+@click.option("--lossless", is_flag=True, help="Exact copies (encode; no rate option with it).")
 @click.option("--format", "fmt", default=None, help="Output image type for decode (png, tif, ...; default png).")
 @click.option("--strip", is_flag=True,
               help="Drop the ICC profile, EXIF and XMP (kept by default); the orientation stays.")
@@ -29,7 +30,7 @@ from jpegai_fast.cli.codec_cmds import EncodeOption
               help="Replace existing files that no batch into DST wrote (default: refuse before any work).")
 @click.option("--quiet", is_flag=True, help="No progress bar; errors only.")
 def batch_command(mode, sources, dst, workers, scheduler, verify, min_psnr, bpp, quality, effort, tile_size, layers,
-                  bit_depth, fmt, strip, auto_orient, overwrite, quiet):
+                  bit_depth, lossless, fmt, strip, auto_orient, overwrite, quiet):
     """Encode or decode every image (or .jai stream) under SRC... into DST, resumably.
 
     SRC: folders (recursive), globs, @filelist.txt, or fsspec URLs. DST/manifest.jsonl records every file;
@@ -39,9 +40,10 @@ def batch_command(mode, sources, dst, workers, scheduler, verify, min_psnr, bpp,
     """
     from jpegai_fast.tools import batch
     options = {"bpp": bpp, "quality": quality, "effort": effort, "tile_size": tile_size, "layers": layers,
-               "bit_depth": bit_depth} if mode == "encode" else {}
-    if mode == "decode" and any(v is not None for v in (bpp, quality, effort, tile_size, layers, bit_depth)):
-        raise click.UsageError("encode options (--bpp, -q, -e, --tile-size, --layers, --bit-depth) need 'batch encode'")
+               "bit_depth": bit_depth, "lossless": lossless or None} if mode == "encode" else {}
+    if mode == "decode" and (lossless or any(v is not None for v in (bpp, quality, effort, tile_size, layers, bit_depth))):
+        raise click.UsageError("encode options (--bpp, -q, -e, --tile-size, --layers, --bit-depth, --lossless) "
+                               "need 'batch encode'")
     suffix = None if not fmt else "." + fmt.lower().lstrip(".")
     try:
         report = batch.run(mode, sources, dst, workers=workers, scheduler=scheduler, verify=verify,

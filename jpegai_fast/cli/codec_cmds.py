@@ -80,7 +80,8 @@ def _stream_details(data: bytes) -> str:
         by_kind[name] = by_kind.get(name, 0) + s["bytes"]
     header = len(data) - sum(by_kind.values())
     parts = ", ".join(f"{k} {v}" for k, v in by_kind.items())
-    return (f"  model {meta['model_id']}, rate {meta['rate']:.3f}, {meta['bit_depth']}-bit, "
+    coder = "lossless" if meta["lossless"] else f"model {meta['model_id']}, rate {meta['rate']:.3f}"
+    return (f"  {coder}, {meta['bit_depth']}-bit, "
             f"{meta['channels']} channel(s), tiles {meta['tiles']} (size {meta['tile_size'] or 'whole'}), "
             f"layers {meta['layers']}\n  bytes: header+table {header}, {parts}")
 

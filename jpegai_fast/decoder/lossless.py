@@ -46,7 +46,7 @@ class LosslessStream(LosslessLayout):
                 raise DecodeError(f"{e} ({_where(*key)})") from e
 
         planes = map_tiles(one, self.keys, threads)
-        colour = lossless.inverse([p.astype(np.uint16, copy=False) for p in planes[:self.planes]], h.bit_depth)
+        colour = lossless.inverse(planes[:self.planes], h.bit_depth, h.colour_transform)
         if not container.has_alpha(h.channels):
             return colour
         a = planes[-1]

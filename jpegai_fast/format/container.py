@@ -47,11 +47,14 @@ METADATA_LIMITS = {Kind.ICC: 16 << 20, Kind.EXIF: 4 << 20, Kind.XMP: 16 << 20}
 
 class ColourTransform:
     RGB = 0       # the model codes R, G, B directly
-    #: lossless (format/lossless.py): no model; planes G, (R - G) mod 2^b, (B - G) mod 2^b (grey: one plane)
-    #: coded exactly, each in a kind-PLANE substream. Older version-4 decoders refuse it by this byte.
-    LOSSLESS_SUBTRACT_GREEN = 1
+    #: Lossless, no model (format/lossless.py): the planes, mod 2^b, each coded exactly in a kind-PLANE
+    #: substream; grey is always 1 (one plane). Older version-4 decoders refuse them by this byte.
+    LOSSLESS_SUBTRACT_GREEN = 1     # G, R - G, B - G
+    LOSSLESS_B_MINUS_MEAN = 2       # G, R - G, B - floor((R + G) / 2)
+    LOSSLESS_R_MINUS_B = 3          # G, B - G, R - B
 
-    ALL = (RGB, LOSSLESS_SUBTRACT_GREEN)
+    LOSSLESS = (LOSSLESS_SUBTRACT_GREEN, LOSSLESS_B_MINUS_MEAN, LOSSLESS_R_MINUS_B)
+    ALL = (RGB,) + LOSSLESS
 
 
 #: The model-id field of a lossless stream: no model codes it, and no model's id is all zeros (a SHA-256 prefix).
@@ -59,7 +62,7 @@ NO_MODEL_ID = bytes(MODEL_ID_BYTES)
 
 
 def is_lossless(header: "Header") -> bool:
-    return header.colour_transform == ColourTransform.LOSSLESS_SUBTRACT_GREEN
+    return header.colour_transform in ColourTransform.LOSSLESS
 
 
 @dataclass
@@ -279,7 +282,7 @@ def read(data: bytes | bytearray | memoryview) -> Header:
         raise DecodeError(f"corrupted stream: bit depth {bit_depth}")
     if colour not in ColourTransform.ALL:
         raise DecodeError(f"unsupported colour transform {colour}")
-    lossless = colour == ColourTransform.LOSSLESS_SUBTRACT_GREEN
+    lossless = colour in ColourTransform.LOSSLESS
     model_id = r.take(MODEL_ID_BYTES, "model id")
     rate_q = r.varint("rate parameter", 1 << 16)
     tile_size = r.varint("tile size", MAX_SIDE)

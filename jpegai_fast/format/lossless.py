@@ -1,10 +1,12 @@
-"""Lossless streams (docs/format.md, "Lossless streams"): the colour transform, the substream order,
+"""Lossless streams (docs/format.md, "Lossless streams"): the colour transforms, the substream order,
 the writer's assembly and the cheap whole-stream checks. The planes are coded by the alpha coder
 (core/alpha_coder.py); encoder/lossless.py and decoder/lossless.py mirror each other around this file.
 
-Subtract-green (as WebP lossless does) rather than YCoCg-R: it keeps every plane at the image's bit
-depth, so 16-bit images fit the coder's 16-bit planes, and on Kodak 1-6 it codes 0.2 % smaller than
-YCoCg-R in total (2,833,355 against 2,838,977 bytes; docs/benchmarks.md, "Lossless").
+Differences modulo 2^b rather than YCoCg-R: every plane keeps the image's bit depth b, so 16-bit images
+fit the coder's 16-bit planes (on Kodak 1-6 subtract-green alone codes 0.2 % smaller than YCoCg-R). Which
+colour is best predicted from which differs per image, so the encoder codes the five planes below and
+keeps the transform whose three are smallest (Kodak 1-6: -1.0 % against subtract-green alone, frymire
+-2.8 %; docs/benchmarks.md, "Lossless").
 """
 from __future__ import annotations
 
@@ -15,27 +17,52 @@ from jpegai_fast.format import container
 from jpegai_fast.format.container import ColourTransform, Header, Kind, Substream
 from jpegai_fast.format.stream import Substreams, side_kinds
 
+#: The coded planes of each lossless transform of a colour image, by name (derived() makes them).
+PLANES = {
+    ColourTransform.LOSSLESS_SUBTRACT_GREEN: ("G", "R-G", "B-G"),
+    ColourTransform.LOSSLESS_B_MINUS_MEAN: ("G", "R-G", "B-mean(R,G)"),
+    ColourTransform.LOSSLESS_R_MINUS_B: ("G", "B-G", "R-B"),
+}
+#: A grey image's one plane is coded as is, under this transform value (the only one a grey stream may use).
+GREY_TRANSFORM = ColourTransform.LOSSLESS_SUBTRACT_GREEN
 
-def forward(colour: np.ndarray, bit_depth: int) -> list[np.ndarray]:
-    """HxW or HxWx3 samples -> the coded planes (uint16): grey as is; G, (R - G) mod 2^b, (B - G) mod 2^b."""
+
+def derived(colour: np.ndarray, bit_depth: int) -> dict[str, np.ndarray]:
+    """Every plane a transform of PLANES may code (uint16, mod 2^b), from HxWx3 samples."""
+    mask = np.uint16((1 << bit_depth) - 1)
+    r, g, b = (colour[..., i].astype(np.uint16) for i in range(3))   # uint16 wraps mod 2^16: half the memory of int32
+    return {"G": g, "R-G": (r - g) & mask, "B-G": (b - g) & mask, "B-mean(R,G)": (b - _mean(r, g)) & mask,
+            "R-B": (r - b) & mask}
+
+
+def _mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """floor((a + b) / 2) of uint16 samples without the 17th bit."""
+    return (a >> 1) + (b >> 1) + (a & b & 1)
+
+
+def forward(colour: np.ndarray, bit_depth: int, transform: int = GREY_TRANSFORM) -> list[np.ndarray]:
+    """HxW or HxWx3 samples -> the coded planes (uint16) of ``transform`` (grey: the one plane as is)."""
     if colour.ndim == 2:
         return [np.ascontiguousarray(colour, dtype=np.uint16)]
-    mask = np.uint16((1 << bit_depth) - 1)
-    g = colour[..., 1].astype(np.uint16)
-    return [g, (colour[..., 0].astype(np.uint16) - g) & mask, (colour[..., 2].astype(np.uint16) - g) & mask]
+    d = derived(colour, bit_depth)
+    return [d[name] for name in PLANES[transform]]
 
 
-def inverse(planes: list[np.ndarray], bit_depth: int) -> np.ndarray:
+def inverse(planes: list[np.ndarray], bit_depth: int, transform: int = GREY_TRANSFORM) -> np.ndarray:
     """The coded planes -> HxW or HxWx3 samples (uint8 for 8 bits, else uint16): forward's inverse."""
     dtype = np.uint8 if bit_depth == 8 else np.uint16
     if len(planes) == 1:
         return planes[0].astype(dtype)
     mask = np.uint16((1 << bit_depth) - 1)
-    g, rg, bg = planes
+    g, p1, p2 = (p.astype(np.uint16, copy=False) for p in planes)
+    if transform == ColourTransform.LOSSLESS_R_MINUS_B:
+        b = (p1 + g) & mask
+        r = (p2 + b) & mask
+    else:
+        r = (p1 + g) & mask
+        b = (p2 + (g if transform == ColourTransform.LOSSLESS_SUBTRACT_GREEN else _mean(r, g))) & mask
     out = np.empty(g.shape + (3,), dtype)
-    out[..., 0] = (rg + g) & mask      # uint16 wraps modulo 2^16, then the mask takes it modulo 2^b
-    out[..., 1] = g
-    out[..., 2] = (bg + g) & mask
+    out[..., 0], out[..., 1], out[..., 2] = r, g, b
     return out
 
 
@@ -61,10 +88,13 @@ class LosslessLayout(Substreams):
 
     def __init__(self, data: bytes, header: Header | None = None):
         h = container.read(data) if header is None else header
-        if h.colour_transform != ColourTransform.LOSSLESS_SUBTRACT_GREEN:
+        if h.colour_transform not in ColourTransform.LOSSLESS:
             raise DecodeError(f"not a lossless stream (colour transform {h.colour_transform})")
         super().__init__(data, h)
         planes = container.colour_channels(h.channels)
+        if planes == 1 and h.colour_transform != GREY_TRANSFORM:
+            raise DecodeError(f"corrupted stream: a grey lossless stream with colour transform {h.colour_transform} "
+                              f"(grey uses {GREY_TRANSFORM})")
         meta = side_kinds({s.kind for s in h.substreams}, container.has_alpha(h.channels))
         if [(s.kind, s.tile, s.layer) for s in h.substreams] != canonical_order(planes, meta):
             raise DecodeError("corrupted stream: substreams of the lossless stream missing or not in the "

@@ -42,3 +42,20 @@ def test_lossless_with_a_rate_option_is_a_message_naming_it(tmp_path):
         assert r.exit_code != 0 and "lossless" in r.output, (extra, r.output)
         assert r.exception is None or isinstance(r.exception, SystemExit)
     assert not (tmp_path / "s.jai").exists()
+
+
+def test_batch_encode_lossless_makes_exact_copies(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    imgs = {"a": synthetic_image(20, 24), "b": synthetic_image(17, 9)}
+    for name, img in imgs.items():
+        write_image(src / f"{name}.png", img)
+    r = run("batch", "encode", src, "-o", tmp_path / "out", "--lossless", "--workers", 0, "--quiet")
+    assert r.exit_code == 0, r.output
+    for name, img in imgs.items():
+        data = (tmp_path / "out" / f"{name}.jai").read_bytes()
+        assert json.loads(run("info", tmp_path / "out" / f"{name}.jai", "--json").output)["lossless"] is True
+        from jpegai_fast import decode
+        np.testing.assert_array_equal(decode(data), img)
+    r = run("batch", "decode", src, "-o", tmp_path / "o2", "--lossless")
+    assert r.exit_code != 0 and "--lossless" in r.output

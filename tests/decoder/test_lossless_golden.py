@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import jpegai_fast
+from jpegai_fast.format import container
 
 HERE = Path(__file__).resolve().parents[1] / "golden" / "lossless"
 
@@ -29,12 +30,20 @@ CASES = {
     "la8_5x3": (_ramp(5, 3, 2, 8), {}),
     "rgb8_1x1": (np.array([[[255, 0, 128]]], np.uint8), {}),
 }
+# one colour stream per transform (docs/format.md, "Lossless streams"): B = G, B = mean(R, G), B = R
+_RG = _ramp(6, 8, 2, 12)
+CASES["rgb12_6x8_transform1"] = (np.dstack([_RG, _RG[..., 1]]), {"bit_depth": 12})
+CASES["rgb12_6x8_transform2"] = (np.dstack([_RG, (_RG[..., 0] + _RG[..., 1]) // 2]), {"bit_depth": 12})
+CASES["rgb16_6x8_transform3"] = (np.dstack([_RG, _RG[..., 0]]) * 16 + 15, {"bit_depth": 16})
 #: SHA-256 of each stream's bytes, so a changed file cannot slip in with a regenerated image
 STREAM_SHA256 = {
-    "rgba10_7x5": "bfafd5b8733d621f258df1d31e3a132df09697c6b0b69e829deca95150d182a4",
+    "rgba10_7x5": "183f662af7dbdc3af5dc99b274c3a6232759f50c899ecc0e8f4f666d68f8a9be",
     "grey16_3x4": "faf9cbb41190e8bfb4b98f5fa7a357a0c171d3fae4c5f9a9e787dfadfbc9d0ea",
     "la8_5x3": "6a9cdf4d54ae908fd29666d1825b017f693854cfcabfd32b2ef64323c1d47d8a",
-    "rgb8_1x1": "d9920bf030ee479c1c1f887251d93590b2282e4eaa5d10cce73d9b8a64af38fa",
+    "rgb8_1x1": "f31b2f6a1f07da449bac72970fe846219948e132c5683481b07f88f5d5fcf047",
+    "rgb12_6x8_transform1": "f217ffbac82dd5d158074228e1065fc68ae7d0c7d97708ca92d3d6002386bc39",
+    "rgb12_6x8_transform2": "809875debb597234bff7af122e6e4fc573f7ce6b01784c7dae8b58e4a7249c7e",
+    "rgb16_6x8_transform3": "e827a653c2fdf84eb649d23114fc956655a1374e9c0aae2eac272be8bb6f8061",
 }
 
 
@@ -48,6 +57,8 @@ def test_committed_lossless_stream_decodes_exactly_and_is_reproduced(name):
     np.testing.assert_array_equal(out, img)
     assert meta["orientation"] == kw.get("metadata", {}).get("orientation", 1)
     assert jpegai_fast.encode(img, lossless=True, threads=1, **kw) == data
+    if "transform" in name:
+        assert container.read(data).colour_transform == int(name[-1])
 
 
 if __name__ == "__main__":

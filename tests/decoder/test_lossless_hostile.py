@@ -147,5 +147,19 @@ def test_lossy_and_lossless_paths_refuse_each_other(rgba):
 
 
 def test_an_unknown_colour_transform_is_refused(rgba):
-    with pytest.raises(DecodeError, match="unsupported colour transform 2"):
-        jpegai_fast.decode(_rewrite(rgba[1], colour_transform=2))
+    with pytest.raises(DecodeError, match="unsupported colour transform 4"):
+        jpegai_fast.decode(_rewrite(rgba[1], colour_transform=4))
+
+
+def test_a_grey_stream_with_a_colour_transform_is_refused():
+    grey = jpegai_fast.encode(natural_like(12, 10, 1), lossless=True)
+    with pytest.raises(DecodeError, match="grey lossless stream with colour transform 3"):
+        jpegai_fast.decode(_rewrite(grey, colour_transform=ColourTransform.LOSSLESS_R_MINUS_B))
+
+
+@pytest.mark.parametrize("transform", ColourTransform.LOSSLESS)
+def test_a_forged_transform_value_decodes_to_other_pixels_not_an_error(rgba, transform):
+    """The transform byte is covered by the header CRC; re-written with a valid CRC it is a different but
+    well-formed stream: the decode is another image of the same shape, never a crash."""
+    out = jpegai_fast.decode(_rewrite(rgba[1], colour_transform=transform))
+    assert out.shape == rgba[0].shape and out.dtype == rgba[0].dtype
