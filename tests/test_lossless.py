@@ -174,3 +174,5 @@ def test_pillow_plugin_saves_lossless():
     Image.fromarray(img, "RGBA").save(buf, format="JAI", lossless=True)
     assert jpegai_fast.info(buf.getvalue())["lossless"] is True
     np.testing.assert_array_equal(jpegai_fast.decode(buf.getvalue()), img)
+    buf.seek(0)
+    np.testing.assert_array_equal(np.asarray(Image.open(buf)), img)        # and the plugin reads it back
