@@ -74,6 +74,16 @@ I32 to_array(std::vector<int32_t>&& v, std::vector<py::ssize_t> shape) {
 }
 }  // namespace intpath_bind
 
+namespace {
+// A stream argument: any 1-D contiguous bytes-like object (bytes, bytearray, memoryview, uint8 array).
+py::buffer_info byte_view(const py::buffer& b) {
+  py::buffer_info info = b.request();
+  if (info.ndim != 1 || info.itemsize != 1 || (info.shape[0] > 1 && info.strides[0] != 1))
+    throw py::type_error("data must be a contiguous bytes-like object");
+  return info;
+}
+}  // namespace
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "jpegai_fast C++ core: entropy coding, context model, integer path, convolution";
   m.def("core_version", &jpegai::core_version);
@@ -153,12 +163,6 @@ PYBIND11_MODULE(_core, m) {
       }
       return result;
     };
-    auto byte_view = [](const py::buffer& b) {
-      py::buffer_info info = b.request();
-      if (info.ndim != 1 || info.itemsize != 1 || (info.shape[0] > 1 && info.strides[0] != 1))
-        throw py::type_error("data must be a contiguous bytes-like object");
-      return info;
-    };
     m.attr("PRECISION") = en::kPrecision;
     m.attr("NUM_SCALES") = en::kNumScales;
     m.attr("LANES") = en::kLanes;
@@ -199,7 +203,7 @@ PYBIND11_MODULE(_core, m) {
     });
     m.def(
         "decode_gaussian",
-        [byte_view](py::buffer data, U8 indexes, int threads, std::optional<I32> out_arg) {
+        [](py::buffer data, U8 indexes, int threads, std::optional<I32> out_arg) {
           py::buffer_info info = byte_view(data);
           std::vector<py::ssize_t> shape(indexes.shape(), indexes.shape() + indexes.ndim());
           I32 out = out_arg ? *out_arg : I32(shape);
@@ -215,7 +219,7 @@ PYBIND11_MODULE(_core, m) {
         py::arg("data"), py::arg("indexes"), py::arg("threads"), py::arg("out") = py::none());
     m.def(
         "check_coded_layout",
-        [byte_view](py::buffer data, py::ssize_t n) {
+        [](py::buffer data, py::ssize_t n) {
           if (n < 0) throw py::value_error("n must be >= 0");
           py::buffer_info info = byte_view(data);
           en::check_layout(static_cast<const uint8_t*>(info.ptr), size_t(info.size), size_t(n));
@@ -245,19 +249,18 @@ PYBIND11_MODULE(_core, m) {
       }
       return to_bytes(out);
     });
-    m.def("decode_cdf",
-          [byte_view, cdf_tables](py::buffer data, I32 cdfs, I32 lengths, I32 offsets, py::ssize_t n, int threads) {
-            if (n < 0) throw py::value_error("n must be >= 0");
-            py::buffer_info info = byte_view(data);
-            I32 out({cdfs.shape(0), n});
-            {
-              py::gil_scoped_release nogil;
-              en::TableSet tables = cdf_tables(cdfs, lengths, offsets);
-              en::decode_cdf(tables, static_cast<const uint8_t*>(info.ptr), size_t(info.size), size_t(n),
-                             out.mutable_data(), threads);
-            }
-            return out;
-          });
+    m.def("decode_cdf", [cdf_tables](py::buffer data, I32 cdfs, I32 lengths, I32 offsets, py::ssize_t n, int threads) {
+      if (n < 0) throw py::value_error("n must be >= 0");
+      py::buffer_info info = byte_view(data);
+      I32 out({cdfs.shape(0), n});
+      {
+        py::gil_scoped_release nogil;
+        en::TableSet tables = cdf_tables(cdfs, lengths, offsets);
+        en::decode_cdf(tables, static_cast<const uint8_t*>(info.ptr), size_t(info.size), size_t(n), out.mutable_data(),
+                       threads);
+      }
+      return out;
+    });
     m.def(
         "pmf_to_cdf",
         [](F64 pmf, std::optional<F64> tail) {
@@ -452,9 +455,7 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "alpha_check",
       [](py::buffer data, int h, int w, int bits) {
-        py::buffer_info info = data.request();
-        if (info.ndim != 1 || info.itemsize != 1 || (info.shape[0] > 1 && info.strides[0] != 1))
-          throw py::type_error("data must be a contiguous bytes-like object");
+        py::buffer_info info = byte_view(data);
         jpegai::alpha::check(static_cast<const uint8_t*>(info.ptr), size_t(info.size), h, w, bits);
       },
       py::arg("data"), py::arg("h"), py::arg("w"), py::arg("bits"),
@@ -462,9 +463,7 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "alpha_decode",
       [](py::buffer data, int h, int w, int bits) {
-        py::buffer_info info = data.request();
-        if (info.ndim != 1 || info.itemsize != 1 || (info.shape[0] > 1 && info.strides[0] != 1))
-          throw py::type_error("data must be a contiguous bytes-like object");
+        py::buffer_info info = byte_view(data);
         if (h < 1 || w < 1) throw py::value_error("alpha: plane must be at least 1x1");
         U16 out({py::ssize_t(h), py::ssize_t(w)});
         {

@@ -11,7 +11,6 @@ Anything but DecodeError, a wrong round trip, a crash, a hang (-timeout) or a me
 written by --make-seeds DIR.
 """
 import os
-import sys
 from pathlib import Path
 
 import atheris
@@ -85,8 +84,5 @@ def TestOneInput(data: bytes):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--make-seeds":
-        make_seeds(sys.argv[2])
-    else:
-        atheris.Setup(sys.argv, TestOneInput)
-        atheris.Fuzz()
+    from harness import main        # tests/fuzz/ is the script's folder, first on sys.path
+    main(TestOneInput, make_seeds)

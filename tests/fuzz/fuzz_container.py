@@ -16,7 +16,6 @@ blow-up (-rss_limit_mb) is a finding. Long run (docs/format.md, "Conformance and
         -len_control=0 /tmp/corpus
 """
 import os
-import sys
 import warnings
 from pathlib import Path
 
@@ -95,8 +94,5 @@ def TestOneInput(data: bytes):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--make-seeds":
-        make_seeds(sys.argv[2])
-    else:
-        atheris.Setup(sys.argv, TestOneInput)
-        atheris.Fuzz()
+    from harness import main        # tests/fuzz/ is the script's folder, first on sys.path
+    main(TestOneInput, make_seeds)

@@ -7,7 +7,6 @@ is a finding. Run e.g.
 With --make-seeds DIR it writes valid streams as a seed corpus (mutations of valid streams
 reach much deeper into the decoder than random bytes do).
 """
-import sys
 
 import atheris
 import numpy as np
@@ -94,8 +93,5 @@ def make_seeds(directory):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--make-seeds":
-        make_seeds(sys.argv[2])
-    else:
-        atheris.Setup(sys.argv, TestOneInput)
-        atheris.Fuzz()
+    from harness import main        # tests/fuzz/ is the script's folder, first on sys.path
+    main(TestOneInput, make_seeds)

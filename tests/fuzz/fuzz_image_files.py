@@ -9,7 +9,6 @@ and planar TIFF with ICC, JPEG with EXIF, WebP, BMP), written by --make-seeds DI
 """
 import io
 import os
-import sys
 from pathlib import Path
 
 import atheris
@@ -69,8 +68,5 @@ def TestOneInput(data: bytes):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--make-seeds":
-        make_seeds(sys.argv[2])
-    else:
-        atheris.Setup(sys.argv, TestOneInput)
-        atheris.Fuzz()
+    from harness import main        # tests/fuzz/ is the script's folder, first on sys.path
+    main(TestOneInput, make_seeds)

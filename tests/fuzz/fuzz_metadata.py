@@ -10,7 +10,6 @@ raise; a file writer may refuse metadata with ValueError. Anything else, a crash
 blow-up is a finding. Seeds: the golden stream with metadata and real-looking EXIF/ICC/XMP payloads.
 """
 import os
-import sys
 import warnings
 from pathlib import Path
 
@@ -76,8 +75,5 @@ def TestOneInput(data: bytes):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--make-seeds":
-        make_seeds(sys.argv[2])
-    else:
-        atheris.Setup(sys.argv, TestOneInput)
-        atheris.Fuzz()
+    from harness import main        # tests/fuzz/ is the script's folder, first on sys.path
+    main(TestOneInput, make_seeds)
