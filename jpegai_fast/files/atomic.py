@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import errno
-import glob
 import os
 import tempfile
 from pathlib import Path
@@ -95,15 +94,25 @@ def _link_new(tmp: str, path: Path) -> None:
     os.unlink(tmp)
 
 
-def stale_temporaries(path: str | Path) -> list[Path]:
-    """The temporary files that an interrupted ``atomic_write(path, ...)`` may have left beside ``path``."""
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    prefix = f"{TMP_PREFIX}{path.name}."
-    if not parent.is_dir():
-        return []
-    return sorted(p for p in parent.glob(f"{glob.escape(prefix)}*{TMP_SUFFIX}")
-                  if len(p.name) > len(prefix) + len(TMP_SUFFIX) and p.is_file())
+def stale_temporaries(paths) -> list[Path]:
+    """The temporary files that interrupted ``atomic_write(path, ...)`` calls may have left beside ``paths``:
+    one listing per folder, however many outputs it holds (a batch of 100k files asks once per folder)."""
+    by_folder: dict[Path, set[str]] = {}
+    for p in map(Path, paths):
+        by_folder.setdefault(p.parent if str(p.parent) else Path("."), set()).add(p.name)
+    found = []
+    for folder, names in by_folder.items():
+        if not folder.is_dir():
+            continue
+        for entry in os.scandir(folder):
+            name = entry.name
+            if not (name.startswith(TMP_PREFIX) and name.endswith(TMP_SUFFIX)) or not entry.is_file():
+                continue
+            stem = name[len(TMP_PREFIX):-len(TMP_SUFFIX)]           # "<output name>.<random>"
+            output, dot, rand = stem.rpartition(".")
+            if dot and rand and output in names:
+                found.append(folder / name)
+    return sorted(found)
 
 
 def same_file(a: str | Path, b: str | Path) -> bool:

@@ -206,13 +206,12 @@ def sweep_temporaries(tasks: list[Task]) -> int:
     """Remove the temporaries that a killed run's writers left beside local outputs (under the lock)."""
     from jpegai_fast.files.atomic import stale_temporaries
     n = 0
-    for t in tasks:
-        for tmp in stale_temporaries(t.output):
-            try:
-                tmp.unlink()
-                n += 1
-            except FileNotFoundError:
-                pass
+    for tmp in stale_temporaries(t.output for t in tasks):
+        try:
+            tmp.unlink()
+            n += 1
+        except FileNotFoundError:
+            pass
     return n
 
 
