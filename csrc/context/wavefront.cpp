@@ -18,7 +18,7 @@ namespace jpegai {
 namespace context {
 namespace {
 
-constexpr int kPadTop = 2, PAD_LEFT = 2, PAD_RIGHT = 1;
+constexpr int kPadTop = 2, kPadLeft = 2, kPadRight = 1;
 constexpr int kSupport = kGroup * kNumTaps;
 
 // Hot validation loops call this per element: no std::string unless the check fails.
@@ -106,7 +106,7 @@ template <bool Quantise, class Acc>
 inline __attribute__((always_inline)) void position_body(State& s, int g, int i, int j) {
   const Model& m = *s.m;
   const int64_t base = (int64_t(g) * m.H * m.W + int64_t(i) * m.W + j) * kGroup;
-  int32_t* here = s.padded.data() + g * s.group_stride + (i + kPadTop) * s.row_stride + int64_t(j + PAD_LEFT) * kGroup;
+  int32_t* here = s.padded.data() + g * s.group_stride + (i + kPadTop) * s.row_stride + int64_t(j + kPadLeft) * kGroup;
   alignas(32) Acc nb[kSupport];
   for (int t = 0; t < kNumTaps; ++t) {
     const int32_t* src = here + kTapDy[t] * s.row_stride + kTapDx[t] * kGroup;
@@ -244,7 +244,7 @@ void padded_to_planar(const State& s, int32_t* dst, int threads) {
   const int64_t plane = int64_t(m.H) * m.W;
   jpegai::parallel_for(int64_t(m.M / kGroup) * m.H, threads, [&](int64_t task) {
     const int64_t g = task / m.H, i = task % m.H;
-    const int32_t* row = s.padded.data() + g * s.group_stride + (i + kPadTop) * s.row_stride + PAD_LEFT * kGroup;
+    const int32_t* row = s.padded.data() + g * s.group_stride + (i + kPadTop) * s.row_stride + kPadLeft * kGroup;
     for (int ci = 0; ci < kGroup; ++ci) {
       int32_t* out = dst + (g * kGroup + ci) * plane + i * m.W;
       for (int j = 0; j < m.W; ++j) out[j] = row[int64_t(j) * kGroup + ci];
@@ -282,7 +282,7 @@ void run(const Model& m, State& s, int threads) {
   // |y_hat| <= 2^30, so every partial sum is below max_l1 * 2^30.
   s.exact_double = double(max_l1) * double(kValueLimit) < 9007199254740992.0;  // 2^53
   if (s.exact_double) s.weight_double.assign(s.weight.begin(), s.weight.end());
-  s.row_stride = int64_t(m.W + PAD_LEFT + PAD_RIGHT) * kGroup;
+  s.row_stride = int64_t(m.W + kPadLeft + kPadRight) * kGroup;
   s.group_stride = int64_t(m.H + kPadTop) * s.row_stride;
   s.padded.assign(size_t(m.M / kGroup) * s.group_stride, 0);
   // Schedule (never changes results): whole groups per thread when they divide the work evenly
