@@ -2,9 +2,11 @@
 (means and table indexes), y quantised through the C++ context loop, the symbols coded per layer.
 
 A tile passes through three explicit states: ``HyperTile`` (rate-independent: what rate control keeps,
-so each rate probe only re-quantises), ``QuantisedTile`` (symbols at one rate: what layer ordering
-needs from every tile) and ``CodedTile`` (bytes). All of it is integer arithmetic but the one float
-rounding in the context loop's quantiser, so the decoder rebuilds the same y_hat on every machine.
+so each rate probe only re-quantises), ``QuantisedTile`` (one layer's symbols at one rate) and
+``CodedTile`` (bytes). A progressive tile goes from HyperTile to CodedTile at once: each refinement
+layer is quantised and coded in one pass of the context loop (csrc/context/refine.h). All of it is
+integer arithmetic but the float roundings of the quantisers, so the decoder rebuilds the same y_hat on
+every machine.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from jpegai_fast.core import rans
-from jpegai_fast.core.intpath import scale_indexes
+from jpegai_fast.format import progressive
 from jpegai_fast.runtime.engine import Engine
 
 
@@ -53,23 +55,29 @@ def hyper_tile(eng: Engine, y: np.ndarray, z_hat: np.ndarray, threads: int) -> H
     return HyperTile(eng.encode_z(z_hat, threads), y, mu_q, log2sigma_q)
 
 
-def quantise(eng: Engine, t: Tile, rate_q: int, threads: int) -> Tile:
-    """``t`` at rate ``rate_q``: symbols through the context loop and the scale-index rule
-    (a tile already quantised or coded, at the fixed rate, is returned as it is)."""
+def quantise(eng: Engine, t: Tile, rate_q: int, threads: int, layers: int = 1) -> Tile:
+    """``t`` at rate ``rate_q``: symbols through the context loop and the scale-index rule; with
+    ``layers`` > 1 every layer coded (format/progressive.py). A tile already quantised or coded, at the
+    fixed rate, is returned as it is."""
     if not isinstance(t, HyperTile):
         return t
     log2_step, step = eng.steps(rate_q)
-    idx = scale_indexes(t.log2sigma_q, log2_step)
-    q, _ = eng.ctx.quantise(t.y, t.mu_q, step, threads=threads)
-    return QuantisedTile(t.z_bytes, q, idx)
+    idx, step_0 = progressive.layer_indexes(t.log2sigma_q, log2_step, step, 0, layers)
+    q, y_hat_q = eng.ctx.quantise(t.y, t.mu_q, step_0, threads=threads)
+    if layers == 1:
+        return QuantisedTile(t.z_bytes, q, idx)
+    coded = [rans.encode_gaussian(q, idx, threads=threads)]
+    for layer in range(1, layers):
+        idx, step_k = progressive.layer_indexes(t.log2sigma_q, log2_step, step, layer, layers)
+        data, y_hat_q = eng.ctx.refine_encode(t.y, y_hat_q, idx, t.mu_q, step_k, threads)
+        coded.append(data)
+    return CodedTile(t.z_bytes, coded)
 
 
-def code(t: Tile, chans: list[np.ndarray] | None, threads: int) -> CodedTile:
-    """``t``'s y symbols coded, one substream per layer (``chans``: each layer's channels; None: one layer)."""
+def code(t: Tile, threads: int) -> CodedTile:
+    """``t``'s y symbols coded (a progressive tile is coded by quantise())."""
     if isinstance(t, CodedTile):
         return t
     if not isinstance(t, QuantisedTile):
         raise TypeError("a tile is coded after it is quantised")
-    if chans is None:
-        return CodedTile(t.z_bytes, [rans.encode_gaussian(t.q, t.idx, threads=threads)])
-    return CodedTile(t.z_bytes, [rans.encode_gaussian(t.q[c], t.idx[c], threads=threads) for c in chans])
+    return CodedTile(t.z_bytes, [rans.encode_gaussian(t.q, t.idx, threads=threads)])
