@@ -1,12 +1,10 @@
 """The encoder's integer side, the mirror of decoder/latent.py: z_hat coded, the integer hyper-synthesis
-(means and table indexes), y quantised through the C++ context loop, the symbols coded per layer.
+(means and table indexes), y quantised through the C++ context loop and coded, layer by layer.
 
-A tile passes through three explicit states: ``HyperTile`` (rate-independent: what rate control keeps,
-so each rate probe only re-quantises), ``QuantisedTile`` (one layer's symbols at one rate) and
-``CodedTile`` (bytes). A progressive tile goes from HyperTile to CodedTile at once: each refinement
-layer is quantised and coded in one pass of the context loop (csrc/context/refine.h). All of it is
-integer arithmetic but the float roundings of the quantisers, so the decoder rebuilds the same y_hat on
-every machine.
+A tile has two explicit states: ``HyperTile`` (rate-independent: what rate control keeps, so each rate
+probe only re-quantises and codes) and ``CodedTile`` (bytes at one rate and layer count: what a
+fixed-rate encode keeps). All of it is integer arithmetic but the float roundings of the quantisers,
+so the decoder rebuilds the same y_hat on every machine.
 """
 from __future__ import annotations
 
@@ -30,23 +28,15 @@ class HyperTile:
 
 
 @dataclass(frozen=True)
-class QuantisedTile:
-    """One tile at one rate: its coded z, the mean-removed symbols and their table indexes."""
-
-    z_bytes: bytes
-    q: np.ndarray               # (M, th, tw) int32
-    idx: np.ndarray             # (M, th, tw) table indexes
-
-
-@dataclass(frozen=True)
 class CodedTile:
-    """One tile's substreams: z, and y per layer."""
+    """One tile's substreams: z, and y per layer, at ``rate_q`` with ``len(y_bytes)`` layers."""
 
     z_bytes: bytes
     y_bytes: list[bytes]
+    rate_q: int
 
 
-Tile = HyperTile | QuantisedTile | CodedTile
+Tile = HyperTile | CodedTile
 
 
 def hyper_tile(eng: Engine, y: np.ndarray, z_hat: np.ndarray, threads: int) -> HyperTile:
@@ -55,29 +45,20 @@ def hyper_tile(eng: Engine, y: np.ndarray, z_hat: np.ndarray, threads: int) -> H
     return HyperTile(eng.encode_z(z_hat, threads), y, mu_q, log2sigma_q)
 
 
-def quantise(eng: Engine, t: Tile, rate_q: int, threads: int, layers: int = 1) -> Tile:
-    """``t`` at rate ``rate_q``: symbols through the context loop and the scale-index rule; with
-    ``layers`` > 1 every layer coded (format/progressive.py). A tile already quantised or coded, at the
-    fixed rate, is returned as it is."""
-    if not isinstance(t, HyperTile):
+def code(eng: Engine, t: Tile, rate_q: int, layers: int, threads: int) -> CodedTile:
+    """``t`` coded at rate ``rate_q`` in ``layers`` layers: layer 0's symbols through the context loop
+    and the scale-index rule, each later layer by the refinement coder (format/progressive.py). A tile
+    coded already (a fixed-rate encode) is returned as it is, and must be at that rate and layer count."""
+    if isinstance(t, CodedTile):
+        if (t.rate_q, len(t.y_bytes)) != (rate_q, layers):
+            raise ValueError(f"tile coded at rate {t.rate_q} in {len(t.y_bytes)} layer(s), asked for {rate_q} in {layers}")
         return t
     log2_step, step = eng.steps(rate_q)
     idx, step_0 = progressive.layer_indexes(t.log2sigma_q, log2_step, step, 0, layers)
     q, y_hat_q = eng.ctx.quantise(t.y, t.mu_q, step_0, threads=threads)
-    if layers == 1:
-        return QuantisedTile(t.z_bytes, q, idx)
     coded = [rans.encode_gaussian(q, idx, threads=threads)]
     for layer in range(1, layers):
         idx, step_k = progressive.layer_indexes(t.log2sigma_q, log2_step, step, layer, layers)
         data, y_hat_q = eng.ctx.refine_encode(t.y, y_hat_q, idx, t.mu_q, step_k, threads)
         coded.append(data)
-    return CodedTile(t.z_bytes, coded)
-
-
-def code(t: Tile, threads: int) -> CodedTile:
-    """``t``'s y symbols coded (a progressive tile is coded by quantise())."""
-    if isinstance(t, CodedTile):
-        return t
-    if not isinstance(t, QuantisedTile):
-        raise TypeError("a tile is coded after it is quantised")
-    return CodedTile(t.z_bytes, [rans.encode_gaussian(t.q, t.idx, threads=threads)])
+    return CodedTile(t.z_bytes, coded, rate_q)

@@ -102,12 +102,12 @@ def _refiner(eng: Engine, frame: _Frame, rate_q: int, effort: int, threads: int,
 def _tiles(eng: Engine, frame: _Frame, threads: int, device, refine: Refine | None = None,
            fixed_rate: int | None = None) -> list[Tile]:
     """Every tile through the float side and the rate-independent integer side; at ``fixed_rate`` also
-    quantised (and coded, with one layer) at once, so only symbols or bytes are kept per tile."""
+    coded at once, so only its bytes are kept per tile."""
     tiles: list[Tile] = []
     for y, z_hat in analyse_tiles(eng, frame.colour, frame.bit_depth, frame.grid, device, threads, refine):
         t: Tile = latent.hyper_tile(eng, y, z_hat, threads)
         if fixed_rate is not None:
-            t = latent.code(latent.quantise(eng, t, fixed_rate, threads, frame.layers), threads)
+            t = latent.code(eng, t, fixed_rate, frame.layers, threads)
         tiles.append(t)
     return tiles
 
@@ -139,8 +139,7 @@ def _decoded_psnr(data: bytes, frame: _Frame, threads: int, device) -> float:
 
 def _stream(eng: Engine, frame: _Frame, tiles: list[Tile], rate_q: int, threads: int) -> bytes:
     """The complete stream at ``rate_q``: quantise and code every tile, assemble."""
-    coded = map_tiles(lambda t, inner: latent.code(latent.quantise(eng, t, rate_q, inner, frame.layers), inner),
-                      tiles, threads)
+    coded = map_tiles(lambda t, inner: latent.code(eng, t, rate_q, frame.layers, inner), tiles, threads)
     h, w = frame.colour.shape[:2]
     channels = (1 if frame.colour.ndim == 2 else 3) + (Kind.ALPHA in frame.side)
     header = Header(w, h, channels, frame.bit_depth, eng.model_id, rate_q, orientation=frame.orientation,
