@@ -22,7 +22,7 @@ from jpegai_fast.encoder.effort import DEFAULT_EFFORT
 from jpegai_fast.encoder.latent import Tile
 from jpegai_fast.encoder.options import DEFAULT_QUALITY, EncodeOptions
 from jpegai_fast.encoder.rate_control import RateSearch, quality_to_rate_q, search_psnr, search_rate
-from jpegai_fast.format import stream, tiling
+from jpegai_fast.format import progressive, stream, tiling
 from jpegai_fast.format.container import Header, Kind
 from jpegai_fast.runtime.engine import Engine
 from jpegai_fast.runtime.execution import map_tiles
@@ -107,9 +107,17 @@ def _tiles(eng: Engine, frame: _Frame, threads: int, device, refine: Refine | No
     for y, z_hat in analyse_tiles(eng, frame.colour, frame.bit_depth, frame.grid, device, threads, refine):
         t: Tile = latent.hyper_tile(eng, y, z_hat, threads)
         if fixed_rate is not None:
-            t = latent.code(eng, t, fixed_rate, frame.layers, threads)
+            t = latent.code(eng, t, fixed_rate, _layers(eng, frame, fixed_rate), threads)
         tiles.append(t)
     return tiles
+
+
+def _layers(eng: Engine, frame: _Frame, rate_q: int) -> int:
+    """The layers the stream at ``rate_q`` has: the requested count, fewer at rates where layer 0 would
+    be coarser than the model's coarsest rate (format/progressive.useful_layers)."""
+    if frame.layers == 1:
+        return 1
+    return progressive.useful_layers(eng.steps(0)[0], eng.steps(rate_q)[0], frame.layers)
 
 
 def _search(eng: Engine, frame: _Frame, tiles: list[Tile], opts: EncodeOptions, threads: int, device) -> RateSearch:
@@ -139,9 +147,10 @@ def _decoded_psnr(data: bytes, frame: _Frame, threads: int, device) -> float:
 
 def _stream(eng: Engine, frame: _Frame, tiles: list[Tile], rate_q: int, threads: int) -> bytes:
     """The complete stream at ``rate_q``: quantise and code every tile, assemble."""
-    coded = map_tiles(lambda t, inner: latent.code(eng, t, rate_q, frame.layers, inner), tiles, threads)
+    layers = _layers(eng, frame, rate_q)
+    coded = map_tiles(lambda t, inner: latent.code(eng, t, rate_q, layers, inner), tiles, threads)
     h, w = frame.colour.shape[:2]
     channels = (1 if frame.colour.ndim == 2 else 3) + (Kind.ALPHA in frame.side)
     header = Header(w, h, channels, frame.bit_depth, eng.model_id, rate_q, orientation=frame.orientation,
-                    tile_size=frame.grid.size, num_layers=frame.layers)
+                    tile_size=frame.grid.size, num_layers=layers)
     return stream.assemble(header, frame.side, [t.z_bytes for t in coded], [t.y_bytes for t in coded])

@@ -25,6 +25,16 @@ LOG2_RATIO_Q8 = 406
 assert abs(LOG2_RATIO_Q8 - 256 * math.log2(REFINE_RATIO)) < 0.5
 
 
+def useful_layers(log2_step_coarsest: np.ndarray, log2_step_q: np.ndarray, requested: int) -> int:
+    """The layers an encoder makes when ``requested`` at per-channel steps ``log2_step_q`` (Q8): at most
+    as many as keep layer 0 no coarser than the model's coarsest rate (``log2_step_coarsest``, rate 0)
+    for the median channel. A coarser layer 0 is no useful preview, and its grid, centred on means
+    from a latent that coarse, costs the later layers bytes (docs/benchmarks.md, "Progressive layers":
+    4 layers at quality 15 made a stream 4.6 times the single-layer one)."""
+    octaves = float(np.median(log2_step_coarsest.astype(np.int64) - log2_step_q.astype(np.int64)))
+    return max(1, min(requested, 1 + int(octaves // LOG2_RATIO_Q8)))
+
+
 def layer_steps(log2_step_q: np.ndarray, step_q: np.ndarray, layer: int, num_layers: int) \
         -> tuple[np.ndarray, np.ndarray]:
     """(log2 step Q8 of the coding unit, step Q12) of ``layer`` of ``num_layers``, from the stream's final

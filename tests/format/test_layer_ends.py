@@ -82,3 +82,13 @@ def test_a_garbage_refinement_payload_is_a_decode_error_naming_its_layer(layered
     bad = container.write(h, payloads)
     with pytest.raises(jpegai_fast.DecodeError, match="y layer 2"):
         jpegai_fast.decode(bad)
+
+
+def test_no_layer_is_coarser_than_the_models_coarsest_rate():
+    """useful_layers: 4 layers asked at low qualities give fewer (layer 0 would be below rate 0), and
+    the stream is then no larger than a quarter more than the single-layer one."""
+    img = natural_like(96, 128, seed=5)
+    counts = [jpegai_fast.info(jpegai_fast.encode(img, quality=q, layers=4))["layers"] for q in (0, 15, 30, 75)]
+    assert counts[0] == 1 and counts == sorted(counts) and counts[-1] == 4, counts
+    low = jpegai_fast.encode(img, quality=15, layers=4)
+    assert len(low) <= 1.25 * len(jpegai_fast.encode(img, quality=15))
