@@ -124,7 +124,7 @@ _Q, _E = EncodeOption("quality"), EncodeOption("effort")
 @click.option("--tile-size", type=EncodeOption("tile_size"),
               help="Tile side in latent positions (16 px each; default 64 = 1024 px).")
 @click.option("--layers", type=EncodeOption("layers"), default=1, show_default=True,
-              help="Progressive layers: every layer boundary is a decodable prefix.")
+              help="Progressive layers, at most (fewer at low rates): every layer boundary is a decodable prefix.")
 @click.option("--alpha-bits", type=EncodeOption("alpha_bits"),
               help="Keep only the top N bits of the alpha plane (lossy; default lossless).")
 @click.option("--lossless", is_flag=True,
