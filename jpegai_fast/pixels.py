@@ -94,3 +94,21 @@ def apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
     if orientation not in t:
         raise ValueError(f"orientation must be 1..8, got {orientation!r}")
     return np.ascontiguousarray(t[orientation](a))
+
+
+def area_downscale(arr: np.ndarray, scale: int) -> np.ndarray:
+    """HxW or HxWxC integer image -> ceil(H/s) x ceil(W/s) of box means, rounded half up, same dtype.
+
+    A box cut by the right or bottom edge averages the pixels it holds, as Pillow's ``reduce`` does.
+    Exact integer arithmetic (sums of at most 64 x 64 uint16 values fit in int64), so the same
+    everywhere.
+    """
+    h, w = arr.shape[:2]
+    oh, ow = -(-h // scale), -(-w // scale)
+    pad = ((0, oh * scale - h), (0, ow * scale - w)) + ((0, 0),) * (arr.ndim - 2)
+    boxes = np.pad(arr, pad).astype(np.int64).reshape((oh, scale, ow, scale) + arr.shape[2:])
+    sums = boxes.sum(axis=(1, 3))
+    rows = np.minimum(scale, h - scale * np.arange(oh))
+    cols = np.minimum(scale, w - scale * np.arange(ow))
+    count = (rows[:, None] * cols[None, :]).reshape((oh, ow) + (1,) * (arr.ndim - 2))
+    return ((sums + count // 2) // count).astype(arr.dtype)
