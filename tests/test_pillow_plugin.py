@@ -143,3 +143,49 @@ def test_a_stream_above_the_pixel_limit_is_pillows_decompression_bomb_error(rgb,
     monkeypatch.setattr(limits, "max_image_pixels", 100)
     with pytest.raises(Image.DecompressionBombError, match="pixels"):
         Image.open(io.BytesIO(data))
+
+
+def _no_g_s(monkeypatch):
+    """Fail if the full synthesis runs: draft/reduce/thumbnail must take the preview head."""
+    from jpegai_fast.runtime.engine import Engine
+    real = Engine.transform
+
+    def transform(self, name, device, threads):
+        assert name != "g_s", "the full synthesis ran"
+        return real(self, name, device, threads)
+    monkeypatch.setattr(Engine, "transform", transform)
+
+
+def test_draft_reduce_and_thumbnail_use_the_preview_head(tmp_path, monkeypatch):
+    img = natural_like(200, 264, seed=6)
+    data = jpegai_fast.encode(img, quality=70)
+    (tmp_path / "p.jai").write_bytes(data)
+    quarter = jpegai_fast.decode(data, scale=4)
+    _no_g_s(monkeypatch)
+    with Image.open(tmp_path / "p.jai") as im:
+        assert im.draft("RGB", (60, 40)) == ("RGB", (0, 0, 264 / 4, 200 / 4))     # 1/8 would be 33 x 25
+        assert im.size == (66, 50)
+        assert im.draft("RGB", (10, 10)) is None                                # once, as Pillow's JPEG
+        assert np.array_equal(np.asarray(im), quarter)
+    with Image.open(tmp_path / "p.jai") as im:
+        assert im.draft("RGB", (264, 101)) is None and im.size == (264, 200)    # no scale is big enough
+    with Image.open(tmp_path / "p.jai") as im:
+        small = im.reduce(4)
+        assert small.size == (66, 50) and np.array_equal(np.asarray(small), quarter)
+        assert np.array_equal(np.asarray(im.reduce((8, 8), box=(0, 0, 264, 200))), jpegai_fast.decode(data, scale=8))
+    with Image.open(tmp_path / "p.jai") as im:
+        im.thumbnail((40, 30))                  # draft asks for 80 x 60: decoded at 1/2, then resized
+        assert im.size == (40, 30)
+        assert psnr(np.asarray(im), np.asarray(Image.fromarray(img).resize((40, 30), Image.BICUBIC))) > 25
+
+
+def test_other_reductions_are_pillows(tmp_path, rgb):
+    data = jpegai_fast.encode(rgb, quality=70)
+    (tmp_path / "a.jai").write_bytes(data)
+    full = Image.fromarray(jpegai_fast.decode(data))
+    for factor, box in [(3, None), ((2, 4), None), (2, (10, 10, 50, 40))]:
+        with Image.open(tmp_path / "a.jai") as im:
+            assert np.array_equal(np.asarray(im.reduce(factor, box=box)), np.asarray(full.reduce(factor, box=box)))
+    with Image.open(tmp_path / "a.jai") as im:
+        im.load()                               # already decoded: reducing the pixels is cheaper than a decode
+        assert np.array_equal(np.asarray(im.reduce(2)), np.asarray(full.reduce(2)))

@@ -1,0 +1,135 @@
+"""decode(scale=s): shapes, regions, alpha, bit depths, the head's accuracy, and the fallback without a head."""
+import numpy as np
+import pytest
+
+import jpegai_fast
+from jpegai_fast.decoder import scaled
+from jpegai_fast.errors import PreviewFallbackWarning
+from jpegai_fast.pixels import area_downscale
+from jpegai_fast.runtime import preview, preview_file
+from jpegai_fast.runtime.engine import Engine
+
+from helpers import natural_like, psnr
+
+SCALES = (2, 4, 8)
+
+
+def _ceil(a, b):
+    return -(-a // b)
+
+
+def _no_g_s(real):
+    def transform(self, name, device, threads):
+        assert name != "g_s", "the full synthesis ran"
+        return real(self, name, device, threads)
+    return transform
+
+
+@pytest.fixture
+def no_full_synthesis(monkeypatch):
+    """Fail if anything asks the engine for g_s: the head path must never make full-resolution pixels."""
+    monkeypatch.setattr(Engine, "transform", _no_g_s(Engine.transform))
+
+
+@pytest.fixture(scope="module")
+def photo_stream():
+    img = natural_like(200, 264, seed=5)
+    return img, jpegai_fast.encode(img, quality=75)
+
+
+@pytest.mark.parametrize("h, w", [(1, 1), (17, 33), (65, 3), (40, 130)])
+def test_shapes_for_odd_sizes(h, w, no_full_synthesis):
+    img = natural_like(max(h, 16), max(w, 16), seed=h + w)[:h, :w]
+    data = jpegai_fast.encode(np.ascontiguousarray(img), quality=50)
+    for s in SCALES:
+        out = jpegai_fast.decode(data, scale=s)
+        assert out.shape == (_ceil(h, s), _ceil(w, s), 3) and out.dtype == np.uint8
+
+
+def test_head_is_close_to_the_area_downscaled_full_decode(photo_stream, monkeypatch):
+    """What the head was distilled to give; bounds: the PSNR measured here less ~2 dB margin."""
+    _, data = photo_stream
+    goal = {s: area_downscale(jpegai_fast.decode(data), s) for s in SCALES}
+    monkeypatch.setattr(Engine, "transform", _no_g_s(Engine.transform))
+    bound = {2: 26.0, 4: 28.0, 8: 29.0}
+    for s in SCALES:
+        assert psnr(jpegai_fast.decode(data, scale=s), goal[s]) > bound[s], s
+
+
+def test_region_is_the_same_crop_of_the_scaled_decode(photo_stream):
+    _, data = photo_stream
+    for s in SCALES:
+        whole = jpegai_fast.decode(data, scale=s)
+        for region in [(0, 0, 264, 200), (37, 21, 101, 77), (263, 199, 1, 1), (16, 32, 8, 8)]:
+            x, y, w, h = region
+            part = jpegai_fast.decode(data, scale=s, region=region)
+            x0, y0 = x // s, y // s
+            assert np.array_equal(part, whole[y0:_ceil(y + h, s), x0:_ceil(x + w, s)]), (s, region)
+
+
+def test_scale_one_is_the_full_decode_and_bad_scales_are_refused(photo_stream):
+    _, data = photo_stream
+    assert np.array_equal(jpegai_fast.decode(data, scale=1), jpegai_fast.decode(data))
+    for bad in (0, 3, 16, -2, 2.0, True, "4", None):
+        with pytest.raises(ValueError, match="scale"):
+            jpegai_fast.decode(data, scale=bad)
+    assert jpegai_fast.decode(data, scale=np.int64(4)).shape == (50, 66, 3)
+
+
+def test_alpha_is_the_exact_box_mean(no_full_synthesis):
+    rgb = natural_like(50, 70, seed=9)
+    a = np.zeros((50, 70), np.uint8)
+    a[5:40, 9:61] = 255
+    a[20:23] = 77
+    data = jpegai_fast.encode(np.dstack([rgb, a]), quality=60)
+    la = jpegai_fast.encode(np.stack([rgb[..., 0], a], -1), quality=60)
+    for s in SCALES:
+        out = jpegai_fast.decode(data, scale=s)
+        assert out.shape == (_ceil(50, s), _ceil(70, s), 4)
+        assert np.array_equal(out[..., 3], area_downscale(a, s))
+        grey = jpegai_fast.decode(la, scale=s, region=(3, 4, 30, 20))
+        x0, y0 = 3 // s, 4 // s
+        assert np.array_equal(grey[..., 1], area_downscale(a, s)[y0:_ceil(24, s), x0:_ceil(33, s)])
+
+
+def test_grey_and_16_bit(no_full_synthesis):
+    grey = natural_like(48, 80, channels=1, seed=2)
+    deep = (natural_like(48, 80, seed=3).astype(np.uint16) << 2) | 3           # 10-bit colour
+    g = jpegai_fast.encode(grey, quality=70)
+    d = jpegai_fast.encode(deep, quality=70, bit_depth=10)
+    for s in SCALES:
+        out = jpegai_fast.decode(g, scale=s)
+        assert out.shape == (_ceil(48, s), _ceil(80, s)) and out.dtype == np.uint8
+        assert psnr(out, area_downscale(grey, s)) > 22
+        out = jpegai_fast.decode(d, scale=s)
+        assert out.shape == (_ceil(48, s), _ceil(80, s), 3) and out.dtype == np.uint16 and out.max() < 1024
+        assert psnr(out, area_downscale(deep, s), peak=1023) > 22
+
+
+def test_lossless_scale_is_the_exact_box_mean():
+    img = natural_like(30, 41, seed=4)
+    data = jpegai_fast.encode(img, lossless=True)
+    for s in SCALES:
+        assert np.array_equal(jpegai_fast.decode(data, scale=s), area_downscale(img, s))
+        assert np.array_equal(jpegai_fast.decode(data, scale=s, region=(5, 6, 20, 10)),
+                              area_downscale(img, s)[6 // s:_ceil(16, s), 5 // s:_ceil(25, s)])
+
+
+def test_a_model_without_its_head_falls_back_with_a_warning(photo_stream, tmp_path, monkeypatch):
+    """A head distilled for another model is never used: full synthesis, box means, one warning."""
+    img, data = photo_stream
+    shipped = preview_file.read(preview_file.find(jpegai_fast.info(data)["model_id"]))
+    foreign = tmp_path / "preview"
+    preview_file.write(foreign / "other.npz", shipped.state, shipped.config, "0123456789abcdef")
+    monkeypatch.setattr(preview_file, "PREVIEW_DIR", foreign)
+    monkeypatch.setattr(preview_file, "search_dirs", lambda: [foreign])
+    preview.head_for.cache_clear()
+    try:
+        full = jpegai_fast.decode(data)
+        for s in SCALES:
+            with pytest.warns(PreviewFallbackWarning, match="no preview head"):
+                out = jpegai_fast.decode(data, scale=s, region=(30, 10, 200, 150))
+            sx, sy, sw, sh = scaled.scaled_region((30, 10, 200, 150), s)
+            assert np.array_equal(out, area_downscale(full, s)[sy:sy + sh, sx:sx + sw])
+    finally:
+        preview.head_for.cache_clear()
