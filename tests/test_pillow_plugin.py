@@ -1,5 +1,6 @@
 """The Pillow plugin through Pillow's own API: open (lazy), load, save, thumbnail, convert, metadata."""
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -157,26 +158,27 @@ def _no_g_s(monkeypatch):
 
 
 def test_draft_reduce_and_thumbnail_use_the_preview_head(tmp_path, monkeypatch):
-    img = natural_like(200, 264, seed=6)
+    from jpegai_fast.files.images import read_image
+    img = read_image(Path(jpegai_fast.__file__).parent / "data" / "chelsea.png")      # 451 x 300 photograph
     data = jpegai_fast.encode(img, quality=70)
     (tmp_path / "p.jai").write_bytes(data)
     quarter = jpegai_fast.decode(data, scale=4)
     _no_g_s(monkeypatch)
     with Image.open(tmp_path / "p.jai") as im:
-        assert im.draft("RGB", (60, 40)) == ("RGB", (0, 0, 264 / 4, 200 / 4))     # 1/8 would be 33 x 25
-        assert im.size == (66, 50)
+        assert im.draft("RGB", (100, 70)) == ("RGB", (0, 0, 451 / 4, 300 / 4))     # 1/8 would be 57 x 38
+        assert im.size == (113, 75)
         assert im.draft("RGB", (10, 10)) is None                                # once, as Pillow's JPEG
         assert np.array_equal(np.asarray(im), quarter)
     with Image.open(tmp_path / "p.jai") as im:
-        assert im.draft("RGB", (264, 101)) is None and im.size == (264, 200)    # no scale is big enough
+        assert im.draft("RGB", (451, 151)) is None and im.size == (451, 300)    # no scale is big enough
     with Image.open(tmp_path / "p.jai") as im:
         small = im.reduce(4)
-        assert small.size == (66, 50) and np.array_equal(np.asarray(small), quarter)
-        assert np.array_equal(np.asarray(im.reduce((8, 8), box=(0, 0, 264, 200))), jpegai_fast.decode(data, scale=8))
+        assert small.size == (113, 75) and np.array_equal(np.asarray(small), quarter)
+        assert np.array_equal(np.asarray(im.reduce((8, 8), box=(0, 0, 451, 300))), jpegai_fast.decode(data, scale=8))
     with Image.open(tmp_path / "p.jai") as im:
-        im.thumbnail((40, 30))                  # draft asks for 80 x 60: decoded at 1/2, then resized
-        assert im.size == (40, 30)
-        assert psnr(np.asarray(im), np.asarray(Image.fromarray(img).resize((40, 30), Image.BICUBIC))) > 25
+        im.thumbnail((50, 33))                  # draft asks for 100 x 66: decoded at 1/4, then resized
+        assert im.size == (50, 33)
+        assert psnr(np.asarray(im), np.asarray(Image.fromarray(img).resize((50, 33), Image.BICUBIC))) > 36     # measured 41.67 dB
 
 
 def test_other_reductions_are_pillows(tmp_path, rgb):

@@ -95,7 +95,7 @@ def main(argv=None) -> None:
         steps += 1
         if steps % 200 == 0:
             psnr = held_out_psnr(head, val_y, val_goal)
-            print(f"step {steps} ({elapsed:.0f} s): loss {float(loss):.6f}, held-out PSNR "
+            print(f"step {steps} ({elapsed:.0f} s): loss {loss.item():.6f}, held-out PSNR "
                   + ", ".join(f"s={s} {v:.2f} dB" for s, v in psnr.items()), flush=True)
     psnr = held_out_psnr(head, val_y, val_goal)
     record = {"crops": len(latents), "held_out": n_val, "crop": args.crop, "steps": steps, "batch": args.batch,

@@ -1,4 +1,6 @@
 """decode(scale=s): shapes, regions, alpha, bit depths, the head's accuracy, and the fallback without a head."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -8,6 +10,8 @@ from jpegai_fast.errors import PreviewFallbackWarning
 from jpegai_fast.pixels import area_downscale
 from jpegai_fast.runtime import preview, preview_file
 from jpegai_fast.runtime.engine import Engine
+
+from jpegai_fast.files.images import read_image
 
 from helpers import natural_like, psnr
 
@@ -31,10 +35,14 @@ def no_full_synthesis(monkeypatch):
     monkeypatch.setattr(Engine, "transform", _no_g_s(Engine.transform))
 
 
+PHOTO = read_image(Path(jpegai_fast.__file__).parent / "data" / "chelsea.png")      # 300 x 451, a photograph
+
+
 @pytest.fixture(scope="module")
 def photo_stream():
-    img = natural_like(200, 264, seed=5)
-    return img, jpegai_fast.encode(img, quality=75)
+    """The head is distilled on photographs: its accuracy is checked on one (docs/preview.md: synthetic
+    colour fields far from any photo decode less well)."""
+    return PHOTO, jpegai_fast.encode(PHOTO, quality=75)
 
 
 @pytest.mark.parametrize("h, w", [(1, 1), (17, 33), (65, 3), (40, 130)])
@@ -51,7 +59,7 @@ def test_head_is_close_to_the_area_downscaled_full_decode(photo_stream, monkeypa
     _, data = photo_stream
     goal = {s: area_downscale(jpegai_fast.decode(data), s) for s in SCALES}
     monkeypatch.setattr(Engine, "transform", _no_g_s(Engine.transform))
-    bound = {2: 26.0, 4: 28.0, 8: 29.0}
+    bound = {2: 30.0, 4: 34.0, 8: 38.0}         # measured 32.26, 36.62, 40.90 dB
     for s in SCALES:
         assert psnr(jpegai_fast.decode(data, scale=s), goal[s]) > bound[s], s
 
@@ -60,7 +68,7 @@ def test_region_is_the_same_crop_of_the_scaled_decode(photo_stream):
     _, data = photo_stream
     for s in SCALES:
         whole = jpegai_fast.decode(data, scale=s)
-        for region in [(0, 0, 264, 200), (37, 21, 101, 77), (263, 199, 1, 1), (16, 32, 8, 8)]:
+        for region in [(0, 0, 451, 300), (37, 21, 101, 77), (450, 299, 1, 1), (16, 32, 8, 8), (100, 250, 351, 50)]:
             x, y, w, h = region
             part = jpegai_fast.decode(data, scale=s, region=region)
             x0, y0 = x // s, y // s
@@ -73,7 +81,7 @@ def test_scale_one_is_the_full_decode_and_bad_scales_are_refused(photo_stream):
     for bad in (0, 3, 16, -2, 2.0, True, "4", None):
         with pytest.raises(ValueError, match="scale"):
             jpegai_fast.decode(data, scale=bad)
-    assert jpegai_fast.decode(data, scale=np.int64(4)).shape == (50, 66, 3)
+    assert jpegai_fast.decode(data, scale=np.int64(4)).shape == (75, 113, 3)
 
 
 def test_alpha_is_the_exact_box_mean(no_full_synthesis):
@@ -92,18 +100,21 @@ def test_alpha_is_the_exact_box_mean(no_full_synthesis):
         assert np.array_equal(grey[..., 1], area_downscale(a, s)[y0:_ceil(24, s), x0:_ceil(33, s)])
 
 
-def test_grey_and_16_bit(no_full_synthesis):
-    grey = natural_like(48, 80, channels=1, seed=2)
-    deep = (natural_like(48, 80, seed=3).astype(np.uint16) << 2) | 3           # 10-bit colour
+def test_grey_and_16_bit(monkeypatch):
+    grey = PHOTO.mean(axis=2).round().astype(np.uint8)[:120, 100:260]
+    deep = (PHOTO[100:220, 150:310].astype(np.uint16) << 2) | 3           # 10-bit colour
     g = jpegai_fast.encode(grey, quality=70)
     d = jpegai_fast.encode(deep, quality=70, bit_depth=10)
+    goal = {s: (area_downscale(jpegai_fast.decode(g), s), area_downscale(jpegai_fast.decode(d), s)) for s in SCALES}
+    monkeypatch.setattr(Engine, "transform", _no_g_s(Engine.transform))
+    bound = {2: (27.0, 28.0), 4: (33.0, 32.0), 8: (40.0, 35.0)}    # measured 29.26/35.85/43.61, 30.55/34.40/38.09 dB
     for s in SCALES:
         out = jpegai_fast.decode(g, scale=s)
-        assert out.shape == (_ceil(48, s), _ceil(80, s)) and out.dtype == np.uint8
-        assert psnr(out, area_downscale(grey, s)) > 22
+        assert out.shape == (_ceil(120, s), _ceil(160, s)) and out.dtype == np.uint8
+        assert psnr(out, goal[s][0]) > bound[s][0]
         out = jpegai_fast.decode(d, scale=s)
-        assert out.shape == (_ceil(48, s), _ceil(80, s), 3) and out.dtype == np.uint16 and out.max() < 1024
-        assert psnr(out, area_downscale(deep, s), peak=1023) > 22
+        assert out.shape == (_ceil(120, s), _ceil(160, s), 3) and out.dtype == np.uint16 and out.max() < 1024
+        assert psnr(out, goal[s][1], peak=1023) > bound[s][1]
 
 
 def test_lossless_scale_is_the_exact_box_mean():
@@ -128,8 +139,8 @@ def test_a_model_without_its_head_falls_back_with_a_warning(photo_stream, tmp_pa
         full = jpegai_fast.decode(data)
         for s in SCALES:
             with pytest.warns(PreviewFallbackWarning, match="no preview head"):
-                out = jpegai_fast.decode(data, scale=s, region=(30, 10, 200, 150))
-            sx, sy, sw, sh = scaled.scaled_region((30, 10, 200, 150), s)
+                out = jpegai_fast.decode(data, scale=s, region=(30, 10, 400, 150))
+            sx, sy, sw, sh = scaled.scaled_region((30, 10, 400, 150), s)
             assert np.array_equal(out, area_downscale(full, s)[sy:sy + sh, sx:sx + sw])
     finally:
         preview.head_for.cache_clear()
