@@ -54,7 +54,7 @@ def test_pad_edge():
     assert p[0, 3, 3] == x[0, 1, 2]
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (17, 33, 3), (64, 48, 3), (65, 3)])
+@pytest.mark.parametrize("shape", [(1, 1), (17, 33, 3), (64, 48, 3), (65, 3), (1100, 21)])     # the last: several bands
 @pytest.mark.parametrize("scale", [2, 4, 8])
 def test_area_downscale_is_pillows_reduce(shape, scale):
     """Box means (edge boxes average what they hold); Pillow's reduce rounds its edge boxes within 1."""
