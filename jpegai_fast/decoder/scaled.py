@@ -1,7 +1,7 @@
 """Reduced-resolution decode: the pixels of ``decode(data, scale=s)``, s in 2, 4, 8 (docs/preview.md).
 
 The latent is decoded as for the full image (the same integer path, only the tiles the region needs);
-then the preview head of the stream's model (runtime/preview.py) maps it, tile by tile with a halo,
+then the preview head of the stream's model (runtime/preview.py) maps it, band by band with a halo,
 straight to 1/s size pixels, so no full-resolution pixels exist at any time. A model with no head
 falls back to the full synthesis tile by tile, each tile area-downscaled as soon as it is made
 (core tiles are whole multiples of 16 px, so no box straddles two of them): the same pixels as an
@@ -26,6 +26,11 @@ from jpegai_fast.format.tiling import LATENT_PX
 from jpegai_fast.runtime import preview
 
 Rect = tuple[int, int, int, int]
+
+#: Latent rows per band the head runs on: whole rows of the region (the head needs no tile grid, the latent
+#: is in memory), so only the band's top and bottom pay the halo, and the engine's activations stay
+#: ~13 MB per band at 8K width.
+HEAD_BAND = 64
 
 
 def scaled_region(region: Rect, scale: int) -> Rect:
@@ -68,9 +73,14 @@ def _with_alpha(p: ParsedStream, out: np.ndarray, scaled: Rect, scale: int) -> n
     return np.ascontiguousarray(np.dstack([out, a]) if out.ndim == 3 else np.stack([out, a], axis=-1))
 
 
+def _bands(rect: Rect) -> list[Rect]:
+    y0, y1, x0, x1 = rect
+    return [(b, min(b + HEAD_BAND, y1), x0, x1) for b in range(y0, y1, HEAD_BAND)]
+
+
 def _by_head(p: ParsedStream, head: preview.PreviewHead, scaled: Rect, scale: int, threads: int) -> np.ndarray:
     r = preview.pixels_per_latent(scale)
-    cores = tiling.synthesis_cores(p.grid, _latent_rect(scaled, r))
+    cores = _bands(_latent_rect(scaled, r))
     y_hat = p.latent(_needed_tiles(p, cores, head.halo), threads)
     out = _empty(p, scaled[2], scaled[3])
     colour = container.colour_channels(p.header.channels)

@@ -144,3 +144,16 @@ def test_a_model_without_its_head_falls_back_with_a_warning(photo_stream, tmp_pa
             assert np.array_equal(out, area_downscale(full, s)[sy:sy + sh, sx:sx + sw])
     finally:
         preview.head_for.cache_clear()
+
+
+def test_tiles_and_bands_stitch_to_the_whole_latent_run():
+    """Many tiles and several head bands (decoder/scaled.HEAD_BAND) give the head's output on the whole latent."""
+    from jpegai_fast.api import decode_latent
+    from jpegai_fast.pixels import from_model_output
+    img = natural_like(1100, 40, seed=11)
+    data = jpegai_fast.encode(img, quality=60, tile_size=4)
+    _, eng, y_hat = decode_latent(data)
+    head = preview.head_for(eng.model_id.hex())
+    for s in SCALES:
+        whole = from_model_output(head.run(y_hat, s, threads=1), 3, 8)[:_ceil(1100, s), :_ceil(40, s)]
+        assert np.array_equal(jpegai_fast.decode(data, scale=s), whole), s
