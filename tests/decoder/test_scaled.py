@@ -146,8 +146,10 @@ def test_a_model_without_its_head_falls_back_with_a_warning(photo_stream, tmp_pa
         preview.head_for.cache_clear()
 
 
-def test_tiles_and_bands_stitch_to_the_whole_latent_run():
-    """Many tiles and several head bands (decoder/scaled.HEAD_BAND) give the head's output on the whole latent."""
+def test_tiles_and_pieces_stitch_to_the_whole_latent_run(monkeypatch):
+    """Many tiles and head pieces (decoder/scaled.HEAD_PIECE_*, narrowed here) give the head's output on the
+    whole latent."""
+    monkeypatch.setattr(scaled, "HEAD_PIECE_COLS", 1)
     from jpegai_fast.api import decode_latent
     from jpegai_fast.pixels import from_model_output
     img = natural_like(1100, 40, seed=11)
