@@ -19,6 +19,8 @@ from jpegai_fast.training.data import CropSampler, load_images
 
 #: The quality range the crops are coded at (encode's whole range).
 QUALITY_RANGE = (0.0, 100.0)
+#: Crops coded whatever the time: one to hold out, one to train on.
+MIN_CROPS = 2
 
 
 def distillation_pair(crop: np.ndarray, quality: float, model: str | None) -> tuple[np.ndarray, np.ndarray]:
@@ -33,19 +35,17 @@ def distillation_pair(crop: np.ndarray, quality: float, model: str | None) -> tu
 
 def make_set(folder: str, crop: int, seconds: float, seed: int, model: str | None,
              log=print) -> tuple[torch.Tensor, torch.Tensor]:
-    """As many pairs as ``seconds`` allow: (latents (N, M, h, w) float32, decodes (N, 3, crop, crop) uint8)."""
+    """As many pairs as ``seconds`` allow, at least MIN_CROPS: (latents (N, M, h, w) float32, decodes (N, 3, crop, crop) uint8)."""
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     sampler = CropSampler(load_images(folder, crop), crop, gen)
     latents, decodes = [], []
     t0 = time.monotonic()
-    while time.monotonic() - t0 < seconds:
+    while len(latents) < MIN_CROPS or time.monotonic() - t0 < seconds:
         x = (sampler.batch(1)[0] * 255.0).round().to(torch.uint8).permute(1, 2, 0).numpy()
         y_hat, decoded = distillation_pair(np.ascontiguousarray(x), float(rng.uniform(*QUALITY_RANGE)), model)
         latents.append(torch.from_numpy(y_hat))
         decodes.append(torch.from_numpy(decoded))
         if len(latents) % 100 == 0:
             log(f"data: {len(latents)} crops in {time.monotonic() - t0:.0f} s")
-    if len(latents) < 2:
-        raise ValueError(f"--time-budget-s too small: {len(latents)} crop(s) coded")
     return torch.stack(latents), torch.stack(decodes)

@@ -33,9 +33,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--out", required=True, help="head file to write (.npz)")
     p.add_argument("--model", default=None, help="main weights profile or path (default: the shipped model)")
     p.add_argument("--data", default="../shared/datasets/train", help="training image folder (never the test set)")
-    p.add_argument("--time-budget-s", type=float, default=900.0, help="wall-clock budget, data and training")
+    p.add_argument("--time-budget-s", type=float, default=1500.0, help="wall-clock budget, data and training")
     p.add_argument("--crop", type=int, default=256, help="crop side in pixels, a multiple of 64")
-    p.add_argument("--width", type=int, default=64, help="trunk channels")
+    p.add_argument("--width", type=int, default=96, help="trunk channels")
     p.add_argument("--depth", type=int, default=2, help="trunk 3x3 conv layers")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
@@ -84,9 +84,10 @@ def main(argv=None) -> None:
     gen = torch.Generator().manual_seed(args.seed)
     t_train, steps = time.monotonic(), 0
     train_s = args.time_budget_s - (t_train - t0)
-    while (elapsed := time.monotonic() - t_train) < train_s:
+    while (elapsed := time.monotonic() - t_train) < train_s or steps == 0:
+        done = min(1.0, elapsed / train_s) if train_s > 0 else 1.0
         for group in opt.param_groups:          # cosine over the time left, so any budget ends annealed
-            group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / train_s)))
+            group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * done))
         idx = torch.randint(0, len(train_y), (args.batch,), generator=gen)
         loss, _ = loss_and_psnr(head, train_y[idx], targets(train_dec[idx]))
         opt.zero_grad()
