@@ -41,6 +41,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument("--init", default=None, help="start from this head file (its config; e.g. the head of the "
+                   "previous main weights, which a campaign session's weights differ little from)")
     args = p.parse_args(argv)
     if args.crop < 64 or args.crop % 64:
         p.error("--crop must be a positive multiple of 64")
@@ -79,7 +81,13 @@ def main(argv=None) -> None:
     train_y, train_dec = latents[n_val:], decodes[n_val:]
     print(f"data: {len(latents)} crops ({n_val} held out) in {time.monotonic() - t0:.0f} s", flush=True)
     config = {"M": eng.M, "width": args.width, "depth": args.depth}
-    head = PreviewHead(config)
+    if args.init:
+        start = preview_file.read(args.init)
+        config = dict(start.config)
+        head = PreviewHead(config)
+        head.load_state_dict({k: torch.from_numpy(start.f32(k)) for k in head.state_dict()})
+    else:
+        head = PreviewHead(config)
     opt = torch.optim.Adam(head.parameters(), lr=args.lr)
     gen = torch.Generator().manual_seed(args.seed)
     t_train, steps = time.monotonic(), 0
@@ -101,7 +109,8 @@ def main(argv=None) -> None:
     psnr = held_out_psnr(head, val_y, val_goal)
     record = {"crops": len(latents), "held_out": n_val, "crop": args.crop, "steps": steps, "batch": args.batch,
               "seconds": round(time.monotonic() - t0), "held_out_psnr_db": {str(s): round(v, 3) for s, v in psnr.items()},
-              "kmac_per_px": {str(s): round(complexity(config, s) / 1000, 3) for s in SCALES}, "seed": args.seed}
+              "kmac_per_px": {str(s): round(complexity(config, s) / 1000, 3) for s in SCALES}, "seed": args.seed,
+              "init": args.init}
     preview_file.write(args.out, head.fp16_state(), config, eng.model_id.hex(), record)
     print(f"wrote {args.out} for model {eng.model_id.hex()}: {record}", flush=True)
 

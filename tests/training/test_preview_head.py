@@ -21,3 +21,17 @@ def test_a_tiny_distillation_writes_a_usable_head(tmp_path, capsys):
     y = np.zeros((eng.M, 3, 5), np.float32)
     assert preview.PreviewHead(head).run(y, 4, threads=1).shape == (3, 12, 20)
     assert "wrote" in capsys.readouterr().out
+
+
+def test_a_distillation_can_start_from_a_head_file(tmp_path):
+    """--init: the head of the previous main weights is the start (its config kept), so a re-distillation
+    after a campaign session's new weights needs minutes, not the full recipe."""
+    training_images(tmp_path / "data")
+    first, second = tmp_path / "first.npz", tmp_path / "second.npz"
+    common = ["--data", str(tmp_path / "data"), "--time-budget-s", "2", "--crop", "64", "--batch", "2"]
+    main(common + ["--out", str(first), "--width", "8"])
+    main(common + ["--out", str(second), "--init", str(first), "--lr", "0"])   # lr 0: the start, unchanged
+    a, b = preview_file.read(first), preview_file.read(second)
+    assert b.config == a.config and b.record["init"] == str(first)
+    for name in a.state:
+        np.testing.assert_array_equal(a.state[name], b.state[name])
