@@ -315,22 +315,25 @@ PYBIND11_MODULE(_core, m) {
       py::arg("y"), py::arg("mu_hyper_q"), py::arg("bias_q"), py::arg("step_q"), py::arg("w_q"), py::arg("threads"),
       "Encoder: (q, y_hat_q) with y_hat_q identical to context_reconstruct(q).");
   using U8 = py::array_t<uint8_t, py::array::c_style>;
-  auto refinement = [](const intpath_bind::I32& prev, const U8& idx, const jpegai::context::Model& model) {
+  auto refinement = [](const intpath_bind::I32& prev, const U8& idx, const U8& idx_step,
+                       const jpegai::context::Model& model) {
     intpath_bind::check_shape(prev, {model.M, model.H, model.W}, "prev");
     intpath_bind::check_shape(idx, {model.M, model.H, model.W}, "idx");
+    intpath_bind::check_shape(idx_step, {model.M, model.H, model.W}, "idx_step");
     jpegai::context::Refinement r;
     r.prev = prev.data();
     r.idx = idx.data();
+    r.idx_step = idx_step.data();
     return r;
   };
   m.def(
       "context_refine_encode",
-      [refinement](const intpath_bind::F32& y, const intpath_bind::I32& prev, const U8& idx,
+      [refinement](const intpath_bind::F32& y, const intpath_bind::I32& prev, const U8& idx, const U8& idx_step,
                    const intpath_bind::I32& mu_hyper, const intpath_bind::I32& bias, const intpath_bind::I32& step,
                    const intpath_bind::I32& w, int threads) {
         auto model = intpath_bind::context_model(mu_hyper, bias, step, w);
         intpath_bind::check_shape(y, {model.M, model.H, model.W}, "y");
-        const jpegai::context::Refinement r = refinement(prev, idx, model);
+        const jpegai::context::Refinement r = refinement(prev, idx, idx_step, model);
         intpath_bind::I32 y_hat({model.M, model.H, model.W});
         int32_t* out = y_hat.mutable_data();
         std::vector<uint8_t> payload;
@@ -340,16 +343,16 @@ PYBIND11_MODULE(_core, m) {
         }
         return py::make_tuple(py::bytes(reinterpret_cast<const char*>(payload.data()), payload.size()), y_hat);
       },
-      py::arg("y"), py::arg("prev"), py::arg("idx"), py::arg("mu_hyper_q"), py::arg("bias_q"), py::arg("step_q"),
-      py::arg("w_q"), py::arg("threads"),
+      py::arg("y"), py::arg("prev"), py::arg("idx"), py::arg("idx_step"), py::arg("mu_hyper_q"), py::arg("bias_q"),
+      py::arg("step_q"), py::arg("w_q"), py::arg("threads"),
       "Encoder of a refinement layer (csrc/context/refine.h): (payload, y_hat_q) of this layer.");
   m.def(
       "context_refine_decode",
-      [refinement](const py::buffer& data, const intpath_bind::I32& prev, const U8& idx,
+      [refinement](const py::buffer& data, const intpath_bind::I32& prev, const U8& idx, const U8& idx_step,
                    const intpath_bind::I32& mu_hyper, const intpath_bind::I32& bias, const intpath_bind::I32& step,
                    const intpath_bind::I32& w, int threads) {
         auto model = intpath_bind::context_model(mu_hyper, bias, step, w);
-        const jpegai::context::Refinement r = refinement(prev, idx, model);
+        const jpegai::context::Refinement r = refinement(prev, idx, idx_step, model);
         py::buffer_info info = byte_view(data);
         intpath_bind::I32 y_hat({model.M, model.H, model.W});
         int32_t* out = y_hat.mutable_data();
@@ -360,8 +363,9 @@ PYBIND11_MODULE(_core, m) {
         }
         return y_hat;
       },
-      py::arg("data"), py::arg("prev"), py::arg("idx"), py::arg("mu_hyper_q"), py::arg("bias_q"), py::arg("step_q"),
-      py::arg("w_q"), py::arg("threads"), "Decoder of a refinement layer: this layer's y_hat_q (M,H,W) Q12.");
+      py::arg("data"), py::arg("prev"), py::arg("idx"), py::arg("idx_step"), py::arg("mu_hyper_q"), py::arg("bias_q"),
+      py::arg("step_q"), py::arg("w_q"), py::arg("threads"),
+      "Decoder of a refinement layer: this layer's y_hat_q (M,H,W) Q12.");
   m.def(
       "context_refine_check",
       [](const py::buffer& data, int M) {

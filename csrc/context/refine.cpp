@@ -25,10 +25,13 @@ using entropy::kStateLow;
 constexpr size_t kStateBytes = 8;  // a chunk's initial decoder state
 constexpr uint64_t kStateHigh = uint64_t(1) << 63;
 
-// The three sub-bins' frequencies (sum 2^16, each >= 1) and starts, as refine.h derives them.
-struct SubBins {
-  uint32_t start[3];
-  uint32_t freq[3];
+// A symbol's candidates (values of t + 1, or of v - lo) with their frequencies (sum 2^16, each >= 1) and starts.
+struct Candidates {
+  bool recentred = false;
+  int n = 0;
+  int64_t lo = 0;  // recentred: the value of candidate 0
+  uint32_t start[kMaxCandidates + 1];
+  uint32_t freq[kMaxCandidates];
 };
 
 // Mass (of 2^16) of the table's symbols below v; the escape's mass (the tails) counts as none.
@@ -39,45 +42,59 @@ JPEGAI_ALWAYS_INLINE uint32_t cdf_below(const entropy::TableInfo& ti, const uint
   return dec[ti.sym_base + at] & 0xFFFF;
 }
 
-JPEGAI_ALWAYS_INLINE SubBins sub_bins(const entropy::TableSet& tables, int idx, int64_t prev, int64_t mu,
-                                      int64_t step) {
-  const entropy::TableInfo& ti = tables.info(idx);
-  const uint32_t* dec = tables.dec();
-  // e = floor((6 (prev - mu) + step) / (2 step)): round half up of (prev - mu) / (step / 3), exact in
-  // int64 (|prev - mu| <= 2^31, step <= 2^30).
-  const int64_t num = 6 * (prev - mu) + step, den = 2 * step;
-  const int64_t e = num / den - ((num % den != 0) & (num < 0));
-  uint32_t mass[3];
+// floor(a / b) for b > 0, exact.
+JPEGAI_ALWAYS_INLINE int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) & (a < 0)); }
+
+// Masses -> frequencies: 1 + floor(m (2^16 - n) / total) each, the rest to the first largest mass; all
+// masses zero: floor(2^16 / n) each, the rest to candidate 0.
+JPEGAI_ALWAYS_INLINE void normalise(const uint32_t* mass, Candidates& c) {
   uint32_t total = 0;
-  for (int t = 0; t < 3; ++t) {
-    const int64_t centre = e + kRefineRatio * (t - 1);
-    mass[t] = cdf_below(ti, dec, centre + 2) - cdf_below(ti, dec, centre - 1);
-    total += mass[t];
+  for (int i = 0; i < c.n; ++i) total += mass[i];
+  uint32_t sum = 0;
+  int top = 0;
+  for (int i = 0; i < c.n; ++i) {
+    c.freq[i] = total ? 1 + uint32_t(uint64_t(mass[i]) * (kProbTotal - c.n) / total) : kProbTotal / c.n;
+    sum += c.freq[i];
+    if (mass[i] > mass[top]) top = i;
   }
-  SubBins b;
-  if (total == 0) {
-    b.freq[0] = 21845, b.freq[1] = 21846, b.freq[2] = 21845;
+  c.freq[total ? top : 0] += kProbTotal - sum;
+  c.start[0] = 0;
+  for (int i = 0; i < c.n; ++i) c.start[i + 1] = c.start[i] + c.freq[i];
+}
+
+// The candidates of one symbol (refine.h): recentred when the step table says sigma < s / 2, else nested.
+JPEGAI_ALWAYS_INLINE Candidates candidates(const entropy::TableSet& tables, int idx_unit, int idx_step, int64_t prev,
+                                           int64_t mu, int64_t step) {
+  const uint32_t* dec = tables.dec();
+  Candidates c;
+  uint32_t mass[kMaxCandidates];
+  c.recentred = idx_step < kRecentreBelowTable;
+  if (c.recentred) {
+    // values v with |mu + v s - prev| <= 2 s: every value round((y - mu) / s) a y of the bin below can have
+    const entropy::TableInfo& ti = tables.info(idx_step);
+    c.lo = -floor_div(mu - prev + 2 * step, step);  // ceil((prev - 2 s - mu) / s)
+    c.n = int(floor_div(prev + 2 * step - mu, step) - c.lo + 1);
+    for (int i = 0; i < c.n; ++i) mass[i] = cdf_below(ti, dec, c.lo + i + 1) - cdf_below(ti, dec, c.lo + i);
   } else {
-    uint32_t sum = 0;
+    // e = floor((6 (prev - mu) + step) / (2 step)): round half up of (prev - mu) / (step / 3), exact in
+    // int64 (|prev - mu| <= 2^31, step <= 2^30).
+    const entropy::TableInfo& ti = tables.info(idx_unit);
+    const int64_t e = floor_div(6 * (prev - mu) + step, 2 * step);
+    c.n = 3;
     for (int t = 0; t < 3; ++t) {
-      b.freq[t] = 1 + uint32_t(uint64_t(mass[t]) * (kProbTotal - 3) / total);
-      sum += b.freq[t];
+      const int64_t centre = e + kRefineRatio * (t - 1);
+      mass[t] = cdf_below(ti, dec, centre + 2) - cdf_below(ti, dec, centre - 1);
     }
-    int top = 1;  // the largest mass takes the rounding's rest; ties: the centre, then -1
-    if (mass[0] > mass[top]) top = 0;
-    if (mass[2] > mass[top]) top = 2;
-    b.freq[top] += kProbTotal - sum;
   }
-  b.start[0] = 0;
-  b.start[1] = b.freq[0];
-  b.start[2] = b.freq[0] + b.freq[1];
-  return b;
+  normalise(mass, c);
+  return c;
 }
 
 // What one group's pass reads and writes besides the shared state.
 struct Pass : State {
-  std::vector<int32_t> prev_g;  // y_hat of the layer below, group-major
-  std::vector<uint8_t> idx_g;
+  std::vector<int32_t> prev_g;               // y_hat of the layer below, group-major
+  std::vector<uint8_t> idx_g;                // table of sigma / (step / 3)
+  std::vector<uint8_t> idx_step_g;           // table of sigma / step
   std::vector<float> y_g;                    // encoder
   std::vector<std::vector<uint32_t>> coded;  // encoder: per group, start | freq << 16 of every symbol
   const uint8_t* data = nullptr;             // decoder
@@ -108,17 +125,21 @@ JPEGAI_ALWAYS_INLINE void group_body(Pass& s, int g) {
       int32_t* here = group_means<Acc>(s, g, i, j, mu);
       for (int k = 0; k < kGroup; ++k) {
         const int64_t prev = s.prev_g[base + k], step = m.step[g * kGroup + k];
-        const SubBins b = sub_bins(tables, s.idx_g[base + k], prev, mu[k], step);
-        int t;
+        const Candidates c = candidates(tables, s.idx_g[base + k], s.idx_step_g[base + k], prev, mu[k], step);
+        const bool recentred = c.recentred;
+        int i;
         if (Encode) {
           // y * 4096 is exact in double: the same IEEE result everywhere, as in quantise().
-          const double r = std::floor((double(s.y_g[base + k]) * 4096.0 - double(prev)) / double(step) + 0.5);
-          t = int(std::min(std::max(r, -1.0), 1.0)) + 1;
-          s.coded[g][base - int64_t(g) * m.H * m.W * kGroup + k] = b.start[t] | b.freq[t] << 16;
+          const double centre = recentred ? double(mu[k]) : double(prev);
+          const double r = std::floor((double(s.y_g[base + k]) * 4096.0 - centre) / double(step) + 0.5);
+          const double first = recentred ? double(c.lo) : -1.0;
+          i = int(std::min(std::max(r - first, 0.0), double(c.n - 1)));
+          s.coded[g][base - int64_t(g) * m.H * m.W * kGroup + k] = c.start[i] | c.freq[i] << 16;
         } else {
           const uint32_t slot = uint32_t(x) & (kProbTotal - 1);
-          t = (slot >= b.start[1]) + (slot >= b.start[2]);
-          x = b.freq[t] * (x >> kPrecision) + slot - b.start[t];
+          i = 0;
+          while (i + 1 < c.n && slot >= c.start[i + 1]) ++i;
+          x = c.freq[i] * (x >> kPrecision) + slot - c.start[i];
           if (x < kStateLow) {
             uint32_t w = 0;
             if (pos + 4 <= end) w = load_le32(s.data + pos);
@@ -127,7 +148,8 @@ JPEGAI_ALWAYS_INLINE void group_body(Pass& s, int g) {
             x = (x << 32) | w;
           }
         }
-        here[k] = int32_t(clamp_value(prev + int64_t(t - 1) * step));
+        here[k] =
+            int32_t(recentred ? clamp_value(mu[k] + (c.lo + i) * step) : clamp_value(prev + int64_t(i - 1) * step));
       }
     }
   // The encoder starts from kStateLow and writes every word: anything else is a damaged payload.
@@ -158,19 +180,21 @@ void run_groups(Pass& s, int threads) {
 
 // Validates m and r, then fills the shared state and the group-major inputs.
 void setup(Pass& s, const Model& m, const Refinement& r, int threads) {
-  require(r.prev && r.idx, "missing array");
+  require(r.prev && r.idx && r.idx_step, "missing array");
   require(threads >= 1, "threads must be >= 1");
   validate(m);
   const int64_t plane = int64_t(m.H) * m.W, n = plane * m.M;
   for (int64_t k = 0; k < n; ++k) {
     require(r.prev[k] >= -kValueLimit && r.prev[k] <= kValueLimit, "prev must be in [-2^30, 2^30]");
-    require(r.idx[k] < entropy::kNumScales, "table index out of range");
+    require(r.idx[k] < entropy::kNumScales && r.idx_step[k] < entropy::kNumScales, "table index out of range");
   }
   prepare(s, m, threads);
   s.prev_g.resize(n);
   s.idx_g.resize(n);
+  s.idx_step_g.resize(n);
   to_group_major(r.prev, s.prev_g.data(), m.M, plane, threads);
   to_group_major(r.idx, s.idx_g.data(), m.M, plane, threads);
+  to_group_major(r.idx_step, s.idx_step_g.data(), m.M, plane, threads);
 }
 
 // Chunk boundaries of a payload for M channels; CorruptStream unless the layout is one an encoder writes.

@@ -140,8 +140,10 @@ class ParsedStream(StreamLayout):
         y_hat_q = eng.ctx.reconstruct(q, mu_q, step_k, threads=threads)
         for layer in self.layers[1:]:         # each refines the one below (format/progressive.py)
             idx, step_k = progressive.layer_indexes(log2sigma_q, log2_step, step, layer, h.num_layers)
+            idx_step = progressive.step_indexes(log2sigma_q, log2_step, layer, h.num_layers)
             with _context(_y_where(i, layer, h.num_layers)):
-                y_hat_q = eng.ctx.refine_decode(self.payload(Kind.Y, i, layer), y_hat_q, idx, mu_q, step_k, threads)
+                y_hat_q = eng.ctx.refine_decode(self.payload(Kind.Y, i, layer), y_hat_q, idx, idx_step, mu_q, step_k,
+                                                threads)
         check_latent_range(y_hat_q, latent_bound_q(eng, step_k), i)
         return y_hat_q.astype(np.float32) * np.float32(LATENT_SCALE)
 

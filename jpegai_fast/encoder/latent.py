@@ -59,6 +59,7 @@ def code(eng: Engine, t: Tile, rate_q: int, layers: int, threads: int) -> CodedT
     coded = [rans.encode_gaussian(q, idx, threads=threads)]
     for layer in range(1, layers):
         idx, step_k = progressive.layer_indexes(t.log2sigma_q, log2_step, step, layer, layers)
-        data, y_hat_q = eng.ctx.refine_encode(t.y, y_hat_q, idx, t.mu_q, step_k, threads)
+        idx_step = progressive.step_indexes(t.log2sigma_q, log2_step, layer, layers)
+        data, y_hat_q = eng.ctx.refine_encode(t.y, y_hat_q, idx, idx_step, t.mu_q, step_k, threads)
         coded.append(data)
     return CodedTile(t.z_bytes, coded, rate_q)

@@ -50,9 +50,17 @@ def layer_steps(log2_step_q: np.ndarray, step_q: np.ndarray, layer: int, num_lay
 
 def layer_indexes(log2sigma_q: np.ndarray, log2_step_q: np.ndarray, step_q: np.ndarray, layer: int,
                   num_layers: int) -> tuple[np.ndarray, np.ndarray]:
-    """(Gaussian table index per symbol, step Q12 per channel) of ``layer`` (layer_steps)."""
+    """(Gaussian table index per symbol of the layer's coding unit, step Q12 per channel) of ``layer``
+    (layer_steps); for a refinement layer the unit is a third of its step."""
     log2_unit, step = layer_steps(log2_step_q, step_q, layer, num_layers)
     return scale_indexes(log2sigma_q, log2_unit), step
+
+
+def step_indexes(log2sigma_q: np.ndarray, log2_step_q: np.ndarray, layer: int, num_layers: int) -> np.ndarray:
+    """A refinement layer's table index of sigma / its step (what decides nested or recentred coding and
+    codes a recentred value, csrc/context/refine.h)."""
+    log2_unit = log2_step_q.astype(np.int64) + LOG2_RATIO_Q8 * (num_layers - 1 - layer)
+    return scale_indexes(log2sigma_q, log2_unit.astype(np.int32))
 
 
 def complete_layers(header: Header, tiles: list[int] | None = None) -> list[bool]:

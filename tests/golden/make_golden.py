@@ -85,6 +85,20 @@ def cases(rng):
     }
 
 
+def encode_vector(arr, model, kw) -> bytes:
+    """The vector's stream. Layered vectors keep every layer asked for: the tiny model's ladder spans less
+    than one refinement step, so the encoder's policy (format/progressive.useful_layers) would make them
+    single-layer streams, and the decoder must read any valid stream, not just the ones it would make."""
+    import jpegai_fast
+    from jpegai_fast.format import progressive
+    policy = progressive.useful_layers
+    progressive.useful_layers = lambda coarsest, steps, requested: requested
+    try:
+        return jpegai_fast.encode(arr, model=str(model), threads=1, **kw)
+    finally:
+        progressive.useful_layers = policy
+
+
 def with_version(data: bytes, version: int) -> bytes:
     """``data`` with another version byte (and its header CRC recomputed): an older writer's stream."""
     import zlib
@@ -157,7 +171,7 @@ def main():
     rng = np.random.default_rng(0)
     manifest, valid = {}, {}
     for name, (arr, kw) in cases(rng).items():
-        data = jpegai_fast.encode(arr, model=str(model), threads=1, **kw)
+        data = encode_vector(arr, model, kw)
         (HERE / "streams" / f"{name}.jai").write_bytes(data)
         _, _, y_hat = decode_latent(data, threads=1)
         pix = jpegai_fast.decode(data, threads=1)
