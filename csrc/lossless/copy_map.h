@@ -1,0 +1,45 @@
+// The copy map of a lossless stream (docs/format.md, "Lossless streams": kind 7): runs of pixels that
+// repeat earlier pixels of the same image, coded once for all its planes. A copy says "the `length`
+// pixels from raster index `start` on equal the pixels `distance` earlier" (sample by sample, so a
+// copy may overlap its source: distance 1 repeats one pixel). Every plane's coder skips the copied
+// pixels and its decoder fills them in, so flat areas and repeated patterns (text, icons, tiles) cost
+// the copy's few bits instead of a prediction residual per pixel and plane.
+//
+// Payload (little-endian):
+//   varint count        copies (>= 1; at most pixels / kMinCopy)
+//   3 tables (lossless/static_table.h): gap classes (kClasses symbols), distance symbols
+//     (kDistanceSymbols), length classes (kClasses)
+//   u32 x_lo, u32 x_hi, u32 words   one rANS stream: per copy, in raster order, its gap (pixels since the
+//     end of the previous copy), its distance, its length - kMinCopy.
+// A value v >= 0 (gap, length - kMinCopy) is its class bit_length(v) (0 .. 32) and, for classes >= 2,
+// the class - 1 bits of v below its top bit, raw. Distance symbols: 0 = the previous copy's distance
+// (1 before the first copy), 1 = the image width (the row above), 2 + k = a distance of bit length
+// k + 1 (k = 0 .. 31), then its k low bits raw.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace jpegai::lossless {
+
+constexpr int kMinCopy = 4;           // pixels; a shorter copy rarely pays for its fields
+constexpr int kClasses = 33;          // bit lengths 0 .. 32
+constexpr int kDistanceSymbols = 34;  // previous, width, 32 bit lengths
+
+struct Copy {
+  uint32_t start, distance, length;  // pixel indices in raster order; start >= distance >= 1
+};
+
+// The payload of `copies` (sorted, non-overlapping, each valid for an h x w image: length >= kMinCopy,
+// 1 <= distance <= start, start + length <= h w). Throws InvalidArgument otherwise or when empty.
+std::vector<uint8_t> encode_copies(const std::vector<Copy>& copies, int h, int w);
+
+// The copies of a payload for an h x w image; CorruptStream (DecodeError) for any damage: a count above
+// h w / kMinCopy (checked before anything is allocated), a copy past the image or reaching before its
+// start, a wrong final state or unused words.
+std::vector<Copy> decode_copies(const uint8_t* data, size_t size, int h, int w);
+
+// The flag per pixel (h w entries): 1 where a copy covers it.
+std::vector<uint8_t> copied_mask(const std::vector<Copy>& copies, size_t n);
+
+}  // namespace jpegai::lossless
