@@ -39,11 +39,11 @@ Coded code_value(uint32_t v) {
 }
 uint32_t value_of(int c, uint32_t raw) { return c < 2 ? uint32_t(c) : (uint32_t(1) << (c - 1)) + raw; }
 
-Coded code_distance(uint32_t d, uint32_t previous, int w) {
-  if (d == previous) return {0, 0, 0};
-  if (d == uint32_t(w)) return {1, 0, 0};
+Coded code_distance(uint32_t d, const DistanceCache& cache) {
+  const int cached = cache.find(d);
+  if (cached >= 0) return {cached, 0, 0};
   const int k = class_of(d) - 1;  // d >= 1
-  return {2 + k, k, d - (uint32_t(1) << k)};
+  return {kCachedDistances + k, k, d - (uint32_t(1) << k)};
 }
 
 }  // namespace
@@ -54,16 +54,16 @@ std::vector<uint8_t> encode_copies(const std::vector<Copy>& copies, int h, int w
   std::vector<Coded> fields;  // gap, distance, length per copy
   fields.reserve(3 * copies.size());
   uint64_t pos = 0;
-  uint32_t previous = 1;
+  DistanceCache cache(w);
   for (const Copy& c : copies) {
     if (c.start < pos || c.length < uint32_t(kMinCopy) || c.distance < 1 || c.distance > c.start ||
         uint64_t(c.start) + c.length > n)
       jpegai::fail("copy map: copies not sorted, overlapping or outside the image");
     fields.push_back(code_value(uint32_t(c.start - pos)));
-    fields.push_back(code_distance(c.distance, previous, w));
+    fields.push_back(code_distance(c.distance, cache));
     fields.push_back(code_value(c.length - kMinCopy));
     pos = uint64_t(c.start) + c.length;
-    previous = c.distance;
+    cache.use(c.distance);
   }
   const int sizes[3] = {kClasses, kDistanceSymbols, kClasses};
   std::vector<uint64_t> count[3] = {std::vector<uint64_t>(kClasses), std::vector<uint64_t>(kDistanceSymbols),
@@ -108,19 +108,20 @@ std::vector<Copy> decode_copies(const uint8_t* data, size_t size, int h, int w) 
   entropy::WordReader in{start.n_words ? start.words : dummy, 0, start.n_words ? 4 * (start.n_words - 1) : 0, 0};
   std::vector<Copy> copies(count);
   uint64_t pos = 0;
-  uint32_t previous = 1;
+  DistanceCache cache(w);
   for (Copy& c : copies) {
     const int gc = int(dec_symbol(xs, in, tables[0]));
     const uint64_t begin = pos + value_of(gc, get_raw(xs, in, gc >= 2 ? gc - 1 : 0));
     const int ds = int(dec_symbol(xs, in, tables[1]));
-    uint64_t d = ds == 0 ? previous : (ds == 1 ? uint64_t(w) : (uint64_t(1) << (ds - 2)) + get_raw(xs, in, ds - 2));
+    const int64_t d = ds < kCachedDistances ? cache.d[ds]
+                                            : (int64_t(1) << (ds - kCachedDistances)) + get_raw(xs, in, ds - kCachedDistances);
     const int lc = int(dec_symbol(xs, in, tables[2]));
     const uint64_t length = uint64_t(kMinCopy) + value_of(lc, get_raw(xs, in, lc >= 2 ? lc - 1 : 0));
-    if (begin + length > n) corrupt(kCoder, "a copy runs past the image");
-    if (d > begin) corrupt(kCoder, "a copy reaches before the image");
+    if (begin + length > n || length > UINT32_MAX) corrupt(kCoder, "a copy runs past the image");
+    if (d < 1 || uint64_t(d) > begin) corrupt(kCoder, "a copy reaches before the image");
     c = {uint32_t(begin), uint32_t(d), uint32_t(length)};
     pos = begin + length;
-    previous = uint32_t(d);
+    cache.use(uint32_t(d));
   }
   if (in.overrun || xs != entropy::kStateLow || in.pos != 4 * start.n_words)
     corrupt(kCoder, "corrupt payload (state or length mismatch)");

@@ -12,9 +12,13 @@
 //   u32 x_lo, u32 x_hi, u32 words   one rANS stream: per copy, in raster order, its gap (pixels since the
 //     end of the previous copy), its distance, its length - kMinCopy.
 // A value v >= 0 (gap, length - kMinCopy) is its class bit_length(v) (0 .. 32) and, for classes >= 2,
-// the class - 1 bits of v below its top bit, raw. Distance symbols: 0 = the previous copy's distance
-// (1 before the first copy), 1 = the image width (the row above), 2 + k = a distance of bit length
-// k + 1 (k = 0 .. 31), then its k low bits raw.
+// the class - 1 bits of v below its top bit, raw. Distance symbols: 0 .. kCachedDistances - 1 = an entry
+// of the distance cache (below), kCachedDistances + k = a distance of bit length k + 1 (k = 0 .. 31),
+// then its k low bits raw. The cache holds the distances of the last copies, most recent first, starting
+// as 1, w, w - 1, w + 1 (the pixel to the left, above, above right, above left; entries < 1 as they are,
+// never matched by a valid copy); after each copy its distance moves to the front (or enters there,
+// the last entry dropping out). Repeated patterns (a line of text, a tiled background) reuse a few
+// distances, which then cost a symbol of about a bit.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -24,10 +28,28 @@ namespace jpegai::lossless {
 
 constexpr int kMinCopy = 4;           // pixels; a shorter copy rarely pays for its fields
 constexpr int kClasses = 33;          // bit lengths 0 .. 32
-constexpr int kDistanceSymbols = 34;  // previous, width, 32 bit lengths
+constexpr int kCachedDistances = 4;
+constexpr int kDistanceSymbols = kCachedDistances + 32;  // the cache, then 32 bit lengths
 
 struct Copy {
   uint32_t start, distance, length;  // pixel indices in raster order; start >= distance >= 1
+};
+
+// The recent distances (see above): encoder, decoder and search keep one each, updated alike.
+struct DistanceCache {
+  int64_t d[kCachedDistances];
+  explicit DistanceCache(int w) : d{1, w, int64_t(w) - 1, int64_t(w) + 1} {}
+  int find(uint32_t distance) const {  // its index, or -1
+    for (int k = 0; k < kCachedDistances; ++k)
+      if (d[k] == int64_t(distance)) return k;
+    return -1;
+  }
+  void use(uint32_t distance) {
+    int k = find(distance);
+    if (k < 0) k = kCachedDistances - 1;
+    for (; k > 0; --k) d[k] = d[k - 1];
+    d[0] = distance;
+  }
 };
 
 // The payload of `copies` (sorted, non-overlapping, each valid for an h x w image: length >= kMinCopy,

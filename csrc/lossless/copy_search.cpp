@@ -25,8 +25,9 @@ inline double class_bits(uint64_t v) { return v ? double(floor_log2_u64(v)) : 0.
 
 // The bits a copy's fields are expected to cost: each field's raw bits plus a few for its symbol (a
 // rough average of the measured tables; the encoder keeps the map only if the real sizes say so).
-double copy_bits(uint64_t gap, uint32_t distance, uint32_t previous, int w, uint64_t length) {
-  const double d = distance == previous ? 1.0 : (distance == uint32_t(w) ? 2.0 : 4.0 + class_bits(distance));
+double copy_bits(uint64_t gap, uint32_t distance, const DistanceCache& cache, uint64_t length) {
+  const int cached = cache.find(distance);
+  const double d = cached >= 0 ? 1.0 + cached : 4.0 + class_bits(distance);
   return 3.0 + class_bits(gap) + d + 3.0 + class_bits(length - kMinCopy);
 }
 
@@ -52,7 +53,7 @@ std::vector<Copy> find_copies(const uint16_t* pixels, int h, int w, int channels
     head[hv] = uint32_t(i);
   };
   size_t i = 0, end_of_last = 0;
-  uint32_t previous = 1;
+  DistanceCache cache(w);
   while (i < n) {
     double best_gain = 0.0;
     uint32_t best_d = 0;
@@ -64,7 +65,7 @@ std::vector<Copy> find_copies(const uint16_t* pixels, int h, int w, int channels
       while (i + len < n && px[i + len] == px[i + len - d]) bits += cost[i + len++];
       longest = std::max(longest, len);
       if (len < size_t(kMinCopy)) return;
-      const double gain = bits - copy_bits(i - end_of_last, uint32_t(d), previous, w, len);
+      const double gain = bits - copy_bits(i - end_of_last, uint32_t(d), cache, len);
       if (gain > best_gain) {
         best_gain = gain;
         best_d = uint32_t(d);
@@ -72,18 +73,17 @@ std::vector<Copy> find_copies(const uint16_t* pixels, int h, int w, int channels
       }
     };
     if (i + kMinCopy <= n) {
-      consider(previous);
-      if (size_t(w) != previous) consider(size_t(w));
-      if (previous != 1) consider(1);
+      for (int64_t d : cache.d)
+        if (d >= 1) consider(size_t(d));
       uint32_t j = head[hash_of(&px[i])];
       for (int depth = 0; depth < kChainDepth && j != kNone; ++depth, j = chain[j]) {
         const size_t d = i - j;
-        if (d != previous && d != size_t(w) && d != 1) consider(d);
+        if (cache.find(uint32_t(d)) < 0) consider(d);
       }
     }
     if (best_len) {
       copies.push_back({uint32_t(i), best_d, uint32_t(best_len)});
-      previous = best_d;
+      cache.use(best_d);
       for (size_t k = 0; k < best_len; ++k) insert(i + k);
       i += best_len;
       end_of_last = i;
