@@ -43,17 +43,24 @@ using lossless::Copy;
 [[noreturn]] void bad_arg(const std::string& what) { jpegai::fail("alpha: " + what); }
 [[noreturn]] void corrupt(const std::string& what) { lossless::corrupt("alpha", what); }
 
-// Activity bucket (0 .. kActivity-1) of |W - NW| + |N - NW| + |N - NE| on the 8-bit scale.
+// Activity bucket (0 .. 7) of |W - NW| + |N - NW| + |N - NE| on the 8-bit scale: 0, <= 2, <= 6, <= 14,
+// <= 30, <= 62, <= 126, above. A table over the sums (below 3 x 2^bits, so below 3 x 256 after the
+// scaling), as the bucket is needed per pixel.
+constexpr int kMaxActivitySum = 3 * 256;
+struct ActivityBuckets {
+  uint8_t of[kMaxActivitySum + 1];
+  constexpr ActivityBuckets() : of() {
+    for (int d = 1; d <= kMaxActivitySum; ++d) {
+      int b = 1;
+      while (b < 7 && d > (2 << b) - 2) ++b;  // bucket b >= 1 ends at 2^(b+1) - 2: 2, 6, 14, ..., 126
+      of[d] = uint8_t(b);
+    }
+  }
+};
+constexpr ActivityBuckets kActivity;
+
 inline int activity_of(int w_, int n_, int nw, int ne, int down) {
-  const int d = (std::abs(w_ - nw) + std::abs(n_ - nw) + std::abs(n_ - ne)) >> down;
-  if (d == 0) return 0;
-  if (d <= 2) return 1;
-  if (d <= 6) return 2;
-  if (d <= 14) return 3;
-  if (d <= 30) return 4;
-  if (d <= 62) return 5;
-  if (d <= 126) return 6;
-  return 7;
+  return kActivity.of[(std::abs(w_ - nw) + std::abs(n_ - nw) + std::abs(n_ - ne)) >> down];
 }
 
 // 0: fully transparent, 1: fully opaque, 2: in between. Alpha is mostly 0 or max: a prediction at
@@ -331,7 +338,7 @@ void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* 
   const size_t n = size_t(h) * w;
   for (const Copy& c : copies)
     if (c.distance < 1 || c.distance > c.start || size_t(c.start) + c.length > n) bad_arg("copy outside the plane");
-  const std::vector<lossless::DecTable>& tables = p.tables;
+  const lossless::PackedTables tables(p.tables);
   uint64_t xs = p.rans.xs;
   const size_t n_words = p.rans.n_words;
   // the word reader clamps at the end; an empty word list gets a dummy to re-read
@@ -358,8 +365,8 @@ void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* 
     const Neighbours nb = neighbours(out, w, y, x);
     const int pred = predict(modes[size_t(y / kBlock) * bw + x / kBlock], nb, mod - 1);
     const int c = context_of(nb, pred, mod - 1, down);
-    if (!tables[c].present) corrupt("context without a table");
-    const uint32_t s = lossless::dec_symbol(xs, in, tables[c]);
+    if (!tables.present(c)) corrupt("context without a table");
+    const uint32_t s = tables.decode(xs, in, c);
     uint32_t zz = s;
     if (s == uint32_t(kDirect)) zz = kDirect + entropy::dec_get_bits(xs, in, bits);
     if (zz >= uint32_t(mod)) corrupt("residual out of range");

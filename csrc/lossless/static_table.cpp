@@ -82,6 +82,28 @@ void read_table(Cursor& cur, int n_symbols, DecTable& t) {
   }
 }
 
+PackedTables::PackedTables(const std::vector<DecTable>& tables) : base_(tables.size(), -1) {
+  const size_t buckets = size_t(1) << (entropy::kPrecision - kPackedShift);
+  coarse_.assign(tables.size() * buckets, 0);
+  for (size_t t = 0; t < tables.size(); ++t) {
+    const DecTable& d = tables[t];
+    if (!d.present) continue;
+    if (d.sym.size() > 256) jpegai::fail("packed tables hold at most 256 symbols");
+    base_[t] = int32_t(cum_.size());
+    cum_.insert(cum_.end(), d.cum.begin(), d.cum.end());
+    for (uint16_t s : d.sym) {
+      if (s > 255) jpegai::fail("packed tables hold symbols below 256");
+      sym_.push_back(uint8_t(s));
+    }
+    sym_.push_back(0);
+    uint32_t k = 0;
+    for (size_t b = 0; b < buckets; ++b) {
+      while (d.cum[k + 1] <= (b << kPackedShift)) ++k;
+      coarse_[t * buckets + b] = uint8_t(k);
+    }
+  }
+}
+
 RansStart read_rans_start(const uint8_t* data, size_t size, size_t pos, const char* coder) {
   if (size - pos < 8 || (size - pos) % 4) corrupt(coder, "truncated payload");
   const uint8_t* q = data + pos;

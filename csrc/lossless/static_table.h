@@ -53,6 +53,32 @@ inline uint32_t dec_symbol(uint64_t& xs, entropy::WordReader& in, const DecTable
   return t.sym[k];
 }
 
+// Many tables of at most 256 symbols packed for a hot decode loop (the plane coder's 216 contexts): one
+// flat array of cumulative starts and symbols, and a coarse lookup of one byte per 2^kPackedShift slots
+// (512 B per table), so the lookups of every context stay in L2 where the DecTables' 2 KB each did not
+// (measured: the table loads were most of the plane decoder's time).
+constexpr int kPackedShift = 7;
+class PackedTables {
+ public:
+  explicit PackedTables(const std::vector<DecTable>& tables);
+  bool present(int t) const { return base_[t] >= 0; }
+  inline uint32_t decode(uint64_t& xs, entropy::WordReader& in, int t) const {
+    const uint32_t slot = uint32_t(xs & (entropy::kProbTotal - 1));
+    const uint32_t* cum = cum_.data() + base_[t];
+    uint32_t k = coarse_[(size_t(t) << (entropy::kPrecision - kPackedShift)) + (slot >> kPackedShift)];
+    while (cum[k + 1] <= slot) ++k;  // cum ends at 2^16 > slot: stays in the table
+    xs = uint64_t(cum[k + 1] - cum[k]) * (xs >> entropy::kPrecision) + slot - cum[k];
+    entropy::dec_renorm(xs, in);
+    return sym_[base_[t] + k];
+  }
+
+ private:
+  std::vector<int32_t> base_;    // per table: its first entry in cum_ / sym_, -1 when absent
+  std::vector<uint32_t> cum_;    // per table: used + 1 starts, the last 2^16
+  std::vector<uint8_t> sym_;     // per table: used symbols (+ one unused entry, to keep base_ shared)
+  std::vector<uint8_t> coarse_;  // per table: 2^(16 - kPackedShift) indexes into its symbols
+};
+
 // The rANS part of a payload: u32 x_lo, u32 x_hi (the decoder's initial state), then u32 words.
 struct RansStart {
   uint64_t xs = 0;
