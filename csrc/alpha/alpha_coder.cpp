@@ -67,11 +67,11 @@ inline int activity_of(int w_, int n_, int nw, int ne, int down) {
 // an extreme can only err one way, and an edge pixel next to a transparent/opaque NW behaves apart.
 inline int level_of(int v, int maxv) { return v == 0 ? 0 : (v == maxv ? 1 : 2); }
 
+// The median of W, N and W + N - NW, which is the edge detector's rule (NW above both: the smaller,
+// below both: the larger, else the gradient), written with min/max: no data-dependent branch to mispredict.
 inline int predict_med(int w_, int n_, int nw) {
   const int mx = std::max(w_, n_), mn = std::min(w_, n_);
-  if (nw >= mx) return mn;
-  if (nw <= mn) return mx;
-  return w_ + n_ - nw;
+  return std::max(mn, std::min(mx, w_ + n_ - nw));
 }
 
 // Neighbours of (y, x) in `p` (already known samples), with the border rule: row 0 sees its west
