@@ -35,18 +35,25 @@ struct Coded {
 };
 Coded code_value(uint32_t v) {
   const int c = class_of(v);
-  return {c, c >= 2 ? c - 1 : 0, c >= 2 ? v - (uint32_t(1) << (c - 1)) : 0};
+  return {c, value_raw_bits(c), c >= 2 ? v - (uint32_t(1) << (c - 1)) : 0};
 }
 uint32_t value_of(int c, uint32_t raw) { return c < 2 ? uint32_t(c) : (uint32_t(1) << (c - 1)) + raw; }
 
 Coded code_distance(uint32_t d, const DistanceCache& cache) {
-  const int cached = cache.find(d);
-  if (cached >= 0) return {cached, 0, 0};
-  const int k = class_of(d) - 1;  // d >= 1
-  return {kCachedDistances + k, k, d - (uint32_t(1) << k)};
+  const int s = distance_symbol(d, cache);
+  const int k = distance_raw_bits(s);
+  return {s, k, s < kCachedDistances ? 0 : d - (uint32_t(1) << k)};
 }
 
 }  // namespace
+
+int value_symbol(uint32_t v) { return class_of(v); }
+int value_raw_bits(int symbol) { return symbol >= 2 ? symbol - 1 : 0; }
+int distance_symbol(uint32_t distance, const DistanceCache& cache) {
+  const int cached = cache.find(distance);
+  return cached >= 0 ? cached : kCachedDistances + class_of(distance) - 1;  // distance >= 1
+}
+int distance_raw_bits(int symbol) { return symbol < kCachedDistances ? 0 : symbol - kCachedDistances; }
 
 std::vector<uint8_t> encode_copies(const std::vector<Copy>& copies, int h, int w) {
   const uint64_t n = uint64_t(h) * uint64_t(w);

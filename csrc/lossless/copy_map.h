@@ -52,6 +52,13 @@ struct DistanceCache {
   }
 };
 
+// How a field is coded: its symbol and the raw bits that follow it. value_*: a gap or length - kMinCopy
+// (the symbol is the class); distance_*: a distance given the cache before its copy.
+int value_symbol(uint32_t v);
+int value_raw_bits(int symbol);
+int distance_symbol(uint32_t distance, const DistanceCache& cache);
+int distance_raw_bits(int symbol);
+
 // The payload of `copies` (sorted, non-overlapping, each valid for an h x w image: length >= kMinCopy,
 // 1 <= distance <= start, start + length <= h w). Throws InvalidArgument otherwise or when empty.
 std::vector<uint8_t> encode_copies(const std::vector<Copy>& copies, int h, int w);

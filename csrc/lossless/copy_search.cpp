@@ -13,6 +13,7 @@ namespace {
 constexpr int kHashBits = 20;
 constexpr int kChainDepth = 24;       // earlier positions tried per pixel besides the fixed candidates
 constexpr uint32_t kNone = ~uint32_t(0);
+constexpr size_t kLazyBelow = 64;  // a copy this short is weighed against the one from the next pixel
 constexpr size_t kSkipFrom = 64;  // pixels: a repeat this long that does not pay is stepped over whole
 
 inline uint32_t hash_of(const uint64_t* px) {
@@ -21,15 +22,41 @@ inline uint32_t hash_of(const uint64_t* px) {
   return uint32_t(x >> (64 - kHashBits));
 }
 
-inline double class_bits(uint64_t v) { return v ? double(floor_log2_u64(v)) : 0.0; }
+// The bits a copy's fields are expected to cost: per field, its symbol's code length (first a guess,
+// then what the previous pass's copies measured) and its raw bits. The encoder keeps the map only if the
+// real sizes say so.
+struct FieldCosts {
+  double gap[kClasses], distance[kDistanceSymbols], length[kClasses];
+  FieldCosts() {  // the first guess: a few bits per symbol, a cached distance cheaper the more recent
+    std::fill(gap, gap + kClasses, 3.0);
+    std::fill(length, length + kClasses, 3.0);
+    for (int s = 0; s < kDistanceSymbols; ++s) distance[s] = s < kCachedDistances ? 1.0 + s : 4.0;
+  }
+  // -log2 of each symbol's share among the copies (an unseen one: as if seen half a time)
+  explicit FieldCosts(const std::vector<Copy>& copies, int w) {
+    double g[kClasses] = {}, d[kDistanceSymbols] = {}, l[kClasses] = {};
+    DistanceCache cache(w);
+    uint64_t pos = 0;
+    for (const Copy& c : copies) {
+      g[value_symbol(uint32_t(c.start - pos))] += 1;
+      d[distance_symbol(c.distance, cache)] += 1;
+      l[value_symbol(c.length - kMinCopy)] += 1;
+      cache.use(c.distance);
+      pos = uint64_t(c.start) + c.length;
+    }
+    const double total = double(copies.size()) + 0.5;
+    for (int s = 0; s < kClasses; ++s) gap[s] = std::log2(total / std::max(g[s], 0.5));
+    for (int s = 0; s < kClasses; ++s) length[s] = std::log2(total / std::max(l[s], 0.5));
+    for (int s = 0; s < kDistanceSymbols; ++s) distance[s] = std::log2(total / std::max(d[s], 0.5));
+  }
+  double bits(uint64_t gap_pixels, uint32_t d, const DistanceCache& cache, uint64_t len) const {
+    const int gs = value_symbol(uint32_t(gap_pixels)), ds = distance_symbol(d, cache);
+    const int ls = value_symbol(uint32_t(len - kMinCopy));
+    return gap[gs] + value_raw_bits(gs) + distance[ds] + distance_raw_bits(ds) + length[ls] + value_raw_bits(ls);
+  }
+};
 
-// The bits a copy's fields are expected to cost: each field's raw bits plus a few for its symbol (a
-// rough average of the measured tables; the encoder keeps the map only if the real sizes say so).
-double copy_bits(uint64_t gap, uint32_t distance, const DistanceCache& cache, uint64_t length) {
-  const int cached = cache.find(distance);
-  const double d = cached >= 0 ? 1.0 + cached : 4.0 + class_bits(distance);
-  return 3.0 + class_bits(gap) + d + 3.0 + class_bits(length - kMinCopy);
-}
+std::vector<Copy> search(const std::vector<uint64_t>& px, int w, const float* cost, const FieldCosts& fields);
 
 }  // namespace
 
@@ -43,59 +70,79 @@ std::vector<Copy> find_copies(const uint16_t* pixels, int h, int w, int channels
     for (int c = 0; c < channels; ++c) v = (v << 16) | pixels[i * channels + c];
     px[i] = v;
   }
+  if (n < size_t(kMinCopy)) return {};
+  // two passes: the second weighs each copy with the field costs the first one's copies measured
+  const std::vector<Copy> first = search(px, w, cost, FieldCosts());
+  if (first.empty()) return first;
+  return search(px, w, cost, FieldCosts(first, w));
+}
+
+namespace {
+
+std::vector<Copy> search(const std::vector<uint64_t>& px, int w, const float* cost, const FieldCosts& fields) {
+  const size_t n = px.size();
   std::vector<Copy> copies;
-  if (n < size_t(kMinCopy)) return copies;
   std::vector<uint32_t> head(size_t(1) << kHashBits, kNone), chain(n, kNone);
-  auto insert = [&](size_t i) {
-    if (i + kMinCopy > n) return;
-    const uint32_t hv = hash_of(&px[i]);
-    chain[i] = head[hv];
-    head[hv] = uint32_t(i);
+  size_t inserted = 0;  // positions below this are in the hash chains (each once)
+  auto insert_until = [&](size_t end) {
+    for (; inserted < end && inserted + kMinCopy <= n; ++inserted) {
+      const uint32_t hv = hash_of(&px[inserted]);
+      chain[inserted] = head[hv];
+      head[hv] = uint32_t(inserted);
+    }
+    inserted = std::max(inserted, end);
   };
-  size_t i = 0, end_of_last = 0;
-  DistanceCache cache(w);
-  while (i < n) {
-    double best_gain = 0.0;
-    uint32_t best_d = 0;
-    size_t best_len = 0, longest = 0;
+  struct Best {
+    double gain = 0.0;
+    uint32_t d = 0;
+    size_t len = 0, longest = 0;
+  };
+  // the most profitable copy starting at i (len 0: none pays), the earlier positions in the chains
+  auto best_at = [&](size_t i, size_t end_of_last, const DistanceCache& cache) {
+    Best b;
+    if (i + kMinCopy > n) return b;
+    insert_until(i);
     auto consider = [&](size_t d) {
       if (d == 0 || d > i) return;
       size_t len = 0;
       double bits = 0.0;
       while (i + len < n && px[i + len] == px[i + len - d]) bits += cost[i + len++];
-      longest = std::max(longest, len);
+      b.longest = std::max(b.longest, len);
       if (len < size_t(kMinCopy)) return;
-      const double gain = bits - copy_bits(i - end_of_last, uint32_t(d), cache, len);
-      if (gain > best_gain) {
-        best_gain = gain;
-        best_d = uint32_t(d);
-        best_len = len;
-      }
+      const double gain = bits - fields.bits(i - end_of_last, uint32_t(d), cache, len);
+      if (gain > b.gain) b = {gain, uint32_t(d), len, b.longest};
     };
-    if (i + kMinCopy <= n) {
-      for (int64_t d : cache.d)
-        if (d >= 1) consider(size_t(d));
-      uint32_t j = head[hash_of(&px[i])];
-      for (int depth = 0; depth < kChainDepth && j != kNone; ++depth, j = chain[j]) {
-        const size_t d = i - j;
-        if (cache.find(uint32_t(d)) < 0) consider(d);
-      }
+    for (int64_t d : cache.d)
+      if (d >= 1) consider(size_t(d));
+    uint32_t j = head[hash_of(&px[i])];
+    for (int depth = 0; depth < kChainDepth && j != kNone; ++depth, j = chain[j]) {
+      const size_t d = i - j;
+      if (cache.find(uint32_t(d)) < 0) consider(d);
     }
-    if (best_len) {
-      copies.push_back({uint32_t(i), best_d, uint32_t(best_len)});
-      cache.use(best_d);
-      for (size_t k = 0; k < best_len; ++k) insert(i + k);
-      i += best_len;
+    return b;
+  };
+  size_t i = 0, end_of_last = 0;
+  DistanceCache cache(w);
+  while (i < n) {
+    const Best b = best_at(i, end_of_last, cache);
+    // lazy: when the copy from the next pixel on saves more, this pixel stays a literal
+    if (b.len && b.len < kLazyBelow && best_at(i + 1, end_of_last, cache).gain > b.gain) {
+      ++i;
+      continue;
+    }
+    if (b.len) {
+      copies.push_back({uint32_t(i), b.d, uint32_t(b.len)});
+      cache.use(b.d);
+      i += b.len;
       end_of_last = i;
     } else {
       // a long repeat too cheap to copy (a flat area the planes code for almost nothing): step over it
       // as literals, or every pixel in it would scan it again (quadratic on large flat areas)
-      const size_t step = longest >= kSkipFrom ? longest : 1;
-      for (size_t k = 0; k < step; ++k) insert(i + k);
-      i += step;
+      i += b.longest >= kSkipFrom ? b.longest : 1;
     }
   }
   return copies;
 }
 
+}  // namespace
 }  // namespace jpegai::lossless
