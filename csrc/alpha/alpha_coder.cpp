@@ -332,8 +332,7 @@ Parsed parse(const uint8_t* data, size_t size, int h, int w, int bits) {
 
 void check(const uint8_t* data, size_t size, int h, int w, int bits) { parse(data, size, h, w, bits); }
 
-void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out,
-            const std::vector<Copy>& copies) {
+void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out, const std::vector<Copy>& copies) {
   Parsed p = parse(data, size, h, w, bits);
   const size_t n = size_t(h) * w;
   for (const Copy& c : copies)

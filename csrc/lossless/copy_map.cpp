@@ -120,8 +120,9 @@ std::vector<Copy> decode_copies(const uint8_t* data, size_t size, int h, int w) 
     const int gc = int(dec_symbol(xs, in, tables[0]));
     const uint64_t begin = pos + value_of(gc, get_raw(xs, in, gc >= 2 ? gc - 1 : 0));
     const int ds = int(dec_symbol(xs, in, tables[1]));
-    const int64_t d = ds < kCachedDistances ? cache.d[ds]
-                                            : (int64_t(1) << (ds - kCachedDistances)) + get_raw(xs, in, ds - kCachedDistances);
+    const int64_t d = ds < kCachedDistances
+                          ? cache.d[ds]
+                          : (int64_t(1) << (ds - kCachedDistances)) + get_raw(xs, in, ds - kCachedDistances);
     const int lc = int(dec_symbol(xs, in, tables[2]));
     const uint64_t length = uint64_t(kMinCopy) + value_of(lc, get_raw(xs, in, lc >= 2 ? lc - 1 : 0));
     if (begin + length > n || length > UINT32_MAX) corrupt(kCoder, "a copy runs past the image");

@@ -26,8 +26,8 @@
 
 namespace jpegai::lossless {
 
-constexpr int kMinCopy = 4;           // pixels; a shorter copy rarely pays for its fields
-constexpr int kClasses = 33;          // bit lengths 0 .. 32
+constexpr int kMinCopy = 4;   // pixels; a shorter copy rarely pays for its fields
+constexpr int kClasses = 33;  // bit lengths 0 .. 32
 constexpr int kCachedDistances = 4;
 constexpr int kDistanceSymbols = kCachedDistances + 32;  // the cache, then 32 bit lengths
 
