@@ -348,11 +348,24 @@ void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* 
   for (auto& m : modes) m = uint8_t(lossless::dec_symbol(xs, in, p.mode_table));
   const int down = bits > 8 ? bits - 8 : 0;
   const int mod = 1 << bits;
+  const int maxv = mod - 1;
+  // one pixel from its neighbours: the residual's symbol (and escape bits), back to the sample
+  auto sample = [&](const Neighbours& nb, int mode) {
+    const int pred = predict(mode, nb, maxv);
+    const int c = context_of(nb, pred, maxv, down);
+    if (!tables.present(c)) corrupt("context without a table");
+    const uint32_t s = tables.decode(xs, in, c);
+    uint32_t zz = s;
+    if (s == uint32_t(kDirect)) zz = kDirect + entropy::dec_get_bits(xs, in, bits);
+    if (zz >= uint32_t(mod)) corrupt("residual out of range");
+    return (pred + unzigzag(zz)) & maxv;
+  };
   size_t next_copy = 0;
   size_t i = 0;
   int y = 0, x = 0;
   while (i < n) {
-    if (next_copy < copies.size() && copies[next_copy].start == i) {
+    const size_t copy_at = next_copy < copies.size() ? copies[next_copy].start : n;
+    if (copy_at == i) {
       // copied samples: one by one, so a copy may read what it has just written (distance < length)
       const Copy& c = copies[next_copy++];
       for (size_t k = i; k < i + c.length; ++k) out[k] = out[k - c.distance];
@@ -361,15 +374,21 @@ void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* 
       x = int(i % size_t(w));
       continue;
     }
-    const Neighbours nb = neighbours(out, w, y, x);
-    const int pred = predict(modes[size_t(y / kBlock) * bw + x / kBlock], nb, mod - 1);
-    const int c = context_of(nb, pred, mod - 1, down);
-    if (!tables.present(c)) corrupt("context without a table");
-    const uint32_t s = tables.decode(xs, in, c);
-    uint32_t zz = s;
-    if (s == uint32_t(kDirect)) zz = kDirect + entropy::dec_get_bits(xs, in, bits);
-    if (zz >= uint32_t(mod)) corrupt("residual out of range");
-    out[i] = uint16_t((pred + unzigzag(zz)) & (mod - 1));
+    // inside a row below the first, away from both ends and up to the next copy, the neighbours slide
+    // along in registers (the border rule needs no test there): the common case, kept short
+    const size_t run_end = std::min(copy_at, size_t(y) * w + w - 1);
+    if (y > 0 && x > 0 && i < run_end) {
+      const uint16_t* up = out + (i - w);
+      const uint8_t* mode_row = modes.data() + size_t(y / kBlock) * bw;
+      Neighbours nb{out[i - 1], up[0], up[-1], up[1]};
+      for (; i < run_end; ++i, ++x, ++up) {
+        const int v = sample(nb, mode_row[x / kBlock]);
+        out[i] = uint16_t(v);
+        nb = Neighbours{v, nb.ne, nb.n_, up[2]};
+      }
+      continue;
+    }
+    out[i] = uint16_t(sample(neighbours(out, w, y, x), modes[size_t(y / kBlock) * bw + x / kBlock]));
     ++i;
     if (++x == w) {
       x = 0;
