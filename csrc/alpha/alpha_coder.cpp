@@ -25,6 +25,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "common/check.h"
 #include "common/portable.h"
@@ -381,10 +382,26 @@ void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* 
       const uint16_t* up = out + (i - w);
       const uint8_t* mode_row = modes.data() + size_t(y / kBlock) * bw;
       Neighbours nb{out[i - 1], up[0], up[-1], up[1]};
-      for (; i < run_end; ++i, ++x, ++up) {
-        const int v = sample(nb, mode_row[x / kBlock]);
-        out[i] = uint16_t(v);
-        nb = Neighbours{v, nb.ne, nb.n_, up[2]};
+      // per block's stretch of the row, its predictor fixed at compile time (no switch per pixel)
+      auto stretch = [&](auto mode, size_t end) {
+        for (; i < end; ++i, ++x, ++up) {
+          const int v = sample(nb, decltype(mode)::value);
+          out[i] = uint16_t(v);
+          nb = Neighbours{v, nb.ne, nb.n_, up[2]};
+        }
+      };
+      while (i < run_end) {
+        const size_t end = std::min(run_end, i + size_t(kBlock - x % kBlock));
+        switch (mode_row[x / kBlock]) {
+          case 0: stretch(std::integral_constant<int, 0>(), end); break;
+          case 1: stretch(std::integral_constant<int, 1>(), end); break;
+          case 2: stretch(std::integral_constant<int, 2>(), end); break;
+          case 3: stretch(std::integral_constant<int, 3>(), end); break;
+          case 4: stretch(std::integral_constant<int, 4>(), end); break;
+          case 5: stretch(std::integral_constant<int, 5>(), end); break;
+          case 6: stretch(std::integral_constant<int, 6>(), end); break;
+          default: stretch(std::integral_constant<int, 7>(), end); break;
+        }
       }
       continue;
     }
