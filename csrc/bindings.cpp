@@ -483,12 +483,21 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("data"), py::arg("h"), py::arg("w"), py::arg("bits"),
       "DecodeError if the payload's tables or initial state are damaged (no pixel is decoded).");
+  // copies as an (n, 3) uint32 array (start, distance, length), as copy_map_decode gives them: decoded once
+  // per stream, then handed to every plane's decode
+  using U32 = py::array_t<uint32_t, py::array::c_style | py::array::forcecast>;
   m.def(
       "alpha_decode",
-      [copies_of](py::buffer data, int h, int w, int bits, py::buffer copy_map) {
+      [](py::buffer data, int h, int w, int bits, std::optional<U32> copies_array) {
         py::buffer_info info = byte_view(data);
         if (h < 1 || w < 1) throw py::value_error("alpha: plane must be at least 1x1");
-        const auto copies = copies_of(copy_map, h, w);
+        std::vector<jpegai::lossless::Copy> copies;
+        if (copies_array) {
+          if (copies_array->ndim() != 2 || copies_array->shape(1) != 3)
+            throw py::value_error("alpha: copies must be (n, 3) uint32");
+          const uint32_t* c = copies_array->data();
+          for (py::ssize_t k = 0; k < copies_array->shape(0); ++k) copies.push_back({c[3 * k], c[3 * k + 1], c[3 * k + 2]});
+        }
         U16 out({py::ssize_t(h), py::ssize_t(w)});
         {
           py::gil_scoped_release nogil;
@@ -497,8 +506,8 @@ PYBIND11_MODULE(_core, m) {
         }
         return out;
       },
-      py::arg("data"), py::arg("h"), py::arg("w"), py::arg("bits"), py::arg("copy_map") = py::bytes(),
-      "Payload -> plane (h, w) uint16, the pixels the copy map covers filled from their source.");
+      py::arg("data"), py::arg("h"), py::arg("w"), py::arg("bits"), py::arg("copies") = py::none(),
+      "Payload -> plane (h, w) uint16, the pixels the copies (copy_map_decode) cover filled from their source.");
   m.def(
       "copy_map_find",
       [](U16 pixels, py::array_t<float, py::array::c_style | py::array::forcecast> cost) {
@@ -518,16 +527,21 @@ PYBIND11_MODULE(_core, m) {
       py::arg("pixels"), py::arg("cost"),
       "The copy map payload of an image (h, w[, c]) uint16 given each pixel's literal bits; b'' if none pays.");
   m.def(
-      "copy_map_check",
+      "copy_map_decode",
       [copies_of](py::buffer data, int h, int w) {
         if (h < 1 || w < 1) throw py::value_error("copy map: image must be at least 1x1");
         py::buffer_info info = byte_view(data);
         if (info.size == 0) throw jpegai::CorruptStream("copy map: empty payload");
         const auto copies = copies_of(data, h, w);
-        size_t covered = 0;
-        for (const auto& c : copies) covered += c.length;
-        return py::make_tuple(copies.size(), covered);
+        py::array_t<uint32_t> out({py::ssize_t(copies.size()), py::ssize_t(3)});
+        uint32_t* o = out.mutable_data();
+        for (const auto& c : copies) {
+          *o++ = c.start;
+          *o++ = c.distance;
+          *o++ = c.length;
+        }
+        return out;
       },
       py::arg("data"), py::arg("h"), py::arg("w"),
-      "(copies, pixels covered) of a copy map payload; DecodeError if it is damaged.");
+      "The copies (n, 3) uint32 (start, distance, length) of a copy map payload; DecodeError if it is damaged.");
 }

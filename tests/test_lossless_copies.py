@@ -76,10 +76,17 @@ def test_the_map_orders_before_the_planes_and_after_the_alpha():
 def test_copy_map_payload_decodes_to_what_the_search_found():
     img = _palette_image(20, 33, "rgb", 8, 3)
     payload = copy_map.find(img, np.full(img.shape[:2], 8.0, np.float32))
-    count, covered = copy_map.check(payload, 20, 33)
+    copies = copy_map.decode(payload, 20, 33)
+    count, covered = len(copies), int(copies[:, 2].sum())
     assert 1 <= count <= covered // 4 and covered <= 20 * 33
+    start, distance, length = copies.T.astype(np.int64)
+    assert (distance >= 1).all() and (distance <= start).all() and (length >= 4).all()
+    assert (start[1:] >= start[:-1] + length[:-1]).all()               # sorted, no overlap
+    flat = img.reshape(-1, 3)
+    for s, d, n in zip(start, distance, length):     # every copied pixel equals the one d earlier
+        np.testing.assert_array_equal(flat[s:s + n], flat[s - d:s - d + n])
     with pytest.raises(DecodeError, match="copy map"):
-        copy_map.check(payload, 20, 2)                               # the same map for a smaller image
+        copy_map.decode(payload, 20, 2)                               # the same map for a smaller image
     assert copy_map.find(img, np.zeros(img.shape[:2], np.float32)) == b""   # free pixels: no copy pays
 
 
@@ -125,7 +132,7 @@ def test_a_forged_copy_that_reaches_before_the_image_is_refused():
     img[0, :3] = 7
     wide = copy_map.find(np.tile(img, (1, 16, 1)), np.full((8, 64), 8.0, np.float32))
     with pytest.raises(DecodeError, match="copy map"):
-        copy_map.check(wide, 8, 4)
+        copy_map.decode(wide, 8, 4)
 
 
 def test_a_map_alone_or_out_of_place_is_refused(tiled):
@@ -163,4 +170,8 @@ def test_the_plane_coder_refuses_a_map_that_does_not_fit_its_plane():
     with pytest.raises(ValueError, match="copy covers samples that differ"):
         alpha_coder.encode(other, 8, 8, payload)
     coded = alpha_coder.encode(img, 8, 8, payload)
-    np.testing.assert_array_equal(alpha_coder.decode(coded, 20, 30, 8, payload), img)
+    np.testing.assert_array_equal(alpha_coder.decode(coded, 20, 30, 8, copy_map.decode(payload, 20, 30)), img)
+    with pytest.raises(ValueError, match="copies must be"):
+        alpha_coder.decode(coded, 20, 30, 8, np.zeros((2, 2), np.uint32))
+    with pytest.raises(ValueError, match="copy outside the plane"):
+        alpha_coder.decode(coded, 20, 30, 8, np.array([[10, 11, 4]], np.uint32))

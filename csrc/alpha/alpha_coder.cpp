@@ -320,7 +320,7 @@ Parsed parse(const uint8_t* data, size_t size, int h, int w, int bits) {
     const uint64_t gap = cur.varint();
     if (gap == 0 || int64_t(ctx_index) + int64_t(gap) >= kContexts) corrupt("corrupt table list (context index)");
     ctx_index += int(gap);
-    lossless::read_table(cur, kSymbols, p.tables[ctx_index]);
+    lossless::read_table(cur, kSymbols, p.tables[ctx_index], false);  // decoded through PackedTables
     if (!p.tables[ctx_index].present) corrupt("corrupt table list (empty table)");
   }
   lossless::read_table(cur, kModes, p.mode_table);

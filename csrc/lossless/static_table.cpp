@@ -54,7 +54,7 @@ void put_table(std::vector<uint8_t>& out, const uint64_t* count, int n_symbols, 
   }
 }
 
-void read_table(Cursor& cur, int n_symbols, DecTable& t) {
+void read_table(Cursor& cur, int n_symbols, DecTable& t, bool with_lookup) {
   const uint64_t used = cur.varint();
   if (used > uint64_t(n_symbols)) corrupt(cur.coder, "corrupt table (symbol count)");
   if (!used) return;
@@ -74,6 +74,7 @@ void read_table(Cursor& cur, int n_symbols, DecTable& t) {
   }
   if (total != kProbTotal) corrupt(cur.coder, "corrupt table (frequencies)");
   t.cum[used] = uint32_t(total);
+  if (!with_lookup) return;
   t.coarse.resize(kProbTotal >> kCoarseShift);
   uint32_t k = 0;
   for (uint32_t b = 0; b < t.coarse.size(); ++b) {

@@ -41,8 +41,9 @@ struct DecTable {
   std::vector<uint16_t> coarse;  // per bucket of 2^kCoarseShift slots: index into sym
 };
 
-// Reads one table over n_symbols symbols (n = 0 leaves it absent).
-void read_table(Cursor& cur, int n_symbols, DecTable& t);
+// Reads one table over n_symbols symbols (n = 0 leaves it absent); with_lookup = false leaves out the
+// coarse lookup, for tables that only a PackedTables will decode with (it builds its own).
+void read_table(Cursor& cur, int n_symbols, DecTable& t, bool with_lookup = true);
 
 inline uint32_t dec_symbol(uint64_t& xs, entropy::WordReader& in, const DecTable& t) {
   const uint32_t slot = uint32_t(xs & (entropy::kProbTotal - 1));

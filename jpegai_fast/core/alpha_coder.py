@@ -44,15 +44,15 @@ def check(payload: bytes, h: int, w: int, bit_depth: int) -> None:
     _core.alpha_check(payload, h, w, _payload_bits(payload, bit_depth))
 
 
-def decode(payload: bytes, h: int, w: int, bit_depth: int, copy_map: bytes = b"") -> np.ndarray:
+def decode(payload: bytes, h: int, w: int, bit_depth: int, copies: np.ndarray | None = None) -> np.ndarray:
     """Payload -> (h, w) samples of ``bit_depth`` bits (uint8 for 8, else uint16); DecodeError if damaged.
-    The pixels ``copy_map`` covers are filled from their source.
+    The pixels ``copies`` (core/copy_map.decode of the stream's copy map) cover are filled from their source.
 
     The plane is the largest array of an RGBA decode after the pixels: it stays in 16 bits (the lossy
     mode maps samples through a 2^bits-entry table of samples.replicate_bits, no 32-bit copy of the plane).
     """
     bits = _payload_bits(payload, bit_depth)
-    a = _core.alpha_decode(payload, h, w, bits, copy_map)
+    a = _core.alpha_decode(payload, h, w, bits, copies)
     if bits < bit_depth:
         a = replicate_bits(np.arange(1 << bits, dtype=np.uint16), bits, bit_depth)[a]
     return a.astype(np.uint8) if bit_depth == 8 else a

@@ -14,7 +14,8 @@ def find(pixels: np.ndarray, cost: np.ndarray) -> bytes:
     return _core.copy_map_find(np.ascontiguousarray(pixels, dtype=np.uint16), np.ascontiguousarray(cost, np.float32))
 
 
-def check(payload: bytes, h: int, w: int) -> tuple[int, int]:
-    """(copies, pixels covered) of a copy map for an h x w image; DecodeError if it is damaged. Costs one
-    pass over the copies, no pixel, so the decoder runs it with the cheap checks."""
-    return _core.copy_map_check(payload, h, w)
+def decode(payload: bytes, h: int, w: int) -> np.ndarray:
+    """The copies of a copy map for an h x w image, (n, 3) uint32 rows of (start, distance, length), as
+    core/alpha_coder.decode takes them; DecodeError if the map is damaged. Costs one pass over the copies,
+    no pixel, so the decoder runs it with the cheap checks (and once: every plane reuses the result)."""
+    return _core.copy_map_decode(payload, h, w)

@@ -26,10 +26,10 @@ class LosslessStream(LosslessLayout):
         if container.has_alpha(h.channels):
             self.keys.append((Kind.ALPHA, 0))
         # the copy map first: decoding it is one pass over its copies (bounded by the pixel count), no pixel
-        self.copies = self.payload(Kind.COPY_MAP) if self.copy_map else b""
+        self.copies = None
         if self.copy_map:
             try:
-                copy_map.check(self.copies, h.height, h.width)
+                self.copies = copy_map.decode(self.payload(Kind.COPY_MAP), h.height, h.width)
             except DecodeError as e:
                 raise DecodeError(f"{e} (copy map substream)") from e
         for kind, i in self.keys:

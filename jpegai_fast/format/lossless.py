@@ -36,7 +36,7 @@ def derived(colour: np.ndarray, bit_depth: int) -> dict[str, np.ndarray]:
 
 
 def _mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """floor((a + b) / 2) of uint16 samples without the 17th bit."""
+    """floor((a + b) / 2) of unsigned samples without a carry bit."""
     return (a >> 1) + (b >> 1) + (a & b & 1)
 
 
@@ -53,8 +53,9 @@ def inverse(planes: list[np.ndarray], bit_depth: int, transform: int = GREY_TRAN
     dtype = np.uint8 if bit_depth == 8 else np.uint16
     if len(planes) == 1:
         return planes[0].astype(dtype)
-    mask = np.uint16((1 << bit_depth) - 1)
-    g, p1, p2 = (p.astype(np.uint16, copy=False) for p in planes)
+    # 8 bits: uint8 arithmetic wraps mod 2^8 by itself (a third of the decode's overhead was the casts)
+    mask = dtype((1 << bit_depth) - 1)
+    g, p1, p2 = (p.astype(dtype, copy=False) for p in planes)
     if transform == ColourTransform.LOSSLESS_R_MINUS_B:
         b = (p1 + g) & mask
         r = (p2 + b) & mask

@@ -7,7 +7,7 @@ The last input byte picks the entry point:
   1: check(payload) then decode: what check() accepts must decode or raise DecodeError;
   2: round trip: the bytes as a plane (and a bit count) -> encode -> decode must give the plane back
      (samples kept to the top ``bits`` bits and widened as the decoder widens them);
-  3: copy_map.check(payload) of the bytes as given (a copy map for a plane size from the first bytes);
+  3: copy_map.decode(payload) of the bytes as given (a copy map for a plane size from the first bytes);
   4: round trip with copies: the bytes as a plane (the few distinct values of its low bits, so it
      repeats) -> copy search -> encode around the copies -> decode must give the plane back.
 Anything but DecodeError, a wrong round trip, a crash, a hang (-timeout) or a memory blow-up
@@ -80,7 +80,8 @@ def _copies_round_trip(data: bytes) -> None:
     raw = np.frombuffer(data[4:4 + 2 * h * w].ljust(2 * h * w, b"\0"), "<u2").reshape(h, w)
     plane = (raw & 3).astype(np.uint16) << (depth - 2)
     found = copy_map.find(plane, np.full((h, w), 2.0 + data[3] % 16, np.float32))
-    out = alpha_coder.decode(alpha_coder.encode(plane, depth, depth, found), h, w, depth, found)
+    copies = copy_map.decode(found, h, w) if found else None
+    out = alpha_coder.decode(alpha_coder.encode(plane, depth, depth, found), h, w, depth, copies)
     if not np.array_equal(out.astype(np.uint16), plane):
         raise AssertionError(f"round trip with copies differs ({h}x{w}, {depth}-bit)")
 
@@ -97,7 +98,7 @@ def TestOneInput(data: bytes):
         return
     if mode == 3:
         try:
-            copy_map.check(data[2:], 1 + data[0], 1 + data[1])
+            copy_map.decode(data[2:], 1 + data[0], 1 + data[1])
         except DecodeError:
             pass
         return
