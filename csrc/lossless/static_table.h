@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -69,7 +70,14 @@ class PackedTables {
     uint32_t k = coarse_[(size_t(t) << (entropy::kPrecision - kPackedShift)) + (slot >> kPackedShift)];
     while (cum[k + 1] <= slot) ++k;  // cum ends at 2^16 > slot: stays in the table
     xs = uint64_t(cum[k + 1] - cum[k]) * (xs >> entropy::kPrecision) + slot - cum[k];
-    entropy::dec_renorm(xs, in);
+    // branch-free renormalisation: the word is read whether needed or not (pos only moves when it is)
+    const uint64_t need = xs < entropy::kStateLow;
+    const size_t at = in.pos <= in.last ? in.pos : in.last;
+    uint32_t word;
+    std::memcpy(&word, in.data + at, 4);
+    in.overrun |= uint32_t(need & (in.pos > in.last));
+    in.pos += 4 * need;
+    xs = need ? (xs << 32) | word : xs;
     return sym_[base_[t] + k];
   }
 
