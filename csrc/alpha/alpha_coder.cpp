@@ -333,7 +333,14 @@ Parsed parse(const uint8_t* data, size_t size, int h, int w, int bits) {
 
 void check(const uint8_t* data, size_t size, int h, int w, int bits) { parse(data, size, h, w, bits); }
 
-void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out, const std::vector<Copy>& copies) {
+namespace {
+
+// The decoder's pixel loop; kBits8 = the plane has 8 bits (then the bit depth's quantities are constants:
+// the usual case, and the loop is latency-bound, so each shift and mask off its chain counts).
+template <bool kBits8>
+void decode_plane(const uint8_t* data, size_t size, int h, int w, int bits_arg, uint16_t* out,
+                  const std::vector<Copy>& copies) {
+  const int bits = kBits8 ? 8 : bits_arg;
   Parsed p = parse(data, size, h, w, bits);
   const size_t n = size_t(h) * w;
   for (const Copy& c : copies)
@@ -413,6 +420,13 @@ void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* 
     }
   }
   if (in.overrun || xs != kStateLow || in.pos != 4 * n_words) corrupt("corrupt payload (state or length mismatch)");
+}
+
+}  // namespace
+
+void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out, const std::vector<Copy>& copies) {
+  if (bits == 8) return decode_plane<true>(data, size, h, w, bits, out, copies);
+  decode_plane<false>(data, size, h, w, bits, out, copies);
 }
 
 }  // namespace jpegai::alpha
