@@ -28,60 +28,79 @@ uint32_t get_raw(uint64_t& xs, entropy::WordReader& in, int n) {
   return (entropy::dec_get_bits(xs, in, n - 16) << 16) | low;
 }
 
-// What the rANS stream holds per field: a symbol and raw bits below it.
+// What the rANS stream holds per field: a symbol of one of the tables and raw bits after it.
+enum Table { kGapTable, kDistanceTable, kLengthTable, kDxTable, kTables };
+constexpr int kTableSizes[kTables] = {kClasses, kDistanceSymbols, kClasses, kClasses};
 struct Coded {
-  int symbol, n_raw;
+  int table, symbol, n_raw;
   uint32_t raw;
 };
-Coded code_value(uint32_t v) {
+Coded code_value(Table t, uint32_t v) {
   const int c = class_of(v);
-  return {c, value_raw_bits(c), c >= 2 ? v - (uint32_t(1) << (c - 1)) : 0};
+  return {t, c, value_raw_bits(c), c >= 2 ? v - (uint32_t(1) << (c - 1)) : 0};
 }
 uint32_t value_of(int c, uint32_t raw) { return c < 2 ? uint32_t(c) : (uint32_t(1) << (c - 1)) + raw; }
 
-Coded code_distance(uint32_t d, const DistanceCache& cache) {
-  const int s = distance_symbol(d, cache);
-  const int k = distance_raw_bits(s);
-  return {s, k, s < kCachedDistances ? 0 : d - (uint32_t(1) << k)};
+inline uint32_t zigzag(int64_t v) { return v >= 0 ? uint32_t(2 * v) : uint32_t(-2 * v - 1); }
+inline int64_t unzigzag(uint32_t z) { return (z & 1) ? -int64_t((uint64_t(z) + 1) >> 1) : int64_t(z >> 1); }
+
+// A distance not in the cache as rows up and columns across: dy = (d + floor(w / 2)) / w, dx = d - dy w.
+struct Split {
+  uint32_t dy, dx_zigzag;
+};
+Split split(uint32_t d, int w) {
+  const uint64_t dy = (uint64_t(d) + uint64_t(w / 2)) / uint64_t(w);
+  return {uint32_t(dy), zigzag(int64_t(d) - int64_t(dy) * w)};
 }
 
 }  // namespace
 
 int value_symbol(uint32_t v) { return class_of(v); }
 int value_raw_bits(int symbol) { return symbol >= 2 ? symbol - 1 : 0; }
-int distance_symbol(uint32_t distance, const DistanceCache& cache) {
+
+DistanceFields distance_fields(uint32_t distance, const DistanceCache& cache, int w) {
   const int cached = cache.find(distance);
-  return cached >= 0 ? cached : kCachedDistances + class_of(distance) - 1;  // distance >= 1
+  if (cached >= 0) return {cached, -1, 0};
+  const Split sp = split(distance, w);
+  const int dy_class = class_of(sp.dy), dx_class = class_of(sp.dx_zigzag);
+  return {kCachedDistances + dy_class, dx_class, value_raw_bits(dy_class) + value_raw_bits(dx_class)};
 }
-int distance_raw_bits(int symbol) { return symbol < kCachedDistances ? 0 : symbol - kCachedDistances; }
 
 std::vector<uint8_t> encode_copies(const std::vector<Copy>& copies, int h, int w) {
   const uint64_t n = uint64_t(h) * uint64_t(w);
   if (copies.empty()) jpegai::fail("copy map: no copies");
-  std::vector<Coded> fields;  // gap, distance, length per copy
-  fields.reserve(3 * copies.size());
+  std::vector<Coded> fields;  // per copy: gap, distance (and, when new, dy's raw bits then dx), length
+  fields.reserve(4 * copies.size());
   uint64_t pos = 0;
   DistanceCache cache(w);
   for (const Copy& c : copies) {
     if (c.start < pos || c.length < uint32_t(kMinCopy) || c.distance < 1 || c.distance > c.start ||
         uint64_t(c.start) + c.length > n)
       jpegai::fail("copy map: copies not sorted, overlapping or outside the image");
-    fields.push_back(code_value(uint32_t(c.start - pos)));
-    fields.push_back(code_distance(c.distance, cache));
-    fields.push_back(code_value(c.length - kMinCopy));
+    fields.push_back(code_value(kGapTable, uint32_t(c.start - pos)));
+    const int cached = cache.find(c.distance);
+    if (cached >= 0) {
+      fields.push_back({kDistanceTable, cached, 0, 0});
+    } else {
+      const Split sp = split(c.distance, w);
+      Coded dy = code_value(kDistanceTable, sp.dy);
+      dy.symbol += kCachedDistances;
+      fields.push_back(dy);
+      fields.push_back(code_value(kDxTable, sp.dx_zigzag));
+    }
+    fields.push_back(code_value(kLengthTable, c.length - kMinCopy));
     pos = uint64_t(c.start) + c.length;
     cache.use(c.distance);
   }
-  const int sizes[3] = {kClasses, kDistanceSymbols, kClasses};
-  std::vector<uint64_t> count[3] = {std::vector<uint64_t>(kClasses), std::vector<uint64_t>(kDistanceSymbols),
-                                    std::vector<uint64_t>(kClasses)};
-  for (size_t i = 0; i < fields.size(); ++i) ++count[i % 3][fields[i].symbol];
+  std::vector<uint64_t> count[kTables];
+  std::vector<entropy::EncSymbol> enc[kTables];
+  for (int t = 0; t < kTables; ++t) count[t].assign(kTableSizes[t], 0);
+  for (const Coded& f : fields) ++count[f.table][f.symbol];
   std::vector<uint8_t> out;
   put_varint(out, uint32_t(copies.size()));
-  std::vector<entropy::EncSymbol> enc[3];
-  for (int f = 0; f < 3; ++f) {
-    enc[f].resize(sizes[f]);
-    put_table(out, count[f].data(), sizes[f], enc[f].data());
+  for (int t = 0; t < kTables; ++t) {
+    enc[t].resize(kTableSizes[t]);
+    put_table(out, count[t].data(), kTableSizes[t], enc[t].data());  // the dx table may be empty (n = 0)
   }
   // backwards: per field its raw bits first, then its symbol, so the decoder reads the symbol first
   std::vector<uint32_t> buf(3 * fields.size() + 4);
@@ -90,7 +109,7 @@ std::vector<uint8_t> encode_copies(const std::vector<Copy>& copies, int h, int w
   uint64_t xs = entropy::kStateLow;
   for (size_t i = fields.size(); i-- > 0;) {
     put_raw(xs, ptr, fields[i].raw, fields[i].n_raw);
-    entropy::enc_put(xs, ptr, enc[i % 3][fields[i].symbol]);
+    entropy::enc_put(xs, ptr, enc[fields[i].table][fields[i].symbol]);
   }
   put_rans(out, xs, ptr, end);
   return out;
@@ -103,28 +122,36 @@ std::vector<Copy> decode_copies(const uint8_t* data, size_t size, int h, int w) 
   const uint64_t count = cur.varint();
   if (count == 0) corrupt(kCoder, "no copies");
   if (count > n / kMinCopy) corrupt(kCoder, "more copies than the image holds");
-  const int sizes[3] = {kClasses, kDistanceSymbols, kClasses};
-  DecTable tables[3];
-  for (int f = 0; f < 3; ++f) {
-    read_table(cur, sizes[f], tables[f]);
-    if (!tables[f].present) corrupt(kCoder, "missing table");
+  DecTable tables[kTables];
+  for (int t = 0; t < kTables; ++t) {
+    read_table(cur, kTableSizes[t], tables[t]);
+    if (!tables[t].present && t != kDxTable) corrupt(kCoder, "missing table");
   }
   const RansStart start = read_rans_start(data, size, cur.pos, kCoder);
   uint64_t xs = start.xs;
   uint8_t dummy[4] = {0, 0, 0, 0};  // the word reader needs one word to re-read when there are none
   entropy::WordReader in{start.n_words ? start.words : dummy, 0, start.n_words ? 4 * (start.n_words - 1) : 0, 0};
+  auto value = [&](const DecTable& t) {  // a class symbol and its raw bits
+    const int c = int(dec_symbol(xs, in, t));
+    return uint64_t(value_of(c, get_raw(xs, in, value_raw_bits(c))));
+  };
   std::vector<Copy> copies(count);
   uint64_t pos = 0;
   DistanceCache cache(w);
   for (Copy& c : copies) {
-    const int gc = int(dec_symbol(xs, in, tables[0]));
-    const uint64_t begin = pos + value_of(gc, get_raw(xs, in, gc >= 2 ? gc - 1 : 0));
-    const int ds = int(dec_symbol(xs, in, tables[1]));
-    const int64_t d = ds < kCachedDistances
-                          ? cache.d[ds]
-                          : (int64_t(1) << (ds - kCachedDistances)) + get_raw(xs, in, ds - kCachedDistances);
-    const int lc = int(dec_symbol(xs, in, tables[2]));
-    const uint64_t length = uint64_t(kMinCopy) + value_of(lc, get_raw(xs, in, lc >= 2 ? lc - 1 : 0));
+    const uint64_t begin = pos + value(tables[kGapTable]);
+    const int ds = int(dec_symbol(xs, in, tables[kDistanceTable]));
+    int64_t d;
+    if (ds < kCachedDistances) {
+      d = cache.d[ds];
+    } else {
+      const int dy_class = ds - kCachedDistances;
+      const uint64_t dy = value_of(dy_class, get_raw(xs, in, value_raw_bits(dy_class)));
+      if (!tables[kDxTable].present) corrupt(kCoder, "a new distance without the dx table");
+      const uint64_t dx = value(tables[kDxTable]);
+      d = int64_t(dy) * w + unzigzag(uint32_t(dx));
+    }
+    const uint64_t length = uint64_t(kMinCopy) + value(tables[kLengthTable]);
     if (begin + length > n || length > UINT32_MAX) corrupt(kCoder, "a copy runs past the image");
     if (d < 1 || uint64_t(d) > begin) corrupt(kCoder, "a copy reaches before the image");
     c = {uint32_t(begin), uint32_t(d), uint32_t(length)};

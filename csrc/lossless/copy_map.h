@@ -29,7 +29,7 @@ namespace jpegai::lossless {
 constexpr int kMinCopy = 4;   // pixels; a shorter copy rarely pays for its fields
 constexpr int kClasses = 33;  // bit lengths 0 .. 32
 constexpr int kCachedDistances = 4;
-constexpr int kDistanceSymbols = kCachedDistances + 32;  // the cache, then 32 bit lengths
+constexpr int kDistanceSymbols = kCachedDistances + kClasses;  // the cache, then dy's class
 
 struct Copy {
   uint32_t start, distance, length;  // pixel indices in raster order; start >= distance >= 1
@@ -56,8 +56,12 @@ struct DistanceCache {
 // (the symbol is the class); distance_*: a distance given the cache before its copy.
 int value_symbol(uint32_t v);
 int value_raw_bits(int symbol);
-int distance_symbol(uint32_t distance, const DistanceCache& cache);
-int distance_raw_bits(int symbol);
+struct DistanceFields {
+  int symbol;     // of the distance table
+  int dx_symbol;  // of the dx table; -1 for a cached distance (no dx)
+  int raw_bits;   // dy's and dx's together
+};
+DistanceFields distance_fields(uint32_t distance, const DistanceCache& cache, int w);
 
 // The payload of `copies` (sorted, non-overlapping, each valid for an h x w image: length >= kMinCopy,
 // 1 <= distance <= start, start + length <= h w). Throws InvalidArgument otherwise or when empty.

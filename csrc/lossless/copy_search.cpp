@@ -26,33 +26,40 @@ inline uint32_t hash_of(const uint64_t* px) {
 // then what the previous pass's copies measured) and its raw bits. The encoder keeps the map only if the
 // real sizes say so.
 struct FieldCosts {
-  double gap[kClasses], distance[kDistanceSymbols], length[kClasses];
+  double gap[kClasses], distance[kDistanceSymbols], length[kClasses], dx[kClasses];
   FieldCosts() {  // the first guess: a few bits per symbol, a cached distance cheaper the more recent
     std::fill(gap, gap + kClasses, 3.0);
     std::fill(length, length + kClasses, 3.0);
+    std::fill(dx, dx + kClasses, 3.0);
     for (int s = 0; s < kDistanceSymbols; ++s) distance[s] = s < kCachedDistances ? 1.0 + s : 4.0;
   }
   // -log2 of each symbol's share among the copies (an unseen one: as if seen half a time)
-  explicit FieldCosts(const std::vector<Copy>& copies, int w) {
-    double g[kClasses] = {}, d[kDistanceSymbols] = {}, l[kClasses] = {};
+  FieldCosts(const std::vector<Copy>& copies, int w) {
+    double g[kClasses] = {}, d[kDistanceSymbols] = {}, l[kClasses] = {}, x[kClasses] = {};
     DistanceCache cache(w);
     uint64_t pos = 0;
     for (const Copy& c : copies) {
       g[value_symbol(uint32_t(c.start - pos))] += 1;
-      d[distance_symbol(c.distance, cache)] += 1;
+      const DistanceFields df = distance_fields(c.distance, cache, w);
+      d[df.symbol] += 1;
+      if (df.dx_symbol >= 0) x[df.dx_symbol] += 1;
       l[value_symbol(c.length - kMinCopy)] += 1;
       cache.use(c.distance);
       pos = uint64_t(c.start) + c.length;
     }
     const double total = double(copies.size()) + 0.5;
+    double new_distances = 0.5;
+    for (int s = 0; s < kClasses; ++s) new_distances += x[s];
     for (int s = 0; s < kClasses; ++s) gap[s] = std::log2(total / std::max(g[s], 0.5));
     for (int s = 0; s < kClasses; ++s) length[s] = std::log2(total / std::max(l[s], 0.5));
+    for (int s = 0; s < kClasses; ++s) dx[s] = std::log2(new_distances / std::max(x[s], 0.5));
     for (int s = 0; s < kDistanceSymbols; ++s) distance[s] = std::log2(total / std::max(d[s], 0.5));
   }
-  double bits(uint64_t gap_pixels, uint32_t d, const DistanceCache& cache, uint64_t len) const {
-    const int gs = value_symbol(uint32_t(gap_pixels)), ds = distance_symbol(d, cache);
-    const int ls = value_symbol(uint32_t(len - kMinCopy));
-    return gap[gs] + value_raw_bits(gs) + distance[ds] + distance_raw_bits(ds) + length[ls] + value_raw_bits(ls);
+  double bits(uint64_t gap_pixels, uint32_t d, const DistanceCache& cache, int w, uint64_t len) const {
+    const int gs = value_symbol(uint32_t(gap_pixels)), ls = value_symbol(uint32_t(len - kMinCopy));
+    const DistanceFields df = distance_fields(d, cache, w);
+    return gap[gs] + value_raw_bits(gs) + distance[df.symbol] + (df.dx_symbol >= 0 ? dx[df.dx_symbol] : 0.0) +
+           df.raw_bits + length[ls] + value_raw_bits(ls);
   }
 };
 
@@ -109,7 +116,7 @@ std::vector<Copy> search(const std::vector<uint64_t>& px, int w, const float* co
       while (i + len < n && px[i + len] == px[i + len - d]) bits += cost[i + len++];
       b.longest = std::max(b.longest, len);
       if (len < size_t(kMinCopy)) return;
-      const double gain = bits - fields.bits(i - end_of_last, uint32_t(d), cache, len);
+      const double gain = bits - fields.bits(i - end_of_last, uint32_t(d), cache, w, len);
       if (gain > b.gain) b = {gain, uint32_t(d), len, b.longest};
     };
     for (int64_t d : cache.d)
