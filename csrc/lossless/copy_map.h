@@ -7,18 +7,20 @@
 //
 // Payload (little-endian):
 //   varint count        copies (>= 1; at most pixels / kMinCopy)
-//   3 tables (lossless/static_table.h): gap classes (kClasses symbols), distance symbols
-//     (kDistanceSymbols), length classes (kClasses)
+//   4 tables (lossless/static_table.h): gap classes (kClasses symbols), distance symbols
+//     (kDistanceSymbols), length classes (kClasses), dx classes (kClasses; empty when no distance is new)
 //   u32 x_lo, u32 x_hi, u32 words   one rANS stream: per copy, in raster order, its gap (pixels since the
 //     end of the previous copy), its distance, its length - kMinCopy.
-// A value v >= 0 (gap, length - kMinCopy) is its class bit_length(v) (0 .. 32) and, for classes >= 2,
-// the class - 1 bits of v below its top bit, raw. Distance symbols: 0 .. kCachedDistances - 1 = an entry
-// of the distance cache (below), kCachedDistances + k = a distance of bit length k + 1 (k = 0 .. 31),
-// then its k low bits raw. The cache holds the distances of the last copies, most recent first, starting
-// as 1, w, w - 1, w + 1 (the pixel to the left, above, above right, above left; entries < 1 as they are,
-// never matched by a valid copy); after each copy its distance moves to the front (or enters there,
-// the last entry dropping out). Repeated patterns (a line of text, a tiled background) reuse a few
-// distances, which then cost a symbol of about a bit.
+// A value v >= 0 (gap, length - kMinCopy, dy, zig-zag dx) is its class bit_length(v) (0 .. 32) and, for
+// classes >= 2, the class - 1 bits of v below its top bit, raw. Distance symbols: 0 .. kCachedDistances - 1
+// = an entry of the distance cache (below), kCachedDistances + c = a new distance dy w + dx, c the class of
+// dy (its raw bits follow), then dx zig-zagged as a value of the dx table: repeats in drawings are mostly
+// a row or a few up and a few pixels across, which this codes in fewer bits than the distance's own bit
+// length. The cache holds the distances of the last copies, most recent first, starting as 1, w, w - 1,
+// w + 1 (the pixel to the left, above, above right, above left; entries < 1 as they are, never matched by
+// a valid copy); after each copy its distance moves to the front (or enters there, the last entry
+// dropping out). Repeated patterns (a line of text, a tiled background) reuse a few distances, which
+// then cost a symbol of about a bit.
 #pragma once
 #include <cstddef>
 #include <cstdint>
