@@ -496,7 +496,8 @@ PYBIND11_MODULE(_core, m) {
           if (copies_array->ndim() != 2 || copies_array->shape(1) != 3)
             throw py::value_error("alpha: copies must be (n, 3) uint32");
           const uint32_t* c = copies_array->data();
-          for (py::ssize_t k = 0; k < copies_array->shape(0); ++k) copies.push_back({c[3 * k], c[3 * k + 1], c[3 * k + 2]});
+          for (py::ssize_t k = 0; k < copies_array->shape(0); ++k)
+            copies.push_back({c[3 * k], c[3 * k + 1], c[3 * k + 2]});
         }
         U16 out({py::ssize_t(h), py::ssize_t(w)});
         {
