@@ -11,7 +11,7 @@ namespace jpegai::lossless {
 namespace {
 
 constexpr int kHashBits = 20;
-constexpr int kChainDepth = 24;  // earlier positions tried per pixel besides the fixed candidates
+constexpr int kChainDepth = 64;  // earlier positions tried per pixel besides the fixed candidates
 constexpr uint32_t kNone = ~uint32_t(0);
 constexpr size_t kLazyBelow = 64;  // a copy this short is weighed against the one from the next pixel
 constexpr size_t kSkipFrom = 64;   // pixels: a repeat this long that does not pay is stepped over whole
