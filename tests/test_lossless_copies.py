@@ -175,3 +175,5 @@ def test_the_plane_coder_refuses_a_map_that_does_not_fit_its_plane():
         alpha_coder.decode(coded, 20, 30, 8, np.zeros((2, 2), np.uint32))
     with pytest.raises(ValueError, match="copy outside the plane"):
         alpha_coder.decode(coded, 20, 30, 8, np.array([[10, 11, 4]], np.uint32))
+    with pytest.raises(ValueError, match="not in raster order"):
+        alpha_coder.decode(coded, 20, 30, 8, np.array([[40, 1, 8], [44, 1, 4]], np.uint32))

@@ -343,8 +343,12 @@ void decode_plane(const uint8_t* data, size_t size, int h, int w, int bits_arg, 
   const int bits = kBits8 ? 8 : bits_arg;
   Parsed p = parse(data, size, h, w, bits);
   const size_t n = size_t(h) * w;
-  for (const Copy& c : copies)
+  size_t end_of_last = 0;  // copies from a caller (decode_copies' are valid): in order, apart, inside
+  for (const Copy& c : copies) {
     if (c.distance < 1 || c.distance > c.start || size_t(c.start) + c.length > n) bad_arg("copy outside the plane");
+    if (c.start < end_of_last || c.length == 0) bad_arg("copies not in raster order, overlapping or empty");
+    end_of_last = size_t(c.start) + c.length;
+  }
   const lossless::PackedTables tables(p.tables);
   uint64_t xs = p.rans.xs;
   const size_t n_words = p.rans.n_words;
