@@ -18,6 +18,7 @@
 #include "common/cpu.h"
 #include "common/parallel.h"
 #include "common/version.h"
+#include "context/refine.h"
 #include "context/wavefront.h"
 #include "conv/float_transform.h"
 #include "entropy/coder.h"
@@ -117,6 +118,7 @@ PYBIND11_MODULE(_core, m) {
   m.attr("Z_LIMIT") = jpegai::intpath::kZLimit;
   m.attr("SCALE_INDEX_OFFSET") = jpegai::intpath::kScaleIndexOffset;
   m.attr("SCALE_INDEX_SHIFT") = jpegai::intpath::kScaleIndexShift;
+  m.attr("REFINE_RATIO") = jpegai::context::kRefineRatio;    // bins per bin of the layer below
   m.attr("CONTEXT_ROW_SLOPE") = jpegai::context::kRowSlope;  // wavefront step of (i, j): j + slope * i
   {
     py::list taps;  // (dy, dx), in the weights' tap order
@@ -314,6 +316,61 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("y"), py::arg("mu_hyper_q"), py::arg("bias_q"), py::arg("step_q"), py::arg("w_q"), py::arg("threads"),
       "Encoder: (q, y_hat_q) with y_hat_q identical to context_reconstruct(q).");
+  using U8 = py::array_t<uint8_t, py::array::c_style>;
+  auto refinement = [](const intpath_bind::I32& prev, const U8& idx, const jpegai::context::Model& model) {
+    intpath_bind::check_shape(prev, {model.M, model.H, model.W}, "prev");
+    intpath_bind::check_shape(idx, {model.M, model.H, model.W}, "idx");
+    jpegai::context::Refinement r;
+    r.prev = prev.data();
+    r.idx = idx.data();
+    return r;
+  };
+  m.def(
+      "context_refine_encode",
+      [refinement](const intpath_bind::F32& y, const intpath_bind::I32& prev, const U8& idx,
+                   const intpath_bind::I32& mu_hyper, const intpath_bind::I32& bias, const intpath_bind::I32& step,
+                   const intpath_bind::I32& w, int threads) {
+        auto model = intpath_bind::context_model(mu_hyper, bias, step, w);
+        intpath_bind::check_shape(y, {model.M, model.H, model.W}, "y");
+        const jpegai::context::Refinement r = refinement(prev, idx, model);
+        intpath_bind::I32 y_hat({model.M, model.H, model.W});
+        int32_t* out = y_hat.mutable_data();
+        std::vector<uint8_t> payload;
+        {
+          py::gil_scoped_release release;
+          payload = jpegai::context::refine_encode(model, r, y.data(), out, threads);
+        }
+        return py::make_tuple(py::bytes(reinterpret_cast<const char*>(payload.data()), payload.size()), y_hat);
+      },
+      py::arg("y"), py::arg("prev"), py::arg("idx"), py::arg("mu_hyper_q"), py::arg("bias_q"), py::arg("step_q"),
+      py::arg("w_q"), py::arg("threads"),
+      "Encoder of a refinement layer (csrc/context/refine.h): (payload, y_hat_q) of this layer.");
+  m.def(
+      "context_refine_decode",
+      [refinement](const py::buffer& data, const intpath_bind::I32& prev, const U8& idx,
+                   const intpath_bind::I32& mu_hyper, const intpath_bind::I32& bias, const intpath_bind::I32& step,
+                   const intpath_bind::I32& w, int threads) {
+        auto model = intpath_bind::context_model(mu_hyper, bias, step, w);
+        const jpegai::context::Refinement r = refinement(prev, idx, model);
+        py::buffer_info info = byte_view(data);
+        intpath_bind::I32 y_hat({model.M, model.H, model.W});
+        int32_t* out = y_hat.mutable_data();
+        {
+          py::gil_scoped_release release;
+          jpegai::context::refine_decode(model, r, static_cast<const uint8_t*>(info.ptr), size_t(info.shape[0]), out,
+                                         threads);
+        }
+        return y_hat;
+      },
+      py::arg("data"), py::arg("prev"), py::arg("idx"), py::arg("mu_hyper_q"), py::arg("bias_q"), py::arg("step_q"),
+      py::arg("w_q"), py::arg("threads"), "Decoder of a refinement layer: this layer's y_hat_q (M,H,W) Q12.");
+  m.def(
+      "context_refine_check",
+      [](const py::buffer& data, int M) {
+        py::buffer_info info = byte_view(data);
+        jpegai::context::refine_check_layout(static_cast<const uint8_t*>(info.ptr), size_t(info.shape[0]), M);
+      },
+      py::arg("data"), py::arg("M"), "The layout of a refinement layer's payload (DecodeError if wrong).");
 
   // --- integer entropy-parameter path (csrc/intpath) ---
   py::class_<jpegai::intpath::IntHyperSynthesis>(m, "IntHyperSynthesis",

@@ -19,6 +19,7 @@ import numpy as np
 from jpegai_fast import pixels
 from jpegai_fast.decoder.latent import ParsedStream
 from jpegai_fast.decoder.lossless import LosslessStream
+from jpegai_fast.decoder.scaled import decode_scaled, full_span, scaled_region
 from jpegai_fast.decoder.synthesis import decode_pixels
 from jpegai_fast.encoder import pipeline
 from jpegai_fast.encoder.options import EncodeOptions, require_torch
@@ -28,6 +29,7 @@ from jpegai_fast.format.container import Header, Kind
 from jpegai_fast.format.progressive import layer_chunks
 from jpegai_fast.runtime.engine import Engine, get_engine
 from jpegai_fast.runtime.execution import resolve_device, resolve_threads
+from jpegai_fast.runtime.preview import SCALES
 
 
 def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None = None,
@@ -120,11 +122,24 @@ def _check_region(region, width: int, height: int) -> tuple[int, int, int, int]:
     return x, y, w, h
 
 
-def decode(data: bytes, *, device=None, threads: int | None = None, region=None, with_metadata: bool = False):
+def check_scale(scale) -> int:
+    """``scale`` as an int in 1, 2, 4, 8 (decode's option; ValueError naming it otherwise)."""
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or int(scale) not in (1,) + SCALES:
+        raise ValueError(f"scale must be one of 1, {', '.join(map(str, SCALES))}, got {scale!r}")
+    return int(scale)
+
+
+def decode(data: bytes, *, device=None, threads: int | None = None, region=None, scale: int = 1,
+           with_metadata: bool = False):
     """Decompress bytes from :func:`encode` to an array of the original shape, dtype and bit depth.
 
     ``region=(x, y, w, h)`` decodes only the tiles that region needs (plus the synthesis halo's
     neighbours) and returns that crop, equal to the same crop of the full decode.
+    ``scale=2, 4 or 8`` returns a ceil(H/s) x ceil(W/s) image made from the latent by the model's small
+    preview head, far cheaper than the full synthesis (docs/preview.md); its pixels approximate the
+    full decode's box means (alpha: exact box means). With ``region``, the result is the scaled image's
+    pixels that the full-resolution region touches (columns x // s to ceil((x + w) / s)): the same
+    crop of the whole scaled decode. A model with no head decodes fully, then downscales (a warning).
     A prefix of a layered stream decodes from its complete layers (see :func:`info`); one cut
     inside a layer also warns. Raises ``jpegai_fast.DecodeError`` for any malformed, truncated
     (inside layer 0) or foreign stream.
@@ -134,18 +149,21 @@ def decode(data: bytes, *, device=None, threads: int | None = None, region=None,
     """
     if not isinstance(with_metadata, bool):
         raise TypeError(f"with_metadata must be a bool, got {type(with_metadata).__name__}")
+    scale = check_scale(scale)
     threads = resolve_threads(threads)
     dev = resolve_device(device)
     header = container.read(data)
+    rect = _check_region(region, header.width, header.height)
     if container.is_lossless(header):
         s = LosslessStream(data, header)
-        x, y, w, h = _check_region(region, header.width, header.height)
+        x, y, w, h = rect if scale == 1 else full_span(scaled_region(rect, scale), scale, header.width, header.height)
         out = s.decode(threads)
-        if region is not None:
+        if (x, y, w, h) != (0, 0, header.width, header.height):
             out = np.ascontiguousarray(out[y:y + h, x:x + w])
+        out = out if scale == 1 else pixels.area_downscale(out, scale)
         return (out, s.metadata()) if with_metadata else out
     p = ParsedStream(data, header)
-    out = decode_pixels(p, _check_region(region, p.header.width, p.header.height), dev, threads)
+    out = decode_pixels(p, rect, dev, threads) if scale == 1 else decode_scaled(p, rect, scale, dev, threads)
     return (out, p.metadata()) if with_metadata else out
 
 

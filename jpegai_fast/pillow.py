@@ -8,9 +8,13 @@
 Modes: L, LA, RGB and RGBA (8-bit), I;16 (grey 9..16 bits, scaled to 16 bits as Pillow expects). A
 16-bit colour stream opens as RGB/RGBA (8-bit), since Pillow has no 16-bit RGB mode; ``jpegai_fast.decode`` gives the
 full depth. ICC profile, EXIF and XMP appear in ``im.info`` ("icc_profile", "exif", "xmp") and are
-written from ``im.info`` or the save() arguments of the same names. ``draft`` / ``reduce`` decode the
-whole stream (the codec has no reduced-resolution decode). A stream that cannot be decoded makes load()
-raise ``JaiDecodeError``, both a ``jpegai_fast.DecodeError`` and an OSError.
+written from ``im.info`` or the save() arguments of the same names. A stream that cannot be decoded makes
+load() raise ``JaiDecodeError``, both a ``jpegai_fast.DecodeError`` and an OSError.
+
+Reduced sizes come from the model's preview head (``decode(scale=s)``, docs/preview.md), without the full
+synthesis: ``draft(mode, size)`` before load() picks the largest scale 2, 4 or 8 whose image is still at
+least ``size`` (so ``Image.thumbnail`` is fast), and ``reduce(f)`` of an unloaded image with f = 2, 4 or 8
+(the same both ways, whole image) decodes at that scale; any other reduce is Pillow's own.
 
 Saving, as Pillow's PNG plugin does: I;16 and I (values 0..65535, else ValueError) as 16-bit grey; 1 as
 L; La as LA and RGBa as RGBA (un-premultiplied); P, PA, CMYK, YCbCr, LAB and HSV converted to RGB(A);
@@ -25,6 +29,7 @@ from PIL import Image, ImageFile
 from jpegai_fast.format import container
 from jpegai_fast.errors import DecodeError, ImageTooLargeError
 from jpegai_fast.pixels import replicate_bits
+from jpegai_fast.runtime.preview import SCALES
 
 FORMAT = "JAI"
 MIME = "image/x-jpegai-fast"
@@ -60,6 +65,7 @@ class JaiImageFile(ImageFile.ImageFile):
         self._size = (header.width, header.height)
         self._jai_data = data
         self._jai_bit_depth = header.bit_depth
+        self._jai_scale = 1             # draft() may pick a preview scale before load()
         for s in header.substreams:
             if s.kind in container.Kind.METADATA and s.complete:
                 payload = data[s.offset:s.offset + s.length]
@@ -72,12 +78,11 @@ class JaiImageFile(ImageFile.ImageFile):
         self.info["orientation"] = header.orientation
         self.tile = []
 
-    def load(self):
-        if getattr(self, "_jai_loaded", False):
-            return Image.Image.load(self)
+    def _decode(self, scale: int) -> Image.Image:
+        """The stream decoded at ``scale`` as a Pillow image of this file's mode."""
         from jpegai_fast.api import decode
         try:
-            arr = decode(self._jai_data)
+            arr = decode(self._jai_data, scale=scale)
         except DecodeError as e:       # Pillow callers catch OSError from load(), as for a broken PNG
             raise JaiDecodeError(str(e)) from e
         depth = self._jai_bit_depth
@@ -86,7 +91,33 @@ class JaiImageFile(ImageFile.ImageFile):
                 arr = np.clip(np.rint(arr * (255.0 / ((1 << depth) - 1))), 0, 255).astype(np.uint8)
             elif depth < 16:             # I;16 holds 16-bit values
                 arr = replicate_bits(arr, depth, 16)
-        img = Image.fromarray(arr)
+        return Image.fromarray(arr)
+
+    def draft(self, mode, size):
+        """Decode at the largest preview scale whose image is at least ``size`` (Pillow's draft contract:
+        the mode is kept; the box is the whole image in the reduced pixels). None when nothing changes."""
+        if getattr(self, "_jai_loaded", False) or not size or self._jai_scale != 1:
+            return None
+        w, h = self.size
+        fits = [s for s in SCALES if -(-w // s) >= size[0] and -(-h // s) >= size[1]]
+        if not fits:
+            return None
+        self._jai_scale = scale = max(fits)
+        self._size = (-(-w // scale), -(-h // scale))
+        return self.mode, (0, 0, w / scale, h / scale)
+
+    def reduce(self, factor, box=None):
+        """``reduce(f)`` for f = 2, 4, 8 on the whole unloaded image decodes from the preview head; else Pillow's."""
+        f = tuple(factor) if isinstance(factor, (list, tuple)) else (factor, factor)
+        whole = box is None or tuple(box) == (0, 0) + self.size
+        if whole and f[0] == f[1] and f[0] in SCALES and self._jai_scale == 1 and not getattr(self, "_jai_loaded", False):
+            return self._new(self._decode(int(f[0])).im)
+        return super().reduce(factor, box)
+
+    def load(self):
+        if getattr(self, "_jai_loaded", False):
+            return Image.Image.load(self)
+        img = self._decode(self._jai_scale)
         self.im = img.im
         self._mode = img.mode
         self._jai_loaded = True

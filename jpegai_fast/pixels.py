@@ -94,3 +94,29 @@ def apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
     if orientation not in t:
         raise ValueError(f"orientation must be 1..8, got {orientation!r}")
     return np.ascontiguousarray(t[orientation](a))
+
+
+#: Output rows per band of area_downscale: bounds its int64 temporaries (8K alpha at scale 8: ~31 MB).
+_DOWNSCALE_BAND = 64
+
+
+def area_downscale(arr: np.ndarray, scale: int) -> np.ndarray:
+    """HxW or HxWxC integer image -> ceil(H/s) x ceil(W/s) of box means, rounded half up, same dtype.
+
+    A box cut by the right or bottom edge averages the pixels it holds, as Pillow's ``reduce`` does.
+    Exact integer arithmetic (int64 sums), so the same everywhere; worked in bands of output rows so
+    the temporaries stay small whatever the image.
+    """
+    h, w = arr.shape[:2]
+    oh, ow = -(-h // scale), -(-w // scale)
+    out = np.empty((oh, ow) + arr.shape[2:], arr.dtype)
+    cols = np.minimum(scale, w - scale * np.arange(ow))
+    for r0 in range(0, oh, _DOWNSCALE_BAND):
+        r1 = min(oh, r0 + _DOWNSCALE_BAND)
+        band = arr[r0 * scale:r1 * scale]
+        pad = ((0, (r1 - r0) * scale - band.shape[0]), (0, ow * scale - w)) + ((0, 0),) * (arr.ndim - 2)
+        sums = np.pad(band, pad).astype(np.int64).reshape((r1 - r0, scale, ow, scale) + arr.shape[2:]).sum(axis=(1, 3))
+        rows = np.minimum(scale, h - scale * np.arange(r0, r1))
+        count = (rows[:, None] * cols[None, :]).reshape((r1 - r0, ow) + (1,) * (arr.ndim - 2))
+        out[r0:r1] = (sums + count // 2) // count
+    return out

@@ -1,5 +1,6 @@
 """The Pillow plugin through Pillow's own API: open (lazy), load, save, thumbnail, convert, metadata."""
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -143,3 +144,50 @@ def test_a_stream_above_the_pixel_limit_is_pillows_decompression_bomb_error(rgb,
     monkeypatch.setattr(limits, "max_image_pixels", 100)
     with pytest.raises(Image.DecompressionBombError, match="pixels"):
         Image.open(io.BytesIO(data))
+
+
+def _no_g_s(monkeypatch):
+    """Fail if the full synthesis runs: draft/reduce/thumbnail must take the preview head."""
+    from jpegai_fast.runtime.engine import Engine
+    real = Engine.transform
+
+    def transform(self, name, device, threads):
+        assert name != "g_s", "the full synthesis ran"
+        return real(self, name, device, threads)
+    monkeypatch.setattr(Engine, "transform", transform)
+
+
+def test_draft_reduce_and_thumbnail_use_the_preview_head(tmp_path, monkeypatch):
+    from jpegai_fast.files.images import read_image
+    img = read_image(Path(jpegai_fast.__file__).parent / "data" / "chelsea.png")      # 451 x 300 photograph
+    data = jpegai_fast.encode(img, quality=70)
+    (tmp_path / "p.jai").write_bytes(data)
+    quarter = jpegai_fast.decode(data, scale=4)
+    _no_g_s(monkeypatch)
+    with Image.open(tmp_path / "p.jai") as im:
+        assert im.draft("RGB", (100, 70)) == ("RGB", (0, 0, 451 / 4, 300 / 4))     # 1/8 would be 57 x 38
+        assert im.size == (113, 75)
+        assert im.draft("RGB", (10, 10)) is None                                # once, as Pillow's JPEG
+        assert np.array_equal(np.asarray(im), quarter)
+    with Image.open(tmp_path / "p.jai") as im:
+        assert im.draft("RGB", (451, 151)) is None and im.size == (451, 300)    # no scale is big enough
+    with Image.open(tmp_path / "p.jai") as im:
+        small = im.reduce(4)
+        assert small.size == (113, 75) and np.array_equal(np.asarray(small), quarter)
+        assert np.array_equal(np.asarray(im.reduce((8, 8), box=(0, 0, 451, 300))), jpegai_fast.decode(data, scale=8))
+    with Image.open(tmp_path / "p.jai") as im:
+        im.thumbnail((50, 33))                  # draft asks for 100 x 66: decoded at 1/4, then resized
+        assert im.size == (50, 33)
+        assert psnr(np.asarray(im), np.asarray(Image.fromarray(img).resize((50, 33), Image.BICUBIC))) > 36     # measured 41.67 dB
+
+
+def test_other_reductions_are_pillows(tmp_path, rgb):
+    data = jpegai_fast.encode(rgb, quality=70)
+    (tmp_path / "a.jai").write_bytes(data)
+    full = Image.fromarray(jpegai_fast.decode(data))
+    for factor, box in [(3, None), ((2, 4), None), (2, (10, 10, 50, 40))]:
+        with Image.open(tmp_path / "a.jai") as im:
+            assert np.array_equal(np.asarray(im.reduce(factor, box=box)), np.asarray(full.reduce(factor, box=box)))
+    with Image.open(tmp_path / "a.jai") as im:
+        im.load()                               # already decoded: reducing the pixels is cheaper than a decode
+        assert np.array_equal(np.asarray(im.reduce(2)), np.asarray(full.reduce(2)))

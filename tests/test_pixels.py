@@ -52,3 +52,21 @@ def test_pad_edge():
     p = pixels.pad_to_multiple(x, 4)
     assert p.shape == (1, 4, 4)
     assert p[0, 3, 3] == x[0, 1, 2]
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (17, 33, 3), (64, 48, 3), (65, 3), (1100, 21)])     # the last: several bands
+@pytest.mark.parametrize("scale", [2, 4, 8])
+def test_area_downscale_is_pillows_reduce(shape, scale):
+    """Box means (edge boxes average what they hold); Pillow's reduce rounds its edge boxes within 1."""
+    from PIL import Image
+    from jpegai_fast.pixels import area_downscale
+    a = np.random.default_rng(scale).integers(0, 256, shape, dtype=np.uint8)
+    out = area_downscale(a, scale)
+    ref = np.asarray(Image.fromarray(a).reduce(scale))
+    assert out.shape == ref.shape and out.dtype == np.uint8
+    assert np.abs(out.astype(int) - ref).max() <= 1
+    full = (shape[0] // scale, shape[1] // scale)
+    assert np.array_equal(out[:full[0], :full[1]], ref[:full[0], :full[1]])
+    deep = np.full((3, 5), 65535, np.uint16)
+    deep[2, 4] = 1
+    assert area_downscale(deep, 4).tolist() == [[65535, 43690]]      # (2 x 65535 + 1) / 3: edge boxes hold fewer

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace jpegai {
 
@@ -23,6 +24,15 @@ inline VarintStatus read_varint(const uint8_t* data, size_t size, size_t& pos, u
     if (!(b & 0x80)) return (b == 0 && n > 0) ? VarintStatus::kNonCanonical : VarintStatus::kOk;
   }
   return VarintStatus::kTooLong;
+}
+
+// Appends v (< 2^35) in the canonical form read_varint accepts.
+inline void write_varint(std::vector<uint8_t>& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(uint8_t(v & 0x7F) | 0x80);
+    v >>= 7;
+  }
+  out.push_back(uint8_t(v));
 }
 
 }  // namespace jpegai

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from jpegai_fast.cli.codec_cmds import EncodeOption
+from jpegai_fast.cli.codec_cmds import SCALE_CHOICE, EncodeOption
 
 
 @click.command("batch")
@@ -26,11 +26,13 @@ from jpegai_fast.cli.codec_cmds import EncodeOption
 @click.option("--strip", is_flag=True,
               help="Drop the ICC profile, EXIF and XMP (kept by default); the orientation stays.")
 @click.option("--auto-orient", is_flag=True, help="Decode: turn the pixels as the EXIF orientation says.")
+@click.option("--scale", type=SCALE_CHOICE, default=None,
+              help="Decode at 1/S size (thumbnails of a collection, from the preview head; docs/preview.md).")
 @click.option("--overwrite", is_flag=True,
               help="Replace existing files that no batch into DST wrote (default: refuse before any work).")
 @click.option("--quiet", is_flag=True, help="No progress bar; errors only.")
 def batch_command(mode, sources, dst, workers, scheduler, verify, min_psnr, bpp, quality, effort, tile_size, layers,
-                  bit_depth, lossless, fmt, strip, auto_orient, overwrite, quiet):
+                  bit_depth, lossless, fmt, strip, auto_orient, scale, overwrite, quiet):
     """Encode or decode every image (or .jai stream) under SRC... into DST, resumably.
 
     SRC: folders (recursive), globs, @filelist.txt, or fsspec URLs. DST/manifest.jsonl records every file;
@@ -44,11 +46,14 @@ def batch_command(mode, sources, dst, workers, scheduler, verify, min_psnr, bpp,
     if mode == "decode" and (lossless or any(v is not None for v in (bpp, quality, effort, tile_size, layers, bit_depth))):
         raise click.UsageError("encode options (--bpp, -q, -e, --tile-size, --layers, --bit-depth, --lossless) "
                                "need 'batch encode'")
+    if mode == "encode" and scale is not None:
+        raise click.UsageError("--scale needs 'batch decode'")
     suffix = None if not fmt else "." + fmt.lower().lstrip(".")
     try:
         report = batch.run(mode, sources, dst, workers=workers, scheduler=scheduler, verify=verify,
                            min_psnr=min_psnr, options=options, out_suffix=suffix, progress=not quiet,
-                           overwrite=overwrite, strip=strip, auto_orient=auto_orient)
+                           overwrite=overwrite, strip=strip, auto_orient=auto_orient,
+                           scale=int(scale or 1))
     except (ValueError, TypeError, OSError, ImportError) as e:
         raise click.ClickException(str(e))
     except KeyboardInterrupt:

@@ -15,6 +15,10 @@ from pathlib import Path
 import click
 
 from jpegai_fast.encoder.options import BOUNDS, DEFAULT_QUALITY, check_value
+from jpegai_fast.runtime.preview import SCALES
+
+#: --scale of decode and batch decode: 1 (full size) or a preview head's scale.
+SCALE_CHOICE = click.Choice([str(s) for s in (1,) + SCALES])
 
 
 def _read_bytes(src: str) -> bytes:
@@ -124,7 +128,7 @@ _Q, _E = EncodeOption("quality"), EncodeOption("effort")
 @click.option("--tile-size", type=EncodeOption("tile_size"),
               help="Tile side in latent positions (16 px each; default 64 = 1024 px).")
 @click.option("--layers", type=EncodeOption("layers"), default=1, show_default=True,
-              help="Progressive layers: every layer boundary is a decodable prefix.")
+              help="Progressive layers, at most (fewer at low rates): every layer boundary is a decodable prefix.")
 @click.option("--alpha-bits", type=EncodeOption("alpha_bits"),
               help="Keep only the top N bits of the alpha plane (lossy; default lossless).")
 @click.option("--lossless", is_flag=True,
@@ -177,6 +181,9 @@ def encode(src, dst, bpp, quality, psnr, size, effort, bit_depth, threads, devic
 @click.option("--device", default=None, help="torch device for the synthesis transform (cpu, cuda).")
 @click.option("--region", type=(int, int, int, int), default=None, metavar="X Y W H",
               help="Decode only this rectangle (only the tiles that cover it are decoded).")
+@click.option("--scale", type=SCALE_CHOICE, default="1", show_default=True,
+              help="Reduced size: ceil(W/S) x ceil(H/S) from the model's preview head, far faster (docs/preview.md); "
+                   "--region stays in full-size pixels.")
 @click.option("--format", "fmt", default=None,
               help="Image type when DST is - (png, tif, ...); otherwise taken from DST's suffix.")
 @click.option("--auto-orient", is_flag=True,
@@ -187,7 +194,7 @@ def encode(src, dst, bpp, quality, psnr, size, effort, bit_depth, threads, devic
 @_OVERWRITE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print the stream's make-up.")
-def decode(src, dst, threads, device, region, fmt, auto_orient, smallest, num_layers, overwrite, quiet, verbose):
+def decode(src, dst, threads, device, region, scale, fmt, auto_orient, smallest, num_layers, overwrite, quiet, verbose):
     """Decompress stream SRC (- for stdin) to image DST (.png or .tif keep 16-bit depth; - for stdout)."""
     from jpegai_fast.errors import DecodeError
     from jpegai_fast.files.convert import check_suffix, decode_to_file
@@ -203,7 +210,7 @@ def decode(src, dst, threads, device, region, fmt, auto_orient, smallest, num_la
         if num_layers is not None:
             data = _prefix(data, num_layers)
         out, img = decode_to_file(data, suffix, auto_orient=auto_orient, smallest=smallest, threads=threads,
-                                  device=device, region=region)
+                                  device=device, region=region, scale=int(scale))
     except (DecodeError, ValueError, TypeError, ImportError) as e:
         raise click.ClickException(str(e))
     _write_bytes(dst, out, src, overwrite)

@@ -9,7 +9,7 @@ PRECISION: int = _core.PRECISION
 NUM_SCALES: int = _core.NUM_SCALES
 CHUNK_MAX_SYMBOLS: int = _core.CHUNK_MAX_SYMBOLS
 
-#: Context model: channels per context group (layers are whole groups), causal taps, weight format.
+#: Context model: channels per context group, causal taps, weight format.
 GROUP: int = _core.GROUP
 CONTEXT_TAPS: int = _core.CONTEXT_TAPS
 CONTEXT_WEIGHT_FRAC_BITS: int = _core.CONTEXT_WEIGHT_FRAC_BITS
@@ -38,6 +38,8 @@ LOG2_SIGMA_MAX: float = (NUM_SCALES - 1 - SCALE_LADDER_OFFSET) / SCALES_PER_OCTA
 #: wavefront step j + CONTEXT_ROW_SLOPE * i (every tap lies at an earlier step).
 CONTEXT_TAP_OFFSETS: tuple[tuple[int, int], ...] = tuple(tuple(t) for t in _core.CONTEXT_TAP_OFFSETS)
 CONTEXT_ROW_SLOPE: int = _core.CONTEXT_ROW_SLOPE
+#: Progressive layers: each refinement layer splits every bin of the layer below into REFINE_RATIO.
+REFINE_RATIO: int = _core.REFINE_RATIO
 
 #: A Q12 latent value times LATENT_SCALE is its float value.
 LATENT_SCALE: float = 1.0 / (1 << ACT_FRAC_BITS)

@@ -16,7 +16,7 @@ import numpy as np
 from jpegai_fast import _core
 from jpegai_fast.core.threads import resolve_threads
 
-__all__ = ["CpuSynthesis", "CpuAnalysis", "CpuHyperAnalysis", "build_transform", "layers_of_module"]
+__all__ = ["CpuSynthesis", "CpuAnalysis", "CpuHyperAnalysis", "CpuPreviewHead", "build_transform", "layers_of_module"]
 
 
 def _f32(arr) -> np.ndarray:
@@ -140,3 +140,7 @@ class CpuAnalysis(_PackedTransform):
 
 class CpuHyperAnalysis(_PackedTransform):
     """h_a on CPU: ``run(y (M, h, w)) -> z (Cz, h/4, w/4)`` float32, unrounded."""
+
+
+class CpuPreviewHead(_PackedTransform):
+    """A preview head on CPU (runtime/preview.py): ``run(y (M, h, w)) -> (3 r^2, h, w)`` float32, unshuffled."""

@@ -118,3 +118,32 @@ class ContextModel:
         y = np.ascontiguousarray(y, dtype=np.float32)
         mu, step = self._args(mu_hyper_q, step_q, "y", y.shape)
         return _core.context_quantise(y, mu, self.bias_q, step, self.w_q, resolve_threads(threads))
+
+    def refine_encode(self, y, prev_q, idx, mu_hyper_q, step_q, threads=None) -> tuple[bytes, np.ndarray]:
+        """Encoder of a refinement layer (csrc/context/refine.h): (payload, y_hat_q int32 Q12) of the
+        layer at steps ``step_q`` over ``prev_q`` (the layer below's y_hat_q); ``idx`` (uint8, as y) the
+        Gaussian table of sigma / (step_q / REFINE_RATIO)."""
+        y = np.ascontiguousarray(y, dtype=np.float32)
+        mu, step = self._args(mu_hyper_q, step_q, "y", y.shape)
+        prev, idx = self._refinement(prev_q, idx, y.shape)
+        return _core.context_refine_encode(y, prev, idx, mu, self.bias_q, step, self.w_q, resolve_threads(threads))
+
+    def refine_decode(self, data, prev_q, idx, mu_hyper_q, step_q, threads=None) -> np.ndarray:
+        """Decoder of a refinement layer: its y_hat_q (M, H, W) int32 Q12 (DecodeError for damaged data)."""
+        mu, step = self._args(mu_hyper_q, step_q, "prev_q", np.shape(prev_q))
+        prev, idx = self._refinement(prev_q, idx, mu.shape)
+        return _core.context_refine_decode(data, prev, idx, mu, self.bias_q, step, self.w_q, resolve_threads(threads))
+
+    def _refinement(self, prev_q, idx, shape):
+        prev = _as_int32(prev_q, "prev_q")
+        idx = np.ascontiguousarray(idx)
+        if idx.dtype != np.uint8:
+            raise TypeError(f"idx must be uint8, got {idx.dtype}")
+        if prev.shape != shape or idx.shape != shape:
+            raise ValueError(f"prev_q {prev.shape} and idx {idx.shape} must have the latent's shape {shape}")
+        return prev, idx
+
+
+def check_refinement(data, M: int) -> None:
+    """DecodeError unless ``data`` is laid out as a refinement layer's payload for M channels (cheap)."""
+    _core.context_refine_check(data, M)

@@ -14,8 +14,8 @@ import numpy as np
 from jpegai_fast.core import rans
 from jpegai_fast.errors import DecodeError
 from jpegai_fast.core.constants import ACT_FRAC_BITS, LATENT_SCALE
-from jpegai_fast.core.intpath import scale_indexes
-from jpegai_fast.format import container, limits
+from jpegai_fast.core.wavefront import check_refinement
+from jpegai_fast.format import container, limits, progressive
 from jpegai_fast.format.container import Kind
 from jpegai_fast.format.stream import MAX_Y_SYMBOL, MAX_Z_SYMBOL, ModelShape, StreamLayout, check_symbol_range
 from jpegai_fast.runtime import network
@@ -98,6 +98,10 @@ class ParsedStream(StreamLayout):
     def _check_coded_layouts(self) -> None:
         """O(substreams + chunks): every tile's z and usable y substreams, and the alpha payload."""
         h = self.header
+        try:
+            progressive.layer_steps(*self.eng.steps(h.rate_q), 0, h.num_layers)
+        except ValueError as e:
+            raise DecodeError(f"corrupted stream: {e}") from e
         if container.has_alpha(h.channels):
             from jpegai_fast.core import alpha_coder
             alpha_coder.check(self._view(Kind.ALPHA), h.height, h.width, h.bit_depth)
@@ -106,9 +110,11 @@ class ParsedStream(StreamLayout):
             positions = (y1 - y0) * (x1 - x0)
             with _context(f"tile {i}, z"):
                 rans.check_layout(self._view(Kind.Z, i), self.eng.Cz * (positions // 16))
-            for layer in self.layers:
+            with _context(_y_where(i, 0, h.num_layers)):
+                rans.check_layout(self._view(Kind.Y, i, 0), self.eng.M * positions)
+            for layer in self.layers[1:]:
                 with _context(_y_where(i, layer, h.num_layers)):
-                    rans.check_layout(self._view(Kind.Y, i, layer), len(self.chans[layer]) * positions)
+                    check_refinement(self._view(Kind.Y, i, layer), self.eng.M)
 
     def alpha(self) -> np.ndarray | None:
         """The alpha plane (H, W) of the image, or None when it has none."""
@@ -127,19 +133,16 @@ class ParsedStream(StreamLayout):
             z_hat = eng.decode_z(self.payload(Kind.Z, i), y1 - y0, x1 - x0, threads)
         check_symbol_range(z_hat, MAX_Z_SYMBOL, "hyper-latent", i)
         mu_q, log2sigma_q = eng.hyper(z_hat, threads)
-        idx = scale_indexes(log2sigma_q, log2_step)
-        if h.num_layers == 1:
-            with _context(_y_where(i, 0, 1)):
-                q = rans.decode_gaussian(self.payload(Kind.Y, i), idx, threads=threads)
-        else:
-            q = np.zeros(idx.shape, np.int32)    # missing layers: symbol 0, y_hat = predicted mean
-            for layer in self.layers:
-                c = self.chans[layer]
-                with _context(_y_where(i, layer, h.num_layers)):
-                    q[c] = rans.decode_gaussian(self.payload(Kind.Y, i, layer), idx[c], threads=threads)
+        idx, step_k = progressive.layer_indexes(log2sigma_q, log2_step, step, 0, h.num_layers)
+        with _context(_y_where(i, 0, h.num_layers)):
+            q = rans.decode_gaussian(self.payload(Kind.Y, i, 0), idx, threads=threads)
         check_symbol_range(q, MAX_Y_SYMBOL, "latent", i)
-        y_hat_q = eng.ctx.reconstruct(q, mu_q, step, threads=threads)
-        check_latent_range(y_hat_q, latent_bound_q(eng, step), i)
+        y_hat_q = eng.ctx.reconstruct(q, mu_q, step_k, threads=threads)
+        for layer in self.layers[1:]:         # each refines the one below (format/progressive.py)
+            idx, step_k = progressive.layer_indexes(log2sigma_q, log2_step, step, layer, h.num_layers)
+            with _context(_y_where(i, layer, h.num_layers)):
+                y_hat_q = eng.ctx.refine_decode(self.payload(Kind.Y, i, layer), y_hat_q, idx, mu_q, step_k, threads)
+        check_latent_range(y_hat_q, latent_bound_q(eng, step_k), i)
         return y_hat_q.astype(np.float32) * np.float32(LATENT_SCALE)
 
     def latent(self, tiles: list[int], threads: int) -> np.ndarray:

@@ -30,12 +30,14 @@ def check_finite(x: np.ndarray) -> None:
 
 
 def synthesise_into(g_s: Callable, y_hat: np.ndarray, core: tuple[int, int, int, int], halo: int,
-                    out: np.ndarray, region: tuple[int, int, int, int], channels: int, bit_depth: int) -> None:
+                    out: np.ndarray, region: tuple[int, int, int, int], channels: int, bit_depth: int,
+                    px: int = LATENT_PX) -> None:
     """Run g_s on the latent rectangle ``core`` plus ``halo`` and write its pixels into ``out``.
 
-    ``g_s`` maps planar float32 arrays (M, h, w) -> (3, 16h, 16w). ``y_hat`` is the whole latent
-    (M, lh, lw) (only the rectangle and halo are read), ``region`` = (x, y, w, h) the pixel
-    rectangle ``out`` holds; only the part of ``core`` inside it is written.
+    ``g_s`` maps planar float32 arrays (M, h, w) -> (3, px h, px w) (px = 16 for the full synthesis,
+    fewer for a preview head, decoder/scaled.py). ``y_hat`` is the whole latent (M, lh, lw) (only the
+    rectangle and halo are read), ``region`` = (x, y, w, h) the rectangle of that pixel grid ``out``
+    holds; only the part of ``core`` inside it is written.
     """
     lh, lw = y_hat.shape[1:]
     ey0, ey1, ex0, ex1 = tiling.expand(core, halo, lh, lw)
@@ -43,11 +45,11 @@ def synthesise_into(g_s: Callable, y_hat: np.ndarray, core: tuple[int, int, int,
     check_finite(x)
     rx, ry, rw, rh = region
     # pixel rectangle of the core, clipped to the region
-    py0, py1 = max(core[0] * LATENT_PX, ry), min(core[1] * LATENT_PX, ry + rh)
-    px0, px1 = max(core[2] * LATENT_PX, rx), min(core[3] * LATENT_PX, rx + rw)
+    py0, py1 = max(core[0] * px, ry), min(core[1] * px, ry + rh)
+    px0, px1 = max(core[2] * px, rx), min(core[3] * px, rx + rw)
     if py0 >= py1 or px0 >= px1:
         return
-    oy, ox = ey0 * LATENT_PX, ex0 * LATENT_PX
+    oy, ox = ey0 * px, ex0 * px
     part = x[:, py0 - oy:py1 - oy, px0 - ox:px1 - ox]
     out[py0 - ry:py1 - ry, px0 - rx:px1 - rx] = pixels.from_model_output(part, channels, bit_depth)
 

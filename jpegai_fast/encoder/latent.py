@@ -1,10 +1,10 @@
 """The encoder's integer side, the mirror of decoder/latent.py: z_hat coded, the integer hyper-synthesis
-(means and table indexes), y quantised through the C++ context loop, the symbols coded per layer.
+(means and table indexes), y quantised through the C++ context loop and coded, layer by layer.
 
-A tile passes through three explicit states: ``HyperTile`` (rate-independent: what rate control keeps,
-so each rate probe only re-quantises), ``QuantisedTile`` (symbols at one rate: what layer ordering
-needs from every tile) and ``CodedTile`` (bytes). All of it is integer arithmetic but the one float
-rounding in the context loop's quantiser, so the decoder rebuilds the same y_hat on every machine.
+A tile has two explicit states: ``HyperTile`` (rate-independent: what rate control keeps, so each rate
+probe only re-quantises and codes) and ``CodedTile`` (bytes at one rate and layer count: what a
+fixed-rate encode keeps). All of it is integer arithmetic but the float roundings of the quantisers,
+so the decoder rebuilds the same y_hat on every machine.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from jpegai_fast.core import rans
-from jpegai_fast.core.intpath import scale_indexes
+from jpegai_fast.format import progressive
 from jpegai_fast.runtime.engine import Engine
 
 
@@ -28,23 +28,15 @@ class HyperTile:
 
 
 @dataclass(frozen=True)
-class QuantisedTile:
-    """One tile at one rate: its coded z, the mean-removed symbols and their table indexes."""
-
-    z_bytes: bytes
-    q: np.ndarray               # (M, th, tw) int32
-    idx: np.ndarray             # (M, th, tw) table indexes
-
-
-@dataclass(frozen=True)
 class CodedTile:
-    """One tile's substreams: z, and y per layer."""
+    """One tile's substreams: z, and y per layer, at ``rate_q`` with ``len(y_bytes)`` layers."""
 
     z_bytes: bytes
     y_bytes: list[bytes]
+    rate_q: int
 
 
-Tile = HyperTile | QuantisedTile | CodedTile
+Tile = HyperTile | CodedTile
 
 
 def hyper_tile(eng: Engine, y: np.ndarray, z_hat: np.ndarray, threads: int) -> HyperTile:
@@ -53,23 +45,20 @@ def hyper_tile(eng: Engine, y: np.ndarray, z_hat: np.ndarray, threads: int) -> H
     return HyperTile(eng.encode_z(z_hat, threads), y, mu_q, log2sigma_q)
 
 
-def quantise(eng: Engine, t: Tile, rate_q: int, threads: int) -> Tile:
-    """``t`` at rate ``rate_q``: symbols through the context loop and the scale-index rule
-    (a tile already quantised or coded, at the fixed rate, is returned as it is)."""
-    if not isinstance(t, HyperTile):
+def code(eng: Engine, t: Tile, rate_q: int, layers: int, threads: int) -> CodedTile:
+    """``t`` coded at rate ``rate_q`` in ``layers`` layers: layer 0's symbols through the context loop
+    and the scale-index rule, each later layer by the refinement coder (format/progressive.py). A tile
+    coded already (a fixed-rate encode) is returned as it is, and must be at that rate and layer count."""
+    if isinstance(t, CodedTile):
+        if (t.rate_q, len(t.y_bytes)) != (rate_q, layers):
+            raise ValueError(f"tile coded at rate {t.rate_q} in {len(t.y_bytes)} layer(s), asked for {rate_q} in {layers}")
         return t
     log2_step, step = eng.steps(rate_q)
-    idx = scale_indexes(t.log2sigma_q, log2_step)
-    q, _ = eng.ctx.quantise(t.y, t.mu_q, step, threads=threads)
-    return QuantisedTile(t.z_bytes, q, idx)
-
-
-def code(t: Tile, chans: list[np.ndarray] | None, threads: int) -> CodedTile:
-    """``t``'s y symbols coded, one substream per layer (``chans``: each layer's channels; None: one layer)."""
-    if isinstance(t, CodedTile):
-        return t
-    if not isinstance(t, QuantisedTile):
-        raise TypeError("a tile is coded after it is quantised")
-    if chans is None:
-        return CodedTile(t.z_bytes, [rans.encode_gaussian(t.q, t.idx, threads=threads)])
-    return CodedTile(t.z_bytes, [rans.encode_gaussian(t.q[c], t.idx[c], threads=threads) for c in chans])
+    idx, step_0 = progressive.layer_indexes(t.log2sigma_q, log2_step, step, 0, layers)
+    q, y_hat_q = eng.ctx.quantise(t.y, t.mu_q, step_0, threads=threads)
+    coded = [rans.encode_gaussian(q, idx, threads=threads)]
+    for layer in range(1, layers):
+        idx, step_k = progressive.layer_indexes(t.log2sigma_q, log2_step, step, layer, layers)
+        data, y_hat_q = eng.ctx.refine_encode(t.y, y_hat_q, idx, t.mu_q, step_k, threads)
+        coded.append(data)
+    return CodedTile(t.z_bytes, coded, rate_q)

@@ -3,9 +3,9 @@
 Every entry point hands its user values to ``EncodeOptions.from_user`` (or one value to ``check_value``),
 so all of them accept and refuse the same things: Python and numpy integers for int options, those and
 Python/numpy floats for number options; bools, strings, NaN, infinities and values outside the range
-are a ValueError that names the option and its range. Two bounds depend on what is known only later
-(the model's layer count, the image's bit depth for alpha_bits): ``check_layers`` and
-``check_alpha_bits`` narrow the table's range with the same message.
+are a ValueError that names the option and its range. One bound depends on what is known only later
+(the image's bit depth for alpha_bits): ``check_alpha_bits`` narrows the table's range with the same
+message.
 """
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ import numpy as np
 from jpegai_fast.encoder.effort import DEFAULT_EFFORT, EFFORT_MAX, EFFORT_MIN
 from jpegai_fast.extras import install_hint
 from jpegai_fast.format.container import MAX_LAYERS
-from jpegai_fast.format.progressive import max_layers
 from jpegai_fast.format.tiling import DEFAULT_TILE_SIZE, MAX_TILE
 
 #: Where cwebp's default lands on Kodak 1-4 (Pillow WebP q75: 35.36 dB, 0.88 bpp; ours at 70: 35.06 dB,
@@ -57,7 +56,7 @@ class Bound:
         return f"an int in {self.lo}..{hi}"
 
 
-#: The bounds table. layers and alpha_bits are narrowed later (check_layers, check_alpha_bits);
+#: The bounds table. alpha_bits is narrowed later (check_alpha_bits);
 #: bit_depth is tied to the image's dtype by pixels.check_image.
 BOUNDS: dict[str, Bound] = {
     "bpp": Bound(float, 0.0, MAX_BPP, lo_open=True),
@@ -162,14 +161,6 @@ class EncodeOptions:
     def kwargs(self) -> dict:
         """The options as ``jpegai_fast.encode`` keyword arguments."""
         return dataclasses.asdict(self)
-
-    def check_layers(self, M: int) -> int:
-        """The layer count, within what a model with M latent channels allows."""
-        top = max_layers(M)
-        if self.layers > top:
-            raise ValueError(f"layers must be {BOUNDS['layers'].describe(top)} (context groups of this model), "
-                             f"got {self.layers}")
-        return self.layers
 
     def check_alpha_bits(self, bit_depth: int) -> int:
         """The bits the alpha plane is coded with: all of the image's bit depth unless alpha_bits says fewer."""

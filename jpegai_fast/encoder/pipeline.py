@@ -1,14 +1,13 @@
 """The whole encode, as decoder/ mirrors it: alpha, the float side per tile (analysis.py, with the effort
-search when asked), the integer side (latent.py), the rate (fixed, or rate control), layer order
-(layer_order.py) and the stream's assembly (format/stream.py).
+search when asked), the integer side (latent.py), the rate (fixed, or rate control) and the stream's
+assembly (format/stream.py).
 
-Options arrive checked as one ``EncodeOptions`` (api.encode); the two bounds that need the model or the
-image (layers, alpha_bits) are narrowed here. With a target size the rate-independent tiles are kept
+Options arrive checked as one ``EncodeOptions`` (api.encode); the bound that needs the image (alpha_bits)
+is narrowed here. With a target size the rate-independent tiles are kept
 and each rate probe only re-quantises and codes (rate_control.search_rate); effort > 1 refines the
 latent for the real decoder at the rate the plain encoder needs, then searches again. A PSNR target
 searches the rate by bisection, each probe measured with the real decoder (rate_control.search_psnr). At a fixed rate
-each tile is quantised (and, with one layer, coded) as soon as it is analysed, so only its symbols
-(or bytes) are kept.
+each tile is quantised and coded as soon as it is analysed, so only its bytes are kept.
 """
 from __future__ import annotations
 
@@ -17,13 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from jpegai_fast.encoder import latent, layer_order
+from jpegai_fast.encoder import latent
 from jpegai_fast.encoder.analysis import Refine, analyse_tiles
 from jpegai_fast.encoder.effort import DEFAULT_EFFORT
 from jpegai_fast.encoder.latent import Tile
 from jpegai_fast.encoder.options import DEFAULT_QUALITY, EncodeOptions
 from jpegai_fast.encoder.rate_control import RateSearch, quality_to_rate_q, search_psnr, search_rate
-from jpegai_fast.format import stream, tiling
+from jpegai_fast.format import progressive, stream, tiling
 from jpegai_fast.format.container import Header, Kind
 from jpegai_fast.runtime.engine import Engine
 from jpegai_fast.runtime.execution import map_tiles
@@ -81,7 +80,6 @@ def _frame(eng: Engine, picture: Picture, opts: EncodeOptions) -> _Frame:
     if not has_alpha and opts.alpha_bits is not None:
         raise ValueError("alpha_bits given for an image without alpha")
     alpha_bits = opts.check_alpha_bits(bit_depth) if has_alpha else None
-    layers = opts.check_layers(eng.M)
     side = {kind: bytes(picture.metadata[name]) for kind, name in Kind.NAMES.items()
             if picture.metadata.get(name) is not None}
     colour = arr
@@ -90,7 +88,7 @@ def _frame(eng: Engine, picture: Picture, opts: EncodeOptions) -> _Frame:
         side[Kind.ALPHA] = alpha_coder.encode(arr[..., -1], bit_depth, alpha_bits)
         colour = np.ascontiguousarray(arr[..., :-1] if arr.shape[2] == 4 else arr[..., 0])
     grid = tiling.make_grid(*eng.latent_shape(*colour.shape[:2]), opts.tile_size)
-    return _Frame(colour, bit_depth, side, picture.orientation, grid, layers)
+    return _Frame(colour, bit_depth, side, picture.orientation, grid, opts.layers)
 
 
 def _refiner(eng: Engine, frame: _Frame, rate_q: int, effort: int, threads: int, device) -> Refine | None:
@@ -104,16 +102,22 @@ def _refiner(eng: Engine, frame: _Frame, rate_q: int, effort: int, threads: int,
 def _tiles(eng: Engine, frame: _Frame, threads: int, device, refine: Refine | None = None,
            fixed_rate: int | None = None) -> list[Tile]:
     """Every tile through the float side and the rate-independent integer side; at ``fixed_rate`` also
-    quantised (and coded, with one layer) at once, so only symbols or bytes are kept per tile."""
+    coded at once, so only its bytes are kept per tile."""
     tiles: list[Tile] = []
     for y, z_hat in analyse_tiles(eng, frame.colour, frame.bit_depth, frame.grid, device, threads, refine):
         t: Tile = latent.hyper_tile(eng, y, z_hat, threads)
         if fixed_rate is not None:
-            t = latent.quantise(eng, t, fixed_rate, threads)
-            if frame.layers == 1:
-                t = latent.code(t, None, threads)
+            t = latent.code(eng, t, fixed_rate, _layers(eng, frame, fixed_rate), threads)
         tiles.append(t)
     return tiles
+
+
+def _layers(eng: Engine, frame: _Frame, rate_q: int) -> int:
+    """The layers the stream at ``rate_q`` has: the requested count, fewer at rates where layer 0 would
+    be coarser than the model's coarsest rate (format/progressive.useful_layers)."""
+    if frame.layers == 1:
+        return 1
+    return progressive.useful_layers(eng.steps(0)[0], eng.steps(rate_q)[0], frame.layers)
 
 
 def _search(eng: Engine, frame: _Frame, tiles: list[Tile], opts: EncodeOptions, threads: int, device) -> RateSearch:
@@ -142,12 +146,11 @@ def _decoded_psnr(data: bytes, frame: _Frame, threads: int, device) -> float:
 
 
 def _stream(eng: Engine, frame: _Frame, tiles: list[Tile], rate_q: int, threads: int) -> bytes:
-    """The complete stream at ``rate_q``: quantise and code every tile, order the layers, assemble."""
-    quantised = map_tiles(lambda t, inner: latent.quantise(eng, t, rate_q, inner), tiles, threads)
-    order, chans = layer_order.plan(eng, quantised, eng.steps(rate_q)[1], frame.layers)
-    coded = map_tiles(lambda t, inner: latent.code(t, chans, inner), quantised, threads)
+    """The complete stream at ``rate_q``: quantise and code every tile, assemble."""
+    layers = _layers(eng, frame, rate_q)
+    coded = map_tiles(lambda t, inner: latent.code(eng, t, rate_q, layers, inner), tiles, threads)
     h, w = frame.colour.shape[:2]
     channels = (1 if frame.colour.ndim == 2 else 3) + (Kind.ALPHA in frame.side)
     header = Header(w, h, channels, frame.bit_depth, eng.model_id, rate_q, orientation=frame.orientation,
-                    tile_size=frame.grid.size, num_layers=frame.layers, group_order=order)
+                    tile_size=frame.grid.size, num_layers=layers)
     return stream.assemble(header, frame.side, [t.z_bytes for t in coded], [t.y_bytes for t in coded])

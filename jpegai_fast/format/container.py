@@ -13,12 +13,14 @@ from jpegai_fast.format import limits, tiling
 from jpegai_fast.errors import DecodeError, ImageTooLargeError
 
 MAGIC = b"JAI"
-VERSION = 4   # 3: metadata substreams and the orientation byte; 4: the alpha coder's 216 contexts (docs/format.md)
+VERSION = 5   # 3: metadata substreams, orientation; 4: alpha coder's 216 contexts; 5: refinement layers (docs/format.md)
+#: Version 4 streams of one layer are version 5 streams in all but this byte, so they still decode.
+SINGLE_LAYER_VERSIONS = (4,)
 MODEL_ID_BYTES = 8
 RATE_FRAC_BITS = 8          # the header's rate_q is the rate parameter t in 1/256 units
 MAX_SIDE = 1 << 24          # per-dimension sanity bound, independent of the pixel limit
 MAX_SUBSTREAMS = 1 << 20
-MAX_LAYERS = 64
+MAX_LAYERS = 8             # refinement layers: layer 0's step is 3^(MAX_LAYERS - 1) = 2187 times the last's
 VARINT_MAX_BYTES = 5        # 35 bits: enough for every field (docs/format.md)
 MAX_SUBSTREAM_BYTES = (1 << 35) - 1
 _U32 = struct.Struct("<I")
@@ -130,7 +132,6 @@ class Header:
     tile_size: int = 0       # latent positions per tile side; 0 = a single tile
     num_layers: int = 1
     substreams: list[Substream] = field(default_factory=list)
-    group_order: list[int] = field(default_factory=list)   # layers > 1 only: context groups, most important first
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -165,13 +166,9 @@ def write(header: Header, payloads: list[bytes]) -> bytes:
         raise ValueError(f"model_id must be {MODEL_ID_BYTES} bytes")
     out += header.model_id
     out += _varint(header.rate_q) + _varint(header.tile_size)
+    if not 1 <= header.num_layers <= MAX_LAYERS:
+        raise ValueError(f"num_layers must be 1..{MAX_LAYERS}, got {header.num_layers}")
     out.append(header.num_layers)
-    if header.num_layers > 1:
-        if sorted(header.group_order) != list(range(len(header.group_order))) or \
-                not header.num_layers <= len(header.group_order) <= 255:
-            raise ValueError("group_order must be a permutation of 0..n-1 with layers <= n <= 255")
-        out.append(len(header.group_order))
-        out += bytes(header.group_order)
     out += _varint(len(payloads))
     for s, data in zip(header.substreams, payloads):
         if s.kind in METADATA_LIMITS and len(data) > METADATA_LIMITS[s.kind]:
@@ -261,8 +258,9 @@ def read(data: bytes | bytearray | memoryview) -> Header:
     if r.take(len(MAGIC), "magic") != MAGIC:
         raise DecodeError("not a jpegai_fast stream (bad magic)")
     version = r.byte("version")
-    if version != VERSION:
-        raise DecodeError(f"unsupported format version {version} (this decoder reads {VERSION})")
+    if version != VERSION and version not in SINGLE_LAYER_VERSIONS:
+        raise DecodeError(f"unsupported format version {version} (this decoder reads {VERSION}, and "
+                          f"single-layer streams of version {', '.join(map(str, SINGLE_LAYER_VERSIONS))})")
     width = r.varint("width", MAX_SIDE)
     height = r.varint("height", MAX_SIDE)
     if width < 1 or height < 1:
@@ -290,16 +288,14 @@ def read(data: bytes | bytearray | memoryview) -> Header:
     if not lossless:
         check_tile_size(width, height, tile_size)
     num_layers = r.byte("layer count")
+    if version != VERSION and num_layers > 1:
+        raise DecodeError(f"a layered stream of format version {version}: its channel-group layers were replaced by "
+                          f"refinement layers in version {VERSION}; decode it with jpegai_fast 0.1.0 "
+                          "or re-encode it")
     if not 1 <= num_layers <= MAX_LAYERS:
         raise DecodeError(f"corrupted stream: {num_layers} layers")
     if lossless:
         check_lossless_fields(model_id, rate_q, tile_size, num_layers)
-    group_order = []
-    if num_layers > 1:
-        n = r.byte("group count")
-        group_order = list(r.take(n, "group order"))
-        if not num_layers <= n or sorted(group_order) != list(range(n)):
-            raise DecodeError("corrupted stream: group order is not a permutation covering every layer")
     count = r.varint("substream count", MAX_SUBSTREAMS)
     # cheap bounds before the loop: the count the header's tiles and layers allow, and the bytes left
     # (an entry takes at least 8): a 2^20-entry table for a one-tile image would cost seconds to parse
@@ -334,4 +330,4 @@ def read(data: bytes | bytearray | memoryview) -> Header:
     if offset < len(data):
         raise DecodeError(f"corrupted stream: {len(data) - offset} trailing bytes after the last substream")
     return Header(width, height, channels, bit_depth, model_id, rate_q, colour, orientation, tile_size,
-                  num_layers, subs, group_order)
+                  num_layers, subs)

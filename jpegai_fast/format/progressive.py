@@ -1,46 +1,58 @@
-"""Progressive layers: which latent channels each layer carries, and what a prefix still holds.
+"""Progressive layers: the steps of each layer, and which layers a prefix or a damaged stream still holds.
 
-Layers are made of whole context groups (GROUP = 16 channels, docs/integer_path.md): the context model of a
-channel only reads its own group, so a group that is present reconstructs exactly as in the full
-stream even when other groups are missing (their symbols are taken as 0, i.e. y_hat = predicted
-mean). Splitting a group would let a missing channel's wrong y_hat leak into the present
-channels' means.
-
-The encoder orders the groups by the pixel error that dropping them would cause (a linear estimate:
-symbol energy x step^2 x the synthesis' gain for the channel), largest first, and records that order
-in the header, so the decoder needs no model-specific table and the order can follow the content.
+A stream of L layers codes the latent by successive refinement (docs/format.md, "Progressive layers";
+csrc/context/refine.h): layer 0 is an ordinary latent at REFINE_RATIO^(L-1) times the stream's final
+steps; each later layer splits every bin of the layer below into REFINE_RATIO centred ones. The bins
+nest (the ratio is odd), so every prefix of layers is a complete quantisation of the latent at its own
+steps, coded almost as compactly as a single-layer stream at those steps: a prefix is worth decoding.
+Layer k needs layer k - 1, so a decoder uses the longest run of complete layers from layer 0.
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 
-from jpegai_fast.core.constants import GROUP
+from jpegai_fast.core.constants import CONTEXT_VALUE_LIMIT, REFINE_RATIO
+from jpegai_fast.core.intpath import scale_indexes
+from jpegai_fast.errors import DecodeError
 from jpegai_fast.format import container
 from jpegai_fast.format.container import Header, Kind
-from jpegai_fast.errors import DecodeError
+
+#: log2(REFINE_RATIO) in Q8 (405.75 rounded): a layer's table index is read at log2 step + k * this.
+LOG2_RATIO_Q8 = 406
+assert abs(LOG2_RATIO_Q8 - 256 * math.log2(REFINE_RATIO)) < 0.5
 
 
-def max_layers(M: int) -> int:
-    """Most layers a model with M latent channels allows (one context group per layer)."""
-    return M // GROUP
+def useful_layers(log2_step_coarsest: np.ndarray, log2_step_q: np.ndarray, requested: int) -> int:
+    """The layers an encoder makes when ``requested`` at per-channel steps ``log2_step_q`` (Q8): at most
+    as many as keep layer 0 no coarser than the model's coarsest rate (``log2_step_coarsest``, rate 0)
+    for the median channel. A coarser layer 0 is no useful preview, and its grid, centred on means
+    from a latent that coarse, costs the later layers bytes (docs/benchmarks.md, "Progressive layers":
+    4 layers at quality 15 made a stream 4.6 times the single-layer one)."""
+    octaves = float(np.median(log2_step_coarsest.astype(np.int64) - log2_step_q.astype(np.int64)))
+    return max(1, min(requested, 1 + int(octaves // LOG2_RATIO_Q8)))
 
 
-def order_groups(importance: np.ndarray) -> list[int]:
-    """Group indices by importance, largest first; ties by index."""
-    return sorted(range(len(importance)), key=lambda g: (-float(importance[g]), g))
+def layer_steps(log2_step_q: np.ndarray, step_q: np.ndarray, layer: int, num_layers: int) \
+        -> tuple[np.ndarray, np.ndarray]:
+    """(log2 step Q8 of the coding unit, step Q12) of ``layer`` of ``num_layers``, from the stream's final
+    per-channel steps (ladder.py). Layer 0's unit is its step; a refinement layer's unit is a third of its
+    step (csrc/context/refine.h). Raises ValueError when a step would pass the context loop's 2^30."""
+    factor = REFINE_RATIO ** (num_layers - 1 - layer)
+    step = step_q.astype(np.int64) * factor
+    if step.max(initial=0) > CONTEXT_VALUE_LIMIT:
+        raise ValueError(f"{num_layers} layers make layer {layer}'s step pass 2^30 (Q12) at this rate")
+    unit = num_layers - 1 - layer - (layer > 0)
+    return (log2_step_q.astype(np.int64) + LOG2_RATIO_Q8 * unit).astype(np.int32), step.astype(np.int32)
 
 
-def layer_channels(group_order: list[int], num_layers: int) -> list[np.ndarray]:
-    """Channel indices (ascending) of each layer: the ordered groups split into contiguous runs."""
-    n = len(group_order)
-    out = []
-    for layer in range(num_layers):
-        groups = group_order[layer * n // num_layers:(layer + 1) * n // num_layers]
-        chans = np.concatenate([np.arange(g * GROUP, (g + 1) * GROUP) for g in sorted(groups)])
-        out.append(chans)
-    return out
+def layer_indexes(log2sigma_q: np.ndarray, log2_step_q: np.ndarray, step_q: np.ndarray, layer: int,
+                  num_layers: int) -> tuple[np.ndarray, np.ndarray]:
+    """(Gaussian table index per symbol, step Q12 per channel) of ``layer`` (layer_steps)."""
+    log2_unit, step = layer_steps(log2_step_q, step_q, layer, num_layers)
+    return scale_indexes(log2sigma_q, log2_unit), step
 
 
 def complete_layers(header: Header, tiles: list[int] | None = None) -> list[bool]:
@@ -53,27 +65,29 @@ def complete_layers(header: Header, tiles: list[int] | None = None) -> list[bool
 
 
 def usable_layers(header: Header, data_len: int) -> list[int]:
-    """The layers a decoder uses; raises if layer 0 (or z) is damaged, warns if a later one is.
+    """The layers a decoder uses (0..K: each refines the one below); raises if layer 0 (or z) is damaged,
+    warns if a later one is.
 
     A stream cut exactly at a layer boundary is a valid prefix and decodes silently (info()
     reports the missing layers); a stream cut inside a layer, or a damaged later-layer substream,
-    decodes the complete layers and warns.
+    decodes the complete layers before it and warns.
     """
     for s in header.substreams:
         if (s.kind == Kind.Z or s.layer == 0) and not s.complete:
             raise DecodeError(f"substream (kind {s.kind}, tile {s.tile}, layer {s.layer}) is truncated "
                               "or corrupted (CRC mismatch): layer 0 is required")
     ok = complete_layers(header)
+    usable = ok.index(False) if False in ok else header.num_layers
     # damaged: bytes present but wrong, or a layer only partly there (a cut inside it, even one that
     # falls exactly between two of its substreams); a cut at a layer boundary is a valid prefix
     partial = {s.layer for s in header.substreams if s.kind == Kind.Y and s.complete and not ok[s.layer]}
     damaged = [s for s in header.substreams if not s.complete and (s.offset < data_len or s.layer in partial)]
     if damaged:
         bad = sorted({s.layer for s in damaged})
-        warnings.warn(f"stream is truncated or damaged inside layer(s) {bad}: decoding only the complete "
-                      f"layers {[i for i, good in enumerate(ok) if good]} of {header.num_layers} "
-                      "(missing channels take their predicted mean)", RuntimeWarning, stacklevel=4)
-    return [i for i, good in enumerate(ok) if good]
+        warnings.warn(f"stream is truncated or damaged inside layer(s) {bad}: decoding the complete layers 0..{usable - 1} "
+                      f"of {header.num_layers} (each layer refines the one below, so none after a damaged "
+                      "one is used)", RuntimeWarning, stacklevel=4)
+    return list(range(usable))
 
 
 def layer_ends(header: Header) -> list[int]:

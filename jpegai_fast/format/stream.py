@@ -14,7 +14,6 @@ import numpy as np
 from jpegai_fast.errors import DecodeError
 from jpegai_fast.format import container, progressive
 from jpegai_fast.format.container import Header, Kind, Substream
-from jpegai_fast.core.constants import GROUP
 from jpegai_fast.format.tiling import TileGrid, latent_shape
 
 #: Largest |symbol| a stream may carry, whatever the model: the model's latents stay far inside (|q| < 2^13
@@ -98,35 +97,29 @@ class Substreams:
 
 class StreamLayout(Substreams):
     """A stream checked against every structural rule: header, tile grid, the substreams by
-    (kind, tile, layer), the usable layers and each layer's channels. Cheap (no entropy decoding):
+    (kind, tile, layer) and the usable layers. Cheap (no entropy decoding):
     it runs before any expensive stage, so a hostile stream costs nothing beyond its parse."""
 
     def __init__(self, data: bytes, shape: ModelShape, header: Header | None = None):
-        self.header = h = container.read(data) if header is None else header
-        self.data = bytes(data)
+        h = container.read(data) if header is None else header
+        super().__init__(data, h)
         if h.rate_q > shape.rate_q_max:
             raise DecodeError(f"rate parameter {h.rate_q / (1 << container.RATE_FRAC_BITS):.2f} outside the model's range")
         self.grid = TileGrid(*latent_shape(h.height, h.width), h.tile_size)   # tile size checked by container.read
-        groups = shape.M // GROUP
-        if h.num_layers > 1 and (len(h.group_order) != groups or h.num_layers > groups):
-            raise DecodeError(f"corrupted stream: {len(h.group_order)} context groups / {h.num_layers} "
-                              f"layers for a model with {groups} groups")
         # container.read bounded the table's length by the tile grid (max_substreams) before parsing it
-        self.subs: dict[tuple[int, int, int], Substream] = {}
         tiles = self.grid.count
+        seen = set()
         for s in h.substreams:
             if s.tile >= tiles:
                 raise DecodeError(f"corrupted stream: tile index {s.tile} out of range ({tiles} tiles)")
             key = (s.kind, s.tile, s.layer)
-            if key in self.subs:
+            if key in seen:
                 raise DecodeError(f"corrupted stream: duplicate substream (kind {s.kind}, tile {s.tile}, "
                                   f"layer {s.layer})")
-            self.subs[key] = s
+            seen.add(key)
         meta = side_kinds({k for k, _, _ in self.subs}, container.has_alpha(h.channels))
         if [(s.kind, s.tile, s.layer) for s in h.substreams] != canonical_order(self.grid.count, h.num_layers, meta):
             raise DecodeError("corrupted stream: substreams missing or not in the canonical order "
                               "(docs/format.md)")
         self.layers = progressive.usable_layers(h, len(self.data))
-        self.chans = [np.arange(shape.M)] if h.num_layers == 1 else \
-            progressive.layer_channels(h.group_order, h.num_layers)
 

@@ -54,6 +54,7 @@ class Job:
     min_psnr: float | None = None      # with verify: fail an encode below this PSNR
     strip: bool = False                # drop ICC/EXIF/XMP (the orientation stays)
     auto_orient: bool = False          # decode: turn the pixels as the orientation says
+    scale: int = 1                     # decode: 1/scale size (api.decode's scale)
 
 
 def _fs(url: str):
@@ -164,9 +165,11 @@ def owned_outputs(dst: str) -> set[str]:
     return {row["output"] for row in _rows(dst) if row.get("status") in (STARTED, OK)}
 
 
-def is_done(task: Task, row: dict | None) -> bool:
-    """Whether the manifest row shows this task finished on this very source (size and mtime) and the output exists."""
-    if not row or row.get("status") != OK or row.get("size") != task.size or row.get("mtime") != task.mtime:
+def is_done(task: Task, row: dict | None, scale: int = 1) -> bool:
+    """Whether the manifest row shows this task finished on this very source (size and mtime), at this
+    decode scale, and the output exists."""
+    if not row or row.get("status") != OK or row.get("size") != task.size or row.get("mtime") != task.mtime \
+            or row.get("scale", 1) != scale:
         return False
     fs, path = _fs(task.output)
     return fs.exists(path)
@@ -290,8 +293,10 @@ def _encode_task(data: bytes, task: Task, job: Job, threads: int, row: dict) -> 
 def _decode_task(data: bytes, task: Task, job: Job, threads: int, row: dict) -> bytes:
     from jpegai_fast.files.convert import decode_to_file
     out, img = decode_to_file(data, posixpath.splitext(task.output)[1], keep_metadata=not job.strip,
-                              auto_orient=job.auto_orient, threads=threads)
+                              auto_orient=job.auto_orient, threads=threads, scale=job.scale)
     row.update(bytes=len(out), width=img.shape[1], height=img.shape[0])
+    if job.scale != 1:
+        row["scale"] = job.scale
     if job.verify:
         from jpegai_fast.files.images import read_image_file
         back = read_image_file(out, task.output).pixels
@@ -342,12 +347,13 @@ class Report:
 def run(mode: str, sources: Iterable[str], dst: str, *, workers: int | None = None, scheduler: str | None = None,
         verify: bool = False, min_psnr: float | None = None, options: dict | None = None,
         out_suffix: str | None = None, progress: bool = True, overwrite: bool = False, strip: bool = False,
-        auto_orient: bool = False) -> Report:
+        auto_orient: bool = False, scale: int = 1) -> Report:
     """Convert every source file into ``dst`` (see the module docstring); returns counts and the new rows.
 
     ``overwrite``: replace existing outputs that no batch into ``dst`` wrote (default: refuse, before
     any work). ``strip``: drop the ICC profile, EXIF and XMP (kept by default, as the CLI does; the
-    orientation stays). ``auto_orient`` (decode): turn the pixels as the orientation says.
+    orientation stays). ``auto_orient`` (decode): turn the pixels as the orientation says. ``scale``
+    (decode): 1/scale size images (api.decode's scale: thumbnails of a collection).
     An interrupt (KeyboardInterrupt, SystemExit from a SIGTERM handler) cancels the queued tasks,
     records those that were running once they finish, and is raised again.
     """
@@ -357,11 +363,14 @@ def run(mode: str, sources: Iterable[str], dst: str, *, workers: int | None = No
     options = checked(options or {})      # the one bounds table, before any worker starts
     if mode == "decode" and options:
         raise ValueError(f"encode options {sorted(options)} need mode 'encode'")
-    job = Job(mode, options, verify, min_psnr, strip, auto_orient)
+    from jpegai_fast.api import check_scale
+    if check_scale(scale) != 1 and mode != "decode":
+        raise ValueError("scale needs mode 'decode'")
+    job = Job(mode, options, verify, min_psnr, strip, auto_orient, scale)
     tasks = plan(mode, sources, dst, out_suffix)
     if not overwrite:       # first without touching DST (a refused batch leaves no folder, no manifest)
         done_rows = read_manifest(dst)
-        refuse_foreign_outputs([t for t in tasks if not is_done(t, done_rows.get(t.source))], owned_outputs(dst))
+        refuse_foreign_outputs([t for t in tasks if not is_done(t, done_rows.get(t.source), scale)], owned_outputs(dst))
     dfs, dpath = _fs(dst)
     dfs.makedirs(dpath, exist_ok=True)
     mpath = _join(dfs, dpath, MANIFEST)
@@ -372,7 +381,7 @@ def run(mode: str, sources: Iterable[str], dst: str, *, workers: int | None = No
             _lock(manifest)
             sweep_temporaries(tasks)
         done_rows = read_manifest(dst)
-        todo = [t for t in tasks if not is_done(t, done_rows.get(t.source))]
+        todo = [t for t in tasks if not is_done(t, done_rows.get(t.source), scale)]
         owned = owned_outputs(dst)
         if not overwrite:                   # again under the lock: the manifest may have changed
             refuse_foreign_outputs(todo, owned)

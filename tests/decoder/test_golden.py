@@ -33,8 +33,16 @@ def sha(a) -> str:
 def test_vectors_cover_the_format():
     names = set(MANIFEST)
     assert {"grey8_1x1", "rgb8_1x1", "rgb10_64x129", "grey16_33x47", "rgba8_48x40",
-            "rgb8_300x200_tiles4", "rgb8_300x200_tiles8_layers2", "rgb8_100x90_metadata"} <= names
-    assert len({m["latent_sha256"] for m in MANIFEST.values()}) == len(MANIFEST)   # no two alike
+            "rgb8_300x200_tiles4", "rgb8_300x200_tiles8_layers2", "rgb8_100x90_layers4",
+            "rgb8_100x90_metadata", "v4_rgb8_100x90_q30"} <= names
+    current = [m for m in MANIFEST.values() if m.get("version") != 4]
+    assert len({m["latent_sha256"] for m in current}) == len(current)   # no two alike
+
+
+def test_a_version_4_single_layer_stream_decodes_as_its_version_5_twin():
+    old, new = MANIFEST["v4_rgb8_100x90_q30"], MANIFEST["rgb8_100x90_q30"]
+    assert (old["latent_sha256"], old["pixels_sha256"]) == (new["latent_sha256"], new["pixels_sha256"])
+    assert (GOLDEN / "streams" / "v4_rgb8_100x90_q30.jai").read_bytes()[3] == 4
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))

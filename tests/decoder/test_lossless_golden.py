@@ -41,14 +41,14 @@ _MOTIF = np.array([[0, 0, 0], [255, 0, 0], [0, 200, 40], [7, 7, 250]], np.uint8)
 CASES["rgb8_9x20_copy_map"] = (np.concatenate([np.tile(_MOTIF, (2, 4, 1)), np.full((3, 20, 3), 90, np.uint8)]), {})
 #: SHA-256 of each stream's bytes, so a changed file cannot slip in with a regenerated image
 STREAM_SHA256 = {
-    "rgba10_7x5": "183f662af7dbdc3af5dc99b274c3a6232759f50c899ecc0e8f4f666d68f8a9be",
-    "grey16_3x4": "faf9cbb41190e8bfb4b98f5fa7a357a0c171d3fae4c5f9a9e787dfadfbc9d0ea",
-    "la8_5x3": "6a9cdf4d54ae908fd29666d1825b017f693854cfcabfd32b2ef64323c1d47d8a",
-    "rgb8_1x1": "f31b2f6a1f07da449bac72970fe846219948e132c5683481b07f88f5d5fcf047",
-    "rgb12_6x8_transform1": "f217ffbac82dd5d158074228e1065fc68ae7d0c7d97708ca92d3d6002386bc39",
-    "rgb12_6x8_transform2": "809875debb597234bff7af122e6e4fc573f7ce6b01784c7dae8b58e4a7249c7e",
-    "rgb16_6x8_transform3": "e827a653c2fdf84eb649d23114fc956655a1374e9c0aae2eac272be8bb6f8061",
-    "rgb8_9x20_copy_map": "2134d176356a2f4e7b0024f5d2cbbf5bd77f6585caae765f453ef115f7242493",
+    "rgba10_7x5": "3482028251de37f5bd1d42462614371c88d831236204a578792f6b18b8396352",
+    "grey16_3x4": "a5266814ca2df1a7421aa44792ac9aa440400d5f8f00a2e712709bb1841320f8",
+    "la8_5x3": "34325fa1ae7320334d19ecc3326d3584c0e68483fb6abe42f9e59fc94d2fb51d",
+    "rgb8_1x1": "8582ee1ec8be18d3b0d52473a673ce5b7a39b4e4350e6679b12f07dde52afcd7",
+    "rgb12_6x8_transform1": "d1e677fae933b99814014019a9e78392422a43254f6467fe681fef42a96e7abf",
+    "rgb12_6x8_transform2": "8123f48ae68620f078d40b07fb48c98618a1845f31ba3abe7cec7de398c002ff",
+    "rgb16_6x8_transform3": "9e90fd1446c504b2bc2e438ce263931016a9d37b9af07494adbab68875a45c7e",
+    "rgb8_9x20_copy_map": "8974bf42cdc551f7b50dd45fb64462995316e089c47f7e72e1ca21108b799078",
 }
 
 

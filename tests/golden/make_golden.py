@@ -79,9 +79,24 @@ def cases(rng):
         "la8_20x30_alpha2bits": (la, {"quality": 50, "alpha_bits": 2}),
         "rgb8_300x200_tiles4": (big, {"quality": 50, "tile_size": 4}),
         "rgb8_300x200_tiles8_layers2": (big, {"quality": 50, "tile_size": 8, "layers": 2}),
+        "rgb8_100x90_layers4": (photo, {"quality": 75, "layers": 4}),
         "rgb8_100x90_metadata": (photo, {"quality": 40, "metadata": {"icc": b"\x00" * 132 + b"fake icc",
                                                                       "exif": exif, "xmp": b"<x:xmpmeta/>"}}),
     }
+
+
+def with_version(data: bytes, version: int) -> bytes:
+    """``data`` with another version byte (and its header CRC recomputed): an older writer's stream."""
+    import zlib
+    from jpegai_fast.format import container
+    crc_at = container.read(data).substreams[0].offset - 4
+    head = data[:3] + bytes([version]) + data[4:crc_at]
+    return head + zlib.crc32(head).to_bytes(4, "little") + data[crc_at + 4:]
+
+
+def legacy_cases(valid: dict[str, bytes]) -> dict[str, bytes]:
+    """Version-4 streams of one layer: the same bytes as version 5 but the version byte (still decoded)."""
+    return {"v4_rgb8_100x90_q30": with_version(valid["rgb8_100x90_q30"], 4)}
 
 
 def error_cases(valid: dict[str, bytes]):
@@ -100,6 +115,7 @@ def error_cases(valid: dict[str, bytes]):
         "z_payload_flipped": base[:payload_start + 2] + bytes([base[payload_start + 2] ^ 0x40]) + base[payload_start + 3:],
         "layer0_truncated": base[:len(base) - 5],
         "later_layer_cut_inside": layered[:len(layered) - 3],
+        "v4_layered": with_version(layered, 4),
         "foreign_model": bytearray(base),
     }
     # a stream of another model id (CRC recomputed by re-writing the header)
@@ -150,6 +166,12 @@ def main():
                           "shape": list(pix.shape), "dtype": str(pix.dtype),
                           **{k: v for k, v in kw.items() if k != "metadata"}}
         valid[name] = data
+    for name, data in legacy_cases(valid).items():
+        (HERE / "streams" / f"{name}.jai").write_bytes(data)
+        _, _, y_hat = decode_latent(data, threads=1)
+        pix = jpegai_fast.decode(data, threads=1)
+        manifest[name] = {"bytes": len(data), "latent_sha256": sha(y_hat), "pixels_sha256": sha(pix),
+                          "shape": list(pix.shape), "dtype": str(pix.dtype), "version": 4}
     (HERE / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     errors = {}
     for name, data in error_cases(valid).items():
