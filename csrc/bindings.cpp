@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "alpha/alpha_coder.h"
+#include "lossless/copy_map.h"
+#include "lossless/copy_search.h"
 #include "common/check.h"
 #include "common/cpu.h"
 #include "common/parallel.h"
@@ -498,21 +500,42 @@ PYBIND11_MODULE(_core, m) {
           },
           py::arg("x"), py::arg("threads"), "x (cin, h, w) float32 -> (cout, ho, wo) float32.");
 
-  // --- alpha planes (csrc/alpha) ---------------------------------------------------------------
+  // --- alpha and lossless planes (csrc/alpha, csrc/lossless) ------------------------------------
   using U16 = py::array_t<uint16_t, py::array::c_style | py::array::forcecast>;
+  // a copy map payload (empty: no copies) -> its copies; DecodeError if damaged
+  auto copies_of = [](const py::buffer& copy_map, int h, int w) {
+    py::buffer_info info = byte_view(copy_map);
+    if (info.size == 0) return std::vector<jpegai::lossless::Copy>();
+    return jpegai::lossless::decode_copies(static_cast<const uint8_t*>(info.ptr), size_t(info.size), h, w);
+  };
   m.def(
       "alpha_encode",
-      [](U16 plane, int bits) {
+      [copies_of](U16 plane, int bits, py::buffer copy_map) {
         if (plane.ndim() != 2) throw py::value_error("alpha plane must be 2-D");
         const int h = int(plane.shape(0)), w = int(plane.shape(1));
+        const auto copies = copies_of(copy_map, h, w);
         std::vector<uint8_t> out;
         {
           py::gil_scoped_release nogil;
-          out = jpegai::alpha::encode(plane.data(), h, w, bits);
+          out = jpegai::alpha::encode(plane.data(), h, w, bits, copies);
         }
         return py::bytes(reinterpret_cast<const char*>(out.data()), out.size());
       },
-      py::arg("plane"), py::arg("bits"), "Lossless alpha plane (h, w) uint16 < 2^bits -> payload bytes.");
+      py::arg("plane"), py::arg("bits"), py::arg("copy_map") = py::bytes(),
+      "Lossless plane (h, w) uint16 < 2^bits -> payload bytes; the pixels the copy map covers left out.");
+  m.def(
+      "alpha_costs",
+      [](U16 plane, int bits) {
+        if (plane.ndim() != 2) throw py::value_error("alpha plane must be 2-D");
+        const int h = int(plane.shape(0)), w = int(plane.shape(1));
+        py::array_t<float> out({py::ssize_t(h), py::ssize_t(w)});
+        {
+          py::gil_scoped_release nogil;
+          jpegai::alpha::pixel_costs(plane.data(), h, w, bits, out.mutable_data());
+        }
+        return out;
+      },
+      py::arg("plane"), py::arg("bits"), "The coder's estimate of each pixel's bits (h, w) float32, no copies.");
   m.def(
       "alpha_check",
       [](py::buffer data, int h, int w, int bits) {
@@ -521,18 +544,66 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("data"), py::arg("h"), py::arg("w"), py::arg("bits"),
       "DecodeError if the payload's tables or initial state are damaged (no pixel is decoded).");
+  // copies as an (n, 3) uint32 array (start, distance, length), as copy_map_decode gives them: decoded once
+  // per stream, then handed to every plane's decode
+  using U32 = py::array_t<uint32_t, py::array::c_style | py::array::forcecast>;
   m.def(
       "alpha_decode",
-      [](py::buffer data, int h, int w, int bits) {
+      [](py::buffer data, int h, int w, int bits, std::optional<U32> copies_array) {
         py::buffer_info info = byte_view(data);
         if (h < 1 || w < 1) throw py::value_error("alpha: plane must be at least 1x1");
+        std::vector<jpegai::lossless::Copy> copies;
+        if (copies_array) {
+          if (copies_array->ndim() != 2 || copies_array->shape(1) != 3)
+            throw py::value_error("alpha: copies must be (n, 3) uint32");
+          const uint32_t* c = copies_array->data();
+          for (py::ssize_t k = 0; k < copies_array->shape(0); ++k)
+            copies.push_back({c[3 * k], c[3 * k + 1], c[3 * k + 2]});
+        }
         U16 out({py::ssize_t(h), py::ssize_t(w)});
         {
           py::gil_scoped_release nogil;
           jpegai::alpha::decode(static_cast<const uint8_t*>(info.ptr), size_t(info.size), h, w, bits,
-                                out.mutable_data());
+                                out.mutable_data(), copies);
         }
         return out;
       },
-      py::arg("data"), py::arg("h"), py::arg("w"), py::arg("bits"), "Payload -> alpha plane (h, w) uint16.");
+      py::arg("data"), py::arg("h"), py::arg("w"), py::arg("bits"), py::arg("copies") = py::none(),
+      "Payload -> plane (h, w) uint16, the pixels the copies (copy_map_decode) cover filled from their source.");
+  m.def(
+      "copy_map_find",
+      [](U16 pixels, py::array_t<float, py::array::c_style | py::array::forcecast> cost) {
+        if (pixels.ndim() != 2 && pixels.ndim() != 3) throw py::value_error("copy search: pixels must be (h, w[, c])");
+        const int h = int(pixels.shape(0)), w = int(pixels.shape(1));
+        const int c = pixels.ndim() == 3 ? int(pixels.shape(2)) : 1;
+        if (cost.ndim() != 2 || cost.shape(0) != h || cost.shape(1) != w)
+          throw py::value_error("copy search: cost must be (h, w)");
+        std::vector<uint8_t> out;
+        {
+          py::gil_scoped_release nogil;
+          const auto copies = jpegai::lossless::find_copies(pixels.data(), h, w, c, cost.data());
+          if (!copies.empty()) out = jpegai::lossless::encode_copies(copies, h, w);
+        }
+        return py::bytes(reinterpret_cast<const char*>(out.data()), out.size());
+      },
+      py::arg("pixels"), py::arg("cost"),
+      "The copy map payload of an image (h, w[, c]) uint16 given each pixel's literal bits; b'' if none pays.");
+  m.def(
+      "copy_map_decode",
+      [copies_of](py::buffer data, int h, int w) {
+        if (h < 1 || w < 1) throw py::value_error("copy map: image must be at least 1x1");
+        py::buffer_info info = byte_view(data);
+        if (info.size == 0) throw jpegai::CorruptStream("copy map: empty payload");
+        const auto copies = copies_of(data, h, w);
+        py::array_t<uint32_t> out({py::ssize_t(copies.size()), py::ssize_t(3)});
+        uint32_t* o = out.mutable_data();
+        for (const auto& c : copies) {
+          *o++ = c.start;
+          *o++ = c.distance;
+          *o++ = c.length;
+        }
+        return out;
+      },
+      py::arg("data"), py::arg("h"), py::arg("w"),
+      "The copies (n, 3) uint32 (start, distance, length) of a copy map payload; DecodeError if it is damaged.");
 }

@@ -15,6 +15,8 @@
 // mode table), then every pixel's residual (raster order, its context's table).
 // The decoder checks the final state equals the encoder's initial one (2^31) and that every word was
 // consumed, so a damaged payload is an error rather than a plausible wrong plane.
+// With a copy map (lossless/copy_map.h) the pixels its copies cover are not in the rANS stream: the
+// decoder fills them from their source and they serve as neighbours like any other.
 #include "alpha/alpha_coder.h"
 
 #include <algorithm>
@@ -23,12 +25,12 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "common/check.h"
 #include "common/portable.h"
-#include "common/varint.h"
-#include "entropy/quantise.h"
 #include "entropy/rans.h"
+#include "lossless/static_table.h"
 
 namespace jpegai::alpha {
 namespace {
@@ -36,33 +38,41 @@ namespace {
 using entropy::EncSymbol;
 using entropy::kProbTotal;
 using entropy::kStateLow;
+using lossless::Copy;
 
 // A caller's mistake (InvalidArgument -> ValueError) vs bytes no encoder writes (CorruptStream -> DecodeError).
 [[noreturn]] void bad_arg(const std::string& what) { jpegai::fail("alpha: " + what); }
-[[noreturn]] void corrupt(const std::string& what) { jpegai::fail_stream("alpha: " + what); }
+[[noreturn]] void corrupt(const std::string& what) { lossless::corrupt("alpha", what); }
 
-// Activity bucket (0 .. kActivity-1) of |W - NW| + |N - NW| + |N - NE| on the 8-bit scale.
+// Activity bucket (0 .. 7) of |W - NW| + |N - NW| + |N - NE| on the 8-bit scale: 0, <= 2, <= 6, <= 14,
+// <= 30, <= 62, <= 126, above. A table over the sums (below 3 x 2^bits, so below 3 x 256 after the
+// scaling), as the bucket is needed per pixel.
+constexpr int kMaxActivitySum = 3 * 256;
+struct ActivityBuckets {
+  uint8_t of[kMaxActivitySum + 1];
+  constexpr ActivityBuckets() : of() {
+    for (int d = 1; d <= kMaxActivitySum; ++d) {
+      int b = 1;
+      while (b < 7 && d > (2 << b) - 2) ++b;  // bucket b >= 1 ends at 2^(b+1) - 2: 2, 6, 14, ..., 126
+      of[d] = uint8_t(b);
+    }
+  }
+};
+constexpr ActivityBuckets kActivity;
+
 inline int activity_of(int w_, int n_, int nw, int ne, int down) {
-  const int d = (std::abs(w_ - nw) + std::abs(n_ - nw) + std::abs(n_ - ne)) >> down;
-  if (d == 0) return 0;
-  if (d <= 2) return 1;
-  if (d <= 6) return 2;
-  if (d <= 14) return 3;
-  if (d <= 30) return 4;
-  if (d <= 62) return 5;
-  if (d <= 126) return 6;
-  return 7;
+  return kActivity.of[(std::abs(w_ - nw) + std::abs(n_ - nw) + std::abs(n_ - ne)) >> down];
 }
 
 // 0: fully transparent, 1: fully opaque, 2: in between. Alpha is mostly 0 or max: a prediction at
 // an extreme can only err one way, and an edge pixel next to a transparent/opaque NW behaves apart.
 inline int level_of(int v, int maxv) { return v == 0 ? 0 : (v == maxv ? 1 : 2); }
 
+// The median of W, N and W + N - NW, which is the edge detector's rule (NW above both: the smaller,
+// below both: the larger, else the gradient), written with min/max: no data-dependent branch to mispredict.
 inline int predict_med(int w_, int n_, int nw) {
   const int mx = std::max(w_, n_), mn = std::min(w_, n_);
-  if (nw >= mx) return mn;
-  if (nw <= mn) return mx;
-  return w_ + n_ - nw;
+  return std::max(mn, std::min(mx, w_ + n_ - nw));
 }
 
 // Neighbours of (y, x) in `p` (already known samples), with the border rule: row 0 sees its west
@@ -120,107 +130,75 @@ inline uint32_t zigzag(int v, int bits) {
 
 inline int unzigzag(uint32_t z) { return (z & 1) ? -int((z + 1) >> 1) : int(z >> 1); }
 
-void put_varint(std::vector<uint8_t>& out, uint32_t v) {
-  while (v >= 0x80) {
-    out.push_back(uint8_t(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(uint8_t(v));
-}
-
-// Reads the payload's tables; every varint follows the format's one rule (common/varint.h).
-struct Cursor {
-  const uint8_t* data;
-  size_t size, pos = 0;
-  uint64_t varint() {
-    uint64_t v = 0;
-    switch (read_varint(data, size, pos, v)) {
-      case VarintStatus::kOk: return v;
-      case VarintStatus::kTruncated: corrupt("truncated table");
-      case VarintStatus::kNonCanonical: corrupt("non-canonical varint in table");
-      case VarintStatus::kTooLong: break;
-    }
-    corrupt("bad varint in table (over 5 bytes)");
-  }
-};
-
 void check_args(int h, int w, int bits) {
   if (h < 1 || w < 1) bad_arg("plane must be at least 1x1");
   if (bits < 1 || bits > 16) bad_arg("bits must be 1..16");
   if (int64_t(h) * w > (int64_t(1) << 32)) bad_arg("plane too large");
 }
 
-}  // namespace
-
-namespace {
-
-// Writes one table (symbol counts -> quantised frequencies) and fills its encoder symbols.
-void put_table(std::vector<uint8_t>& out, const uint64_t* count, int n_symbols, EncSymbol* enc) {
-  std::vector<int> used;
-  std::vector<entropy::u128> masses;
-  for (int s = 0; s < n_symbols; ++s)
-    if (count[s]) {
-      used.push_back(s);
-      masses.push_back(entropy::u128(count[s]));
+// -log2 of each symbol's frequency in its context (an unseen symbol: 24 bits), from the counts.
+std::vector<float> code_lengths(const std::vector<uint64_t>& count) {
+  std::vector<float> cost_of(size_t(kContexts) * kSymbols, 24.0f);
+  for (int c = 0; c < kContexts; ++c) {
+    uint64_t total = 0;
+    for (int s = 0; s < kSymbols; ++s) total += count[size_t(c) * kSymbols + s];
+    for (int s = 0; s < kSymbols && total; ++s) {
+      const uint64_t k = count[size_t(c) * kSymbols + s];
+      if (k) cost_of[size_t(c) * kSymbols + s] = float(std::log2(double(total) / double(k)));
     }
-  put_varint(out, uint32_t(used.size()));
-  if (used.empty()) return;
-  const std::vector<uint32_t> freq = entropy::quantise_masses(masses);
-  uint32_t start = 0;
-  int prev = -1;
-  for (size_t k = 0; k < used.size(); ++k) {
-    put_varint(out, uint32_t(used[k] - prev));
-    put_varint(out, freq[k] - 1);
-    enc[used[k]] = entropy::make_enc_symbol(start, freq[k]);
-    start += freq[k];
-    prev = used[k];
   }
+  return cost_of;
 }
 
-}  // namespace
+// The encoder's model of one plane: the block modes, and per coded pixel its context and residual
+// symbol, with the counts of both (pixels a copy covers are left out: mask[i] = 1).
+struct Fit {
+  int bw = 0;
+  std::vector<uint8_t> modes, ctx;
+  std::vector<uint32_t> z;
+  std::vector<uint64_t> count = std::vector<uint64_t>(size_t(kContexts) * kSymbols, 0);
+};
 
-std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits) {
-  check_args(h, w, bits);
+Fit fit(const uint16_t* plane, int h, int w, int bits, const uint8_t* mask) {
   const size_t n = size_t(h) * w;
   const int down = bits > 8 ? bits - 8 : 0;
   const int maxv = (1 << bits) - 1;
-  const uint32_t limit = uint32_t(1) << bits;
-  for (size_t i = 0; i < n; ++i)
-    if (plane[i] >= limit) bad_arg("sample does not fit in the given bits");
+  Fit f;
   // 1. per block, the predictor with the smallest total residual bit length (a rate proxy)
   const int bh = (h + kBlock - 1) / kBlock, bw = (w + kBlock - 1) / kBlock;
-  std::vector<uint8_t> modes(size_t(bh) * bw, 0);
+  f.bw = bw;
+  f.modes.assign(size_t(bh) * bw, 0);
   {
     std::vector<uint64_t> cost(size_t(bh) * bw * kModes, 0);
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x) {
+        if (mask[size_t(y) * w + x]) continue;
         const Neighbours nb = neighbours(plane, w, y, x);
         uint64_t* c = cost.data() + (size_t(y / kBlock) * bw + x / kBlock) * kModes;
         for (int m = 0; m < kModes; ++m)
           c[m] += uint64_t(bit_length(zigzag(int(plane[size_t(y) * w + x]) - predict(m, nb, maxv), bits)));
       }
-    for (size_t b = 0; b < modes.size(); ++b) {
+    for (size_t b = 0; b < f.modes.size(); ++b) {
       const uint64_t* c = cost.data() + b * kModes;
-      modes[b] = uint8_t(std::min_element(c, c + kModes) - c);  // ties: the lowest mode
+      f.modes[b] = uint8_t(std::min_element(c, c + kModes) - c);  // ties: the lowest mode
     }
   }
   // 2. residuals, contexts, counts under the chosen modes
-  std::vector<uint8_t> ctx(n);
-  std::vector<uint32_t> z(n);
-  std::vector<uint64_t> count(size_t(kContexts) * kSymbols, 0), mode_count(kModes, 0);
+  f.ctx.assign(n, 0);
+  f.z.assign(n, 0);
   auto tally = [&] {
-    std::fill(count.begin(), count.end(), 0);
+    std::fill(f.count.begin(), f.count.end(), 0);
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x) {
         const size_t i = size_t(y) * w + x;
+        if (mask[i]) continue;
         const Neighbours nb = neighbours(plane, w, y, x);
-        const int m = modes[size_t(y / kBlock) * bw + x / kBlock];
-        const int pred = predict(m, nb, maxv);
+        const int pred = predict(f.modes[size_t(y / kBlock) * bw + x / kBlock], nb, maxv);
         const int c = context_of(nb, pred, maxv, down);
         const uint32_t zz = zigzag(int(plane[i]) - pred, bits);
-        ctx[i] = uint8_t(c);
-        z[i] = zz;
-        ++count[size_t(c) * kSymbols + std::min<uint32_t>(zz, kDirect)];
+        f.ctx[i] = uint8_t(c);
+        f.z[i] = zz;
+        ++f.count[size_t(c) * kSymbols + std::min<uint32_t>(zz, kDirect)];
       }
   };
   tally();
@@ -228,18 +206,11 @@ std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits) {
   //    frequency in its context; an unseen symbol costs 24 bits), then count again. The bit-length
   //    proxy of step 1 ignores the contexts; this pass is what makes the choice fit them (encoder only).
   {
-    std::vector<float> cost_of(size_t(kContexts) * kSymbols, 24.0f);
-    for (int c = 0; c < kContexts; ++c) {
-      uint64_t total = 0;
-      for (int s = 0; s < kSymbols; ++s) total += count[size_t(c) * kSymbols + s];
-      for (int s = 0; s < kSymbols && total; ++s) {
-        const uint64_t k = count[size_t(c) * kSymbols + s];
-        if (k) cost_of[size_t(c) * kSymbols + s] = float(std::log2(double(total) / double(k)));
-      }
-    }
+    const std::vector<float> cost_of = code_lengths(f.count);
     std::vector<double> cost(size_t(bh) * bw * kModes, 0.0);
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x) {
+        if (mask[size_t(y) * w + x]) continue;
         const Neighbours nb = neighbours(plane, w, y, x);
         double* cb = cost.data() + (size_t(y / kBlock) * bw + x / kBlock) * kModes;
         for (int m = 0; m < kModes; ++m) {
@@ -249,116 +220,98 @@ std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits) {
                    (zz >= uint32_t(kDirect) ? bits : 0);
         }
       }
-    for (size_t b = 0; b < modes.size(); ++b) {
+    for (size_t b = 0; b < f.modes.size(); ++b) {
       const double* cb = cost.data() + b * kModes;
-      modes[b] = uint8_t(std::min_element(cb, cb + kModes) - cb);
+      f.modes[b] = uint8_t(std::min_element(cb, cb + kModes) - cb);
     }
   }
   tally();
-  for (uint8_t m : modes) ++mode_count[m];
+  return f;
+}
+
+// The copies as a mask over the plane, after checking that each one copies equal samples here (the
+// search compares whole pixels; a caller's list that does not fit this plane is its mistake).
+std::vector<uint8_t> mask_of(const uint16_t* plane, size_t n, const std::vector<Copy>& copies) {
+  for (const Copy& c : copies)
+    for (size_t k = c.start; k < size_t(c.start) + c.length; ++k)
+      if (plane[k] != plane[k - c.distance]) bad_arg("a copy covers samples that differ from its source");
+  return lossless::copied_mask(copies, n);
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits, const std::vector<Copy>& copies) {
+  check_args(h, w, bits);
+  const size_t n = size_t(h) * w;
+  const uint32_t limit = uint32_t(1) << bits;
+  for (size_t i = 0; i < n; ++i)
+    if (plane[i] >= limit) bad_arg("sample does not fit in the given bits");
+  const std::vector<uint8_t> mask = mask_of(plane, n, copies);
+  const Fit f = fit(plane, h, w, bits, mask.data());
+  std::vector<uint64_t> mode_count(kModes, 0);
+  for (uint8_t m : f.modes) ++mode_count[m];
   std::vector<uint8_t> out;
   out.push_back(uint8_t(bits));
   std::vector<EncSymbol> enc(size_t(kContexts) * kSymbols), enc_mode(kModes);
   // only the contexts in use are listed (a small or flat plane uses a handful of the kContexts)
   std::vector<int> in_use;
   for (int c = 0; c < kContexts; ++c)
-    if (std::any_of(count.begin() + size_t(c) * kSymbols, count.begin() + size_t(c + 1) * kSymbols,
+    if (std::any_of(f.count.begin() + size_t(c) * kSymbols, f.count.begin() + size_t(c + 1) * kSymbols,
                     [](uint64_t k) { return k != 0; }))
       in_use.push_back(c);
-  put_varint(out, uint32_t(in_use.size()));
+  lossless::put_varint(out, uint32_t(in_use.size()));
   int prev_ctx = -1;
   for (int c : in_use) {
-    put_varint(out, uint32_t(c - prev_ctx));
-    put_table(out, count.data() + size_t(c) * kSymbols, kSymbols, enc.data() + size_t(c) * kSymbols);
+    lossless::put_varint(out, uint32_t(c - prev_ctx));
+    lossless::put_table(out, f.count.data() + size_t(c) * kSymbols, kSymbols, enc.data() + size_t(c) * kSymbols);
     prev_ctx = c;
   }
-  put_table(out, mode_count.data(), kModes, enc_mode.data());
+  lossless::put_table(out, mode_count.data(), kModes, enc_mode.data());
   // 4. rANS, backwards: pixels (last first), then the modes, so the decoder reads the modes first;
   //    per pixel the decoder reads the symbol, then (escape) the raw bits.
-  std::vector<uint32_t> buf(2 * n + modes.size() + 4);
+  std::vector<uint32_t> buf(2 * n + f.modes.size() + 4);
   uint32_t* const end = buf.data() + buf.size();
   uint32_t* ptr = end;
   uint64_t xs = kStateLow;
   for (size_t i = n; i-- > 0;) {
-    if (z[i] >= uint32_t(kDirect)) entropy::enc_put_bits(xs, ptr, z[i] - kDirect, bits);
-    entropy::enc_put(xs, ptr, enc[size_t(ctx[i]) * kSymbols + std::min<uint32_t>(z[i], kDirect)]);
+    if (mask[i]) continue;
+    const uint32_t zz = f.z[i];
+    if (zz >= uint32_t(kDirect)) entropy::enc_put_bits(xs, ptr, zz - kDirect, bits);
+    entropy::enc_put(xs, ptr, enc[size_t(f.ctx[i]) * kSymbols + std::min<uint32_t>(zz, kDirect)]);
   }
-  for (size_t b = modes.size(); b-- > 0;) entropy::enc_put(xs, ptr, enc_mode[modes[b]]);
-  const size_t table_end = out.size();
-  out.resize(table_end + 8 + 4 * size_t(end - ptr));
-  uint8_t* o = out.data() + table_end;
-  for (int k = 0; k < 4; ++k) o[k] = uint8_t(uint32_t(xs) >> (8 * k));
-  for (int k = 0; k < 4; ++k) o[4 + k] = uint8_t(uint32_t(xs >> 32) >> (8 * k));
-  std::memcpy(o + 8, ptr, 4 * size_t(end - ptr));  // little-endian hosts (checked in coder.cpp)
+  for (size_t b = f.modes.size(); b-- > 0;) entropy::enc_put(xs, ptr, enc_mode[f.modes[b]]);
+  lossless::put_rans(out, xs, ptr, end);
   return out;
+}
+
+void pixel_costs(const uint16_t* plane, int h, int w, int bits, float* out) {
+  check_args(h, w, bits);
+  const size_t n = size_t(h) * w;
+  const uint32_t limit = uint32_t(1) << bits;
+  for (size_t i = 0; i < n; ++i)
+    if (plane[i] >= limit) bad_arg("sample does not fit in the given bits");
+  const std::vector<uint8_t> none(n, 0);
+  const Fit f = fit(plane, h, w, bits, none.data());
+  const std::vector<float> cost_of = code_lengths(f.count);
+  for (size_t i = 0; i < n; ++i)
+    out[i] = cost_of[size_t(f.ctx[i]) * kSymbols + std::min<uint32_t>(f.z[i], kDirect)] +
+             (f.z[i] >= uint32_t(kDirect) ? float(bits) : 0.0f);
 }
 
 namespace {
 
-// Decoder view of one table: its symbols in order with their cumulative starts, and a coarse lookup
-// (slot >> kCoarseShift -> the first symbol whose range reaches that bucket) so a slot is found with a
-// short forward scan. 2 KB per table instead of a 128 KB slot table: with kContexts tables the
-// lookups stay in cache.
-constexpr int kCoarseShift = 6;
-struct DecTable {
-  bool present = false;
-  std::vector<uint16_t> sym;     // used symbols, ascending
-  std::vector<uint32_t> cum;     // cum[k] = start of sym[k]; cum.back() = 2^16
-  std::vector<uint16_t> coarse;  // per bucket of 2^kCoarseShift slots: index into sym
-};
-
-void read_table(Cursor& cur, int n_symbols, DecTable& t) {
-  const uint64_t used = cur.varint();
-  if (used > uint64_t(n_symbols)) corrupt("corrupt table (symbol count)");
-  if (!used) return;
-  t.present = true;
-  t.sym.resize(used);
-  t.cum.resize(used + 1);
-  int sym = -1;
-  uint64_t total = 0;
-  for (uint64_t k = 0; k < used; ++k) {
-    const uint64_t gap = cur.varint(), f = cur.varint() + 1;
-    if (gap == 0 || int64_t(sym) + int64_t(gap) >= n_symbols || f > kProbTotal || total + f > kProbTotal)
-      corrupt("corrupt table");
-    sym += int(gap);
-    t.sym[k] = uint16_t(sym);
-    t.cum[k] = uint32_t(total);
-    total += f;
-  }
-  if (total != kProbTotal) corrupt("corrupt table (frequencies)");
-  t.cum[used] = uint32_t(total);
-  t.coarse.resize(kProbTotal >> kCoarseShift);
-  uint32_t k = 0;
-  for (uint32_t b = 0; b < t.coarse.size(); ++b) {
-    while (t.cum[k + 1] <= (b << kCoarseShift)) ++k;
-    t.coarse[b] = uint16_t(k);
-  }
-}
-
-inline uint32_t dec_symbol(uint64_t& xs, entropy::WordReader& in, const DecTable& t) {
-  const uint32_t slot = uint32_t(xs & (kProbTotal - 1));
-  uint32_t k = t.coarse[slot >> kCoarseShift];
-  while (t.cum[k + 1] <= slot) ++k;  // cum is increasing and ends at 2^16 > slot: stays in range
-  xs = uint64_t(t.cum[k + 1] - t.cum[k]) * (xs >> entropy::kPrecision) + slot - t.cum[k];
-  entropy::dec_renorm(xs, in);
-  return t.sym[k];
-}
-
 // The payload up to its rANS words (tables, initial state, word count): everything a cheap check
 // can look at without decoding a pixel.
 struct Parsed {
-  std::vector<DecTable> tables = std::vector<DecTable>(kContexts);
-  DecTable mode_table;
-  uint64_t xs = 0;  // the decoder's initial state
-  const uint8_t* words = nullptr;
-  size_t n_words = 0;
+  std::vector<lossless::DecTable> tables = std::vector<lossless::DecTable>(kContexts);
+  lossless::DecTable mode_table;
+  lossless::RansStart rans;
 };
 
 Parsed parse(const uint8_t* data, size_t size, int h, int w, int bits) {
   check_args(h, w, bits);
-  Cursor cur{data, size};
   if (size < 1 || data[0] != bits) corrupt("bit depth does not match the header");
-  cur.pos = 1;
+  lossless::Cursor cur{data, size, 1, "alpha"};
   Parsed p;
   const uint64_t n_in_use = cur.varint();
   if (n_in_use > uint64_t(kContexts)) corrupt("corrupt table list (context count)");
@@ -367,17 +320,12 @@ Parsed parse(const uint8_t* data, size_t size, int h, int w, int bits) {
     const uint64_t gap = cur.varint();
     if (gap == 0 || int64_t(ctx_index) + int64_t(gap) >= kContexts) corrupt("corrupt table list (context index)");
     ctx_index += int(gap);
-    read_table(cur, kSymbols, p.tables[ctx_index]);
+    lossless::read_table(cur, kSymbols, p.tables[ctx_index], false);  // decoded through PackedTables
     if (!p.tables[ctx_index].present) corrupt("corrupt table list (empty table)");
   }
-  read_table(cur, kModes, p.mode_table);
+  lossless::read_table(cur, kModes, p.mode_table);
   if (!p.mode_table.present) corrupt("no block-mode table");
-  if (size - cur.pos < 8 || (size - cur.pos) % 4) corrupt("truncated payload");
-  const uint8_t* q = data + cur.pos;
-  for (int k = 7; k >= 0; --k) p.xs = (p.xs << 8) | q[k];
-  if (p.xs < kStateLow || p.xs >= (uint64_t(1) << 63)) corrupt("corrupt state");
-  p.words = q + 8;
-  p.n_words = (size - cur.pos - 8) / 4;
+  p.rans = lossless::read_rans_start(data, size, cur.pos, "alpha");
   return p;
 }
 
@@ -385,33 +333,104 @@ Parsed parse(const uint8_t* data, size_t size, int h, int w, int bits) {
 
 void check(const uint8_t* data, size_t size, int h, int w, int bits) { parse(data, size, h, w, bits); }
 
-void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out) {
+namespace {
+
+// The decoder's pixel loop; kBits8 = the plane has 8 bits (then the bit depth's quantities are constants:
+// the usual case, and the loop is latency-bound, so each shift and mask off its chain counts).
+template <bool kBits8>
+void decode_plane(const uint8_t* data, size_t size, int h, int w, int bits_arg, uint16_t* out,
+                  const std::vector<Copy>& copies) {
+  const int bits = kBits8 ? 8 : bits_arg;
   Parsed p = parse(data, size, h, w, bits);
-  const std::vector<DecTable>& tables = p.tables;
-  uint64_t xs = p.xs;
-  const size_t n_words = p.n_words;
+  const size_t n = size_t(h) * w;
+  size_t end_of_last = 0;  // copies from a caller (decode_copies' are valid): in order, apart, inside
+  for (const Copy& c : copies) {
+    if (c.distance < 1 || c.distance > c.start || size_t(c.start) + c.length > n) bad_arg("copy outside the plane");
+    if (c.start < end_of_last || c.length == 0) bad_arg("copies not in raster order, overlapping or empty");
+    end_of_last = size_t(c.start) + c.length;
+  }
+  const lossless::PackedTables tables(p.tables);
+  uint64_t xs = p.rans.xs;
+  const size_t n_words = p.rans.n_words;
   // the word reader clamps at the end; an empty word list gets a dummy to re-read
   uint8_t dummy[4] = {0, 0, 0, 0};
-  entropy::WordReader in{n_words ? p.words : dummy, 0, n_words ? 4 * (n_words - 1) : 0, 0};
+  entropy::WordReader in{n_words ? p.rans.words : dummy, 0, n_words ? 4 * (n_words - 1) : 0, 0};
   const int bh = (h + kBlock - 1) / kBlock, bw = (w + kBlock - 1) / kBlock;
   std::vector<uint8_t> modes(size_t(bh) * bw);
-  for (auto& m : modes) m = uint8_t(dec_symbol(xs, in, p.mode_table));
+  for (auto& m : modes) m = uint8_t(lossless::dec_symbol(xs, in, p.mode_table));
   const int down = bits > 8 ? bits - 8 : 0;
   const int mod = 1 << bits;
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const Neighbours nb = neighbours(out, w, y, x);
-      const int m = modes[size_t(y / kBlock) * bw + x / kBlock];
-      const int pred = predict(m, nb, mod - 1);
-      const int c = context_of(nb, pred, mod - 1, down);
-      if (!tables[c].present) corrupt("context without a table");
-      const uint32_t s = dec_symbol(xs, in, tables[c]);
-      uint32_t zz = s;
-      if (s == uint32_t(kDirect)) zz = kDirect + entropy::dec_get_bits(xs, in, bits);
-      if (zz >= uint32_t(mod)) corrupt("residual out of range");
-      out[size_t(y) * w + x] = uint16_t((pred + unzigzag(zz)) & (mod - 1));
+  const int maxv = mod - 1;
+  // one pixel from its neighbours: the residual's symbol (and escape bits), back to the sample
+  auto sample = [&](const Neighbours& nb, int mode) {
+    const int pred = predict(mode, nb, maxv);
+    const int c = context_of(nb, pred, maxv, down);
+    if (!tables.present(c)) corrupt("context without a table");
+    const uint32_t s = tables.decode(xs, in, c);
+    uint32_t zz = s;
+    if (s == uint32_t(kDirect)) zz = kDirect + entropy::dec_get_bits(xs, in, bits);
+    if (zz >= uint32_t(mod)) corrupt("residual out of range");
+    return (pred + unzigzag(zz)) & maxv;
+  };
+  size_t next_copy = 0;
+  size_t i = 0;
+  int y = 0, x = 0;
+  while (i < n) {
+    const size_t copy_at = next_copy < copies.size() ? copies[next_copy].start : n;
+    if (copy_at == i) {
+      // copied samples: one by one, so a copy may read what it has just written (distance < length)
+      const Copy& c = copies[next_copy++];
+      for (size_t k = i; k < i + c.length; ++k) out[k] = out[k - c.distance];
+      i += c.length;
+      y = int(i / size_t(w));
+      x = int(i % size_t(w));
+      continue;
     }
+    // inside a row below the first, away from both ends and up to the next copy, the neighbours slide
+    // along in registers (the border rule needs no test there): the common case, kept short
+    const size_t run_end = std::min(copy_at, size_t(y) * w + w - 1);
+    if (y > 0 && x > 0 && i < run_end) {
+      const uint16_t* up = out + (i - w);
+      const uint8_t* mode_row = modes.data() + size_t(y / kBlock) * bw;
+      Neighbours nb{out[i - 1], up[0], up[-1], up[1]};
+      // per block's stretch of the row, its predictor fixed at compile time (no switch per pixel)
+      auto stretch = [&](auto mode, size_t end) {
+        for (; i < end; ++i, ++x, ++up) {
+          const int v = sample(nb, decltype(mode)::value);
+          out[i] = uint16_t(v);
+          nb = Neighbours{v, nb.ne, nb.n_, up[2]};
+        }
+      };
+      while (i < run_end) {
+        const size_t end = std::min(run_end, i + size_t(kBlock - x % kBlock));
+        switch (mode_row[x / kBlock]) {
+          case 0: stretch(std::integral_constant<int, 0>(), end); break;
+          case 1: stretch(std::integral_constant<int, 1>(), end); break;
+          case 2: stretch(std::integral_constant<int, 2>(), end); break;
+          case 3: stretch(std::integral_constant<int, 3>(), end); break;
+          case 4: stretch(std::integral_constant<int, 4>(), end); break;
+          case 5: stretch(std::integral_constant<int, 5>(), end); break;
+          case 6: stretch(std::integral_constant<int, 6>(), end); break;
+          default: stretch(std::integral_constant<int, 7>(), end); break;
+        }
+      }
+      continue;
+    }
+    out[i] = uint16_t(sample(neighbours(out, w, y, x), modes[size_t(y / kBlock) * bw + x / kBlock]));
+    ++i;
+    if (++x == w) {
+      x = 0;
+      ++y;
+    }
+  }
   if (in.overrun || xs != kStateLow || in.pos != 4 * n_words) corrupt("corrupt payload (state or length mismatch)");
+}
+
+}  // namespace
+
+void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out, const std::vector<Copy>& copies) {
+  if (bits == 8) return decode_plane<true>(data, size, h, w, bits, out, copies);
+  decode_plane<false>(data, size, h, w, bits, out, copies);
 }
 
 }  // namespace jpegai::alpha

@@ -19,6 +19,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "lossless/copy_map.h"
+
 namespace jpegai::alpha {
 
 constexpr int kContexts = 8 * 3 * 3 * 3;  // activity x level(prediction) x sign(NE - N) x level(NW)
@@ -27,12 +29,19 @@ constexpr int kSymbols = kDirect + 1;
 constexpr int kModes = 8;   // predictors a block may choose
 constexpr int kBlock = 16;  // block side, pixels
 
-// plane: h * w samples, each < 2^bits (1 <= bits <= 16). Throws std::invalid_argument on bad input.
-std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits);
+// plane: h * w samples, each < 2^bits (1 <= bits <= 16); the pixels `copies` cover (a lossless stream's
+// copy map, decoded) are left out of the payload. Throws InvalidArgument on bad input (a copy whose
+// samples differ from its source in this plane included).
+std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits, const std::vector<lossless::Copy>& copies);
 
-// Decodes into out (h * w). Throws std::invalid_argument for a corrupt or mismatched payload; never
-// reads outside data[0, size).
-void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out);
+// Decodes into out (h * w), filling the pixels `copies` cover from their source. Throws CorruptStream
+// for a corrupt or mismatched payload; never reads outside data[0, size).
+void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out,
+            const std::vector<lossless::Copy>& copies);
+
+// The encoder's estimate of each pixel's cost in bits when coded without copies (out: h * w), which the
+// copy search weighs a copy against.
+void pixel_costs(const uint16_t* plane, int h, int w, int bits, float* out);
 
 // The cheap part of decode: the tables, the initial state and the word count, no pixel. Throws what
 // decode would for a payload damaged there (the decoder runs it before any expensive stage).

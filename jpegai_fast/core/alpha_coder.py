@@ -14,12 +14,18 @@ from jpegai_fast.errors import DecodeError
 from jpegai_fast.core.samples import replicate_bits
 
 
-def encode(plane: np.ndarray, bit_depth: int, bits: int) -> bytes:
-    """(h, w) uint8/uint16 samples of ``bit_depth`` bits -> payload, keeping the top ``bits`` bits."""
+def encode(plane: np.ndarray, bit_depth: int, bits: int, copy_map: bytes = b"") -> bytes:
+    """(h, w) uint8/uint16 samples of ``bit_depth`` bits -> payload, keeping the top ``bits`` bits; the
+    pixels a lossless stream's ``copy_map`` (core/copy_map.py) covers are left out."""
     a = np.ascontiguousarray(plane, dtype=np.uint16)
     if bits < bit_depth:
         a = a >> (bit_depth - bits)
-    return _core.alpha_encode(a, bits)
+    return _core.alpha_encode(a, bits, copy_map)
+
+
+def pixel_costs(plane: np.ndarray, bits: int) -> np.ndarray:
+    """(h, w) float32: the coder's estimate of each pixel's bits, coded without copies (all ``bits``)."""
+    return _core.alpha_costs(np.ascontiguousarray(plane, dtype=np.uint16), bits)
 
 
 def _payload_bits(payload: bytes, bit_depth: int) -> int:
@@ -38,14 +44,15 @@ def check(payload: bytes, h: int, w: int, bit_depth: int) -> None:
     _core.alpha_check(payload, h, w, _payload_bits(payload, bit_depth))
 
 
-def decode(payload: bytes, h: int, w: int, bit_depth: int) -> np.ndarray:
+def decode(payload: bytes, h: int, w: int, bit_depth: int, copies: np.ndarray | None = None) -> np.ndarray:
     """Payload -> (h, w) samples of ``bit_depth`` bits (uint8 for 8, else uint16); DecodeError if damaged.
+    The pixels ``copies`` (core/copy_map.decode of the stream's copy map) cover are filled from their source.
 
     The plane is the largest array of an RGBA decode after the pixels: it stays in 16 bits (the lossy
     mode maps samples through a 2^bits-entry table of samples.replicate_bits, no 32-bit copy of the plane).
     """
     bits = _payload_bits(payload, bit_depth)
-    a = _core.alpha_decode(payload, h, w, bits)
+    a = _core.alpha_decode(payload, h, w, bits, copies)
     if bits < bit_depth:
         a = replicate_bits(np.arange(1 << bits, dtype=np.uint16), bits, bit_depth)[a]
     return a.astype(np.uint8) if bit_depth == 8 else a

@@ -1,12 +1,12 @@
-"""The lossless decode, encoder/lossless.py's mirror: the stream's rules (format/lossless.py), every
-plane's tables checked before any plane is decoded, then the planes in parallel and the inverse colour
-transform. No model is needed.
+"""The lossless decode, encoder/lossless.py's mirror: the stream's rules (format/lossless.py), the copy
+map and every plane's tables checked before any plane is decoded, then the planes in parallel (each
+fills the copied pixels itself) and the inverse colour transform. No model is needed.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from jpegai_fast.core import alpha_coder
+from jpegai_fast.core import alpha_coder, copy_map
 from jpegai_fast.errors import DecodeError
 from jpegai_fast.format import container
 from jpegai_fast.format import lossless
@@ -25,6 +25,13 @@ class LosslessStream(LosslessLayout):
         self.keys = [(Kind.PLANE, i) for i in range(self.planes)]
         if container.has_alpha(h.channels):
             self.keys.append((Kind.ALPHA, 0))
+        # the copy map first: decoding it is one pass over its copies (bounded by the pixel count), no pixel
+        self.copies = None
+        if self.copy_map:
+            try:
+                self.copies = copy_map.decode(self.payload(Kind.COPY_MAP), h.height, h.width)
+            except DecodeError as e:
+                raise DecodeError(f"{e} (copy map substream)") from e
         for kind, i in self.keys:
             payload = self.payload(kind, i)
             # every plane is exact: a payload coding fewer bits (the lossy alpha mode) is no lossless stream
@@ -41,7 +48,7 @@ class LosslessStream(LosslessLayout):
 
         def one(key, _inner):
             try:
-                return alpha_coder.decode(self.payload(*key), h.height, h.width, h.bit_depth)
+                return alpha_coder.decode(self.payload(*key), h.height, h.width, h.bit_depth, self.copies)
             except DecodeError as e:
                 raise DecodeError(f"{e} ({_where(*key)})") from e
 

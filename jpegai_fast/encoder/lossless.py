@@ -1,11 +1,15 @@
 """The lossless encode (docs/format.md, "Lossless streams"): every candidate plane of the colour
 transforms (format/lossless.py) through the alpha coder at the image's full bit depth, in parallel with
-the alpha plane; the transform whose planes code smallest is kept (ties: the lowest value).
-decoder/lossless.py mirrors it. No model is loaded: the stream's model-id field is all zeros.
+the alpha plane; the transform whose planes code smallest is kept (ties: the lowest value). Then the
+copy search (core/copy_map.py) weighs repeats of earlier pixels against the planes' estimated bits, and
+the planes are coded again without the copied pixels; the copy map is kept only when the stream gets
+smaller. decoder/lossless.py mirrors it. No model is loaded: the stream's model-id field is all zeros.
 """
 from __future__ import annotations
 
-from jpegai_fast.core import alpha_coder
+import numpy as np
+
+from jpegai_fast.core import alpha_coder, copy_map
 from jpegai_fast.format import lossless
 from jpegai_fast.format.container import NO_MODEL_ID, Header, Kind
 from jpegai_fast.runtime.execution import map_tiles
@@ -27,10 +31,13 @@ def encode(picture, threads: int) -> bytes:
     coded = dict(zip(names, map_tiles(lambda n, _inner: alpha_coder.encode(planes[n], bit_depth, bit_depth),
                                       names, threads)))
     if colour.ndim == 2:
-        transform, chosen = lossless.GREY_TRANSFORM, [coded["grey"]]
+        transform, names = lossless.GREY_TRANSFORM, ["grey"]
     else:
         transform = min(lossless.PLANES, key=lambda t: (sum(len(coded[n]) for n in lossless.PLANES[t]), t))
-        chosen = [coded[n] for n in lossless.PLANES[transform]]
+        names = list(lossless.PLANES[transform])
+    names += ["alpha"] * has_alpha
+    copies, coded = _with_copies(arr, bit_depth, {n: planes[n] for n in names}, {n: coded[n] for n in names},
+                                 threads)
     side = {kind: bytes(picture.metadata[name]) for kind, name in Kind.NAMES.items()
             if picture.metadata.get(name) is not None}
     if has_alpha:
@@ -38,4 +45,19 @@ def encode(picture, threads: int) -> bytes:
     h, w = arr.shape[:2]
     header = Header(w, h, arr.shape[2] if arr.ndim == 3 else 1, bit_depth, NO_MODEL_ID, 0,
                     colour_transform=transform, orientation=picture.orientation)
-    return lossless.assemble(header, side, chosen)
+    return lossless.assemble(header, side, [coded[n] for n in names if n != "alpha"], copies)
+
+
+def _with_copies(arr: np.ndarray, bit_depth: int, planes: dict, coded: dict, threads: int) -> tuple[bytes, dict]:
+    """(copy map, the payloads by plane name): the planes coded again around the copies the search finds,
+    when that makes the stream smaller; else (b"", ``coded`` as it was)."""
+    names = list(planes)
+    costs = map_tiles(lambda n, _inner: alpha_coder.pixel_costs(planes[n], bit_depth), names, threads)
+    found = copy_map.find(arr, sum(costs))
+    if not found:
+        return b"", coded
+    again = dict(zip(names, map_tiles(lambda n, _inner: alpha_coder.encode(planes[n], bit_depth, bit_depth, found),
+                                      names, threads)))
+    if len(found) + sum(map(len, again.values())) < sum(map(len, coded.values())):
+        return found, again
+    return b"", coded

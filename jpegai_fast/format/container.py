@@ -36,8 +36,9 @@ class Kind:
     XMP = 4     # XMP packet, UTF-8 XML
     ALPHA = 5   # the alpha plane (alpha.py, csrc/alpha), when channels is 2 or 4
     PLANE = 6   # lossless streams only: one colour plane by the alpha coder; its tile field = the plane index
+    COPY_MAP = 7    # lossless streams only, optional: the copies every plane skips (csrc/lossless/copy_map.h)
 
-    ALL = (Z, Y, ICC, EXIF, XMP, ALPHA, PLANE)
+    ALL = (Z, Y, ICC, EXIF, XMP, ALPHA, PLANE, COPY_MAP)
     METADATA = (ICC, EXIF, XMP)
     NAMES = {ICC: "icc", EXIF: "exif", XMP: "xmp"}
 
@@ -101,10 +102,10 @@ def check_tile_size(width: int, height: int, tile_size: int) -> None:
 def max_substreams(width: int, height: int, channels: int, tile_size: int, num_layers: int,
                    lossless: bool = False) -> int:
     """Most substreams a stream with this header can list (docs/format.md, "Substream order"): z and
-    every layer's y of each tile (a lossless stream: its colour planes), the three metadata kinds, and
-    the alpha plane when there is one."""
+    every layer's y of each tile (a lossless stream: its colour planes and a copy map), the three metadata
+    kinds, and the alpha plane when there is one."""
     if lossless:
-        coded = colour_channels(channels)
+        coded = colour_channels(channels) + 1
     else:
         coded = tiling.TileGrid(*tiling.latent_shape(height, width), tile_size).count * (1 + num_layers)
     return coded + len(Kind.METADATA) + int(has_alpha(channels))

@@ -36,7 +36,7 @@ def derived(colour: np.ndarray, bit_depth: int) -> dict[str, np.ndarray]:
 
 
 def _mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """floor((a + b) / 2) of uint16 samples without the 17th bit."""
+    """floor((a + b) / 2) of unsigned samples without a carry bit."""
     return (a >> 1) + (b >> 1) + (a & b & 1)
 
 
@@ -53,8 +53,9 @@ def inverse(planes: list[np.ndarray], bit_depth: int, transform: int = GREY_TRAN
     dtype = np.uint8 if bit_depth == 8 else np.uint16
     if len(planes) == 1:
         return planes[0].astype(dtype)
-    mask = np.uint16((1 << bit_depth) - 1)
-    g, p1, p2 = (p.astype(np.uint16, copy=False) for p in planes)
+    # 8 bits: uint8 arithmetic wraps mod 2^8 by itself (a third of the decode's overhead was the casts)
+    mask = dtype((1 << bit_depth) - 1)
+    g, p1, p2 = (p.astype(dtype, copy=False) for p in planes)
     if transform == ColourTransform.LOSSLESS_R_MINUS_B:
         b = (p1 + g) & mask
         r = (p2 + b) & mask
@@ -66,18 +67,20 @@ def inverse(planes: list[np.ndarray], bit_depth: int, transform: int = GREY_TRAN
     return out
 
 
-def canonical_order(planes: int, side: tuple[int, ...]) -> list[tuple[int, int, int]]:
-    """(kind, tile, layer) of every substream: the metadata and alpha (``side``, canonical order), then
-    the colour planes, their index in the tile field."""
-    return [(kind, 0, 0) for kind in side] + [(Kind.PLANE, i, 0) for i in range(planes)]
+def canonical_order(planes: int, side: tuple[int, ...], copy_map: bool = False) -> list[tuple[int, int, int]]:
+    """(kind, tile, layer) of every substream: the metadata and alpha (``side``, canonical order), the
+    copy map when there is one, then the colour planes, their index in the tile field."""
+    return ([(kind, 0, 0) for kind in side] + [(Kind.COPY_MAP, 0, 0)] * copy_map +
+            [(Kind.PLANE, i, 0) for i in range(planes)])
 
 
-def assemble(header: Header, side: dict[int, bytes], planes: list[bytes]) -> bytes:
-    """Write a lossless stream: ``side`` {kind: payload} for metadata/alpha, then the coded planes."""
+def assemble(header: Header, side: dict[int, bytes], planes: list[bytes], copy_map: bytes = b"") -> bytes:
+    """Write a lossless stream: ``side`` {kind: payload} for metadata/alpha, the copy map (none when
+    empty), then the coded planes."""
     payloads, subs = [], []
-    for kind, tile, layer in canonical_order(len(planes), side_kinds(side, Kind.ALPHA in side)):
+    for kind, tile, layer in canonical_order(len(planes), side_kinds(side, Kind.ALPHA in side), bool(copy_map)):
         subs.append(Substream(kind, tile, layer, 0, 0))
-        payloads.append(planes[tile] if kind == Kind.PLANE else side[kind])
+        payloads.append(planes[tile] if kind == Kind.PLANE else (copy_map if kind == Kind.COPY_MAP else side[kind]))
     header.substreams = subs
     return container.write(header, payloads)
 
@@ -95,8 +98,10 @@ class LosslessLayout(Substreams):
         if planes == 1 and h.colour_transform != GREY_TRANSFORM:
             raise DecodeError(f"corrupted stream: a grey lossless stream with colour transform {h.colour_transform} "
                               f"(grey uses {GREY_TRANSFORM})")
-        meta = side_kinds({s.kind for s in h.substreams}, container.has_alpha(h.channels))
-        if [(s.kind, s.tile, s.layer) for s in h.substreams] != canonical_order(planes, meta):
+        kinds = {s.kind for s in h.substreams}
+        meta = side_kinds(kinds, container.has_alpha(h.channels))
+        self.copy_map = Kind.COPY_MAP in kinds
+        if [(s.kind, s.tile, s.layer) for s in h.substreams] != canonical_order(planes, meta, self.copy_map):
             raise DecodeError("corrupted stream: substreams of the lossless stream missing or not in the "
                               "canonical order (docs/format.md)")
         for s in h.substreams:

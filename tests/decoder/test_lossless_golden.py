@@ -1,5 +1,6 @@
 """Conformance of lossless streams (issue 32): committed streams in tests/golden/lossless/ decode to
-the images below bit for bit, and the encoder still writes exactly those bytes. Kept apart from
+the images below bit for bit, and the encoder still writes exactly those bytes (the streams from before
+the copy map, 2026-12-06, included: they have none and their bytes did not change). Kept apart from
 tests/golden/make_golden.py, whose vectors come from a test model (a lossless stream has none), so
 adding these changed none of them. Regenerate only on a deliberate format change:
 ``PYTHONPATH=. python tests/decoder/test_lossless_golden.py``.
@@ -35,6 +36,9 @@ _RG = _ramp(6, 8, 2, 12)
 CASES["rgb12_6x8_transform1"] = (np.dstack([_RG, _RG[..., 1]]), {"bit_depth": 12})
 CASES["rgb12_6x8_transform2"] = (np.dstack([_RG, (_RG[..., 0] + _RG[..., 1]) // 2]), {"bit_depth": 12})
 CASES["rgb16_6x8_transform3"] = (np.dstack([_RG, _RG[..., 0]]) * 16 + 15, {"bit_depth": 16})
+# a stream with a copy map (kind 7): a motif of 4 colours repeated every 5 pixels and a flat band
+_MOTIF = np.array([[0, 0, 0], [255, 0, 0], [0, 200, 40], [7, 7, 250]], np.uint8)[_ramp(3, 5, 1, 2)]
+CASES["rgb8_9x20_copy_map"] = (np.concatenate([np.tile(_MOTIF, (2, 4, 1)), np.full((3, 20, 3), 90, np.uint8)]), {})
 #: SHA-256 of each stream's bytes, so a changed file cannot slip in with a regenerated image
 STREAM_SHA256 = {
     "rgba10_7x5": "3482028251de37f5bd1d42462614371c88d831236204a578792f6b18b8396352",
@@ -44,6 +48,7 @@ STREAM_SHA256 = {
     "rgb12_6x8_transform1": "d1e677fae933b99814014019a9e78392422a43254f6467fe681fef42a96e7abf",
     "rgb12_6x8_transform2": "8123f48ae68620f078d40b07fb48c98618a1845f31ba3abe7cec7de398c002ff",
     "rgb16_6x8_transform3": "9e90fd1446c504b2bc2e438ce263931016a9d37b9af07494adbab68875a45c7e",
+    "rgb8_9x20_copy_map": "8974bf42cdc551f7b50dd45fb64462995316e089c47f7e72e1ca21108b799078",
 }
 
 
@@ -59,6 +64,7 @@ def test_committed_lossless_stream_decodes_exactly_and_is_reproduced(name):
     assert jpegai_fast.encode(img, lossless=True, threads=1, **kw) == data
     if "transform" in name:
         assert container.read(data).colour_transform == int(name[-1])
+    assert (container.Kind.COPY_MAP in {s.kind for s in container.read(data).substreams}) == ("copy_map" in name)
 
 
 if __name__ == "__main__":

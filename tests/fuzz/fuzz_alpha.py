@@ -1,14 +1,18 @@
-"""atheris fuzz harness for the alpha coder (core/alpha_coder.py, csrc/alpha): the payload decoder on
-damaged and random payloads, and encode -> decode round trips of arbitrary planes.
+"""atheris fuzz harness for the alpha coder (core/alpha_coder.py, csrc/alpha) and the lossless copy map
+(core/copy_map.py, csrc/lossless): the payload decoders on damaged and random payloads, and encode ->
+decode round trips of arbitrary planes.
 
 The last input byte picks the entry point:
   0: decode(payload) of the bytes as given, for a plane size and bit depth taken from the first bytes;
   1: check(payload) then decode: what check() accepts must decode or raise DecodeError;
   2: round trip: the bytes as a plane (and a bit count) -> encode -> decode must give the plane back
-     (samples kept to the top ``bits`` bits and widened as the decoder widens them).
+     (samples kept to the top ``bits`` bits and widened as the decoder widens them);
+  3: copy_map.decode(payload) of the bytes as given (a copy map for a plane size from the first bytes);
+  4: round trip with copies: the bytes as a plane (the few distinct values of its low bits, so it
+     repeats) -> copy search -> encode around the copies -> decode must give the plane back.
 Anything but DecodeError, a wrong round trip, a crash, a hang (-timeout) or a memory blow-up
-(-rss_limit_mb) is a finding. Seeds: payloads of small planes (flat, noise, gradients, 8/10/16 bit),
-written by --make-seeds DIR.
+(-rss_limit_mb) is a finding. Seeds: payloads of small planes (flat, noise, gradients, 8/10/16 bit) and
+copy maps of repeating planes, written by --make-seeds DIR.
 """
 import os
 from pathlib import Path
@@ -18,7 +22,7 @@ import numpy as np
 
 with atheris.instrument_imports(exclude=["numpy"]):
     from jpegai_fast import DecodeError
-    from jpegai_fast.core import alpha_coder
+    from jpegai_fast.core import alpha_coder, copy_map
     from jpegai_fast.pixels import replicate_bits
 
 _DEPTHS = (8, 10, 12, 16)
@@ -47,6 +51,10 @@ def make_seeds(directory):
                 Path(directory, f"d{depth}_k{kind}_{mode}").write_bytes(head + payload + bytes([mode]))
             raw = bytes([h, w, _DEPTHS.index(depth), depth]) + plane.astype("<u2").tobytes()
             Path(directory, f"d{depth}_k{kind}_2").write_bytes(raw + bytes([2]))
+            Path(directory, f"d{depth}_k{kind}_4").write_bytes(raw + bytes([4]))
+        tiled = np.tile(_plane(rng, 1, 3, 5, depth), (4 + i, 3))
+        found = copy_map.find(tiled, np.full(tiled.shape, 8.0, np.float32))
+        Path(directory, f"d{depth}_map_3").write_bytes(bytes([tiled.shape[0] - 1, tiled.shape[1] - 1]) + found + b"\3")
 
 
 def _round_trip(data: bytes) -> None:
@@ -64,12 +72,35 @@ def _round_trip(data: bytes) -> None:
         raise AssertionError(f"alpha round trip differs ({h}x{w}, {depth}-bit, {bits} bits)")
 
 
+def _copies_round_trip(data: bytes) -> None:
+    if len(data) < 4:
+        return
+    h, w = 1 + data[0] % 64, 1 + data[1] % 64
+    depth = _DEPTHS[data[2] % len(_DEPTHS)]
+    raw = np.frombuffer(data[4:4 + 2 * h * w].ljust(2 * h * w, b"\0"), "<u2").reshape(h, w)
+    plane = (raw & 3).astype(np.uint16) << (depth - 2)
+    found = copy_map.find(plane, np.full((h, w), 2.0 + data[3] % 16, np.float32))
+    copies = copy_map.decode(found, h, w) if found else None
+    out = alpha_coder.decode(alpha_coder.encode(plane, depth, depth, found), h, w, depth, copies)
+    if not np.array_equal(out.astype(np.uint16), plane):
+        raise AssertionError(f"round trip with copies differs ({h}x{w}, {depth}-bit)")
+
+
 def TestOneInput(data: bytes):
     if len(data) < 4:
         return
-    mode, data = data[-1] % 3, data[:-1]
+    mode, data = data[-1] % 5, data[:-1]
     if mode == 2:
         _round_trip(data)
+        return
+    if mode == 4:
+        _copies_round_trip(data)
+        return
+    if mode == 3:
+        try:
+            copy_map.decode(data[2:], 1 + data[0], 1 + data[1])
+        except DecodeError:
+            pass
         return
     h, w, depth = 1 + data[0] * 3, 1 + data[1] * 3, _DEPTHS[data[2] % len(_DEPTHS)]
     payload = data[3:]
