@@ -84,19 +84,6 @@ def search_dirs() -> list[Path]:
     return [PREVIEW_DIR] + [d / "preview" for d in weights_file.search_dirs()[1:]]
 
 
-def _stored_id(path: Path) -> str | None:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(z[_META].tobytes().decode())
-        return meta.get("model_id") if isinstance(meta, dict) and meta.get("format") == FORMAT else None
-    except (OSError, ValueError, KeyError, UnicodeDecodeError):
-        return None
-
-
 def find(model_id_hex: str) -> Path | None:
     """The first head file on the search path distilled for ``model_id_hex`` (read() then verifies it)."""
-    for d in search_dirs():
-        for path in sorted(d.glob(f"*{weights_file.SUFFIX}")) if d.is_dir() else ():
-            if _stored_id(path) == model_id_hex:
-                return path
-    return None
+    return weights_file.find_by_id(model_id_hex, search_dirs(), FORMAT)

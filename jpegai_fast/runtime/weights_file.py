@@ -134,20 +134,22 @@ def search_dirs() -> list[Path]:
     return [WEIGHTS_DIR] + extra
 
 
-def stored_id(path: Path) -> str | None:
-    """The model id a weights file declares (its metadata only, unverified; None if unreadable)."""
+def stored_id(path: Path, file_format: str = FORMAT) -> str | None:
+    """The model id a file of ``file_format`` declares (its metadata only, unverified; None if unreadable):
+    weights files, and the preview heads' (runtime/preview_file.py), which record their main model's id."""
     try:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(z[_META].tobytes().decode())
-        return meta.get("model_id") if isinstance(meta, dict) and meta.get("format") == FORMAT else None
+        return meta.get("model_id") if isinstance(meta, dict) and meta.get("format") == file_format else None
     except (OSError, ValueError, KeyError, UnicodeDecodeError):
         return None
 
 
-def find_by_id(model_id_hex: str) -> Path | None:
-    """The first weights file on the search path that declares ``model_id_hex`` (read() then verifies it)."""
-    for d in search_dirs():
+def find_by_id(model_id_hex: str, dirs: list[Path] | None = None, file_format: str = FORMAT) -> Path | None:
+    """The first file of ``file_format`` in ``dirs`` (default: the weights' search path) that declares
+    ``model_id_hex`` (read() then verifies it)."""
+    for d in search_dirs() if dirs is None else dirs:
         for path in sorted(d.glob(f"*{SUFFIX}")) if d.is_dir() else ():
-            if stored_id(path) == model_id_hex:
+            if stored_id(path, file_format) == model_id_hex:
                 return path
     return None
