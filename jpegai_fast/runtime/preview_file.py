@@ -10,7 +10,6 @@ distillation's record (data, steps, time, held-out PSNR).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -28,11 +27,7 @@ _META = "__meta__"
 
 
 def _state_sha(state: dict[str, np.ndarray]) -> str:
-    h = hashlib.sha256()
-    for name in sorted(state):
-        t = np.ascontiguousarray(state[name])
-        h.update(name.encode() + str(t.dtype).encode() + repr(t.shape).encode() + t.tobytes())
-    return h.hexdigest()
+    return weights_file.arrays_sha256(state, sorted(state))
 
 
 @dataclass

@@ -43,12 +43,18 @@ def model_id_of(state: dict[str, np.ndarray]) -> str:
     return h.hexdigest()[:MODEL_ID_HEX]
 
 
-def _tables_sha(tables: dict[str, np.ndarray]) -> str:
+def arrays_sha256(arrays: dict[str, np.ndarray], names) -> str:
+    """SHA-256 (hex) over ``names``' arrays in that order, each with its name, dtype and shape: the check
+    a file keeps of its tensors (the z tables here, a preview head's state in preview_file.py)."""
     h = hashlib.sha256()
-    for name in _TABLES:
-        t = np.ascontiguousarray(tables[name])
+    for name in names:
+        t = np.ascontiguousarray(arrays[name])
         h.update(name.encode() + str(t.dtype).encode() + repr(t.shape).encode() + t.tobytes())
     return h.hexdigest()
+
+
+def _tables_sha(tables: dict[str, np.ndarray]) -> str:
+    return arrays_sha256(tables, _TABLES)
 
 
 @dataclass
