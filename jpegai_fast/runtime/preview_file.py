@@ -10,8 +10,6 @@ distillation's record (data, steps, time, held-out PSNR).
 """
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +21,6 @@ FORMAT = "jpegai_fast-preview-v1"
 #: Shipped heads, one per main model (named after its profile): a folder of its own, so the main
 #: weights' search (weights_file.find_by_id, available_profiles) never meets them.
 PREVIEW_DIR = weights_file.WEIGHTS_DIR / "preview"
-_META = "__meta__"
 
 
 def _state_sha(state: dict[str, np.ndarray]) -> str:
@@ -49,26 +46,13 @@ def write(path, state: dict[str, np.ndarray], config: dict, model_id: str, recor
     state16 = {k: np.ascontiguousarray(np.asarray(v, dtype=np.float16)) for k, v in state.items()}
     meta = {"format": FORMAT, "config": config, "model_id": model_id, "state_sha256": _state_sha(state16),
             "record": record or {}}
-    arrays = dict(state16, **{_META: np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)})
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
-    os.replace(tmp, path)
+    weights_file.save_npz(path, state16, meta)
 
 
 def read(path) -> PreviewFile:
     """Load and verify a head file (ValueError for anything else or an altered one)."""
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        meta = json.loads(arrays.pop(_META).tobytes().decode())
-    except (OSError, ValueError, KeyError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path} is not a jpegai_fast preview head file ({e})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a jpegai_fast preview head file (format {meta.get('format')!r})")
+    arrays, meta = weights_file.load_npz(path, FORMAT, "preview head")
     if _state_sha(arrays) != meta.get("state_sha256"):
         raise ValueError(f"{path}: preview head tensors altered")
     return PreviewFile(arrays, meta["config"], meta["model_id"], meta.get("record", {}), path)

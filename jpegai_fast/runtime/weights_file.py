@@ -84,6 +84,32 @@ def resolve(profile_or_path) -> Path:
     return path
 
 
+def save_npz(path, arrays: dict[str, np.ndarray], meta: dict) -> None:
+    """Write ``arrays`` and ``meta`` (JSON under __meta__) as an .npz atomically (temporary file, then
+    rename): the layout of weights files and of the preview heads' files (runtime/preview_file.py)."""
+    arrays = dict(arrays, **{_META: np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)})
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+    os.replace(tmp, path)
+
+
+def load_npz(path: Path, file_format: str, what: str) -> tuple[dict[str, np.ndarray], dict]:
+    """(arrays, meta) of an .npz written by save_npz with format ``file_format``; ValueError naming ``what``
+    for anything else."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        meta = json.loads(arrays.pop(_META).tobytes().decode())
+    except (OSError, ValueError, KeyError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path} is not a jpegai_fast {what} file ({e})") from None
+    if not isinstance(meta, dict) or meta.get("format") != file_format:
+        raise ValueError(f"{path} is not a jpegai_fast {what} file (format {meta.get('format')!r})")
+    return arrays, meta
+
+
 def write(path, state: dict[str, np.ndarray], config: dict, tables: dict[str, np.ndarray], extra: dict | None = None) -> str:
     """Write the file atomically; ``state`` values are cast to float16. Returns the model id."""
     state16 = {k: np.ascontiguousarray(np.asarray(v, dtype=np.float16)) for k, v in state.items()}
@@ -91,29 +117,15 @@ def write(path, state: dict[str, np.ndarray], config: dict, tables: dict[str, np
     mid = model_id_of(state16)
     meta = {"format": FORMAT, "config": config, "model_id": mid, "tables_sha256": _tables_sha(tables),
             "extra": extra or {}}
-    arrays = dict(state16)
-    arrays[_META] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    arrays.update({f"__tables__.{k}": v for k, v in tables.items()})
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
-    os.replace(tmp, path)
+    arrays = dict(state16, **{f"__tables__.{k}": v for k, v in tables.items()})
+    save_npz(path, arrays, meta)
     return mid
 
 
 def read(profile_or_path=None) -> WeightsFile:
     """Load and verify a weights file (profile name or path; None = the shipped profile)."""
     path = resolve(profile_or_path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        meta = json.loads(arrays.pop(_META).tobytes().decode())
-    except (OSError, ValueError, KeyError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path} is not a jpegai_fast weights file ({e})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a jpegai_fast weights file (format {meta.get('format')!r})")
+    arrays, meta = load_npz(path, FORMAT, "weights")
     tables = {k: arrays.pop(f"__tables__.{k}") for k in _TABLES if f"__tables__.{k}" in arrays}
     if len(tables) != len(_TABLES) or _tables_sha(tables) != meta.get("tables_sha256"):
         raise ValueError(f"{path}: coding tables missing or altered")
