@@ -29,6 +29,7 @@
 
 #include "common/check.h"
 #include "common/portable.h"
+#include "common/varint.h"
 #include "entropy/rans.h"
 #include "lossless/static_table.h"
 
@@ -259,10 +260,10 @@ std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits, const
     if (std::any_of(f.count.begin() + size_t(c) * kSymbols, f.count.begin() + size_t(c + 1) * kSymbols,
                     [](uint64_t k) { return k != 0; }))
       in_use.push_back(c);
-  lossless::put_varint(out, uint32_t(in_use.size()));
+  write_varint(out, uint32_t(in_use.size()));
   int prev_ctx = -1;
   for (int c : in_use) {
-    lossless::put_varint(out, uint32_t(c - prev_ctx));
+    write_varint(out, uint32_t(c - prev_ctx));
     lossless::put_table(out, f.count.data() + size_t(c) * kSymbols, kSymbols, enc.data() + size_t(c) * kSymbols);
     prev_ctx = c;
   }

@@ -5,6 +5,7 @@
 
 #include "common/check.h"
 #include "common/portable.h"
+#include "common/varint.h"
 #include "lossless/static_table.h"
 
 namespace jpegai::lossless {
@@ -97,7 +98,7 @@ std::vector<uint8_t> encode_copies(const std::vector<Copy>& copies, int h, int w
   for (int t = 0; t < kTables; ++t) count[t].assign(kTableSizes[t], 0);
   for (const Coded& f : fields) ++count[f.table][f.symbol];
   std::vector<uint8_t> out;
-  put_varint(out, uint32_t(copies.size()));
+  write_varint(out, uint32_t(copies.size()));
   for (int t = 0; t < kTables; ++t) {
     enc[t].resize(kTableSizes[t]);
     put_table(out, count[t].data(), kTableSizes[t], enc[t].data());  // the dx table may be empty (n = 0)

@@ -13,14 +13,6 @@ using entropy::kProbTotal;
 
 void corrupt(const char* coder, const std::string& what) { jpegai::fail_stream(std::string(coder) + ": " + what); }
 
-void put_varint(std::vector<uint8_t>& out, uint32_t v) {
-  while (v >= 0x80) {
-    out.push_back(uint8_t(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(uint8_t(v));
-}
-
 uint64_t Cursor::varint() {
   uint64_t v = 0;
   switch (read_varint(data, size, pos, v)) {
@@ -40,14 +32,14 @@ void put_table(std::vector<uint8_t>& out, const uint64_t* count, int n_symbols, 
       used.push_back(s);
       masses.push_back(entropy::u128(count[s]));
     }
-  put_varint(out, uint32_t(used.size()));
+  write_varint(out, uint32_t(used.size()));
   if (used.empty()) return;
   const std::vector<uint32_t> freq = entropy::quantise_masses(masses);
   uint32_t start = 0;
   int prev = -1;
   for (size_t k = 0; k < used.size(); ++k) {
-    put_varint(out, uint32_t(used[k] - prev));
-    put_varint(out, freq[k] - 1);
+    write_varint(out, uint32_t(used[k] - prev));
+    write_varint(out, freq[k] - 1);
     enc[used[k]] = entropy::make_enc_symbol(start, freq[k]);
     start += freq[k];
     prev = used[k];

@@ -16,8 +16,6 @@ namespace jpegai::lossless {
 // A damaged payload (CorruptStream -> DecodeError), the message prefixed with the coder's name.
 [[noreturn]] void corrupt(const char* coder, const std::string& what);
 
-void put_varint(std::vector<uint8_t>& out, uint32_t v);
-
 // Writes the table of `count` (n_symbols entries; all zero writes n = 0) and fills the encoder's
 // symbols of the used entries (enc has n_symbols entries).
 void put_table(std::vector<uint8_t>& out, const uint64_t* count, int n_symbols, entropy::EncSymbol* enc);
