@@ -32,10 +32,11 @@ def rounds(size):
     return dict(rounds=3, iterations=1, warmup_rounds=1) if size == "kodak" else dict(rounds=1, iterations=1)
 
 
+@pytest.mark.parametrize("arith", ["exact", "int16"])   # format versions <= 5, 6
 @pytest.mark.parametrize("size", list(SIZES))
-def test_hyper_synthesis_int(benchmark, size):
+def test_hyper_synthesis_int(benchmark, size, arith):
     H, W = SIZES[size]
-    model = IntHyperSynthesis.from_module(make_hyper(), M)
+    model = IntHyperSynthesis.from_module(make_hyper(), M, arith)
     z = np.random.default_rng(0).integers(-3, 4, (CZ, (H + 3) // 4, (W + 3) // 4)).astype(np.int32)
     mu, sig = benchmark.pedantic(model.run, args=(z,), kwargs=dict(threads=THREADS), **rounds(size))
     assert mu.shape[1] >= H and mu.shape[2] >= W

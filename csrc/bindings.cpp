@@ -118,8 +118,12 @@ PYBIND11_MODULE(_core, m) {
   m.attr("Z_LIMIT") = jpegai::intpath::kZLimit;
   m.attr("SCALE_INDEX_OFFSET") = jpegai::intpath::kScaleIndexOffset;
   m.attr("SCALE_INDEX_SHIFT") = jpegai::intpath::kScaleIndexShift;
-  m.attr("REFINE_RATIO") = jpegai::context::kRefineRatio;    // bins per bin of the layer below
-  m.attr("CONTEXT_ROW_SLOPE") = jpegai::context::kRowSlope;  // wavefront step of (i, j): j + slope * i
+  m.attr("INT16_LIMIT") = jpegai::intpath::kInt16Limit;                      // int16 hyper-synthesis: |x|, |w|
+  m.attr("INT16_ACC_LIMIT") = jpegai::intpath::kInt16AccLimit;               // and every int32 partial sum
+  m.attr("INT16_Z_FRAC_BITS") = jpegai::intpath::kInt16ZFracBits;            // z_hat enters as Q4
+  m.attr("INT16_HIDDEN_FRAC_BITS") = jpegai::intpath::kInt16HiddenFracBits;  // hidden activations Q11
+  m.attr("REFINE_RATIO") = jpegai::context::kRefineRatio;                    // bins per bin of the layer below
+  m.attr("CONTEXT_ROW_SLOPE") = jpegai::context::kRowSlope;                  // wavefront step of (i, j): j + slope * i
   {
     py::list taps;  // (dy, dx), in the weights' tap order
     for (int t = 0; t < jpegai::context::kNumTaps; ++t)
@@ -379,7 +383,14 @@ PYBIND11_MODULE(_core, m) {
   // --- integer entropy-parameter path (csrc/intpath) ---
   py::class_<jpegai::intpath::IntHyperSynthesis>(m, "IntHyperSynthesis",
                                                  "Deterministic integer hyper-synthesis (csrc/intpath).")
-      .def(py::init<>())
+      .def(py::init([](const std::string& arith) {
+             if (arith != "exact" && arith != "int16")
+               throw std::invalid_argument("arith must be 'exact' or 'int16', got '" + arith + "'");
+             return jpegai::intpath::IntHyperSynthesis(arith == "int16" ? jpegai::intpath::Arith::int16
+                                                                        : jpegai::intpath::Arith::exact);
+           }),
+           py::arg("arith") = "exact",
+           "arith: 'exact' (int32 Q12 activations, exact sums; format versions <= 5) or 'int16' (version 6).")
       .def(
           "add_layer",
           [](jpegai::intpath::IntHyperSynthesis& self, bool transposed, const intpath_bind::I32& weight_q,
@@ -404,7 +415,7 @@ PYBIND11_MODULE(_core, m) {
           },
           py::arg("transposed"), py::arg("weight_q"), py::arg("bias_q"), py::arg("shift"), py::arg("stride"),
           py::arg("padding"), py::arg("output_padding"), py::arg("relu"),
-          "Append a layer; weight_q in gather layout (cout, cin, kh, kw), bias_q Q(12+shift).")
+          "Append a layer; weight_q in gather layout (cout, cin, kh, kw), bias_q in the accumulator's units.")
       .def_property_readonly("num_layers", &jpegai::intpath::IntHyperSynthesis::num_layers)
       .def_property_readonly("in_channels", &jpegai::intpath::IntHyperSynthesis::in_channels)
       .def_property_readonly("out_channels", &jpegai::intpath::IntHyperSynthesis::out_channels)

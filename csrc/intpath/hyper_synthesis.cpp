@@ -1,5 +1,6 @@
 #include "intpath/hyper_synthesis.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -23,7 +24,7 @@ void IntHyperSynthesis::add_layer(const ConvSpec& spec, std::vector<int32_t> wei
     require(spec.cin == layers_.back().spec().cout, "layer input channels " + std::to_string(spec.cin) +
                                                         " != previous output channels " +
                                                         std::to_string(layers_.back().spec().cout));
-  layers_.emplace_back(spec, std::move(weight_q), std::move(bias_q), std::move(shift));
+  layers_.emplace_back(spec, std::move(weight_q), std::move(bias_q), std::move(shift), arith_);
 }
 
 int IntHyperSynthesis::in_channels() const { return layers_.empty() ? 0 : layers_.front().spec().cin; }
@@ -49,10 +50,12 @@ HyperOutput IntHyperSynthesis::run(const int32_t* z, int cz, int h, int w, int M
   require(M > 0 && out_channels() == 2 * M, "last layer must have 2*M output channels");
   output_size(h, w);  // validates every intermediate shape before any large allocation
 
+  const bool int16 = arith_ == Arith::int16;
   std::vector<int32_t> act(size_t(cz) * h * w);
   for (size_t i = 0; i < act.size(); ++i) {
     require(z[i] >= -kZLimit && z[i] <= kZLimit, "z_hat value outside +-2^18");
-    act[i] = z[i] * (int32_t(1) << kActFracBits);
+    act[i] = int16 ? std::min(std::max(z[i] * (int32_t(1) << kInt16ZFracBits), -kInt16Limit), kInt16Limit)
+                   : z[i] * (int32_t(1) << kActFracBits);
   }
   for (size_t l = 0; l < layers_.size(); ++l) {
     const IntConvLayer& layer = layers_[l];
@@ -62,7 +65,8 @@ HyperOutput IntHyperSynthesis::run(const int32_t* z, int cz, int h, int w, int M
       extra.assign(size_t(2 * M), 0);
       for (int c = M; c < 2 * M; ++c) extra[c] = kActFracBits - kLog2SigmaFracBits;
     }
-    std::vector<int32_t> next = layer.forward(act, h, w, extra, threads);
+    const int32_t limit = int16 && l + 1 < layers_.size() ? kInt16Limit : kActLimit;
+    std::vector<int32_t> next = layer.forward(act, h, w, extra, limit, threads);
     h = layer.out_height(h);
     w = layer.out_width(w);
     act.swap(next);

@@ -12,6 +12,11 @@ namespace intpath {
 
 constexpr int32_t kZLimit = int32_t(1) << 18;  // |z_hat| bound so that z_hat * 2^12 fits the activations
 constexpr int kLog2SigmaFracBits = 8;
+// Arith::int16 (format version 6): z_hat enters as Q4 (z_hat * 16, saturated to +-32767, so |z_hat| up
+// to 2047 is exact), the hidden activations are Q11 (|value| < 16; the shipped model's stay below 5),
+// the last layer gives mu Q12 and log2sigma Q8 as in Arith::exact.
+constexpr int kInt16ZFracBits = 4;
+constexpr int kInt16HiddenFracBits = 11;
 
 struct HyperOutput {
   int channels = 0, height = 0, width = 0;  // channels = M
@@ -21,6 +26,8 @@ struct HyperOutput {
 
 class IntHyperSynthesis {
  public:
+  explicit IntHyperSynthesis(Arith arith = Arith::exact) : arith_(arith) {}
+  Arith arith() const { return arith_; }
   void add_layer(const ConvSpec& spec, std::vector<int32_t> weight_q, std::vector<int64_t> bias_q,
                  std::vector<int32_t> shift);
   int num_layers() const { return int(layers_.size()); }
@@ -33,6 +40,7 @@ class IntHyperSynthesis {
   HyperOutput run(const int32_t* z, int cz, int h, int w, int M, int threads) const;
 
  private:
+  Arith arith_;
   std::vector<IntConvLayer> layers_;
 };
 

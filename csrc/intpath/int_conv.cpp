@@ -11,12 +11,13 @@
 
 #include "common/parallel.h"
 #include "common/cpu.h"
+#include "intpath/int16_kernel.h"
 
 namespace jpegai {
 namespace intpath {
 namespace {
 
-constexpr int kChunk = 8;       // output positions per register tile
+constexpr int kExactChunk = 8;  // output positions per register tile
 constexpr int kIcBlock = 8;     // input channels per cache block
 constexpr int kTileChunks = 8;  // register tiles per column tile (L1 blocking)
 constexpr int kObGroup = 8;     // output-channel blocks sharing one pass over the input
@@ -24,51 +25,45 @@ constexpr int kObGroup = 8;     // output-channel blocks sharing one pass over t
 // Exactness bound of the float64 path: every partial sum of integer products stays below 2^53.
 constexpr double kExactDoubleLimit = 9007199254740992.0;  // 2^53
 
-// One input row segment and the weights (for ic = 0) that multiply it.
-template <class T>
-struct Tap {
-  const T* src;
-  const T* w;
-};
-
 // The integer core, shared by the portable and the AVX2 builds: acc[o][j] += w[ic][o] * src[ic][j].
 // T = int32_t accumulates in int64; T = double is used only when all sums are exact integers
 // below 2^53 (checked per layer call), so both give the same integers whatever the order or ISA.
 template <class T, class Acc>
-JPEGAI_ALWAYS_INLINE void accumulate_fixed(Acc (&acc)[kOcBlock][kChunk], const Tap<T>* taps, int ntaps, int cin,
+JPEGAI_ALWAYS_INLINE void accumulate_fixed(Acc (&acc)[kOcBlock][kExactChunk], const Tap<T>* taps, int ntaps, int cin,
                                            int64_t chan_stride, int64_t m0) {
   // Local copy: the inputs may be double too, and the compiler must see that they never alias acc.
-  Acc local[kOcBlock][kChunk];
+  Acc local[kOcBlock][kExactChunk];
   for (int o = 0; o < kOcBlock; ++o)
-    for (int j = 0; j < kChunk; ++j) local[o][j] = acc[o][j];
+    for (int j = 0; j < kExactChunk; ++j) local[o][j] = acc[o][j];
   for (int t = 0; t < ntaps; ++t) {
     const T* __restrict src = taps[t].src + m0;
     const T* __restrict wp = taps[t].w;
     for (int ic = 0; ic < cin; ++ic) {
       for (int o = 0; o < kOcBlock; ++o) {
         const Acc wv = wp[o];
-        for (int j = 0; j < kChunk; ++j) local[o][j] += wv * Acc(src[j]);
+        for (int j = 0; j < kExactChunk; ++j) local[o][j] += wv * Acc(src[j]);
       }
       src += chan_stride;
       wp += kOcBlock;
     }
   }
   for (int o = 0; o < kOcBlock; ++o)
-    for (int j = 0; j < kChunk; ++j) acc[o][j] = local[o][j];
+    for (int j = 0; j < kExactChunk; ++j) acc[o][j] = local[o][j];
 }
 
 // float64 specialisation with explicit 4-lane vectors (GCC vector extension: AVX2/FMA in the AVX2
-// build, SSE2 pairs in the portable one) so the kOcBlock x kChunk tile stays in registers, each weight
+// build, SSE2 pairs in the portable one) so the kOcBlock x kExactChunk tile stays in registers, each weight
 // broadcast straight from memory. All values are exact integers, so lowering never changes results.
 // Other compilers (MSVC) use the generic template above: the same exact integer sums.
 #if defined(__GNUC__) || defined(__clang__)
 typedef double double4 __attribute__((vector_size(32)));
-static_assert(kChunk % 4 == 0, "CHUNK must be a multiple of the vector width");
+static_assert(kExactChunk % 4 == 0, "CHUNK must be a multiple of the vector width");
 
 template <>
-JPEGAI_ALWAYS_INLINE void accumulate_fixed<double, double>(double (&acc)[kOcBlock][kChunk], const Tap<double>* taps,
-                                                           int ntaps, int cin, int64_t chan_stride, int64_t m0) {
-  constexpr int kNv = kChunk / 4;
+JPEGAI_ALWAYS_INLINE void accumulate_fixed<double, double>(double (&acc)[kOcBlock][kExactChunk],
+                                                           const Tap<double>* taps, int ntaps, int cin,
+                                                           int64_t chan_stride, int64_t m0) {
+  constexpr int kNv = kExactChunk / 4;
   double4 a[kOcBlock][kNv];
 #pragma GCC unroll 8
   for (int o = 0; o < kOcBlock; ++o)
@@ -99,26 +94,54 @@ JPEGAI_ALWAYS_INLINE void accumulate_fixed<double, double>(double (&acc)[kOcBloc
 #endif  // GCC vector extension
 
 template <class T, class Acc>
-void accumulate_portable(Acc (&acc)[kOcBlock][kChunk], const Tap<T>* taps, int ntaps, int cin, int64_t chan_stride,
+void accumulate_portable(Acc (&acc)[kOcBlock][kExactChunk], const Tap<T>* taps, int ntaps, int cin, int64_t chan_stride,
                          int64_t m0) {
   accumulate_fixed<T, Acc>(acc, taps, ntaps, cin, chan_stride, m0);
 }
 
 #if JPEGAI_HAVE_AVX2_CLONE
 template <class T, class Acc>
-JPEGAI_TARGET_AVX2 void accumulate_avx2(Acc (&acc)[kOcBlock][kChunk], const Tap<T>* taps, int ntaps, int cin,
+JPEGAI_TARGET_AVX2 void accumulate_avx2(Acc (&acc)[kOcBlock][kExactChunk], const Tap<T>* taps, int ntaps, int cin,
                                         int64_t chan_stride, int64_t m0) {
   accumulate_fixed<T, Acc>(acc, taps, ntaps, cin, chan_stride, m0);
 }
 #endif
 
-// Round half up (towards +inf) division by 2^s, then ReLU and saturation to the activation range.
-inline int32_t requantise(int64_t acc, int s, bool relu) {
+// Round half up (towards +inf) division by 2^s, then ReLU and saturation to +-limit.
+inline int32_t requantise(int64_t acc, int s, bool relu, int32_t limit) {
   int64_t v = s > 0 ? (acc + (int64_t(1) << (s - 1))) >> s : acc;
   if (relu && v < 0) v = 0;
-  v = std::min<int64_t>(std::max<int64_t>(v, -int64_t(kActLimit)), kActLimit);
+  v = std::min<int64_t>(std::max<int64_t>(v, -int64_t(limit)), limit);
   return int32_t(v);
 }
+
+// Per tile, the kernels of one arithmetic: T the stored activation/weight type, Acc the accumulator,
+// kLanes input channels per stored element group (2 for the int16 pairs), kChunk positions per tile.
+template <class T>
+struct Kernel {
+  using Acc = typename std::conditional<std::is_same<T, double>::value, double, int64_t>::type;
+  static constexpr int kLanes = 1;
+  static constexpr int kChunk = kExactChunk;
+  static void run(bool simd, Acc (&acc)[kOcBlock][kChunk], const Tap<T>* taps, int ntaps, int n, int64_t stride,
+                  int64_t m0) {
+#if JPEGAI_HAVE_AVX2_CLONE
+    if (simd) return accumulate_avx2<T, Acc>(acc, taps, ntaps, n, stride, m0);
+#endif
+    (void)simd;
+    accumulate_portable<T, Acc>(acc, taps, ntaps, n, stride, m0);
+  }
+};
+template <>
+struct Kernel<int16_t> {
+  using Acc = int32_t;
+  static constexpr int kLanes = 2;
+  static constexpr int kChunk = kInt16Chunk;
+  static void run(bool simd, Acc (&acc)[kOcBlock][kChunk], const Tap<int16_t>* taps, int ntaps, int n, int64_t stride,
+                  int64_t m0) {
+    if (simd) return accumulate_int16_avx2(acc, taps, ntaps, n, stride, m0);
+    accumulate_int16_portable(acc, taps, ntaps, n, stride, m0);
+  }
+};
 
 // Hot validation loops call this per element: no std::string unless the check fails.
 inline void require(bool ok, const char* msg) {
@@ -133,8 +156,8 @@ inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 }  // namespace
 
 IntConvLayer::IntConvLayer(const ConvSpec& spec, std::vector<int32_t> weight_q, std::vector<int64_t> bias_q,
-                           std::vector<int32_t> shift)
-    : spec_(spec), bias_(std::move(bias_q)), shift_(std::move(shift)) {
+                           std::vector<int32_t> shift, Arith arith)
+    : spec_(spec), arith_(arith), bias_(std::move(bias_q)), shift_(std::move(shift)) {
   const ConvSpec& s = spec_;
   require(s.cin > 0 && s.cout > 0 && s.kh > 0 && s.kw > 0, "channels and kernel size must be positive");
   require(s.cin <= 65536 && s.cout <= 65536 && s.kh <= 64 && s.kw <= 64, "layer too large");
@@ -155,6 +178,17 @@ IntConvLayer::IntConvLayer(const ConvSpec& spec, std::vector<int32_t> weight_q, 
   for (int32_t v : shift_) require(v >= 0 && v <= kMaxShift, "shift outside [0, 48]");
 
   const int n_blocks = (s.cout + kOcBlock - 1) / kOcBlock;
+  if (arith_ == Arith::int16) {
+    check_int16_bound(weight_q);
+    const int npairs = (s.cin + 1) / 2;
+    packed_pairs_.assign(size_t(n_blocks) * kk * npairs * kOcBlock * 2, 0);
+    for (int oc = 0; oc < s.cout; ++oc)
+      for (int ic = 0; ic < s.cin; ++ic)
+        for (size_t k = 0; k < kk; ++k)
+          packed_pairs_[(((size_t(oc / kOcBlock) * kk + k) * npairs + ic / 2) * kOcBlock + oc % kOcBlock) * 2 +
+                        ic % 2] = int16_t(weight_q[(size_t(oc) * s.cin + ic) * kk + k]);
+    return;
+  }
   packed_.assign(size_t(n_blocks) * kk * s.cin * kOcBlock, 0);
   for (int oc = 0; oc < s.cout; ++oc)
     for (int ic = 0; ic < s.cin; ++ic)
@@ -170,6 +204,29 @@ IntConvLayer::IntConvLayer(const ConvSpec& spec, std::vector<int32_t> weight_q, 
   }
 }
 
+// Arith::int16's guarantee: for each output channel, the taps one output position can meet (all of
+// them, or for a transposed convolution those of one output phase: ky = r mod sh, kx = q mod sw) give
+// sum|w| * kInt16Limit + |bias| <= 2^31 - 1, so every partial sum fits int32 whatever the order.
+void IntConvLayer::check_int16_bound(const std::vector<int32_t>& weight_q) const {
+  const ConvSpec& s = spec_;
+  const int ry = s.transposed ? s.sh : 1, rx = s.transposed ? s.sw : 1;
+  for (int oc = 0; oc < s.cout; ++oc) {
+    require(bias_[oc] >= -kInt16AccLimit && bias_[oc] <= kInt16AccLimit, "int16 arithmetic: bias outside int32");
+    require(shift_[oc] <= 31, "int16 arithmetic: shift above 31");
+    for (int py = 0; py < ry; ++py)
+      for (int px = 0; px < rx; ++px) {
+        int64_t l1 = 0;
+        for (int ic = 0; ic < s.cin; ++ic)
+          for (int ky = py; ky < s.kh; ky += ry)
+            for (int kx = px; kx < s.kw; kx += rx)
+              l1 += std::abs(int64_t(weight_q[((size_t(oc) * s.cin + ic) * s.kh + ky) * s.kw + kx]));
+        require(l1 * kInt16Limit + std::abs(bias_[oc]) <= kInt16AccLimit,
+                "int16 arithmetic: output channel " + std::to_string(oc) +
+                    " could overflow int32 (sum|w| * 32767 + |bias| > 2^31 - 1)");
+      }
+  }
+}
+
 template <>
 const int32_t* IntConvLayer::packed_weights<int32_t>() const {
   return packed_.data();
@@ -177,6 +234,10 @@ const int32_t* IntConvLayer::packed_weights<int32_t>() const {
 template <>
 const double* IntConvLayer::packed_weights<double>() const {
   return packed_double_.data();
+}
+template <>
+const int16_t* IntConvLayer::packed_weights<int16_t>() const {
+  return packed_pairs_.data();
 }
 
 int IntConvLayer::out_height(int h) const {
@@ -190,7 +251,8 @@ int IntConvLayer::out_width(int w) const {
 }
 
 std::vector<int32_t> IntConvLayer::forward(const std::vector<int32_t>& in, int h, int w,
-                                           const std::vector<int32_t>& extra_shift, int threads) const {
+                                           const std::vector<int32_t>& extra_shift, int32_t out_limit,
+                                           int threads) const {
   const ConvSpec& s = spec_;
   require(h > 0 && w > 0, "input height and width must be positive");
   require(in.size() == size_t(s.cin) * h * w, "input size mismatch");
@@ -200,19 +262,30 @@ std::vector<int32_t> IntConvLayer::forward(const std::vector<int32_t>& in, int h
   require(ho > 0 && wo > 0, "output would be empty");
   require(int64_t(ho) * wo * s.cout <= (int64_t(1) << 31), "output too large");
 
+  require(out_limit >= 0 && out_limit <= kActLimit, "output limit outside [0, 2^30]");
+
   int64_t max_abs = 0;
   for (int32_t v : in) max_abs = std::max<int64_t>(max_abs, std::abs(int64_t(v)));
+  if (arith_ == Arith::int16) {
+    require(max_abs <= kInt16Limit, "int16 arithmetic: input outside +-32767");
+    return forward_typed<int16_t>(in, h, w, ho, wo, extra_shift, out_limit, threads);
+  }
   // |partial sum| <= max_l1 * max|x|: below 2^53 the float64 kernel computes the exact integers.
   if (double(max_l1_) * double(max_abs) < kExactDoubleLimit)
-    return forward_typed<double>(in, h, w, ho, wo, extra_shift, threads);
-  return forward_typed<int32_t>(in, h, w, ho, wo, extra_shift, threads);
+    return forward_typed<double>(in, h, w, ho, wo, extra_shift, out_limit, threads);
+  return forward_typed<int32_t>(in, h, w, ho, wo, extra_shift, out_limit, threads);
 }
 
 template <class T>
 std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in, int h, int w, int ho, int wo,
-                                                 const std::vector<int32_t>& extra_shift, int threads) const {
-  using Acc = typename std::conditional<std::is_same<T, double>::value, double, int64_t>::type;
+                                                 const std::vector<int32_t>& extra_shift, int32_t out_limit,
+                                                 int threads) const {
+  using K = Kernel<T>;
+  using Acc = typename K::Acc;
+  constexpr int kLanes = K::kLanes, kChunk = K::kChunk;
   const ConvSpec& s = spec_;
+  // Input channels as stored: kLanes channels side by side per position (int16 pairs), cin padded.
+  const int n_in = (s.cin + kLanes - 1) / kLanes;
   const T* packed = packed_weights<T>();
   // Re-lay each input row so every tap reads a contiguous run: zero padding on both sides, and for
   // strided convolutions the columns split into stride phases.
@@ -237,19 +310,22 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
     row_len = phase_len * s.sw;
   }
   const int64_t chan_stride = int64_t(h) * row_len;
-  // kChunk elements of slack at the end: a last partial tile reads (bounded, valid) values past its
+  // kChunk positions of slack at the end: a last partial tile reads (bounded, valid) values past its
   // row and discards those lanes, so every tile runs the full-width kernel.
-  std::vector<T> buf(size_t(s.cin) * chan_stride + kChunk, T(0));
-  parallel_for(s.cin, threads, [&](int64_t ic) {
-    for (int y = 0; y < h; ++y) {
-      const int32_t* src = in.data() + (size_t(ic) * h + y) * w;
-      T* dst = buf.data() + size_t(ic) * chan_stride + size_t(y) * row_len;
-      for (int x = 0; x < w; ++x) {
-        if (s.transposed) {
-          dst[left + x] = T(src[x]);
-        } else {
-          const int pc = x + s.pw;
-          dst[(pc % s.sw) * phase_len + pc / s.sw] = T(src[x]);
+  std::vector<T> buf((size_t(n_in) * chan_stride + kChunk) * kLanes, T(0));
+  parallel_for(n_in, threads, [&](int64_t g) {
+    for (int lane = 0; lane < kLanes && g * kLanes + lane < s.cin; ++lane) {
+      const int64_t ic = g * kLanes + lane;
+      for (int y = 0; y < h; ++y) {
+        const int32_t* src = in.data() + (size_t(ic) * h + y) * w;
+        T* dst = buf.data() + (size_t(g) * chan_stride + size_t(y) * row_len) * kLanes + lane;
+        for (int x = 0; x < w; ++x) {
+          if (s.transposed) {
+            dst[(left + x) * kLanes] = T(src[x]);
+          } else {
+            const int pc = x + s.pw;
+            dst[((pc % s.sw) * phase_len + pc / s.sw) * kLanes] = T(src[x]);
+          }
         }
       }
     }
@@ -260,7 +336,7 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
   const size_t kk = size_t(s.kh) * s.kw;
   const bool use_simd = simd_enabled();
   const int n_groups = (n_blocks + kObGroup - 1) / kObGroup;
-  const size_t block_stride = kk * s.cin * kOcBlock;
+  const size_t block_stride = kk * n_in * kOcBlock * kLanes;
   parallel_for(int64_t(n_groups) * ho, threads, [&](int64_t task) {
     const int group = int(task / ho), oy = int(task % ho);
     const int ob_begin = group * kObGroup, n_ob = std::min(kObGroup, n_blocks - ob_begin);
@@ -283,7 +359,7 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
           iy = oy * s.sh + ky - s.ph;
         }
         if (iy < 0 || iy >= h) continue;  // zero padding rows contribute nothing
-        const T* row = buf.data() + size_t(iy) * row_len;
+        const T* row = buf.data() + size_t(iy) * row_len * kLanes;
         for (int kx = 0; kx < s.kw; ++kx) {
           int64_t base;
           if (s.transposed) {
@@ -293,8 +369,8 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
           } else {
             base = (kx % s.sw) * phase_len + kx / s.sw;
           }
-          tap_src.push_back(row + base);
-          tap_w.push_back((size_t(ky) * s.kw + kx) * s.cin * kOcBlock);
+          tap_src.push_back(row + base * kLanes);
+          tap_w.push_back((size_t(ky) * s.kw + kx) * n_in * kOcBlock * kLanes);
         }
       }
       const int ntaps = int(tap_src.size());
@@ -307,21 +383,16 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
         const int64_t n_chunks = std::min<int64_t>(kTileChunks, n_chunks_all - c_begin);
         const size_t ob_acc = size_t(n_chunks) * kOcBlock * kChunk;
         tile_acc.assign(ob_acc * n_ob, Acc(0));
-        for (int ic0 = 0; ic0 < s.cin; ic0 += kIcBlock) {
-          const int icn = std::min(kIcBlock, s.cin - ic0);
+        for (int g0 = 0; g0 < n_in; g0 += kIcBlock) {
+          const int gn = std::min(kIcBlock, n_in - g0);
           for (int b = 0; b < n_ob; ++b) {
-            const T* wblock = packed + size_t(ob_begin + b) * block_stride + size_t(ic0) * kOcBlock;
-            for (int t = 0; t < ntaps; ++t) block_taps[t] = {tap_src[t] + ic0 * chan_stride, wblock + tap_w[t]};
+            const T* wblock = packed + size_t(ob_begin + b) * block_stride + size_t(g0) * kOcBlock * kLanes;
+            for (int t = 0; t < ntaps; ++t) block_taps[t] = {tap_src[t] + g0 * chan_stride * kLanes, wblock + tap_w[t]};
             for (int64_t c = 0; c < n_chunks; ++c) {
               const int64_t m0 = (c_begin + c) * kChunk;
               auto& acc =
                   *reinterpret_cast<Acc(*)[kOcBlock][kChunk]>(tile_acc.data() + b * ob_acc + c * kOcBlock * kChunk);
-#if JPEGAI_HAVE_AVX2_CLONE
-              if (use_simd)
-                accumulate_avx2<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
-              else
-#endif
-                accumulate_portable<T, Acc>(acc, block_taps.data(), ntaps, icn, chan_stride, m0);
+              K::run(use_simd, acc, block_taps.data(), ntaps, gn, chan_stride * kLanes, m0);
             }
           }
         }
@@ -337,7 +408,7 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
               int32_t* dst = out.data() + (size_t(oc) * ho + oy) * wo;
               for (int j = 0; j < n; ++j) {
                 const int64_t ox = s.transposed ? px + (m0 + j) * s.sw : m0 + j;
-                dst[ox] = requantise(int64_t(acc[o * kChunk + j]) + bias_[oc], sh, s.relu);
+                dst[ox] = requantise(int64_t(acc[o * kChunk + j]) + bias_[oc], sh, s.relu, out_limit);
               }
             }
           }

@@ -24,6 +24,11 @@ ACT_LIMIT: int = _core.ACT_LIMIT
 WEIGHT_LIMIT: int = _core.WEIGHT_LIMIT
 MAX_SHIFT: int = _core.MAX_SHIFT
 Z_LIMIT: int = _core.Z_LIMIT
+#: The int16 hyper-synthesis (format version 6): |activation|, |weight| and partial-sum bounds, formats.
+INT16_LIMIT: int = _core.INT16_LIMIT
+INT16_ACC_LIMIT: int = _core.INT16_ACC_LIMIT
+INT16_Z_FRAC_BITS: int = _core.INT16_Z_FRAC_BITS
+INT16_HIDDEN_FRAC_BITS: int = _core.INT16_HIDDEN_FRAC_BITS
 #: The scale-index rule: idx = clamp((L + SCALE_INDEX_OFFSET) >> SCALE_INDEX_SHIFT, 0, NUM_SCALES - 1).
 SCALE_INDEX_OFFSET: int = _core.SCALE_INDEX_OFFSET
 SCALE_INDEX_SHIFT: int = _core.SCALE_INDEX_SHIFT

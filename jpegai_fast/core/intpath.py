@@ -13,6 +13,7 @@ import numpy as np
 
 from jpegai_fast import _core
 from jpegai_fast.core.constants import ACT_FRAC_BITS, LOG2_FRAC_BITS, MAX_SHIFT, NUM_SCALES  # noqa: F401
+from jpegai_fast.core.constants import INT16_ACC_LIMIT, INT16_HIDDEN_FRAC_BITS, INT16_LIMIT, INT16_Z_FRAC_BITS
 from jpegai_fast.core.constants import WEIGHT_LIMIT as WEIGHT_MAX
 from jpegai_fast.core.pow2_q40 import POW2_Q40 as _POW2_Q40
 from jpegai_fast.core.threads import resolve_threads
@@ -73,6 +74,51 @@ def quantise_conv(weight: np.ndarray, bias: np.ndarray | None):
     return weight_q, bias_q, shift
 
 
+#: Largest weight exponent the int16 arithmetic tries (its weights are bounded by the sums below first).
+INT16_SHIFT_MAX = 30
+
+
+def phase_l1(weight_q: np.ndarray, transposed: bool, stride: tuple[int, int]) -> np.ndarray:
+    """Per output channel: the largest sum |w| over the taps one output position can meet.
+
+    All taps for a convolution; for a transposed one, the taps of one output phase
+    (ky = r mod stride_y, kx = q mod stride_x), the largest over the phases. gather layout (cout, cin, kh, kw).
+    """
+    a = np.abs(np.asarray(weight_q, dtype=np.float64))
+    if not transposed:
+        return a.reshape(a.shape[0], -1).sum(axis=1)
+    sy, sx = stride
+    return np.max([a[:, :, py::sy, px::sx].reshape(a.shape[0], -1).sum(axis=1)
+                   for py in range(sy) for px in range(sx)], axis=0)
+
+
+def quantise_conv_int16(weight: np.ndarray, bias: np.ndarray | None, transposed: bool, stride: tuple[int, int],
+                        frac_in: int, frac_out: int):
+    """The int16 arithmetic's per-output-channel quantisation (docs/integer_path.md, "Int16 hyper-synthesis").
+
+    Weight exponent s: the largest in [0, INT16_SHIFT_MAX] with max|w_q| <= INT16_LIMIT,
+    phase_l1(w_q) * INT16_LIMIT + |b_q| <= INT16_ACC_LIMIT (no int32 partial sum can overflow) and
+    s + frac_in >= frac_out. w_q = round(w * 2^s), b_q = round(b * 2^(s + frac_in)) (the accumulator's
+    units). Returns (weight_q int32, bias_q int64, shift = s + frac_in - frac_out int32).
+    """
+    cout = weight.shape[0]
+    bias = np.zeros(cout) if bias is None else bias
+    weight_q = np.zeros(weight.shape, dtype=np.int32)
+    bias_q = np.zeros(cout, dtype=np.int64)
+    shift = np.zeros(cout, dtype=np.int32)
+    for oc in range(cout):
+        for s in range(INT16_SHIFT_MAX, frac_out - frac_in - 1, -1):
+            w_q = round_half_up(weight[oc] * 2.0**s)
+            b_q = float(round_half_up(bias[oc] * 2.0**(s + frac_in)))
+            if (np.max(np.abs(w_q)) <= INT16_LIMIT
+                    and phase_l1(w_q[None], transposed, stride)[0] * INT16_LIMIT + abs(b_q) <= INT16_ACC_LIMIT):
+                weight_q[oc], bias_q[oc], shift[oc] = w_q, int(b_q), s + frac_in - frac_out
+                break
+        else:
+            raise ValueError(f"output channel {oc}: weights too large for the int16 arithmetic")
+    return weight_q, bias_q, shift
+
+
 def _pair(v, name):
     if isinstance(v, str):
         raise ValueError(f"{name}={v!r} is not supported by the integer path; use explicit integers")
@@ -85,8 +131,10 @@ def _pair(v, name):
 class IntHyperSynthesis:
     """Integer version of a hyper-synthesis; build with :meth:`from_layers` (or :meth:`from_module`)."""
 
-    def __init__(self, core, M: int, in_channels: int, layers: list):
+    def __init__(self, core, M: int, in_channels: int, layers: list, arith: str = "exact"):
         self._core = core
+        #: "exact" (format versions <= 5) or "int16" (version 6): docs/integer_path.md
+        self.arith = arith
         self.M = M
         self.in_channels = in_channels
         #: the quantised layers, as passed to the core: dicts with transposed, weight_q (gather layout
@@ -94,7 +142,7 @@ class IntHyperSynthesis:
         self.layers = layers
 
     @classmethod
-    def from_module(cls, h_s, M: int) -> "IntHyperSynthesis":
+    def from_module(cls, h_s, M: int, arith: str = "exact") -> "IntHyperSynthesis":
         """Quantise a torch ``h_s`` (Conv2d / ConvTranspose2d / ReLU only) whose output has 2*M channels.
 
         Channels [0, M) are the mean of y, [M, 2M) are log2(sigma) (docs/integer_path.md).
@@ -130,10 +178,10 @@ class IntHyperSynthesis:
                 layers.append({"kind": "relu"})
             else:
                 raise TypeError(f"unsupported layer in h_s: {type(child).__name__} (Conv2d/ConvTranspose2d/ReLU only)")
-        return cls.from_layers(layers, M)
+        return cls.from_layers(layers, M, arith)
 
     @classmethod
-    def from_layers(cls, layers: list[dict], M: int) -> "IntHyperSynthesis":
+    def from_layers(cls, layers: list[dict], M: int, arith: str = "exact") -> "IntHyperSynthesis":
         """Quantise a list of layer dicts (conv_engine.py's form; "padding" defaults to kernel // 2 and a
         "deconv"'s "output_padding" to stride - 1) of conv / deconv / relu whose output has 2*M channels."""
         _check_m(M)
@@ -149,9 +197,9 @@ class IntHyperSynthesis:
                 raise TypeError(f"unsupported layer in h_s: {layer['kind']} (conv/deconv/relu only)")
         if not convs:
             raise ValueError("h_s has no convolution")
-        core = _core.IntHyperSynthesis()
+        core = _core.IntHyperSynthesis(arith)
         specs = []
-        for layer, relu in convs:
+        for i, (layer, relu) in enumerate(convs):
             transposed = layer["kind"] == "deconv"
             weight = to_float64(layer["weight"])
             if weight.ndim != 4:
@@ -159,8 +207,13 @@ class IntHyperSynthesis:
             if transposed:  # torch (cin, cout, kh, kw) -> gather layout (cout, cin, kh, kw)
                 weight = np.ascontiguousarray(weight.transpose(1, 0, 2, 3))
             bias = to_float64(layer["bias"]) if layer.get("bias") is not None else None
-            weight_q, bias_q, shift = quantise_conv(weight, bias)
             stride = _pair(layer["stride"], "stride")
+            if arith == "int16":
+                frac_in = INT16_Z_FRAC_BITS if i == 0 else INT16_HIDDEN_FRAC_BITS
+                frac_out = ACT_FRAC_BITS if i + 1 == len(convs) else INT16_HIDDEN_FRAC_BITS
+                weight_q, bias_q, shift = quantise_conv_int16(weight, bias, transposed, stride, frac_in, frac_out)
+            else:
+                weight_q, bias_q, shift = quantise_conv(weight, bias)
             spec = dict(
                 transposed=transposed,
                 weight_q=weight_q,
@@ -176,7 +229,7 @@ class IntHyperSynthesis:
             specs.append(spec)
         if core.out_channels != 2 * M:
             raise ValueError(f"h_s outputs {core.out_channels} channels, expected 2*M = {2 * M}")
-        return cls(core, int(M), core.in_channels, specs)
+        return cls(core, int(M), core.in_channels, specs, arith)
 
     def output_size(self, h: int, w: int) -> tuple[int, int]:
         """(H, W) of the entropy parameters for a (h, w) z_hat."""

@@ -132,7 +132,7 @@ class ParsedStream(StreamLayout):
         with _context(f"tile {i}, z"):
             z_hat = eng.decode_z(self.payload(Kind.Z, i), y1 - y0, x1 - x0, threads)
         check_symbol_range(z_hat, MAX_Z_SYMBOL, "hyper-latent", i)
-        mu_q, log2sigma_q = eng.hyper(z_hat, threads)
+        mu_q, log2sigma_q = eng.hyper(z_hat, threads, h.version)
         idx, step_k = progressive.layer_indexes(log2sigma_q, log2_step, step, 0, h.num_layers)
         with _context(_y_where(i, 0, h.num_layers)):
             q = rans.decode_gaussian(self.payload(Kind.Y, i, 0), idx, threads=threads)

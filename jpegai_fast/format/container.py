@@ -13,9 +13,18 @@ from jpegai_fast.format import limits, tiling
 from jpegai_fast.errors import DecodeError, ImageTooLargeError
 
 MAGIC = b"JAI"
-VERSION = 5   # 3: metadata substreams, orientation; 4: alpha coder's 216 contexts; 5: refinement layers (docs/format.md)
-#: Version 4 streams of one layer are version 5 streams in all but this byte, so they still decode.
-SINGLE_LAYER_VERSIONS = (4,)
+VERSION = 6   # 3: metadata substreams, orientation; 4: alpha coder's 216 contexts; 5: refinement layers;
+#              6: the int16 hyper-synthesis (docs/format.md)
+#: Versions this decoder reads. Version 4 streams of one layer are version 5 streams in all but this
+#: byte; version 5 streams are version 6 streams but for the hyper-synthesis' arithmetic.
+READABLE_VERSIONS = (4, 5, 6)
+LAYERS_SINCE = 5              # refinement layers; before, layered streams coded channel-group layers
+INT16_HYPER_SINCE = 6         # the int16 hyper-synthesis; before, the exact int32 one
+
+
+def hyper_arith(version: int) -> str:
+    """The hyper-synthesis arithmetic of a stream version (core/intpath.py): "int16" or "exact"."""
+    return "int16" if version >= INT16_HYPER_SINCE else "exact"
 MODEL_ID_BYTES = 8
 RATE_FRAC_BITS = 8          # the header's rate_q is the rate parameter t in 1/256 units
 MAX_SIDE = 1 << 24          # per-dimension sanity bound, independent of the pixel limit
@@ -132,6 +141,7 @@ class Header:
     tile_size: int = 0       # latent positions per tile side; 0 = a single tile
     num_layers: int = 1
     substreams: list[Substream] = field(default_factory=list)
+    version: int = VERSION   # as read; a writer always writes VERSION
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -258,9 +268,9 @@ def read(data: bytes | bytearray | memoryview) -> Header:
     if r.take(len(MAGIC), "magic") != MAGIC:
         raise DecodeError("not a jpegai_fast stream (bad magic)")
     version = r.byte("version")
-    if version != VERSION and version not in SINGLE_LAYER_VERSIONS:
-        raise DecodeError(f"unsupported format version {version} (this decoder reads {VERSION}, and "
-                          f"single-layer streams of version {', '.join(map(str, SINGLE_LAYER_VERSIONS))})")
+    if version not in READABLE_VERSIONS:
+        raise DecodeError(f"unsupported format version {version} (this decoder reads versions "
+                          f"{', '.join(map(str, READABLE_VERSIONS))}; version 4 only with one layer)")
     width = r.varint("width", MAX_SIDE)
     height = r.varint("height", MAX_SIDE)
     if width < 1 or height < 1:
@@ -288,9 +298,9 @@ def read(data: bytes | bytearray | memoryview) -> Header:
     if not lossless:
         check_tile_size(width, height, tile_size)
     num_layers = r.byte("layer count")
-    if version != VERSION and num_layers > 1:
+    if version < LAYERS_SINCE and num_layers > 1:
         raise DecodeError(f"a layered stream of format version {version}: its channel-group layers were replaced by "
-                          f"refinement layers in version {VERSION}; decode it with jpegai_fast 0.1.0 "
+                          f"refinement layers in version {LAYERS_SINCE}; decode it with jpegai_fast 0.1.0 "
                           "or re-encode it")
     if not 1 <= num_layers <= MAX_LAYERS:
         raise DecodeError(f"corrupted stream: {num_layers} layers")
@@ -330,4 +340,4 @@ def read(data: bytes | bytearray | memoryview) -> Header:
     if offset < len(data):
         raise DecodeError(f"corrupted stream: {len(data) - offset} trailing bytes after the last substream")
     return Header(width, height, channels, bit_depth, model_id, rate_q, colour, orientation, tile_size,
-                  num_layers, subs)
+                  num_layers, subs, version)

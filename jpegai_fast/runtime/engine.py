@@ -21,7 +21,7 @@ from jpegai_fast.core.conv import CpuAnalysis, CpuHyperAnalysis, CpuSynthesis
 from jpegai_fast.errors import DecodeError
 from jpegai_fast.core.intpath import IntHyperSynthesis, step_q_from_log2
 from jpegai_fast.format import tiling
-from jpegai_fast.format.container import RATE_FRAC_BITS
+from jpegai_fast.format.container import RATE_FRAC_BITS, VERSION, hyper_arith
 from jpegai_fast.runtime.ladder import log2_steps_q, training_lambda
 
 _CPU_TRANSFORMS = {"g_a": CpuAnalysis, "g_s": CpuSynthesis, "h_a": CpuHyperAnalysis}
@@ -43,7 +43,7 @@ class Engine:
         self.z_cdfs, self.z_lengths = t["z_cdfs"], t["z_lengths"]
         self.z_offsets = np.ascontiguousarray(t["z_offsets"], dtype=np.int32)
         self.Cz = len(self.z_offsets)
-        self.hyper_int = IntHyperSynthesis.from_layers(network.transform_layers(weights, "h_s"), self.M)
+        self._hyper_int: dict[str, IntHyperSynthesis] = {}
         if cfg.get("use_context", True):
             self.ctx = ContextModel.from_arrays(weights.f32("context.weight"), weights.f32("context.bias"))
         else:
@@ -150,9 +150,17 @@ class Engine:
         z = rans.decode_cdf(data, self.z_cdfs, self.z_lengths, self.z_offsets, zh * zw, threads=threads)
         return z.reshape(self.Cz, zh, zw)
 
-    def hyper(self, z_hat: np.ndarray, threads: int) -> tuple[np.ndarray, np.ndarray]:
-        """Integer hyper-synthesis: (mu Q12, log2 sigma Q8), identical on every machine."""
-        return self.hyper_int.run(z_hat, threads=threads)
+    def hyper_int(self, arith: str = "int16") -> IntHyperSynthesis:
+        """The integer hyper-synthesis in ``arith`` ("int16": format version 6; "exact": before), built once."""
+        if arith not in self._hyper_int:
+            layers = network.transform_layers(self.weights, "h_s")
+            self._hyper_int[arith] = IntHyperSynthesis.from_layers(layers, self.M, arith)
+        return self._hyper_int[arith]
+
+    def hyper(self, z_hat: np.ndarray, threads: int, version: int = VERSION) -> tuple[np.ndarray, np.ndarray]:
+        """Integer hyper-synthesis of a stream of format ``version``: (mu Q12, log2 sigma Q8), identical on
+        every machine."""
+        return self.hyper_int(hyper_arith(version)).run(z_hat, threads=threads)
 
 
 class _BoundTransform:

@@ -41,14 +41,14 @@ _MOTIF = np.array([[0, 0, 0], [255, 0, 0], [0, 200, 40], [7, 7, 250]], np.uint8)
 CASES["rgb8_9x20_copy_map"] = (np.concatenate([np.tile(_MOTIF, (2, 4, 1)), np.full((3, 20, 3), 90, np.uint8)]), {})
 #: SHA-256 of each stream's bytes, so a changed file cannot slip in with a regenerated image
 STREAM_SHA256 = {
-    "rgba10_7x5": "3482028251de37f5bd1d42462614371c88d831236204a578792f6b18b8396352",
-    "grey16_3x4": "a5266814ca2df1a7421aa44792ac9aa440400d5f8f00a2e712709bb1841320f8",
-    "la8_5x3": "34325fa1ae7320334d19ecc3326d3584c0e68483fb6abe42f9e59fc94d2fb51d",
-    "rgb8_1x1": "8582ee1ec8be18d3b0d52473a673ce5b7a39b4e4350e6679b12f07dde52afcd7",
-    "rgb12_6x8_transform1": "d1e677fae933b99814014019a9e78392422a43254f6467fe681fef42a96e7abf",
-    "rgb12_6x8_transform2": "8123f48ae68620f078d40b07fb48c98618a1845f31ba3abe7cec7de398c002ff",
-    "rgb16_6x8_transform3": "9e90fd1446c504b2bc2e438ce263931016a9d37b9af07494adbab68875a45c7e",
-    "rgb8_9x20_copy_map": "8974bf42cdc551f7b50dd45fb64462995316e089c47f7e72e1ca21108b799078",
+    "rgba10_7x5": "1a4d6b17e7e431042e8fec3aedc41ea7ae8abdb899559b813090a9550aee6979",
+    "grey16_3x4": "a35ade586aa281ca86d223c440051cad0f8c3172f89a52ec5cd5d277b51288a1",
+    "la8_5x3": "6164d0cc0d43df312ddcb52ecc589887695986f624346a482348f112ebf416aa",
+    "rgb8_1x1": "7825a72f2337c7210272226cfd705795bce7bb7b6fe58bda9b5109213503ca9f",
+    "rgb12_6x8_transform1": "3b3149e51bef473bd62e91bc84ccb8ddc7a1264b9938b695c3b75b0705a52edc",
+    "rgb12_6x8_transform2": "3ba9a09e3c4d1f04f0c65b72ae4ad452db0db358099eefb1ba9f4d22fa8f9108",
+    "rgb16_6x8_transform3": "4d6935c860bdae052a2e562ceca5ff7b10da07f42786bb851d4220cb3055aaa6",
+    "rgb8_9x20_copy_map": "f04dff03c258fdc8127bfe2d390af148510aa7cd0832b8b0aac2966e316d6d93",
 }
 
 

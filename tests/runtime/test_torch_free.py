@@ -86,10 +86,11 @@ def test_runtime_engine_equals_the_torch_model_exactly():
                 b, g = network.gdn_effective(w.state[f"{name}.{i}.beta"], w.state[f"{name}.{i}.gamma"])
                 assert np.array_equal(beta.detach().numpy(), b) and np.array_equal(gamma.detach().numpy(), g)
     # integer hyper-synthesis and context model
-    ref = IntHyperSynthesis.from_module(model.h_s, eng.M)
-    for a, b in zip(ref.layers, eng.hyper_int.layers):
-        for key in a:
-            assert np.array_equal(np.asarray(a[key]), np.asarray(b[key])), key
+    for arith in ("exact", "int16"):
+        ref = IntHyperSynthesis.from_module(model.h_s, eng.M, arith)
+        for a, b in zip(ref.layers, eng.hyper_int(arith).layers, strict=True):
+            for key in a:
+                assert np.array_equal(np.asarray(a[key]), np.asarray(b[key])), key
     ctx = ContextModel.from_module(model.context)
     assert np.array_equal(ctx.w_q, eng.ctx.w_q) and np.array_equal(ctx.bias_q, eng.ctx.bias_q)
     # gain ladder and coding tables
