@@ -521,19 +521,20 @@ PYBIND11_MODULE(_core, m) {
   };
   m.def(
       "alpha_encode",
-      [copies_of](U16 plane, int bits, py::buffer copy_map) {
+      [copies_of](U16 plane, int bits, py::buffer copy_map, int near) {
         if (plane.ndim() != 2) throw py::value_error("alpha plane must be 2-D");
         const int h = int(plane.shape(0)), w = int(plane.shape(1));
         const auto copies = copies_of(copy_map, h, w);
         std::vector<uint8_t> out;
         {
           py::gil_scoped_release nogil;
-          out = jpegai::alpha::encode(plane.data(), h, w, bits, copies);
+          out = jpegai::alpha::encode(plane.data(), h, w, bits, copies, near);
         }
         return py::bytes(reinterpret_cast<const char*>(out.data()), out.size());
       },
-      py::arg("plane"), py::arg("bits"), py::arg("copy_map") = py::bytes(),
-      "Lossless plane (h, w) uint16 < 2^bits -> payload bytes; the pixels the copy map covers left out.");
+      py::arg("plane"), py::arg("bits"), py::arg("copy_map") = py::bytes(), py::arg("near") = 0,
+      "Plane (h, w) uint16 < 2^bits -> payload bytes: lossless (the pixels the copy map covers left out), or "
+      "within +-near of every sample (near >= 1, no copy map).");
   m.def(
       "alpha_costs",
       [](U16 plane, int bits) {
@@ -560,7 +561,7 @@ PYBIND11_MODULE(_core, m) {
   using U32 = py::array_t<uint32_t, py::array::c_style | py::array::forcecast>;
   m.def(
       "alpha_decode",
-      [](py::buffer data, int h, int w, int bits, std::optional<U32> copies_array) {
+      [](py::buffer data, int h, int w, int bits, std::optional<U32> copies_array, int near) {
         py::buffer_info info = byte_view(data);
         if (h < 1 || w < 1) throw py::value_error("alpha: plane must be at least 1x1");
         std::vector<jpegai::lossless::Copy> copies;
@@ -575,11 +576,11 @@ PYBIND11_MODULE(_core, m) {
         {
           py::gil_scoped_release nogil;
           jpegai::alpha::decode(static_cast<const uint8_t*>(info.ptr), size_t(info.size), h, w, bits,
-                                out.mutable_data(), copies);
+                                out.mutable_data(), copies, near);
         }
         return out;
       },
-      py::arg("data"), py::arg("h"), py::arg("w"), py::arg("bits"), py::arg("copies") = py::none(),
+      py::arg("data"), py::arg("h"), py::arg("w"), py::arg("bits"), py::arg("copies") = py::none(), py::arg("near") = 0,
       "Payload -> plane (h, w) uint16, the pixels the copies (copy_map_decode) cover filled from their source.");
   m.def(
       "copy_map_find",

@@ -24,6 +24,7 @@ from jpegai_fast.decoder.synthesis import decode_pixels
 from jpegai_fast.encoder import pipeline
 from jpegai_fast.encoder.options import EncodeOptions, require_torch
 from jpegai_fast.format import container, progressive, tiling
+from jpegai_fast.format import lossless as lossless_format
 from jpegai_fast.format import metadata as metadata_rules
 from jpegai_fast.format.container import Header, Kind
 from jpegai_fast.format.progressive import layer_chunks
@@ -36,7 +37,7 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
            psnr: float | None = None, size: int | None = None, bit_depth: int | None = None, threads: int | None = None, device=None,
            model: str | None = None, tile_size: int | None = None, layers: int = 1,
            effort: int | None = None, metadata: dict | None = None, alpha_bits: int | None = None,
-           lossless: bool = False) -> bytes:
+           lossless: bool = False, max_error: int = 0) -> bytes:
     """Compress an image to bytes.
 
     Args:
@@ -56,8 +57,8 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
       model: weights profile or path (default: the shipped model).
       tile_size: tile side in latent positions (16 px each), a multiple of 4; default 64 (1024 px).
         Each tile is coded on its own; memory use is bounded by the tile size.
-      layers: progressive layers (1 .. M/16): the latent's context groups split into that many
-        layers, most important first; every layer boundary is a decodable prefix.
+      layers: progressive layers, at most (1 .. 8; fewer at low rates): a coarse layer 0, then layers that
+        each refine every latent value; every layer boundary is a decodable prefix (docs/format.md).
       effort: encoder effort 1..9 (default 1, the plain encoder). Higher levels spend encode time
         optimising the latent for the real decoder (encoder/effort.py): smaller streams at the same quality,
         slower encoding; the stream and its decoding are unchanged. Levels > 1 need torch autograd.
@@ -68,18 +69,22 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
       lossless: code the image exactly (every plane by the project's lossless coder, no model; decode
         returns the input bit for bit). The rate knobs, effort, tile_size, layers and alpha_bits are
         then a ValueError.
+      max_error: near-lossless (N >= 1, at most 2^(bit depth - 1) - 1): the same coder, every colour sample
+        decodes within +-N of the input (JPEG-LS's NEAR); the alpha plane stays exact. The same options
+        as ``lossless`` are a ValueError with it.
 
     The options are checked by one table (encoder/options.py): numpy scalars work like Python numbers;
     bools, NaN, infinities and values outside an option's range are a ValueError naming the option.
     """
     opts = EncodeOptions.from_user(bpp=bpp, quality=quality, psnr=psnr, size=size, effort=effort, tile_size=tile_size, layers=layers,
-                                   bit_depth=bit_depth, alpha_bits=alpha_bits, lossless=lossless)
+                                   bit_depth=bit_depth, alpha_bits=alpha_bits, lossless=lossless, max_error=max_error)
     require_torch(opts.effort)
     arr, bit_depth = pixels.check_image(arr, opts.bit_depth)
     threads = resolve_threads(threads)
-    if opts.lossless and model is not None:
-        raise ValueError("lossless=True uses no model: model= cannot be given with it")
-    eng = None if opts.lossless else get_engine(model)
+    if opts.model_free and model is not None:
+        raise ValueError(f"{'max_error=' if opts.max_error else 'lossless=True'} uses no model: model= cannot "
+                         "be given with it")
+    eng = None if opts.model_free else get_engine(model)
     meta, orientation = metadata_rules.check(metadata)
     picture = pipeline.Picture(arr, bit_depth, meta, orientation)
     return pipeline.encode(eng, picture, opts, threads, resolve_device(device))
@@ -104,7 +109,7 @@ def decode_latent(data: bytes, *, threads: int | None = None) -> tuple[Header, E
     """
     threads = resolve_threads(threads)
     header = container.read(data)
-    if container.is_lossless(header):
+    if container.is_model_free(header):
         raise ValueError("a lossless stream has no latent: decode it with decode()")
     p = ParsedStream(data, header)
     return p.header, p.eng, p.latent(list(range(p.grid.count)), threads)
@@ -154,7 +159,7 @@ def decode(data: bytes, *, device=None, threads: int | None = None, region=None,
     dev = resolve_device(device)
     header = container.read(data)
     rect = _check_region(region, header.width, header.height)
-    if container.is_lossless(header):
+    if container.is_model_free(header):
         s = LosslessStream(data, header)
         x, y, w, h = rect if scale == 1 else full_span(scaled_region(rect, scale), scale, header.width, header.height)
         out = s.decode(threads)
@@ -183,12 +188,13 @@ def info(data: bytes) -> dict:
         "channels": header.channels,
         "alpha": container.has_alpha(header.channels),
         "lossless": container.is_lossless(header),
+        "max_error": lossless_format.max_error(header),     # near-lossless bound (0: exact or the model's stream)
         "bit_depth": header.bit_depth,
         "model_id": header.model_id.hex(),
         "orientation": header.orientation,
         "metadata": {name: next((sub.length for sub in header.substreams if sub.kind == kind), None)
                      for kind, name in Kind.NAMES.items()},
-        "rate": header.rate_q / float(1 << container.RATE_FRAC_BITS),
+        "rate": 0.0 if container.is_model_free(header) else header.rate_q / float(1 << container.RATE_FRAC_BITS),
         "layers": header.num_layers,
         "layers_complete": progressive.complete_layers(header),
         "layer_ends": progressive.layer_ends(header),

@@ -34,7 +34,7 @@ from jpegai_fast.runtime.preview import SCALES
 FORMAT = "JAI"
 MIME = "image/x-jpegai-fast"
 _EXIF_PREFIX = b"Exif\x00\x00"
-_OPTIONS = ("quality", "bpp", "effort", "layers", "tile_size", "alpha_bits", "lossless")    # save() arguments for encode
+_OPTIONS = ("quality", "bpp", "effort", "layers", "tile_size", "alpha_bits", "lossless", "max_error")   # save() arguments for encode
 
 
 class JaiDecodeError(DecodeError, OSError):

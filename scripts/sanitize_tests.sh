@@ -29,4 +29,5 @@ LD_PRELOAD="$PRELOAD" PYTHONPATH="$PKG_ROOT" python -P -m pytest -q -p no:cachep
   tests/test_alpha.py::test_coder_round_trips_exactly tests/test_alpha.py::test_flat_and_binary_planes_cost_almost_nothing \
   tests/test_alpha.py::test_coder_refuses_bad_input_and_never_crashes_on_garbage \
   tests/test_alpha.py::test_damaged_alpha_is_a_decode_error tests/decoder/test_hostile_streams.py \
-  tests/decoder/test_lossless_hostile.py tests/decoder/test_lossless_golden.py tests/test_lossless_copies.py "$@"
+  tests/decoder/test_lossless_hostile.py tests/decoder/test_lossless_golden.py tests/test_lossless_copies.py \
+  tests/test_near_lossless.py "$@"

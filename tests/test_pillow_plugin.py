@@ -43,6 +43,9 @@ def test_save_with_quality_bpp_effort_and_read_back(tmp_path, rgb):
     assert buf.getvalue() == jpegai_fast.encode(rgb, quality=60, effort=2)
     back = Image.open(io.BytesIO(buf.getvalue()))
     assert psnr(np.asarray(back), rgb) > 25
+    im.save(tmp_path / "n.jai", max_error=2)   # near-lossless through save() too
+    assert (tmp_path / "n.jai").read_bytes() == jpegai_fast.encode(rgb, max_error=2)
+    assert np.abs(np.asarray(Image.open(tmp_path / "n.jai")).astype(int) - rgb).max() <= 2
 
 
 def test_grey_16_bit_thumbnail_convert(tmp_path):

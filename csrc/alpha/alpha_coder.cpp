@@ -131,10 +131,22 @@ inline uint32_t zigzag(int v, int bits) {
 
 inline int unzigzag(uint32_t z) { return (z & 1) ? -int((z + 1) >> 1) : int(z >> 1); }
 
-void check_args(int h, int w, int bits) {
+// Near-lossless (alpha_coder.h): the quantised residual of e, and the sample it reconstructs.
+inline int quantise_near(int e, int near) {
+  return e >= 0 ? (e + near) / (2 * near + 1) : -((near - e) / (2 * near + 1));
+}
+inline int reconstruct_near(int pred, int q, int near, int maxv) {
+  const int64_t v = pred + int64_t(q) * (2 * near + 1);  // |q| (2N + 1) reaches 2^31 at 16 bits: int64
+  return int(std::min<int64_t>(std::max<int64_t>(v, 0), maxv));
+}
+
+void check_args(int h, int w, int bits, int near = 0) {
   if (h < 1 || w < 1) bad_arg("plane must be at least 1x1");
   if (bits < 1 || bits > 16) bad_arg("bits must be 1..16");
   if (int64_t(h) * w > (int64_t(1) << 32)) bad_arg("plane too large");
+  if (near < 0 || (near > 0 && (bits < 2 || near > max_near(bits))))
+    bad_arg("near-lossless bound must be 0 or 1.." + std::to_string(bits < 2 ? 0 : max_near(bits)) + " for " +
+            std::to_string(bits) + "-bit samples");
 }
 
 // -log2 of each symbol's frequency in its context (an unseen symbol: 24 bits), from the counts.
@@ -159,6 +171,47 @@ struct Fit {
   std::vector<uint32_t> z;
   std::vector<uint64_t> count = std::vector<uint64_t>(size_t(kContexts) * kSymbols, 0);
 };
+
+// Near-lossless (near >= 1): the block modes chosen on the source (the residual's quantised bit length),
+// then every pixel in raster order from the reconstructed samples `recon` it fills: context, symbol, count.
+Fit fit_near(const uint16_t* plane, int h, int w, int bits, int near, std::vector<uint16_t>& recon) {
+  const size_t n = size_t(h) * w;
+  const int down = bits > 8 ? bits - 8 : 0;
+  const int maxv = (1 << bits) - 1;
+  Fit f;
+  const int bh = (h + kBlock - 1) / kBlock, bw = (w + kBlock - 1) / kBlock;
+  f.bw = bw;
+  f.modes.assign(size_t(bh) * bw, 0);
+  std::vector<uint64_t> cost(size_t(bh) * bw * kModes, 0);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const Neighbours nb = neighbours(plane, w, y, x);
+      uint64_t* c = cost.data() + (size_t(y / kBlock) * bw + x / kBlock) * kModes;
+      for (int m = 0; m < kModes; ++m) {
+        const int q = quantise_near(int(plane[size_t(y) * w + x]) - predict(m, nb, maxv), near);
+        c[m] += uint64_t(bit_length(zigzag(q, bits)));
+      }
+    }
+  for (size_t b = 0; b < f.modes.size(); ++b) {
+    const uint64_t* c = cost.data() + b * kModes;
+    f.modes[b] = uint8_t(std::min_element(c, c + kModes) - c);
+  }
+  recon.assign(n, 0);
+  f.ctx.assign(n, 0);
+  f.z.assign(n, 0);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const size_t i = size_t(y) * w + x;
+      const Neighbours nb = neighbours(recon.data(), w, y, x);
+      const int pred = predict(f.modes[size_t(y / kBlock) * bw + x / kBlock], nb, maxv);
+      const int q = quantise_near(int(plane[i]) - pred, near);
+      recon[i] = uint16_t(reconstruct_near(pred, q, near, maxv));
+      f.ctx[i] = uint8_t(context_of(nb, pred, maxv, down));
+      f.z[i] = zigzag(q, bits);
+      ++f.count[size_t(f.ctx[i]) * kSymbols + std::min<uint32_t>(f.z[i], kDirect)];
+    }
+  return f;
+}
 
 Fit fit(const uint16_t* plane, int h, int w, int bits, const uint8_t* mask) {
   const size_t n = size_t(h) * w;
@@ -241,14 +294,16 @@ std::vector<uint8_t> mask_of(const uint16_t* plane, size_t n, const std::vector<
 
 }  // namespace
 
-std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits, const std::vector<Copy>& copies) {
-  check_args(h, w, bits);
+std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits, const std::vector<Copy>& copies, int near) {
+  check_args(h, w, bits, near);
   const size_t n = size_t(h) * w;
   const uint32_t limit = uint32_t(1) << bits;
   for (size_t i = 0; i < n; ++i)
     if (plane[i] >= limit) bad_arg("sample does not fit in the given bits");
-  const std::vector<uint8_t> mask = mask_of(plane, n, copies);
-  const Fit f = fit(plane, h, w, bits, mask.data());
+  if (near > 0 && !copies.empty()) bad_arg("a near-lossless plane takes no copies");
+  const std::vector<uint8_t> mask = near > 0 ? std::vector<uint8_t>(n, 0) : mask_of(plane, n, copies);
+  std::vector<uint16_t> recon;
+  const Fit f = near > 0 ? fit_near(plane, h, w, bits, near, recon) : fit(plane, h, w, bits, mask.data());
   std::vector<uint64_t> mode_count(kModes, 0);
   for (uint8_t m : f.modes) ++mode_count[m];
   std::vector<uint8_t> out;
@@ -340,9 +395,11 @@ namespace {
 // the usual case, and the loop is latency-bound, so each shift and mask off its chain counts).
 template <bool kBits8>
 void decode_plane(const uint8_t* data, size_t size, int h, int w, int bits_arg, uint16_t* out,
-                  const std::vector<Copy>& copies) {
+                  const std::vector<Copy>& copies, int near) {
   const int bits = kBits8 ? 8 : bits_arg;
   Parsed p = parse(data, size, h, w, bits);
+  check_args(h, w, bits, near);
+  if (near > 0 && !copies.empty()) bad_arg("a near-lossless plane takes no copies");
   const size_t n = size_t(h) * w;
   size_t end_of_last = 0;  // copies from a caller (decode_copies' are valid): in order, apart, inside
   for (const Copy& c : copies) {
@@ -373,6 +430,22 @@ void decode_plane(const uint8_t* data, size_t size, int h, int w, int bits_arg, 
     if (zz >= uint32_t(mod)) corrupt("residual out of range");
     return (pred + unzigzag(zz)) & maxv;
   };
+  if (near > 0) {
+    // near-lossless: the same symbols, dequantised (alpha_coder.h); no copies, the plain loop
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const Neighbours nb = neighbours(out, w, y, x);
+        const int pred = predict(modes[size_t(y / kBlock) * bw + x / kBlock], nb, maxv);
+        const int c = context_of(nb, pred, maxv, down);
+        if (!tables.present(c)) corrupt("context without a table");
+        uint32_t zz = tables.decode(xs, in, c);
+        if (zz == uint32_t(kDirect)) zz = kDirect + entropy::dec_get_bits(xs, in, bits);
+        if (zz >= uint32_t(mod)) corrupt("residual out of range");
+        out[size_t(y) * w + x] = uint16_t(reconstruct_near(pred, unzigzag(zz), near, maxv));
+      }
+    if (in.overrun || xs != kStateLow || in.pos != 4 * n_words) corrupt("corrupt payload (state or length mismatch)");
+    return;
+  }
   size_t next_copy = 0;
   size_t i = 0;
   int y = 0, x = 0;
@@ -429,9 +502,10 @@ void decode_plane(const uint8_t* data, size_t size, int h, int w, int bits_arg, 
 
 }  // namespace
 
-void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out, const std::vector<Copy>& copies) {
-  if (bits == 8) return decode_plane<true>(data, size, h, w, bits, out, copies);
-  decode_plane<false>(data, size, h, w, bits, out, copies);
+void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out, const std::vector<Copy>& copies,
+            int near) {
+  if (bits == 8) return decode_plane<true>(data, size, h, w, bits, out, copies, near);
+  decode_plane<false>(data, size, h, w, bits, out, copies, near);
 }
 
 }  // namespace jpegai::alpha

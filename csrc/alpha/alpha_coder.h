@@ -12,6 +12,12 @@
 //    maximum or between (anti-aliased edges of mostly 0/max planes: -15 % on graphics);
 //  * coding: one static 16-bit frequency table per context (two passes: count, then code), symbols
 //    0..kDirect-1 direct, kDirect escapes to `bits` raw bits; one rANS state.
+//  * near-lossless (near = N >= 1; the caller stores N, the payload does not): the residual e =
+//    value - prediction is quantised in the loop, q = sign(e) floor((|e| + N) / (2N + 1)), the sample
+//    becomes clamp(prediction + q (2N + 1), 0, 2^bits - 1), within N of the source, and predictions and
+//    contexts read these reconstructed samples, so the decoder sees what the encoder saw. q's zig-zag
+//    is the symbol (no wrap: |q| < 2^(bits-1)). No copies with it (a copy's source differs from the
+//    source image once reconstructed).
 //
 // Payload layout: alpha_coder.cpp (and docs/format.md).
 #pragma once
@@ -32,12 +38,16 @@ constexpr int kBlock = 16;  // block side, pixels
 // plane: h * w samples, each < 2^bits (1 <= bits <= 16); the pixels `copies` cover (a lossless stream's
 // copy map, decoded) are left out of the payload. Throws InvalidArgument on bad input (a copy whose
 // samples differ from its source in this plane included).
-std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits, const std::vector<lossless::Copy>& copies);
+std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits, const std::vector<lossless::Copy>& copies,
+                            int near = 0);
 
 // Decodes into out (h * w), filling the pixels `copies` cover from their source. Throws CorruptStream
 // for a corrupt or mismatched payload; never reads outside data[0, size).
 void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out,
-            const std::vector<lossless::Copy>& copies);
+            const std::vector<lossless::Copy>& copies, int near = 0);
+
+// The largest near-lossless bound N for `bits`-bit samples: 2^(bits-1) - 1 (then |q| stays below 2^(bits-1)).
+constexpr int max_near(int bits) { return (1 << (bits - 1)) - 1; }
 
 // The encoder's estimate of each pixel's cost in bits when coded without copies (out: h * w), which the
 // copy search weighs a copy against.

@@ -22,6 +22,8 @@ from jpegai_fast.cli.codec_cmds import SCALE_CHOICE, EncodeOption
 @click.option("--bit-depth", type=EncodeOption("bit_depth"),
               help="Bits per sample of 16-bit sources that hold fewer (encode).")
 @click.option("--lossless", is_flag=True, help="Exact copies (encode; no rate option with it).")
+@click.option("--max-error", type=EncodeOption("max_error"),
+              help="Near-lossless: every colour sample within +-N (encode; no rate option with it).")
 @click.option("--format", "fmt", default=None, help="Output image type for decode (png, tif, ...; default png).")
 @click.option("--strip", is_flag=True,
               help="Drop the ICC profile, EXIF and XMP (kept by default); the orientation stays.")
@@ -32,7 +34,7 @@ from jpegai_fast.cli.codec_cmds import SCALE_CHOICE, EncodeOption
               help="Replace existing files that no batch into DST wrote (default: refuse before any work).")
 @click.option("--quiet", is_flag=True, help="No progress bar; errors only.")
 def batch_command(mode, sources, dst, workers, scheduler, verify, min_psnr, bpp, quality, effort, tile_size, layers,
-                  bit_depth, lossless, fmt, strip, auto_orient, scale, overwrite, quiet):
+                  bit_depth, lossless, max_error, fmt, strip, auto_orient, scale, overwrite, quiet):
     """Encode or decode every image (or .jai stream) under SRC... into DST, resumably.
 
     SRC: folders (recursive), globs, @filelist.txt, or fsspec URLs. DST/manifest.jsonl records every file;
@@ -42,9 +44,10 @@ def batch_command(mode, sources, dst, workers, scheduler, verify, min_psnr, bpp,
     """
     from jpegai_fast.tools import batch
     options = {"bpp": bpp, "quality": quality, "effort": effort, "tile_size": tile_size, "layers": layers,
-               "bit_depth": bit_depth, "lossless": lossless or None} if mode == "encode" else {}
-    if mode == "decode" and (lossless or any(v is not None for v in (bpp, quality, effort, tile_size, layers, bit_depth))):
-        raise click.UsageError("encode options (--bpp, -q, -e, --tile-size, --layers, --bit-depth, --lossless) "
+               "bit_depth": bit_depth, "lossless": lossless or None, "max_error": max_error} if mode == "encode" else {}
+    if mode == "decode" and (lossless or any(v is not None for v in (bpp, quality, effort, tile_size, layers, bit_depth,
+                                                                       max_error))):
+        raise click.UsageError("encode options (--bpp, -q, -e, --tile-size, --layers, --bit-depth, --lossless, --max-error) "
                                "need 'batch encode'")
     if mode == "encode" and scale is not None:
         raise click.UsageError("--scale needs 'batch decode'")

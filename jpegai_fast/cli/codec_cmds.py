@@ -84,7 +84,8 @@ def _stream_details(data: bytes) -> str:
         by_kind[name] = by_kind.get(name, 0) + s["bytes"]
     header = len(data) - sum(by_kind.values())
     parts = ", ".join(f"{k} {v}" for k, v in by_kind.items())
-    coder = "lossless" if meta["lossless"] else f"model {meta['model_id']}, rate {meta['rate']:.3f}"
+    coder = ("lossless" if meta["lossless"] else f"near-lossless, max error {meta['max_error']}" if meta["max_error"]
+             else f"model {meta['model_id']}, rate {meta['rate']:.3f}")
     return (f"  {coder}, {meta['bit_depth']}-bit, "
             f"{meta['channels']} channel(s), tiles {meta['tiles']} (size {meta['tile_size'] or 'whole'}), "
             f"layers {meta['layers']}\n  bytes: header+table {header}, {parts}")
@@ -133,13 +134,15 @@ _Q, _E = EncodeOption("quality"), EncodeOption("effort")
               help="Keep only the top N bits of the alpha plane (lossy; default lossless).")
 @click.option("--lossless", is_flag=True,
               help="Code the image exactly (the project's lossless coder, no model); no rate option with it.")
+@click.option("--max-error", type=EncodeOption("max_error"), default=0,
+              help="Near-lossless: every colour sample within +-N of the source (the lossless coder; alpha exact).")
 @click.option("--strip", is_flag=True,
               help="Drop the ICC profile, EXIF and XMP (kept by default); the orientation stays.")
 @_OVERWRITE
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print the stream's make-up and the PSNR of its decode.")
 def encode(src, dst, bpp, quality, psnr, size, effort, bit_depth, threads, device, tile_size, layers, alpha_bits, lossless,
-           strip, overwrite, quiet, verbose):
+           max_error, strip, overwrite, quiet, verbose):
     """Compress image SRC (PNG, TIFF, JPEG, ...; 8 or 16 bit; - for stdin) to stream DST (- for stdout).
 
     The ICC profile, EXIF (with its orientation) and XMP are kept; a 16-bit file is coded at the bit
@@ -151,7 +154,7 @@ def encode(src, dst, bpp, quality, psnr, size, effort, bit_depth, threads, devic
     try:
         enc = encode_file(_read_bytes(src), src, bit_depth=bit_depth, keep_metadata=not strip, bpp=bpp,
                           quality=quality, psnr=psnr, size=size, threads=threads, device=device, tile_size=tile_size, layers=layers,
-                          effort=effort, alpha_bits=alpha_bits, lossless=lossless)
+                          effort=effort, alpha_bits=alpha_bits, lossless=lossless, max_error=max_error)
     except (ValueError, TypeError, ImportError) as e:
         raise click.ClickException(str(e))
     for note in enc.notes:

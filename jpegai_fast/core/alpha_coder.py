@@ -14,13 +14,14 @@ from jpegai_fast.errors import DecodeError
 from jpegai_fast.core.samples import replicate_bits
 
 
-def encode(plane: np.ndarray, bit_depth: int, bits: int, copy_map: bytes = b"") -> bytes:
+def encode(plane: np.ndarray, bit_depth: int, bits: int, copy_map: bytes = b"", near: int = 0) -> bytes:
     """(h, w) uint8/uint16 samples of ``bit_depth`` bits -> payload, keeping the top ``bits`` bits; the
-    pixels a lossless stream's ``copy_map`` (core/copy_map.py) covers are left out."""
+    pixels a lossless stream's ``copy_map`` (core/copy_map.py) covers are left out. ``near`` >= 1: every
+    decoded sample within +-near of the source (near-lossless; the caller stores ``near``, no copy map)."""
     a = np.ascontiguousarray(plane, dtype=np.uint16)
     if bits < bit_depth:
         a = a >> (bit_depth - bits)
-    return _core.alpha_encode(a, bits, copy_map)
+    return _core.alpha_encode(a, bits, copy_map, near)
 
 
 def pixel_costs(plane: np.ndarray, bits: int) -> np.ndarray:
@@ -44,15 +45,17 @@ def check(payload: bytes, h: int, w: int, bit_depth: int) -> None:
     _core.alpha_check(payload, h, w, _payload_bits(payload, bit_depth))
 
 
-def decode(payload: bytes, h: int, w: int, bit_depth: int, copies: np.ndarray | None = None) -> np.ndarray:
+def decode(payload: bytes, h: int, w: int, bit_depth: int, copies: np.ndarray | None = None,
+           near: int = 0) -> np.ndarray:
     """Payload -> (h, w) samples of ``bit_depth`` bits (uint8 for 8, else uint16); DecodeError if damaged.
-    The pixels ``copies`` (core/copy_map.decode of the stream's copy map) cover are filled from their source.
+    The pixels ``copies`` (core/copy_map.decode of the stream's copy map) cover are filled from their source;
+    ``near``: the near-lossless bound the payload was coded with (0: lossless).
 
     The plane is the largest array of an RGBA decode after the pixels: it stays in 16 bits (the lossy
     mode maps samples through a 2^bits-entry table of samples.replicate_bits, no 32-bit copy of the plane).
     """
     bits = _payload_bits(payload, bit_depth)
-    a = _core.alpha_decode(payload, h, w, bits, copies)
+    a = _core.alpha_decode(payload, h, w, bits, copies, near)
     if bits < bit_depth:
         a = replicate_bits(np.arange(1 << bits, dtype=np.uint16), bits, bit_depth)[a]
     return a.astype(np.uint8) if bit_depth == 8 else a

@@ -43,12 +43,14 @@ class LosslessStream(LosslessLayout):
                 raise DecodeError(f"{e} ({_where(kind, i)})") from e
 
     def decode(self, threads: int) -> np.ndarray:
-        """The image (H, W[, C]) exactly as encoded: uint8 for 8 bits, else uint16."""
+        """The image (H, W[, C]) as encoded (near-lossless: each colour sample within the bound): uint8 for
+        8 bits, else uint16."""
         h = self.header
 
         def one(key, _inner):
+            near = self.near if key[0] == Kind.PLANE else 0
             try:
-                return alpha_coder.decode(self.payload(*key), h.height, h.width, h.bit_depth, self.copies)
+                return alpha_coder.decode(self.payload(*key), h.height, h.width, h.bit_depth, self.copies, near)
             except DecodeError as e:
                 raise DecodeError(f"{e} ({_where(*key)})") from e
 

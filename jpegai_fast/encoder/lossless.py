@@ -3,7 +3,9 @@ transforms (format/lossless.py) through the alpha coder at the image's full bit 
 the alpha plane; the transform whose planes code smallest is kept (ties: the lowest value). Then the
 copy search (core/copy_map.py) weighs repeats of earlier pixels against the planes' estimated bits, and
 the planes are coded again without the copied pixels; the copy map is kept only when the stream gets
-smaller. decoder/lossless.py mirrors it. No model is loaded: the stream's model-id field is all zeros.
+smaller. Near-lossless (max_error = N >= 1): R, G, B (or grey) as they are, each within +-N, no copy
+map, the alpha plane exact (format/lossless.py). decoder/lossless.py mirrors it. No model is loaded: the
+stream's model-id field is all zeros.
 """
 from __future__ import annotations
 
@@ -11,19 +13,23 @@ import numpy as np
 
 from jpegai_fast.core import alpha_coder, copy_map
 from jpegai_fast.format import lossless
-from jpegai_fast.format.container import NO_MODEL_ID, Header, Kind
+from jpegai_fast.format.container import NO_MODEL_ID, ColourTransform, Header, Kind
 from jpegai_fast.runtime.execution import map_tiles
 
 
-def encode(picture, threads: int) -> bytes:
-    """The lossless stream of ``picture`` (encoder/pipeline.Picture: checked pixels, bit depth, metadata)."""
+def encode(picture, threads: int, max_error: int = 0) -> bytes:
+    """The lossless stream of ``picture`` (encoder/pipeline.Picture: checked pixels, bit depth, metadata), or
+    with ``max_error`` >= 1 (checked against the bit depth by the caller) the near-lossless one."""
     arr, bit_depth = picture.pixels, picture.bit_depth
     has_alpha = arr.ndim == 3 and arr.shape[2] in (2, 4)
     colour = arr if not has_alpha else (arr[..., :-1] if arr.shape[2] == 4 else arr[..., 0])
+    if max_error:
+        return _near_lossless(picture, colour, has_alpha, max_error, threads)
     if colour.ndim == 2:
         planes = {"grey": lossless.forward(colour, bit_depth)[0]}
     else:
-        planes = lossless.derived(colour, bit_depth)
+        d = lossless.derived(colour, bit_depth)
+        planes = {n: d[n] for t in ColourTransform.LOSSLESS for n in lossless.PLANES[t]}   # the exact candidates
     if has_alpha:
         planes["alpha"] = arr[..., -1]
     # one plane per thread: the coder releases the GIL, and the bytes never depend on the split
@@ -33,19 +39,40 @@ def encode(picture, threads: int) -> bytes:
     if colour.ndim == 2:
         transform, names = lossless.GREY_TRANSFORM, ["grey"]
     else:
-        transform = min(lossless.PLANES, key=lambda t: (sum(len(coded[n]) for n in lossless.PLANES[t]), t))
+        transform = min(ColourTransform.LOSSLESS, key=lambda t: (sum(len(coded[n]) for n in lossless.PLANES[t]), t))
         names = list(lossless.PLANES[transform])
     names += ["alpha"] * has_alpha
     copies, coded = _with_copies(arr, bit_depth, {n: planes[n] for n in names}, {n: coded[n] for n in names},
                                  threads)
-    side = {kind: bytes(picture.metadata[name]) for kind, name in Kind.NAMES.items()
-            if picture.metadata.get(name) is not None}
+    side = _side(picture)
     if has_alpha:
         side[Kind.ALPHA] = coded["alpha"]
     h, w = arr.shape[:2]
     header = Header(w, h, arr.shape[2] if arr.ndim == 3 else 1, bit_depth, NO_MODEL_ID, 0,
                     colour_transform=transform, orientation=picture.orientation)
     return lossless.assemble(header, side, [coded[n] for n in names if n != "alpha"], copies)
+
+
+def _near_lossless(picture, colour: np.ndarray, has_alpha: bool, near: int, threads: int) -> bytes:
+    """The near-lossless stream: colour planes within +-``near``, the alpha plane exact, no copy map."""
+    arr, bit_depth = picture.pixels, picture.bit_depth
+    transform = ColourTransform.NEAR_LOSSLESS
+    planes = lossless.forward(colour, bit_depth, transform)
+    jobs = [(p, near) for p in planes] + [(arr[..., -1], 0)] * has_alpha
+    coded = map_tiles(lambda job, _inner: alpha_coder.encode(job[0], bit_depth, bit_depth, near=job[1]), jobs, threads)
+    side = _side(picture)
+    if has_alpha:
+        side[Kind.ALPHA] = coded[-1]
+    h, w = arr.shape[:2]
+    header = Header(w, h, arr.shape[2] if arr.ndim == 3 else 1, bit_depth, NO_MODEL_ID, near,
+                    colour_transform=transform, orientation=picture.orientation)
+    return lossless.assemble(header, side, coded[:len(planes)])
+
+
+def _side(picture) -> dict:
+    """{kind: payload} of the metadata the picture carries."""
+    return {kind: bytes(picture.metadata[name]) for kind, name in Kind.NAMES.items()
+            if picture.metadata.get(name) is not None}
 
 
 def _with_copies(arr: np.ndarray, bit_depth: int, planes: dict, coded: dict, threads: int) -> tuple[bytes, dict]:

@@ -18,7 +18,7 @@ import numpy as np
 
 from jpegai_fast.encoder.effort import DEFAULT_EFFORT, EFFORT_MAX, EFFORT_MIN
 from jpegai_fast.extras import install_hint
-from jpegai_fast.format.container import MAX_LAYERS
+from jpegai_fast.format.container import MAX_LAYERS, max_near
 from jpegai_fast.format.tiling import DEFAULT_TILE_SIZE, MAX_TILE
 
 #: Where cwebp's default lands on Kodak 1-4 (Pillow WebP q75: 35.36 dB, 0.88 bpp; ours at 70: 35.06 dB,
@@ -69,9 +69,11 @@ BOUNDS: dict[str, Bound] = {
     "bit_depth": Bound(int, 8, 16),
     "alpha_bits": Bound(int, 1, 16),
     "lossless": Bound(bool, 0, 1),
+    "max_error": Bound(int, 0, 32767),     # narrowed by the bit depth (check_max_error)
 }
-#: Options that a lossless encode has no use for (each one away from its default is a ValueError naming it):
-#: the rate knobs, the model's effort, tiles and layers, and alpha_bits (every plane is coded exactly).
+#: Options that a lossless or near-lossless encode has no use for (each one away from its default is a
+#: ValueError naming it): the rate knobs, the model's effort, tiles and layers, and alpha_bits (the alpha
+#: plane is coded exactly).
 LOSSLESS_CONFLICTS = RATE_KNOBS + ("effort", "tile_size", "layers", "alpha_bits")
 
 
@@ -128,6 +130,7 @@ class EncodeOptions:
     bit_depth: int | None = None
     alpha_bits: int | None = None
     lossless: bool = False
+    max_error: int = 0
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
@@ -137,12 +140,21 @@ class EncodeOptions:
         given = [name for name in RATE_KNOBS if getattr(self, name) is not None]
         if len(given) > 1:
             raise ValueError(f"give one of {', '.join(k + '=' for k in RATE_KNOBS)} not {' and '.join(given)}")
-        if self.lossless:
+        if self.lossless and self.max_error:
+            raise ValueError(f"lossless=True codes the image exactly: max_error={self.max_error} cannot be given "
+                             "with it (max_error alone selects the near-lossless coder)")
+        if self.model_free:
             defaults = {f.name: f.default for f in dataclasses.fields(self)}
             clash = [name for name in LOSSLESS_CONFLICTS if getattr(self, name) != defaults[name]]
             if clash:
-                raise ValueError(f"lossless=True codes the image exactly: {', '.join(n + '=' for n in clash)} "
-                                 "cannot be given with it")
+                what = (f"max_error={self.max_error} bounds every sample's error" if self.max_error
+                        else "lossless=True codes the image exactly")
+                raise ValueError(f"{what}: {', '.join(n + '=' for n in clash)} cannot be given with it")
+
+    @property
+    def model_free(self) -> bool:
+        """Coded by the plane coder without a model: lossless=True, or near-lossless (max_error >= 1)."""
+        return self.lossless or self.max_error > 0
 
     @classmethod
     def from_user(cls, **values) -> "EncodeOptions":
@@ -161,6 +173,14 @@ class EncodeOptions:
     def kwargs(self) -> dict:
         """The options as ``jpegai_fast.encode`` keyword arguments."""
         return dataclasses.asdict(self)
+
+    def check_max_error(self, bit_depth: int) -> int:
+        """The near-lossless bound, checked against the image's bit depth (container.max_near)."""
+        hi = max_near(bit_depth)
+        if self.max_error > hi:
+            raise ValueError(f"max_error must be {BOUNDS['max_error'].describe(hi)} for {bit_depth}-bit samples, "
+                             f"got {self.max_error}")
+        return self.max_error
 
     def check_alpha_bits(self, bit_depth: int) -> int:
         """The bits the alpha plane is coded with: all of the image's bit depth unless alpha_bits says fewer."""

@@ -53,11 +53,11 @@ class _Frame:
 
 def encode(eng: Engine | None, picture: Picture, opts: EncodeOptions, threads: int, device) -> bytes:
     """The stream of ``picture`` at ``opts``' quality, within [0.9, 1] x its size target (bpp= or size=),
-    or at the lowest rate that reaches its PSNR target (psnr=); with ``opts.lossless`` the exact stream
-    of encoder/lossless.py, which needs no model (``eng`` may then be None)."""
-    if opts.lossless:
+    or at the lowest rate that reaches its PSNR target (psnr=); with ``opts.lossless`` (or ``max_error``) the
+    exact (near-lossless) stream of encoder/lossless.py, which needs no model (``eng`` may then be None)."""
+    if opts.model_free:
         from jpegai_fast.encoder import lossless
-        return lossless.encode(picture, threads)
+        return lossless.encode(picture, threads, opts.check_max_error(picture.bit_depth))
     frame = _frame(eng, picture, opts)
     if opts.bpp is None and opts.size is None and opts.psnr is None:
         quality = DEFAULT_QUALITY if opts.quality is None else opts.quality

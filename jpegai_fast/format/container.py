@@ -64,9 +64,13 @@ class ColourTransform:
     LOSSLESS_SUBTRACT_GREEN = 1     # G, R - G, B - G
     LOSSLESS_B_MINUS_MEAN = 2       # G, R - G, B - floor((R + G) / 2)
     LOSSLESS_R_MINUS_B = 3          # G, B - G, R - B
+    #: Near-lossless, no model: R, G, B (grey: its plane) as they are, each sample within +-N of the
+    #: source, N = the header's rate field (format/lossless.py, csrc/alpha/alpha_coder.h).
+    NEAR_LOSSLESS = 4
 
     LOSSLESS = (LOSSLESS_SUBTRACT_GREEN, LOSSLESS_B_MINUS_MEAN, LOSSLESS_R_MINUS_B)
-    ALL = (RGB,) + LOSSLESS
+    MODEL_FREE = LOSSLESS + (NEAR_LOSSLESS,)    # streams the plane coder codes, no model
+    ALL = (RGB,) + MODEL_FREE
 
 
 #: The model-id field of a lossless stream: no model codes it, and no model's id is all zeros (a SHA-256 prefix).
@@ -74,7 +78,18 @@ NO_MODEL_ID = bytes(MODEL_ID_BYTES)
 
 
 def is_lossless(header: "Header") -> bool:
+    """Exact: the planes decode to the source samples."""
     return header.colour_transform in ColourTransform.LOSSLESS
+
+
+def is_model_free(header: "Header") -> bool:
+    """Coded by the plane coder, no model: lossless or near-lossless (format/lossless.py)."""
+    return header.colour_transform in ColourTransform.MODEL_FREE
+
+
+def max_near(bit_depth: int) -> int:
+    """The largest near-lossless bound N of ``bit_depth``-bit samples (the plane coder's, alpha_coder.h)."""
+    return (1 << (bit_depth - 1)) - 1
 
 
 @dataclass
@@ -120,12 +135,16 @@ def max_substreams(width: int, height: int, channels: int, tile_size: int, num_l
     return coded + len(Kind.METADATA) + int(has_alpha(channels))
 
 
-def check_lossless_fields(model_id: bytes, rate_q: int, tile_size: int, num_layers: int) -> None:
-    """A lossless stream's header fields that belong to the model (docs/format.md): model id all zeros,
-    rate 0, tile size 0 (the planes are whole), one layer; anything else is no encoder's stream."""
-    if model_id != NO_MODEL_ID or rate_q or tile_size or num_layers != 1:
-        raise DecodeError(f"corrupted stream: a lossless stream with model id {model_id.hex()}, rate {rate_q}, "
-                          f"tile size {tile_size}, {num_layers} layers (all zero and one layer expected)")
+def check_lossless_fields(model_id: bytes, rate_q: int, tile_size: int, num_layers: int, near_bound: int = 0) -> None:
+    """A model-free stream's header fields that belong to the model (docs/format.md): model id all zeros,
+    rate 0 (near-lossless: the bound, 1 .. ``near_bound``), tile size 0 (the planes are whole), one layer;
+    anything else is no encoder's stream."""
+    rate_ok = 1 <= rate_q <= near_bound if near_bound else rate_q == 0
+    if model_id != NO_MODEL_ID or not rate_ok or tile_size or num_layers != 1:
+        what = f"a bound 1..{near_bound}" if near_bound else "rate 0"
+        raise DecodeError(f"corrupted stream: a {'near-' if near_bound else ''}lossless stream with model id "
+                          f"{model_id.hex()}, rate {rate_q}, tile size {tile_size}, {num_layers} layers (model id "
+                          f"zero, {what}, tile size 0 and one layer expected)")
 
 
 @dataclass
@@ -291,7 +310,7 @@ def read(data: bytes | bytearray | memoryview) -> Header:
         raise DecodeError(f"corrupted stream: bit depth {bit_depth}")
     if colour not in ColourTransform.ALL:
         raise DecodeError(f"unsupported colour transform {colour}")
-    lossless = colour in ColourTransform.LOSSLESS
+    lossless = colour in ColourTransform.MODEL_FREE
     model_id = r.take(MODEL_ID_BYTES, "model id")
     rate_q = r.varint("rate parameter", 1 << 16)
     tile_size = r.varint("tile size", MAX_SIDE)
@@ -305,7 +324,8 @@ def read(data: bytes | bytearray | memoryview) -> Header:
     if not 1 <= num_layers <= MAX_LAYERS:
         raise DecodeError(f"corrupted stream: {num_layers} layers")
     if lossless:
-        check_lossless_fields(model_id, rate_q, tile_size, num_layers)
+        near = max_near(bit_depth) if colour == ColourTransform.NEAR_LOSSLESS else 0
+        check_lossless_fields(model_id, rate_q, tile_size, num_layers, near)
     count = r.varint("substream count", MAX_SUBSTREAMS)
     # cheap bounds before the loop: the count the header's tiles and layers allow, and the bytes left
     # (an entry takes at least 8): a 2^20-entry table for a one-tile image would cost seconds to parse

@@ -7,6 +7,10 @@ fit the coder's 16-bit planes (on Kodak 1-6 subtract-green alone codes 0.2 % sma
 colour is best predicted from which differs per image, so the encoder codes the five planes below and
 keeps the transform whose three are smallest (Kodak 1-6: -1.0 % against subtract-green alone, frymire
 -2.8 %; docs/benchmarks.md, "Lossless").
+
+Near-lossless streams (NEAR_LOSSLESS, bound N in the header's rate field) code R, G, B as they are:
+a difference plane within +-N of R - G would not keep R within N of the source (the error of G adds
+in, and mod 2^b a small error can wrap to a large one), so every plane carries its own bound.
 """
 from __future__ import annotations
 
@@ -22,8 +26,9 @@ PLANES = {
     ColourTransform.LOSSLESS_SUBTRACT_GREEN: ("G", "R-G", "B-G"),
     ColourTransform.LOSSLESS_B_MINUS_MEAN: ("G", "R-G", "B-mean(R,G)"),
     ColourTransform.LOSSLESS_R_MINUS_B: ("G", "B-G", "R-B"),
+    ColourTransform.NEAR_LOSSLESS: ("R", "G", "B"),
 }
-#: A grey image's one plane is coded as is, under this transform value (the only one a grey stream may use).
+#: A grey image's one plane is coded as is, under this transform value (lossless) or NEAR_LOSSLESS.
 GREY_TRANSFORM = ColourTransform.LOSSLESS_SUBTRACT_GREEN
 
 
@@ -31,8 +36,8 @@ def derived(colour: np.ndarray, bit_depth: int) -> dict[str, np.ndarray]:
     """Every plane a transform of PLANES may code (uint16, mod 2^b), from HxWx3 samples."""
     mask = np.uint16((1 << bit_depth) - 1)
     r, g, b = (colour[..., i].astype(np.uint16) for i in range(3))   # uint16 wraps mod 2^16: half the memory of int32
-    return {"G": g, "R-G": (r - g) & mask, "B-G": (b - g) & mask, "B-mean(R,G)": (b - _mean(r, g)) & mask,
-            "R-B": (r - b) & mask}
+    return {"R": r, "G": g, "B": b, "R-G": (r - g) & mask, "B-G": (b - g) & mask,
+            "B-mean(R,G)": (b - _mean(r, g)) & mask, "R-B": (r - b) & mask}
 
 
 def _mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -56,7 +61,9 @@ def inverse(planes: list[np.ndarray], bit_depth: int, transform: int = GREY_TRAN
     # 8 bits: uint8 arithmetic wraps mod 2^8 by itself (a third of the decode's overhead was the casts)
     mask = dtype((1 << bit_depth) - 1)
     g, p1, p2 = (p.astype(dtype, copy=False) for p in planes)
-    if transform == ColourTransform.LOSSLESS_R_MINUS_B:
+    if transform == ColourTransform.NEAR_LOSSLESS:
+        r, g, b = g, p1, p2     # R, G, B as they are
+    elif transform == ColourTransform.LOSSLESS_R_MINUS_B:
         b = (p1 + g) & mask
         r = (p2 + b) & mask
     else:
@@ -65,6 +72,11 @@ def inverse(planes: list[np.ndarray], bit_depth: int, transform: int = GREY_TRAN
     out = np.empty(g.shape + (3,), dtype)
     out[..., 0], out[..., 1], out[..., 2] = r, g, b
     return out
+
+
+def max_error(header: Header) -> int:
+    """The colour planes' error bound of a model-free stream: the rate field of a near-lossless one, else 0."""
+    return header.rate_q if header.colour_transform == ColourTransform.NEAR_LOSSLESS else 0
 
 
 def canonical_order(planes: int, side: tuple[int, ...], copy_map: bool = False) -> list[tuple[int, int, int]]:
@@ -91,16 +103,20 @@ class LosslessLayout(Substreams):
 
     def __init__(self, data: bytes, header: Header | None = None):
         h = container.read(data) if header is None else header
-        if h.colour_transform not in ColourTransform.LOSSLESS:
+        if h.colour_transform not in ColourTransform.MODEL_FREE:
             raise DecodeError(f"not a lossless stream (colour transform {h.colour_transform})")
         super().__init__(data, h)
         planes = container.colour_channels(h.channels)
-        if planes == 1 and h.colour_transform != GREY_TRANSFORM:
+        #: the colour planes' near-lossless bound (0: exact); the alpha plane is always exact
+        self.near = max_error(h)
+        if planes == 1 and h.colour_transform not in (GREY_TRANSFORM, ColourTransform.NEAR_LOSSLESS):
             raise DecodeError(f"corrupted stream: a grey lossless stream with colour transform {h.colour_transform} "
-                              f"(grey uses {GREY_TRANSFORM})")
+                              f"(grey uses {GREY_TRANSFORM} or {ColourTransform.NEAR_LOSSLESS})")
         kinds = {s.kind for s in h.substreams}
         meta = side_kinds(kinds, container.has_alpha(h.channels))
         self.copy_map = Kind.COPY_MAP in kinds
+        if self.copy_map and self.near:
+            raise DecodeError("corrupted stream: a near-lossless stream with a copy map (docs/format.md)")
         if [(s.kind, s.tile, s.layer) for s in h.substreams] != canonical_order(planes, meta, self.copy_map):
             raise DecodeError("corrupted stream: substreams of the lossless stream missing or not in the "
                               "canonical order (docs/format.md)")

@@ -1,4 +1,5 @@
-"""jpegai-fast encode --lossless: an exact copy of 8- and 16-bit files, and the options it refuses."""
+"""jpegai-fast encode --lossless: an exact copy of 8- and 16-bit files, and the options it refuses;
+--max-error N (near-lossless) in encode, info and batch."""
 import json
 
 import numpy as np
@@ -59,3 +60,26 @@ def test_batch_encode_lossless_makes_exact_copies(tmp_path):
         np.testing.assert_array_equal(decode(data), img)
     r = run("batch", "decode", src, "-o", tmp_path / "o2", "--lossless")
     assert r.exit_code != 0 and "--lossless" in r.output
+
+
+def test_max_error_bounds_every_sample_in_encode_info_and_batch(tmp_path):
+    img = synthetic_image(29, 31)
+    write_image(tmp_path / "in.png", img)
+    r = run("encode", tmp_path / "in.png", tmp_path / "s.jai", "--max-error", 3, "-v")
+    assert r.exit_code == 0, r.output
+    assert "near-lossless, max error 3" in r.output
+    meta = json.loads(run("info", tmp_path / "s.jai", "--json").output)
+    assert meta["max_error"] == 3 and meta["lossless"] is False
+    assert run("decode", tmp_path / "s.jai", tmp_path / "out.png").exit_code == 0
+    assert np.abs(read_image(tmp_path / "out.png").astype(int) - img).max() <= 3
+    for extra in (("-q", "80"), ("--lossless",)):
+        r = run("encode", tmp_path / "in.png", tmp_path / "t.jai", "--max-error", 3, *extra)
+        assert r.exit_code != 0 and "max_error" in r.output, (extra, r.output)
+    assert run("encode", tmp_path / "in.png", tmp_path / "t.jai", "--max-error", 128).exit_code != 0
+    src = tmp_path / "src"
+    src.mkdir()
+    write_image(src / "a.png", img)
+    r = run("batch", "encode", src, "-o", tmp_path / "out", "--max-error", 2, "--workers", 0, "--quiet")
+    assert r.exit_code == 0, r.output
+    from jpegai_fast import decode
+    assert np.abs(decode((tmp_path / "out" / "a.jai").read_bytes()).astype(int) - img).max() <= 2

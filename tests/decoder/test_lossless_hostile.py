@@ -147,8 +147,41 @@ def test_lossy_and_lossless_paths_refuse_each_other(rgba):
 
 
 def test_an_unknown_colour_transform_is_refused(rgba):
-    with pytest.raises(DecodeError, match="unsupported colour transform 4"):
-        jpegai_fast.decode(_rewrite(rgba[1], colour_transform=4))
+    with pytest.raises(DecodeError, match="unsupported colour transform 5"):
+        jpegai_fast.decode(_rewrite(rgba[1], colour_transform=5))
+
+
+def test_near_lossless_fields_are_checked(rgba):
+    img, _ = rgba
+    near = jpegai_fast.encode(img, max_error=3)
+    assert np.abs(jpegai_fast.decode(near).astype(int) - img).max() <= 3
+    # the bound lives in the rate field: 0 and beyond 2^(b-1) - 1 are no encoder's stream
+    for rate in (0, 128):
+        with pytest.raises(DecodeError, match="near-lossless stream with"):
+            jpegai_fast.decode(_rewrite(near, rate_q=rate))
+    # an exact stream relabelled near-lossless (rate 0) is refused by the same rule
+    with pytest.raises(DecodeError, match="near-lossless stream with"):
+        jpegai_fast.decode(_rewrite(rgba[1], colour_transform=ColourTransform.NEAR_LOSSLESS))
+    # a copy map cannot serve a near-lossless stream (its sources are reconstructed samples)
+    h, p = _payloads(near)
+    at = next(i for i, s in enumerate(h.substreams) if s.kind == Kind.PLANE)
+    subs = h.substreams[:at] + [container.Substream(Kind.COPY_MAP, 0, 0, 0, 0)] + h.substreams[at:]
+    with pytest.raises(DecodeError, match="near-lossless stream with a copy map"):
+        jpegai_fast.decode(_rewrite(near, p[:at] + [b"\x00"] + p[at:], subs))
+    # a damaged plane payload is a DecodeError naming the plane, never a crash or a wrong image
+    h, p = _payloads(near)
+    p[at] = p[at][:1] + bytes(len(p[at]) - 1)
+    with pytest.raises(DecodeError, match="lossless plane 0"):
+        jpegai_fast.decode(_rewrite(near, p))
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        p2 = list(p)
+        p2[at] = p[at][:1] + rng.integers(0, 256, len(p[at]) - 1, dtype=np.uint8).tobytes()
+        try:
+            out = jpegai_fast.decode(_rewrite(near, p2))
+        except DecodeError:
+            continue
+        assert out.shape == img.shape   # a random payload that parses decodes to some image of the right shape
 
 
 def test_a_grey_stream_with_a_colour_transform_is_refused():
