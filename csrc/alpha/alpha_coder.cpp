@@ -294,7 +294,8 @@ std::vector<uint8_t> mask_of(const uint16_t* plane, size_t n, const std::vector<
 
 }  // namespace
 
-std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits, const std::vector<Copy>& copies, int near) {
+std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits, const std::vector<Copy>& copies, int near,
+                            uint16_t* recon_out) {
   check_args(h, w, bits, near);
   const size_t n = size_t(h) * w;
   const uint32_t limit = uint32_t(1) << bits;
@@ -304,6 +305,7 @@ std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits, const
   const std::vector<uint8_t> mask = near > 0 ? std::vector<uint8_t>(n, 0) : mask_of(plane, n, copies);
   std::vector<uint16_t> recon;
   const Fit f = near > 0 ? fit_near(plane, h, w, bits, near, recon) : fit(plane, h, w, bits, mask.data());
+  if (near > 0 && recon_out) std::copy(recon.begin(), recon.end(), recon_out);
   std::vector<uint64_t> mode_count(kModes, 0);
   for (uint8_t m : f.modes) ++mode_count[m];
   std::vector<uint8_t> out;

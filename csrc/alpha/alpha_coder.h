@@ -39,7 +39,9 @@ constexpr int kBlock = 16;  // block side, pixels
 // copy map, decoded) are left out of the payload. Throws InvalidArgument on bad input (a copy whose
 // samples differ from its source in this plane included).
 std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits, const std::vector<lossless::Copy>& copies,
-                            int near = 0);
+                            int near = 0, uint16_t* recon = nullptr);
+// recon (near >= 1 only, h * w, may be null): receives the samples the decoder will reconstruct, so a
+// caller can code other planes against them (format/lossless.py's near-lossless subtract-green).
 
 // Decodes into out (h * w), filling the pixels `copies` cover from their source. Throws CorruptStream
 // for a corrupt or mismatched payload; never reads outside data[0, size).

@@ -24,6 +24,12 @@ def encode(plane: np.ndarray, bit_depth: int, bits: int, copy_map: bytes = b"", 
     return _core.alpha_encode(a, bits, copy_map, near)
 
 
+def encode_near(plane: np.ndarray, bits: int, near: int) -> tuple[bytes, np.ndarray]:
+    """Near-lossless (``near`` >= 1) payload of (h, w) samples of ``bits`` bits, and the (h, w) uint16 samples
+    its decoder will reconstruct (what other planes may be coded against)."""
+    return _core.alpha_encode_near(np.ascontiguousarray(plane, dtype=np.uint16), bits, near)
+
+
 def pixel_costs(plane: np.ndarray, bits: int) -> np.ndarray:
     """(h, w) float32: the coder's estimate of each pixel's bits, coded without copies (all ``bits``)."""
     return _core.alpha_costs(np.ascontiguousarray(plane, dtype=np.uint16), bits)

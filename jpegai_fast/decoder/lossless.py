@@ -34,13 +34,19 @@ class LosslessStream(LosslessLayout):
                 raise DecodeError(f"{e} (copy map substream)") from e
         for kind, i in self.keys:
             payload = self.payload(kind, i)
-            # every plane is exact: a payload coding fewer bits (the lossy alpha mode) is no lossless stream
-            if payload[:1] != bytes([h.bit_depth]):
-                raise DecodeError(f"corrupted stream: {_where(kind, i)} does not code all {h.bit_depth} bits")
+            # every plane codes its full bits: fewer (the lossy alpha mode) is no lossless stream
+            bits = self._bits(kind, i)
+            if payload[:1] != bytes([bits]):
+                raise DecodeError(f"corrupted stream: {_where(kind, i)} does not code all {bits} bits")
             try:
-                alpha_coder.check(payload, h.height, h.width, h.bit_depth)
+                alpha_coder.check(payload, h.height, h.width, bits)
             except DecodeError as e:
                 raise DecodeError(f"{e} ({_where(kind, i)})") from e
+
+    def _bits(self, kind: int, index: int) -> int:
+        """The bits substream (kind, index) codes: the bit depth, b + 1 for near-lossless differences."""
+        h = self.header
+        return lossless.plane_bits(h.colour_transform, index, h.bit_depth) if kind == Kind.PLANE else h.bit_depth
 
     def decode(self, threads: int) -> np.ndarray:
         """The image (H, W[, C]) as encoded (near-lossless: each colour sample within the bound): uint8 for
@@ -50,7 +56,7 @@ class LosslessStream(LosslessLayout):
         def one(key, _inner):
             near = self.near if key[0] == Kind.PLANE else 0
             try:
-                return alpha_coder.decode(self.payload(*key), h.height, h.width, h.bit_depth, self.copies, near)
+                return alpha_coder.decode(self.payload(*key), h.height, h.width, self._bits(*key), self.copies, near)
             except DecodeError as e:
                 raise DecodeError(f"{e} ({_where(*key)})") from e
 

@@ -54,19 +54,36 @@ def encode(picture, threads: int, max_error: int = 0) -> bytes:
 
 
 def _near_lossless(picture, colour: np.ndarray, has_alpha: bool, near: int, threads: int) -> bytes:
-    """The near-lossless stream: colour planes within +-``near``, the alpha plane exact, no copy map."""
+    """The near-lossless stream: colour planes within +-``near``, the alpha plane exact, no copy map. A colour
+    image of at most 15 bits is coded both ways (R, G, B as they are; G, then R and B against G as decoded)
+    and the smaller kept (ties: the planes as they are)."""
     arr, bit_depth = picture.pixels, picture.bit_depth
-    transform = ColourTransform.NEAR_LOSSLESS
-    planes = lossless.forward(colour, bit_depth, transform)
-    jobs = [(p, near) for p in planes] + [(arr[..., -1], 0)] * has_alpha
-    coded = map_tiles(lambda job, _inner: alpha_coder.encode(job[0], bit_depth, bit_depth, near=job[1]), jobs, threads)
+    planes = lossless.forward(colour, bit_depth, ColourTransform.NEAR_LOSSLESS)   # R, G, B or the grey plane
+    green = 1 if len(planes) == 3 else None
+
+    def as_they_are(i, _inner):
+        """(payload, G as decoded or None) of plane i; i = len(planes): the alpha plane, exact."""
+        if i == len(planes):
+            return alpha_coder.encode(arr[..., -1], bit_depth, bit_depth), None
+        if i == green:
+            return alpha_coder.encode_near(planes[i], bit_depth, near)
+        return alpha_coder.encode(planes[i], bit_depth, bit_depth, near=near), None
+
+    coded = map_tiles(as_they_are, list(range(len(planes) + has_alpha)), threads)
+    transform, payloads = ColourTransform.NEAR_LOSSLESS, [c[0] for c in coded[:len(planes)]]
+    if green is not None and bit_depth <= 15:
+        bits = bit_depth + 1
+        diffs = map_tiles(lambda d, _inner: alpha_coder.encode(d, bits, bits, near=near),
+                          lossless.near_difference(colour, coded[green][1], bit_depth), threads)
+        if len(payloads[green]) + sum(map(len, diffs)) < sum(map(len, payloads)):
+            transform, payloads = ColourTransform.NEAR_LOSSLESS_SUBTRACT_GREEN, [payloads[green]] + diffs
     side = _side(picture)
     if has_alpha:
-        side[Kind.ALPHA] = coded[-1]
+        side[Kind.ALPHA] = coded[-1][0]
     h, w = arr.shape[:2]
     header = Header(w, h, arr.shape[2] if arr.ndim == 3 else 1, bit_depth, NO_MODEL_ID, near,
                     colour_transform=transform, orientation=picture.orientation)
-    return lossless.assemble(header, side, coded[:len(planes)])
+    return lossless.assemble(header, side, payloads)
 
 
 def _side(picture) -> dict:

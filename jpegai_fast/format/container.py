@@ -64,12 +64,14 @@ class ColourTransform:
     LOSSLESS_SUBTRACT_GREEN = 1     # G, R - G, B - G
     LOSSLESS_B_MINUS_MEAN = 2       # G, R - G, B - floor((R + G) / 2)
     LOSSLESS_R_MINUS_B = 3          # G, B - G, R - B
-    #: Near-lossless, no model: R, G, B (grey: its plane) as they are, each sample within +-N of the
-    #: source, N = the header's rate field (format/lossless.py, csrc/alpha/alpha_coder.h).
-    NEAR_LOSSLESS = 4
+    #: Near-lossless, no model, each colour sample within +-N of the source, N = the header's rate field
+    #: (format/lossless.py, csrc/alpha/alpha_coder.h):
+    NEAR_LOSSLESS = 4                   # R, G, B (grey: its plane) as they are
+    NEAR_LOSSLESS_SUBTRACT_GREEN = 5    # G, then R - G' and B - G' (G' = G as decoded), b + 1 bits; b <= 15
 
     LOSSLESS = (LOSSLESS_SUBTRACT_GREEN, LOSSLESS_B_MINUS_MEAN, LOSSLESS_R_MINUS_B)
-    MODEL_FREE = LOSSLESS + (NEAR_LOSSLESS,)    # streams the plane coder codes, no model
+    NEAR = (NEAR_LOSSLESS, NEAR_LOSSLESS_SUBTRACT_GREEN)
+    MODEL_FREE = LOSSLESS + NEAR        # streams the plane coder codes, no model
     ALL = (RGB,) + MODEL_FREE
 
 
@@ -324,7 +326,7 @@ def read(data: bytes | bytearray | memoryview) -> Header:
     if not 1 <= num_layers <= MAX_LAYERS:
         raise DecodeError(f"corrupted stream: {num_layers} layers")
     if lossless:
-        near = max_near(bit_depth) if colour == ColourTransform.NEAR_LOSSLESS else 0
+        near = max_near(bit_depth) if colour in ColourTransform.NEAR else 0
         check_lossless_fields(model_id, rate_q, tile_size, num_layers, near)
     count = r.varint("substream count", MAX_SUBSTREAMS)
     # cheap bounds before the loop: the count the header's tiles and layers allow, and the bytes left

@@ -8,9 +8,13 @@ colour is best predicted from which differs per image, so the encoder codes the 
 keeps the transform whose three are smallest (Kodak 1-6: -1.0 % against subtract-green alone, frymire
 -2.8 %; docs/benchmarks.md, "Lossless").
 
-Near-lossless streams (NEAR_LOSSLESS, bound N in the header's rate field) code R, G, B as they are:
-a difference plane within +-N of R - G would not keep R within N of the source (the error of G adds
-in, and mod 2^b a small error can wrap to a large one), so every plane carries its own bound.
+Near-lossless streams (bound N in the header's rate field) cannot take differences of source samples: a
+plane within +-N of R - G would not keep R within N (G's own error adds in, and mod 2^b a small error
+wraps to a large one). NEAR_LOSSLESS codes R, G, B as they are; NEAR_LOSSLESS_SUBTRACT_GREEN codes G,
+then R and B against G as the decoder will have it (G'), without a modulus: R - G' + 2^b - 1 in b + 1
+bits, so R' = clamp(that' - (2^b - 1) + G', 0, 2^b - 1) errs by at most N (Kodak 1-6: -27..-31 % bytes
+against independent planes; the encoder keeps the smaller of the two, and 16-bit images, whose
+differences would need 17 bits, always the first).
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ PLANES = {
     ColourTransform.LOSSLESS_B_MINUS_MEAN: ("G", "R-G", "B-mean(R,G)"),
     ColourTransform.LOSSLESS_R_MINUS_B: ("G", "B-G", "R-B"),
     ColourTransform.NEAR_LOSSLESS: ("R", "G", "B"),
+    ColourTransform.NEAR_LOSSLESS_SUBTRACT_GREEN: ("G", "R-G'", "B-G'"),   # G' = G as decoded (near_forward)
 }
 #: A grey image's one plane is coded as is, under this transform value (lossless) or NEAR_LOSSLESS.
 GREY_TRANSFORM = ColourTransform.LOSSLESS_SUBTRACT_GREEN
@@ -53,6 +58,23 @@ def forward(colour: np.ndarray, bit_depth: int, transform: int = GREY_TRANSFORM)
     return [d[name] for name in PLANES[transform]]
 
 
+def near_offset(bit_depth: int) -> int:
+    """NEAR_LOSSLESS_SUBTRACT_GREEN's planes 1 and 2 hold R - G' and B - G' plus this (2^b - 1), in b + 1 bits."""
+    return (1 << bit_depth) - 1
+
+
+def plane_bits(transform: int, index: int, bit_depth: int) -> int:
+    """The bits colour plane ``index`` of ``transform`` is coded with: b, or b + 1 for the near-lossless
+    differences."""
+    return bit_depth + (transform == ColourTransform.NEAR_LOSSLESS_SUBTRACT_GREEN and index > 0)
+
+
+def near_difference(colour: np.ndarray, g_decoded: np.ndarray, bit_depth: int) -> list[np.ndarray]:
+    """NEAR_LOSSLESS_SUBTRACT_GREEN's planes 1 and 2 from HxWx3 samples and G as decoded (uint16)."""
+    g = g_decoded.astype(np.int32) - near_offset(bit_depth)
+    return [(colour[..., i].astype(np.int32) - g).astype(np.uint16) for i in (0, 2)]
+
+
 def inverse(planes: list[np.ndarray], bit_depth: int, transform: int = GREY_TRANSFORM) -> np.ndarray:
     """The coded planes -> HxW or HxWx3 samples (uint8 for 8 bits, else uint16): forward's inverse."""
     dtype = np.uint8 if bit_depth == 8 else np.uint16
@@ -60,6 +82,13 @@ def inverse(planes: list[np.ndarray], bit_depth: int, transform: int = GREY_TRAN
         return planes[0].astype(dtype)
     # 8 bits: uint8 arithmetic wraps mod 2^8 by itself (a third of the decode's overhead was the casts)
     mask = dtype((1 << bit_depth) - 1)
+    if transform == ColourTransform.NEAR_LOSSLESS_SUBTRACT_GREEN:
+        g = planes[0].astype(np.int32) - near_offset(bit_depth)
+        out = np.empty(planes[0].shape + (3,), dtype)
+        for i, p in ((0, planes[1]), (2, planes[2])):
+            out[..., i] = np.clip(p.astype(np.int32) + g, 0, (1 << bit_depth) - 1)
+        out[..., 1] = planes[0]
+        return out
     g, p1, p2 = (p.astype(dtype, copy=False) for p in planes)
     if transform == ColourTransform.NEAR_LOSSLESS:
         r, g, b = g, p1, p2     # R, G, B as they are
@@ -76,7 +105,7 @@ def inverse(planes: list[np.ndarray], bit_depth: int, transform: int = GREY_TRAN
 
 def max_error(header: Header) -> int:
     """The colour planes' error bound of a model-free stream: the rate field of a near-lossless one, else 0."""
-    return header.rate_q if header.colour_transform == ColourTransform.NEAR_LOSSLESS else 0
+    return header.rate_q if header.colour_transform in ColourTransform.NEAR else 0
 
 
 def canonical_order(planes: int, side: tuple[int, ...], copy_map: bool = False) -> list[tuple[int, int, int]]:
@@ -112,6 +141,9 @@ class LosslessLayout(Substreams):
         if planes == 1 and h.colour_transform not in (GREY_TRANSFORM, ColourTransform.NEAR_LOSSLESS):
             raise DecodeError(f"corrupted stream: a grey lossless stream with colour transform {h.colour_transform} "
                               f"(grey uses {GREY_TRANSFORM} or {ColourTransform.NEAR_LOSSLESS})")
+        if h.colour_transform == ColourTransform.NEAR_LOSSLESS_SUBTRACT_GREEN and h.bit_depth > 15:
+            raise DecodeError(f"corrupted stream: colour transform {h.colour_transform} at {h.bit_depth} bits "
+                              "(its differences take b + 1 <= 16 bits)")
         kinds = {s.kind for s in h.substreams}
         meta = side_kinds(kinds, container.has_alpha(h.channels))
         self.copy_map = Kind.COPY_MAP in kinds

@@ -42,6 +42,10 @@ CASES["rgb8_9x20_copy_map"] = (np.concatenate([np.tile(_MOTIF, (2, 4, 1)), np.fu
 # near-lossless (colour transform 4, the bound in the rate field): RGBA with its exact alpha, and 16-bit grey
 CASES["rgba8_7x9_near2"] = (_ramp(7, 9, 4, 8), {"max_error": 2})
 CASES["grey16_5x6_near300"] = (_ramp(5, 6, 1, 16), {"bit_depth": 16, "max_error": 300})
+# near-lossless subtract-green (transform 5, planes 1 and 2 in b + 1 bits): channels that follow one gradient
+_GRAD = (np.add.outer(np.arange(12) * 9, np.arange(10) * 5) % 200).astype(np.int64)
+CASES["rgb10_12x10_near1_transform5"] = (np.dstack([_GRAD * 4 + 3, _GRAD * 4, _GRAD * 4 + (_ramp(12, 10, 1, 8) & 7)])
+                                         .astype(np.uint16), {"bit_depth": 10, "max_error": 1})
 #: SHA-256 of each stream's bytes, so a changed file cannot slip in with a regenerated image
 STREAM_SHA256 = {
     "rgba10_7x5": "1a4d6b17e7e431042e8fec3aedc41ea7ae8abdb899559b813090a9550aee6979",
@@ -52,13 +56,15 @@ STREAM_SHA256 = {
     "rgb12_6x8_transform2": "3ba9a09e3c4d1f04f0c65b72ae4ad452db0db358099eefb1ba9f4d22fa8f9108",
     "rgb16_6x8_transform3": "4d6935c860bdae052a2e562ceca5ff7b10da07f42786bb851d4220cb3055aaa6",
     "rgb8_9x20_copy_map": "f04dff03c258fdc8127bfe2d390af148510aa7cd0832b8b0aac2966e316d6d93",
-    "rgba8_7x9_near2": "495cf19e16499e5eb483b75b19230ea38f03baa31e08e58a6b09ec538fb95beb",
+    "rgba8_7x9_near2": "9660c0434f0bc4811fb7ed8d293cbc9bd4930bca67def5272c5f7e6d98fa6e51",
     "grey16_5x6_near300": "82aabad1c17a9b3c7c62475d894dc7a28633585ae1f1dcd334d7623924e51565",
+    "rgb10_12x10_near1_transform5": "4e9122a8faeca9065f10d70da489fcdd92af85439daf727c9370db147a23b92a",
 }
 #: SHA-256 of the near-lossless vectors' decoded samples (uint8 / uint16, C order)
 DECODED_SHA256 = {
-    "rgba8_7x9_near2": "ab9ae4902370c2bb7bba3049c53137452e7ec0abd85a0ca3a2066745f19bd6ea",
+    "rgba8_7x9_near2": "d710a74a21649056b5382ec7ef0a9cc303775353737875876b34602003449a5e",
     "grey16_5x6_near300": "b2342f2a45625dc755b8ee07ba1a87c6715d8c23bf1089ee7b43e82b5c57db0e",
+    "rgb10_12x10_near1_transform5": "337b03e5c13fdd0abe81fa6a8653ad3ba249e23f3530a3013ac8f36b551c26f4",
 }
 
 
