@@ -100,23 +100,30 @@ def quantise_conv_int16(weight: np.ndarray, bias: np.ndarray | None, transposed:
     phase_l1(w_q) * INT16_LIMIT + |b_q| <= INT16_ACC_LIMIT (no int32 partial sum can overflow) and
     s + frac_in >= frac_out. w_q = round(w * 2^s), b_q = round(b * 2^(s + frac_in)) (the accumulator's
     units). Returns (weight_q int32, bias_q int64, shift = s + frac_in - frac_out int32).
+
+    All channels at once: s starts at the largest value the first condition allows (every larger one
+    fails it) and steps down where a condition fails, which is the same s as trying 30, 29, ... in turn.
     """
     cout = weight.shape[0]
-    bias = np.zeros(cout) if bias is None else bias
-    weight_q = np.zeros(weight.shape, dtype=np.int32)
-    bias_q = np.zeros(cout, dtype=np.int64)
-    shift = np.zeros(cout, dtype=np.int32)
-    for oc in range(cout):
-        for s in range(INT16_SHIFT_MAX, frac_out - frac_in - 1, -1):
-            w_q = round_half_up(weight[oc] * 2.0**s)
-            b_q = float(round_half_up(bias[oc] * 2.0**(s + frac_in)))
-            if (np.max(np.abs(w_q)) <= INT16_LIMIT
-                    and phase_l1(w_q[None], transposed, stride)[0] * INT16_LIMIT + abs(b_q) <= INT16_ACC_LIMIT):
-                weight_q[oc], bias_q[oc], shift[oc] = w_q, int(b_q), s + frac_in - frac_out
-                break
-        else:
-            raise ValueError(f"output channel {oc}: weights too large for the int16 arithmetic")
-    return weight_q, bias_q, shift
+    bias = np.zeros(cout) if bias is None else np.asarray(bias, dtype=np.float64)
+    lowest = max(0, frac_out - frac_in)
+    peak = np.abs(weight).reshape(cout, -1).max(axis=1)
+    with np.errstate(divide="ignore"):
+        start = np.where(peak > 0, np.floor(np.log2((INT16_LIMIT + 0.5) / np.where(peak > 0, peak, 1.0))),
+                         INT16_SHIFT_MAX)
+    s = np.clip(start, lowest, INT16_SHIFT_MAX).astype(np.int64)
+    while True:
+        w_q = round_half_up(weight * np.ldexp(1.0, s)[:, None, None, None])
+        b_q = round_half_up(bias * np.ldexp(1.0, s + frac_in))
+        ok = ((np.abs(w_q).reshape(cout, -1).max(axis=1) <= INT16_LIMIT)
+              & (phase_l1(w_q, transposed, stride) * INT16_LIMIT + np.abs(b_q) <= INT16_ACC_LIMIT))
+        if ok.all():
+            break
+        stuck = ~ok & (s <= lowest)
+        if stuck.any():
+            raise ValueError(f"output channel {int(np.argmax(stuck))}: weights too large for the int16 arithmetic")
+        s = np.where(ok, s, s - 1)
+    return w_q.astype(np.int32), b_q.astype(np.int64), (s + frac_in - frac_out).astype(np.int32)
 
 
 def _pair(v, name):
