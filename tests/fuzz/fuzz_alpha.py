@@ -9,7 +9,9 @@ The last input byte picks the entry point:
      (samples kept to the top ``bits`` bits and widened as the decoder widens them);
   3: copy_map.decode(payload) of the bytes as given (a copy map for a plane size from the first bytes);
   4: round trip with copies: the bytes as a plane (the few distinct values of its low bits, so it
-     repeats) -> copy search -> encode around the copies -> decode must give the plane back.
+     repeats) -> copy search -> encode around the copies -> decode must give the plane back;
+  5: decode(payload, near=N) of the bytes as given (near-lossless dequantisation, N from the first bytes);
+  6: near-lossless round trip: the bytes as a plane -> encode(near=N) -> decode(near=N) must stay within N.
 Anything but DecodeError, a wrong round trip, a crash, a hang (-timeout) or a memory blow-up
 (-rss_limit_mb) is a finding. Seeds: payloads of small planes (flat, noise, gradients, 8/10/16 bit) and
 copy maps of repeating planes, written by --make-seeds DIR.
@@ -52,6 +54,11 @@ def make_seeds(directory):
             raw = bytes([h, w, _DEPTHS.index(depth), depth]) + plane.astype("<u2").tobytes()
             Path(directory, f"d{depth}_k{kind}_2").write_bytes(raw + bytes([2]))
             Path(directory, f"d{depth}_k{kind}_4").write_bytes(raw + bytes([4]))
+            Path(directory, f"d{depth}_k{kind}_6").write_bytes(raw + bytes([6]))
+            near = 1 + kind * 3
+            payload = alpha_coder.encode(plane, depth, depth, near=near)
+            Path(directory, f"d{depth}_k{kind}_5").write_bytes(bytes([h, w, _DEPTHS.index(depth), near]) + payload
+                                                               + bytes([5]))
         tiled = np.tile(_plane(rng, 1, 3, 5, depth), (4 + i, 3))
         found = copy_map.find(tiled, np.full(tiled.shape, 8.0, np.float32))
         Path(directory, f"d{depth}_map_3").write_bytes(bytes([tiled.shape[0] - 1, tiled.shape[1] - 1]) + found + b"\3")
@@ -86,10 +93,42 @@ def _copies_round_trip(data: bytes) -> None:
         raise AssertionError(f"round trip with copies differs ({h}x{w}, {depth}-bit)")
 
 
+def _near_round_trip(data: bytes) -> None:
+    if len(data) < 4:
+        return
+    h, w = 1 + data[0] % 64, 1 + data[1] % 64
+    depth = _DEPTHS[data[2] % len(_DEPTHS)]
+    near = 1 + data[3] % ((1 << (depth - 1)) - 1)
+    raw = np.frombuffer(data[4:4 + 2 * h * w].ljust(2 * h * w, b"\0"), "<u2").reshape(h, w)
+    plane = (raw & ((1 << depth) - 1)).astype(np.uint16)
+    out = alpha_coder.decode(alpha_coder.encode(plane, depth, depth, near=near), h, w, depth, near=near)
+    if np.abs(out.astype(np.int64) - plane).max() > near:
+        raise AssertionError(f"near-lossless round trip beyond {near} ({h}x{w}, {depth}-bit)")
+
+
+def _near_decode(data: bytes) -> None:
+    if len(data) < 4:
+        return
+    h, w, depth = 1 + data[0] % 64, 1 + data[1] % 64, _DEPTHS[data[2] % len(_DEPTHS)]
+    near = 1 + data[3] % ((1 << (depth - 1)) - 1)
+    try:
+        out = alpha_coder.decode(data[4:], h, w, depth, near=near)
+    except DecodeError:
+        return
+    if out.shape != (h, w) or int(out.max(initial=0)) >= 1 << depth:
+        raise AssertionError(f"near-lossless decode gave {out.shape} / {int(out.max())} for {h}x{w} {depth}-bit")
+
+
 def TestOneInput(data: bytes):
     if len(data) < 4:
         return
-    mode, data = data[-1] % 5, data[:-1]
+    mode, data = data[-1] % 7, data[:-1]
+    if mode == 5:
+        _near_decode(data)
+        return
+    if mode == 6:
+        _near_round_trip(data)
+        return
     if mode == 2:
         _round_trip(data)
         return
