@@ -107,10 +107,12 @@ def _near_round_trip(data: bytes) -> None:
 
 
 def _near_decode(data: bytes) -> None:
-    if len(data) < 4:
+    if len(data) < 5:
         return
     h, w, depth = 1 + data[0] % 64, 1 + data[1] % 64, _DEPTHS[data[2] % len(_DEPTHS)]
-    near = 1 + data[3] % ((1 << (depth - 1)) - 1)
+    # the bound fits the bits the payload says it codes (a lossless stream's header check guarantees as much)
+    bits = min(max(data[4], 2), depth)
+    near = 1 + data[3] % ((1 << (bits - 1)) - 1)
     try:
         out = alpha_coder.decode(data[4:], h, w, depth, near=near)
     except DecodeError:
