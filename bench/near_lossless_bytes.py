@@ -10,22 +10,12 @@ once, decode best of three, taking turns), reported as jpegai_fast / JPEG-LS rat
 from __future__ import annotations
 
 import argparse
-import time
 
 import imagecodecs
 import numpy as np
 
 import jpegai_fast
-from bench.lossless_bytes import images
-
-
-def _best(fn, repeat: int):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return out, best
+from bench.lossless_bytes import _timed, images
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -43,10 +33,10 @@ def main() -> None:
         enc_ratio, dec_ratio = [], []
         for name, img in imgs.items():
             img = img[..., :3] if img.ndim == 3 else img
-            a, ta = _best(lambda: jpegai_fast.encode(img, max_error=near, threads=1), 1)
-            b, tb = _best(lambda: imagecodecs.jpegls_encode(img, level=near), 1)
-            da, tda = _best(lambda: jpegai_fast.decode(a, threads=1), 3)
-            db, tdb = _best(lambda: imagecodecs.jpegls_decode(b), 3)
+            a, ta = _timed(lambda: jpegai_fast.encode(img, max_error=near, threads=1), 1)
+            b, tb = _timed(lambda: imagecodecs.jpegls_encode(img, level=near), 1)
+            da, tda = _timed(lambda: jpegai_fast.decode(a, threads=1), 3)
+            db, tdb = _timed(lambda: imagecodecs.jpegls_decode(b), 3)
             for out in (da, db):
                 assert np.abs(out.astype(np.int64) - img).max() <= near, name
             ours, peer = ours + len(a), peer + len(b)

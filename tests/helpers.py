@@ -124,3 +124,20 @@ def tiny_run_cli(data, out, *extra: str) -> list[str]:
     """`jpegai_fast.training.train` arguments of a 3-step run of the light model at 64^2 crops."""
     return ["--data", str(data), "--out", str(out), "--profile", "light", "--steps", "3", "--batch", "1",
             "--crop", "64", "--quiet", "--log-every", "1", *extra]
+
+
+def integer_conv(act: np.ndarray, layer: dict) -> np.ndarray:
+    """sum w_q * x of an integer hyper-synthesis layer (core/intpath.py's layer dicts) over integer
+    activations (C, H, W), as int64: torch float64 convolutions, exact while every sum stays below 2^53."""
+    import torch
+    import torch.nn.functional as F
+    x = torch.from_numpy(np.asarray(act, dtype=np.float64))[None]
+    w = torch.from_numpy(layer["weight_q"].astype(np.float64))
+    if layer["transposed"]:
+        acc = F.conv_transpose2d(x, w.transpose(0, 1), stride=layer["stride"], padding=layer["padding"],
+                                 output_padding=layer["output_padding"])
+    else:
+        acc = F.conv2d(x, w, stride=layer["stride"], padding=layer["padding"])
+    acc = acc[0].numpy()
+    assert np.abs(acc).max() < 2**52  # float64 sums of integers are exact below 2^53
+    return acc.astype(np.int64)

@@ -172,30 +172,39 @@ struct Fit {
   std::vector<uint64_t> count = std::vector<uint64_t>(size_t(kContexts) * kSymbols, 0);
 };
 
-// Near-lossless (near >= 1): the block modes chosen on the source (the residual's quantised bit length),
-// then every pixel in raster order from the reconstructed samples `recon` it fills: context, symbol, count.
+// Per block, the predictor with the smallest total bit length of its residuals (quantised when near >= 1):
+// a rate proxy. Pixels with mask[i] = 1 (copies) are left out; mask may be null (none).
+std::vector<uint8_t> modes_by_bit_length(const uint16_t* plane, int h, int w, int bits, const uint8_t* mask, int near) {
+  const int maxv = (1 << bits) - 1;
+  const int bh = (h + kBlock - 1) / kBlock, bw = (w + kBlock - 1) / kBlock;
+  std::vector<uint64_t> cost(size_t(bh) * bw * kModes, 0);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      if (mask && mask[size_t(y) * w + x]) continue;
+      const Neighbours nb = neighbours(plane, w, y, x);
+      uint64_t* c = cost.data() + (size_t(y / kBlock) * bw + x / kBlock) * kModes;
+      for (int m = 0; m < kModes; ++m) {
+        const int e = int(plane[size_t(y) * w + x]) - predict(m, nb, maxv);
+        c[m] += uint64_t(bit_length(zigzag(near ? quantise_near(e, near) : e, bits)));
+      }
+    }
+  std::vector<uint8_t> modes(size_t(bh) * bw);
+  for (size_t b = 0; b < modes.size(); ++b) {
+    const uint64_t* c = cost.data() + b * kModes;
+    modes[b] = uint8_t(std::min_element(c, c + kModes) - c);  // ties: the lowest mode
+  }
+  return modes;
+}
+
+// Near-lossless (near >= 1): the block modes chosen on the source, then every pixel in raster order from
+// the reconstructed samples `recon` it fills: context, symbol, count.
 Fit fit_near(const uint16_t* plane, int h, int w, int bits, int near, std::vector<uint16_t>& recon) {
   const size_t n = size_t(h) * w;
   const int down = bits > 8 ? bits - 8 : 0;
   const int maxv = (1 << bits) - 1;
   Fit f;
-  const int bh = (h + kBlock - 1) / kBlock, bw = (w + kBlock - 1) / kBlock;
-  f.bw = bw;
-  f.modes.assign(size_t(bh) * bw, 0);
-  std::vector<uint64_t> cost(size_t(bh) * bw * kModes, 0);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const Neighbours nb = neighbours(plane, w, y, x);
-      uint64_t* c = cost.data() + (size_t(y / kBlock) * bw + x / kBlock) * kModes;
-      for (int m = 0; m < kModes; ++m) {
-        const int q = quantise_near(int(plane[size_t(y) * w + x]) - predict(m, nb, maxv), near);
-        c[m] += uint64_t(bit_length(zigzag(q, bits)));
-      }
-    }
-  for (size_t b = 0; b < f.modes.size(); ++b) {
-    const uint64_t* c = cost.data() + b * kModes;
-    f.modes[b] = uint8_t(std::min_element(c, c + kModes) - c);
-  }
+  f.bw = (w + kBlock - 1) / kBlock;
+  f.modes = modes_by_bit_length(plane, h, w, bits, nullptr, near);
   recon.assign(n, 0);
   f.ctx.assign(n, 0);
   f.z.assign(n, 0);
@@ -203,7 +212,7 @@ Fit fit_near(const uint16_t* plane, int h, int w, int bits, int near, std::vecto
     for (int x = 0; x < w; ++x) {
       const size_t i = size_t(y) * w + x;
       const Neighbours nb = neighbours(recon.data(), w, y, x);
-      const int pred = predict(f.modes[size_t(y / kBlock) * bw + x / kBlock], nb, maxv);
+      const int pred = predict(f.modes[size_t(y / kBlock) * f.bw + x / kBlock], nb, maxv);
       const int q = quantise_near(int(plane[i]) - pred, near);
       recon[i] = uint16_t(reconstruct_near(pred, q, near, maxv));
       f.ctx[i] = uint8_t(context_of(nb, pred, maxv, down));
@@ -221,22 +230,7 @@ Fit fit(const uint16_t* plane, int h, int w, int bits, const uint8_t* mask) {
   // 1. per block, the predictor with the smallest total residual bit length (a rate proxy)
   const int bh = (h + kBlock - 1) / kBlock, bw = (w + kBlock - 1) / kBlock;
   f.bw = bw;
-  f.modes.assign(size_t(bh) * bw, 0);
-  {
-    std::vector<uint64_t> cost(size_t(bh) * bw * kModes, 0);
-    for (int y = 0; y < h; ++y)
-      for (int x = 0; x < w; ++x) {
-        if (mask[size_t(y) * w + x]) continue;
-        const Neighbours nb = neighbours(plane, w, y, x);
-        uint64_t* c = cost.data() + (size_t(y / kBlock) * bw + x / kBlock) * kModes;
-        for (int m = 0; m < kModes; ++m)
-          c[m] += uint64_t(bit_length(zigzag(int(plane[size_t(y) * w + x]) - predict(m, nb, maxv), bits)));
-      }
-    for (size_t b = 0; b < f.modes.size(); ++b) {
-      const uint64_t* c = cost.data() + b * kModes;
-      f.modes[b] = uint8_t(std::min_element(c, c + kModes) - c);  // ties: the lowest mode
-    }
-  }
+  f.modes = modes_by_bit_length(plane, h, w, bits, mask, 0);
   // 2. residuals, contexts, counts under the chosen modes
   f.ctx.assign(n, 0);
   f.z.assign(n, 0);

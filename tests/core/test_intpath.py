@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from jpegai_fast.core import cpu
 from jpegai_fast import _core
 from jpegai_fast.core.intpath import IntHyperSynthesis, scale_indexes
+
+from helpers import integer_conv
 
 ACT_LIMIT = 2**30
 
@@ -43,17 +44,9 @@ ODD_STACKS = [
 
 def integer_reference(model: IntHyperSynthesis, z: np.ndarray):
     """The documented integer formula evaluated with torch float64 convs on exact integers."""
-    act = torch.from_numpy(z.astype(np.float64) * 4096.0)[None]
+    act = z.astype(np.int64) * 4096
     for k, layer in enumerate(model.layers):
-        w = torch.from_numpy(layer["weight_q"].astype(np.float64))
-        if layer["transposed"]:
-            acc = F.conv_transpose2d(act, w.transpose(0, 1), stride=layer["stride"], padding=layer["padding"],
-                                     output_padding=layer["output_padding"])
-        else:
-            acc = F.conv2d(act, w, stride=layer["stride"], padding=layer["padding"])
-        acc = acc[0].numpy()
-        assert np.abs(acc).max() < 2**52  # float64 sums of integers are exact below 2^53
-        acc = acc.astype(np.int64) + layer["bias_q"][:, None, None]
+        acc = integer_conv(act, layer) + layer["bias_q"][:, None, None]
         shift = layer["shift"].astype(np.int64)
         if k == len(model.layers) - 1:
             shift[model.M:] += 4  # log2sigma: Q12 -> Q8 within the same rounding
@@ -61,9 +54,8 @@ def integer_reference(model: IntHyperSynthesis, z: np.ndarray):
         out = np.where(shift > 0, (acc + (np.int64(1) << np.maximum(shift - 1, 0))) >> shift, acc)
         if layer["relu"]:
             out = np.maximum(out, 0)
-        out = np.clip(out, -ACT_LIMIT, ACT_LIMIT)
-        act = torch.from_numpy(out.astype(np.float64))[None]
-    out = act[0].numpy().astype(np.int32)
+        act = np.clip(out, -ACT_LIMIT, ACT_LIMIT)
+    out = act.astype(np.int32)
     return out[: model.M], out[model.M:]
 
 
