@@ -134,7 +134,7 @@ def test_a_large_lossless_image_needs_no_tile_size_rule():
     _round_trip(img, 8)
 
 
-@pytest.mark.parametrize("transform", sorted(set(lossless.PLANES) - {ColourTransform.NEAR_LOSSLESS_SUBTRACT_GREEN}))
+@pytest.mark.parametrize("transform", sorted(set(lossless.PLANES) - set(ColourTransform.NEAR_DIFFERENCES)))
 @pytest.mark.parametrize("bit_depth", [8, 11, 16])
 def test_every_colour_transform_is_exactly_inverted(transform, bit_depth):
     img = _image(6, 7, "rgb", bit_depth)
@@ -145,26 +145,31 @@ def test_every_colour_transform_is_exactly_inverted(transform, bit_depth):
     np.testing.assert_array_equal(lossless.inverse(planes, bit_depth, transform), img)
 
 
+@pytest.mark.parametrize("transform", ColourTransform.NEAR_DIFFERENCES)
 @pytest.mark.parametrize("bit_depth", [8, 11, 15])
-def test_near_lossless_subtract_green_inverts_and_keeps_the_bound(bit_depth):
-    """Planes 1, 2 = R - G' and B - G' + 2^b - 1 in b + 1 bits: exact with G' = G; with G' off by up to N
-    and the differences off by up to N, R and B still err by at most N (the clamp only helps)."""
+def test_near_lossless_differences_invert_and_keep_the_bound(transform, bit_depth):
+    """Planes 1, 2 = R - G' and B - prediction(R', G') + 2^b - 1 in b + 1 bits: exact when nothing errs;
+    with every plane off by up to N as the coder leaves it (clamped to its bits) and each difference taken
+    against the decoded planes as the encoder does, R, G and B still err by at most N."""
     img = _image(6, 7, "rgb", bit_depth)
     top = (1 << bit_depth) - 1
     img[0, :4] = [(top, 0, top), (0, top, 0), (top, top, 0), (0, 0, top)]
-    transform = ColourTransform.NEAR_LOSSLESS_SUBTRACT_GREEN
-    g = img[..., 1].astype(np.uint16)
-    diffs = lossless.near_difference(img, g, bit_depth)
-    assert all(int(d.max()) < 1 << (bit_depth + 1) for d in diffs)
+    r, g, b = (img[..., i].astype(np.uint16) for i in range(3))
+    exact = [g, lossless.near_residual(r, g, bit_depth), lossless.near_residual(b, lossless.b_prediction(transform, r, g), bit_depth)]
+    assert all(int(p.max()) < 1 << lossless.plane_bits(transform, i, bit_depth) for i, p in enumerate(exact))
     assert [lossless.plane_bits(transform, i, bit_depth) for i in range(3)] == [bit_depth] + [bit_depth + 1] * 2
-    np.testing.assert_array_equal(lossless.inverse([g, *diffs], bit_depth, transform), img)
+    np.testing.assert_array_equal(lossless.inverse(exact, bit_depth, transform), img)
     rng = np.random.default_rng(bit_depth)
     near = 3
-    g2 = np.clip(g.astype(np.int64) + rng.integers(-near, near + 1, g.shape), 0, top).astype(np.uint16)
-    # the coder clamps its samples to the plane's b + 1 bits, as here
-    diffs2 = [np.clip(d.astype(np.int64) + rng.integers(-near, near + 1, d.shape), 0, (2 << bit_depth) - 1)
-              .astype(np.uint16) for d in lossless.near_difference(img, g2, bit_depth)]
-    out = lossless.inverse([g2, *diffs2], bit_depth, transform).astype(np.int64)
+
+    def coded(plane, bits):   # the coder's output: within N, clamped to its bits
+        return np.clip(plane.astype(np.int64) + rng.integers(-near, near + 1, plane.shape), 0, (1 << bits) - 1).astype(np.uint16)
+
+    g2 = coded(g, bit_depth)
+    d_r = coded(lossless.near_residual(r, g2, bit_depth), bit_depth + 1)
+    r2 = lossless.near_unresidual(d_r, g2, bit_depth)
+    d_b = coded(lossless.near_residual(b, lossless.b_prediction(transform, r2, g2), bit_depth), bit_depth + 1)
+    out = lossless.inverse([g2, d_r, d_b], bit_depth, transform).astype(np.int64)
     assert np.abs(out - img).max() <= near
 
 

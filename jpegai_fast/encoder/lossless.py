@@ -55,8 +55,8 @@ def encode(picture, threads: int, max_error: int = 0) -> bytes:
 
 def _near_lossless(picture, colour: np.ndarray, has_alpha: bool, near: int, threads: int) -> bytes:
     """The near-lossless stream: colour planes within +-``near``, the alpha plane exact, no copy map. A colour
-    image of at most 15 bits is coded both ways (R, G, B as they are; G, then R and B against G as decoded)
-    and the smaller kept (ties: the planes as they are)."""
+    image of at most 15 bits is coded every way (R, G, B as they are; G, then R against G as decoded, then B
+    against G' or against the mean of R' and G') and the smallest kept (ties: the lowest transform value)."""
     arr, bit_depth = picture.pixels, picture.bit_depth
     planes = lossless.forward(colour, bit_depth, ColourTransform.NEAR_LOSSLESS)   # R, G, B or the grey plane
     green = 1 if len(planes) == 3 else None
@@ -70,13 +70,19 @@ def _near_lossless(picture, colour: np.ndarray, has_alpha: bool, near: int, thre
         return alpha_coder.encode(planes[i], bit_depth, bit_depth, near=near), None
 
     coded = map_tiles(as_they_are, list(range(len(planes) + has_alpha)), threads)
-    transform, payloads = ColourTransform.NEAR_LOSSLESS, [c[0] for c in coded[:len(planes)]]
+    candidates = {ColourTransform.NEAR_LOSSLESS: [c[0] for c in coded[:len(planes)]]}
     if green is not None and bit_depth <= 15:
-        bits = bit_depth + 1
-        diffs = map_tiles(lambda d, _inner: alpha_coder.encode(d, bits, bits, near=near),
-                          lossless.near_difference(colour, coded[green][1], bit_depth), threads)
-        if len(payloads[green]) + sum(map(len, diffs)) < sum(map(len, payloads)):
-            transform, payloads = ColourTransform.NEAR_LOSSLESS_SUBTRACT_GREEN, [payloads[green]] + diffs
+        bits, g = bit_depth + 1, coded[green][1]
+        (r_payload, r_plane), (b_payload, _) = map_tiles(
+            lambda p, _inner: alpha_coder.encode_near(p, bits, near),
+            [lossless.near_residual(planes[0], g, bit_depth), lossless.near_residual(planes[2], g, bit_depth)], threads)
+        candidates[ColourTransform.NEAR_LOSSLESS_SUBTRACT_GREEN] = [coded[green][0], r_payload, b_payload]
+        r = lossless.near_unresidual(r_plane, g, bit_depth)
+        t = ColourTransform.NEAR_LOSSLESS_B_MINUS_MEAN
+        b_mean = lossless.near_residual(planes[2], lossless.b_prediction(t, r, g), bit_depth)
+        candidates[t] = [coded[green][0], r_payload, alpha_coder.encode(b_mean, bits, bits, near=near)]
+    transform = min(candidates, key=lambda t: (sum(map(len, candidates[t])), t))
+    payloads = candidates[transform]
     side = _side(picture)
     if has_alpha:
         side[Kind.ALPHA] = coded[-1][0]

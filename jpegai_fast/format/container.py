@@ -68,9 +68,11 @@ class ColourTransform:
     #: (format/lossless.py, csrc/alpha/alpha_coder.h):
     NEAR_LOSSLESS = 4                   # R, G, B (grey: its plane) as they are
     NEAR_LOSSLESS_SUBTRACT_GREEN = 5    # G, then R - G' and B - G' (G' = G as decoded), b + 1 bits; b <= 15
+    NEAR_LOSSLESS_B_MINUS_MEAN = 6      # G, R - G', then B - floor((R' + G') / 2); b + 1 bits; b <= 15
 
     LOSSLESS = (LOSSLESS_SUBTRACT_GREEN, LOSSLESS_B_MINUS_MEAN, LOSSLESS_R_MINUS_B)
-    NEAR = (NEAR_LOSSLESS, NEAR_LOSSLESS_SUBTRACT_GREEN)
+    NEAR = (NEAR_LOSSLESS, NEAR_LOSSLESS_SUBTRACT_GREEN, NEAR_LOSSLESS_B_MINUS_MEAN)
+    NEAR_DIFFERENCES = (NEAR_LOSSLESS_SUBTRACT_GREEN, NEAR_LOSSLESS_B_MINUS_MEAN)   # planes 1, 2 in b + 1 bits
     MODEL_FREE = LOSSLESS + NEAR        # streams the plane coder codes, no model
     ALL = (RGB,) + MODEL_FREE
 

@@ -42,10 +42,15 @@ CASES["rgb8_9x20_copy_map"] = (np.concatenate([np.tile(_MOTIF, (2, 4, 1)), np.fu
 # near-lossless (colour transform 4, the bound in the rate field): RGBA with its exact alpha, and 16-bit grey
 CASES["rgba8_7x9_near2"] = (_ramp(7, 9, 4, 8), {"max_error": 2})
 CASES["grey16_5x6_near300"] = (_ramp(5, 6, 1, 16), {"bit_depth": 16, "max_error": 300})
-# near-lossless subtract-green (transform 5, planes 1 and 2 in b + 1 bits): channels that follow one gradient
+CASES["rgb16_4x5_near9_transform4"] = (_ramp(4, 5, 3, 16), {"bit_depth": 16, "max_error": 9})   # 16 bits: 4 only
+# near-lossless differences (planes 1 and 2 in b + 1 bits): transform 5, B against the decoded G (B follows
+# G, R does not), and transform 6, B against the mean of the decoded R and G (B between them)
 _GRAD = (np.add.outer(np.arange(12) * 9, np.arange(10) * 5) % 200).astype(np.int64)
-CASES["rgb10_12x10_near1_transform5"] = (np.dstack([_GRAD * 4 + 3, _GRAD * 4, _GRAD * 4 + (_ramp(12, 10, 1, 8) & 7)])
+_GRAD2 = (np.add.outer(np.arange(12) * 3, np.arange(10) * 11) % 200).astype(np.int64)
+CASES["rgb10_12x10_near1_transform5"] = (np.dstack([_ramp(12, 10, 1, 10), _GRAD * 4, _GRAD * 4 + (_ramp(12, 10, 1, 8) & 7)])
                                          .astype(np.uint16), {"bit_depth": 10, "max_error": 1})
+CASES["rgb8_12x10_near1_transform6"] = (np.dstack([_GRAD, _GRAD2, (_GRAD + _GRAD2) // 2 + (_ramp(12, 10, 1, 8) & 3)])
+                                        .astype(np.uint8), {"max_error": 1})
 #: SHA-256 of each stream's bytes, so a changed file cannot slip in with a regenerated image
 STREAM_SHA256 = {
     "rgba10_7x5": "1a4d6b17e7e431042e8fec3aedc41ea7ae8abdb899559b813090a9550aee6979",
@@ -56,15 +61,19 @@ STREAM_SHA256 = {
     "rgb12_6x8_transform2": "3ba9a09e3c4d1f04f0c65b72ae4ad452db0db358099eefb1ba9f4d22fa8f9108",
     "rgb16_6x8_transform3": "4d6935c860bdae052a2e562ceca5ff7b10da07f42786bb851d4220cb3055aaa6",
     "rgb8_9x20_copy_map": "f04dff03c258fdc8127bfe2d390af148510aa7cd0832b8b0aac2966e316d6d93",
-    "rgba8_7x9_near2": "9660c0434f0bc4811fb7ed8d293cbc9bd4930bca67def5272c5f7e6d98fa6e51",
+    "rgba8_7x9_near2": "6d4f855f98d1100409be226232be0b6574716341ff1b6b2726e3f3cee03b0172",
     "grey16_5x6_near300": "82aabad1c17a9b3c7c62475d894dc7a28633585ae1f1dcd334d7623924e51565",
-    "rgb10_12x10_near1_transform5": "4e9122a8faeca9065f10d70da489fcdd92af85439daf727c9370db147a23b92a",
+    "rgb16_4x5_near9_transform4": "d92272859c903db85194f9a0f4dd49c8a54bcfd284f49c6e3ecb8cfd20c87e87",
+    "rgb10_12x10_near1_transform5": "2e921000429307f6cd47fb129cf5599a45bfebcacf591be30cc24bbe6ed129dd",
+    "rgb8_12x10_near1_transform6": "c96985c008c382d0125183cff784225d0683e266144da63ad6d18e5a550df3e8",
 }
 #: SHA-256 of the near-lossless vectors' decoded samples (uint8 / uint16, C order)
 DECODED_SHA256 = {
-    "rgba8_7x9_near2": "d710a74a21649056b5382ec7ef0a9cc303775353737875876b34602003449a5e",
+    "rgba8_7x9_near2": "78ef38ebf4b74c90e345d23e48448c50e34ca48855450773e8b309f728280d72",
     "grey16_5x6_near300": "b2342f2a45625dc755b8ee07ba1a87c6715d8c23bf1089ee7b43e82b5c57db0e",
-    "rgb10_12x10_near1_transform5": "337b03e5c13fdd0abe81fa6a8653ad3ba249e23f3530a3013ac8f36b551c26f4",
+    "rgb16_4x5_near9_transform4": "b26e868b2d77d33ae479e9bca34dda204f0d6aaf126fefd03e6ab72fdb1f2da9",
+    "rgb10_12x10_near1_transform5": "71a20fb028f77b0dfc2bf04ac75af084eeef4b46d7ccb9a3d8b6b5bdd7151c8e",
+    "rgb8_12x10_near1_transform6": "2a7848cd3db5c3615a8ce9e32bb233ae316ece907a6815f68e40d462ec08e99f",
 }
 
 
