@@ -20,11 +20,6 @@ VERSION = 6   # 3: metadata substreams, orientation; 4: alpha coder's 216 contex
 READABLE_VERSIONS = (4, 5, 6)
 LAYERS_SINCE = 5              # refinement layers; before, layered streams coded channel-group layers
 INT16_HYPER_SINCE = 6         # the int16 hyper-synthesis; before, the exact int32 one
-
-
-def hyper_arith(version: int) -> str:
-    """The hyper-synthesis arithmetic of a stream version (core/intpath.py): "int16" or "exact"."""
-    return "int16" if version >= INT16_HYPER_SINCE else "exact"
 MODEL_ID_BYTES = 8
 RATE_FRAC_BITS = 8          # the header's rate_q is the rate parameter t in 1/256 units
 MAX_SIDE = 1 << 24          # per-dimension sanity bound, independent of the pixel limit
@@ -33,6 +28,11 @@ MAX_LAYERS = 8             # refinement layers: layer 0's step is 3^(MAX_LAYERS 
 VARINT_MAX_BYTES = 5        # 35 bits: enough for every field (docs/format.md)
 MAX_SUBSTREAM_BYTES = (1 << 35) - 1
 _U32 = struct.Struct("<I")
+
+
+def hyper_arith(version: int) -> str:
+    """The hyper-synthesis arithmetic of a stream version (core/intpath.py): "int16" or "exact"."""
+    return "int16" if version >= INT16_HYPER_SINCE else "exact"
 
 
 class Kind:
