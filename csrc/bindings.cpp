@@ -536,6 +536,9 @@ PYBIND11_MODULE(_core, m) {
       "Plane (h, w) uint16 < 2^bits -> payload bytes: lossless (the pixels the copy map covers left out), or "
       "within +-near of every sample (near >= 1, no copy map).");
   m.def(
+      "alpha_max_near", [](int bits) { return bits < 2 || bits > 16 ? 0 : jpegai::alpha::max_near(bits); },
+      py::arg("bits"), "The largest near-lossless bound of bits-bit samples (0: none).");
+  m.def(
       "alpha_encode_near",
       [](U16 plane, int bits, int near) {
         if (plane.ndim() != 2) throw py::value_error("alpha plane must be 2-D");

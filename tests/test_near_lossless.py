@@ -61,8 +61,9 @@ def test_largest_bound_and_16_bits():
     assert _err(jpegai_fast.decode(jpegai_fast.encode(eight, max_error=127)), eight) <= 127
 
 
-def test_python_and_core_agree_on_the_largest_bound():
+def test_the_largest_bound_is_the_documented_one_and_the_coder_keeps_to_it():
     plane = np.zeros((2, 3), np.uint16)
+    assert [container.max_near(b) for b in (2, 8, 15, 16)] == [1, 127, 16383, 32767]   # 2^(b-1) - 1
     for bits in range(2, 17):
         alpha_coder.encode(plane, bits, bits, near=container.max_near(bits))
         with pytest.raises(ValueError, match="near-lossless bound"):

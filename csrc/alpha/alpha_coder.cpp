@@ -416,15 +416,19 @@ void decode_plane(const uint8_t* data, size_t size, int h, int w, int bits_arg, 
   const int mod = 1 << bits;
   const int maxv = mod - 1;
   // one pixel from its neighbours: the residual's symbol (and escape bits), back to the sample
-  auto sample = [&](const Neighbours& nb, int mode) {
-    const int pred = predict(mode, nb, maxv);
+  // one pixel's residual from its neighbours and prediction: the symbol (and escape bits), unzigzagged
+  auto residual = [&](const Neighbours& nb, int pred) {
     const int c = context_of(nb, pred, maxv, down);
     if (!tables.present(c)) corrupt("context without a table");
     const uint32_t s = tables.decode(xs, in, c);
     uint32_t zz = s;
     if (s == uint32_t(kDirect)) zz = kDirect + entropy::dec_get_bits(xs, in, bits);
     if (zz >= uint32_t(mod)) corrupt("residual out of range");
-    return (pred + unzigzag(zz)) & maxv;
+    return unzigzag(zz);
+  };
+  auto sample = [&](const Neighbours& nb, int mode) {
+    const int pred = predict(mode, nb, maxv);
+    return (pred + residual(nb, pred)) & maxv;
   };
   if (near > 0) {
     // near-lossless: the same symbols, dequantised (alpha_coder.h); no copies, the plain loop
@@ -432,18 +436,11 @@ void decode_plane(const uint8_t* data, size_t size, int h, int w, int bits_arg, 
       for (int x = 0; x < w; ++x) {
         const Neighbours nb = neighbours(out, w, y, x);
         const int pred = predict(modes[size_t(y / kBlock) * bw + x / kBlock], nb, maxv);
-        const int c = context_of(nb, pred, maxv, down);
-        if (!tables.present(c)) corrupt("context without a table");
-        uint32_t zz = tables.decode(xs, in, c);
-        if (zz == uint32_t(kDirect)) zz = kDirect + entropy::dec_get_bits(xs, in, bits);
-        if (zz >= uint32_t(mod)) corrupt("residual out of range");
-        out[size_t(y) * w + x] = uint16_t(reconstruct_near(pred, unzigzag(zz), near, maxv));
+        out[size_t(y) * w + x] = uint16_t(reconstruct_near(pred, residual(nb, pred), near, maxv));
       }
-    if (in.overrun || xs != kStateLow || in.pos != 4 * n_words) corrupt("corrupt payload (state or length mismatch)");
-    return;
   }
   size_t next_copy = 0;
-  size_t i = 0;
+  size_t i = near > 0 ? n : 0;  // the near-lossless loop above did every pixel
   int y = 0, x = 0;
   while (i < n) {
     const size_t copy_at = next_copy < copies.size() ? copies[next_copy].start : n;

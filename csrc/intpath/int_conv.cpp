@@ -18,7 +18,7 @@ namespace intpath {
 namespace {
 
 constexpr int kExactChunk = 8;  // output positions per register tile
-constexpr int kIcBlock = 8;     // input channels per cache block
+constexpr int kIcBlock = 8;     // input-channel groups (channels, or int16 pairs) per cache block
 constexpr int kTileChunks = 8;  // register tiles per column tile (L1 blocking)
 constexpr int kObGroup = 8;     // output-channel blocks sharing one pass over the input
 
@@ -177,24 +177,12 @@ IntConvLayer::IntConvLayer(const ConvSpec& spec, std::vector<int32_t> weight_q, 
   for (int64_t v : bias_) require(v >= -kBiasLimit && v <= kBiasLimit, "bias outside +-2^61");
   for (int32_t v : shift_) require(v >= 0 && v <= kMaxShift, "shift outside [0, 48]");
 
-  const int n_blocks = (s.cout + kOcBlock - 1) / kOcBlock;
   if (arith_ == Arith::int16) {
     check_int16_bound(weight_q);
-    const int npairs = (s.cin + 1) / 2;
-    packed_pairs_.assign(size_t(n_blocks) * kk * npairs * kOcBlock * 2, 0);
-    for (int oc = 0; oc < s.cout; ++oc)
-      for (int ic = 0; ic < s.cin; ++ic)
-        for (size_t k = 0; k < kk; ++k)
-          packed_pairs_[(((size_t(oc / kOcBlock) * kk + k) * npairs + ic / 2) * kOcBlock + oc % kOcBlock) * 2 +
-                        ic % 2] = int16_t(weight_q[(size_t(oc) * s.cin + ic) * kk + k]);
+    pack(weight_q, 2, packed_pairs_);
     return;
   }
-  packed_.assign(size_t(n_blocks) * kk * s.cin * kOcBlock, 0);
-  for (int oc = 0; oc < s.cout; ++oc)
-    for (int ic = 0; ic < s.cin; ++ic)
-      for (size_t k = 0; k < kk; ++k)
-        packed_[((size_t(oc / kOcBlock) * kk + k) * s.cin + ic) * kOcBlock + oc % kOcBlock] =
-            weight_q[(size_t(oc) * s.cin + ic) * kk + k];
+  pack(weight_q, 1, packed_);
   packed_double_.assign(packed_.begin(), packed_.end());
   max_l1_ = 0;
   for (int oc = 0; oc < s.cout; ++oc) {
@@ -202,6 +190,21 @@ IntConvLayer::IntConvLayer(const ConvSpec& spec, std::vector<int32_t> weight_q, 
     for (size_t k = 0; k < size_t(s.cin) * kk; ++k) l1 += std::abs(int64_t(weight_q[size_t(oc) * s.cin * kk + k]));
     max_l1_ = std::max(max_l1_, l1);
   }
+}
+
+// The kernels' weight layout: [oc block][kh][kw][cin / lanes][kOcBlock][lanes], the input channels in
+// groups of `lanes` side by side (1, or 2 for the int16 pairs; a missing last channel is a zero weight).
+template <class T>
+void IntConvLayer::pack(const std::vector<int32_t>& weight_q, int lanes, std::vector<T>& out) const {
+  const ConvSpec& s = spec_;
+  const size_t kk = size_t(s.kh) * s.kw;
+  const int n_blocks = (s.cout + kOcBlock - 1) / kOcBlock, n_in = (s.cin + lanes - 1) / lanes;
+  out.assign(size_t(n_blocks) * kk * n_in * kOcBlock * lanes, T(0));
+  for (int oc = 0; oc < s.cout; ++oc)
+    for (int ic = 0; ic < s.cin; ++ic)
+      for (size_t k = 0; k < kk; ++k)
+        out[(((size_t(oc / kOcBlock) * kk + k) * n_in + ic / lanes) * kOcBlock + oc % kOcBlock) * lanes + ic % lanes] =
+            T(weight_q[(size_t(oc) * s.cin + ic) * kk + k]);
 }
 
 // Arith::int16's guarantee: for each output channel, the taps one output position can meet (all of

@@ -60,6 +60,8 @@ class IntConvLayer {
   template <class T>
   const T* packed_weights() const;
   void check_int16_bound(const std::vector<int32_t>& weight_q) const;
+  template <class T>
+  void pack(const std::vector<int32_t>& weight_q, int lanes, std::vector<T>& out) const;
 
   ConvSpec spec_;
   Arith arith_ = Arith::exact;

@@ -28,8 +28,8 @@ def encode(picture, threads: int, max_error: int = 0) -> bytes:
     if colour.ndim == 2:
         planes = {"grey": lossless.forward(colour, bit_depth)[0]}
     else:
-        d = lossless.derived(colour, bit_depth)
-        planes = {n: d[n] for t in ColourTransform.LOSSLESS for n in lossless.PLANES[t]}   # the exact candidates
+        planes = lossless.derived(colour, bit_depth,      # the exact transforms' candidate planes
+                                  dict.fromkeys(n for t in ColourTransform.LOSSLESS for n in lossless.PLANES[t]))
     if has_alpha:
         planes["alpha"] = arr[..., -1]
     # one plane per thread: the coder releases the GIL, and the bytes never depend on the split

@@ -9,6 +9,7 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 
+from jpegai_fast import _core
 from jpegai_fast.format import limits, tiling
 from jpegai_fast.errors import DecodeError, ImageTooLargeError
 
@@ -92,8 +93,8 @@ def is_model_free(header: "Header") -> bool:
 
 
 def max_near(bit_depth: int) -> int:
-    """The largest near-lossless bound N of ``bit_depth``-bit samples (the plane coder's, alpha_coder.h)."""
-    return (1 << (bit_depth - 1)) - 1
+    """The largest near-lossless bound N of ``bit_depth``-bit samples: the plane coder's rule (alpha_coder.h)."""
+    return _core.alpha_max_near(bit_depth)
 
 
 @dataclass

@@ -39,12 +39,15 @@ PLANES = {
 GREY_TRANSFORM = ColourTransform.LOSSLESS_SUBTRACT_GREEN
 
 
-def derived(colour: np.ndarray, bit_depth: int) -> dict[str, np.ndarray]:
-    """Every plane a transform of PLANES may code (uint16, mod 2^b), from HxWx3 samples."""
+def derived(colour: np.ndarray, bit_depth: int, names=None) -> dict[str, np.ndarray]:
+    """The planes ``names`` (default: every plane a source-sample transform of PLANES may code; uint16,
+    mod 2^b) from HxWx3 samples; only those asked for are computed."""
     mask = np.uint16((1 << bit_depth) - 1)
     r, g, b = (colour[..., i].astype(np.uint16) for i in range(3))   # uint16 wraps mod 2^16: half the memory of int32
-    return {"R": r, "G": g, "B": b, "R-G": (r - g) & mask, "B-G": (b - g) & mask,
-            "B-mean(R,G)": (b - _mean(r, g)) & mask, "R-B": (r - b) & mask}
+    make = {"R": lambda: r, "G": lambda: g, "B": lambda: b, "R-G": lambda: (r - g) & mask,
+            "B-G": lambda: (b - g) & mask, "B-mean(R,G)": lambda: (b - _mean(r, g)) & mask,
+            "R-B": lambda: (r - b) & mask}
+    return {name: make[name]() for name in (make if names is None else names)}
 
 
 def _mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -56,8 +59,7 @@ def forward(colour: np.ndarray, bit_depth: int, transform: int = GREY_TRANSFORM)
     """HxW or HxWx3 samples -> the coded planes (uint16) of ``transform`` (grey: the one plane as is)."""
     if colour.ndim == 2:
         return [np.ascontiguousarray(colour, dtype=np.uint16)]
-    d = derived(colour, bit_depth)
-    return [d[name] for name in PLANES[transform]]
+    return list(derived(colour, bit_depth, PLANES[transform]).values())
 
 
 def near_offset(bit_depth: int) -> int:
