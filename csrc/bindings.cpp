@@ -534,25 +534,26 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("plane"), py::arg("bits"), py::arg("copy_map") = py::bytes(), py::arg("near") = 0,
       "Plane (h, w) uint16 < 2^bits -> payload bytes: lossless (the pixels the copy map covers left out), or "
-      "within +-near of every sample (near >= 1, no copy map).");
+      "within +-near of every sample (near >= 1; copied pixels repeat their source's reconstruction).");
   m.def(
       "alpha_max_near", [](int bits) { return bits < 2 || bits > 16 ? 0 : jpegai::alpha::max_near(bits); },
       py::arg("bits"), "The largest near-lossless bound of bits-bit samples (0: none).");
   m.def(
       "alpha_encode_near",
-      [](U16 plane, int bits, int near) {
+      [copies_of](U16 plane, int bits, int near, py::buffer copy_map) {
         if (plane.ndim() != 2) throw py::value_error("alpha plane must be 2-D");
         if (near < 1) throw py::value_error("alpha_encode_near: near must be >= 1");
         const int h = int(plane.shape(0)), w = int(plane.shape(1));
+        const auto copies = copies_of(copy_map, h, w);
         U16 recon({py::ssize_t(h), py::ssize_t(w)});
         std::vector<uint8_t> out;
         {
           py::gil_scoped_release nogil;
-          out = jpegai::alpha::encode(plane.data(), h, w, bits, {}, near, recon.mutable_data());
+          out = jpegai::alpha::encode(plane.data(), h, w, bits, copies, near, recon.mutable_data());
         }
         return py::make_tuple(py::bytes(reinterpret_cast<const char*>(out.data()), out.size()), recon);
       },
-      py::arg("plane"), py::arg("bits"), py::arg("near"),
+      py::arg("plane"), py::arg("bits"), py::arg("near"), py::arg("copy_map") = py::bytes(),
       "Near-lossless plane -> (payload bytes, the (h, w) uint16 samples its decoder reconstructs).");
   m.def(
       "alpha_costs",

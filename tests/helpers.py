@@ -141,3 +141,21 @@ def integer_conv(act: np.ndarray, layer: dict) -> np.ndarray:
     acc = acc[0].numpy()
     assert np.abs(acc).max() < 2**52  # float64 sums of integers are exact below 2^53
     return acc.astype(np.int64)
+
+
+def drawn_image(h=96, w=128, seed=0) -> np.ndarray:
+    """Graphics, not a photo: flat rectangles in a few colours, thin lines and a repeated glyph-like motif
+    (what the shared graphics images are made of: exact repeats, sharp edges, no noise)."""
+    rng = np.random.default_rng(seed)
+    palette = rng.integers(0, 256, (6, 3), dtype=np.uint8)
+    img = np.empty((h, w, 3), np.uint8)
+    img[:] = palette[0]
+    for k in range(12):
+        y0, x0 = rng.integers(0, h - 8), rng.integers(0, w - 8)
+        img[y0:y0 + rng.integers(4, h // 2), x0:x0 + rng.integers(4, w // 2)] = palette[1 + k % 5]
+    img[::9, :] = palette[5]                                 # rules
+    glyph = (rng.random((7, 5)) > 0.5)[..., None] * palette[3]
+    for y in range(2, h - 7, 12):
+        for x in range(3, w - 5, 8):
+            img[y:y + 7, x:x + 5] = np.where(glyph > 0, glyph, img[y:y + 7, x:x + 5])
+    return img

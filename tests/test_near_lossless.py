@@ -7,10 +7,12 @@ import pytest
 import jpegai_fast
 from jpegai_fast import _core
 from jpegai_fast.core import alpha_coder, copy_map
+from jpegai_fast.decoder.lossless import LosslessStream
+from jpegai_fast.encoder import lossless as lossless_encoder
 from jpegai_fast.format import container
 from jpegai_fast.format.container import ColourTransform
 
-from helpers import natural_like
+from helpers import drawn_image, natural_like
 
 
 def _err(a, b) -> int:
@@ -70,11 +72,34 @@ def test_the_largest_bound_is_the_documented_one_and_the_coder_keeps_to_it():
             alpha_coder.encode(plane, bits, bits, near=container.max_near(bits) + 1)
     with pytest.raises(ValueError, match="near-lossless bound"):
         _core.alpha_encode(np.zeros((2, 2), np.uint16), 1, b"", 1)       # 1-bit planes have no bound above 0
-    repeats = np.tile(np.array([[0, 200, 40, 7]], np.uint8), (6, 8))
-    found = copy_map.find(repeats, np.full(repeats.shape, 8.0, np.float32))
-    assert found   # a real copy map
-    with pytest.raises(ValueError, match="no copies"):
-        alpha_coder.encode(repeats, 8, 8, found, near=2)
+
+
+def test_copies_repeat_the_reconstruction_and_pay_on_drawn_content(monkeypatch):
+    # drawn content beside a noisy band: the copy map codes the repeats once
+    img = drawn_image(64, 120)
+    img[:, :7] = natural_like(64, 7)
+    for near in (1, 3, 9):
+        data = jpegai_fast.encode(img, max_error=near)
+        h = container.read(data)
+        assert container.Kind.COPY_MAP in {s.kind for s in h.substreams}
+        out = jpegai_fast.decode(data)
+        assert _err(out, img) <= near
+        # every copied pixel holds exactly what its source decoded to (the coder's rule, docs/format.md)
+        flat = out.reshape(-1, 3)
+        for start, dist, length in LosslessStream(data).copies.astype(np.int64):
+            for k in range(start, start + length):      # one by one: a copy may overlap its source
+                np.testing.assert_array_equal(flat[k], flat[k - dist])
+    plane = np.ascontiguousarray(img[..., 1])
+    found = copy_map.find(img, np.full(img.shape[:2], 8.0, np.float32))
+    with_copies, recon = alpha_coder.encode_near(plane, 8, 2, found)
+    without, recon0 = alpha_coder.encode_near(plane, 8, 2)
+    assert len(with_copies) < len(without)
+    assert _err(recon, plane) <= 2 and _err(recon0, plane) <= 2
+    np.testing.assert_array_equal(alpha_coder.decode(with_copies, *plane.shape, 8, copy_map.decode(found, *plane.shape), 2),
+                                  recon)
+    # a photo (few exact repeats) is not searched for copies at all
+    monkeypatch.setattr(lossless_encoder, "near_copies", lambda *a: pytest.fail("copy search on a photo"))
+    assert _err(jpegai_fast.decode(jpegai_fast.encode(natural_like(40, 50), max_error=2)), natural_like(40, 50)) <= 2
 
 
 @pytest.mark.parametrize("kw,match", [

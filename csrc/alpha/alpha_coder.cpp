@@ -197,20 +197,30 @@ std::vector<uint8_t> modes_by_bit_length(const uint16_t* plane, int h, int w, in
 }
 
 // Near-lossless (near >= 1): the block modes chosen on the source, then every pixel in raster order from
-// the reconstructed samples `recon` it fills: context, symbol, count.
-Fit fit_near(const uint16_t* plane, int h, int w, int bits, int near, std::vector<uint16_t>& recon) {
+// the reconstructed samples `recon` it fills: context, symbol, count. A pixel a copy covers (mask[i] = 1)
+// takes the reconstructed sample `distance` earlier, as the decoder will, and is not coded: the copy
+// search found equal source pixels there, and the source one is within N of its reconstruction, so the
+// copied sample is too.
+Fit fit_near(const uint16_t* plane, int h, int w, int bits, int near, const uint8_t* mask,
+             const std::vector<Copy>& copies, std::vector<uint16_t>& recon) {
   const size_t n = size_t(h) * w;
   const int down = bits > 8 ? bits - 8 : 0;
   const int maxv = (1 << bits) - 1;
   Fit f;
   f.bw = (w + kBlock - 1) / kBlock;
-  f.modes = modes_by_bit_length(plane, h, w, bits, nullptr, near);
+  f.modes = modes_by_bit_length(plane, h, w, bits, mask, near);
   recon.assign(n, 0);
   f.ctx.assign(n, 0);
   f.z.assign(n, 0);
+  size_t next_copy = 0;
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x) {
       const size_t i = size_t(y) * w + x;
+      if (mask[i]) {
+        while (size_t(copies[next_copy].start) + copies[next_copy].length <= i) ++next_copy;
+        recon[i] = recon[i - copies[next_copy].distance];
+        continue;
+      }
       const Neighbours nb = neighbours(recon.data(), w, y, x);
       const int pred = predict(f.modes[size_t(y / kBlock) * f.bw + x / kBlock], nb, maxv);
       const int q = quantise_near(int(plane[i]) - pred, near);
@@ -295,10 +305,10 @@ std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits, const
   const uint32_t limit = uint32_t(1) << bits;
   for (size_t i = 0; i < n; ++i)
     if (plane[i] >= limit) bad_arg("sample does not fit in the given bits");
-  if (near > 0 && !copies.empty()) bad_arg("a near-lossless plane takes no copies");
-  const std::vector<uint8_t> mask = near > 0 ? std::vector<uint8_t>(n, 0) : mask_of(plane, n, copies);
+  const std::vector<uint8_t> mask = mask_of(plane, n, copies);
   std::vector<uint16_t> recon;
-  const Fit f = near > 0 ? fit_near(plane, h, w, bits, near, recon) : fit(plane, h, w, bits, mask.data());
+  const Fit f =
+      near > 0 ? fit_near(plane, h, w, bits, near, mask.data(), copies, recon) : fit(plane, h, w, bits, mask.data());
   if (near > 0 && recon_out) std::copy(recon.begin(), recon.end(), recon_out);
   std::vector<uint64_t> mode_count(kModes, 0);
   for (uint8_t m : f.modes) ++mode_count[m];
@@ -395,7 +405,6 @@ void decode_plane(const uint8_t* data, size_t size, int h, int w, int bits_arg, 
   const int bits = kBits8 ? 8 : bits_arg;
   Parsed p = parse(data, size, h, w, bits);
   check_args(h, w, bits, near);
-  if (near > 0 && !copies.empty()) bad_arg("a near-lossless plane takes no copies");
   const size_t n = size_t(h) * w;
   size_t end_of_last = 0;  // copies from a caller (decode_copies' are valid): in order, apart, inside
   for (const Copy& c : copies) {
@@ -431,12 +440,19 @@ void decode_plane(const uint8_t* data, size_t size, int h, int w, int bits_arg, 
     return (pred + residual(nb, pred)) & maxv;
   };
   if (near > 0) {
-    // near-lossless: the same symbols, dequantised (alpha_coder.h); no copies, the plain loop
+    // near-lossless: the same symbols, dequantised (alpha_coder.h); copied pixels as below, the plain loop
+    size_t next = 0;
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x) {
+        const size_t i = size_t(y) * w + x;
+        while (next < copies.size() && size_t(copies[next].start) + copies[next].length <= i) ++next;
+        if (next < copies.size() && copies[next].start <= i) {
+          out[i] = out[i - copies[next].distance];
+          continue;
+        }
         const Neighbours nb = neighbours(out, w, y, x);
         const int pred = predict(modes[size_t(y / kBlock) * bw + x / kBlock], nb, maxv);
-        out[size_t(y) * w + x] = uint16_t(reconstruct_near(pred, residual(nb, pred), near, maxv));
+        out[i] = uint16_t(reconstruct_near(pred, residual(nb, pred), near, maxv));
       }
   }
   size_t next_copy = 0;

@@ -16,8 +16,8 @@
 //    value - prediction is quantised in the loop, q = sign(e) floor((|e| + N) / (2N + 1)), the sample
 //    becomes clamp(prediction + q (2N + 1), 0, 2^bits - 1), within N of the source, and predictions and
 //    contexts read these reconstructed samples, so the decoder sees what the encoder saw. q's zig-zag
-//    is the symbol (no wrap: |q| < 2^(bits-1)). No copies with it (a copy's source differs from the
-//    source image once reconstructed).
+//    is the symbol (no wrap: |q| < 2^(bits-1)). A copy takes the reconstructed samples of its source,
+//    which are within N of the (equal) source samples it repeats.
 //
 // Payload layout: alpha_coder.cpp (and docs/format.md).
 #pragma once

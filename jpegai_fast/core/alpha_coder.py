@@ -17,17 +17,19 @@ from jpegai_fast.core.samples import replicate_bits
 def encode(plane: np.ndarray, bit_depth: int, bits: int, copy_map: bytes = b"", near: int = 0) -> bytes:
     """(h, w) uint8/uint16 samples of ``bit_depth`` bits -> payload, keeping the top ``bits`` bits; the
     pixels a lossless stream's ``copy_map`` (core/copy_map.py) covers are left out. ``near`` >= 1: every
-    decoded sample within +-near of the source (near-lossless; the caller stores ``near``, no copy map)."""
+    decoded sample within +-near of the source (near-lossless; the caller stores ``near``; a copy repeats
+    its source's reconstruction)."""
     a = np.ascontiguousarray(plane, dtype=np.uint16)
     if bits < bit_depth:
         a = a >> (bit_depth - bits)
     return _core.alpha_encode(a, bits, copy_map, near)
 
 
-def encode_near(plane: np.ndarray, bits: int, near: int) -> tuple[bytes, np.ndarray]:
+def encode_near(plane: np.ndarray, bits: int, near: int, copy_map: bytes = b"") -> tuple[bytes, np.ndarray]:
     """Near-lossless (``near`` >= 1) payload of (h, w) samples of ``bits`` bits, and the (h, w) uint16 samples
-    its decoder will reconstruct (what other planes may be coded against)."""
-    return _core.alpha_encode_near(np.ascontiguousarray(plane, dtype=np.uint16), bits, near)
+    its decoder will reconstruct (what other planes may be coded against); the pixels ``copy_map`` covers
+    repeat their source's reconstruction."""
+    return _core.alpha_encode_near(np.ascontiguousarray(plane, dtype=np.uint16), bits, near, copy_map)
 
 
 def pixel_costs(plane: np.ndarray, bits: int) -> np.ndarray:

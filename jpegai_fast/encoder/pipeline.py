@@ -12,11 +12,12 @@ each tile is quantised and coded as soon as it is analysed, so only its bytes ar
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from jpegai_fast.encoder import latent
+from jpegai_fast.encoder import latent, mode_choice
 from jpegai_fast.encoder.analysis import Refine, analyse_tiles
 from jpegai_fast.encoder.effort import DEFAULT_EFFORT
 from jpegai_fast.encoder.latent import Tile
@@ -59,6 +60,24 @@ def encode(eng: Engine | None, picture: Picture, opts: EncodeOptions, threads: i
         from jpegai_fast.encoder import lossless
         return lossless.encode(picture, threads, opts.check_max_error(picture.bit_depth))
     frame = _frame(eng, picture, opts)
+    if frame.layers > 1 or opts.alpha_bits is not None or not mode_choice.looks_drawn(frame.colour):
+        return _learned(eng, frame, opts, threads, device)
+    # Drawn content: the plane coder may beat the model (encoder/mode_choice.py). The learned encode's
+    # warnings (a target beyond the model's range) hold only if its stream is the one returned.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        learned = _learned(eng, frame, opts, threads, device)
+    h, w = frame.colour.shape[:2]
+    data = mode_choice.better_stream(picture, learned, frame.colour, threads, device, opts.target_bytes(h, w),
+                                     opts.psnr)
+    if data is learned:
+        for c in caught:
+            warnings.warn_explicit(c.message, c.category, c.filename, c.lineno)
+    return data
+
+
+def _learned(eng: Engine, frame: _Frame, opts: EncodeOptions, threads: int, device) -> bytes:
+    """The model's stream: at ``opts``' quality, or rate control to its size or PSNR target."""
     if opts.bpp is None and opts.size is None and opts.psnr is None:
         quality = DEFAULT_QUALITY if opts.quality is None else opts.quality
         rate_q = quality_to_rate_q(quality, eng.num_rate_points)

@@ -37,6 +37,17 @@ def _pair(ref, dist) -> tuple[np.ndarray, np.ndarray]:
     return ref, dist
 
 
+#: What an exact decode's PSNR (inf) counts as in mean curves and BD-rates, which need finite values: far
+#: above every lossy point of the JPEG AI rates (Kodak's highest, at 2 bpp, is under 45 dB), so a lossless
+#: point ends its curve with a steep last segment instead of being dropped. The rows keep inf.
+EXACT_DB = 100.0
+
+
+def for_curves(value: float) -> float:
+    """A metric value as curves and BD-rates take it: an exact decode's inf PSNR counts as EXACT_DB."""
+    return EXACT_DB if value == math.inf else value
+
+
 def _psnr_from_mse(mse: float, peak: float = 255.0) -> float:
     return math.inf if mse == 0 else 10.0 * math.log10(peak * peak / mse)
 

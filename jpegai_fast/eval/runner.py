@@ -162,7 +162,7 @@ def average_curves(rows: list[dict], metric_names) -> dict[str, dict]:
             curve["target_bpp"].append(target)
             curve["bpp"].append(float(np.mean([r["bpp"] for r in at])))
             for m in metric_names:
-                curve[m].append(float(np.mean([r[m] for r in at])))
+                curve[m].append(float(np.mean([metrics.for_curves(r[m]) for r in at])))
         curve["images"] = len({r["image"] for r in mine})
         curves[codec] = curve
     return curves
@@ -191,7 +191,7 @@ def bd_table_per_image(rows: list[dict], anchor: str, metric_names) -> dict[str,
     each image using every target it reached; images where it is not computable are left out (count kept)."""
     def curve(codec, image, m):
         pts = [r for r in rows if r["codec"] == codec and r["image"] == image and r["status"] != "unreachable"]
-        return [r["bpp"] for r in pts], [r[m] for r in pts]
+        return [r["bpp"] for r in pts], [metrics.for_curves(r[m]) for r in pts]
 
     out = {}
     images = sorted({r["image"] for r in rows})

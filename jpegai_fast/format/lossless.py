@@ -163,8 +163,6 @@ class LosslessLayout(Substreams):
         kinds = {s.kind for s in h.substreams}
         meta = side_kinds(kinds, container.has_alpha(h.channels))
         self.copy_map = Kind.COPY_MAP in kinds
-        if self.copy_map and self.near:
-            raise DecodeError("corrupted stream: a near-lossless stream with a copy map (docs/format.md)")
         if [(s.kind, s.tile, s.layer) for s in h.substreams] != canonical_order(planes, meta, self.copy_map):
             raise DecodeError("corrupted stream: substreams of the lossless stream missing or not in the "
                               "canonical order (docs/format.md)")

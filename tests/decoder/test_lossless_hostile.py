@@ -7,7 +7,7 @@ import pytest
 
 import jpegai_fast
 from jpegai_fast import DecodeError
-from jpegai_fast.core import alpha_coder
+from jpegai_fast.core import alpha_coder, copy_map
 from jpegai_fast.decoder import lossless as lossless_decoder
 from jpegai_fast.decoder.latent import ParsedStream
 from jpegai_fast.format import container
@@ -177,13 +177,15 @@ def test_near_lossless_fields_are_checked(rgba):
     # planes 1 and 2 of transform 5 must code b + 1 bits, and transform 4's b: swapping the label is caught
     with pytest.raises(DecodeError, match="does not code all"):
         jpegai_fast.decode(_rewrite(near, colour_transform=ColourTransform.NEAR_LOSSLESS))
-    # a copy map cannot serve a near-lossless stream (its sources are reconstructed samples)
+    # a copy map the planes were not coded around: their symbols no longer add up (a DecodeError, never an image)
     near = jpegai_fast.encode(img, max_error=3)
     h, p = _payloads(near)
     at = next(i for i, s in enumerate(h.substreams) if s.kind == Kind.PLANE)
+    repeats = np.zeros(img.shape[:2] + (3,), np.uint8)
+    foreign = copy_map.find(repeats, np.full(repeats.shape[:2], 8.0, np.float32))
     subs = h.substreams[:at] + [container.Substream(Kind.COPY_MAP, 0, 0, 0, 0)] + h.substreams[at:]
-    with pytest.raises(DecodeError, match="near-lossless stream with a copy map"):
-        jpegai_fast.decode(_rewrite(near, p[:at] + [b"\x00"] + p[at:], subs))
+    with pytest.raises(DecodeError, match="lossless plane 0"):
+        jpegai_fast.decode(_rewrite(near, p[:at] + [foreign] + p[at:], subs))
     # a damaged plane payload is a DecodeError naming the plane, never a crash or a wrong image
     h, p = _payloads(near)
     p[at] = p[at][:1] + bytes(len(p[at]) - 1)

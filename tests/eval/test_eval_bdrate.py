@@ -56,3 +56,22 @@ def test_better_codec_has_negative_bd_rate_and_positive_bd_psnr():
 def test_bad_curves_raise_value_error(args, msg):
     with pytest.raises(ValueError, match=msg):
         bd_rate(*args)
+
+
+def test_an_exact_decode_counts_as_exact_db_in_curves_and_bd_rates():
+    from jpegai_fast.eval import metrics, runner
+    rows = []
+    for image in ("a", "b"):
+        for t, (ra, qa), (rt, qt) in zip((0.25, 0.5, 1.0), ((0.3, 30.0), (0.55, 33.0), (1.1, 36.0)),
+                                         ((0.2, 30.0), (0.4, 34.0), (0.8, math.inf))):
+            rows.append({"codec": "anchor", "image": image, "target_bpp": t, "status": "ok", "bpp": ra,
+                         "psnr_rgb": qa})
+            rows.append({"codec": "test", "image": image, "target_bpp": t, "status": "ok", "bpp": rt,
+                         "psnr_rgb": qt})
+    curves = runner.average_curves(rows, ["psnr_rgb"])
+    assert curves["test"]["psnr_rgb"] == [30.0, 34.0, metrics.EXACT_DB]
+    mean_bd = runner.bd_table(curves, "anchor", ["psnr_rgb"])["test"]["psnr_rgb"]
+    per_image = runner.bd_table_per_image(rows, "anchor", ["psnr_rgb"])["test"]["psnr_rgb"]
+    assert mean_bd is not None and mean_bd < 0           # lossless at fewer bits than the anchor's best
+    assert per_image["images"] == 2 and per_image["mean"] == pytest.approx(mean_bd)
+    assert metrics.for_curves(31.5) == 31.5

@@ -9,7 +9,8 @@ The last input byte picks the entry point:
      (samples kept to the top ``bits`` bits and widened as the decoder widens them);
   3: copy_map.decode(payload) of the bytes as given (a copy map for a plane size from the first bytes);
   4: round trip with copies: the bytes as a plane (the few distinct values of its low bits, so it
-     repeats) -> copy search -> encode around the copies -> decode must give the plane back;
+     repeats) -> copy search -> encode around the copies -> decode must give the plane back; then the
+     same copies near-lossless: decode must give the encoder's reconstruction, within N;
   5: decode(payload, near=N) of the bytes as given (near-lossless dequantisation, N from the first bytes);
   6: near-lossless round trip: the bytes as a plane -> encode(near=N) -> decode(near=N) must stay within N.
 Anything but DecodeError, a wrong round trip, a crash, a hang (-timeout) or a memory blow-up
@@ -91,6 +92,11 @@ def _copies_round_trip(data: bytes) -> None:
     out = alpha_coder.decode(alpha_coder.encode(plane, depth, depth, found), h, w, depth, copies)
     if not np.array_equal(out.astype(np.uint16), plane):
         raise AssertionError(f"round trip with copies differs ({h}x{w}, {depth}-bit)")
+    near = 1 + data[3] % 7
+    payload, recon = alpha_coder.encode_near(plane, depth, near, found)
+    out = alpha_coder.decode(payload, h, w, depth, copies, near=near)
+    if not np.array_equal(out.astype(np.uint16), recon) or np.abs(recon.astype(np.int64) - plane).max() > near:
+        raise AssertionError(f"near-lossless round trip with copies differs ({h}x{w}, {depth}-bit, N = {near})")
 
 
 def _near_round_trip(data: bytes) -> None:

@@ -1,0 +1,22 @@
+"""What kind of picture the encoder has: one cheap statistic that the encoder's choices share.
+
+Drawn content (graphics, screenshots, text) repeats pixels exactly; photos almost never do (sensor
+noise), however flat. The share of pixels equal to their left neighbour in every channel tells them
+apart at the cost of one comparison per sample: Kodak 0.02 .. 0.20 (mean 0.10), the first 60 training
+photos at most 0.40 (a JPEG's flat sky), the large photo 0.13; the two shared graphics images 0.82
+and 0.85.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def repeat_share(colour: np.ndarray) -> float:
+    """The share of the pixels of ``colour`` (H x W or H x W x C) equal to their left neighbour in every
+    channel; 0 for an image one pixel wide."""
+    if colour.shape[1] < 2:
+        return 0.0
+    same = colour[:, 1:] == colour[:, :-1]
+    if same.ndim == 3:
+        same = same.all(axis=-1)
+    return float(same.mean())

@@ -1,0 +1,107 @@
+"""Learned or model-free, per image: on drawn content the plane coder can beat the model at the same rate.
+
+The model was trained on photos; on graphics it saturates (frymire: 21.4 dB however many bits) where the
+plane coder (encoder/lossless.py) with its copy map codes the image exactly in 1.41 bpp. So on an image
+that looks drawn (``looks_drawn``), a lossy encode also codes the image without the model, near-lossless
+at the largest bound whose worst-case error is no worse than the learned stream's, and keeps a model-free
+stream when it is **no larger and no worse** (PSNR over the colour samples) than the learned one. It then
+spends the bytes the learned stream would have used (or the size target, bpp= or size=): the bound is
+lowered while the stream still fits, down to lossless, so quality=100 on a drawing is exact when the
+exact stream is no larger than the model's. A PSNR target takes the bound that guarantees it (worst
+case), when that stream is smaller than the model's or the model cannot reach the target. Photos never
+pay for the try: the test is one comparison of neighbouring pixels (encoder/content.py).
+
+Per image, not per tile: a tile of a mixed image is still whatever the whole image chose (docs/format.md
+has no mixed stream yet).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from jpegai_fast.encoder import content
+from jpegai_fast.format.container import max_near
+
+#: An image looks drawn when at least this share of its pixels repeat their left neighbour exactly
+#: (encoder/content.py has the measured shares: photos at most 0.40, the shared graphics 0.82 and 0.85).
+DRAWN_SHARE = 0.5
+#: Most bound probes of a size target's search (each codes the planes once: a bisection over 1 .. N).
+MAX_PROBES = 6
+
+
+def looks_drawn(colour: np.ndarray) -> bool:
+    """Whether ``colour`` (H x W or H x W x 3) repeats its left neighbour exactly often enough to be drawn."""
+    return content.repeat_share(colour) >= DRAWN_SHARE
+
+
+def bound_for_mse(mse: float, bit_depth: int) -> int:
+    """The largest near-lossless bound N whose worst-case mean squared error, N (N + 1) / 3 (errors spread
+    evenly over -N .. N), is at most ``mse``; 0 (lossless) when even N = 1 could be worse."""
+    n = int(np.floor((np.sqrt(1.0 + 12.0 * max(mse, 0.0)) - 1.0) / 2.0))
+    while n > 0 and n * (n + 1) / 3.0 > mse:          # the float root may land one high
+        n -= 1
+    return min(n, max_near(bit_depth))
+
+
+def mse_of(data: bytes, colour: np.ndarray, threads: int, device=None) -> float:
+    """Mean squared error of ``data``'s colour samples against ``colour`` (the real decoder's output)."""
+    from jpegai_fast.decoder.latent import ParsedStream
+    from jpegai_fast.decoder.lossless import LosslessStream
+    from jpegai_fast.decoder.synthesis import decode_pixels
+    from jpegai_fast.format import container
+    header = container.read(data)
+    if container.is_model_free(header):
+        out = LosslessStream(data, header).decode(threads)
+        if out.ndim == 3 and out.shape[2] in (2, 4):
+            out = out[..., :-1] if out.shape[2] == 4 else out[..., 0]
+    else:
+        h, w = colour.shape[:2]
+        out = decode_pixels(ParsedStream(data), (0, 0, w, h), device, threads)
+    return float(np.mean((out.astype(np.float64) - colour) ** 2))
+
+
+def better_stream(picture, learned: bytes, colour: np.ndarray, threads: int, device=None,
+                  target_bytes: float | None = None, target_psnr: float | None = None) -> bytes:
+    """``learned``, or the best model-free stream of ``picture`` that is no larger (than ``learned``, or than
+    ``target_bytes`` when given) and no worse than it. With ``target_psnr``: the model-free stream whose bound
+    guarantees the target, when it is smaller than ``learned`` or ``learned`` misses the target."""
+    from jpegai_fast.encoder import lossless
+    mse_learned = mse_of(learned, colour, threads, device)
+    if target_psnr is not None:
+        peak = float((1 << picture.bit_depth) - 1)
+        mse_target = peak * peak / 10.0 ** (target_psnr / 10.0)
+        found = lossless.encode(picture, threads, bound_for_mse(mse_target, picture.bit_depth))
+        return found if len(found) < len(learned) or mse_learned > mse_target else learned
+    budget = len(learned) if target_bytes is None else max(int(target_bytes), len(learned))
+    near = bound_for_mse(mse_learned, picture.bit_depth)
+    if near == 0:
+        exact = lossless.encode(picture, threads)
+        return exact if len(exact) <= budget else learned
+    copies = lossless.near_copies(picture, threads)
+    found = lossless.encode(picture, threads, near, copies)
+    if len(found) > budget:
+        return learned
+    found = _spend_the_budget(picture, threads, copies, budget, near, found)
+    if mse_of(found, colour, threads) > mse_learned:
+        return learned
+    return found
+
+
+def _spend_the_budget(picture, threads: int, copies: bytes, budget: int, near: int, fits: bytes) -> bytes:
+    """The stream of the smallest bound (bisection over 1 .. ``near``, whose stream ``fits``) that still fits
+    ``budget`` bytes; lossless when even bound 1 fits and the exact stream does too."""
+    from jpegai_fast.encoder import lossless
+    lo, hi = 0, near                       # hi fits; lo (0 = lossless) is not known to
+    for _ in range(MAX_PROBES):
+        if hi - lo <= 1:
+            break
+        mid = (lo + hi) // 2
+        data = lossless.encode(picture, threads, mid, copies)
+        if len(data) <= budget:
+            hi, fits = mid, data
+        else:
+            lo = mid
+    if hi == 1:
+        exact = lossless.encode(picture, threads)
+        if len(exact) <= budget:
+            return exact
+    return fits
