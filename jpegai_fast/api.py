@@ -55,8 +55,9 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
       threads: CPU threads for the C++ stages (default: all cores). Output bytes never depend on it.
       device: torch device for the analysis transform ("cpu" default, or "cuda").
       model: weights profile or path (default: the shipped model).
-      tile_size: tile side in latent positions (16 px each), a multiple of 4; default 64 (1024 px).
-        Each tile is coded on its own; memory use is bounded by the tile size.
+      tile_size: tile side in latent positions (16 px each), a multiple of 4; default 64 (1024 px), and 128
+        (2048 px) for lossless and near-lossless streams. Each tile is coded on its own; memory use is
+        bounded by the tile size.
       layers: progressive layers, at most (1 .. 8; fewer at low rates): a coarse layer 0, then layers that
         each refine every latent value; every layer boundary is a decodable prefix (docs/format.md).
       effort: encoder effort 1..9 (default 1, the plain encoder). Higher levels spend encode time
@@ -67,7 +68,7 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
         ``decode(..., with_metadata=True)``.
       alpha_bits: code only the top bits of the alpha plane (lossy; default: lossless).
       lossless: code the image exactly (every plane by the project's lossless coder, no model; decode
-        returns the input bit for bit). The rate knobs, effort, tile_size, layers and alpha_bits are
+        returns the input bit for bit). The rate knobs, effort, layers and alpha_bits are
         then a ValueError.
       max_error: near-lossless (N >= 1, at most 2^(bit depth - 1) - 1): the same coder, every colour sample
         decodes within +-N of the input (JPEG-LS's NEAR); the alpha plane stays exact. The same options
@@ -162,9 +163,7 @@ def decode(data: bytes, *, device=None, threads: int | None = None, region=None,
     if container.is_model_free(header):
         s = LosslessStream(data, header)
         x, y, w, h = rect if scale == 1 else full_span(scaled_region(rect, scale), scale, header.width, header.height)
-        out = s.decode(threads)
-        if (x, y, w, h) != (0, 0, header.width, header.height):
-            out = np.ascontiguousarray(out[y:y + h, x:x + w])
+        out = s.decode(threads, (x, y, w, h))           # only the tiles the region meets
         out = out if scale == 1 else pixels.area_downscale(out, scale)
         return (out, s.metadata()) if with_metadata else out
     p = ParsedStream(data, header)

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 import jpegai_fast
+from jpegai_fast.encoder import lossless as lossless_encoder
+from jpegai_fast.encoder.pipeline import Picture
 from jpegai_fast.api import decode_latent
 from jpegai_fast.encoder.options import EncodeOptions
 from jpegai_fast.format import container, lossless
@@ -93,7 +95,7 @@ def test_region_is_the_crop_of_the_full_decode():
 
 
 @pytest.mark.parametrize("option", [{"bpp": 1.0}, {"quality": 50}, {"psnr": 40}, {"size": 1000},
-                                    {"effort": 3}, {"layers": 2}, {"alpha_bits": 4}, {"tile_size": 8}])
+                                    {"effort": 3}, {"layers": 2}, {"alpha_bits": 4}])
 def test_options_that_conflict_with_lossless_are_a_value_error_naming_them(option):
     name = next(iter(option))
     with pytest.raises(ValueError, match=f"lossless.*{name}="):
@@ -129,9 +131,14 @@ def test_header_fields_of_a_lossless_stream():
 
 
 def test_a_large_lossless_image_needs_no_tile_size_rule():
-    """The lossy rule "one tile only up to 4096 px" does not apply: the planes are whole."""
+    """The lossy rule "one tile only up to 4096 px" does not apply: the planes may be whole (tile size 0, as
+    every stream before tiles), and by default they are cut into tiles."""
     img = np.tile(np.arange(4200, dtype=np.uint8)[None, :], (2, 1))
     _round_trip(img, 8)
+    assert container.read(jpegai_fast.encode(img, lossless=True)).tile_size == lossless_encoder.TILE_SIZE
+    whole = lossless_encoder.encode(Picture(img, 8, {}), 1, tile_size=1024)
+    assert container.read(whole).tile_size == 0
+    np.testing.assert_array_equal(jpegai_fast.decode(whole), img)
 
 
 @pytest.mark.parametrize("transform", sorted(set(lossless.PLANES) - set(ColourTransform.NEAR_DIFFERENCES)))

@@ -127,7 +127,7 @@ _Q, _E = EncodeOption("quality"), EncodeOption("effort")
 @click.option("--threads", type=int, help="CPU threads (default all cores); the output never depends on it.")
 @click.option("--device", default=None, help="torch device for the analysis transform (cpu, cuda).")
 @click.option("--tile-size", type=EncodeOption("tile_size"),
-              help="Tile side in latent positions (16 px each; default 64 = 1024 px).")
+              help="Tile side in latent positions (16 px each; default 64 = 1024 px, lossless 128 = 2048 px).")
 @click.option("--layers", type=EncodeOption("layers"), default=1, show_default=True,
               help="Progressive layers, at most (fewer at low rates): every layer boundary is a decodable prefix.")
 @click.option("--alpha-bits", type=EncodeOption("alpha_bits"),

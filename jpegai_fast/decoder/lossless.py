@@ -22,51 +22,83 @@ class LosslessStream(LosslessLayout):
     def __init__(self, data: bytes, header: Header | None = None):
         super().__init__(data, header)
         h = self.header
-        self.keys = [(Kind.PLANE, i) for i in range(self.planes)]
-        if container.has_alpha(h.channels):
-            self.keys.append((Kind.ALPHA, 0))
-        # the copy map first: decoding it is one pass over its copies (bounded by the pixel count), no pixel
-        self.copies = None
-        if self.copy_map:
-            try:
-                self.copies = copy_map.decode(self.payload(Kind.COPY_MAP), h.height, h.width)
-            except DecodeError as e:
-                raise DecodeError(f"{e} (copy map substream)") from e
-        for kind, i in self.keys:
-            payload = self.payload(kind, i)
-            # every plane codes its full bits: fewer (the lossy alpha mode) is no lossless stream
-            bits = self._bits(kind, i)
-            if payload[:1] != bytes([bits]):
-                raise DecodeError(f"corrupted stream: {_where(kind, i)} does not code all {bits} bits")
-            try:
-                alpha_coder.check(payload, h.height, h.width, bits)
-            except DecodeError as e:
-                raise DecodeError(f"{e} ({_where(kind, i)})") from e
+        alpha = container.has_alpha(h.channels)
+        #: per tile, its coded planes as (kind, tile field): the colour planes, then the alpha plane
+        self.keys = [[(Kind.PLANE, i * self.planes + p) for p in range(self.planes)] + [(Kind.ALPHA, i)] * alpha
+                     for i in range(self.grid.count)]
+        # the copy maps first: decoding one is a pass over its copies (bounded by the tile's pixels), no pixel
+        self.copies = [None] * self.grid.count
+        for i, present in enumerate(self.copy_tiles):
+            if present:
+                th, tw = self._size(i)
+                try:
+                    self.copies[i] = copy_map.decode(self.payload(Kind.COPY_MAP, i), th, tw)
+                except DecodeError as e:
+                    raise DecodeError(f"{e} (copy map substream{_of_tile(i, self.grid.count)})") from e
+        for i, keys in enumerate(self.keys):
+            th, tw = self._size(i)
+            for kind, index in keys:
+                payload = self.payload(kind, index)
+                # every plane codes its full bits: fewer (the lossy alpha mode) is no lossless stream
+                bits = self._bits(kind, index)
+                if payload[:1] != bytes([bits]):
+                    raise DecodeError(f"corrupted stream: {self._where(kind, index)} does not code all {bits} bits")
+                try:
+                    alpha_coder.check(payload, th, tw, bits)
+                except DecodeError as e:
+                    raise DecodeError(f"{e} ({self._where(kind, index)})") from e
+
+    def _size(self, i: int) -> tuple[int, int]:
+        y0, y1, x0, x1 = self.rects[i]
+        return y1 - y0, x1 - x0
 
     def _bits(self, kind: int, index: int) -> int:
         """The bits substream (kind, index) codes: the bit depth, b + 1 for near-lossless differences."""
         h = self.header
-        return lossless.plane_bits(h.colour_transform, index, h.bit_depth) if kind == Kind.PLANE else h.bit_depth
+        if kind != Kind.PLANE:
+            return h.bit_depth
+        return lossless.plane_bits(h.colour_transform, index % self.planes, h.bit_depth)
 
-    def decode(self, threads: int) -> np.ndarray:
-        """The image (H, W[, C]) as encoded (near-lossless: each colour sample within the bound): uint8 for
-        8 bits, else uint16."""
+    def _where(self, kind: int, index: int) -> str:
+        if kind == Kind.ALPHA:
+            return f"alpha substream{_of_tile(index, self.grid.count)}"
+        return f"lossless plane {index % self.planes} substream{_of_tile(index // self.planes, self.grid.count)}"
+
+    def decode(self, threads: int, region: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        """The image (H, W[, C]) as encoded (near-lossless: each colour sample within the bound), or the part
+        ``region`` = (x, y, w, h) covers, decoding only the tiles it meets: uint8 for 8 bits, else uint16."""
         h = self.header
+        rx, ry, rw, rh = (0, 0, h.width, h.height) if region is None else region
+        tiles = [i for i, (y0, y1, x0, x1) in enumerate(self.rects)
+                 if y0 < ry + rh and ry < y1 and x0 < rx + rw and rx < x1]
+        channels = h.channels
+        out = np.empty((rh, rw) if channels == 1 else (rh, rw, channels), np.uint8 if h.bit_depth == 8 else np.uint16)
 
-        def one(key, _inner):
-            near = self.near if key[0] == Kind.PLANE else 0
+        def plane(job, _inner):
+            i, (kind, index) = job
+            th, tw = self._size(i)
+            near = self.near if kind == Kind.PLANE else 0
             try:
-                return alpha_coder.decode(self.payload(*key), h.height, h.width, self._bits(*key), self.copies, near)
+                return alpha_coder.decode(self.payload(kind, index), th, tw, self._bits(kind, index), self.copies[i],
+                                          near)
             except DecodeError as e:
-                raise DecodeError(f"{e} ({_where(*key)})") from e
+                raise DecodeError(f"{e} ({self._where(kind, index)})") from e
 
-        planes = map_tiles(one, self.keys, threads)
-        colour = lossless.inverse(planes[:self.planes], h.bit_depth, h.colour_transform)
-        if not container.has_alpha(h.channels):
-            return colour
-        a = planes[-1]
-        return np.ascontiguousarray(np.dstack([colour, a]) if colour.ndim == 3 else np.stack([colour, a], axis=-1))
+        # every plane of every tile is independent: one job each, the threads over all of them
+        jobs = [(i, key) for i in tiles for key in self.keys[i]]
+        decoded = iter(map_tiles(plane, jobs, threads))
+        for i in tiles:
+            planes = [next(decoded) for _ in self.keys[i]]
+            colour = lossless.inverse(planes[:self.planes], h.bit_depth, h.colour_transform)
+            if container.has_alpha(channels):
+                a = planes[-1]
+                colour = np.dstack([colour, a]) if colour.ndim == 3 else np.stack([colour, a], axis=-1)
+            y0, y1, x0, x1 = self.rects[i]
+            cy0, cy1, cx0, cx1 = max(y0, ry), min(y1, ry + rh), max(x0, rx), min(x1, rx + rw)
+            out[cy0 - ry:cy1 - ry, cx0 - rx:cx1 - rx] = colour[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
+        return out
 
 
-def _where(kind: int, index: int) -> str:
-    return "alpha substream" if kind == Kind.ALPHA else f"lossless plane {index} substream"
+def _of_tile(i: int, count: int) -> str:
+    """" of tile i" where a stream has tiles, else nothing (the messages of untiled streams stay as they were)."""
+    return f" of tile {i}" if count > 1 else ""

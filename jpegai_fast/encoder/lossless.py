@@ -1,11 +1,11 @@
-"""The lossless encode (docs/format.md, "Lossless streams"): every candidate plane of the colour
-transforms (format/lossless.py) through the alpha coder at the image's full bit depth, in parallel with
-the alpha plane; the transform whose planes code smallest is kept (ties: the lowest value). Then the
-copy search (core/copy_map.py) weighs repeats of earlier pixels against the planes' estimated bits, and
-the planes are coded again without the copied pixels; the copy map is kept only when the stream gets
-smaller. Near-lossless (max_error = N >= 1): every colour sample within +-N (format/lossless.py), the
-alpha plane exact, the copy map kept when it makes the stream smaller. decoder/lossless.py mirrors it. No model is loaded: the
-stream's model-id field is all zeros.
+"""The lossless encode (docs/format.md, "Lossless streams"), tile by tile: every candidate plane of the
+colour transforms (format/lossless.py) through the alpha coder at the image's full bit depth, in parallel
+with the alpha plane; the transform whose planes code smallest over all tiles is kept (ties: the lowest
+value). Then per tile the copy search (core/copy_map.py) weighs repeats of earlier pixels against the
+planes' estimated bits, and the planes are coded again without the copied pixels; a tile keeps its copy
+map only when it gets smaller. Near-lossless (max_error = N >= 1): every colour sample within +-N
+(format/lossless.py), the alpha plane exact, copies on drawn content. decoder/lossless.py mirrors it. No
+model is loaded: the stream's model-id field is all zeros.
 """
 from __future__ import annotations
 
@@ -13,89 +13,136 @@ import numpy as np
 
 from jpegai_fast.core import alpha_coder, copy_map
 from jpegai_fast.encoder import content
-from jpegai_fast.format import lossless
+from jpegai_fast.format import lossless, tiling
 from jpegai_fast.format.container import NO_MODEL_ID, ColourTransform, Header, Kind
+from jpegai_fast.format.lossless import CodedTile
 from jpegai_fast.runtime.execution import map_tiles
 
-
-def encode(picture, threads: int, max_error: int = 0, copies: bytes | None = None) -> bytes:
-    """The lossless stream of ``picture`` (encoder/pipeline.Picture: checked pixels, bit depth, metadata), or
-    with ``max_error`` >= 1 (checked against the bit depth by the caller) the near-lossless one; ``copies``
-    (near-lossless only): the copy map to code with (near_copies; b"": none) instead of searching."""
-    arr, bit_depth = picture.pixels, picture.bit_depth
-    has_alpha = arr.ndim == 3 and arr.shape[2] in (2, 4)
-    colour = arr if not has_alpha else (arr[..., :-1] if arr.shape[2] == 4 else arr[..., 0])
-    if max_error:
-        return _near_lossless(picture, colour, has_alpha, max_error, threads, copies)
-    if colour.ndim == 2:
-        planes = {"grey": lossless.forward(colour, bit_depth)[0]}
-    else:
-        planes = lossless.derived(colour, bit_depth,      # the exact transforms' candidate planes
-                                  dict.fromkeys(n for t in ColourTransform.LOSSLESS for n in lossless.PLANES[t]))
-    if has_alpha:
-        planes["alpha"] = arr[..., -1]
-    # one plane per thread: the coder releases the GIL, and the bytes never depend on the split
-    names = list(planes)
-    coded = dict(zip(names, map_tiles(lambda n, _inner: alpha_coder.encode(planes[n], bit_depth, bit_depth),
-                                      names, threads)))
-    if colour.ndim == 2:
-        transform, names = lossless.GREY_TRANSFORM, ["grey"]
-    else:
-        transform = min(ColourTransform.LOSSLESS, key=lambda t: (sum(len(coded[n]) for n in lossless.PLANES[t]), t))
-        names = list(lossless.PLANES[transform])
-    names += ["alpha"] * has_alpha
-    copies, coded = _with_copies(arr, bit_depth, {n: planes[n] for n in names}, {n: coded[n] for n in names},
-                                 threads)
-    side = _side(picture)
-    if has_alpha:
-        side[Kind.ALPHA] = coded["alpha"]
-    h, w = arr.shape[:2]
-    header = Header(w, h, arr.shape[2] if arr.ndim == 3 else 1, bit_depth, NO_MODEL_ID, 0,
-                    colour_transform=transform, orientation=picture.orientation)
-    return lossless.assemble(header, side, [coded[n] for n in names if n != "alpha"], copies)
-
-
+#: The default tile side of a model-free stream, in latent positions of 16 px: 2048 px. Tiles bound the
+#: coder's memory (whole planes: 507 MB for a 3840x2160 encode) and give threads whole tiles to share; each
+#: costs bytes (its own tables and contexts, copies only inside it): artificial.png (3072x2048) +1.9 % at
+#: 2048 px, +5.5 % at 1024 px. Images up to 2048 px a side stay one tile.
+TILE_SIZE = 128
 #: The near-lossless encode searches for copies only in a picture where at least this share of the pixels
 #: repeat their left neighbour (encoder/content.py): on Kodak 1-6 (shares up to 0.2) the search found no
 #: copy that paid and tripled the encode time (6.5x -> 18x JPEG-LS's); on the graphics it saves 12-48 %.
 NEAR_COPY_SHARE = 0.25
 
 
-def near_copies(picture, threads: int) -> bytes:
-    """The copy map the copy search finds for a near-lossless encode of ``picture`` (b"": none; the same
-    for every bound), for callers that code several bounds (encoder/mode_choice.py)."""
-    arr = picture.pixels
-    has_alpha = arr.ndim == 3 and arr.shape[2] in (2, 4)
-    colour = arr if not has_alpha else (arr[..., :-1] if arr.shape[2] == 4 else arr[..., 0])
-    planes = lossless.forward(colour, picture.bit_depth, ColourTransform.NEAR_LOSSLESS)
-    return copy_map.find(arr, _near_costs(arr, planes, picture.bit_depth, has_alpha, threads))
-
-
-def _near_lossless(picture, colour: np.ndarray, has_alpha: bool, near: int, threads: int,
-                   copies: bytes | None) -> bytes:
-    """The near-lossless stream: colour planes within +-``near``, the alpha plane exact; coded without and
-    with the copies of equal source pixels the copy search finds (a copy repeats its source's reconstruction,
-    within ``near`` of the equal pixel it stands for), the smaller kept; or with ``copies`` as given."""
+def encode(picture, threads: int, max_error: int = 0, copies: list[bytes] | None = None,
+           tile_size: int = TILE_SIZE) -> bytes:
+    """The lossless stream of ``picture`` (encoder/pipeline.Picture: checked pixels, bit depth, metadata), or
+    with ``max_error`` >= 1 (checked against the bit depth by the caller) the near-lossless one; ``copies``
+    (near-lossless only): each tile's copy map to code with (near_copies; b"": none) instead of searching."""
     arr, bit_depth = picture.pixels, picture.bit_depth
-    planes = lossless.forward(colour, bit_depth, ColourTransform.NEAR_LOSSLESS)   # R, G, B or the grey plane
-    if copies is None:
-        transform, payloads, alpha = _near_planes(arr, planes, bit_depth, has_alpha, near, b"", threads)
-        copies = near_copies(picture, threads) if content.repeat_share(colour) >= NEAR_COPY_SHARE else b""
-        if copies:
-            again = _near_planes(arr, planes, bit_depth, has_alpha, near, copies, threads)
-            if len(copies) + sum(map(len, again[1])) + len(again[2]) < sum(map(len, payloads)) + len(alpha):
-                transform, payloads, alpha = again
-            else:
-                copies = b""
-    else:
-        transform, payloads, alpha = _near_planes(arr, planes, bit_depth, has_alpha, near, copies, threads)
-    side = _side(picture)
-    if has_alpha:
-        side[Kind.ALPHA] = alpha
     h, w = arr.shape[:2]
-    header = Header(w, h, arr.shape[2] if arr.ndim == 3 else 1, bit_depth, NO_MODEL_ID, near,
-                    colour_transform=transform, orientation=picture.orientation)
-    return lossless.assemble(header, side, payloads, copies)
+    grid = _grid(h, w, tile_size)
+    rects = [tiling.pixel_rect(grid, i, h, w) for i in range(grid.count)]
+    if max_error:
+        transform, tiles = _near_tiles(arr, rects, bit_depth, max_error, copies, threads)
+    else:
+        transform, tiles = _exact_tiles(arr, rects, bit_depth, threads)
+    header = Header(w, h, arr.shape[2] if arr.ndim == 3 else 1, bit_depth, NO_MODEL_ID, max_error,
+                    colour_transform=transform, orientation=picture.orientation, tile_size=grid.size)
+    return lossless.assemble(header, _metadata(picture), tiles)
+
+
+def _grid(h: int, w: int, tile_size: int) -> tiling.TileGrid:
+    return tiling.make_grid(*tiling.latent_shape(h, w), tile_size)
+
+
+def _split(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(colour, alpha or None) of a checked image."""
+    if arr.ndim == 3 and arr.shape[2] in (2, 4):
+        return (arr[..., :-1] if arr.shape[2] == 4 else arr[..., 0]), arr[..., -1]
+    return arr, None
+
+
+def _crop(arr: np.ndarray, rect) -> np.ndarray:
+    y0, y1, x0, x1 = rect
+    return arr[y0:y1, x0:x1]
+
+
+def _exact_tiles(arr: np.ndarray, rects, bit_depth: int, threads: int) -> tuple[int, list[CodedTile]]:
+    """(colour transform, coded tiles) of the exact stream."""
+    grey = _split(arr)[0].ndim == 2
+    names = (["grey"] if grey else
+             list(dict.fromkeys(n for t in ColourTransform.LOSSLESS for n in lossless.PLANES[t])))
+
+    def planes_of(rect, wanted) -> dict:
+        colour, alpha = _split(_crop(arr, rect))
+        out = ({"grey": lossless.forward(colour, bit_depth)[0]} if grey else
+               lossless.derived(colour, bit_depth, dict.fromkeys(n for n in wanted if n != "alpha")))
+        if alpha is not None and "alpha" in wanted:
+            out["alpha"] = alpha
+        return out
+
+    with_alpha = names + ["alpha"] * (_split(arr)[1] is not None)
+    coded = []
+    for rect in rects:       # tile by tile (memory: one tile's planes), its planes in parallel (GIL released)
+        planes = planes_of(rect, with_alpha)
+        coded.append(dict(zip(with_alpha, map_tiles(
+            lambda n, _inner: alpha_coder.encode(planes[n], bit_depth, bit_depth), with_alpha, threads))))
+    if grey:
+        transform, chosen = lossless.GREY_TRANSFORM, ["grey"]
+    else:
+        transform = min(ColourTransform.LOSSLESS,
+                        key=lambda t: (sum(len(c[n]) for c in coded for n in lossless.PLANES[t]), t))
+        chosen = list(lossless.PLANES[transform])
+    chosen += with_alpha[len(names):]
+    tiles = []
+    for rect, c in zip(rects, coded):
+        planes = planes_of(rect, chosen)
+        found, payloads = _with_copies(_crop(arr, rect), bit_depth, planes, {n: c[n] for n in chosen}, threads)
+        tiles.append(CodedTile(found, [payloads[n] for n in chosen if n != "alpha"], payloads.get("alpha", b"")))
+    return transform, tiles
+
+
+def near_copies(picture, threads: int, tile_size: int = TILE_SIZE) -> list[bytes]:
+    """Each tile's copy map the copy search finds for a near-lossless encode of ``picture`` (b"": none; the
+    same for every bound), for callers that code several bounds (encoder/mode_choice.py)."""
+    arr, bit_depth = picture.pixels, picture.bit_depth
+    grid = _grid(*arr.shape[:2], tile_size)
+    return [_near_search(_crop(arr, tiling.pixel_rect(grid, i, *arr.shape[:2])), bit_depth, threads)
+            for i in range(grid.count)]
+
+
+def _near_search(arr: np.ndarray, bit_depth: int, threads: int) -> bytes:
+    colour, alpha = _split(arr)
+    planes = lossless.forward(colour, bit_depth, ColourTransform.NEAR_LOSSLESS)
+    return copy_map.find(arr, _near_costs(arr, planes, bit_depth, alpha is not None, threads))
+
+
+def _near_tiles(arr: np.ndarray, rects, bit_depth: int, near: int, copies: list[bytes] | None,
+                threads: int) -> tuple[int, list[CodedTile]]:
+    """(colour transform, coded tiles) of the near-lossless stream: per tile every layout, without and (on
+    drawn content, or with ``copies`` as given) with the copies of equal source pixels (a copy repeats its
+    source's reconstruction, within ``near`` of the equal pixel it stands for); the transform smallest over
+    all tiles, each tile in its smaller variant."""
+    search = copies is None and content.repeat_share(_split(arr)[0]) >= NEAR_COPY_SHARE
+    options = []        # per tile: [(copy map, {transform: payloads}, alpha payload)]
+    for i, rect in enumerate(rects):
+        tile = _crop(arr, rect)
+        colour, _alpha = _split(tile)
+        planes = lossless.forward(colour, bit_depth, ColourTransform.NEAR_LOSSLESS)   # R, G, B or grey
+        given = copies[i] if copies is not None else b""
+        variants = [(given, *_near_planes(tile, planes, bit_depth, near, given, threads))]
+        found = _near_search(tile, bit_depth, threads) if search else b""
+        if found:
+            variants.append((found, *_near_planes(tile, planes, bit_depth, near, found, threads)))
+        options.append(variants)
+
+    def size(variant, t) -> int:
+        found, candidates, alpha = variant
+        return len(found) + sum(map(len, candidates[t])) + len(alpha)
+
+    transforms = options[0][0][1]
+    transform = min(transforms, key=lambda t: (sum(min(size(v, t) for v in vs) for vs in options), t))
+    tiles = []
+    for variants in options:
+        found, candidates, alpha = min(variants, key=lambda v: size(v, transform))
+        tiles.append(CodedTile(found, candidates[transform], alpha))
+    return transform, tiles
 
 
 def _near_costs(arr: np.ndarray, planes: list, bit_depth: int, has_alpha: bool, threads: int) -> np.ndarray:
@@ -108,22 +155,23 @@ def _near_costs(arr: np.ndarray, planes: list, bit_depth: int, has_alpha: bool, 
     return sum(costs)
 
 
-def _near_planes(arr: np.ndarray, planes: list, bit_depth: int, has_alpha: bool, near: int, copies: bytes,
-                 threads: int) -> tuple[int, list[bytes], bytes]:
-    """(colour transform, colour payloads, alpha payload or b""): a colour image of at most 15 bits coded
-    every way (R, G, B as they are; G, then R against G as decoded, then B against G' or against the mean
-    of R' and G'), the smallest kept (ties: the lowest transform value)."""
+def _near_planes(arr: np.ndarray, planes: list, bit_depth: int, near: int, copies: bytes,
+                 threads: int) -> tuple[dict[int, list[bytes]], bytes]:
+    """({colour transform: colour payloads}, alpha payload or b"") of one tile: a colour image of at most 15
+    bits coded every way (R, G, B as they are; G, then R against G as decoded, then B against G' or against
+    the mean of R' and G'); grey and 16-bit colour only as they are."""
+    alpha = _split(arr)[1]
     green = 1 if len(planes) == 3 else None
 
     def as_they_are(i, _inner):
         """(payload, G as decoded or None) of plane i; i = len(planes): the alpha plane, exact."""
         if i == len(planes):
-            return alpha_coder.encode(arr[..., -1], bit_depth, bit_depth, copies), None
+            return alpha_coder.encode(np.ascontiguousarray(alpha), bit_depth, bit_depth, copies), None
         if i == green:
             return alpha_coder.encode_near(planes[i], bit_depth, near, copies)
         return alpha_coder.encode(planes[i], bit_depth, bit_depth, copies, near=near), None
 
-    coded = map_tiles(as_they_are, list(range(len(planes) + has_alpha)), threads)
+    coded = map_tiles(as_they_are, list(range(len(planes) + (alpha is not None))), threads)
     candidates = {ColourTransform.NEAR_LOSSLESS: [c[0] for c in coded[:len(planes)]]}
     if green is not None and bit_depth <= 15:
         bits, g = bit_depth + 1, coded[green][1]
@@ -135,11 +183,10 @@ def _near_planes(arr: np.ndarray, planes: list, bit_depth: int, has_alpha: bool,
         t = ColourTransform.NEAR_LOSSLESS_B_MINUS_MEAN
         b_mean = lossless.near_residual(planes[2], lossless.b_prediction(t, r, g), bit_depth)
         candidates[t] = [coded[green][0], r_payload, alpha_coder.encode(b_mean, bits, bits, copies, near=near)]
-    transform = min(candidates, key=lambda t: (sum(map(len, candidates[t])), t))
-    return transform, candidates[transform], coded[-1][0] if has_alpha else b""
+    return candidates, coded[-1][0] if alpha is not None else b""
 
 
-def _side(picture) -> dict:
+def _metadata(picture) -> dict:
     """{kind: payload} of the metadata the picture carries."""
     return {kind: bytes(picture.metadata[name]) for kind, name in Kind.NAMES.items()
             if picture.metadata.get(name) is not None}

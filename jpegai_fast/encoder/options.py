@@ -19,7 +19,7 @@ import numpy as np
 from jpegai_fast.encoder.effort import DEFAULT_EFFORT, EFFORT_MAX, EFFORT_MIN
 from jpegai_fast.extras import install_hint
 from jpegai_fast.format.container import MAX_LAYERS, max_near
-from jpegai_fast.format.tiling import DEFAULT_TILE_SIZE, MAX_TILE
+from jpegai_fast.format.tiling import MAX_TILE
 
 #: Where cwebp's default lands on Kodak 1-4 (Pillow WebP q75: 35.36 dB, 0.88 bpp; ours at 70: 35.06 dB,
 #: 1.06 bpp with model 0def0dca). 50 gave 31.5 dB: users read the default as "good", not "half".
@@ -72,9 +72,9 @@ BOUNDS: dict[str, Bound] = {
     "max_error": Bound(int, 0, 32767),     # narrowed by the bit depth (check_max_error)
 }
 #: Options that a lossless or near-lossless encode has no use for (each one away from its default is a
-#: ValueError naming it): the rate knobs, the model's effort, tiles and layers, and alpha_bits (the alpha
-#: plane is coded exactly).
-LOSSLESS_CONFLICTS = RATE_KNOBS + ("effort", "tile_size", "layers", "alpha_bits")
+#: ValueError naming it): the rate knobs, the model's effort and layers, and alpha_bits (the alpha plane is
+#: coded exactly). tile_size applies to both (a model-free stream's tiles: encoder/lossless.TILE_SIZE).
+LOSSLESS_CONFLICTS = RATE_KNOBS + ("effort", "layers", "alpha_bits")
 
 
 def _is_number(value, kind: type) -> bool:
@@ -125,7 +125,7 @@ class EncodeOptions:
     psnr: float | None = None
     size: int | None = None
     effort: int = DEFAULT_EFFORT
-    tile_size: int = DEFAULT_TILE_SIZE
+    tile_size: int | None = None      # None: DEFAULT_TILE_SIZE, or lossless.TILE_SIZE without a model
     layers: int = 1
     bit_depth: int | None = None
     alpha_bits: int | None = None

@@ -24,6 +24,7 @@ from jpegai_fast.encoder.latent import Tile
 from jpegai_fast.encoder.options import DEFAULT_QUALITY, EncodeOptions
 from jpegai_fast.encoder.rate_control import RateSearch, quality_to_rate_q, search_psnr, search_rate
 from jpegai_fast.format import progressive, stream, tiling
+from jpegai_fast.format.tiling import DEFAULT_TILE_SIZE
 from jpegai_fast.format.container import Header, Kind
 from jpegai_fast.runtime.engine import Engine
 from jpegai_fast.runtime.execution import map_tiles
@@ -58,7 +59,8 @@ def encode(eng: Engine | None, picture: Picture, opts: EncodeOptions, threads: i
     exact (near-lossless) stream of encoder/lossless.py, which needs no model (``eng`` may then be None)."""
     if opts.model_free:
         from jpegai_fast.encoder import lossless
-        return lossless.encode(picture, threads, opts.check_max_error(picture.bit_depth))
+        return lossless.encode(picture, threads, opts.check_max_error(picture.bit_depth),
+                               tile_size=opts.tile_size or lossless.TILE_SIZE)
     frame = _frame(eng, picture, opts)
     if frame.layers > 1 or opts.alpha_bits is not None or not mode_choice.looks_drawn(frame.colour):
         return _learned(eng, frame, opts, threads, device)
@@ -106,7 +108,7 @@ def _frame(eng: Engine, picture: Picture, opts: EncodeOptions) -> _Frame:
         from jpegai_fast.core import alpha_coder
         side[Kind.ALPHA] = alpha_coder.encode(arr[..., -1], bit_depth, alpha_bits)
         colour = np.ascontiguousarray(arr[..., :-1] if arr.shape[2] == 4 else arr[..., 0])
-    grid = tiling.make_grid(*eng.latent_shape(*colour.shape[:2]), opts.tile_size)
+    grid = tiling.make_grid(*eng.latent_shape(*colour.shape[:2]), opts.tile_size or DEFAULT_TILE_SIZE)
     return _Frame(colour, bit_depth, side, picture.orientation, grid, opts.layers)
 
 

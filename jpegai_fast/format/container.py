@@ -133,23 +133,22 @@ def max_substreams(width: int, height: int, channels: int, tile_size: int, num_l
     """Most substreams a stream with this header can list (docs/format.md, "Substream order"): z and
     every layer's y of each tile (a lossless stream: its colour planes and a copy map), the three metadata
     kinds, and the alpha plane when there is one."""
-    if lossless:
-        coded = colour_channels(channels) + 1
-    else:
-        coded = tiling.TileGrid(*tiling.latent_shape(height, width), tile_size).count * (1 + num_layers)
-    return coded + len(Kind.METADATA) + int(has_alpha(channels))
+    tiles = tiling.TileGrid(*tiling.latent_shape(height, width), tile_size).count
+    if lossless:      # per tile: its colour planes, a copy map and its part of the alpha plane
+        return tiles * (colour_channels(channels) + 1 + int(has_alpha(channels))) + len(Kind.METADATA)
+    return tiles * (1 + num_layers) + len(Kind.METADATA) + int(has_alpha(channels))
 
 
-def check_lossless_fields(model_id: bytes, rate_q: int, tile_size: int, num_layers: int, near_bound: int = 0) -> None:
+def check_lossless_fields(model_id: bytes, rate_q: int, num_layers: int, near_bound: int = 0) -> None:
     """A model-free stream's header fields that belong to the model (docs/format.md): model id all zeros,
-    rate 0 (near-lossless: the bound, 1 .. ``near_bound``), tile size 0 (the planes are whole), one layer;
-    anything else is no encoder's stream."""
+    rate 0 (near-lossless: the bound, 1 .. ``near_bound``), one layer; anything else is no encoder's stream.
+    (Its tile size follows the lossy rule, or is 0: whole planes at any size.)"""
     rate_ok = 1 <= rate_q <= near_bound if near_bound else rate_q == 0
-    if model_id != NO_MODEL_ID or not rate_ok or tile_size or num_layers != 1:
+    if model_id != NO_MODEL_ID or not rate_ok or num_layers != 1:
         what = f"a bound 1..{near_bound}" if near_bound else "rate 0"
         raise DecodeError(f"corrupted stream: a {'near-' if near_bound else ''}lossless stream with model id "
-                          f"{model_id.hex()}, rate {rate_q}, tile size {tile_size}, {num_layers} layers (model id "
-                          f"zero, {what}, tile size 0 and one layer expected)")
+                          f"{model_id.hex()}, rate {rate_q}, {num_layers} layers (model id zero, {what} and one "
+                          "layer expected)")
 
 
 @dataclass
@@ -319,7 +318,7 @@ def read(data: bytes | bytearray | memoryview) -> Header:
     model_id = r.take(MODEL_ID_BYTES, "model id")
     rate_q = r.varint("rate parameter", 1 << 16)
     tile_size = r.varint("tile size", MAX_SIDE)
-    if not lossless:
+    if not lossless or tile_size:      # a model-free stream's planes may also be whole at any size (0)
         check_tile_size(width, height, tile_size)
     num_layers = r.byte("layer count")
     if version < LAYERS_SINCE and num_layers > 1:
@@ -330,7 +329,7 @@ def read(data: bytes | bytearray | memoryview) -> Header:
         raise DecodeError(f"corrupted stream: {num_layers} layers")
     if lossless:
         near = max_near(bit_depth) if colour in ColourTransform.NEAR else 0
-        check_lossless_fields(model_id, rate_q, tile_size, num_layers, near)
+        check_lossless_fields(model_id, rate_q, num_layers, near)
     count = r.varint("substream count", MAX_SUBSTREAMS)
     # cheap bounds before the loop: the count the header's tiles and layers allow, and the bytes left
     # (an entry takes at least 8): a 2^20-entry table for a one-tile image would cost seconds to parse

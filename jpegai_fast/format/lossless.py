@@ -19,10 +19,12 @@ images, whose differences would need 17 bits, always use independent planes.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from jpegai_fast.errors import DecodeError
-from jpegai_fast.format import container
+from jpegai_fast.format import container, tiling
 from jpegai_fast.format.container import ColourTransform, Header, Kind, Substream
 from jpegai_fast.format.stream import Substreams, side_kinds
 
@@ -124,21 +126,43 @@ def max_error(header: Header) -> int:
     return header.rate_q if header.colour_transform in ColourTransform.NEAR else 0
 
 
-def canonical_order(planes: int, side: tuple[int, ...], copy_map: bool = False) -> list[tuple[int, int, int]]:
-    """(kind, tile, layer) of every substream: the metadata and alpha (``side``, canonical order), the
-    copy map when there is one, then the colour planes, their index in the tile field."""
-    return ([(kind, 0, 0) for kind in side] + [(Kind.COPY_MAP, 0, 0)] * copy_map +
-            [(Kind.PLANE, i, 0) for i in range(planes)])
+def canonical_order(planes: int, metadata: tuple[int, ...], alpha: bool,
+                    copy_tiles: list[bool]) -> list[tuple[int, int, int]]:
+    """(kind, tile, layer) of every substream: the ``metadata`` kinds (canonical order), then per tile i
+    (``copy_tiles[i]``: whether it has a copy map) its alpha plane, its copy map, its colour planes (tile
+    field i * planes + plane). One tile (tile size 0) is the order of a stream from before tiles."""
+    order = [(kind, 0, 0) for kind in metadata]
+    for i, copies in enumerate(copy_tiles):
+        order += [(Kind.ALPHA, i, 0)] * alpha + [(Kind.COPY_MAP, i, 0)] * copies
+        order += [(Kind.PLANE, i * planes + p, 0) for p in range(planes)]
+    return order
 
 
-def assemble(header: Header, side: dict[int, bytes], planes: list[bytes], copy_map: bytes = b"") -> bytes:
-    """Write a lossless stream: ``side`` {kind: payload} for metadata/alpha, the copy map (none when
-    empty), then the coded planes."""
-    payloads, subs = [], []
-    for kind, tile, layer in canonical_order(len(planes), side_kinds(side, Kind.ALPHA in side), bool(copy_map)):
-        subs.append(Substream(kind, tile, layer, 0, 0))
-        payloads.append(planes[tile] if kind == Kind.PLANE else (copy_map if kind == Kind.COPY_MAP else side[kind]))
-    header.substreams = subs
+@dataclass
+class CodedTile:
+    """One tile of a model-free stream as the encoder made it: its copy map (b"": none), colour plane
+    payloads and alpha payload (b"": no alpha)."""
+
+    copy_map: bytes
+    planes: list[bytes]
+    alpha: bytes = b""
+
+
+def assemble(header: Header, metadata: dict[int, bytes], tiles: list[CodedTile]) -> bytes:
+    """Write a model-free stream: ``metadata`` {kind: payload}, then every tile's substreams."""
+    planes = len(tiles[0].planes)
+    order = canonical_order(planes, side_kinds(metadata, False), bool(tiles[0].alpha), [bool(t.copy_map) for t in tiles])
+    payloads = []
+    for kind, index, _layer in order:
+        if kind == Kind.PLANE:
+            payloads.append(tiles[index // planes].planes[index % planes])
+        elif kind == Kind.COPY_MAP:
+            payloads.append(tiles[index].copy_map)
+        elif kind == Kind.ALPHA:
+            payloads.append(tiles[index].alpha)
+        else:
+            payloads.append(metadata[kind])
+    header.substreams = [Substream(kind, tile, layer, 0, 0) for kind, tile, layer in order]
     return container.write(header, payloads)
 
 
@@ -160,10 +184,14 @@ class LosslessLayout(Substreams):
         if h.colour_transform in ColourTransform.NEAR_DIFFERENCES and h.bit_depth > 15:
             raise DecodeError(f"corrupted stream: colour transform {h.colour_transform} at {h.bit_depth} bits "
                               "(its differences take b + 1 <= 16 bits)")
+        #: the tile grid (tile size 0: one tile, the whole planes) and each tile's pixel rectangle
+        self.grid = tiling.TileGrid(*tiling.latent_shape(h.height, h.width), h.tile_size)
+        self.rects = [tiling.pixel_rect(self.grid, i, h.height, h.width) for i in range(self.grid.count)]
         kinds = {s.kind for s in h.substreams}
-        meta = side_kinds(kinds, container.has_alpha(h.channels))
-        self.copy_map = Kind.COPY_MAP in kinds
-        if [(s.kind, s.tile, s.layer) for s in h.substreams] != canonical_order(planes, meta, self.copy_map):
+        #: per tile, whether it has a copy map (the canonical order below checks the rest)
+        self.copy_tiles = [(Kind.COPY_MAP, i, 0) in self.subs for i in range(self.grid.count)]
+        order = canonical_order(planes, side_kinds(kinds, False), container.has_alpha(h.channels), self.copy_tiles)
+        if [(s.kind, s.tile, s.layer) for s in h.substreams] != order:
             raise DecodeError("corrupted stream: substreams of the lossless stream missing or not in the "
                               "canonical order (docs/format.md)")
         for s in h.substreams:

@@ -89,3 +89,10 @@ def expand(rect, halo: int, lh: int, lw: int) -> tuple[int, int, int, int]:
     """``rect`` (y0, y1, x0, x1) grown by ``halo`` on every side, clipped to the (lh, lw) latent."""
     y0, y1, x0, x1 = rect
     return max(0, y0 - halo), min(lh, y1 + halo), max(0, x0 - halo), min(lw, x1 + halo)
+
+
+def pixel_rect(grid: TileGrid, i: int, height: int, width: int) -> tuple[int, int, int, int]:
+    """Pixel rectangle (y0, y1, x0, x1) of tile ``i`` clipped to the image: what a model-free stream's tile
+    codes. Never empty: a tile starts at most 64 px before the padded latent's end, inside the image."""
+    y0, y1, x0, x1 = grid.rect(i)
+    return y0 * LATENT_PX, min(y1 * LATENT_PX, height), x0 * LATENT_PX, min(x1 * LATENT_PX, width)

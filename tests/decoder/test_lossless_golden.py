@@ -51,6 +51,13 @@ CASES["rgb10_12x10_near1_transform5"] = (np.dstack([_ramp(12, 10, 1, 10), _GRAD 
                                          .astype(np.uint16), {"bit_depth": 10, "max_error": 1})
 CASES["rgb8_12x10_near1_transform6"] = (np.dstack([_GRAD, _GRAD2, (_GRAD + _GRAD2) // 2 + (_ramp(12, 10, 1, 8) & 3)])
                                         .astype(np.uint8), {"max_error": 1})
+# tiled streams (tile size 4: 64 px tiles, 2 x 3 of them, the last row and column partial; docs/format.md,
+# "Lossless streams"): drawn rows (the motif, a flat band) over a ramp, so some tiles copy and some do not
+_TILED = np.concatenate([np.tile(_MOTIF, (10, 26, 1))[:30], np.full((10, 130, 3), 90, np.uint8),
+                         (_ramp(30, 130, 3, 8) & 0x3F) + 100]).astype(np.uint8)
+CASES["rgba8_70x130_tiles4_copy_map"] = (np.dstack([_TILED, np.where(_ramp(70, 130, 1, 8) > 200, 0, 255).astype(np.uint8)]),
+                                         {"tile_size": 4})
+CASES["rgb8_70x130_tiles4_near3_copy_map"] = (_TILED, {"tile_size": 4, "max_error": 3})
 #: SHA-256 of each stream's bytes, so a changed file cannot slip in with a regenerated image
 STREAM_SHA256 = {
     "rgba10_7x5": "1a4d6b17e7e431042e8fec3aedc41ea7ae8abdb899559b813090a9550aee6979",
@@ -66,6 +73,8 @@ STREAM_SHA256 = {
     "rgb16_4x5_near9_transform4": "d92272859c903db85194f9a0f4dd49c8a54bcfd284f49c6e3ecb8cfd20c87e87",
     "rgb10_12x10_near1_transform5": "2e921000429307f6cd47fb129cf5599a45bfebcacf591be30cc24bbe6ed129dd",
     "rgb8_12x10_near1_transform6": "c96985c008c382d0125183cff784225d0683e266144da63ad6d18e5a550df3e8",
+    "rgba8_70x130_tiles4_copy_map": "17a43222265895f6bef2b4294b8b3f67af8010bc8ed6390491f22c56b87c5824",
+    "rgb8_70x130_tiles4_near3_copy_map": "04067eb9cf0e87b5fc0150ad8372a768137454965d9aeed967278760c92d6898",
 }
 #: SHA-256 of the near-lossless vectors' decoded samples (uint8 / uint16, C order)
 DECODED_SHA256 = {
@@ -74,6 +83,7 @@ DECODED_SHA256 = {
     "rgb16_4x5_near9_transform4": "b26e868b2d77d33ae479e9bca34dda204f0d6aaf126fefd03e6ab72fdb1f2da9",
     "rgb10_12x10_near1_transform5": "71a20fb028f77b0dfc2bf04ac75af084eeef4b46d7ccb9a3d8b6b5bdd7151c8e",
     "rgb8_12x10_near1_transform6": "2a7848cd3db5c3615a8ce9e32bb233ae316ece907a6815f68e40d462ec08e99f",
+    "rgb8_70x130_tiles4_near3_copy_map": "fd3b73ccc46f6284d3b29687c339c7713e9e6163635f124639e6da23728f1bb8",
 }
 
 
@@ -97,7 +107,9 @@ def test_committed_lossless_stream_decodes_exactly_and_is_reproduced(name):
     assert jpegai_fast.encode(img, lossless=not near, threads=1, **kw) == data
     if "transform" in name:
         assert container.read(data).colour_transform == int(name[-1])
-    assert (container.Kind.COPY_MAP in {s.kind for s in container.read(data).substreams}) == ("copy_map" in name)
+    h = container.read(data)
+    assert (container.Kind.COPY_MAP in {s.kind for s in h.substreams}) == ("copy_map" in name)
+    assert h.tile_size == kw.get("tile_size", 0)
 
 
 if __name__ == "__main__":
