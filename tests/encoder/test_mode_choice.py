@@ -8,6 +8,7 @@ import pytest
 
 import jpegai_fast
 from jpegai_fast.encoder import mode_choice
+from jpegai_fast.encoder.pipeline import Picture
 from jpegai_fast.format import container
 
 from helpers import drawn_image, natural_like, psnr
@@ -77,3 +78,25 @@ def test_photos_and_layered_or_lossy_alpha_streams_never_try(monkeypatch):
     assert not _model_free(jpegai_fast.encode(drawn_image(), quality=90, layers=2))
     rgba = np.dstack([drawn_image(), np.full(drawn_image().shape[:2], 255, np.uint8)])
     assert not _model_free(jpegai_fast.encode(rgba, quality=90, alpha_bits=4))
+
+
+def test_palettes_keep_alpha_and_the_largest_that_fits_is_taken():
+    rng = np.random.default_rng(3)
+    img = drawn_image(64, 96)
+    img[40:, :] = np.clip(img[40:, :].astype(int) + rng.integers(-20, 21, (24, 96, 3)), 0, 255).astype(np.uint8)
+    rgba = np.dstack([img, np.where(np.arange(96) < 30, 0, 255)[None, :].repeat(64, 0).astype(np.uint8)])
+    for k in (16, 64, 256):
+        out = mode_choice._reduced(rgba, k)
+        assert out.shape == rgba.shape and len(np.unique(out[..., :3].reshape(-1, 3), axis=0)) <= k
+        np.testing.assert_array_equal(out[..., 3], rgba[..., 3])
+    grey = mode_choice._reduced(img[..., 1], 16)
+    assert grey.shape == img.shape[:2] and len(np.unique(grey)) <= 16
+    picture = Picture(img, 8, {})
+    sizes = {k: len(jpegai_fast.encode(mode_choice._reduced(img, k), lossless=True)) for k in mode_choice.PALETTE_SIZES}
+    budget = (sizes[48] + sizes[64]) // 2 if sizes[48] < sizes[64] else sizes[64]
+    found = mode_choice._palette(picture, 1, budget)
+    assert found is not None and len(found) <= budget
+    fitting = [k for k in mode_choice.PALETTE_SIZES if sizes[k] <= budget]
+    assert len(np.unique(jpegai_fast.decode(found).reshape(-1, 3), axis=0)) <= max(fitting)
+    assert mode_choice._palette(picture, 1, min(sizes.values()) - 1) is None
+    assert mode_choice._palette(Picture(img.astype(np.uint16) * 4, 10, {}), 1, 10 ** 9) is None   # 8-bit only
