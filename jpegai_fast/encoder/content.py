@@ -1,4 +1,5 @@
-"""What kind of picture the encoder has: one cheap statistic that the encoder's choices share.
+"""What kind of picture the encoder has: one cheap statistic that the encoder's choices share, and the
+split of a picture into its colour and alpha.
 
 Drawn content (graphics, screenshots, text) repeats pixels exactly; photos almost never do (sensor
 noise), however flat. The share of pixels equal to their left neighbour in every channel tells them
@@ -20,3 +21,10 @@ def repeat_share(colour: np.ndarray) -> float:
     if same.ndim == 3:
         same = same.all(axis=-1)
     return float(same.mean())
+
+
+def colour_and_alpha(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(colour, alpha or None) of a checked picture (H x W, or H x W x 2, 3 or 4): views, no copy."""
+    if arr.ndim == 3 and arr.shape[2] in (2, 4):
+        return (arr[..., :-1] if arr.shape[2] == 4 else arr[..., 0]), arr[..., -1]
+    return arr, None

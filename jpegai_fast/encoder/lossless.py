@@ -51,13 +51,6 @@ def _grid(h: int, w: int, tile_size: int) -> tiling.TileGrid:
     return tiling.make_grid(*tiling.latent_shape(h, w), tile_size)
 
 
-def _split(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """(colour, alpha or None) of a checked image."""
-    if arr.ndim == 3 and arr.shape[2] in (2, 4):
-        return (arr[..., :-1] if arr.shape[2] == 4 else arr[..., 0]), arr[..., -1]
-    return arr, None
-
-
 def _crop(arr: np.ndarray, rect) -> np.ndarray:
     y0, y1, x0, x1 = rect
     return arr[y0:y1, x0:x1]
@@ -65,19 +58,19 @@ def _crop(arr: np.ndarray, rect) -> np.ndarray:
 
 def _exact_tiles(arr: np.ndarray, rects, bit_depth: int, threads: int) -> tuple[int, list[CodedTile]]:
     """(colour transform, coded tiles) of the exact stream."""
-    grey = _split(arr)[0].ndim == 2
+    grey = content.colour_and_alpha(arr)[0].ndim == 2
     names = (["grey"] if grey else
              list(dict.fromkeys(n for t in ColourTransform.LOSSLESS for n in lossless.PLANES[t])))
 
     def planes_of(rect, wanted) -> dict:
-        colour, alpha = _split(_crop(arr, rect))
+        colour, alpha = content.colour_and_alpha(_crop(arr, rect))
         out = ({"grey": lossless.forward(colour, bit_depth)[0]} if grey else
                lossless.derived(colour, bit_depth, dict.fromkeys(n for n in wanted if n != "alpha")))
         if alpha is not None and "alpha" in wanted:
             out["alpha"] = alpha
         return out
 
-    with_alpha = names + ["alpha"] * (_split(arr)[1] is not None)
+    with_alpha = names + ["alpha"] * (content.colour_and_alpha(arr)[1] is not None)
     coded = []
     for rect in rects:       # tile by tile (memory: one tile's planes), its planes in parallel (GIL released)
         planes = planes_of(rect, with_alpha)
@@ -108,7 +101,7 @@ def near_copies(picture, threads: int, tile_size: int = TILE_SIZE) -> list[bytes
 
 
 def _near_search(arr: np.ndarray, bit_depth: int, threads: int) -> bytes:
-    colour, alpha = _split(arr)
+    colour, alpha = content.colour_and_alpha(arr)
     planes = lossless.forward(colour, bit_depth, ColourTransform.NEAR_LOSSLESS)
     return copy_map.find(arr, _near_costs(arr, planes, bit_depth, alpha is not None, threads))
 
@@ -119,11 +112,11 @@ def _near_tiles(arr: np.ndarray, rects, bit_depth: int, near: int, copies: list[
     drawn content, or with ``copies`` as given) with the copies of equal source pixels (a copy repeats its
     source's reconstruction, within ``near`` of the equal pixel it stands for); the transform smallest over
     all tiles, each tile in its smaller variant."""
-    search = copies is None and content.repeat_share(_split(arr)[0]) >= NEAR_COPY_SHARE
+    search = copies is None and content.repeat_share(content.colour_and_alpha(arr)[0]) >= NEAR_COPY_SHARE
     options = []        # per tile: [(copy map, {transform: payloads}, alpha payload)]
     for i, rect in enumerate(rects):
         tile = _crop(arr, rect)
-        colour, _alpha = _split(tile)
+        colour, _alpha = content.colour_and_alpha(tile)
         planes = lossless.forward(colour, bit_depth, ColourTransform.NEAR_LOSSLESS)   # R, G, B or grey
         given = copies[i] if copies is not None else b""
         variants = [(given, *_near_planes(tile, planes, bit_depth, near, given, threads))]
@@ -160,7 +153,7 @@ def _near_planes(arr: np.ndarray, planes: list, bit_depth: int, near: int, copie
     """({colour transform: colour payloads}, alpha payload or b"") of one tile: a colour image of at most 15
     bits coded every way (R, G, B as they are; G, then R against G as decoded, then B against G' or against
     the mean of R' and G'); grey and 16-bit colour only as they are."""
-    alpha = _split(arr)[1]
+    alpha = content.colour_and_alpha(arr)[1]
     green = 1 if len(planes) == 3 else None
 
     def as_they_are(i, _inner):

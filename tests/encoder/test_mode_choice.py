@@ -100,3 +100,9 @@ def test_palettes_keep_alpha_and_the_largest_that_fits_is_taken():
     assert len(np.unique(jpegai_fast.decode(found).reshape(-1, 3), axis=0)) <= max(fitting)
     assert mode_choice._palette(picture, 1, min(sizes.values()) - 1) is None
     assert mode_choice._palette(Picture(img.astype(np.uint16) * 4, 10, {}), 1, 10 ** 9) is None   # 8-bit only
+
+
+def test_palettes_are_not_tried_for_pictures_of_many_colours(monkeypatch):
+    many = np.random.default_rng(1).integers(0, 256, (160, 160, 3), dtype=np.uint8)     # ~25,600 colours
+    monkeypatch.setattr(mode_choice, "_reduced", lambda *a: pytest.fail("a palette was tried"))
+    assert mode_choice._palette(Picture(many, 8, {}), 1, 10 ** 9) is None
