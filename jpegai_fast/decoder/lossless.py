@@ -71,8 +71,7 @@ class LosslessStream(LosslessLayout):
         rx, ry, rw, rh = (0, 0, h.width, h.height) if region is None else region
         tiles = [i for i, (y0, y1, x0, x1) in enumerate(self.rects)
                  if y0 < ry + rh and ry < y1 and x0 < rx + rw and rx < x1]
-        channels = h.channels
-        out = np.empty((rh, rw) if channels == 1 else (rh, rw, channels), np.uint8 if h.bit_depth == 8 else np.uint16)
+        out = np.empty((rh, rw) if h.channels == 1 else (rh, rw, h.channels), np.uint8 if h.bit_depth == 8 else np.uint16)
 
         def plane(job, _inner):
             i, (kind, index) = job
@@ -84,19 +83,28 @@ class LosslessStream(LosslessLayout):
             except DecodeError as e:
                 raise DecodeError(f"{e} ({self._where(kind, index)})") from e
 
-        # every plane of every tile is independent: one job each, the threads over all of them
-        jobs = [(i, key) for i in tiles for key in self.keys[i]]
-        decoded = iter(map_tiles(plane, jobs, threads))
-        for i in tiles:
-            planes = [next(decoded) for _ in self.keys[i]]
-            colour = lossless.inverse(planes[:self.planes], h.bit_depth, h.colour_transform)
-            if container.has_alpha(channels):
-                a = planes[-1]
-                colour = np.dstack([colour, a]) if colour.ndim == 3 else np.stack([colour, a], axis=-1)
-            y0, y1, x0, x1 = self.rects[i]
-            cy0, cy1, cx0, cx1 = max(y0, ry), min(y1, ry + rh), max(x0, rx), min(x1, rx + rw)
-            out[cy0 - ry:cy1 - ry, cx0 - rx:cx1 - rx] = colour[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
+        # every plane of every tile is independent: one job each, the threads over the planes of as many tiles
+        # as there are threads at a time, so only those tiles' planes are held besides the output
+        per_batch = max(1, threads)
+        for b in range(0, len(tiles), per_batch):
+            batch = tiles[b:b + per_batch]
+            decoded = iter(map_tiles(plane, [(i, key) for i in batch for key in self.keys[i]], threads))
+            for i in batch:
+                self._place(i, [next(decoded) for _ in self.keys[i]], out, (rx, ry, rw, rh))
         return out
+
+    def _place(self, i: int, planes: list[np.ndarray], out: np.ndarray, region) -> None:
+        """Tile ``i``'s decoded planes, colour transform inverted and alpha appended, into ``out`` (the
+        pixels of ``region`` = (x, y, w, h))."""
+        h = self.header
+        rx, ry, rw, rh = region
+        colour = lossless.inverse(planes[:self.planes], h.bit_depth, h.colour_transform)
+        if container.has_alpha(h.channels):
+            a = planes[-1]
+            colour = np.dstack([colour, a]) if colour.ndim == 3 else np.stack([colour, a], axis=-1)
+        y0, y1, x0, x1 = self.rects[i]
+        cy0, cy1, cx0, cx1 = max(y0, ry), min(y1, ry + rh), max(x0, rx), min(x1, rx + rw)
+        out[cy0 - ry:cy1 - ry, cx0 - rx:cx1 - rx] = colour[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
 
 
 def _of_tile(i: int, count: int) -> str:

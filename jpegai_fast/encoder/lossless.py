@@ -85,7 +85,7 @@ def _exact_tiles(arr: np.ndarray, rects, bit_depth: int, threads: int) -> tuple[
     chosen += with_alpha[len(names):]
     tiles = []
     for rect, c in zip(rects, coded):
-        planes = planes_of(rect, chosen)
+        planes = planes_of(rect, chosen)      # made again (cheap) rather than every tile's kept from the first pass
         found, payloads = _with_copies(_crop(arr, rect), bit_depth, planes, {n: c[n] for n in chosen}, threads)
         tiles.append(CodedTile(found, [payloads[n] for n in chosen if n != "alpha"], payloads.get("alpha", b"")))
     return transform, tiles
@@ -101,9 +101,19 @@ def near_copies(picture, threads: int, tile_size: int = TILE_SIZE) -> list[bytes
 
 
 def _near_search(arr: np.ndarray, bit_depth: int, threads: int) -> bytes:
+    """The copy map of a near-lossless tile, weighed against the lossless bits of R, G, B (or grey) and alpha.
+    Not less what the quantiser saves: on frymire, costs less log2(2N + 1) per sample found fewer copies and
+    streams 5-50 % larger at every N from 1 to 37 (a copy also keeps the pixels after it predictable)."""
     colour, alpha = content.colour_and_alpha(arr)
     planes = lossless.forward(colour, bit_depth, ColourTransform.NEAR_LOSSLESS)
-    return copy_map.find(arr, _near_costs(arr, planes, bit_depth, alpha is not None, threads))
+    return _find_copies(arr, planes + ([alpha] if alpha is not None else []), bit_depth, threads)
+
+
+def _find_copies(arr: np.ndarray, planes: list, bit_depth: int, threads: int) -> bytes:
+    """The copy search over a tile's pixels, each copy weighed against the planes' estimated bits (the coder's
+    own estimate, summed over ``planes``); b"" when none pays."""
+    costs = map_tiles(lambda p, _inner: alpha_coder.pixel_costs(p, bit_depth), planes, threads)
+    return copy_map.find(arr, sum(costs))
 
 
 def _near_tiles(arr: np.ndarray, rects, bit_depth: int, near: int, copies: list[bytes] | None,
@@ -136,16 +146,6 @@ def _near_tiles(arr: np.ndarray, rects, bit_depth: int, near: int, copies: list[
         found, candidates, alpha = min(variants, key=lambda v: size(v, transform))
         tiles.append(CodedTile(found, candidates[transform], alpha))
     return transform, tiles
-
-
-def _near_costs(arr: np.ndarray, planes: list, bit_depth: int, has_alpha: bool, threads: int) -> np.ndarray:
-    """What the copy search weighs a copy against: each pixel's estimated lossless bits over the planes. Not
-    less what the quantiser saves: on frymire, costs less log2(2N + 1) per sample found fewer copies and
-    streams 5-50 % larger at every N from 1 to 37 (a copy also keeps the pixels after it predictable)."""
-    costs = map_tiles(lambda p, _inner: alpha_coder.pixel_costs(p, bit_depth), planes, threads)
-    if has_alpha:
-        costs.append(alpha_coder.pixel_costs(arr[..., -1], bit_depth))
-    return sum(costs)
 
 
 def _near_planes(arr: np.ndarray, planes: list, bit_depth: int, near: int, copies: bytes,
@@ -189,8 +189,7 @@ def _with_copies(arr: np.ndarray, bit_depth: int, planes: dict, coded: dict, thr
     """(copy map, the payloads by plane name): the planes coded again around the copies the search finds,
     when that makes the stream smaller; else (b"", ``coded`` as it was)."""
     names = list(planes)
-    costs = map_tiles(lambda n, _inner: alpha_coder.pixel_costs(planes[n], bit_depth), names, threads)
-    found = copy_map.find(arr, sum(costs))
+    found = _find_copies(arr, [planes[n] for n in names], bit_depth, threads)
     if not found:
         return b"", coded
     again = dict(zip(names, map_tiles(lambda n, _inner: alpha_coder.encode(planes[n], bit_depth, bit_depth, found),

@@ -157,11 +157,7 @@ def _search(eng: Engine, frame: _Frame, tiles: list[Tile], opts: EncodeOptions, 
 
 def _decoded_psnr(data: bytes, frame: _Frame, threads: int, device) -> float:
     """PSNR-RGB (one MSE over the colour samples, peak 2^bit_depth - 1) of ``data``'s real decode."""
-    from jpegai_fast.decoder.latent import ParsedStream        # the encoder measures with the decoder
-    from jpegai_fast.decoder.synthesis import decode_pixels
-    h, w = frame.colour.shape[:2]
-    out = decode_pixels(ParsedStream(data), (0, 0, w, h), device, threads)
-    mse = float(np.mean((out.astype(np.float64) - frame.colour) ** 2))
+    mse = mode_choice.mse_of(data, frame.colour, threads, device)      # the encoder measures with the decoder
     peak = float((1 << frame.bit_depth) - 1)
     return float("inf") if mse == 0 else 10.0 * np.log10(peak * peak / mse)
 
