@@ -579,19 +579,22 @@ PYBIND11_MODULE(_core, m) {
   // copies as an (n, 3) uint32 array (start, distance, length), as copy_map_decode gives them: decoded once
   // per stream, then handed to every plane's decode
   using U32 = py::array_t<uint32_t, py::array::c_style | py::array::forcecast>;
+  auto copies_from = [](const std::optional<U32>& copies_array) {
+    std::vector<jpegai::lossless::Copy> copies;
+    if (copies_array) {
+      if (copies_array->ndim() != 2 || copies_array->shape(1) != 3)
+        throw py::value_error("alpha: copies must be (n, 3) uint32");
+      const uint32_t* c = copies_array->data();
+      for (py::ssize_t k = 0; k < copies_array->shape(0); ++k) copies.push_back({c[3 * k], c[3 * k + 1], c[3 * k + 2]});
+    }
+    return copies;
+  };
   m.def(
       "alpha_decode",
-      [](py::buffer data, int h, int w, int bits, std::optional<U32> copies_array, int near) {
+      [copies_from](py::buffer data, int h, int w, int bits, std::optional<U32> copies_array, int near) {
         py::buffer_info info = byte_view(data);
         if (h < 1 || w < 1) throw py::value_error("alpha: plane must be at least 1x1");
-        std::vector<jpegai::lossless::Copy> copies;
-        if (copies_array) {
-          if (copies_array->ndim() != 2 || copies_array->shape(1) != 3)
-            throw py::value_error("alpha: copies must be (n, 3) uint32");
-          const uint32_t* c = copies_array->data();
-          for (py::ssize_t k = 0; k < copies_array->shape(0); ++k)
-            copies.push_back({c[3 * k], c[3 * k + 1], c[3 * k + 2]});
-        }
+        const std::vector<jpegai::lossless::Copy> copies = copies_from(copies_array);
         U16 out({py::ssize_t(h), py::ssize_t(w)});
         {
           py::gil_scoped_release nogil;
@@ -602,6 +605,30 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("data"), py::arg("h"), py::arg("w"), py::arg("bits"), py::arg("copies") = py::none(), py::arg("near") = 0,
       "Payload -> plane (h, w) uint16, the pixels the copies (copy_map_decode) cover filled from their source.");
+  m.def(
+      "alpha_decode_group",
+      [copies_from](const std::vector<py::buffer>& payloads, int h, int w, int bits, std::optional<U32> copies_array) {
+        if (h < 1 || w < 1) throw py::value_error("alpha: plane must be at least 1x1");
+        const std::vector<jpegai::lossless::Copy> copies = copies_from(copies_array);
+        std::vector<py::buffer_info> infos;
+        std::vector<U16> outs;
+        std::vector<jpegai::alpha::GroupPlane> group;
+        for (const py::buffer& b : payloads) {
+          infos.push_back(byte_view(b));
+          outs.emplace_back(std::vector<py::ssize_t>{h, w});
+        }
+        for (size_t k = 0; k < infos.size(); ++k)
+          group.push_back({static_cast<const uint8_t*>(infos[k].ptr), size_t(infos[k].size), outs[k].mutable_data()});
+        {
+          py::gil_scoped_release nogil;
+          jpegai::alpha::decode_group(group, h, w, bits, copies);
+        }
+        return outs;
+      },
+      py::arg("payloads"), py::arg("h"), py::arg("w"), py::arg("bits"), py::arg("copies") = py::none(),
+      "Lossless payloads of planes of one size and bit depth sharing the copies -> their planes (h, w) uint16, "
+      "decoded in one pass (alpha_decode's planes, their dependency chains overlapped); the DecodeError names "
+      "no plane.");
   m.def(
       "copy_map_find",
       [](U16 pixels, py::array_t<float, py::array::c_style | py::array::forcecast> cost) {

@@ -75,9 +75,9 @@ def test_a_region_decodes_only_the_tiles_it_meets(monkeypatch):
     img = natural_like(150, 230)
     data = jpegai_fast.encode(img, lossless=True, tile_size=4)
     calls = []
-    real = alpha_coder.decode
-    monkeypatch.setattr(alpha_coder, "decode", lambda payload, h, w, *a, **k: calls.append((h, w)) or
-                        real(payload, h, w, *a, **k))
+    real = alpha_coder.decode_group
+    monkeypatch.setattr(alpha_coder, "decode_group", lambda payloads, h, w, *a, **k:
+                        calls.extend([(h, w)] * len(payloads)) or real(payloads, h, w, *a, **k))
     np.testing.assert_array_equal(jpegai_fast.decode(data, region=(50, 10, 40, 30)), img[10:40, 50:90])
     assert len(calls) == 2 * 3                                        # tiles 0 and 1, three planes each
     calls.clear()

@@ -19,7 +19,7 @@
 //    is the symbol (no wrap: |q| < 2^(bits-1)). A copy takes the reconstructed samples of its source,
 //    which are within N of the (equal) source samples it repeats.
 //
-// Payload layout: alpha_coder.cpp (and docs/format.md).
+// Payload layout: alpha_encoder.cpp (and docs/format.md).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -47,6 +47,18 @@ std::vector<uint8_t> encode(const uint16_t* plane, int h, int w, int bits, const
 // for a corrupt or mismatched payload; never reads outside data[0, size).
 void decode(const uint8_t* data, size_t size, int h, int w, int bits, uint16_t* out,
             const std::vector<lossless::Copy>& copies, int near = 0);
+
+// Several planes of one size and bit depth that share `copies` (a tile's colour planes and alpha), each
+// payload into its out (h * w): what decode does for each, in one pass whose planes' dependency chains
+// overlap (lossless only: near >= 1 takes one plane). Every payload's tables are read before any pixel.
+// Throws CorruptStream naming no plane: a caller that needs to say which one decodes them one by one.
+struct GroupPlane {
+  const uint8_t* data;
+  size_t size;
+  uint16_t* out;
+};
+void decode_group(const std::vector<GroupPlane>& planes, int h, int w, int bits,
+                  const std::vector<lossless::Copy>& copies, int near = 0);
 
 // The largest near-lossless bound N for `bits`-bit samples: 2^(bits-1) - 1 (then |q| stays below 2^(bits-1)).
 constexpr int max_near(int bits) { return (1 << (bits - 1)) - 1; }

@@ -68,12 +68,13 @@ class PackedTables {
     uint32_t k = coarse_[(size_t(t) << (entropy::kPrecision - kPackedShift)) + (slot >> kPackedShift)];
     while (cum[k + 1] <= slot) ++k;  // cum ends at 2^16 > slot: stays in the table
     xs = uint64_t(cum[k + 1] - cum[k]) * (xs >> entropy::kPrecision) + slot - cum[k];
-    // branch-free renormalisation: the word is read whether needed or not (pos only moves when it is)
+    // branch-free renormalisation: the word is read whether needed or not (pos only moves when it is).
+    // No overrun flag: pos only grows, so a read past the end leaves it beyond the payload's words for
+    // good, which the caller's final check (pos == 4 x the word count) finds.
     const uint64_t need = xs < entropy::kStateLow;
     const size_t at = in.pos <= in.last ? in.pos : in.last;
     uint32_t word;
     std::memcpy(&word, in.data + at, 4);
-    in.overrun |= uint32_t(need & (in.pos > in.last));
     in.pos += 4 * need;
     xs = need ? (xs << 32) | word : xs;
     return sym_[base_[t] + k];

@@ -67,3 +67,11 @@ def decode(payload: bytes, h: int, w: int, bit_depth: int, copies: np.ndarray | 
     if bits < bit_depth:
         a = replicate_bits(np.arange(1 << bits, dtype=np.uint16), bits, bit_depth)[a]
     return a.astype(np.uint8) if bit_depth == 8 else a
+
+
+def decode_group(payloads: list[bytes], h: int, w: int, bits: int, copies: np.ndarray | None = None) -> list[np.ndarray]:
+    """Lossless payloads of planes that share a size, ``bits`` (each payload's own) and ``copies`` (a tile's
+    colour planes and alpha) -> their (h, w) uint16 planes, as decode() would give each, decoded in one pass
+    whose planes' dependency chains overlap (one plane's loop waits on its last sample). A DecodeError
+    names no plane: decode them one by one to find the damaged one."""
+    return _core.alpha_decode_group(payloads, h, w, bits, copies)

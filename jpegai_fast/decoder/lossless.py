@@ -1,8 +1,11 @@
 """The lossless decode, encoder/lossless.py's mirror: the stream's rules (format/lossless.py), the copy
-map and every plane's tables checked before any plane is decoded, then the planes in parallel (each
-fills the copied pixels itself) and the inverse colour transform. No model is needed.
+map and every plane's tables checked before any plane is decoded, then the planes (a tile's together, in
+one pass of the plane decoder; each fills the copied pixels itself) and the inverse colour transform. No
+model is needed.
 """
 from __future__ import annotations
+
+from typing import NoReturn
 
 import numpy as np
 
@@ -73,25 +76,56 @@ class LosslessStream(LosslessLayout):
                  if y0 < ry + rh and ry < y1 and x0 < rx + rw and rx < x1]
         out = np.empty((rh, rw) if h.channels == 1 else (rh, rw, h.channels), np.uint8 if h.bit_depth == 8 else np.uint16)
 
-        def plane(job, _inner):
-            i, (kind, index) = job
+        def planes(job, _inner):
+            """One job: some of tile i's planes, decoded together (lossless) or the one plane (near-lossless)."""
+            i, keys = job
             th, tw = self._size(i)
-            near = self.near if kind == Kind.PLANE else 0
+            payloads = [self.payload(kind, index) for kind, index in keys]
             try:
-                return alpha_coder.decode(self.payload(kind, index), th, tw, self._bits(kind, index), self.copies[i],
-                                          near)
+                if self.near:
+                    (kind, index), = keys
+                    return [alpha_coder.decode(payloads[0], th, tw, self._bits(kind, index), self.copies[i],
+                                               self.near if kind == Kind.PLANE else 0)]
+                group = alpha_coder.decode_group(payloads, th, tw, h.bit_depth, self.copies[i])
             except DecodeError as e:
-                raise DecodeError(f"{e} ({self._where(kind, index)})") from e
+                self._name_the_damaged(i, keys, e)
+            return [g.astype(np.uint8) for g in group] if h.bit_depth == 8 else group
 
-        # every plane of every tile is independent: one job each, the threads over the planes of as many tiles
-        # as there are threads at a time, so only those tiles' planes are held besides the output
+        # each job decodes some planes of one tile: a lossless tile's planes together (one pass, their chains
+        # overlapped), split over the threads a batch leaves; the threads over the jobs of as many tiles as
+        # there are threads at a time, so only those tiles' planes are held besides the output
         per_batch = max(1, threads)
         for b in range(0, len(tiles), per_batch):
             batch = tiles[b:b + per_batch]
-            decoded = iter(map_tiles(plane, [(i, key) for i in batch for key in self.keys[i]], threads))
+            jobs = [(i, keys) for i in batch for keys in self._jobs_of(i, max(1, threads // len(batch)))]
+            decoded = iter(p for job_planes in map_tiles(planes, jobs, threads) for p in job_planes)
             for i in batch:
                 self._place(i, [next(decoded) for _ in self.keys[i]], out, (rx, ry, rw, rh))
         return out
+
+    def _jobs_of(self, i: int, parts: int) -> list[list[tuple[int, int]]]:
+        """Tile ``i``'s planes as the jobs that decode them, in order: near-lossless one plane each (its
+        planes have different bits), lossless ``parts`` runs of consecutive planes of near-equal length."""
+        keys = self.keys[i]
+        if self.near:
+            return [[k] for k in keys]
+        parts = min(parts, len(keys))
+        cuts = [len(keys) * j // parts for j in range(parts + 1)]
+        return [keys[a:b] for a, b in zip(cuts, cuts[1:])]
+
+    def _name_the_damaged(self, i: int, keys: list[tuple[int, int]], error: DecodeError) -> NoReturn:
+        """Raises ``error`` of decoding ``keys`` (tile ``i``) together, named: the first plane that fails
+        alone, or (none does) all of them."""
+        if len(keys) == 1:
+            raise DecodeError(f"{error} ({self._where(*keys[0])})") from error
+        th, tw = self._size(i)
+        for kind, index in keys:
+            near = self.near if kind == Kind.PLANE else 0
+            try:
+                alpha_coder.decode(self.payload(kind, index), th, tw, self._bits(kind, index), self.copies[i], near)
+            except DecodeError as e:
+                raise DecodeError(f"{e} ({self._where(kind, index)})") from error
+        raise DecodeError(f"{error} ({', '.join(self._where(k, x) for k, x in keys)})") from error
 
     def _place(self, i: int, planes: list[np.ndarray], out: np.ndarray, region) -> None:
         """Tile ``i``'s decoded planes, colour transform inverted and alpha appended, into ``out`` (the

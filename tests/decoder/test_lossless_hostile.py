@@ -215,3 +215,18 @@ def test_a_forged_transform_value_decodes_to_other_pixels_not_an_error(rgba, tra
     well-formed stream: the decode is another image of the same shape, never a crash."""
     out = jpegai_fast.decode(_rewrite(rgba[1], colour_transform=transform))
     assert out.shape == rgba[0].shape and out.dtype == rgba[0].dtype
+
+
+def test_a_damaged_plane_decoded_with_its_tile_is_named():
+    # the planes of a lossless tile decode together (one pass); a damaged one is still named in the error
+    img = natural_like(40, 56)
+    data = jpegai_fast.encode(img, lossless=True, threads=1)
+    h, p = _payloads(data)
+    at = [i for i, s in enumerate(h.substreams) if s.kind == Kind.PLANE][1]
+    bad = bytearray(p[at])
+    for k in range(len(bad) - 40, len(bad) - 8):
+        bad[k] ^= 0x5A
+    p[at] = bytes(bad)
+    for threads in (1, 2, 3):
+        with pytest.raises(DecodeError, match=r"lossless plane 1 substream\)$"):
+            jpegai_fast.decode(_rewrite(data, p), threads=threads)

@@ -13,6 +13,8 @@ The last input byte picks the entry point:
      same copies near-lossless: decode must give the encoder's reconstruction, within N;
   5: decode(payload, near=N) of the bytes as given (near-lossless dequantisation, N from the first bytes);
   6: near-lossless round trip: the bytes as a plane -> encode(near=N) -> decode(near=N) must stay within N.
+Modes 0 and 1 also decode the payload in a group (decode_group) twice over and beside the seed-like plane
+of its size: the group gives what the payload decodes to alone, or a DecodeError exactly when that does.
 Anything but DecodeError, a wrong round trip, a crash, a hang (-timeout) or a memory blow-up
 (-rss_limit_mb) is a finding. Seeds: payloads of small planes (flat, noise, gradients, 8/10/16 bit) and
 copy maps of repeating planes, written by --make-seeds DIR.
@@ -24,7 +26,7 @@ import atheris
 import numpy as np
 
 with atheris.instrument_imports(exclude=["numpy"]):
-    from jpegai_fast import DecodeError
+    from jpegai_fast import DecodeError, _core
     from jpegai_fast.core import alpha_coder, copy_map
     from jpegai_fast.pixels import replicate_bits
 
@@ -117,7 +119,9 @@ def _near_decode(data: bytes) -> None:
         return
     h, w, depth = 1 + data[0] % 64, 1 + data[1] % 64, _DEPTHS[data[2] % len(_DEPTHS)]
     # the bound fits the bits the payload says it codes (a lossless stream's header check guarantees as much)
-    bits = min(max(data[4], 2), depth)
+    bits = data[4]                          # what the payload says (alpha_coder.decode reads it there)
+    if not 2 <= bits <= depth:
+        return
     near = 1 + data[3] % ((1 << (bits - 1)) - 1)
     try:
         out = alpha_coder.decode(data[4:], h, w, depth, near=near)
@@ -125,6 +129,28 @@ def _near_decode(data: bytes) -> None:
         return
     if out.shape != (h, w) or int(out.max(initial=0)) >= 1 << depth:
         raise AssertionError(f"near-lossless decode gave {out.shape} / {int(out.max())} for {h}x{w} {depth}-bit")
+
+
+def _group_agrees(payload: bytes, h: int, w: int) -> None:
+    """decode_group of [payload, payload] and [a valid plane, payload] against the payload decoded alone."""
+    if not payload or not 1 <= payload[0] <= 16:
+        return
+    bits = payload[0]
+    try:
+        alone = _core.alpha_decode(payload, h, w, bits)
+    except DecodeError:
+        alone = None
+    valid = np.full((h, w), (1 << bits) - 1, np.uint16)
+    for group in ([payload, payload], [_core.alpha_encode(valid, bits), payload]):
+        try:
+            together = _core.alpha_decode_group(group, h, w, bits)
+        except DecodeError:
+            if alone is not None:
+                raise AssertionError("a group refused a payload that decodes alone") from None
+            continue
+        if alone is None or not np.array_equal(together[-1], alone) or not np.array_equal(together[0], (
+                alone if group[0] is payload else valid)):
+            raise AssertionError("a group decoded differently from the planes alone")
 
 
 def TestOneInput(data: bytes):
@@ -159,6 +185,7 @@ def TestOneInput(data: bytes):
             raise AssertionError(f"alpha decode gave {out.shape} for {h}x{w}")
     except DecodeError:
         pass
+    _group_agrees(payload, h, w)
 
 
 if __name__ == "__main__":
