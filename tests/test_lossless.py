@@ -95,8 +95,9 @@ def test_region_is_the_crop_of_the_full_decode():
 
 
 @pytest.mark.parametrize("option", [{"bpp": 1.0}, {"quality": 50}, {"psnr": 40}, {"size": 1000},
-                                    {"effort": 3}, {"layers": 2}, {"alpha_bits": 4}])
+                                    {"effort": 3}, {"alpha_bits": 4}])
 def test_options_that_conflict_with_lossless_are_a_value_error_naming_them(option):
+    # (layers >= 2 is the progressive-to-lossless stream: tests/test_progressive_lossless.py)
     name = next(iter(option))
     with pytest.raises(ValueError, match=f"lossless.*{name}="):
         EncodeOptions.from_user(lossless=True, **option)

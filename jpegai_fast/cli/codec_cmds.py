@@ -71,21 +71,21 @@ def _say(quiet: bool, msg: str) -> None:
         click.echo(msg, err=True)
 
 
-_KIND_NAMES = {0: "z", 1: "y", 2: "icc", 3: "exif", 4: "xmp", 5: "alpha", 6: "plane"}
-
-
 def _stream_details(data: bytes) -> str:
     """-v: what the stream holds (model, rate, grid, layers, bytes per kind of substream)."""
     from jpegai_fast import api
+    from jpegai_fast.format.container import Kind
     meta = api.info(data)
     by_kind: dict[str, int] = {}
     for s in meta["substreams"]:
-        name = _KIND_NAMES.get(s["kind"], str(s["kind"]))
+        name = Kind.LABELS[s["kind"]]
         by_kind[name] = by_kind.get(name, 0) + s["bytes"]
     header = len(data) - sum(by_kind.values())
     parts = ", ".join(f"{k} {v}" for k, v in by_kind.items())
     coder = ("lossless" if meta["lossless"] else f"near-lossless, max error {meta['max_error']}" if meta["max_error"]
              else f"model {meta['model_id']}, rate {meta['rate']:.3f}")
+    if meta["lossless"] and meta["layers"] > 1:
+        coder += f" over a learned preview of {meta['layers'] - 1} layer(s)"
     return (f"  {coder}, {meta['bit_depth']}-bit, "
             f"{meta['channels']} channel(s), tiles {meta['tiles']} (size {meta['tile_size'] or 'whole'}), "
             f"layers {meta['layers']}\n  bytes: header+table {header}, {parts}")
@@ -129,11 +129,14 @@ _Q, _E = EncodeOption("quality"), EncodeOption("effort")
 @click.option("--tile-size", type=EncodeOption("tile_size"),
               help="Tile side in latent positions (16 px each; default 64 = 1024 px, lossless 128 = 2048 px).")
 @click.option("--layers", type=EncodeOption("layers"), default=1, show_default=True,
-              help="Progressive layers, at most (fewer at low rates): every layer boundary is a decodable prefix.")
+              help="Progressive layers, at most (fewer at low rates): every layer boundary is a decodable prefix. "
+                   "With --lossless: a learned preview of N - 1 layers (its rate options apply; default -q 30), "
+                   "then the exact layer.")
 @click.option("--alpha-bits", type=EncodeOption("alpha_bits"),
               help="Keep only the top N bits of the alpha plane (lossy; default lossless).")
 @click.option("--lossless", is_flag=True,
-              help="Code the image exactly (the project's lossless coder, no model); no rate option with it.")
+              help="Code the image exactly (the project's lossless coder, no model); no rate option with it, "
+                   "unless --layers >= 2 puts a learned preview first.")
 @click.option("--max-error", type=EncodeOption("max_error"), default=0,
               help="Near-lossless: every colour sample within +-N of the source (the lossless coder; alpha exact).")
 @click.option("--strip", is_flag=True,

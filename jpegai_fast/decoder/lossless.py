@@ -25,23 +25,30 @@ class LosslessStream(LosslessLayout):
     def __init__(self, data: bytes, header: Header | None = None):
         super().__init__(data, header)
         h = self.header
-        alpha = container.has_alpha(h.channels)
+        alpha = container.has_alpha(h.channels) and not self.base_layers    # over a base: the base's alpha
         #: per tile, its coded planes as (kind, tile field): the colour planes, then the alpha plane
         self.keys = [[(Kind.PLANE, i * self.planes + p) for p in range(self.planes)] + [(Kind.ALPHA, i)] * alpha
                      for i in range(self.grid.count)]
-        # the copy maps first: decoding one is a pass over its copies (bounded by the tile's pixels), no pixel
         self.copies = [None] * self.grid.count
+        if not self.exact:
+            return          # a prefix of a stream over a base: only its base decodes (api.decode)
+        if self.base_layers and container.has_alpha(h.channels):
+            try:
+                alpha_coder.check(self.base_alpha, h.height, h.width, h.bit_depth)
+            except DecodeError as e:
+                raise DecodeError(f"{e} (the base's alpha substream)") from e
+        # the copy maps first: decoding one is a pass over its copies (bounded by the tile's pixels), no pixel
         for i, present in enumerate(self.copy_tiles):
             if present:
                 th, tw = self._size(i)
                 try:
-                    self.copies[i] = copy_map.decode(self.payload(Kind.COPY_MAP, i), th, tw)
+                    self.copies[i] = copy_map.decode(self.payload(Kind.COPY_MAP, i, self.base_layers), th, tw)
                 except DecodeError as e:
                     raise DecodeError(f"{e} (copy map substream{_of_tile(i, self.grid.count)})") from e
         for i, keys in enumerate(self.keys):
             th, tw = self._size(i)
             for kind, index in keys:
-                payload = self.payload(kind, index)
+                payload = self.payload(kind, index, self.base_layers)
                 # every plane codes its full bits: fewer (the lossy alpha mode) is no lossless stream
                 bits = self._bits(kind, index)
                 if payload[:1] != bytes([bits]):
@@ -75,12 +82,15 @@ class LosslessStream(LosslessLayout):
         tiles = [i for i, (y0, y1, x0, x1) in enumerate(self.rects)
                  if y0 < ry + rh and ry < y1 and x0 < rx + rw and rx < x1]
         out = np.empty((rh, rw) if h.channels == 1 else (rh, rw, h.channels), np.uint8 if h.bit_depth == 8 else np.uint16)
+        # over a base, the alpha plane is the base's (one plane for the whole image, exact, no model needed)
+        alpha = (alpha_coder.decode(self.base_alpha, h.height, h.width, h.bit_depth)
+                 if self.base_layers and container.has_alpha(h.channels) else None)
 
         def planes(job, _inner):
             """One job: some of tile i's planes, decoded together (lossless) or the one plane (near-lossless)."""
             i, keys = job
             th, tw = self._size(i)
-            payloads = [self.payload(kind, index) for kind, index in keys]
+            payloads = [self.payload(kind, index, self.base_layers) for kind, index in keys]
             try:
                 if self.near:
                     (kind, index), = keys
@@ -100,7 +110,7 @@ class LosslessStream(LosslessLayout):
             jobs = [(i, keys) for i in batch for keys in self._jobs_of(i, max(1, threads // len(batch)))]
             decoded = iter(p for job_planes in map_tiles(planes, jobs, threads) for p in job_planes)
             for i in batch:
-                self._place(i, [next(decoded) for _ in self.keys[i]], out, (rx, ry, rw, rh))
+                self._place(i, [next(decoded) for _ in self.keys[i]], out, (rx, ry, rw, rh), alpha)
         return out
 
     def _jobs_of(self, i: int, parts: int) -> list[list[tuple[int, int]]]:
@@ -122,21 +132,22 @@ class LosslessStream(LosslessLayout):
         for kind, index in keys:
             near = self.near if kind == Kind.PLANE else 0
             try:
-                alpha_coder.decode(self.payload(kind, index), th, tw, self._bits(kind, index), self.copies[i], near)
+                alpha_coder.decode(self.payload(kind, index, self.base_layers), th, tw, self._bits(kind, index),
+                                   self.copies[i], near)
             except DecodeError as e:
                 raise DecodeError(f"{e} ({self._where(kind, index)})") from error
         raise DecodeError(f"{error} ({', '.join(self._where(k, x) for k, x in keys)})") from error
 
-    def _place(self, i: int, planes: list[np.ndarray], out: np.ndarray, region) -> None:
-        """Tile ``i``'s decoded planes, colour transform inverted and alpha appended, into ``out`` (the
-        pixels of ``region`` = (x, y, w, h))."""
+    def _place(self, i: int, planes: list[np.ndarray], out: np.ndarray, region, alpha: np.ndarray | None) -> None:
+        """Tile ``i``'s decoded planes, colour transform inverted and alpha appended (its own plane, or its
+        part of the whole image's ``alpha``), into ``out`` (the pixels of ``region`` = (x, y, w, h))."""
         h = self.header
         rx, ry, rw, rh = region
+        y0, y1, x0, x1 = self.rects[i]
         colour = lossless.inverse(planes[:self.planes], h.bit_depth, h.colour_transform)
         if container.has_alpha(h.channels):
-            a = planes[-1]
+            a = planes[-1] if alpha is None else alpha[y0:y1, x0:x1]
             colour = np.dstack([colour, a]) if colour.ndim == 3 else np.stack([colour, a], axis=-1)
-        y0, y1, x0, x1 = self.rects[i]
         cy0, cy1, cx0, cx1 = max(y0, ry), min(y1, ry + rh), max(x0, rx), min(x1, rx + rw)
         out[cy0 - ry:cy1 - ry, cx0 - rx:cx1 - rx] = colour[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
 

@@ -34,6 +34,13 @@ def encode(picture, threads: int, max_error: int = 0, copies: list[bytes] | None
     """The lossless stream of ``picture`` (encoder/pipeline.Picture: checked pixels, bit depth, metadata), or
     with ``max_error`` >= 1 (checked against the bit depth by the caller) the near-lossless one; ``copies``
     (near-lossless only): each tile's copy map to code with (near_copies; b"": none) instead of searching."""
+    header, tiles = code(picture, threads, max_error, copies, tile_size)
+    return lossless.assemble(header, metadata_of(picture), tiles)
+
+
+def code(picture, threads: int, max_error: int = 0, copies: list[bytes] | None = None,
+         tile_size: int = TILE_SIZE) -> tuple[Header, list[CodedTile]]:
+    """encode()'s header (its substream table left empty) and coded tiles, before their assembly."""
     arr, bit_depth = picture.pixels, picture.bit_depth
     h, w = arr.shape[:2]
     grid = _grid(h, w, tile_size)
@@ -44,7 +51,7 @@ def encode(picture, threads: int, max_error: int = 0, copies: list[bytes] | None
         transform, tiles = _exact_tiles(arr, rects, bit_depth, threads)
     header = Header(w, h, arr.shape[2] if arr.ndim == 3 else 1, bit_depth, NO_MODEL_ID, max_error,
                     colour_transform=transform, orientation=picture.orientation, tile_size=grid.size)
-    return lossless.assemble(header, _metadata(picture), tiles)
+    return header, tiles
 
 
 def _grid(h: int, w: int, tile_size: int) -> tiling.TileGrid:
@@ -179,7 +186,7 @@ def _near_planes(arr: np.ndarray, planes: list, bit_depth: int, near: int, copie
     return candidates, coded[-1][0] if alpha is not None else b""
 
 
-def _metadata(picture) -> dict:
+def metadata_of(picture) -> dict:
     """{kind: payload} of the metadata the picture carries."""
     return {kind: bytes(picture.metadata[name]) for kind, name in Kind.NAMES.items()
             if picture.metadata.get(name) is not None}

@@ -75,6 +75,9 @@ BOUNDS: dict[str, Bound] = {
 #: ValueError naming it): the rate knobs, the model's effort and layers, and alpha_bits (the alpha plane is
 #: coded exactly). tile_size applies to both (a model-free stream's tiles: encoder/lossless.TILE_SIZE).
 LOSSLESS_CONFLICTS = RATE_KNOBS + ("effort", "layers", "alpha_bits")
+#: ... and those a progressive-to-lossless encode (lossless=True, layers >= 2) has no use for: the rate
+#: knobs and effort set its learned base, layers - 1 are the base's layers; the alpha plane is exact.
+PROGRESSIVE_LOSSLESS_CONFLICTS = ("alpha_bits",)
 
 
 def _is_number(value, kind: type) -> bool:
@@ -143,18 +146,26 @@ class EncodeOptions:
         if self.lossless and self.max_error:
             raise ValueError(f"lossless=True codes the image exactly: max_error={self.max_error} cannot be given "
                              "with it (max_error alone selects the near-lossless coder)")
-        if self.model_free:
+        if self.lossless or self.max_error:
             defaults = {f.name: f.default for f in dataclasses.fields(self)}
-            clash = [name for name in LOSSLESS_CONFLICTS if getattr(self, name) != defaults[name]]
+            rules = PROGRESSIVE_LOSSLESS_CONFLICTS if self.progressive_lossless else LOSSLESS_CONFLICTS
+            clash = [name for name in rules if getattr(self, name) != defaults[name]]
             if clash:
                 what = (f"max_error={self.max_error} bounds every sample's error" if self.max_error
-                        else "lossless=True codes the image exactly")
+                        else f"lossless=True{', layers=' + str(self.layers) if self.progressive_lossless else ''} "
+                        "codes the image exactly")
                 raise ValueError(f"{what}: {', '.join(n + '=' for n in clash)} cannot be given with it")
 
     @property
     def model_free(self) -> bool:
-        """Coded by the plane coder without a model: lossless=True, or near-lossless (max_error >= 1)."""
-        return self.lossless or self.max_error > 0
+        """Coded by the plane coder without a model: lossless=True (one layer), or near-lossless (max_error >= 1)."""
+        return (self.lossless and self.layers == 1) or self.max_error > 0
+
+    @property
+    def progressive_lossless(self) -> bool:
+        """lossless=True with layers >= 2: a learned base of layers - 1 layers, then the exact layer
+        (encoder/progressive_lossless.py)."""
+        return self.lossless and self.layers > 1
 
     @classmethod
     def from_user(cls, **values) -> "EncodeOptions":

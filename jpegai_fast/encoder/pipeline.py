@@ -61,6 +61,9 @@ def encode(eng: Engine | None, picture: Picture, opts: EncodeOptions, threads: i
         from jpegai_fast.encoder import lossless
         return lossless.encode(picture, threads, opts.check_max_error(picture.bit_depth),
                                tile_size=opts.tile_size or lossless.TILE_SIZE)
+    if opts.progressive_lossless:
+        from jpegai_fast.encoder import progressive_lossless
+        return progressive_lossless.encode(eng, picture, opts, threads, device)
     frame = _frame(eng, picture, opts)
     if frame.layers > 1 or opts.alpha_bits is not None or not mode_choice.looks_drawn(frame.colour):
         return _learned(eng, frame, opts, threads, device)
@@ -76,6 +79,12 @@ def encode(eng: Engine | None, picture: Picture, opts: EncodeOptions, threads: i
         for c in caught:
             warnings.warn_explicit(c.message, c.category, c.filename, c.lineno)
     return data
+
+
+def learned(eng: Engine, picture: Picture, opts: EncodeOptions, threads: int, device) -> bytes:
+    """The model's stream of ``picture`` at ``opts``, without the plane coder's try on drawn content (a
+    progressive-to-lossless stream's base is the model's: encoder/progressive_lossless.py)."""
+    return _learned(eng, _frame(eng, picture, opts), opts, threads, device)
 
 
 def _learned(eng: Engine, frame: _Frame, opts: EncodeOptions, threads: int, device) -> bytes:

@@ -47,10 +47,15 @@ class Kind:
     ALPHA = 5   # the alpha plane (alpha.py, csrc/alpha), when channels is 2 or 4
     PLANE = 6   # lossless streams only: one colour plane by the alpha coder; its tile field = the plane index
     COPY_MAP = 7    # lossless streams only, optional: the copies every plane skips (csrc/lossless/copy_map.h)
+    #: progressive-to-lossless streams only (format/lossless.py): layer k of the learned stream of the same
+    #: image that is its preview (the learned stream's own bytes, split at its layer ends; tile field 0)
+    BASE = 8
 
-    ALL = (Z, Y, ICC, EXIF, XMP, ALPHA, PLANE, COPY_MAP)
+    ALL = (Z, Y, ICC, EXIF, XMP, ALPHA, PLANE, COPY_MAP, BASE)
     METADATA = (ICC, EXIF, XMP)
     NAMES = {ICC: "icc", EXIF: "exif", XMP: "xmp"}
+    #: every kind's name in messages and `jpegai-fast info -v`
+    LABELS = {Z: "z", Y: "y", **NAMES, ALPHA: "alpha", PLANE: "plane", COPY_MAP: "copy map", BASE: "base"}
 
 
 #: Largest metadata payload of each kind, checked while the table is read (before anything uses it)
@@ -134,21 +139,22 @@ def max_substreams(width: int, height: int, channels: int, tile_size: int, num_l
     every layer's y of each tile (a lossless stream: its colour planes and a copy map), the three metadata
     kinds, and the alpha plane when there is one."""
     tiles = tiling.TileGrid(*tiling.latent_shape(height, width), tile_size).count
-    if lossless:      # per tile: its colour planes, a copy map and its part of the alpha plane
-        return tiles * (colour_channels(channels) + 1 + int(has_alpha(channels))) + len(Kind.METADATA)
+    if lossless:      # per tile: its colour planes, a copy map and its part of the alpha plane; a base's layers
+        return tiles * (colour_channels(channels) + 1 + int(has_alpha(channels))) + len(Kind.METADATA) + num_layers - 1
     return tiles * (1 + num_layers) + len(Kind.METADATA) + int(has_alpha(channels))
 
 
 def check_lossless_fields(model_id: bytes, rate_q: int, num_layers: int, near_bound: int = 0) -> None:
     """A model-free stream's header fields that belong to the model (docs/format.md): model id all zeros,
-    rate 0 (near-lossless: the bound, 1 .. ``near_bound``), one layer; anything else is no encoder's stream.
-    (Its tile size follows the lossy rule, or is 0: whole planes at any size.)"""
+    rate 0 (near-lossless: the bound, 1 .. ``near_bound``), one layer (an exact stream over a learned
+    base: one more than the base's layers); anything else is no encoder's stream. (Its tile size follows
+    the lossy rule, or is 0: whole planes at any size.)"""
     rate_ok = 1 <= rate_q <= near_bound if near_bound else rate_q == 0
-    if model_id != NO_MODEL_ID or not rate_ok or num_layers != 1:
-        what = f"a bound 1..{near_bound}" if near_bound else "rate 0"
+    if model_id != NO_MODEL_ID or not rate_ok or (num_layers != 1 and near_bound):
+        what = f"a bound 1..{near_bound} and one layer" if near_bound else "rate 0"
         raise DecodeError(f"corrupted stream: a {'near-' if near_bound else ''}lossless stream with model id "
-                          f"{model_id.hex()}, rate {rate_q}, {num_layers} layers (model id zero, {what} and one "
-                          "layer expected)")
+                          f"{model_id.hex()}, rate {rate_q}, {num_layers} layers (model id zero and {what} "
+                          "expected)")
 
 
 @dataclass

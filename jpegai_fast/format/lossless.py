@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from jpegai_fast.errors import DecodeError
-from jpegai_fast.format import container, tiling
+from jpegai_fast.format import container, progressive, tiling
 from jpegai_fast.format.container import ColourTransform, Header, Kind, Substream
 from jpegai_fast.format.stream import Substreams, side_kinds
 
@@ -127,14 +127,17 @@ def max_error(header: Header) -> int:
 
 
 def canonical_order(planes: int, metadata: tuple[int, ...], alpha: bool,
-                    copy_tiles: list[bool]) -> list[tuple[int, int, int]]:
-    """(kind, tile, layer) of every substream: the ``metadata`` kinds (canonical order), then per tile i
+                    copy_tiles: list[bool], base_layers: int = 0) -> list[tuple[int, int, int]]:
+    """(kind, tile, layer) of every substream: the ``metadata`` kinds (canonical order), the learned base's
+    ``base_layers`` layers (a progressive-to-lossless stream: kind BASE, tile 0, layer k), then per tile i
     (``copy_tiles[i]``: whether it has a copy map) its alpha plane, its copy map, its colour planes (tile
-    field i * planes + plane). One tile (tile size 0) is the order of a stream from before tiles."""
-    order = [(kind, 0, 0) for kind in metadata]
+    field i * planes + plane), in the last layer. One tile (tile size 0) is the order of a stream from
+    before tiles; a stream over a base has no alpha plane of its own (the base's is exact)."""
+    order = [(kind, 0, 0) for kind in metadata] + [(Kind.BASE, 0, k) for k in range(base_layers)]
+    last = base_layers
     for i, copies in enumerate(copy_tiles):
-        order += [(Kind.ALPHA, i, 0)] * alpha + [(Kind.COPY_MAP, i, 0)] * copies
-        order += [(Kind.PLANE, i * planes + p, 0) for p in range(planes)]
+        order += [(Kind.ALPHA, i, last)] * alpha + [(Kind.COPY_MAP, i, last)] * copies
+        order += [(Kind.PLANE, i * planes + p, last) for p in range(planes)]
     return order
 
 
@@ -148,13 +151,20 @@ class CodedTile:
     alpha: bytes = b""
 
 
-def assemble(header: Header, metadata: dict[int, bytes], tiles: list[CodedTile]) -> bytes:
-    """Write a model-free stream: ``metadata`` {kind: payload}, then every tile's substreams."""
+def assemble(header: Header, metadata: dict[int, bytes], tiles: list[CodedTile],
+             base_chunks: list[bytes] | None = None) -> bytes:
+    """Write a model-free stream: ``metadata`` {kind: payload}, the learned base's layers (``base_chunks``:
+    progressive.layer_chunks of its stream; the header's layer count must be one more), every tile's
+    substreams."""
     planes = len(tiles[0].planes)
-    order = canonical_order(planes, side_kinds(metadata, False), bool(tiles[0].alpha), [bool(t.copy_map) for t in tiles])
+    base_chunks = base_chunks or []
+    order = canonical_order(planes, side_kinds(metadata, False), bool(tiles[0].alpha), [bool(t.copy_map) for t in tiles],
+                            len(base_chunks))
     payloads = []
-    for kind, index, _layer in order:
-        if kind == Kind.PLANE:
+    for kind, index, layer in order:
+        if kind == Kind.BASE:
+            payloads.append(base_chunks[layer])
+        elif kind == Kind.PLANE:
             payloads.append(tiles[index // planes].planes[index % planes])
         elif kind == Kind.COPY_MAP:
             payloads.append(tiles[index].copy_map)
@@ -188,14 +198,60 @@ class LosslessLayout(Substreams):
         self.grid = tiling.TileGrid(*tiling.latent_shape(h.height, h.width), h.tile_size)
         self.rects = [tiling.pixel_rect(self.grid, i, h.height, h.width) for i in range(self.grid.count)]
         kinds = {s.kind for s in h.substreams}
+        #: the learned base's layers (a progressive-to-lossless stream; 0: none), before the exact layer
+        self.base_layers = h.num_layers - 1
         #: per tile, whether it has a copy map (the canonical order below checks the rest)
-        self.copy_tiles = [(Kind.COPY_MAP, i, 0) in self.subs for i in range(self.grid.count)]
-        order = canonical_order(planes, side_kinds(kinds, False), container.has_alpha(h.channels), self.copy_tiles)
+        last = self.base_layers
+        self.copy_tiles = [(Kind.COPY_MAP, i, last) in self.subs for i in range(self.grid.count)]
+        alpha = container.has_alpha(h.channels) and not self.base_layers
+        order = canonical_order(planes, side_kinds(kinds, False), alpha, self.copy_tiles, self.base_layers)
         if [(s.kind, s.tile, s.layer) for s in h.substreams] != order:
             raise DecodeError("corrupted stream: substreams of the lossless stream missing or not in the "
                               "canonical order (docs/format.md)")
+        #: the exact layer is all there: else a stream over a base decodes its base (a prefix), and one
+        #: without a base is refused (it has no droppable part)
+        self.exact = all(s.complete for s in h.substreams if s.kind != Kind.BASE)
         for s in h.substreams:
-            if not s.complete:
+            if not s.complete and not (self.base_layers and s.layer > 0):
+                what = "the base's layer 0 is required" if s.kind == Kind.BASE else "a lossless stream has no droppable part"
                 raise DecodeError(f"corrupted stream: substream kind {s.kind}, tile {s.tile} truncated or "
-                                  "its CRC fails (a lossless stream has no droppable part)")
+                                  f"its CRC fails ({what})")
         self.planes = planes
+        if self.base_layers:
+            self._check_base()
+
+    def base_stream(self) -> bytes:
+        """The learned base's stream as far as its layers are complete (layer 0 always is): a prefix of it
+        that its decoder reads as such."""
+        out = bytearray()
+        for k in range(self.base_layers):
+            if not self.subs[(Kind.BASE, 0, k)].complete:
+                break
+            out += self.payload(Kind.BASE, 0, k)
+        return bytes(out)
+
+    def _check_base(self) -> None:
+        """The base is the model's stream of this image (its size, channels and bit depth; orientation 1, no
+        metadata; alpha coded exactly), in as many layers as the stream has base substreams, split exactly at
+        its layer ends: else no encoder wrote it. Cheap: its header and table."""
+        h = self.header
+        base = container.read(self.base_stream())
+        if container.is_model_free(base):
+            raise DecodeError("corrupted stream: the base of a progressive-to-lossless stream is not a learned stream")
+        own = (base.width, base.height, base.channels, base.bit_depth, base.orientation, base.num_layers)
+        want = (h.width, h.height, h.channels, h.bit_depth, 1, self.base_layers)
+        kinds = {s.kind for s in base.substreams}
+        if own != want or kinds & set(Kind.METADATA):
+            raise DecodeError(f"corrupted stream: the base (size, channels, bit depth, orientation, layers) {own} "
+                              f"does not fit its stream's {want}{', or carries metadata' if own == want else ''}")
+        lengths = [self.subs[(Kind.BASE, 0, k)].length for k in range(self.base_layers)]
+        if progressive.layer_ends(base) != [sum(lengths[:k + 1]) for k in range(self.base_layers)]:
+            raise DecodeError("corrupted stream: the base substreams are not its layers")
+        if container.has_alpha(h.channels):
+            a = next((s for s in base.substreams if s.kind == Kind.ALPHA), None)
+            if a is None or not a.complete:
+                raise DecodeError("corrupted stream: the base has no intact alpha plane")
+            #: the alpha plane's payload (the base's, coded exactly: an exact decode needs no model for it)
+            self.base_alpha = self.base_stream()[a.offset:a.offset + a.length]
+            if self.base_alpha[:1] != bytes([h.bit_depth]):
+                raise DecodeError(f"corrupted stream: the base's alpha plane does not code all {h.bit_depth} bits")

@@ -63,11 +63,17 @@ def step_indexes(log2sigma_q: np.ndarray, log2_step_q: np.ndarray, layer: int, n
     return scale_indexes(log2sigma_q, log2_unit.astype(np.int32))
 
 
+#: The substreams that make up the layers: the latent's, and a progressive-to-lossless stream's (its learned
+#: base's layers, then the exact layer's planes and copy maps). The rest belong to layer 0's prefix.
+LAYERED_KINDS = (Kind.Y, Kind.BASE, Kind.PLANE, Kind.COPY_MAP)
+
+
 def complete_layers(header: Header, tiles: list[int] | None = None) -> list[bool]:
-    """Per layer: every y substream of that layer (of ``tiles``, default all) is present and intact."""
+    """Per layer: every layered substream of that layer (of ``tiles``, default all; a lossless stream's are
+    counted whatever their tile field) is present and intact."""
     ok = [True] * header.num_layers
     for s in header.substreams:
-        if s.kind == Kind.Y and (tiles is None or s.tile in tiles) and not s.complete:
+        if s.kind in LAYERED_KINDS and (tiles is None or s.kind != Kind.Y or s.tile in tiles) and not s.complete:
             ok[s.layer] = False
     return ok
 
@@ -88,7 +94,7 @@ def usable_layers(header: Header, data_len: int) -> list[int]:
     usable = ok.index(False) if False in ok else header.num_layers
     # damaged: bytes present but wrong, or a layer only partly there (a cut inside it, even one that
     # falls exactly between two of its substreams); a cut at a layer boundary is a valid prefix
-    partial = {s.layer for s in header.substreams if s.kind == Kind.Y and s.complete and not ok[s.layer]}
+    partial = {s.layer for s in header.substreams if s.kind in LAYERED_KINDS and s.complete and not ok[s.layer]}
     damaged = [s for s in header.substreams if not s.complete and (s.offset < data_len or s.layer in partial)]
     if damaged:
         bad = sorted({s.layer for s in damaged})

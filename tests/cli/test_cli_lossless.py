@@ -38,7 +38,7 @@ def test_lossless_16_bit_tiff_keeps_every_bit(tmp_path):
 
 def test_lossless_with_a_rate_option_is_a_message_naming_it(tmp_path):
     write_image(tmp_path / "in.png", synthetic_image(16, 16))
-    for extra in (("--bpp", "1"), ("-q", "80"), ("--layers", "2"), ("-e", "2")):
+    for extra in (("--bpp", "1"), ("-q", "80"), ("-e", "2")):     # (--layers 2: progressive to lossless)
         r = run("encode", tmp_path / "in.png", tmp_path / "s.jai", "--lossless", *extra)
         assert r.exit_code != 0 and "lossless" in r.output, (extra, r.output)
         assert r.exception is None or isinstance(r.exception, SystemExit)

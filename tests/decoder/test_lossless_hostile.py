@@ -109,8 +109,10 @@ def test_model_fields_of_a_lossless_header_must_be_empty(rgba, field, value):
     kw = {field: value}
     if field == "num_layers":
         kw["group_order"] = [0, 1]
-    # (a tile size is allowed, under the lossy stream's rule: 4 is no tile of this 4x4 latent)
-    with pytest.raises(DecodeError, match="tile size 4 for" if field == "tile_size" else "lossless stream with"):
+    # (a tile size is allowed, under the lossy stream's rule: 4 is no tile of this 4x4 latent; two layers are
+    # a stream over a learned base, which this one has not)
+    match = {"tile_size": "tile size 4 for", "num_layers": "not in the canonical order"}.get(field, "lossless stream with")
+    with pytest.raises(DecodeError, match=match):
         jpegai_fast.decode(_rewrite(rgba[1], **kw))
 
 
