@@ -68,8 +68,10 @@ def encode(arr: np.ndarray, *, bpp: float | None = None, quality: float | None =
         ``decode(..., with_metadata=True)``.
       alpha_bits: code only the top bits of the alpha plane (lossy; default: lossless).
       lossless: code the image exactly (every plane by the project's lossless coder, no model; decode
-        returns the input bit for bit). The rate knobs, effort, layers and alpha_bits are
-        then a ValueError.
+        returns the input bit for bit). The rate knobs, effort and alpha_bits are then a ValueError,
+        unless ``layers`` >= 2: progressive to lossless, the model's stream of ``layers - 1`` layers at the
+        rate knob given (default quality 30, a preview) first, then the exact layer; every layer boundary
+        is a decodable prefix and ``scale=`` decodes the preview's head (docs/format.md).
       max_error: near-lossless (N >= 1, at most 2^(bit depth - 1) - 1): the same coder, every colour sample
         decodes within +-N of the input (JPEG-LS's NEAR); the alpha plane stays exact. The same options
         as ``lossless`` are a ValueError with it.

@@ -68,14 +68,39 @@ def test_every_layout_and_depth_decodes_exactly_and_its_prefix_is_the_base(layou
 def test_the_exact_layer_costs_the_plain_lossless_stream_and_the_base_alone():
     img = _picture(64, 96, "rgb")
     plain = _encode(img)
-    for layers, quality in [(2, None), (2, 60), (3, 70)]:
+    for layers, quality in [(2, 60), (3, 70)]:
         data = _encode(img, layers=layers, quality=quality)
         base = _base(data)
         # the same planes as the plain stream's; besides the base, only its table entries and header bytes
         assert 0 <= len(data) - len(plain) - len(base) <= 12 * (layers - 1)
         assert container.read(base).num_layers == layers - 1
-        assert container.read(base).rate_q == container.read(jpegai_fast.encode(
-            img, quality=quality or progressive_lossless.PREVIEW_QUALITY, layers=layers - 1)).rate_q
+        assert container.read(base).rate_q == container.read(jpegai_fast.encode(img, quality=quality,
+                                                                                   layers=layers - 1)).rate_q
+
+
+def _drawn(h, w, seed=0):
+    """Blocks of four colours: a few hundred bytes exact, far more for the model at quality 30."""
+    cells = np.random.default_rng(seed).integers(0, 4, (h // 4, w // 4))
+    return (np.kron(cells, np.ones((4, 4), int))[..., None] * np.array([60, 30, 80]) + 10).astype(np.uint8)
+
+
+@pytest.mark.parametrize("picture", ["photo", "large photo", "drawn"])
+def test_the_default_preview_is_quality_30_held_to_a_share_of_the_exact_layer(picture):
+    img = {"photo": lambda: _picture(64, 96, "rgb", seed=3), "large photo": lambda: _picture(256, 384, "rgb", seed=3),
+           "drawn": lambda: _drawn(128, 192)}[picture]()
+    exact = len(_encode(img))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                      # the default's floor is no user's target: no warning
+        base = _base(_encode(img, layers=2))
+    q30 = jpegai_fast.encode(img, quality=progressive_lossless.PREVIEW_QUALITY)
+    lowest = jpegai_fast.encode(img, quality=0)
+    cap = progressive_lossless.PREVIEW_SHARE * exact
+    assert (len(q30) <= cap) == (picture != "drawn")
+    if len(q30) <= cap:
+        assert base == q30
+    else:                   # held to the cap by rate control, or at the model's lowest rate when that is above it
+        assert len(base) <= cap or container.read(base).rate_q == container.read(lowest).rate_q
+        assert len(base) < len(q30)
 
 
 def test_every_layer_boundary_of_a_three_layer_stream_is_a_prefix_and_cuts_inside_warn():

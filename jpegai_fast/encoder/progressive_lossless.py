@@ -12,6 +12,7 @@ at the price of a model synthesis, bit-exact on every machine, inside every exac
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 from jpegai_fast.encoder import lossless, pipeline
 from jpegai_fast.encoder.options import EncodeOptions
@@ -22,24 +23,40 @@ from jpegai_fast.runtime.engine import Engine
 #: The base's quality when no rate knob is given: a preview, not a rendition. On kodim01 quality 30 costs
 #: 0.15 bpp, +1.4 % on the lossless stream (quality 50: 0.73 bpp, +7 %); quality= or bpp= asks for more.
 PREVIEW_QUALITY = 30.0
+#: ... at most this share of the exact layer's bytes (rate control to that size, down to the model's lowest
+#: rate): on drawn content the model's quality 30 is no preview worth its bytes (frymire: 55 KB, +25 %, for
+#: 18.4 dB; bench/progressive_lossless.py); on Kodak 1-6 quality 30 costs 0.5-1.7 % and is kept.
+PREVIEW_SHARE = 0.02
 
 
 def encode(eng: Engine, picture: pipeline.Picture, opts: EncodeOptions, threads: int, device) -> bytes:
-    """The progressive-to-lossless stream of ``picture``: the learned base at ``opts``' rate knob (default
-    PREVIEW_QUALITY), effort and layers - 1 layers (the model's default tiles), then the exact layer in
-    ``opts.tile_size`` tiles (default lossless.TILE_SIZE). The metadata and orientation are the outer
-    stream's; the base carries neither."""
-    knobs = {k: getattr(opts, k) for k in ("bpp", "quality", "psnr", "size") if getattr(opts, k) is not None}
-    base_opts = EncodeOptions(**(knobs or {"quality": PREVIEW_QUALITY}), effort=opts.effort, layers=opts.layers - 1,
-                              bit_depth=opts.bit_depth)
-    bare = dataclasses.replace(picture, metadata={}, orientation=1)
-    chunks = layer_chunks(pipeline.learned(eng, bare, base_opts, threads, device))
+    """The progressive-to-lossless stream of ``picture``: the exact layer in ``opts.tile_size`` tiles (default
+    lossless.TILE_SIZE) after the learned base at ``opts``' rate knob (default: PREVIEW_QUALITY, held to
+    PREVIEW_SHARE of the exact layer), effort and layers - 1 layers (the model's default tiles). The metadata
+    and orientation are the outer stream's; the base carries neither."""
     arr = picture.pixels
     colour = arr[..., :-1] if arr.ndim == 3 and arr.shape[2] in (2, 4) else arr
     if colour.ndim == 3 and colour.shape[2] == 1:
         colour = colour[..., 0]
     header, tiles = lossless.code(dataclasses.replace(picture, pixels=colour), threads,
                                   tile_size=opts.tile_size or lossless.TILE_SIZE)
+    bare = dataclasses.replace(picture, metadata={}, orientation=1)
+
+    def base(**knob) -> bytes:
+        base_opts = EncodeOptions(**knob, effort=opts.effort, layers=opts.layers - 1, bit_depth=opts.bit_depth)
+        return pipeline.learned(eng, bare, base_opts, threads, device)
+
+    knobs = {k: getattr(opts, k) for k in ("bpp", "quality", "psnr", "size") if getattr(opts, k) is not None}
+    if knobs:
+        data = base(**knobs)
+    else:
+        data = base(quality=PREVIEW_QUALITY)
+        cap = max(1, int(PREVIEW_SHARE * sum(len(t.copy_map) + sum(map(len, t.planes)) for t in tiles)))
+        if len(data) > cap:
+            with warnings.catch_warnings():     # below the model's lowest rate: that rate, as the default's floor
+                warnings.simplefilter("ignore")
+                data = base(size=cap)
+    chunks = layer_chunks(data)
     header.channels = arr.shape[2] if arr.ndim == 3 else 1
     header.num_layers = len(chunks) + 1
     return lossless_format.assemble(header, lossless.metadata_of(picture), tiles, chunks)

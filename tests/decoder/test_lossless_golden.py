@@ -13,6 +13,7 @@ import pytest
 
 import jpegai_fast
 from jpegai_fast.format import container
+from jpegai_fast.runtime import weights_file
 
 HERE = Path(__file__).resolve().parents[1] / "golden" / "lossless"
 
@@ -58,6 +59,12 @@ _TILED = np.concatenate([np.tile(_MOTIF, (10, 26, 1))[:30], np.full((10, 130, 3)
 CASES["rgba8_70x130_tiles4_copy_map"] = (np.dstack([_TILED, np.where(_ramp(70, 130, 1, 8) > 200, 0, 255).astype(np.uint8)]),
                                          {"tile_size": 4})
 CASES["rgb8_70x130_tiles4_near3_copy_map"] = (_TILED, {"tile_size": 4, "max_error": 3})
+# progressive to lossless (docs/format.md, "Lossless streams over a learned base"): RGBA over a learned base
+# made by the test model (tests/golden/tiny_model.npz, so the vector outlives the shipped weights), metadata kept
+TINY_MODEL = HERE.parent / "tiny_model.npz"
+CASES["rgba8_40x56_over_base_copy_map"] = (np.dstack([(_ramp(40, 56, 3, 8) & 0x7F) + 60, np.where(_ramp(40, 56, 1, 8) > 30, 255, 0)])
+                                   .astype(np.uint8),
+                                   {"layers": 2, "quality": 90, "model": str(TINY_MODEL), "metadata": {"orientation": 8}})
 #: SHA-256 of each stream's bytes, so a changed file cannot slip in with a regenerated image
 STREAM_SHA256 = {
     "rgba10_7x5": "1a4d6b17e7e431042e8fec3aedc41ea7ae8abdb899559b813090a9550aee6979",
@@ -75,6 +82,7 @@ STREAM_SHA256 = {
     "rgb8_12x10_near1_transform6": "c96985c008c382d0125183cff784225d0683e266144da63ad6d18e5a550df3e8",
     "rgba8_70x130_tiles4_copy_map": "17a43222265895f6bef2b4294b8b3f67af8010bc8ed6390491f22c56b87c5824",
     "rgb8_70x130_tiles4_near3_copy_map": "04067eb9cf0e87b5fc0150ad8372a768137454965d9aeed967278760c92d6898",
+    "rgba8_40x56_over_base_copy_map": "91985640fc903d63d7dfed253f4d003fb97954594585359e1733119049fae913",
 }
 #: SHA-256 of the near-lossless vectors' decoded samples (uint8 / uint16, C order)
 DECODED_SHA256 = {
@@ -84,11 +92,13 @@ DECODED_SHA256 = {
     "rgb10_12x10_near1_transform5": "71a20fb028f77b0dfc2bf04ac75af084eeef4b46d7ccb9a3d8b6b5bdd7151c8e",
     "rgb8_12x10_near1_transform6": "2a7848cd3db5c3615a8ce9e32bb233ae316ece907a6815f68e40d462ec08e99f",
     "rgb8_70x130_tiles4_near3_copy_map": "fd3b73ccc46f6284d3b29687c339c7713e9e6163635f124639e6da23728f1bb8",
+    # the prefix of a stream over a base (its base's decode by the test model), by its length
+    "rgba8_40x56_over_base_copy_map_prefix_673": "0d51b763d00663644c32a6d0e3fe58851ba16c6147552fda3f4ff91004819ce1",
 }
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_committed_lossless_stream_decodes_exactly_and_is_reproduced(name):
+def test_committed_lossless_stream_decodes_exactly_and_is_reproduced(name, monkeypatch):
     img, kw = CASES[name]
     data = (HERE / f"{name}.jai").read_bytes()
     assert hashlib.sha256(data).hexdigest() == STREAM_SHA256[name]
@@ -105,6 +115,15 @@ def test_committed_lossless_stream_decodes_exactly_and_is_reproduced(name):
         np.testing.assert_array_equal(out, img)
     assert meta["orientation"] == kw.get("metadata", {}).get("orientation", 1)
     assert jpegai_fast.encode(img, lossless=not near, threads=1, **kw) == data
+    if "over_base" in name:     # every prefix is the base's, decoded by the test model
+        monkeypatch.setenv(weights_file.PATH_ENV, str(HERE.parent))
+        base = b"".join(data[s.offset:s.offset + s.length] for s in container.read(data).substreams
+                        if s.kind == container.Kind.BASE)
+        for end in jpegai_fast.info(data)["layer_ends"][:-1]:
+            prefix = jpegai_fast.decode(data[:end])
+            assert hashlib.sha256(prefix.tobytes()).hexdigest() == DECODED_SHA256[f"{name}_prefix_{end}"]
+        assert container.read(base).num_layers == kw["layers"] - 1 and container.read(base).model_id.hex() == \
+            container.read(jpegai_fast.encode(img, model=kw["model"])).model_id.hex()
     if "transform" in name:
         assert container.read(data).colour_transform == int(name[-1])
     h = container.read(data)
@@ -122,3 +141,10 @@ if __name__ == "__main__":
         if "max_error" in kw:
             out = jpegai_fast.decode((HERE / f"{name}.jai").read_bytes())
             print(f'    "{name}": "{hashlib.sha256(out.tobytes()).hexdigest()}",  # decoded')
+        if "over_base" in name:
+            import os
+            os.environ[weights_file.PATH_ENV] = str(HERE.parent)
+            data = (HERE / f"{name}.jai").read_bytes()
+            for end in jpegai_fast.info(data)["layer_ends"][:-1]:
+                out = jpegai_fast.decode(data[:end])
+                print(f'    "{name}_prefix_{end}": "{hashlib.sha256(out.tobytes()).hexdigest()}",  # decoded prefix')
