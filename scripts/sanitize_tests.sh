@@ -30,4 +30,7 @@ LD_PRELOAD="$PRELOAD" PYTHONPATH="$PKG_ROOT" python -P -m pytest -q -p no:cachep
   tests/test_alpha.py::test_coder_refuses_bad_input_and_never_crashes_on_garbage \
   tests/test_alpha.py::test_damaged_alpha_is_a_decode_error tests/decoder/test_hostile_streams.py \
   tests/decoder/test_lossless_hostile.py tests/decoder/test_lossless_golden.py tests/test_lossless_copies.py \
-  tests/test_near_lossless.py tests/core/test_plane_group.py "$@"
+  tests/test_near_lossless.py tests/core/test_plane_group.py \
+  tests/test_progressive_lossless.py::test_a_base_that_is_no_learned_stream_of_this_image_is_refused \
+  tests/test_progressive_lossless.py::test_a_damaged_base_layer_0_is_an_error_and_a_damaged_exact_layer_gives_the_base_with_a_warning \
+  "$@"
