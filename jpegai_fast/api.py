@@ -164,7 +164,7 @@ def decode(data: bytes, *, device=None, threads: int | None = None, region=None,
     rect = _check_region(region, header.width, header.height)
     if container.is_model_free(header):
         s = LosslessStream(data, header)
-        if s.base_layers and (scale != 1 or not s.exact):
+        if s.base_layers and (scale != 1 or not s.last_layer_complete):
             # a progressive-to-lossless stream's preview, or a prefix of one: its learned base decodes
             progressive.usable_layers(header, len(data))       # warns when the cut is inside a layer
             out = decode(s.base_stream(), device=device, threads=threads, region=region, scale=scale)

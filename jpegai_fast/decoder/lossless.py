@@ -30,7 +30,7 @@ class LosslessStream(LosslessLayout):
         self.keys = [[(Kind.PLANE, i * self.planes + p) for p in range(self.planes)] + [(Kind.ALPHA, i)] * alpha
                      for i in range(self.grid.count)]
         self.copies = [None] * self.grid.count
-        if not self.exact:
+        if not self.last_layer_complete:
             return          # a prefix of a stream over a base: only its base decodes (api.decode)
         if self.base_layers and container.has_alpha(h.channels):
             try:

@@ -208,9 +208,9 @@ class LosslessLayout(Substreams):
         if [(s.kind, s.tile, s.layer) for s in h.substreams] != order:
             raise DecodeError("corrupted stream: substreams of the lossless stream missing or not in the "
                               "canonical order (docs/format.md)")
-        #: the exact layer is all there: else a stream over a base decodes its base (a prefix), and one
-        #: without a base is refused (it has no droppable part)
-        self.exact = all(s.complete for s in h.substreams if s.kind != Kind.BASE)
+        #: the last layer (over a base: the exact layer) is all there; else a stream over a base decodes its base
+        #: (a prefix), and one without a base is refused below (it has no droppable part)
+        self.last_layer_complete = all(s.complete for s in h.substreams if s.kind != Kind.BASE)
         for s in h.substreams:
             if not s.complete and not (self.base_layers and s.layer > 0):
                 what = "the base's layer 0 is required" if s.kind == Kind.BASE else "a lossless stream has no droppable part"
