@@ -22,6 +22,7 @@ from jpegai_fast.decoder.lossless import LosslessStream
 from jpegai_fast.decoder.scaled import decode_scaled, full_span, scaled_region
 from jpegai_fast.decoder.synthesis import decode_pixels
 from jpegai_fast.encoder import pipeline
+from jpegai_fast.errors import DecodeError
 from jpegai_fast.encoder.options import EncodeOptions, require_torch
 from jpegai_fast.format import container, progressive, tiling
 from jpegai_fast.format import lossless as lossless_format
@@ -183,7 +184,8 @@ def info(data: bytes) -> dict:
 
     ``layers_complete`` lists, per layer, whether all its substreams are present and intact;
     ``layer_ends`` the byte length of each decodable prefix (``decode(data[:layer_ends[k]])`` decodes
-    layers 0..k without a warning).
+    layers 0..k without a warning). ``preview``: for a progressive-to-lossless stream, its learned base's
+    ``model_id``, ``rate``, ``layers`` and ``bytes`` (None for other streams, or when its header is not there).
     """
     header = container.read(data)
     lh, lw = tiling.latent_shape(header.height, header.width)
@@ -202,6 +204,7 @@ def info(data: bytes) -> dict:
                      for kind, name in Kind.NAMES.items()},
         "rate": 0.0 if container.is_model_free(header) else header.rate_q / float(1 << container.RATE_FRAC_BITS),
         "layers": header.num_layers,
+        "preview": _preview_info(data, header),
         "layers_complete": progressive.complete_layers(header),
         "layer_ends": progressive.layer_ends(header),
         "tile_size": header.tile_size,
@@ -212,6 +215,21 @@ def info(data: bytes) -> dict:
         "substreams": [{"kind": s.kind, "tile": s.tile, "layer": s.layer, "bytes": s.length,
                         "complete": s.complete} for s in header.substreams],
     }
+
+
+def _preview_info(data: bytes, header: Header) -> dict | None:
+    """info()'s ``preview``: the learned base of a progressive-to-lossless stream, read from its header."""
+    if not container.is_model_free(header) or header.num_layers == 1:
+        return None
+    base = [s for s in header.substreams if s.kind == Kind.BASE]
+    if not base or not base[0].complete:
+        return None
+    try:
+        h = container.read(data[base[0].offset:base[0].offset + sum(s.length for s in base)])
+    except DecodeError:
+        return None
+    return {"model_id": h.model_id.hex(), "rate": h.rate_q / float(1 << container.RATE_FRAC_BITS),
+            "layers": h.num_layers, "bytes": sum(s.length for s in base)}
 
 
 __all__: Iterable[str] = ["encode", "encode_iter", "decode", "decode_latent", "info", "layer_chunks"]

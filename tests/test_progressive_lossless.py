@@ -55,6 +55,10 @@ def test_every_layout_and_depth_decodes_exactly_and_its_prefix_is_the_base(layou
     meta = jpegai_fast.info(data)
     assert meta["lossless"] and meta["layers"] == 2 and meta["layers_complete"] == [True, True]
     base = _base(data)
+    b = container.read(base)
+    assert meta["preview"] == {"model_id": b.model_id.hex(), "rate": b.rate_q / 256.0, "layers": 1, "bytes": len(base)}
+    assert jpegai_fast.info(jpegai_fast.encode(img, lossless=True, bit_depth=None if bit_depth == 8 else bit_depth)
+                            )["preview"] is None
     assert meta["layer_ends"][1] == len(data) and container.read(base).num_layers == 1
     with warnings.catch_warnings():
         warnings.simplefilter("error")                      # a cut at a layer end is a valid prefix: no warning
@@ -120,6 +124,8 @@ def test_every_layer_boundary_of_a_three_layer_stream_is_a_prefix_and_cuts_insid
     assert b"".join(jpegai_fast.encode_iter(img, lossless=True, layers=3, quality=80)) == data
     with pytest.raises(DecodeError):
         jpegai_fast.decode(data[:ends[0] - 1])              # inside the base's layer 0: nothing to show
+    assert jpegai_fast.info(data[:ends[0]])["preview"]["layers"] == 2           # its header is in layer 0
+    assert jpegai_fast.info(data[:ends[0] - 1])["preview"] is None
 
 
 def test_previews_and_regions_come_from_the_base_or_the_exact_layer():
