@@ -1,6 +1,7 @@
 """Lossless bytes and speed (issue 32): jpegai_fast's lossless mode against PNG (Pillow, optimize=True),
 WebP lossless (Pillow, method 6, quality 100: its strongest effort) and, when imagecodecs is importable,
-JPEG XL lossless (effort 7), on Kodak 1-6 and ../shared/datasets/graphics/*.png.
+JPEG XL lossless (effort 7), on Kodak 1-6, ../shared/datasets/graphics/*.png and the synthetic screenshots of
+bench/synthetic_screens.py (text, an application, a web page with a photograph).
 
 Every codec's decode is checked to be exact. Times are on one thread for every codec (the host is
 shared, so they are compared within one run): encode once, decode best of five, the codecs' decodes
@@ -22,10 +23,16 @@ from PIL import Image
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
 
 
-def images() -> dict[str, np.ndarray]:
+def images(with_screens: bool = True) -> dict[str, np.ndarray]:
+    """Kodak 1-6, the shared graphics and (``with_screens``) the synthetic screenshots, by name."""
     from jpegai_fast.files.images import read_image
     paths = [SHARED / "kodak" / f"kodim{i:02d}.png" for i in range(1, 7)] + sorted((SHARED / "graphics").glob("*.png"))
-    return {p.stem: read_image(p) for p in paths}
+    out = {p.stem: read_image(p) for p in paths}
+    if with_screens:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from synthetic_screens import screens
+        out.update({f"screen:{k}": v for k, v in screens().items()})
+    return out
 
 
 def _timed(fn, repeat: int = 1):
@@ -103,8 +110,11 @@ def table(rows: dict, names: list[str]) -> str:
             cells.append(f"{b:,} ({te:.2f} / {td:.3f})")
             totals[n] = [totals[n][0] + b, totals[n][1] + te, totals[n][2] + td]
         lines.append(f"| {image} | " + " | ".join(cells) + " |")
-    groups = {"Kodak 1-6": [k for k in rows if k.startswith("kodim")],
-              "graphics": [k for k in rows if not k.startswith("kodim")], "all": list(rows)}
+    kodak = [k for k in rows if k.startswith("kodim")]
+    screens = [k for k in rows if k.startswith("screen:")]
+    graphics = [k for k in rows if k not in kodak and k not in screens]
+    groups = {"Kodak 1-6": kodak, "graphics": graphics, "Kodak 1-6 + graphics (the target's set)": kodak + graphics,
+              "synthetic screens": screens}
     for label, keys in groups.items():
         cells = []
         for n in names:

@@ -27,7 +27,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bounds", type=int, nargs="+", default=[1, 2, 4])
     args = ap.parse_args()
-    imgs = images()
+    imgs = images(with_screens=False)
     for near in args.bounds:
         ours = peer = 0
         enc_ratio, dec_ratio = [], []
