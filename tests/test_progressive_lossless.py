@@ -270,3 +270,13 @@ def test_the_exact_decode_needs_no_model_and_the_preview_does(rgba, monkeypatch)
     jpegai_fast.decode(data[:jpegai_fast.info(data)["layer_ends"][0]])
     jpegai_fast.decode(data, scale=2)
     assert made == [1, 1]
+
+
+def test_the_base_alpha_counts_on_both_sides_of_the_preview_share():
+    # a costly alpha plane (noise) moves into the base, it is not the preview's cost: quality 30 is kept
+    colour = _picture(128, 192, "rgb", seed=4)
+    img = np.dstack([colour, np.random.default_rng(4).integers(0, 256, (128, 192), dtype=np.uint8)])
+    base = _base(_encode(img, layers=2))
+    alpha = next(s.length for s in container.read(base).substreams if s.kind == Kind.ALPHA)
+    assert alpha > progressive_lossless.PREVIEW_SHARE * len(_encode(colour))          # it alone would pass the cap
+    assert base == jpegai_fast.encode(img, quality=progressive_lossless.PREVIEW_QUALITY)

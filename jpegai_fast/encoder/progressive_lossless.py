@@ -16,16 +16,19 @@ import warnings
 
 from jpegai_fast.encoder import lossless, pipeline
 from jpegai_fast.encoder.options import EncodeOptions
+from jpegai_fast.format import container
 from jpegai_fast.format import lossless as lossless_format
+from jpegai_fast.format.container import Kind
 from jpegai_fast.format.progressive import layer_chunks
 from jpegai_fast.runtime.engine import Engine
 
 #: The base's quality when no rate knob is given: a preview, not a rendition. On kodim01 quality 30 costs
 #: 0.15 bpp, +1.4 % on the lossless stream (quality 50: 0.73 bpp, +7 %); quality= or bpp= asks for more.
 PREVIEW_QUALITY = 30.0
-#: ... at most this share of the exact layer's bytes (rate control to that size, down to the model's lowest
-#: rate): on drawn content the model's quality 30 is no preview worth its bytes (frymire: 55 KB, +25 %, for
-#: 18.4 dB; bench/progressive_lossless.py); on Kodak 1-6 quality 30 costs 0.5-1.7 % and is kept.
+#: ... costing at most this share of the exact stream's bytes (rate control to that size, down to the model's
+#: lowest rate; the base's alpha plane, which the exact layer does not repeat, counts on both sides): on drawn
+#: content the model's quality 30 is no preview worth its bytes (frymire: 55 KB, +25 %, for 18.4 dB;
+#: bench/progressive_lossless.py); on Kodak 1-6 quality 30 costs 0.5-1.7 % and is kept.
 PREVIEW_SHARE = 0.02
 
 
@@ -51,11 +54,14 @@ def encode(eng: Engine, picture: pipeline.Picture, opts: EncodeOptions, threads:
         data = base(**knobs)
     else:
         data = base(quality=PREVIEW_QUALITY)
-        cap = max(1, int(PREVIEW_SHARE * sum(len(t.copy_map) + sum(map(len, t.planes)) for t in tiles)))
-        if len(data) > cap:
+        # the share is the preview's cost: the base's alpha plane is the stream's own (the exact layer has none)
+        alpha = sum(s.length for s in container.read(data).substreams if s.kind == Kind.ALPHA)
+        exact = sum(len(t.copy_map) + sum(map(len, t.planes)) for t in tiles) + alpha
+        cap = max(1, int(PREVIEW_SHARE * exact))
+        if len(data) - alpha > cap:
             with warnings.catch_warnings():     # below the model's lowest rate: that rate, as the default's floor
                 warnings.simplefilter("ignore")
-                data = base(size=cap)
+                data = base(size=cap + alpha)
     chunks = layer_chunks(data)
     header.channels = arr.shape[2] if arr.ndim == 3 else 1
     header.num_layers = len(chunks) + 1
