@@ -1,7 +1,7 @@
 """Progressive-to-lossless streams against the plain lossless stream (issue 32 item 2).
 
 Per image: the plain lossless stream's bytes, then the progressive-to-lossless stream with the default
-preview (``encode(lossless=True, layers=2)``: quality 30 held to 2 % of the exact layer) and at each base
+preview (``encode(lossless=True, layers=2)``: quality 30 held to 2 % of the exact stream) and at each base
 quality asked for (``quality=q``): its bytes and their excess over the plain stream (target <= 3 %), and its
 preview, the prefix of layer 0: bytes, bpp and PSNR-RGB.
 Every full decode is checked exact and every preview equal to its base's decode.

@@ -35,7 +35,7 @@ PREVIEW_SHARE = 0.02
 def encode(eng: Engine, picture: pipeline.Picture, opts: EncodeOptions, threads: int, device) -> bytes:
     """The progressive-to-lossless stream of ``picture``: the exact layer in ``opts.tile_size`` tiles (default
     lossless.TILE_SIZE) after the learned base at ``opts``' rate knob (default: PREVIEW_QUALITY, held to
-    PREVIEW_SHARE of the exact layer), effort and layers - 1 layers (the model's default tiles). The metadata
+    PREVIEW_SHARE of the exact stream), effort and layers - 1 layers (the model's default tiles). The metadata
     and orientation are the outer stream's; the base carries neither."""
     arr = picture.pixels
     colour = arr[..., :-1] if arr.ndim == 3 and arr.shape[2] in (2, 4) else arr
