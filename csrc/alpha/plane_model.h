@@ -96,21 +96,6 @@ inline int predict(int mode, const Neighbours& nb, int maxv) {
   }
 }
 
-// predict() without a branch: every predictor computed, the mode's selected (a decode of several planes
-// at once, whose modes change at block borders, mispredicts a switch there)
-inline int predict_any(int mode, const Neighbours& nb, int maxv) {
-  const int grad = nb.w_ + nb.n_ - nb.nw;
-  const int cand[kModes] = {predict_med(nb.w_, nb.n_, nb.nw),
-                            nb.w_,
-                            nb.n_,
-                            (nb.w_ + nb.n_) >> 1,
-                            std::min(std::max(grad, 0), maxv),
-                            nb.ne,
-                            (nb.n_ + nb.ne) >> 1,
-                            nb.nw};
-  return cand[mode & (kModes - 1)];
-}
-
 inline int bit_length(uint32_t v) { return v ? floor_log2_u64(v) + 1 : 0; }
 
 inline uint32_t zigzag(int v, int bits) {
