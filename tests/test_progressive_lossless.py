@@ -280,3 +280,20 @@ def test_the_base_alpha_counts_on_both_sides_of_the_preview_share():
     alpha = next(s.length for s in container.read(base).substreams if s.kind == Kind.ALPHA)
     assert alpha > progressive_lossless.PREVIEW_SHARE * len(_encode(colour))          # it alone would pass the cap
     assert base == jpegai_fast.encode(img, quality=progressive_lossless.PREVIEW_QUALITY)
+
+
+def test_a_damaged_later_base_layer_leaves_the_exact_decode_alone():
+    img = _picture(48, 64, "rgba")
+    data = _encode(img, layers=3, quality=80)
+    h = container.read(data)
+    later = next(s for s in h.substreams if s.kind == Kind.BASE and s.layer == 1)
+    at = later.offset + later.length // 2
+    damaged = data[:at] + bytes([data[at] ^ 4]) + data[at + 1:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(jpegai_fast.decode(damaged), img)      # needs only the base's layer 0
+    with pytest.warns(RuntimeWarning, match="inside layer"):
+        preview = jpegai_fast.decode(damaged, scale=2)
+    first = next(s for s in h.substreams if s.kind == Kind.BASE and s.layer == 0)
+    layer0 = data[first.offset:first.offset + first.length]
+    np.testing.assert_array_equal(preview, jpegai_fast.decode(layer0, scale=2))
