@@ -168,7 +168,7 @@ def decode(data: bytes, *, device=None, threads: int | None = None, region=None,
         if s.base_layers and (scale != 1 or not s.last_layer_complete):
             # a progressive-to-lossless stream's preview, or a prefix of one: its learned base decodes
             progressive.usable_layers(header, len(data))       # warns when the cut is inside a layer
-            out = decode(s.base_stream(), device=device, threads=threads, region=region, scale=scale)
+            out = decode(s.base, device=device, threads=threads, region=region, scale=scale)
             return (out, s.metadata()) if with_metadata else out
         x, y, w, h = rect if scale == 1 else full_span(scaled_region(rect, scale), scale, header.width, header.height)
         out = s.decode(threads, (x, y, w, h))           # only the tiles the region meets

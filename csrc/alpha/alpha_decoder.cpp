@@ -88,13 +88,17 @@ void check_copies(const std::vector<Copy>& copies, size_t n) {
   }
 }
 
-// The lossless pixel loop over K planes of one size that share the copy map (a tile's colour planes and
-// alpha), in lockstep: each pixel of plane 0, then of plane 1, ... Each plane's symbols are read in its
-// own raster order, so the payloads are those of single-plane decodes; what the lockstep buys is K
-// independent chains in flight. One plane's loop is latency-bound (a pixel's context needs its west
-// neighbour, so the next table lookup waits for the sample before it); K chains fill each other's stalls.
-// kBits8 = the planes have 8 bits (then the bit depth's quantities are constants, each shift and mask
-// off the chain counts).
+// One residual's zig-zag value from the table of its context ctx (and escape bits): what the lossless and
+// the near-lossless loops read per coded pixel. mod = 2^bits.
+inline uint32_t read_residual(const lossless::PackedTables& tables, uint64_t& xs, entropy::WordReader& in, int ctx,
+                              int bits, int mod) {
+  if (!tables.present(ctx)) corrupt("context without a table");
+  const uint32_t s = tables.decode(xs, in, ctx);
+  const uint32_t zz = s == uint32_t(kDirect) ? kDirect + entropy::dec_get_bits(xs, in, bits) : s;
+  if (zz >= uint32_t(mod)) corrupt("residual out of range");
+  return zz;
+}
+
 // f(integral_constant<int, c>) for c = 0 .. K-1, unrolled: each plane's state indexed by a constant stays
 // in registers (a loop over c kept the K rANS states in memory, and the lockstep was slower than one plane)
 template <int... C, class F>
@@ -106,6 +110,13 @@ inline void each_plane(F&& f) {
   unrolled(std::make_integer_sequence<int, K>(), f);
 }
 
+// The lossless pixel loop over K planes of one size that share the copy map (a tile's colour planes and
+// alpha), in lockstep: each pixel of plane 0, then of plane 1, ... Each plane's symbols are read in its
+// own raster order, so the payloads are those of single-plane decodes; what the lockstep buys is K
+// independent chains in flight. One plane's loop is latency-bound (a pixel's context needs its west
+// neighbour, so the next table lookup waits for the sample before it); K chains fill each other's stalls.
+// kBits8 = the planes have 8 bits (then the bit depth's quantities are constants, each shift and mask
+// off the chain counts).
 template <int K, bool kBits8>
 void decode_lossless(PlaneDecoder* const* planes, int h, int w, int bits_arg, const std::vector<Copy>& copies) {
   const int bits = kBits8 ? 8 : bits_arg;
@@ -130,12 +141,7 @@ void decode_lossless(PlaneDecoder* const* planes, int h, int w, int bits_arg, co
   // plane c's sample from its neighbours under predictor `mode`: the residual's symbol (and escape bits)
   auto sample = [&](int c, const Neighbours& nb, int mode) {
     const int pred = predict(mode, nb, maxv);
-    const int ctx = context_of(nb, pred, maxv, down);
-    if (!tables[c]->present(ctx)) corrupt("context without a table");
-    const uint32_t s = tables[c]->decode(xs[c], in[c], ctx);
-    uint32_t zz = s;
-    if (s == uint32_t(kDirect)) zz = kDirect + entropy::dec_get_bits(xs[c], in[c], bits);
-    if (zz >= uint32_t(mod)) corrupt("residual out of range");
+    const uint32_t zz = read_residual(*tables[c], xs[c], in[c], context_of(nb, pred, maxv, down), bits, mod);
     return (pred + unzigzag(zz)) & maxv;
   };
   size_t next_copy = 0;
@@ -228,12 +234,7 @@ void decode_near(PlaneDecoder& p, int h, int w, int bits, const std::vector<Copy
       }
       const Neighbours nb = neighbours(out, w, y, x);
       const int pred = predict(p.modes[size_t(y / kBlock) * bw + x / kBlock], nb, maxv);
-      const int ctx = context_of(nb, pred, maxv, down);
-      if (!p.tables.present(ctx)) corrupt("context without a table");
-      const uint32_t s = p.tables.decode(p.xs, p.in, ctx);
-      uint32_t zz = s;
-      if (s == uint32_t(kDirect)) zz = kDirect + entropy::dec_get_bits(p.xs, p.in, bits);
-      if (zz >= uint32_t(mod)) corrupt("residual out of range");
+      const uint32_t zz = read_residual(p.tables, p.xs, p.in, context_of(nb, pred, maxv, down), bits, mod);
       out[i] = uint16_t(reconstruct_near(pred, unzigzag(zz), near, maxv));
     }
 }

@@ -69,6 +69,10 @@ class LosslessStream(LosslessLayout):
             return h.bit_depth
         return lossless.plane_bits(h.colour_transform, index % self.planes, h.bit_depth)
 
+    def _near(self, kind: int) -> int:
+        """The near-lossless bound substream ``kind`` is coded with: the colour planes', the alpha plane exact."""
+        return self.near if kind == Kind.PLANE else 0
+
     def _where(self, kind: int, index: int) -> str:
         if kind == Kind.ALPHA:
             return f"alpha substream{_of_tile(index, self.grid.count)}"
@@ -95,7 +99,7 @@ class LosslessStream(LosslessLayout):
                 if self.near:
                     (kind, index), = keys
                     return [alpha_coder.decode(payloads[0], th, tw, self._bits(kind, index), self.copies[i],
-                                               self.near if kind == Kind.PLANE else 0)]
+                                               self._near(kind))]
                 group = alpha_coder.decode_group(payloads, th, tw, h.bit_depth, self.copies[i])
             except DecodeError as e:
                 self._name_the_damaged(i, keys, e)
@@ -130,10 +134,9 @@ class LosslessStream(LosslessLayout):
             raise DecodeError(f"{error} ({self._where(*keys[0])})") from error
         th, tw = self._size(i)
         for kind, index in keys:
-            near = self.near if kind == Kind.PLANE else 0
             try:
                 alpha_coder.decode(self.payload(kind, index, self.base_layers), th, tw, self._bits(kind, index),
-                                   self.copies[i], near)
+                                   self.copies[i], self._near(kind))
             except DecodeError as e:
                 raise DecodeError(f"{e} ({self._where(kind, index)})") from error
         raise DecodeError(f"{error} ({', '.join(self._where(k, x) for k, x in keys)})") from error

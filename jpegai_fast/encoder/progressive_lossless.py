@@ -14,8 +14,8 @@ from __future__ import annotations
 import dataclasses
 import warnings
 
-from jpegai_fast.encoder import lossless, pipeline
-from jpegai_fast.encoder.options import EncodeOptions
+from jpegai_fast.encoder import content, lossless, pipeline
+from jpegai_fast.encoder.options import RATE_KNOBS, EncodeOptions
 from jpegai_fast.format import container
 from jpegai_fast.format import lossless as lossless_format
 from jpegai_fast.format.container import Kind
@@ -38,9 +38,7 @@ def encode(eng: Engine, picture: pipeline.Picture, opts: EncodeOptions, threads:
     PREVIEW_SHARE of the exact stream), effort and layers - 1 layers (the model's default tiles). The metadata
     and orientation are the outer stream's; the base carries neither."""
     arr = picture.pixels
-    colour = arr[..., :-1] if arr.ndim == 3 and arr.shape[2] in (2, 4) else arr
-    if colour.ndim == 3 and colour.shape[2] == 1:
-        colour = colour[..., 0]
+    colour = content.colour_and_alpha(arr)[0]
     header, tiles = lossless.code(dataclasses.replace(picture, pixels=colour), threads,
                                   tile_size=opts.tile_size or lossless.TILE_SIZE)
     bare = dataclasses.replace(picture, metadata={}, orientation=1)
@@ -49,7 +47,7 @@ def encode(eng: Engine, picture: pipeline.Picture, opts: EncodeOptions, threads:
         base_opts = EncodeOptions(**knob, effort=opts.effort, layers=opts.layers - 1, bit_depth=opts.bit_depth)
         return pipeline.learned(eng, bare, base_opts, threads, device)
 
-    knobs = {k: getattr(opts, k) for k in ("bpp", "quality", "psnr", "size") if getattr(opts, k) is not None}
+    knobs = {k: getattr(opts, k) for k in RATE_KNOBS if getattr(opts, k) is not None}
     if knobs:
         data = base(**knobs)
     else:

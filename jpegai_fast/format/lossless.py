@@ -217,25 +217,25 @@ class LosslessLayout(Substreams):
                 raise DecodeError(f"corrupted stream: substream kind {s.kind}, tile {s.tile} truncated or "
                                   f"its CRC fails ({what})")
         self.planes = planes
+        #: the learned base's stream as far as its layers are complete (layer 0 always is): a prefix of it
+        #: that its decoder reads as such (b"": no base)
+        self.base = b"".join(self.payload(Kind.BASE, 0, k) for k in range(self._complete_base_layers()))
         if self.base_layers:
             self._check_base()
 
-    def base_stream(self) -> bytes:
-        """The learned base's stream as far as its layers are complete (layer 0 always is): a prefix of it
-        that its decoder reads as such."""
-        out = bytearray()
-        for k in range(self.base_layers):
-            if not self.subs[(Kind.BASE, 0, k)].complete:
-                break
-            out += self.payload(Kind.BASE, 0, k)
-        return bytes(out)
+    def _complete_base_layers(self) -> int:
+        """How many of the base's layers, from layer 0, are all there."""
+        k = 0
+        while k < self.base_layers and self.subs[(Kind.BASE, 0, k)].complete:
+            k += 1
+        return k
 
     def _check_base(self) -> None:
         """The base is the model's stream of this image (its size, channels and bit depth; orientation 1, no
         metadata; alpha coded exactly), in as many layers as the stream has base substreams, split exactly at
         its layer ends: else no encoder wrote it. Cheap: its header and table."""
         h = self.header
-        base = container.read(self.base_stream())
+        base = container.read(self.base)
         if container.is_model_free(base):
             raise DecodeError("corrupted stream: the base of a progressive-to-lossless stream is not a learned stream")
         own = (base.width, base.height, base.channels, base.bit_depth, base.orientation, base.num_layers)
@@ -252,6 +252,6 @@ class LosslessLayout(Substreams):
             if a is None or not a.complete:
                 raise DecodeError("corrupted stream: the base has no intact alpha plane")
             #: the alpha plane's payload (the base's, coded exactly: an exact decode needs no model for it)
-            self.base_alpha = self.base_stream()[a.offset:a.offset + a.length]
+            self.base_alpha = self.base[a.offset:a.offset + a.length]
             if self.base_alpha[:1] != bytes([h.bit_depth]):
                 raise DecodeError(f"corrupted stream: the base's alpha plane does not code all {h.bit_depth} bits")
