@@ -109,14 +109,15 @@ def decode_latent(data: bytes, *, threads: int | None = None) -> tuple[Header, E
     """Parse a stream down to the reconstructed latent y_hat (float32 (M, h, w), exact Q12 values).
 
     Everything up to here is integer arithmetic: the result is identical on every machine, thread
-    count and torch device. Only :func:`decode`'s synthesis step works in floating point.
+    count and torch device. Only :func:`decode`'s synthesis step works in floating point. A plane tile's
+    positions are 0 here (its pixels come from its planes; docs/format.md, "Plane tiles").
     """
     threads = resolve_threads(threads)
     header = container.read(data)
     if container.is_model_free(header):
         raise ValueError("a lossless stream has no latent: decode it with decode()")
     p = ParsedStream(data, header)
-    return p.header, p.eng, p.latent(list(range(p.grid.count)), threads)
+    return p.header, p.eng, p.latent(p.learned_tiles, threads)
 
 
 def _check_region(region, width: int, height: int) -> tuple[int, int, int, int]:
@@ -186,6 +187,7 @@ def info(data: bytes) -> dict:
     ``layer_ends`` the byte length of each decodable prefix (``decode(data[:layer_ends[k]])`` decodes
     layers 0..k without a warning). ``preview``: for a progressive-to-lossless stream, its learned base's
     ``model_id``, ``rate``, ``layers`` and ``bytes`` (None for other streams, or when its header is not there).
+    ``plane_tiles``: the tiles of a learned stream that the plane coder codes (docs/format.md, "Plane tiles").
     """
     header = container.read(data)
     lh, lw = tiling.latent_shape(header.height, header.width)
@@ -209,6 +211,7 @@ def info(data: bytes) -> dict:
         "layer_ends": progressive.layer_ends(header),
         "tile_size": header.tile_size,
         "tiles": grid.count,
+        "plane_tiles": sorted(s.tile for s in header.substreams if s.kind == Kind.PLANE_TILE),
         "bytes": len(data),
         "bpp": 8.0 * len(data) / (header.width * header.height),
         "complete": all(s.complete for s in header.substreams),

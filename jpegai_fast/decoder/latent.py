@@ -90,13 +90,16 @@ class ParsedStream(StreamLayout):
         self.eng = eng = get_engine(model_id=header.model_id)
         super().__init__(data, ModelShape(eng.M, eng.rate_q_max), header)
         self._check_coded_layouts()
+        from jpegai_fast.decoder.plane_tiles import PlaneTiles
+        #: the plane tiles' decoder (None: every tile is the model's), their payloads checked
+        self.plane = PlaneTiles(self) if self.plane_tiles else None
 
     def _view(self, kind: int, tile: int = 0, layer: int = 0) -> memoryview:
         s = self.subs[(kind, tile, layer)]
         return memoryview(self.data)[s.offset:s.offset + s.length]
 
     def _check_coded_layouts(self) -> None:
-        """O(substreams + chunks): every tile's z and usable y substreams, and the alpha payload."""
+        """O(substreams + chunks): every learned tile's z and usable y substreams, and the alpha payload."""
         h = self.header
         try:
             progressive.layer_steps(*self.eng.steps(h.rate_q), 0, h.num_layers)
@@ -105,7 +108,7 @@ class ParsedStream(StreamLayout):
         if container.has_alpha(h.channels):
             from jpegai_fast.core import alpha_coder
             alpha_coder.check(self._view(Kind.ALPHA), h.height, h.width, h.bit_depth)
-        for i in range(self.grid.count):
+        for i in self.learned_tiles:
             y0, y1, x0, x1 = self.grid.rect(i)
             positions = (y1 - y0) * (x1 - x0)
             with _context(f"tile {i}, z"):
@@ -148,7 +151,8 @@ class ParsedStream(StreamLayout):
         return y_hat_q.astype(np.float32) * np.float32(LATENT_SCALE)
 
     def latent(self, tiles: list[int], threads: int) -> np.ndarray:
-        """The whole latent (M, lh, lw) float32 with ``tiles`` decoded (the others stay 0)."""
+        """The whole latent (M, lh, lw) float32 with ``tiles`` decoded (the others stay 0); a plane tile among
+        them next to a learned one holds the analysis of its decoded pixels (decoder/plane_tiles.py)."""
         g = self.grid
         y_hat = np.zeros((self.eng.M, g.lh, g.lw), np.float32)   # pages of untouched tiles stay unmapped
 
@@ -156,5 +160,7 @@ class ParsedStream(StreamLayout):
             y0, y1, x0, x1 = g.rect(i)
             y_hat[:, y0:y1, x0:x1] = self.decode_tile(i, inner)
 
-        map_tiles(one, tiles, threads)
+        map_tiles(one, [i for i in tiles if i not in self.plane_tiles], threads)
+        if self.plane is not None:
+            self.plane.analyse_into(y_hat, [i for i in tiles if i in self.plane_tiles], threads)
         return y_hat

@@ -19,7 +19,7 @@ import numpy as np
 
 from jpegai_fast import pixels
 from jpegai_fast.decoder.latent import ParsedStream
-from jpegai_fast.decoder.synthesis import synthesise_into
+from jpegai_fast.decoder.synthesis import learned_cores, synthesise_into
 from jpegai_fast.errors import PreviewFallbackWarning
 from jpegai_fast.format import container, tiling
 from jpegai_fast.format.tiling import LATENT_PX
@@ -101,7 +101,7 @@ def _by_full_synthesis(p: ParsedStream, scaled: Rect, scale: int, device, thread
     colour = container.colour_channels(p.header.channels)
     g_s = p.eng.transform("g_s", device, threads)
     sx, sy, _, _ = span
-    for core in cores:
+    for core in learned_cores(p, cores):
         y0, y1 = max(core[0] * LATENT_PX, sy), min(core[1] * LATENT_PX, sy + span[3])
         x0, x1 = max(core[2] * LATENT_PX, sx), min(core[3] * LATENT_PX, sx + span[2])
         piece = _empty(p, x1 - x0, y1 - y0)
@@ -123,4 +123,6 @@ def decode_scaled(p: ParsedStream, region: Rect, scale: int, device, threads: in
         out = _by_full_synthesis(p, scaled, scale, device, threads)
     else:
         out = _by_head(p, head, scaled, scale, threads)
+    if p.plane is not None:
+        p.plane.paint(out, scaled, threads, scale)
     return _with_alpha(p, out, scaled, scale)

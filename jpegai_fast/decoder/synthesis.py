@@ -54,6 +54,11 @@ def synthesise_into(g_s: Callable, y_hat: np.ndarray, core: tuple[int, int, int,
     out[py0 - ry:py1 - ry, px0 - rx:px1 - rx] = pixels.from_model_output(part, channels, bit_depth)
 
 
+def learned_cores(p: ParsedStream, cores: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The ``cores`` (each inside one tile) whose tile the model codes: a plane tile's pixels come from its planes."""
+    return [c for c in cores if p.grid.covering(*c)[0] not in p.plane_tiles]
+
+
 def decode_pixels(p: ParsedStream, region: tuple[int, int, int, int], device, threads: int) -> np.ndarray:
     """The pixels of ``region`` = (x, y, w, h) (checked by the caller), alpha appended when present.
 
@@ -72,8 +77,10 @@ def decode_pixels(p: ParsedStream, region: tuple[int, int, int, int], device, th
     colour = container.colour_channels(h.channels)
     out = np.empty((rh, rw) if colour == 1 else (rh, rw, 3), np.uint8 if h.bit_depth == 8 else np.uint16)
     g_s = p.eng.transform("g_s", device, threads)
-    for core in cores:
+    for core in learned_cores(p, cores):
         synthesise_into(g_s, y_hat, core, halo, out, region, colour, h.bit_depth)
+    if p.plane is not None:
+        p.plane.paint(out, region, threads)
     if a is not None:
         a = a[ry:ry + rh, rx:rx + rw]
         out = np.ascontiguousarray(np.dstack([out, a]) if out.ndim == 3 else np.stack([out, a], axis=-1))

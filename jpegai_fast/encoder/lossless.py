@@ -46,9 +46,9 @@ def code(picture, threads: int, max_error: int = 0, copies: list[bytes] | None =
     grid = _grid(h, w, tile_size)
     rects = [tiling.pixel_rect(grid, i, h, w) for i in range(grid.count)]
     if max_error:
-        transform, tiles = _near_tiles(arr, rects, bit_depth, max_error, copies, threads)
+        transform, tiles = near_tiles(arr, rects, bit_depth, max_error, copies, threads)
     else:
-        transform, tiles = _exact_tiles(arr, rects, bit_depth, threads)
+        transform, tiles = exact_tiles(arr, rects, bit_depth, threads)
     header = Header(w, h, arr.shape[2] if arr.ndim == 3 else 1, bit_depth, NO_MODEL_ID, max_error,
                     colour_transform=transform, orientation=picture.orientation, tile_size=grid.size)
     return header, tiles
@@ -63,7 +63,7 @@ def _crop(arr: np.ndarray, rect) -> np.ndarray:
     return arr[y0:y1, x0:x1]
 
 
-def _exact_tiles(arr: np.ndarray, rects, bit_depth: int, threads: int) -> tuple[int, list[CodedTile]]:
+def exact_tiles(arr: np.ndarray, rects, bit_depth: int, threads: int) -> tuple[int, list[CodedTile]]:
     """(colour transform, coded tiles) of the exact stream."""
     grey = content.colour_and_alpha(arr)[0].ndim == 2
     names = (["grey"] if grey else
@@ -103,11 +103,11 @@ def near_copies(picture, threads: int, tile_size: int = TILE_SIZE) -> list[bytes
     same for every bound), for callers that code several bounds (encoder/mode_choice.py)."""
     arr, bit_depth = picture.pixels, picture.bit_depth
     grid = _grid(*arr.shape[:2], tile_size)
-    return [_near_search(_crop(arr, tiling.pixel_rect(grid, i, *arr.shape[:2])), bit_depth, threads)
+    return [near_search(_crop(arr, tiling.pixel_rect(grid, i, *arr.shape[:2])), bit_depth, threads)
             for i in range(grid.count)]
 
 
-def _near_search(arr: np.ndarray, bit_depth: int, threads: int) -> bytes:
+def near_search(arr: np.ndarray, bit_depth: int, threads: int) -> bytes:
     """The copy map of a near-lossless tile, weighed against the lossless bits of R, G, B (or grey) and alpha.
     Not less what the quantiser saves: on frymire, costs less log2(2N + 1) per sample found fewer copies and
     streams 5-50 % larger at every N from 1 to 37 (a copy also keeps the pixels after it predictable)."""
@@ -123,7 +123,7 @@ def _find_copies(arr: np.ndarray, planes: list, bit_depth: int, threads: int) ->
     return copy_map.find(arr, sum(costs))
 
 
-def _near_tiles(arr: np.ndarray, rects, bit_depth: int, near: int, copies: list[bytes] | None,
+def near_tiles(arr: np.ndarray, rects, bit_depth: int, near: int, copies: list[bytes] | None,
                 threads: int) -> tuple[int, list[CodedTile]]:
     """(colour transform, coded tiles) of the near-lossless stream: per tile every layout, without and (on
     drawn content, or with ``copies`` as given) with the copies of equal source pixels (a copy repeats its
@@ -137,7 +137,7 @@ def _near_tiles(arr: np.ndarray, rects, bit_depth: int, near: int, copies: list[
         planes = lossless.forward(colour, bit_depth, ColourTransform.NEAR_LOSSLESS)   # R, G, B or grey
         given = copies[i] if copies is not None else b""
         variants = [(given, *_near_planes(tile, planes, bit_depth, near, given, threads))]
-        found = _near_search(tile, bit_depth, threads) if search else b""
+        found = near_search(tile, bit_depth, threads) if search else b""
         if found:
             variants.append((found, *_near_planes(tile, planes, bit_depth, near, found, threads)))
         options.append(variants)

@@ -13,8 +13,9 @@ whichever model-free stream decodes closest wins. A PSNR target takes the bound 
 case), when that stream is smaller than the model's or the model cannot reach the target. Photos never
 pay for the try: the test is one comparison of neighbouring pixels (encoder/content.py).
 
-Per image, not per tile: a tile of a mixed image is still whatever the whole image chose (docs/format.md
-has no mixed stream yet).
+The learned stream it weighs is already mixed: encoder/tile_choice.py has given its drawn tiles to the planes
+where the model's own cost says so (docs/format.md, "Plane tiles"); this choice adds the whole-image streams
+(near-lossless at one bound for every tile, palettes) beside it.
 """
 from __future__ import annotations
 

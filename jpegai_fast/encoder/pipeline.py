@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from jpegai_fast.encoder import latent, mode_choice
+from jpegai_fast.encoder import content, latent, mode_choice, tile_choice
 from jpegai_fast.encoder.analysis import Refine, analyse_tiles
 from jpegai_fast.encoder.effort import DEFAULT_EFFORT
 from jpegai_fast.encoder.latent import Tile
@@ -71,7 +71,7 @@ def encode(eng: Engine | None, picture: Picture, opts: EncodeOptions, threads: i
     # warnings (a target beyond the model's range) hold only if its stream is the one returned.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        learned = _learned(eng, frame, opts, threads, device)
+        learned = _mixed(eng, frame, opts, threads, device)
     h, w = frame.colour.shape[:2]
     data = mode_choice.better_stream(picture, learned, frame.colour, threads, device, opts.target_bytes(h, w),
                                      opts.psnr)
@@ -101,6 +101,48 @@ def _learned(eng: Engine, frame: _Frame, opts: EncodeOptions, threads: int, devi
     # latent: it codes smaller at that rate, so the final rate lands a little higher.
     refine = _refiner(eng, frame, found.rate_q, opts.effort, threads, device)
     return _search(eng, frame, _tiles(eng, frame, threads, device, refine), opts, threads, device).data
+
+
+def _mixed(eng: Engine, frame: _Frame, opts: EncodeOptions, threads: int, device) -> bytes:
+    """The learned stream of a drawn picture with the tiles that code cheaper by the planes coded so
+    (encoder/tile_choice.py), in tiles of tile_choice.TILE_SIZE unless the caller chose a size; at ``opts``'
+    quality, or rate control over the mixed streams. Without a drawn tile: the learned stream."""
+    lh, lw = eng.latent_shape(*frame.colour.shape[:2])
+    tiled = dataclasses.replace(frame, grid=tiling.make_grid(lh, lw, opts.tile_size or tile_choice.TILE_SIZE))
+    choice = tile_choice.TileChoice(tiled.colour, tiled.bit_depth, tiled.grid, threads)
+    if not choice.candidates:
+        return _learned(eng, frame, opts, threads, device)
+    if opts.effort != DEFAULT_EFFORT:       # the effort search refines per rate: the choice at its final rate
+        learned = _learned(eng, tiled, opts, threads, device)
+        return _mix(eng, tiled, choice, learned, threads, device)
+    tiles = _tiles(eng, tiled, threads, device)
+
+    def at(rate_q: int) -> bytes:
+        return _mix(eng, tiled, choice, _stream(eng, tiled, tiles, rate_q, threads), threads, device)
+
+    if opts.bpp is None and opts.size is None and opts.psnr is None:
+        return at(quality_to_rate_q(DEFAULT_QUALITY if opts.quality is None else opts.quality, eng.num_rate_points))
+    if opts.psnr is None:
+        h, w = frame.colour.shape[:2]
+        return search_rate(at, opts.target_bytes(h, w), eng.rate_q_max).data
+    return search_psnr(at, lambda data: _decoded_psnr(data, frame, threads, device), opts.psnr, eng.rate_q_max).data
+
+
+def _mix(eng: Engine, frame: _Frame, choice: tile_choice.TileChoice, learned: bytes, threads: int, device) -> bytes:
+    """``learned`` (one layer) with the tiles ``choice`` prefers at its rate coded by the planes."""
+    from jpegai_fast.decoder.latent import ParsedStream
+    from jpegai_fast.decoder.synthesis import decode_pixels
+    p = ParsedStream(learned)
+    h, w = frame.colour.shape[:2]
+    recon = content.colour_and_alpha(decode_pixels(p, (0, 0, w, h), device, threads))[0]
+    count = frame.grid.count
+    z = [p.payload(Kind.Z, i) for i in range(count)]
+    y = [[p.payload(Kind.Y, i, 0)] for i in range(count)]
+    chosen = choice.choose(eng, p.header.rate_q, [len(z[i]) + len(y[i][0]) for i in range(count)], recon)
+    if not chosen:
+        return learned
+    header = dataclasses.replace(p.header, substreams=[])
+    return stream.assemble(header, frame.side, z, y, chosen)
 
 
 def _frame(eng: Engine, picture: Picture, opts: EncodeOptions) -> _Frame:

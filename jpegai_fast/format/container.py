@@ -50,12 +50,16 @@ class Kind:
     #: progressive-to-lossless streams only (format/lossless.py): layer k of the learned stream of the same
     #: image that is its preview (the learned stream's own bytes, split at its layer ends; tile field 0)
     BASE = 8
+    #: a learned stream's tile coded by the plane coder instead (format/plane_tiles.py): its colour transform
+    #: and bound; the tile's copy map and colour planes follow it
+    PLANE_TILE = 9
 
-    ALL = (Z, Y, ICC, EXIF, XMP, ALPHA, PLANE, COPY_MAP, BASE)
+    ALL = (Z, Y, ICC, EXIF, XMP, ALPHA, PLANE, COPY_MAP, BASE, PLANE_TILE)
     METADATA = (ICC, EXIF, XMP)
     NAMES = {ICC: "icc", EXIF: "exif", XMP: "xmp"}
     #: every kind's name in messages and `jpegai-fast info -v`
-    LABELS = {Z: "z", Y: "y", **NAMES, ALPHA: "alpha", PLANE: "plane", COPY_MAP: "copy map", BASE: "base"}
+    LABELS = {Z: "z", Y: "y", **NAMES, ALPHA: "alpha", PLANE: "plane", COPY_MAP: "copy map", BASE: "base",
+              PLANE_TILE: "plane tile"}
 
 
 #: Largest metadata payload of each kind, checked while the table is read (before anything uses it)
@@ -136,12 +140,13 @@ def check_tile_size(width: int, height: int, tile_size: int) -> None:
 def max_substreams(width: int, height: int, channels: int, tile_size: int, num_layers: int,
                    lossless: bool = False) -> int:
     """Most substreams a stream with this header can list (docs/format.md, "Substream order"): z and
-    every layer's y of each tile (a lossless stream: its colour planes and a copy map), the three metadata
-    kinds, and the alpha plane when there is one."""
+    every layer's y of each tile, or a plane tile's descriptor, copy map and colour planes (a lossless
+    stream: its colour planes and a copy map), the three metadata kinds, and the alpha plane when there is one."""
     tiles = tiling.TileGrid(*tiling.latent_shape(height, width), tile_size).count
     if lossless:      # per tile: its colour planes, a copy map and its part of the alpha plane; a base's layers
         return tiles * (colour_channels(channels) + 1 + int(has_alpha(channels))) + len(Kind.METADATA) + num_layers - 1
-    return tiles * (1 + num_layers) + len(Kind.METADATA) + int(has_alpha(channels))
+    per_tile = max(1 + num_layers, 2 + colour_channels(channels))
+    return tiles * per_tile + len(Kind.METADATA) + int(has_alpha(channels))
 
 
 def check_lossless_fields(model_id: bytes, rate_q: int, num_layers: int, near_bound: int = 0) -> None:
@@ -226,6 +231,18 @@ def write(header: Header, payloads: list[bytes]) -> bytes:
 
 
 # --- reading -------------------------------------------------------------------------------------
+
+def varint(v: int) -> bytes:
+    """``v`` as a LEB128 varint (the payloads' fields follow the header's rule)."""
+    return _varint(v)
+
+
+def read_varint(payload: bytes, pos: int, what: str, max_value: int) -> tuple[int, int]:
+    """(value, position after it) of the canonical varint at ``pos`` of a payload, at most ``max_value``."""
+    r = _Reader(payload)
+    r.pos = pos
+    return r.varint(what, max_value), r.pos
+
 
 class _Reader:
     """Cursor over the header and table. A hostile table may hold ~10^5 entries per MB, so the common

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from jpegai_fast.errors import DecodeError
-from jpegai_fast.format import container, progressive
+from jpegai_fast.format import container, plane_tiles, progressive
 from jpegai_fast.format.container import Header, Kind, Substream
 from jpegai_fast.format.tiling import TileGrid, latent_shape
 
@@ -30,13 +30,21 @@ def check_symbol_range(symbols: np.ndarray, limit: int, what: str, tile: int) ->
         raise DecodeError(f"corrupted stream (tile {tile}): {what} symbol beyond +-{limit}, which no encoder makes")
 
 
-def canonical_order(count: int, layers: int, metadata: tuple[int, ...] = ()) -> list[tuple[int, int, int]]:
+def canonical_order(count: int, layers: int, metadata: tuple[int, ...] = (), plane_tiles: dict[int, bool] | None = None,
+                    planes: int = 3) -> list[tuple[int, int, int]]:
     """The (kind, tile, layer) order the substream table must follow: the metadata substreams present
-    (ICC, EXIF, XMP, in that order, then alpha when the image has it), then z and y of every tile,
-    then each later layer's y, tile by tile. The writer emits this order and the reader insists on it."""
+    (ICC, EXIF, XMP, in that order, then alpha when the image has it), then z and y of every tile (a plane
+    tile i, a key of ``plane_tiles`` whose value says whether it has a copy map: its descriptor, copy map and
+    ``planes`` colour planes, tile field i x planes + p), then each later layer's y, tile by tile. The writer
+    emits this order and the reader insists on it."""
     keys = [(kind, 0, 0) for kind in metadata]
+    plane_tiles = plane_tiles or {}
     for i in range(count):
-        keys += [(Kind.Z, i, 0), (Kind.Y, i, 0)]
+        if i in plane_tiles:
+            keys += [(Kind.PLANE_TILE, i, 0)] + [(Kind.COPY_MAP, i, 0)] * plane_tiles[i]
+            keys += [(Kind.PLANE, i * planes + p, 0) for p in range(planes)]
+        else:
+            keys += [(Kind.Z, i, 0), (Kind.Y, i, 0)]
     for layer in range(1, layers):
         keys += [(Kind.Y, i, layer) for i in range(count)]
     return keys
@@ -48,16 +56,30 @@ def side_kinds(present, has_alpha: bool) -> tuple[int, ...]:
     return tuple(k for k in Kind.METADATA if k in present) + ((Kind.ALPHA,) if has_alpha else ())
 
 
-def assemble(header: Header, side: dict[int, bytes], z: list[bytes], y: list[list[bytes]]) -> bytes:
+def assemble(header: Header, side: dict[int, bytes], z: list[bytes], y: list[list[bytes]],
+             plane_tiles: dict | None = None) -> bytes:
     """Write a stream: ``side`` {kind: payload} for metadata/alpha, per tile its z bytes and its y
-    bytes per layer. The substream table follows canonical_order."""
+    bytes per layer, or (``plane_tiles`` {tile: format/plane_tiles.PlaneTile}, one layer only) its planes.
+    The substream table follows canonical_order."""
+    plane_tiles = plane_tiles or {}
+    planes = container.colour_channels(header.channels)
+    if plane_tiles and header.num_layers != 1:
+        raise ValueError("plane tiles are for single-layer streams")
     subs, payloads = [], []
-    for kind, tile, layer in canonical_order(len(z), header.num_layers, side_kinds(side, Kind.ALPHA in side)):
+    order = canonical_order(len(z), header.num_layers, side_kinds(side, Kind.ALPHA in side),
+                            {i: bool(t.copy_map) for i, t in plane_tiles.items()}, planes)
+    for kind, tile, layer in order:
         subs.append(Substream(kind, tile, layer, 0, 0))
         if kind == Kind.Z:
             payloads.append(z[tile])
         elif kind == Kind.Y:
             payloads.append(y[tile][layer])
+        elif kind == Kind.PLANE_TILE:
+            payloads.append(plane_tiles[tile].descriptor())
+        elif kind == Kind.COPY_MAP:
+            payloads.append(plane_tiles[tile].copy_map)
+        elif kind == Kind.PLANE:
+            payloads.append(plane_tiles[tile // planes].planes[tile % planes])
         else:
             payloads.append(side[kind])
     header.substreams = subs
@@ -108,9 +130,10 @@ class StreamLayout(Substreams):
         self.grid = TileGrid(*latent_shape(h.height, h.width), h.tile_size)   # tile size checked by container.read
         # container.read bounded the table's length by the tile grid (max_substreams) before parsing it
         tiles = self.grid.count
+        planes = container.colour_channels(h.channels)
         seen = set()
         for s in h.substreams:
-            if s.tile >= tiles:
+            if s.tile >= tiles * (planes if s.kind == Kind.PLANE else 1):
                 raise DecodeError(f"corrupted stream: tile index {s.tile} out of range ({tiles} tiles)")
             key = (s.kind, s.tile, s.layer)
             if key in seen:
@@ -118,8 +141,17 @@ class StreamLayout(Substreams):
                                   f"layer {s.layer})")
             seen.add(key)
         meta = side_kinds({k for k, _, _ in self.subs}, container.has_alpha(h.channels))
-        if [(s.kind, s.tile, s.layer) for s in h.substreams] != canonical_order(self.grid.count, h.num_layers, meta):
+        marked = {t: (Kind.COPY_MAP, t, 0) in self.subs for k, t, _ in self.subs if k == Kind.PLANE_TILE}
+        if marked and h.num_layers != 1:
+            raise DecodeError(f"corrupted stream: plane tiles in a stream of {h.num_layers} layers (one only)")
+        order = canonical_order(self.grid.count, h.num_layers, meta, marked, planes)
+        if [(s.kind, s.tile, s.layer) for s in h.substreams] != order:
             raise DecodeError("corrupted stream: substreams missing or not in the canonical order "
                               "(docs/format.md)")
         self.layers = progressive.usable_layers(h, len(self.data))
+        #: the plane tiles (format/plane_tiles.py): {tile: (colour transform, bound)}, each descriptor checked
+        self.plane_tiles = {t: plane_tiles.read_descriptor(self.payload(Kind.PLANE_TILE, t), planes, h.bit_depth, t)
+                            for t in sorted(marked)}
+        #: the learned tiles, in raster order
+        self.learned_tiles = [i for i in range(tiles) if i not in self.plane_tiles]
 

@@ -36,7 +36,7 @@ def test_vectors_cover_the_format():
     assert {"grey8_1x1", "rgb8_1x1", "rgb10_64x129", "grey16_33x47", "rgba8_48x40",
             "rgb8_300x200_tiles4", "rgb8_300x200_tiles8_layers2", "rgb8_100x90_layers4",
             "rgb8_100x90_metadata", "v4_rgb8_100x90_q30", "v5_rgb8_100x90_q30", "v5_rgb8_100x90_layers4",
-            "v5_rgb8_300x200_tiles8_layers2"} <= names
+            "v5_rgb8_300x200_tiles8_layers2", "rgb8_160x200_tiles4_plane_tiles"} <= names
     distinct = [m for m in MANIFEST.values() if m.get("version") != 4]
     assert len({m["latent_sha256"] for m in distinct}) == len(distinct)   # no two alike
     for name, m in MANIFEST.items():   # the version byte each vector claims

@@ -90,9 +90,19 @@ def cases(rng):
         "rgb8_300x200_tiles4": (big, {"quality": 50, "tile_size": 4}),
         "rgb8_300x200_tiles8_layers2": (big, {"quality": 50, "tile_size": 8, "layers": 2}),
         "rgb8_100x90_layers4": (photo, {"quality": 75, "layers": 4}),
+        "rgb8_160x200_tiles4_plane_tiles": (_mixed_picture(), {"quality": 90, "tile_size": 4}),
         "rgb8_100x90_metadata": (photo, {"quality": 40, "metadata": {"icc": b"\x00" * 132 + b"fake icc",
                                                                       "exif": exif, "xmp": b"<x:xmpmeta/>"}}),
     }
+
+
+def _mixed_picture() -> np.ndarray:
+    """Drawn content around a photograph's patch: the tiles of 64 px the choice gives the planes, and the one
+    it keeps learned (encode_vector makes sure of both)."""
+    from helpers import drawn_image
+    img = drawn_image(160, 200, seed=4)
+    img[:64, :64] = natural_like(64, 64, seed=6)
+    return img
 
 
 def encode_vector(arr, model, kw) -> bytes:
@@ -100,13 +110,15 @@ def encode_vector(arr, model, kw) -> bytes:
     than one refinement step, so the encoder's policy (format/progressive.useful_layers) would make them
     single-layer streams, and the decoder must read any valid stream, not just the ones it would make."""
     import jpegai_fast
+    from jpegai_fast.encoder import mode_choice
     from jpegai_fast.format import progressive
-    policy = progressive.useful_layers
+    policy, whole = progressive.useful_layers, mode_choice.better_stream
     progressive.useful_layers = lambda coarsest, steps, requested: requested
+    mode_choice.better_stream = lambda picture, learned, *a, **k: learned    # keep the mixed stream itself
     try:
         return jpegai_fast.encode(arr, model=str(model), threads=1, **kw)
     finally:
-        progressive.useful_layers = policy
+        progressive.useful_layers, mode_choice.better_stream = policy, whole
 
 
 def with_version(data: bytes, version: int) -> bytes:
@@ -163,6 +175,17 @@ def error_cases(valid: dict[str, bytes]):
     pa[0] = pa[0][:1] + bytes(len(pa[0]) - 1)
     out["alpha_zeroed_crc_valid"] = container.write(ha, pa)
     assert s.kind == container.Kind.ALPHA
+    mixed = valid["rgb8_160x200_tiles4_plane_tiles"]
+    hm = container.read(mixed)
+    pm = [mixed[t.offset:t.offset + t.length] for t in hm.substreams]
+    k = next(i for i, t in enumerate(hm.substreams) if t.kind == container.Kind.PLANE_TILE)
+    pm[k] = bytes([container.ColourTransform.NEAR_LOSSLESS, 0])          # a near-lossless tile with bound 0
+    out["plane_tile_bound_0_crc_valid"] = container.write(hm, pm)
+    hm = container.read(mixed)
+    pm = [mixed[t.offset:t.offset + t.length] for t in hm.substreams]
+    k = next(i for i, t in enumerate(hm.substreams) if t.kind == container.Kind.PLANE)
+    pm[k] = pm[k][:1] + bytes(len(pm[k]) - 1)                              # a plane's tables zeroed
+    out["plane_zeroed_crc_valid"] = container.write(hm, pm)
     return out
 
 
@@ -170,6 +193,7 @@ def main():
     import warnings
     import jpegai_fast
     from jpegai_fast.api import decode_latent
+    from jpegai_fast.format import container
     model = make_model()
     (HERE / "streams").mkdir(exist_ok=True)
     (HERE / "errors").mkdir(exist_ok=True)
@@ -177,6 +201,9 @@ def main():
     manifest, valid = {}, {}
     for name, (arr, kw) in cases(rng).items():
         data = encode_vector(arr, model, kw)
+        if name.endswith("plane_tiles"):
+            kinds = [s.kind for s in container.read(data).substreams]
+            assert container.Kind.PLANE_TILE in kinds and container.Kind.Z in kinds, "a mixed vector needs both"
         (HERE / "streams" / f"{name}.jai").write_bytes(data)
         _, _, y_hat = decode_latent(data, threads=1)
         pix = jpegai_fast.decode(data, threads=1)

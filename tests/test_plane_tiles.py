@@ -1,0 +1,179 @@
+"""Plane tiles (docs/format.md "Plane tiles"): a learned stream whose drawn tiles the plane coder codes
+(encoder/tile_choice.py chooses by the model's own rate-distortion cost; decoder/plane_tiles.py decodes them),
+full, by region, scaled, and every malformed variant refused before anything is decoded."""
+import dataclasses
+
+import numpy as np
+import pytest
+
+import jpegai_fast
+from jpegai_fast import pixels
+from jpegai_fast.encoder import mode_choice, tile_choice
+from jpegai_fast.errors import DecodeError
+from jpegai_fast.format import container, tiling
+from jpegai_fast.format.container import Kind
+
+from helpers import drawn_image, natural_like, psnr
+
+H, W = 768, 1024        # 2 x 2 tiles of 512 px (the last row 256 px): tile 0 mostly a photograph, the rest drawn
+PHOTO = (slice(0, 512), slice(0, 384))
+
+
+@pytest.fixture(scope="module")
+def image() -> np.ndarray:
+    img = drawn_image(H, W, seed=3)
+    img[PHOTO] = natural_like(512, 384, seed=1)
+    return img
+
+
+def _mixed_encode(image, **kw) -> bytes:
+    """encode() without the whole-image model-free alternatives (mode_choice.better_stream), which on this
+    smooth synthetic photograph can beat the mixed stream (near-lossless, bound 8, at quality 90)."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(mode_choice, "better_stream", lambda picture, learned, *a, **k: learned)
+        return jpegai_fast.encode(image, threads=2, **kw)
+
+
+@pytest.fixture(scope="module")
+def streams(image) -> dict:
+    return {q: _mixed_encode(image, quality=q) for q in (10, 90)}
+
+
+def _plane_tiles(data: bytes) -> dict[int, tuple[int, int]]:
+    h = container.read(data)
+    return {s.tile: (data[s.offset], data[s.offset + 1]) for s in h.substreams if s.kind == Kind.PLANE_TILE}
+
+
+def _rect(data: bytes, i: int) -> tuple[int, int, int, int]:
+    h = container.read(data)
+    return tiling.pixel_rect(tiling.TileGrid(*tiling.latent_shape(h.height, h.width), h.tile_size), i, h.height, h.width)
+
+
+def test_drawn_tiles_go_to_the_planes_and_the_photograph_stays_learned(image, streams):
+    data = streams[90]
+    h = container.read(data)
+    assert h.colour_transform == container.ColourTransform.RGB and h.tile_size == tile_choice.TILE_SIZE
+    chosen = _plane_tiles(data)
+    assert set(chosen) == {1, 2, 3}
+    assert container.read(data).substreams[0].kind == Kind.Z           # tile 0: the model's
+    out = jpegai_fast.decode(data)
+    for i, (_transform, near) in chosen.items():
+        y0, y1, x0, x1 = _rect(data, i)
+        err = np.abs(out[y0:y1, x0:x1].astype(int) - image[y0:y1, x0:x1])
+        assert err.max() <= near                                        # exact, or within the tile's bound
+    assert psnr(out[PHOTO], image[PHOTO]) > 30
+
+
+def test_the_choice_follows_the_rate(streams):
+    assert len(_plane_tiles(streams[10])) <= len(_plane_tiles(streams[90]))
+    assert len(streams[10]) < len(streams[90])
+
+
+def test_the_learned_tiles_beside_plane_tiles_keep_their_quality(image, streams, monkeypatch):
+    # the photograph's tile in the same grid without plane tiles beside it: within 1 dB (a zero latent
+    # where g_s's halo meets the plane tiles cost 1.5 .. 10 dB on artificial.png; decoder/plane_tiles.py)
+    monkeypatch.setattr(mode_choice, "DRAWN_SHARE", 2.0)           # the model alone
+    alone = jpegai_fast.encode(image, quality=90, tile_size=tile_choice.TILE_SIZE, threads=2)
+    assert not _plane_tiles(alone)
+    photo = image[PHOTO]
+    assert psnr(jpegai_fast.decode(streams[90])[PHOTO], photo) > psnr(jpegai_fast.decode(alone)[PHOTO], photo) - 1
+
+
+def test_a_region_is_the_same_crop_of_the_full_decode(streams):
+    data = streams[90]
+    full = jpegai_fast.decode(data)
+    for region in [(0, 0, W, H), (480, 480, 100, 100), (500, 0, 30, 700), (600, 520, 400, 240), (0, 767, 1024, 1)]:
+        x, y, w, h = region
+        assert np.array_equal(jpegai_fast.decode(data, region=region), full[y:y + h, x:x + w]), region
+
+
+@pytest.mark.parametrize("scale", [2, 4, 8])
+def test_scaled_plane_tiles_are_box_means_of_their_pixels(streams, scale):
+    data = streams[90]
+    full = jpegai_fast.decode(data)
+    small = jpegai_fast.decode(data, scale=scale)
+    assert small.shape == (-(-H // scale), -(-W // scale), 3)
+    for i in _plane_tiles(data):
+        y0, y1, x0, x1 = _rect(data, i)
+        want = pixels.area_downscale(full[y0:y1, x0:x1], scale)
+        assert np.array_equal(small[y0 // scale:-(-y1 // scale), x0 // scale:-(-x1 // scale)], want)
+
+
+def test_a_size_target_holds_over_the_mixed_stream(image):
+    target = 1.0
+    data = _mixed_encode(image, bpp=target)
+    assert len(data) * 8 / (H * W) <= target
+    assert _plane_tiles(data)
+
+
+def test_photographs_never_get_plane_tiles():
+    img = natural_like(H, W, seed=2)
+    data = jpegai_fast.encode(img, quality=90, threads=2)
+    h = container.read(data)
+    assert not _plane_tiles(data) and h.tile_size == 0          # the default grid: one tile
+
+
+def test_info_names_the_plane_tiles(streams):
+    info = jpegai_fast.info(streams[90])
+    assert info["plane_tiles"] == sorted(_plane_tiles(streams[90])) == [1, 2, 3]
+    assert jpegai_fast.info(jpegai_fast.encode(natural_like(64, 64)))["plane_tiles"] == []
+
+
+# --- malformed streams ---------------------------------------------------------------------------------
+
+def _rewrite(data: bytes, edit) -> bytes:
+    """``data`` with ``edit(header, payloads)`` applied, CRCs made anew (so only the edit is wrong)."""
+    h = container.read(data)
+    payloads = [data[s.offset:s.offset + s.length] for s in h.substreams]
+    edit(h, payloads)
+    h.substreams = [dataclasses.replace(s, length=0, crc32=0) for s in h.substreams]
+    return container.write(h, payloads)
+
+
+def _descriptor_index(h) -> int:
+    return next(k for k, s in enumerate(h.substreams) if s.kind == Kind.PLANE_TILE)
+
+
+@pytest.mark.parametrize("payload, match", [
+    (b"\x00\x00", "colour transform 0"), (b"\x07\x00", "colour transform 7"), (b"\x01\x01", "with bound 1"),
+    (b"\x04\x00", "with bound 0"), (b"\x04\x80", "bound is cut"), (b"\x01\x00\x00", "bytes after"),
+    (b"\x01", "descriptor of 1 bytes"), (b"\x04\xff\x01", "bound is cut or out of range"),
+])
+def test_a_bad_descriptor_is_refused(streams, payload, match):
+    def edit(h, payloads):
+        payloads[_descriptor_index(h)] = payload
+    with pytest.raises(DecodeError, match=match):
+        jpegai_fast.decode(_rewrite(streams[90], edit))
+
+
+def test_a_plane_tile_without_its_planes_is_refused(streams):
+    def edit(h, payloads):
+        k = next(k for k, s in enumerate(h.substreams) if s.kind == Kind.PLANE)
+        del h.substreams[k], payloads[k]
+    with pytest.raises(DecodeError, match="canonical order"):
+        jpegai_fast.decode(_rewrite(streams[90], edit))
+
+
+def test_a_plane_tile_in_a_layered_stream_is_refused(streams):
+    def edit(h, payloads):
+        h.num_layers = 2
+    with pytest.raises(DecodeError, match="plane tiles in a stream of 2 layers"):
+        jpegai_fast.decode(_rewrite(streams[90], edit))
+
+
+def test_a_damaged_plane_is_named(streams):
+    def edit(h, payloads):
+        k = [k for k, s in enumerate(h.substreams) if s.kind == Kind.PLANE][-1]
+        p = bytearray(payloads[k])
+        p[len(p) // 2:] = bytes(len(p) - len(p) // 2)            # the rANS words zeroed: a broken plane
+        payloads[k] = bytes(p)
+    with pytest.raises(DecodeError, match="plane tile"):
+        jpegai_fast.decode(_rewrite(streams[90], edit))
+
+
+def test_a_plane_payload_failing_its_crc_is_refused(streams):
+    data = bytearray(streams[90])
+    s = [s for s in container.read(bytes(data)).substreams if s.kind == Kind.PLANE][0]
+    data[s.offset + s.length // 2] ^= 0x40
+    with pytest.raises(DecodeError, match="layer 0 is required"):
+        jpegai_fast.decode(bytes(data))
