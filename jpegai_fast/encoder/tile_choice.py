@@ -6,8 +6,9 @@ planes code almost for free change (flat, few colours), at high rates every tile
 edges, renderings) goes to the planes, exact or within a bound; and rate control searches the rate of the
 mixed stream as it does a learned one.
 
-Measured first on crops (scripts/tile_choice_probe.py, 512 px tiles of artificial.png): per-tile choice by
-this cost took the rate-controlled BD-rate against WebP from +19.5 % (the model alone) to +6.2 %.
+Measured first on crops (scripts/tile_choice_probe.py, 512 px tiles of artificial.png, each coded alone):
+per-tile choice by this cost took the BD-rate against WebP from +19.5 % (the model alone) to +6.2 %; the
+encoder itself, rate-controlled, in docs/benchmarks.md ("Plane tiles").
 """
 from __future__ import annotations
 
@@ -15,15 +16,18 @@ import numpy as np
 
 from jpegai_fast.encoder import content
 from jpegai_fast.format import tiling
+from jpegai_fast.format.container import RATE_FRAC_BITS
 from jpegai_fast.format.plane_tiles import PlaneTile
 from jpegai_fast.runtime.engine import Engine
 
 #: The tile side (latent positions of 16 px) of a stream whose tiles may be chosen: 512 px. The default
-#: (1024 px) keeps a photograph's latent whole; drawn content mixes within less (artificial.png's 512 px
-#: tiles: ...).
+#: (1024 px) keeps a photograph's latent whole; drawn content mixes within less (artificial.png, 3072 x
+#: 2048, has 24 such tiles, and at quality 70 the choice keeps 7 learned: the picture's objects).
 TILE_SIZE = 32
-#: A tile is weighed only when at least this share of its pixels repeat their left neighbour (photos: at
-#: most 0.40 over a whole image, encoder/content.py), so a photograph's tiles never pay for the planes.
+#: A tile is weighed only when at least this share of its pixels repeat their left neighbour (encoder/
+#: content.py): the 512 px tiles of the graphics images measure 0.66 .. 1.0, the photograph in bench/
+#: synthetic_screens.py's web page 0.33 (weighed: learned at quality 60, the planes at 85), Kodak's at most 0.23.
+#: Photographs never get here: the picture as a whole must look drawn first (mode_choice.DRAWN_SHARE).
 TILE_DRAWN_SHARE = 0.25
 #: The bounds tried per tile, in order, after the exact coding (0); the search stops at the first bound
 #: whose cost rises (the cost falls, then rises, with the bound).
@@ -68,16 +72,18 @@ class TileChoice:
             self._coded[key] = pt, sse
         return self._coded[key]
 
+    def cost(self, eng: Engine, rate_q: int, nbytes: float, sse: float) -> float:
+        """The model's training cost, in bits, of a coding of ``nbytes`` whose squared error over the colour
+        samples is ``sse``, at ``rate_q``: 8 nbytes + lambda(t) x 255^2 / peak^2 x SSE / samples per pixel."""
+        peak = float((1 << self.bit_depth) - 1)
+        samples = 1 if self.colour.ndim == 2 else self.colour.shape[2]
+        return 8.0 * nbytes + eng.lmbda(rate_q / float(1 << RATE_FRAC_BITS)) * (255.0 / peak) ** 2 / samples * sse
+
     def choose(self, eng: Engine, rate_q: int, tile_bytes: list[int], recon: np.ndarray) -> dict[int, PlaneTile]:
         """{tile: its plane coding} for the candidate tiles whose cost beats the learned tile's at ``rate_q``:
         ``tile_bytes`` each tile's learned bytes, ``recon`` the learned stream's decoded colour."""
-        lam = eng.lmbda(rate_q / 256.0)
-        peak = float((1 << self.bit_depth) - 1)
-        samples = 1 if self.colour.ndim == 2 else self.colour.shape[2]
-        per_sse = lam * (255.0 / peak) ** 2 / samples        # cost of a squared error, in bits
-
         def cost(nbytes: float, sse: float) -> float:
-            return 8.0 * nbytes + per_sse * sse
+            return self.cost(eng, rate_q, nbytes, sse)
 
         chosen = {}
         for i in self.candidates:
