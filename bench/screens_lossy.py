@@ -55,7 +55,9 @@ def main() -> None:
             data = jpegai_fast.encode(img, bpp=t)
             h = container.read(data)
             ours = psnr_rgb(img, jpegai_fast.decode(data))
-            coder = ("model" if not container.is_model_free(h) else f"near-lossless N = {h.rate_q}"
+            planes = jpegai_fast.info(data)["plane_tiles"]
+            coder = ((f"model, {len(planes)} of {jpegai_fast.info(data)['tiles']} tiles by the planes" if planes else "model")
+                     if not container.is_model_free(h) else f"near-lossless N = {h.rate_q}"
                      if not container.is_lossless(h) else "exact" if ours == float("inf") else "palette, exact")
             peer = webp_at_most(img, len(data))
             webp = "none" if peer is None else f"{8 * peer[0] / px:.3f} / {peer[1]:.2f} dB"
