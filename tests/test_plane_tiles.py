@@ -2,6 +2,7 @@
 (encoder/tile_choice.py chooses by the model's own rate-distortion cost; decoder/plane_tiles.py decodes them),
 full, by region, scaled, and every malformed variant refused before anything is decoded."""
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,8 +11,9 @@ import jpegai_fast
 from jpegai_fast import pixels
 from jpegai_fast.encoder import mode_choice, tile_choice
 from jpegai_fast.errors import DecodeError
-from jpegai_fast.format import container, tiling
+from jpegai_fast.format import container, stream, tiling
 from jpegai_fast.format.container import Kind
+from jpegai_fast.runtime import weights_file
 
 from helpers import drawn_image, natural_like, psnr
 
@@ -177,3 +179,41 @@ def test_a_plane_payload_failing_its_crc_is_refused(streams):
     data[s.offset + s.length // 2] ^= 0x40
     with pytest.raises(DecodeError, match="layer 0 is required"):
         jpegai_fast.decode(bytes(data))
+
+
+# --- the test model's streams, plane tiles laid out by hand --------------------------------------------
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+@pytest.fixture(scope="module")
+def checkerboard():
+    """A 256 x 320 picture in 64 px tiles (4 x 5), the test model's stream with every other tile given to the
+    planes (alternately exact and within 2): learned tiles beside plane tiles everywhere."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv(weights_file.PATH_ENV, str(GOLDEN))
+        img = natural_like(256, 320, seed=9)
+        learned = jpegai_fast.encode(img, model=str(GOLDEN / "tiny_model.npz"), quality=60, tile_size=4, threads=1)
+        h = container.read(learned)
+        grid = tiling.TileGrid(*tiling.latent_shape(256, 320), h.tile_size)
+        z = [learned[s.offset:s.offset + s.length] for s in h.substreams if s.kind == Kind.Z]
+        y = [[learned[s.offset:s.offset + s.length]] for s in h.substreams if s.kind == Kind.Y]
+        choice = tile_choice.TileChoice(img, 8, grid, 1)
+        planes = {i: choice._plane_tile(i, 2 * (i % 4 == 0))[0] for i in range(grid.count)
+                  if (i // grid.cols + i % grid.cols) % 2 == 0}
+        data = stream.assemble(dataclasses.replace(h, substreams=[]), {}, z, y, planes)
+        yield img, data, planes
+
+
+def test_a_region_reads_what_the_plane_tiles_latents_need(checkerboard):
+    img, data, planes = checkerboard
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv(weights_file.PATH_ENV, str(GOLDEN))
+        full = jpegai_fast.decode(data, threads=1)
+        for i, near in ((i, pt.near) for i, pt in planes.items()):
+            y0, y1, x0, x1 = _rect(data, i)
+            assert np.abs(full[y0:y1, x0:x1].astype(int) - img[y0:y1, x0:x1]).max() <= near
+        for region in [(70, 70, 8, 8), (0, 0, 64, 64), (130, 60, 60, 70), (250, 200, 70, 56), (64, 128, 1, 1)]:
+            x, y, w, h = region
+            assert np.array_equal(jpegai_fast.decode(data, region=region, threads=1), full[y:y + h, x:x + w]), region
+        assert np.array_equal(jpegai_fast.decode(data, threads=2), full)           # thread count: same pixels

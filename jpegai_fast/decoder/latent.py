@@ -160,7 +160,11 @@ class ParsedStream(StreamLayout):
             y0, y1, x0, x1 = g.rect(i)
             y_hat[:, y0:y1, x0:x1] = self.decode_tile(i, inner)
 
-        map_tiles(one, [i for i in tiles if i not in self.plane_tiles], threads)
+        plane = [i for i in tiles if i in self.plane_tiles]
+        learned = {i for i in tiles if i not in self.plane_tiles}
+        if self.plane is not None:       # the learned tiles the plane tiles' analysis synthesises
+            learned |= {i for i in self.plane.reach(plane) if i not in self.plane_tiles}
+        map_tiles(one, sorted(learned), threads)
         if self.plane is not None:
-            self.plane.analyse_into(y_hat, [i for i in tiles if i in self.plane_tiles], threads)
+            self.plane.analyse_into(y_hat, plane, threads)
         return y_hat

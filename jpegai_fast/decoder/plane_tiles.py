@@ -2,11 +2,15 @@
 then decoded by the plane coder, as a lossless or near-lossless stream's tile is (decoder/lossless.py), and
 painted over the pixels the synthesis leaves there (full size, or box means for ``decode(scale=)``).
 
-The learned tiles next to a plane tile read its latent through g_s's halo: that latent is g_a of the plane
-tile's decoded pixels (edge-replicated around the tile), so the synthesis there sees what it was trained
-on. Measured on artificial.png at quality 70 (7 learned tiles of 512 px among 17 plane tiles): a zero latent
-there cost the learned tiles 1.5 .. 10 dB against the same tiles in the stream without plane tiles; stopping
-the halo at the plane tile, as at the image border, still 1.4 .. 7.9 dB.
+The learned tiles next to a plane tile read its latent through g_s's halo, so a plane tile beside a learned
+one gets a latent: g_a of its pixels within the pixels around it, as the encoder's analysis saw the image.
+Those come from the learned tiles' synthesis, which reads the plane tiles' latents in turn, so two passes:
+first g_a of each such plane tile's pixels mirrored around it, then g_a within the synthesis of its
+surroundings over the first pass's latents. Measured on artificial.png at quality 70 (7 learned tiles of
+512 px among 17 plane tiles), against the same learned tiles in the stream without plane tiles: a zero
+latent cost them 1.5 .. 10 dB, the halo stopped at the plane tile (as at the image border) 1.4 .. 7.9 dB, the
+first pass alone 0 .. 2.8 dB, both passes 0 .. 0.8 dB. Everything a plane tile's latent depends on lies
+within reach() of it, so a region decode reads only the tiles its pixels need and equals the full decode.
 """
 from __future__ import annotations
 
@@ -63,20 +67,34 @@ class PlaneTiles:
                                         self.copies.get(t), f"plane tile {t}")
         return self._colour[t]
 
-    def analyse_into(self, y_hat: np.ndarray, tiles: list[int], threads: int) -> None:
-        """The latent of each plane tile of ``tiles`` with a learned tile beside it (8-neighbourhood), written
-        into ``y_hat``, in two passes: g_a of its decoded pixels mirrored around it; then g_a of its pixels
-        within the pixels around it (the learned tiles' synthesis over the first pass's latents, the other
-        plane tiles' own pixels), as the encoder's analysis saw the image (module docstring)."""
+    def _beside(self, tiles) -> list[int]:
+        """The plane tiles of ``tiles`` with a learned tile among their 8 neighbours, in order."""
         g = self.p.grid
-        beside = [t for t in tiles if any(i not in self.p.plane_tiles for i in _around(g, t))]
+        return sorted(t for t in tiles if t in self.p.plane_tiles
+                      and any(i not in self.p.plane_tiles for i in _around(g, t)))
+
+    def reach(self, tiles: list[int]) -> set[int]:
+        """Every tile the latents of the plane tiles of ``tiles`` depend on (analyse_into): those within g_a's
+        halo plus g_s's of each one beside a learned tile (the learned ones decoded, the plane ones analysed)."""
+        g, eng = self.p.grid, self.p.eng
+        out = set()
+        for t in self._beside(tiles):
+            out.update(g.covering(*tiling.expand(g.rect(t), eng.analysis_halo + eng.synthesis_halo, g.lh, g.lw)))
+        return out
+
+    def analyse_into(self, y_hat: np.ndarray, tiles: list[int], threads: int) -> None:
+        """The latent of each plane tile of ``tiles`` with a learned tile beside it, written into ``y_hat`` (whose
+        learned tiles within reach(tiles) are decoded), in the two passes of the module docstring."""
+        g = self.p.grid
+        second = self._beside(tiles)
+        first = self._beside(self.reach(second))
         g_a = self.p.eng.transform("g_a", CPU, threads)          # the CPU engine: no torch needed to decode
-        for t in beside:
+        for t in first:
             y0, y1, x0, x1 = g.rect(t)
             y_hat[:, y0:y1, x0:x1] = self._analyse(g_a, t, self._mirrored(t))
         g_s = self.p.eng.transform("g_s", CPU, threads)
-        second = [self._analyse(g_a, t, self._surroundings(g_s, y_hat, t)) for t in beside]
-        for t, y in zip(beside, second):
+        found = [self._analyse(g_a, t, self._surroundings(g_s, y_hat, t)) for t in second]
+        for t, y in zip(second, found):
             y0, y1, x0, x1 = g.rect(t)
             y_hat[:, y0:y1, x0:x1] = y
 
