@@ -48,15 +48,8 @@ class LosslessStream(LosslessLayout):
         for i, keys in enumerate(self.keys):
             th, tw = self._size(i)
             for kind, index in keys:
-                payload = self.payload(kind, index, self.base_layers)
-                # every plane codes its full bits: fewer (the lossy alpha mode) is no lossless stream
-                bits = self._bits(kind, index)
-                if payload[:1] != bytes([bits]):
-                    raise DecodeError(f"corrupted stream: {self._where(kind, index)} does not code all {bits} bits")
-                try:
-                    alpha_coder.check(payload, th, tw, bits)
-                except DecodeError as e:
-                    raise DecodeError(f"{e} ({self._where(kind, index)})") from e
+                check_plane(self.payload(kind, index, self.base_layers), th, tw, self._bits(kind, index),
+                            self._where(kind, index))
 
     def _size(self, i: int) -> tuple[int, int]:
         y0, y1, x0, x1 = self.rects[i]
@@ -153,6 +146,17 @@ class LosslessStream(LosslessLayout):
             colour = np.dstack([colour, a]) if colour.ndim == 3 else np.stack([colour, a], axis=-1)
         cy0, cy1, cx0, cx1 = max(y0, ry), min(y1, ry + rh), max(x0, rx), min(x1, rx + rw)
         out[cy0 - ry:cy1 - ry, cx0 - rx:cx1 - rx] = colour[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
+
+
+def check_plane(payload: bytes, th: int, tw: int, bits: int, where: str) -> None:
+    """The cheap checks of a th x tw plane's payload (header, tables, initial rANS state); it must code all
+    ``bits`` (fewer, the lossy alpha mode, is no lossless plane). A DecodeError names ``where``."""
+    if payload[:1] != bytes([bits]):
+        raise DecodeError(f"corrupted stream: {where} does not code all {bits} bits")
+    try:
+        alpha_coder.check(payload, th, tw, bits)
+    except DecodeError as e:
+        raise DecodeError(f"{e} ({where})") from e
 
 
 def _of_tile(i: int, count: int) -> str:

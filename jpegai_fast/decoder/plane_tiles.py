@@ -18,6 +18,7 @@ import numpy as np
 
 from jpegai_fast import pixels
 from jpegai_fast.core import alpha_coder, copy_map
+from jpegai_fast.decoder.lossless import check_plane
 from jpegai_fast.errors import DecodeError
 from jpegai_fast.format import container, lossless, tiling
 from jpegai_fast.format.container import ColourTransform, Kind
@@ -43,13 +44,8 @@ class PlaneTiles:
                 except DecodeError as e:
                     raise DecodeError(f"{e} (copy map of plane tile {t})") from e
             for i in range(self.planes):
-                payload, bits = p.payload(Kind.PLANE, t * self.planes + i), self._bits(transform, i)
-                if payload[:1] != bytes([bits]):
-                    raise DecodeError(f"corrupted stream: plane {i} of plane tile {t} does not code all {bits} bits")
-                try:
-                    alpha_coder.check(payload, th, tw, bits)
-                except DecodeError as e:
-                    raise DecodeError(f"{e} (plane {i} of plane tile {t})") from e
+                check_plane(p.payload(Kind.PLANE, t * self.planes + i), th, tw, self._bits(transform, i),
+                            f"plane {i} of plane tile {t}")
 
     def _size(self, t: int) -> tuple[int, int]:
         y0, y1, x0, x1 = self.rects[t]
