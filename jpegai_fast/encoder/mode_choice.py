@@ -69,11 +69,10 @@ def mse_of(data: bytes, colour: np.ndarray, threads: int, device=None) -> float:
     header = container.read(data)
     if container.is_model_free(header):
         out = LosslessStream(data, header).decode(threads)
-        if out.ndim == 3 and out.shape[2] in (2, 4):
-            out = out[..., :-1] if out.shape[2] == 4 else out[..., 0]
     else:
         h, w = colour.shape[:2]
         out = decode_pixels(ParsedStream(data), (0, 0, w, h), device, threads)
+    out = content.colour_and_alpha(out)[0]          # both decoders append the alpha plane
     return float(np.mean((out.astype(np.float64) - colour) ** 2))
 
 
