@@ -6,8 +6,9 @@ file holds the tile's descriptor and the rules a decoder checks before anything 
 A plane tile codes the colour of its pixel rectangle (format/tiling.pixel_rect) as a lossless or near-lossless
 stream codes a tile (format/lossless.py): its colour transform and bound come from its descriptor (kind
 PLANE_TILE), then its optional copy map (kind COPY_MAP) and its colour planes (kind PLANE, tile field
-i x P + p). The stream's alpha plane stays the learned stream's one substream. For the learned tiles around it,
-a plane tile's latent is zero (what g_s's halo reads there), so no tile waits on the plane coder.
+i x P + p). The stream's alpha plane stays the learned stream's one substream. The learned tiles around it read
+a latent there through g_s's halo: the decoder makes it from the plane tile's decoded pixels
+(decoder/plane_tiles.py, docs/format.md "Synthesis around a plane tile").
 """
 from __future__ import annotations
 
