@@ -2,9 +2,11 @@
 "Plane tiles"): ``encode(img, bpp=target)`` at the JPEG AI rates, the real decode's PSNR-RGB, and the
 BD-rate against WebP's points in docs/graphics_anchors/results.csv (the eval's knob search, same rates).
 
-  PYTHONPATH=$PWD python -P bench/plane_tiles_rd.py [--without]      # ~8 min on 2 cores (artificial: ~1 min/rate)
+  PYTHONPATH=$PWD python -P bench/plane_tiles_rd.py [--without | --no-palettes] [--image frymire.png]
+  # ~8 min on 2 cores (artificial: ~1 min/rate)
 
-``--without`` turns the per-tile choice off (no tile is a candidate), which is the encoder before it. An exact
+``--without`` turns the per-tile choice off (no tile is a candidate), which is the encoder before it;
+``--no-palettes`` keeps the choice but weighs no palette tile (the encoder of session 14). An exact
 decode counts as eval.metrics.EXACT_DB. Our points keep to <= the target (the codec's own rate control);
 the anchors' to <= 1.1 x the target.
 """
@@ -27,6 +29,7 @@ from jpegai_fast.eval.ratesearch import JPEG_AI_RATES
 
 ROOT = Path(__file__).resolve().parents[1]
 GRAPHICS = ROOT / ".." / "shared" / "datasets" / "graphics"
+IMAGES = ("artificial.png", "frymire.png")
 
 
 def _webp(name: str) -> tuple[list[float], list[float]]:
@@ -39,14 +42,18 @@ def _webp(name: str) -> tuple[list[float], list[float]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--without", action="store_true", help="no plane tiles (the encoder before them)")
+    ap.add_argument("--no-palettes", action="store_true", help="plane tiles without the palette candidates")
+    ap.add_argument("--image", action="append", choices=IMAGES, help="only this image (repeatable)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     if args.without:
         tile_choice.TILE_DRAWN_SHARE = 2.0
+    if args.no_palettes:
+        tile_choice.TileChoice._palette_sizes = lambda self, i: ()
     bds = []
     print("| image | target bpp | bpp | PSNR-RGB dB | plane tiles / tiles | encode s |")
     print("| --- | ---: | ---: | ---: | --- | ---: |")
-    for name in ("artificial.png", "frymire.png"):
+    for name in args.image or IMAGES:
         img = np.asarray(Image.open(GRAPHICS / name).convert("RGB"))
         h, w = img.shape[:2]
         points = []

@@ -217,3 +217,112 @@ def test_a_region_reads_what_the_plane_tiles_latents_need(checkerboard):
             x, y, w, h = region
             assert np.array_equal(jpegai_fast.decode(data, region=region, threads=1), full[y:y + h, x:x + w]), region
         assert np.array_equal(jpegai_fast.decode(data, threads=2), full)           # thread count: same pixels
+
+
+def _soft_drawing(h: int, w: int, seed: int) -> np.ndarray:
+    """A drawing with anti-aliased edges: flat rectangles whose borders blend over a few pixels, so it has a
+    few hundred colours (what a palette reduces) and repeats its left neighbour inside the flats."""
+    from scipy.ndimage import uniform_filter
+    img = drawn_image(h, w, seed).astype(np.float64)
+    return np.clip(np.round(uniform_filter(img, size=(3, 3, 1))), 0, 255).astype(np.uint8)
+
+
+def test_a_palette_tile_decodes_to_its_reduced_colours():
+    img = _soft_drawing(128, 192, seed=4)
+    with pytest.MonkeyPatch.context() as m:      # the test model's learned stream, tile 0 given to a palette
+        m.setenv(weights_file.PATH_ENV, str(GOLDEN))
+        learned = jpegai_fast.encode(natural_like(128, 192, seed=4), model=str(GOLDEN / "tiny_model.npz"), quality=60, tile_size=4, threads=1)
+        h = container.read(learned)
+        grid = tiling.TileGrid(*tiling.latent_shape(128, 192), h.tile_size)
+        choice = tile_choice.TileChoice(img, 8, grid, 1)
+        count = mode_choice.colours(img[:64, :64])
+        sizes = choice._palette_sizes(0)
+        assert sizes and all(k < count for k in sizes) and list(sizes) == sorted(sizes, reverse=True)
+        pt, sse = choice._palette_tile(0, 16)
+        want = mode_choice.reduced(img[:64, :64], 16)
+        assert pt.near == 0 and sse == float(np.sum((want.astype(np.float64) - img[:64, :64]) ** 2)) > 0
+        z = [learned[s.offset:s.offset + s.length] for s in h.substreams if s.kind == Kind.Z]
+        y = [[learned[s.offset:s.offset + s.length]] for s in h.substreams if s.kind == Kind.Y]
+        data = stream.assemble(dataclasses.replace(h, substreams=[]), {}, z, y, {0: pt})
+        assert np.array_equal(jpegai_fast.decode(data, threads=1)[:64, :64], want)
+
+
+def test_palettes_are_weighed_only_for_eight_bit_tiles_of_few_colours(monkeypatch):
+    img = _soft_drawing(128, 128, seed=5)
+    grid = tiling.TileGrid(*tiling.latent_shape(128, 128), 4)
+    assert tile_choice.TileChoice(img, 8, grid, 1)._palette_sizes(0)
+    deep = img.astype(np.uint16) * 257
+    assert tile_choice.TileChoice(deep, 16, grid, 1)._palette_sizes(0) == ()
+    monkeypatch.setattr(mode_choice, "PALETTE_MAX_COLOURS", 8)                # more colours than allowed
+    assert tile_choice.TileChoice(img, 8, grid, 1)._palette_sizes(0) == ()
+
+
+@pytest.mark.parametrize("extra, reduction_factor, palettes_coded, won", [
+    (0, 1, [32, 256, 192, 128, 96, 64, 48], 64),       # down from 256; 48 costs more than 64: no 32 again
+    (200, 1, [32], None),                               # no palette codes in fewer bytes than the bounds' best
+    (0, 4, [32, 256, 192, 128], 128),                   # from 96 down the reductions err too much: uncoded
+])
+def test_the_choice_weighs_palettes_beside_the_bounds_and_stops_where_the_cost_rises(
+        monkeypatch, extra, reduction_factor, palettes_coded, won):
+    img = _soft_drawing(128, 128, seed=6)
+    grid = tiling.TileGrid(*tiling.latent_shape(128, 128), 4)
+    choice = tile_choice.TileChoice(img, 8, grid, 1)
+    assert choice.candidates
+    # cost = 8 (payload + 2 descriptor bytes) + SSE / 3 (the stub's lambda 1, three samples per pixel):
+    # bound n: 8 (302 - n), best 2288 at 16; palette k: 8 (k + 102 + extra) + 32768 / k, least at 64 (1840)
+    payload = {("near", n): 300 - n for n in (0,) + tile_choice.BOUNDS}
+    payload.update({("palette", k): k + 100 + extra for k in mode_choice.PALETTE_SIZES})
+    tried = []
+
+    def coding(kind):
+        def make(i, p):
+            tried.append((kind, p))
+            return tile_choice.PlaneTile(0, 0, b"", [bytes(payload[kind, p])]), 98304.0 / p if kind == "palette" else 0.0
+        return make
+
+    monkeypatch.setattr(tile_choice.TileChoice, "_plane_tile", lambda self, i, n: coding("near")(i, n))
+    monkeypatch.setattr(tile_choice.TileChoice, "_palette_tile", lambda self, i, k: coding("palette")(i, k))
+    monkeypatch.setattr(tile_choice.TileChoice, "_palette_sizes", lambda self, i: (256, 192, 128, 96, 64, 48, 32))
+    monkeypatch.setattr(tile_choice.TileChoice, "_palette_sse", lambda self, i, k: reduction_factor * 98304.0 / k)
+    tiles = 4 * [10 ** 6]                                  # the learned tiles cost more than any plane coding
+    chosen = choice.choose(_StubEngine(), 0, tiles, np.zeros_like(img))
+    assert set(chosen) == set(choice.candidates)
+    want = payload["near", 16] if won is None else payload["palette", won]
+    assert [len(pt.planes[0]) for pt in chosen.values()] == [want] * len(chosen)
+    first = [p for kind, p in tried[:len(tried) // len(choice.candidates)] if kind == "palette"]
+    assert first == palettes_coded
+
+
+class _StubEngine:
+    def lmbda(self, t):
+        return 1.0
+
+
+def test_the_fill_spends_the_spare_bytes_where_they_lower_the_error_most(monkeypatch):
+    img = _soft_drawing(128, 128, seed=7)
+    grid = tiling.TileGrid(*tiling.latent_shape(128, 128), 4)
+    choice = tile_choice.TileChoice(img, 8, grid, 1)
+    assert len(choice.candidates) >= 2
+    a, b = choice.candidates[:2]
+    codings = {a: [(100, 0.0), (40, 500.0)],          # tile a: a plane tile of 40 bytes; exact for 60 more
+               b: [(300, 0.0), (90, 40.0)]}           # tile b: learned (50 bytes, SSE 4000); 40 bytes buy 3960
+    made = {i: [(tile_choice.PlaneTile(0, 0, b"", [bytes(n - 2)]), sse) for n, sse in codings[i]] for i in codings}
+    monkeypatch.setattr(tile_choice.TileChoice, "_made", lambda self, i: made.get(i, []))
+    choice._learned[5] = {i: (50, 4000.0) for i in choice.candidates}
+    choice._chosen[5] = {a: made[a][1][0]}
+    steps = choice.fill(5, 110)
+    assert [s[a] is made[a][1][0] and s[b] is made[b][1][0] for s in steps[:1]] == [True]   # b first: 99/byte
+    assert steps[1][a] is made[a][0][0] and steps[1][b] is made[b][1][0]          # then a exact: 8.3/byte
+    assert len(steps) == 2                                                        # b exact (210 more) won't fit
+    assert choice.fill(5, 39) == []                                               # nothing fits in 39 bytes
+    assert len(choice.fill(5, 1000)) == 3                                         # at last b exact too
+
+
+def test_a_size_target_is_filled_where_the_coding_changes_between_rates(image, monkeypatch):
+    target = 1.0
+    filled = _mixed_encode(image, bpp=target)
+    monkeypatch.setattr(tile_choice.TileChoice, "fill", lambda self, rate_q, spare: [])
+    unfilled = _mixed_encode(image, bpp=target)
+    assert len(unfilled) <= len(filled) <= target * H * W / 8
+    out, before = jpegai_fast.decode(filled), jpegai_fast.decode(unfilled)
+    assert filled == unfilled or psnr(out, image) > psnr(before, image)

@@ -77,14 +77,17 @@ def mse_of(data: bytes, colour: np.ndarray, threads: int, device=None) -> float:
 
 
 def better_stream(picture, learned: bytes, colour: np.ndarray, threads: int, device=None,
-                  target_bytes: float | None = None, target_psnr: float | None = None) -> bytes:
+                  target_bytes: float | None = None, target_psnr: float | None = None,
+                  mse_learned: float | None = None) -> bytes:
     """``learned``, or the best model-free stream of ``picture`` that is no larger (than ``learned``, or than
     ``target_bytes`` when given) and no worse than it: near-lossless or exact (``_bounded``), or the exact
     stream of the picture reduced to a palette (``_palette``), whichever decodes closest. With
     ``target_psnr``: the model-free stream whose bound guarantees the target, when it is smaller than
-    ``learned`` or ``learned`` misses the target."""
+    ``learned`` or ``learned`` misses the target. ``mse_learned``: ``learned``'s colour MSE when the caller
+    has measured it (else it is decoded here)."""
     from jpegai_fast.encoder import lossless
-    mse_learned = mse_of(learned, colour, threads, device)
+    if mse_learned is None:
+        mse_learned = mse_of(learned, colour, threads, device)
     if target_psnr is not None:
         peak = float((1 << picture.bit_depth) - 1)
         mse_target = peak * peak / 10.0 ** (target_psnr / 10.0)
@@ -121,12 +124,12 @@ def _palette(picture, threads: int, budget: int) -> bytes | None:
     fits ``budget`` bytes (Pillow's quantisers, no dithering; the alpha plane kept), or None (none fits,
     or not an 8-bit picture: the quantiser works on 8-bit samples)."""
     from jpegai_fast.encoder import lossless
-    if picture.bit_depth != 8 or _colours(picture.pixels) > PALETTE_MAX_COLOURS:
+    if picture.bit_depth != 8 or colours(picture.pixels) > PALETTE_MAX_COLOURS:
         return None
     lo, hi, fits = -1, len(PALETTE_SIZES), None      # bisection: the largest index whose stream fits
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        data = lossless.encode(dataclasses.replace(picture, pixels=_reduced(picture.pixels, PALETTE_SIZES[mid])),
+        data = lossless.encode(dataclasses.replace(picture, pixels=reduced(picture.pixels, PALETTE_SIZES[mid])),
                                threads)
         if len(data) <= budget:
             lo, fits = mid, data
@@ -135,7 +138,7 @@ def _palette(picture, threads: int, budget: int) -> bytes | None:
     return fits
 
 
-def _colours(arr: np.ndarray) -> int:
+def colours(arr: np.ndarray) -> int:
     """How many distinct colours an 8-bit picture has, counted up to PALETTE_MAX_COLOURS + 1."""
     from PIL import Image
     colour, _alpha = content.colour_and_alpha(arr)
@@ -143,14 +146,14 @@ def _colours(arr: np.ndarray) -> int:
     return PALETTE_MAX_COLOURS + 1 if found is None else len(found)
 
 
-def _reduced(arr: np.ndarray, colours: int) -> np.ndarray:
-    """``arr`` (8-bit, any layout) with its colour samples mapped to a palette of at most ``colours`` entries."""
+def reduced(arr: np.ndarray, size: int) -> np.ndarray:
+    """``arr`` (8-bit, any layout) with its colour samples mapped to a palette of at most ``size`` entries."""
     from PIL import Image
     colour, alpha = content.colour_and_alpha(arr)
     grey = colour.ndim == 2
     image = Image.fromarray(np.ascontiguousarray(np.stack([colour] * 3, -1) if grey else colour), "RGB")
-    method = Image.Quantize.FASTOCTREE if colours >= OCTREE_FROM else Image.Quantize.MEDIANCUT
-    out = np.asarray(image.quantize(colors=colours, method=method, dither=Image.Dither.NONE).convert("RGB"))
+    method = Image.Quantize.FASTOCTREE if size >= OCTREE_FROM else Image.Quantize.MEDIANCUT
+    out = np.asarray(image.quantize(colors=size, method=method, dither=Image.Dither.NONE).convert("RGB"))
     out = out[..., 0] if grey else out
     if alpha is None:
         return np.ascontiguousarray(out)

@@ -71,10 +71,10 @@ def encode(eng: Engine | None, picture: Picture, opts: EncodeOptions, threads: i
     # warnings (a target beyond the model's range) hold only if its stream is the one returned.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        learned = _mixed(eng, frame, opts, threads, device)
+        learned, mse = _mixed(eng, frame, opts, threads, device)
     h, w = frame.colour.shape[:2]
     data = mode_choice.better_stream(picture, learned, frame.colour, threads, device, opts.target_bytes(h, w),
-                                     opts.psnr)
+                                     opts.psnr, mse)
     if data is learned:
         for c in caught:
             warnings.warn_explicit(c.message, c.category, c.filename, c.lineno)
@@ -103,28 +103,25 @@ def _learned(eng: Engine, frame: _Frame, opts: EncodeOptions, threads: int, devi
     return _search(eng, frame, _tiles(eng, frame, threads, device, refine), opts, threads, device).data
 
 
-def _mixed(eng: Engine, frame: _Frame, opts: EncodeOptions, threads: int, device) -> bytes:
+def _mixed(eng: Engine, frame: _Frame, opts: EncodeOptions, threads: int, device) -> tuple[bytes, float | None]:
     """The learned stream of a drawn picture with the tiles that code cheaper by the planes coded so
     (encoder/tile_choice.py), in tiles of tile_choice.TILE_SIZE unless the caller chose a size; at ``opts``'
     quality, or rate control over the mixed streams. It must also beat the learned stream in the default
     tiles by the same cost: smaller tiles cost the model (artificial.png at 0.03 .. 0.25 bpp, two plane
-    tiles among 24: 0.5 .. 0.9 dB below the 6 default tiles). Without a drawn tile: the learned stream."""
+    tiles among 24: 0.5 .. 0.9 dB below the 6 default tiles). Without a drawn tile: the learned stream.
+    With the stream, its colour MSE where this weighing measured it (else None)."""
     lh, lw = eng.latent_shape(*frame.colour.shape[:2])
     tiled = dataclasses.replace(frame, grid=tiling.make_grid(lh, lw, opts.tile_size or tile_choice.TILE_SIZE))
     choice = tile_choice.TileChoice(tiled.colour, tiled.bit_depth, tiled.grid, threads)
     if not choice.candidates:
-        return _learned(eng, frame, opts, threads, device)
+        return _learned(eng, frame, opts, threads, device), None
     mixed = _mixed_at(eng, tiled, choice, opts, threads, device)
     if opts.tile_size or tiled.grid == frame.grid:
-        return mixed
+        return mixed, None
     plain = _learned(eng, frame, opts, threads, device)
     rate_q = container.read(mixed).rate_q
-
-    def cost(data: bytes) -> float:
-        sse = mode_choice.mse_of(data, frame.colour, threads, device) * frame.colour.size
-        return choice.cost(eng, rate_q, len(data), sse)
-
-    return min((mixed, plain), key=cost)
+    weighed = [(data, mode_choice.mse_of(data, frame.colour, threads, device)) for data in (mixed, plain)]
+    return min(weighed, key=lambda d: choice.cost(eng, rate_q, len(d[0]), d[1] * frame.colour.size))
 
 
 def _mixed_at(eng: Engine, tiled: _Frame, choice: tile_choice.TileChoice, opts: EncodeOptions, threads: int,
@@ -134,28 +131,48 @@ def _mixed_at(eng: Engine, tiled: _Frame, choice: tile_choice.TileChoice, opts: 
         learned = _learned(eng, tiled, opts, threads, device)
         return _mix(eng, tiled, choice, learned, threads, device)
     tiles = _tiles(eng, tiled, threads, device)
+    learned: dict[int, bytes] = {}
 
     def at(rate_q: int) -> bytes:
-        return _mix(eng, tiled, choice, _stream(eng, tiled, tiles, rate_q, threads), threads, device)
+        learned[rate_q] = _stream(eng, tiled, tiles, rate_q, threads)
+        return _mix(eng, tiled, choice, learned[rate_q], threads, device)
 
     if opts.bpp is None and opts.size is None and opts.psnr is None:
         return at(quality_to_rate_q(DEFAULT_QUALITY if opts.quality is None else opts.quality, eng.num_rate_points))
     if opts.psnr is None:
         h, w = tiled.colour.shape[:2]
-        return search_rate(at, opts.target_bytes(h, w), eng.rate_q_max).data
+        target = opts.target_bytes(h, w)
+        found = search_rate(at, target, eng.rate_q_max)
+        return _filled(tiled, choice, learned[found.rate_q], found.data, target)
     return search_psnr(at, lambda data: _decoded_psnr(data, tiled, threads, device), opts.psnr, eng.rate_q_max).data
+
+
+def _filled(frame: _Frame, choice: tile_choice.TileChoice, learned: bytes, mixed: bytes, target: float) -> bytes:
+    """``mixed`` (``_mix`` of ``learned``) with the bytes it leaves below ``target`` spent on its candidate
+    tiles (``choice.fill``): the last of the fill's steps whose stream fits, or ``mixed``."""
+    p, z, y = _parsed(learned, frame.grid.count)
+    header = dataclasses.replace(p.header, substreams=[])
+    for step in reversed(choice.fill(p.header.rate_q, int(target) - len(mixed))):
+        data = stream.assemble(header, frame.side, z, y, step)
+        if len(data) <= target:
+            return data
+    return mixed
+
+
+def _parsed(learned: bytes, count: int):
+    """The parsed one-layer ``learned`` stream, and its tiles' z and y payloads as stream.assemble takes them."""
+    from jpegai_fast.decoder.latent import ParsedStream
+    p = ParsedStream(learned)
+    return p, [p.payload(Kind.Z, i) for i in range(count)], [[p.payload(Kind.Y, i, 0)] for i in range(count)]
 
 
 def _mix(eng: Engine, frame: _Frame, choice: tile_choice.TileChoice, learned: bytes, threads: int, device) -> bytes:
     """``learned`` (one layer) with the tiles ``choice`` prefers at its rate coded by the planes."""
-    from jpegai_fast.decoder.latent import ParsedStream
     from jpegai_fast.decoder.synthesis import decode_pixels
-    p = ParsedStream(learned)
+    count = frame.grid.count
+    p, z, y = _parsed(learned, count)
     h, w = frame.colour.shape[:2]
     recon = content.colour_and_alpha(decode_pixels(p, (0, 0, w, h), device, threads))[0]
-    count = frame.grid.count
-    z = [p.payload(Kind.Z, i) for i in range(count)]
-    y = [[p.payload(Kind.Y, i, 0)] for i in range(count)]
     chosen = choice.choose(eng, p.header.rate_q, [len(z[i]) + len(y[i][0]) for i in range(count)], recon)
     if not chosen:
         return learned

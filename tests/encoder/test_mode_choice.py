@@ -86,13 +86,13 @@ def test_palettes_keep_alpha_and_the_largest_that_fits_is_taken():
     img[40:, :] = np.clip(img[40:, :].astype(int) + rng.integers(-20, 21, (24, 96, 3)), 0, 255).astype(np.uint8)
     rgba = np.dstack([img, np.where(np.arange(96) < 30, 0, 255)[None, :].repeat(64, 0).astype(np.uint8)])
     for k in (16, 64, 256):
-        out = mode_choice._reduced(rgba, k)
+        out = mode_choice.reduced(rgba, k)
         assert out.shape == rgba.shape and len(np.unique(out[..., :3].reshape(-1, 3), axis=0)) <= k
         np.testing.assert_array_equal(out[..., 3], rgba[..., 3])
-    grey = mode_choice._reduced(img[..., 1], 16)
+    grey = mode_choice.reduced(img[..., 1], 16)
     assert grey.shape == img.shape[:2] and len(np.unique(grey)) <= 16
     picture = Picture(img, 8, {})
-    sizes = {k: len(jpegai_fast.encode(mode_choice._reduced(img, k), lossless=True)) for k in mode_choice.PALETTE_SIZES}
+    sizes = {k: len(jpegai_fast.encode(mode_choice.reduced(img, k), lossless=True)) for k in mode_choice.PALETTE_SIZES}
     budget = (sizes[48] + sizes[64]) // 2 if sizes[48] < sizes[64] else sizes[64]
     found = mode_choice._palette(picture, 1, budget)
     assert found is not None and len(found) <= budget
@@ -104,7 +104,7 @@ def test_palettes_keep_alpha_and_the_largest_that_fits_is_taken():
 
 def test_palettes_are_not_tried_for_pictures_of_many_colours(monkeypatch):
     many = np.random.default_rng(1).integers(0, 256, (160, 160, 3), dtype=np.uint8)     # ~25,600 colours
-    monkeypatch.setattr(mode_choice, "_reduced", lambda *a: pytest.fail("a palette was tried"))
+    monkeypatch.setattr(mode_choice, "reduced", lambda *a: pytest.fail("a palette was tried"))
     assert mode_choice._palette(Picture(many, 8, {}), 1, 10 ** 9) is None
 
 
