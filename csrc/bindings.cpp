@@ -26,6 +26,7 @@
 #include "entropy/quantise.h"
 #include "entropy/rans.h"
 #include "intpath/hyper_synthesis.h"
+#include "intpath/int_synthesis.h"
 
 namespace py = pybind11;
 
@@ -69,6 +70,27 @@ jpegai::context::Model context_model(const I32& mu_hyper, const I32& bias, const
 }
 
 std::vector<int32_t> vec32(const I32& a) { return std::vector<int32_t>(a.data(), a.data() + a.size()); }
+std::vector<int64_t> vec64(const I64& a) { return std::vector<int64_t>(a.data(), a.data() + a.size()); }
+
+// A layer's spec from its gather-layout weight (cout, cin, kh, kw), bias and shift checked against it.
+jpegai::intpath::ConvSpec conv_spec(bool transposed, const I32& weight_q, const I64& bias_q, const I32& shift,
+                                    std::pair<int, int> stride, std::pair<int, int> padding,
+                                    std::pair<int, int> output_padding, bool relu) {
+  check_shape(weight_q, {-1, -1, -1, -1}, "weight_q");
+  jpegai::intpath::ConvSpec spec;
+  spec.transposed = transposed;
+  spec.cout = check_int(weight_q.shape(0), "cout");
+  spec.cin = check_int(weight_q.shape(1), "cin");
+  spec.kh = check_int(weight_q.shape(2), "kh");
+  spec.kw = check_int(weight_q.shape(3), "kw");
+  std::tie(spec.sh, spec.sw) = stride;
+  std::tie(spec.ph, spec.pw) = padding;
+  std::tie(spec.oph, spec.opw) = output_padding;
+  spec.relu = relu;
+  check_shape(bias_q, {spec.cout}, "bias_q");
+  check_shape(shift, {spec.cout}, "shift");
+  return spec;
+}
 
 I32 to_array(std::vector<int32_t>&& v, std::vector<py::ssize_t> shape) {
   auto* heap = new std::vector<int32_t>(std::move(v));
@@ -396,21 +418,9 @@ PYBIND11_MODULE(_core, m) {
           [](jpegai::intpath::IntHyperSynthesis& self, bool transposed, const intpath_bind::I32& weight_q,
              const intpath_bind::I64& bias_q, const intpath_bind::I32& shift, std::pair<int, int> stride,
              std::pair<int, int> padding, std::pair<int, int> output_padding, bool relu) {
-            intpath_bind::check_shape(weight_q, {-1, -1, -1, -1}, "weight_q");
-            jpegai::intpath::ConvSpec spec;
-            spec.transposed = transposed;
-            spec.cout = intpath_bind::check_int(weight_q.shape(0), "cout");
-            spec.cin = intpath_bind::check_int(weight_q.shape(1), "cin");
-            spec.kh = intpath_bind::check_int(weight_q.shape(2), "kh");
-            spec.kw = intpath_bind::check_int(weight_q.shape(3), "kw");
-            std::tie(spec.sh, spec.sw) = stride;
-            std::tie(spec.ph, spec.pw) = padding;
-            std::tie(spec.oph, spec.opw) = output_padding;
-            spec.relu = relu;
-            intpath_bind::check_shape(bias_q, {spec.cout}, "bias_q");
-            intpath_bind::check_shape(shift, {spec.cout}, "shift");
-            self.add_layer(spec, intpath_bind::vec32(weight_q),
-                           std::vector<int64_t>(bias_q.data(), bias_q.data() + bias_q.size()),
+            const auto spec =
+                intpath_bind::conv_spec(transposed, weight_q, bias_q, shift, stride, padding, output_padding, relu);
+            self.add_layer(spec, intpath_bind::vec32(weight_q), intpath_bind::vec64(bias_q),
                            intpath_bind::vec32(shift));
           },
           py::arg("transposed"), py::arg("weight_q"), py::arg("bias_q"), py::arg("shift"), py::arg("stride"),
@@ -437,6 +447,52 @@ PYBIND11_MODULE(_core, m) {
                                   intpath_bind::to_array(std::move(out.log2sigma_q), shape));
           },
           py::arg("z_hat"), py::arg("M"), py::arg("threads"), "(mu_q Q12, log2sigma_q Q8), each (M, H, W).");
+  py::class_<jpegai::intpath::IntSynthesis>(
+      m, "IntSynthesis", "Integer synthesis g_s: int16 convolutions and integer IGDN (csrc/intpath).")
+      .def(py::init<>())
+      .def(
+          "add_conv",
+          [](jpegai::intpath::IntSynthesis& self, bool transposed, const intpath_bind::I32& weight_q,
+             const intpath_bind::I64& bias_q, const intpath_bind::I32& shift, std::pair<int, int> stride,
+             std::pair<int, int> padding, std::pair<int, int> output_padding) {
+            const auto spec =
+                intpath_bind::conv_spec(transposed, weight_q, bias_q, shift, stride, padding, output_padding, false);
+            self.add_conv(spec, intpath_bind::vec32(weight_q), intpath_bind::vec64(bias_q), intpath_bind::vec32(shift));
+          },
+          py::arg("transposed"), py::arg("weight_q"), py::arg("bias_q"), py::arg("shift"), py::arg("stride"),
+          py::arg("padding"), py::arg("output_padding"), "Append an int16 convolution (gather layout weights).")
+      .def(
+          "add_igdn",
+          [](jpegai::intpath::IntSynthesis& self, const intpath_bind::I32& gamma_q, const intpath_bind::I64& beta_q,
+             const intpath_bind::I32& norm_shift, int square_shift, const intpath_bind::I32& root_exp, int out_shift) {
+            const py::ssize_t c = beta_q.size();
+            intpath_bind::check_shape(gamma_q, {c, c}, "gamma_q");
+            intpath_bind::check_shape(norm_shift, {c}, "norm_shift");
+            intpath_bind::check_shape(root_exp, {c}, "root_exp");
+            self.add_igdn(intpath_bind::vec32(gamma_q), intpath_bind::vec64(beta_q), intpath_bind::vec32(norm_shift),
+                          square_shift, intpath_bind::vec32(root_exp), out_shift);
+          },
+          py::arg("gamma_q"), py::arg("beta_q"), py::arg("norm_shift"), py::arg("square_shift"), py::arg("root_exp"),
+          py::arg("out_shift"), "Append an integer IGDN over the last convolution's channels.")
+      .def_property_readonly("in_channels", &jpegai::intpath::IntSynthesis::in_channels)
+      .def_property_readonly("out_channels", &jpegai::intpath::IntSynthesis::out_channels)
+      .def_property_readonly("num_steps", &jpegai::intpath::IntSynthesis::num_steps)
+      .def("output_size", &jpegai::intpath::IntSynthesis::output_size, py::arg("h"), py::arg("w"))
+      .def(
+          "run",
+          [](const jpegai::intpath::IntSynthesis& self, const intpath_bind::I32& y_q, int32_t out_limit, int threads) {
+            intpath_bind::check_shape(y_q, {self.in_channels(), -1, -1}, "y_q");
+            const int h = intpath_bind::check_int(y_q.shape(1), "h"), w = intpath_bind::check_int(y_q.shape(2), "w");
+            if (threads < 1) throw std::invalid_argument("threads must be >= 1");
+            const auto [ho, wo] = self.output_size(h, w);
+            std::vector<int32_t> out;
+            {
+              py::gil_scoped_release release;
+              out = self.run(y_q.data(), h, w, out_limit, threads);
+            }
+            return intpath_bind::to_array(std::move(out), {self.out_channels(), ho, wo});
+          },
+          py::arg("y_q"), py::arg("out_limit"), py::arg("threads"), "(cout, H, W) int32: the last layer's output.");
   m.def(
       "intpath_scale_indexes",
       [](const intpath_bind::I32& log2sigma_q, const intpath_bind::I32& log2step_q, int threads) {

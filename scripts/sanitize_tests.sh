@@ -24,7 +24,7 @@ export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 LD_PRELOAD="$PRELOAD" PYTHONPATH="$PKG_ROOT" python -P -m pytest -q -p no:cacheprovider \
   tests/core/test_rans.py tests/core/test_rans_hostile.py tests/core/test_rans_tables.py tests/core/test_rans_fuzz.py \
-  tests/core/test_intpath.py tests/core/test_intpath_int16.py tests/core/test_wavefront.py tests/core/test_refine.py tests/core/test_conv.py \
+  tests/core/test_intpath.py tests/core/test_intpath_int16.py tests/core/test_int_synthesis.py tests/core/test_wavefront.py tests/core/test_refine.py tests/core/test_conv.py \
   tests/decoder/test_golden.py tests/format/test_layer_ends.py \
   tests/test_alpha.py::test_coder_round_trips_exactly tests/test_alpha.py::test_flat_and_binary_planes_cost_almost_nothing \
   tests/test_alpha.py::test_coder_refuses_bad_input_and_never_crashes_on_garbage \

@@ -115,6 +115,30 @@ inline int32_t requantise(int64_t acc, int s, bool relu, int32_t limit) {
   return int32_t(v);
 }
 
+// requantise over one register tile's row of n <= kChunk sums. The int16 arithmetic's sums and bias fit int32
+// together (its weight bound), and floor((v + 2^(s-1)) / 2^s) = floor((floor(v / 2^(s-1)) + 1) / 2) needs no
+// wider type, so that row is plain int32 work the compiler vectorises; the same integers as requantise.
+template <class Acc, int kChunk>
+inline void requantise_chunk(const Acc* acc, int n, int64_t bias, int s, bool relu, int32_t limit, int32_t* out) {
+  for (int j = 0; j < n; ++j) out[j] = requantise(int64_t(acc[j]) + bias, s, relu, limit);
+}
+template <>
+inline void requantise_chunk<int32_t, kInt16Chunk>(const int32_t* acc, int n, int64_t bias, int s, bool relu,
+                                                   int32_t limit, int32_t* out) {
+  if (s > 31) {  // an extra output shift (the hyper-synthesis's last layer) can pass int32's shifts
+    for (int j = 0; j < n; ++j) out[j] = requantise(int64_t(acc[j]) + bias, s, relu, limit);
+    return;
+  }
+  const int32_t b = int32_t(bias), lo = relu ? 0 : -limit;
+  int32_t v[kInt16Chunk];
+  for (int j = 0; j < kInt16Chunk; ++j) {  // full width (the tile's spare lanes hold bounded sums too)
+    int32_t x = acc[j] + b;
+    x = s > 0 ? ((x >> (s - 1)) + 1) >> 1 : x;
+    v[j] = std::min(std::max(x, lo), limit);
+  }
+  std::memcpy(out, v, sizeof(int32_t) * size_t(n));
+}
+
 // Per tile, the kernels of one arithmetic: T the stored activation/weight type, Acc the accumulator,
 // kLanes input channels per stored element group (2 for the int16 pairs), kChunk positions per tile.
 template <class T>
@@ -409,9 +433,12 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
               if (oc >= s.cout) break;
               const int sh = shift_[oc] + (extra_shift.empty() ? 0 : extra_shift[oc]);
               int32_t* dst = out.data() + (size_t(oc) * ho + oy) * wo;
-              for (int j = 0; j < n; ++j) {
-                const int64_t ox = s.transposed ? px + (m0 + j) * s.sw : m0 + j;
-                dst[ox] = requantise(int64_t(acc[o * kChunk + j]) + bias_[oc], sh, s.relu, out_limit);
+              int32_t row[kChunk];
+              requantise_chunk<Acc, kChunk>(acc + o * kChunk, n, bias_[oc], sh, s.relu, out_limit, row);
+              if (s.transposed) {
+                for (int j = 0; j < n; ++j) dst[px + (m0 + j) * s.sw] = row[j];
+              } else {
+                std::memcpy(dst + m0, row, sizeof(int32_t) * size_t(n));
               }
             }
           }

@@ -1,0 +1,128 @@
+"""The integer synthesis (core/int_synthesis.py, csrc/intpath/int_synthesis.h; docs/integer_path.md "Integer
+synthesis"): exact agreement with an independent evaluation of the documented rule, the same integers for
+every thread count and kernel, the shipped model within a hundredth of a dB of its float synthesis, and every
+malformed step refused."""
+import math
+
+import numpy as np
+import pytest
+
+from jpegai_fast import _core
+from jpegai_fast.core import cpu
+from jpegai_fast.core import int_synthesis as isyn
+from jpegai_fast.core.constants import INT16_LIMIT
+
+from helpers import integer_conv, natural_like, psnr
+
+
+def _layers(seed=0, m=8, n=6):
+    """A small g_s of the shipped architecture's kinds: deconv, IGDN, deconv, IGDN, deconv to 3 channels."""
+    rng = np.random.default_rng(seed)
+
+    def deconv(cin, cout):
+        return {"kind": "deconv", "weight": rng.normal(0, 0.15, (cin, cout, 5, 5)), "bias": rng.normal(0, 0.1, cout),
+                "stride": 2}
+
+    def igdn(c):
+        return {"kind": "igdn", "beta": rng.uniform(0.5, 1.5, c), "gamma": np.abs(rng.normal(0, 0.05, (c, c)))}
+
+    return [deconv(m, n), igdn(n), deconv(n, n), igdn(n), deconv(n, 3)]
+
+
+def _reference(syn: isyn.IntSynthesis, y: np.ndarray) -> np.ndarray:
+    """The rule of docs/integer_path.md evaluated on its own: int64 numpy, torch float64 sums of integers,
+    Python's exact integer square root."""
+    x = np.clip(np.floor(y * 2.0 ** isyn.Y_FRAC_BITS + 0.5), -INT16_LIMIT, INT16_LIMIT).astype(np.int64)
+    for i, step in enumerate(syn.steps):
+        if step["kind"] == "conv":
+            acc = integer_conv(x, step) + step["bias_q"][:, None, None]
+            s = step["shift"].astype(np.int64)[:, None, None]
+            v = np.where(s > 0, (acc + (np.int64(1) << np.maximum(s - 1, 0))) >> s, acc)
+            limit = 2**30 if i + 1 == len(syn.steps) else INT16_LIMIT
+            x = np.clip(v, -limit, limit)
+            continue
+        k = step["square_shift"]
+        sq = np.minimum((x * x + (1 << (k - 1))) >> k, INT16_LIMIT)
+        norm = np.einsum("ij,jhw->ihw", step["gamma_q"].astype(np.int64), sq) + step["beta_q"][:, None, None]
+        ns = step["norm_shift"].astype(np.int64)[:, None, None]
+        norm = np.minimum((norm + (np.int64(1) << (ns - 1))) >> ns, 2**30)
+        e = step["root_exp"]
+        root = np.empty_like(norm)
+        for c in range(norm.shape[0]):
+            scaled = norm[c] << e[c] if e[c] >= 0 else norm[c] >> -e[c]
+            if e[c] < 0:
+                assert np.all(norm[c] % (1 << -e[c]) == 0), "the test's integer root needs n 2^e integral"
+            root[c] = np.vectorize(math.isqrt)(scaled)
+        t = step["out_shift"]
+        x = np.clip((x * root + (1 << (t - 1))) >> t, -INT16_LIMIT, INT16_LIMIT)
+    return x
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_core_computes_the_documented_integers(seed):
+    syn = isyn.IntSynthesis.from_layers(_layers(seed))
+    assert all(s["root_exp"].min() >= 0 for s in syn.steps if s["kind"] == "igdn")
+    y = np.random.default_rng(seed + 10).normal(0, 2, (8, 3, 5))
+    got = syn.run_q(y, threads=1)
+    assert got.shape == (3, 24, 40) and got.dtype == np.int32              # three stride-2 deconvolutions
+    np.testing.assert_array_equal(got, _reference(syn, y))
+
+
+def test_threads_and_kernels_give_the_same_integers():
+    syn = isyn.IntSynthesis.from_layers(_layers(3, m=16, n=12))
+    y = np.random.default_rng(4).normal(0, 3, (16, 7, 9))
+    want = syn.run_q(y, threads=1)
+    for isa in ("auto", "portable"):
+        previous = cpu.set_isa(isa)
+        try:
+            for threads in (1, 2, 3):
+                np.testing.assert_array_equal(syn.run_q(y, threads=threads), want)
+        finally:
+            cpu.set_isa(previous)
+
+
+def test_large_values_saturate_instead_of_wrapping():
+    syn = isyn.IntSynthesis.from_layers(_layers(5))
+    y = np.full((8, 2, 2), 1e6)                         # far beyond Q8's int16 range
+    got = syn.run_q(y, threads=1)
+    np.testing.assert_array_equal(got, _reference(syn, y))
+    assert np.abs(got).max() <= 2**30
+
+
+def test_the_shipped_model_is_within_a_hundredth_of_a_db_of_its_float_synthesis():
+    import jpegai_fast
+    from jpegai_fast.api import decode_latent
+    from jpegai_fast.runtime import network
+    img = natural_like(128, 192, seed=2)
+    data = jpegai_fast.encode(img, quality=80, threads=1)
+    _header, eng, y = decode_latent(data)
+    syn = isyn.IntSynthesis.from_layers(network.transform_layers(eng.weights, "g_s"))
+    out = np.clip(np.floor(np.clip(syn(y, threads=2), 0, 1) * 255 + 0.5), 0, 255).astype(np.uint8).transpose(1, 2, 0)
+    float_out = jpegai_fast.decode(data, threads=1)
+    assert abs(psnr(out, img) - psnr(float_out, img)) < 0.02
+    assert psnr(out, float_out) > 50
+
+
+def test_malformed_steps_are_refused():
+    core = _core.IntSynthesis()
+    igdn = isyn.quantise_igdn(np.ones(4), np.eye(4) * 0.1, 11, 11)
+    with pytest.raises(ValueError, match="must follow a convolution"):
+        core.add_igdn(**igdn)
+    syn = isyn.IntSynthesis.from_layers(_layers(0, n=4)[:1])
+    core = syn._core
+    for change, match in [({"root_exp": np.full(4, 22, np.int32)}, "root exponent"),
+                          ({"out_shift": 60}, "out shift"),
+                          ({"square_shift": 31}, "square shift"),
+                          ({"gamma_q": -igdn["gamma_q"]}, "gamma must not be negative"),
+                          ({"beta_q": np.zeros(4, np.int64)}, "beta must be positive"),
+                          ({"gamma_q": np.full((4, 4), 30000, np.int32)}, "could overflow int32")]:
+        with pytest.raises(ValueError, match=match):
+            core.add_igdn(**{**igdn, **change})
+    with pytest.raises(ValueError, match="IGDN needs beta > 0"):
+        isyn.quantise_igdn(np.zeros(4), np.eye(4), 11, 11)
+    with pytest.raises(ValueError, match="alternate"):
+        isyn.IntSynthesis.from_layers(_layers(0)[:2])
+    with pytest.raises(ValueError, match="y_q must have shape"):
+        syn.run_q(np.zeros((5, 2, 2)))
+    with pytest.raises(ValueError, match="finite"):
+        syn.run_q(np.full((8, 2, 2), np.nan))
