@@ -6,7 +6,7 @@ BD-rate against WebP's points in docs/graphics_anchors/results.csv (the eval's k
   # ~8 min on 2 cores (artificial: ~1 min/rate)
 
 ``--without`` turns the per-tile choice off (no tile is a candidate), which is the encoder before it;
-``--no-palettes`` keeps the choice but weighs no palette tile (the encoder of session 14). An exact
+``--no-palettes`` keeps the choice (and the fill of a size target) but weighs no palette tile. An exact
 decode counts as eval.metrics.EXACT_DB. Our points keep to <= the target (the codec's own rate control);
 the anchors' to <= 1.1 x the target.
 """

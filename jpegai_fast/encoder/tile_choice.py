@@ -1,10 +1,11 @@
 """Learned or plane-coded, per tile (issue 32 item 3; docs/format.md "Plane tiles"): on drawn content each tile
-of the learned stream is weighed against the plane coder's exact and near-lossless codings of its pixels, by
+of the learned stream is weighed against the plane coder's exact, near-lossless and palette codings of its
+pixels (a palette tile is the tile reduced to a palette, coded exactly), by
 the cost the model itself was trained to minimise at the stream's rate, lambda(t) x MSE x 255^2 + bits per
 pixel (runtime/ladder.py), and the cheaper kept. So the choice follows the rate: at low rates only tiles the
 planes code almost for free change (flat, few colours), at high rates every tile the model blurs (text, sharp
-edges, renderings) goes to the planes, exact or within a bound; and rate control searches the rate of the
-mixed stream as it does a learned one.
+edges, renderings) goes to the planes, exact, within a bound or in a palette; and rate control searches the
+rate of the mixed stream as it does a learned one, then spends what a size target leaves (``fill``).
 
 Measured first on crops (scripts/tile_choice_probe.py, 512 px tiles of artificial.png, each coded alone):
 per-tile choice by this cost took the BD-rate against WebP from +19.5 % (the model alone) to +6.2 %; the
