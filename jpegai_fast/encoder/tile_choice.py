@@ -33,10 +33,10 @@ TILE_DRAWN_SHARE = 0.25
 #: The bounds tried per tile, in order, after the exact coding (0); the search stops at the first bound
 #: whose cost rises (the cost falls, then rises, with the bound).
 BOUNDS = (1, 2, 4, 8, 16)
-#: A tile of few colours (8-bit, at most mode_choice.PALETTE_MAX_COLOURS) is also weighed reduced to each
-#: palette of mode_choice.PALETTE_SIZES smaller than its own count, coded exactly, from the largest down
-#: until the cost rises: on flat drawings with soft edges (frymire's) a palette keeps the edges where the
-#: bounds of the same size smear them.
+# A tile of few colours (8-bit, at most mode_choice.PALETTE_MAX_COLOURS) is also weighed reduced to each
+# palette of mode_choice.PALETTE_SIZES smaller than its own count, coded exactly, from the largest down
+# until the cost rises: on flat drawings with soft edges (frymire's) a palette keeps the edges where the
+# bounds of the same size smear them.
 
 
 class TileChoice:
@@ -149,7 +149,7 @@ class TileChoice:
 
     def _cheapest_palette(self, i: int, cost, to_beat: float) -> tuple[PlaneTile | None, float]:
         """The cheapest palette coding of tile ``i`` if one costs less than ``to_beat``, and its cost. The
-        codings are what costs time (on artificial.png they doubled the encode), so two bounds skip them: no
+        codings are what costs time (unbounded, they doubled frymire's encode), so two bounds skip them: no
         palette codes in fewer bytes than the smallest one (bytes grow with the palette) and none errs less
         than its reduction, measured before coding (the error grows as the palette shrinks)."""
         sizes = self._palette_sizes(i)
