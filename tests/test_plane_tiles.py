@@ -318,11 +318,26 @@ def test_the_fill_spends_the_spare_bytes_where_they_lower_the_error_most(monkeyp
     assert len(choice.fill(5, 1000)) == 3                                         # at last b exact too
 
 
-def test_a_size_target_is_filled_where_the_coding_changes_between_rates(image, monkeypatch):
-    target = 1.0
-    filled = _mixed_encode(image, bpp=target)
-    monkeypatch.setattr(tile_choice.TileChoice, "fill", lambda self, rate_q, spare: [])
-    unfilled = _mixed_encode(image, bpp=target)
-    assert len(unfilled) <= len(filled) <= target * H * W / 8
-    out, before = jpegai_fast.decode(filled), jpegai_fast.decode(unfilled)
-    assert filled == unfilled or psnr(out, image) > psnr(before, image)
+def test_the_fill_keeps_the_last_step_whose_stream_fits(monkeypatch):
+    from types import SimpleNamespace
+    from jpegai_fast.encoder import pipeline
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv(weights_file.PATH_ENV, str(GOLDEN))
+        img = natural_like(256, 320, seed=9)
+        learned = jpegai_fast.encode(img, model=str(GOLDEN / "tiny_model.npz"), quality=60, tile_size=4, threads=1)
+        h = container.read(learned)
+        grid = tiling.TileGrid(*tiling.latent_shape(256, 320), h.tile_size)
+        choice = tile_choice.TileChoice(img, 8, grid, 1)
+        steps = [{0: choice._plane_tile(0, 16)[0]}, {0: choice._plane_tile(0, 0)[0], 1: choice._plane_tile(1, 0)[0]}]
+        monkeypatch.setattr(tile_choice.TileChoice, "fill", lambda self, rate_q, spare: steps)
+        frame = SimpleNamespace(grid=grid, side={})
+        z = [learned[s.offset:s.offset + s.length] for s in h.substreams if s.kind == Kind.Z]
+        y = [[learned[s.offset:s.offset + s.length]] for s in h.substreams if s.kind == Kind.Y]
+        sizes = [len(stream.assemble(dataclasses.replace(h, substreams=[]), {}, z, y, step)) for step in steps]
+        assert sizes[0] < sizes[1]
+        for target, want in [(sizes[1], 1), (sizes[1] - 1, 0), (sizes[0], 0), (sizes[0] - 1, None)]:
+            data = pipeline._filled(frame, choice, learned, learned, target)
+            if want is None:
+                assert data == learned
+            else:
+                assert len(data) == sizes[want] and _plane_tiles(data).keys() == steps[want].keys()

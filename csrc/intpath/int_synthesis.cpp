@@ -21,10 +21,10 @@ inline void require(bool ok, const std::string& msg) {
 // than its spawn, fine enough that two threads share a Kodak-sized plane evenly.
 constexpr int64_t kBlock = int64_t(1) << 16;
 
-// Root exponents: n 2^e (n < 2^31) stays an exact double below 2^52, where floor(sqrt(m)) of the correctly
-// rounded root is the exact integer root (a non-square m is at least 1 / (2 sqrt(m) + 1) > 2^-27 from the
-// next integer root, more than half an ulp), so r = isqrt(n 2^e) < 2^26.
-constexpr int kMinRootExp = -60, kMaxRootExp = 21;
+// Root exponents: m = n 2^e (n < 2^31, 0 <= e <= 21) is an integer below 2^52, exact as a double, where the
+// floor of the correctly rounded root is the exact integer root (the root of a non-square m is at least
+// 1 / (2 sqrt(m) + 1) > 2^-27 from the next integer, more than half an ulp), so r = isqrt(m) < 2^26.
+constexpr int kMinRootExp = 0, kMaxRootExp = 21;
 constexpr int kMaxSquareShift = 30;
 constexpr int kMaxOutShift = 52;
 
@@ -102,7 +102,7 @@ void IntSynthesis::add_igdn(std::vector<int32_t> gamma_q, std::vector<int64_t> b
   require(!steps_.empty() && !steps_.back().igdn, "an IGDN must follow a convolution");
   const int C = channels_;
   require(root_exp.size() == size_t(C), "root_exp must have one exponent per channel");
-  for (int32_t e : root_exp) require(e >= kMinRootExp && e <= kMaxRootExp, "root exponent outside [-60, 21]");
+  for (int32_t e : root_exp) require(e >= kMinRootExp && e <= kMaxRootExp, "root exponent outside [0, 21]");
   require(square_shift >= 0 && square_shift <= kMaxSquareShift, "square shift outside [0, 30]");
   require(out_shift >= 0 && out_shift <= kMaxOutShift, "out shift outside [0, 52]");
   for (int32_t g : gamma_q) require(g >= 0, "gamma must not be negative (the norm must not be)");

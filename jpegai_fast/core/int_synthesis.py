@@ -33,6 +33,9 @@ NORM_SHIFT = 1
 ROOT_FRAC_BITS = 16
 #: The largest power-of-two exponent tried for gamma's rows.
 GAMMA_SHIFT_MAX = 40
+#: The root's exponent e, r = isqrt(n 2^e), stays in [0, 21]: n 2^e is an integer below 2^52, whose integer
+#: root the core takes exactly in doubles (csrc/intpath/int_synthesis.cpp).
+ROOT_EXP_MAX = 21
 
 
 def quantise_igdn(beta: np.ndarray, gamma: np.ndarray, frac_in: int, frac_out: int) -> dict:
@@ -45,17 +48,20 @@ def quantise_igdn(beta: np.ndarray, gamma: np.ndarray, frac_in: int, frac_out: i
     if np.any(beta <= 0) or np.any(gamma < 0):
         raise ValueError("IGDN needs beta > 0 and gamma >= 0")
     square_frac = 2 * frac_in - SQUARE_SHIFT
+    # the root exponent e = 2 ROOT_FRAC_BITS - (g + square_frac - NORM_SHIFT) must lie in [0, ROOT_EXP_MAX]
+    g_max = min(GAMMA_SHIFT_MAX, 2 * ROOT_FRAC_BITS - square_frac + NORM_SHIFT)
+    g_min = 2 * ROOT_FRAC_BITS - square_frac + NORM_SHIFT - ROOT_EXP_MAX
     c = beta.shape[0]
     gamma_q, beta_q, g = np.zeros((c, c), np.int64), np.zeros(c, np.int64), np.zeros(c, np.int64)
     for i in range(c):
-        for s in range(GAMMA_SHIFT_MAX, -GAMMA_SHIFT_MAX, -1):
+        for s in range(g_max, g_min - 1, -1):
             row = round_half_up(gamma[i] * 2.0 ** s)
             b = round_half_up(beta[i] * 2.0 ** (s + square_frac))
             if row.max() <= INT16_LIMIT and row.sum() * INT16_LIMIT + b <= INT16_ACC_LIMIT and b >= 1:
                 gamma_q[i], beta_q[i], g[i] = row, b, s
                 break
         else:
-            raise ValueError(f"IGDN row {i}: no exponent fits the int16 bound")
+            raise ValueError(f"IGDN row {i}: no exponent in [{g_min}, {g_max}] fits the int16 bound")
     norm_frac = g + square_frac - NORM_SHIFT
     return {"gamma_q": gamma_q.astype(np.int32), "beta_q": beta_q, "norm_shift": np.full(c, NORM_SHIFT, np.int32),
             "square_shift": SQUARE_SHIFT, "root_exp": (2 * ROOT_FRAC_BITS - norm_frac).astype(np.int32),

@@ -46,13 +46,8 @@ def _reference(syn: isyn.IntSynthesis, y: np.ndarray) -> np.ndarray:
         norm = np.einsum("ij,jhw->ihw", step["gamma_q"].astype(np.int64), sq) + step["beta_q"][:, None, None]
         ns = step["norm_shift"].astype(np.int64)[:, None, None]
         norm = np.minimum((norm + (np.int64(1) << (ns - 1))) >> ns, 2**30)
-        e = step["root_exp"]
-        root = np.empty_like(norm)
-        for c in range(norm.shape[0]):
-            scaled = norm[c] << e[c] if e[c] >= 0 else norm[c] >> -e[c]
-            if e[c] < 0:
-                assert np.all(norm[c] % (1 << -e[c]) == 0), "the test's integer root needs n 2^e integral"
-            root[c] = np.vectorize(math.isqrt)(scaled)
+        e = step["root_exp"].astype(np.int64)[:, None, None]
+        root = np.vectorize(math.isqrt)(norm << e)
         t = step["out_shift"]
         x = np.clip((x * root + (1 << (t - 1))) >> t, -INT16_LIMIT, INT16_LIMIT)
     return x
@@ -61,7 +56,6 @@ def _reference(syn: isyn.IntSynthesis, y: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_core_computes_the_documented_integers(seed):
     syn = isyn.IntSynthesis.from_layers(_layers(seed))
-    assert all(s["root_exp"].min() >= 0 for s in syn.steps if s["kind"] == "igdn")
     y = np.random.default_rng(seed + 10).normal(0, 2, (8, 3, 5))
     got = syn.run_q(y, threads=1)
     assert got.shape == (3, 24, 40) and got.dtype == np.int32              # three stride-2 deconvolutions
@@ -111,6 +105,7 @@ def test_malformed_steps_are_refused():
     syn = isyn.IntSynthesis.from_layers(_layers(0, n=4)[:1])
     core = syn._core
     for change, match in [({"root_exp": np.full(4, 22, np.int32)}, "root exponent"),
+                          ({"root_exp": np.full(4, -1, np.int32)}, "root exponent"),
                           ({"out_shift": 60}, "out shift"),
                           ({"square_shift": 31}, "square shift"),
                           ({"gamma_q": -igdn["gamma_q"]}, "gamma must not be negative"),
