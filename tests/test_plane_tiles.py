@@ -186,6 +186,17 @@ def test_a_plane_payload_failing_its_crc_is_refused(streams):
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
+def _tiny_learned(img: np.ndarray):
+    """The test model's stream of ``img`` in 64 px tiles (call with weights_file.PATH_ENV at GOLDEN), with what
+    stream.assemble takes to rebuild it: (stream, header without substreams, grid, z payloads, y payloads)."""
+    learned = jpegai_fast.encode(img, model=str(GOLDEN / "tiny_model.npz"), quality=60, tile_size=4, threads=1)
+    h = container.read(learned)
+    grid = tiling.TileGrid(*tiling.latent_shape(*img.shape[:2]), h.tile_size)
+    z = [learned[s.offset:s.offset + s.length] for s in h.substreams if s.kind == Kind.Z]
+    y = [[learned[s.offset:s.offset + s.length]] for s in h.substreams if s.kind == Kind.Y]
+    return learned, dataclasses.replace(h, substreams=[]), grid, z, y
+
+
 @pytest.fixture(scope="module")
 def checkerboard():
     """A 256 x 320 picture in 64 px tiles (4 x 5), the test model's stream with every other tile given to the
@@ -193,15 +204,11 @@ def checkerboard():
     with pytest.MonkeyPatch.context() as m:
         m.setenv(weights_file.PATH_ENV, str(GOLDEN))
         img = natural_like(256, 320, seed=9)
-        learned = jpegai_fast.encode(img, model=str(GOLDEN / "tiny_model.npz"), quality=60, tile_size=4, threads=1)
-        h = container.read(learned)
-        grid = tiling.TileGrid(*tiling.latent_shape(256, 320), h.tile_size)
-        z = [learned[s.offset:s.offset + s.length] for s in h.substreams if s.kind == Kind.Z]
-        y = [[learned[s.offset:s.offset + s.length]] for s in h.substreams if s.kind == Kind.Y]
+        _learned, header, grid, z, y = _tiny_learned(img)
         choice = tile_choice.TileChoice(img, 8, grid, 1)
         planes = {i: choice._plane_tile(i, 2 * (i % 4 == 0))[0] for i in range(grid.count)
                   if (i // grid.cols + i % grid.cols) % 2 == 0}
-        data = stream.assemble(dataclasses.replace(h, substreams=[]), {}, z, y, planes)
+        data = stream.assemble(header, {}, z, y, planes)
         yield img, data, planes
 
 
@@ -231,9 +238,7 @@ def test_a_palette_tile_decodes_to_its_reduced_colours():
     img = _soft_drawing(128, 192, seed=4)
     with pytest.MonkeyPatch.context() as m:      # the test model's learned stream, tile 0 given to a palette
         m.setenv(weights_file.PATH_ENV, str(GOLDEN))
-        learned = jpegai_fast.encode(natural_like(128, 192, seed=4), model=str(GOLDEN / "tiny_model.npz"), quality=60, tile_size=4, threads=1)
-        h = container.read(learned)
-        grid = tiling.TileGrid(*tiling.latent_shape(128, 192), h.tile_size)
+        _learned, header, grid, z, y = _tiny_learned(natural_like(128, 192, seed=4))
         choice = tile_choice.TileChoice(img, 8, grid, 1)
         count = mode_choice.colours(img[:64, :64])
         sizes = choice._palette_sizes(0)
@@ -241,9 +246,7 @@ def test_a_palette_tile_decodes_to_its_reduced_colours():
         pt, sse = choice._palette_tile(0, 16)
         want = mode_choice.reduced(img[:64, :64], 16)
         assert pt.near == 0 and sse == float(np.sum((want.astype(np.float64) - img[:64, :64]) ** 2)) > 0
-        z = [learned[s.offset:s.offset + s.length] for s in h.substreams if s.kind == Kind.Z]
-        y = [[learned[s.offset:s.offset + s.length]] for s in h.substreams if s.kind == Kind.Y]
-        data = stream.assemble(dataclasses.replace(h, substreams=[]), {}, z, y, {0: pt})
+        data = stream.assemble(header, {}, z, y, {0: pt})
         assert np.array_equal(jpegai_fast.decode(data, threads=1)[:64, :64], want)
 
 
@@ -324,16 +327,12 @@ def test_the_fill_keeps_the_last_step_whose_stream_fits(monkeypatch):
     with pytest.MonkeyPatch.context() as m:
         m.setenv(weights_file.PATH_ENV, str(GOLDEN))
         img = natural_like(256, 320, seed=9)
-        learned = jpegai_fast.encode(img, model=str(GOLDEN / "tiny_model.npz"), quality=60, tile_size=4, threads=1)
-        h = container.read(learned)
-        grid = tiling.TileGrid(*tiling.latent_shape(256, 320), h.tile_size)
+        learned, header, grid, z, y = _tiny_learned(img)
         choice = tile_choice.TileChoice(img, 8, grid, 1)
         steps = [{0: choice._plane_tile(0, 16)[0]}, {0: choice._plane_tile(0, 0)[0], 1: choice._plane_tile(1, 0)[0]}]
         monkeypatch.setattr(tile_choice.TileChoice, "fill", lambda self, rate_q, spare: steps)
         frame = SimpleNamespace(grid=grid, side={})
-        z = [learned[s.offset:s.offset + s.length] for s in h.substreams if s.kind == Kind.Z]
-        y = [[learned[s.offset:s.offset + s.length]] for s in h.substreams if s.kind == Kind.Y]
-        sizes = [len(stream.assemble(dataclasses.replace(h, substreams=[]), {}, z, y, step)) for step in steps]
+        sizes = [len(stream.assemble(header, {}, z, y, step)) for step in steps]
         assert sizes[0] < sizes[1]
         for target, want in [(sizes[1], 1), (sizes[1] - 1, 0), (sizes[0], 0), (sizes[0] - 1, None)]:
             data = pipeline._filled(frame, choice, learned, learned, target)

@@ -135,10 +135,8 @@ class TileChoice:
             y0, y1, x0, x1 = self.rects[i]
             learned_sse = float(np.sum((recon[y0:y1, x0:x1].astype(np.float64) - self.colour[y0:y1, x0:x1]) ** 2))
             learned[i] = tile_bytes[i], learned_sse
-            best, best_cost = None, cost(tile_bytes[i], learned_sse)
-            found, found_cost = _cheapest(lambda near, i=i: self._plane_tile(i, near), (0,) + BOUNDS, cost)
-            if found_cost < best_cost:
-                best, best_cost = found, found_cost
+            best, best_cost = _cheapest(lambda near, i=i: self._plane_tile(i, near), (0,) + BOUNDS, cost,
+                                        cost(tile_bytes[i], learned_sse))
             found, found_cost = self._cheapest_palette(i, cost, best_cost)
             if found is not None:
                 best, best_cost = found, found_cost
@@ -156,18 +154,8 @@ class TileChoice:
         if not sizes:
             return None, to_beat
         fewest = _bytes(self._palette_tile(i, sizes[-1])[0])
-        best, best_cost, previous = None, to_beat, None
-        for size in sizes:
-            if cost(fewest, self._palette_sse(i, size)) >= best_cost:
-                break                                  # nor can a smaller palette beat it
-            pt, sse = self._palette_tile(i, size)
-            c = cost(_bytes(pt), sse)
-            if c < best_cost:
-                best, best_cost = pt, c
-            if previous is not None and c > previous:
-                break
-            previous = c
-        return best, best_cost
+        return _cheapest(lambda size: self._palette_tile(i, size), sizes, cost, to_beat,
+                         hopeless=lambda size, best: cost(fewest, self._palette_sse(i, size)) >= best)
 
 
     def fill(self, rate_q: int, spare: int) -> list[dict[int, PlaneTile]]:
@@ -204,11 +192,16 @@ class TileChoice:
         return next(s for made, s in self._made(i) if made is pt)
 
 
-def _cheapest(coding, params, cost) -> tuple[PlaneTile | None, float]:
-    """The cheapest of ``coding(p)`` over ``params`` in order, stopping at the first whose cost rises (the
-    cost falls, then rises, along a bound or a palette size), and its cost."""
-    best, best_cost, previous = None, float("inf"), None
+def _cheapest(coding, params, cost, to_beat: float = float("inf"),
+              hopeless=None) -> tuple[PlaneTile | None, float]:
+    """The cheapest of ``coding(p)`` over ``params`` in order if one costs less than ``to_beat``, and its cost
+    (else None, ``to_beat``): stopping at the first whose cost rises (the cost falls, then rises, along a bound
+    or a palette size), or before coding a ``p`` for which ``hopeless(p, best cost so far)`` holds (then no
+    later one can win either)."""
+    best, best_cost, previous = None, to_beat, None
     for p in params:
+        if hopeless is not None and hopeless(p, best_cost):
+            break
         pt, sse = coding(p)
         c = cost(_bytes(pt), sse)
         if c < best_cost:
