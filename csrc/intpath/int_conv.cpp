@@ -116,8 +116,9 @@ inline int32_t requantise(int64_t acc, int s, bool relu, int32_t limit) {
 }
 
 // requantise over one register tile's row of n <= kChunk sums. The int16 arithmetic's sums and bias fit int32
-// together (its weight bound), and floor((v + 2^(s-1)) / 2^s) = floor((floor(v / 2^(s-1)) + 1) / 2) needs no
-// wider type, so that row is plain int32 work the compiler vectorises; the same integers as requantise.
+// together (its weight bound), and floor((v + 2^(s-1)) / 2^s) = (v >> s) + bit s-1 of v (v = q 2^s + r: the
+// half is carried exactly when r >= 2^(s-1)) needs no wider type and cannot overflow, so that row is plain
+// int32 work the compiler vectorises; the same integers as requantise.
 template <class Acc, int kChunk>
 inline void requantise_chunk(const Acc* acc, int n, int64_t bias, int s, bool relu, int32_t limit, int32_t* out) {
   for (int j = 0; j < n; ++j) out[j] = requantise(int64_t(acc[j]) + bias, s, relu, limit);
@@ -133,7 +134,7 @@ inline void requantise_chunk<int32_t, kInt16Chunk>(const int32_t* acc, int n, in
   int32_t v[kInt16Chunk];
   for (int j = 0; j < kInt16Chunk; ++j) {  // full width (the tile's spare lanes hold bounded sums too)
     int32_t x = acc[j] + b;
-    x = s > 0 ? ((x >> (s - 1)) + 1) >> 1 : x;
+    x = s > 0 ? (x >> s) + ((x >> (s - 1)) & 1) : x;
     v[j] = std::min(std::max(x, lo), limit);
   }
   std::memcpy(out, v, sizeof(int32_t) * size_t(n));
