@@ -23,8 +23,9 @@ Y_FRAC_BITS = 8
 #: the shipped model's largest values on training crops (7.4, 5.0, 3.6, 3.2, 2.9, 1.4 after conv 1, IGDN 1,
 #: ... IGDN 3) with a factor 2 of headroom; larger values saturate.
 HIDDEN_FRAC_BITS = (11, 11, 12, 12, 12, 13)
-#: The last convolution's output, the picture in [0, 1] (before clipping), is Q14.
+#: The last convolution's output, the picture in [0, 1] (before clipping), is Q14, saturated to +-2^30.
 OUT_FRAC_BITS = 14
+OUT_LIMIT = 1 << 30
 #: Squares enter the IGDN's norm as int16: x^2 (Q 2f) shifted right by 15 fits int16 for any int16 x.
 SQUARE_SHIFT = 15
 #: The norm's int32 sum is halved on output (the activations' limit is 2^30; the int16 bound allows 2^31).
@@ -121,7 +122,7 @@ class IntSynthesis:
         if y.ndim != 3 or not np.all(np.isfinite(y)):
             raise ValueError(f"y_hat must be a finite (M, h, w) array, got shape {y.shape}")
         y_q = np.clip(round_half_up(y * 2.0 ** Y_FRAC_BITS), -INT16_LIMIT, INT16_LIMIT).astype(np.int32)
-        return self._core.run(np.ascontiguousarray(y_q), 1 << 30, resolve_threads(threads))
+        return self._core.run(np.ascontiguousarray(y_q), OUT_LIMIT, resolve_threads(threads))
 
     def __call__(self, y_hat: np.ndarray, threads=None) -> np.ndarray:
         """As the float transform: (3, H, W) float32, the picture in [0, 1] units (exact: Q14 / 2^14)."""

@@ -38,7 +38,7 @@ def _reference(syn: isyn.IntSynthesis, y: np.ndarray) -> np.ndarray:
             acc = integer_conv(x, step) + step["bias_q"][:, None, None]
             s = step["shift"].astype(np.int64)[:, None, None]
             v = np.where(s > 0, (acc + (np.int64(1) << np.maximum(s - 1, 0))) >> s, acc)
-            limit = 2**30 if i + 1 == len(syn.steps) else INT16_LIMIT
+            limit = isyn.OUT_LIMIT if i + 1 == len(syn.steps) else INT16_LIMIT
             x = np.clip(v, -limit, limit)
             continue
         k = step["square_shift"]
@@ -95,6 +95,19 @@ def test_the_shipped_model_is_within_a_hundredth_of_a_db_of_its_float_synthesis(
     float_out = jpegai_fast.decode(data, threads=1)
     assert abs(psnr(out, img) - psnr(float_out, img)) < 0.02
     assert psnr(out, float_out) > 50
+    from jpegai_fast.core.int_synthesis_torch import run_q
+    np.testing.assert_array_equal(run_q(syn, y, "cpu"), syn.run_q(y, threads=1))     # the torch path: same integers
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not __import__("torch").cuda.is_available(), reason="no CUDA device"))])
+def test_torch_computes_the_same_integers(device):
+    from jpegai_fast.core.int_synthesis_torch import run_q
+    for seed in (0, 1):
+        syn = isyn.IntSynthesis.from_layers(_layers(seed, m=16, n=12))
+        y = np.random.default_rng(seed).normal(0, 3, (16, 5, 7))
+        y[0, 0, 0] = 1e6                                    # saturates
+        np.testing.assert_array_equal(run_q(syn, y, device), syn.run_q(y, threads=2))
 
 
 def test_malformed_steps_are_refused():

@@ -1,0 +1,53 @@
+"""The integer synthesis on a torch device (issue 33 item 5): the same integers as the C++ core
+(core/int_synthesis.py) from the same quantised steps, so a CUDA decode of an integer stream can give the CPU's
+pixels. Every value stays an exact integer in float64: the int16 bound keeps each sum below 2^31 (so any
+summation order of a float64 convolution is exact), the IGDN's root argument below 2^52 (so the floor of the
+correctly rounded square root is the integer root). cuDNN is bypassed for the convolutions: its algorithm
+choice may include transforms (FFT) that are not exact.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from jpegai_fast.core.constants import INT16_LIMIT
+from jpegai_fast.core.int_synthesis import OUT_LIMIT, Y_FRAC_BITS, IntSynthesis
+
+
+def _shift_round(v: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """floor((v + 2^(s-1)) / 2^s) per channel (s >= 0; s = 0 leaves v), exact on float64 integers."""
+    s = shift.to(v)[:, None, None]
+    half = torch.where(s > 0, torch.exp2(s - 1), torch.zeros_like(s))
+    return torch.floor((v + half) / torch.exp2(s))
+
+
+def run_q(syn: IntSynthesis, y_hat, device) -> np.ndarray:
+    """``syn.run_q(y_hat)`` computed on ``device`` (torch), as int32 (3, H, W)."""
+    dev = torch.device(device)
+    f64 = dict(dtype=torch.float64, device=dev)
+    y = torch.as_tensor(np.asarray(y_hat, dtype=np.float64), **f64)
+    x = torch.clamp(torch.floor(y * 2.0 ** Y_FRAC_BITS + 0.5), -INT16_LIMIT, INT16_LIMIT)
+    with torch.no_grad(), torch.backends.cudnn.flags(enabled=False):
+        for i, step in enumerate(syn.steps):
+            if step["kind"] == "conv":
+                w = torch.as_tensor(step["weight_q"], **f64)
+                if step["transposed"]:
+                    acc = F.conv_transpose2d(x[None], w.transpose(0, 1), stride=step["stride"],
+                                             padding=step["padding"], output_padding=step["output_padding"])[0]
+                else:
+                    acc = F.conv2d(x[None], w, stride=step["stride"], padding=step["padding"])[0]
+                acc = acc + torch.as_tensor(step["bias_q"], **f64)[:, None, None]
+                limit = OUT_LIMIT if i + 1 == len(syn.steps) else INT16_LIMIT
+                x = torch.clamp(_shift_round(acc, torch.as_tensor(step["shift"])), -limit, limit)
+                continue
+            k = step["square_shift"]
+            sq = torch.clamp(torch.floor((x * x + 2.0 ** (k - 1)) / 2.0 ** k), max=INT16_LIMIT)
+            gamma = torch.as_tensor(step["gamma_q"], **f64)
+            norm = torch.einsum("ij,jhw->ihw", gamma, sq) + torch.as_tensor(step["beta_q"], **f64)[:, None, None]
+            norm = torch.clamp(_shift_round(norm, torch.as_tensor(step["norm_shift"])), max=2.0 ** 30)
+            e = torch.as_tensor(step["root_exp"]).to(norm)[:, None, None]
+            root = torch.floor(torch.sqrt(norm * torch.exp2(e)))
+            t = step["out_shift"]
+            x = torch.clamp(torch.floor((x * root + 2.0 ** (t - 1)) / 2.0 ** t), -INT16_LIMIT, INT16_LIMIT)
+    return x.cpu().numpy().astype(np.int32)
