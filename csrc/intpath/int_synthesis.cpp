@@ -2,25 +2,24 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
 #include "common/cpu.h"
 #include "common/parallel.h"
-#include "common/portable.h"
+#include "intpath/pair_kernel.h"
 
 namespace jpegai {
 namespace intpath {
 namespace {
 
-inline void require(bool ok, const std::string& msg) {
+void require(bool ok, const std::string& msg) {
   if (!ok) throw std::invalid_argument("IntSynthesis: " + msg);
 }
 
-// Element steps run in blocks of this many values per task: coarse enough that a task costs far more
-// than its spawn, fine enough that two threads share a Kodak-sized plane evenly.
-constexpr int64_t kBlock = int64_t(1) << 16;
-
+constexpr int kL = kPairLanes, kR = kPairTileR;
+constexpr int kColBlock = 8 * kR;  // grid columns per cache block
 // Root exponents: m = n 2^e (n < 2^31, 0 <= e <= 21) is an integer below 2^52, exact as a double, where the
 // floor of the correctly rounded root is the exact integer root (the root of a non-square m is at least
 // 1 / (2 sqrt(m) + 1) > 2^-27 from the next integer, more than half an ulp), so r = isqrt(m) < 2^26.
@@ -28,79 +27,251 @@ constexpr int kMinRootExp = 0, kMaxRootExp = 21;
 constexpr int kMaxSquareShift = 30;
 constexpr int kMaxOutShift = 52;
 
-}  // namespace
+int even(int c) { return c + (c & 1); }
+int64_t slack_for(int c) { return int64_t(2 * kR + 8) * c + 64; }
 
-void igdn_squares(const int32_t* x, int64_t n, int square_shift, int32_t* out, int threads) {
-  const int64_t half = square_shift > 0 ? int64_t(1) << (square_shift - 1) : 0;
-  parallel_for((n + kBlock - 1) / kBlock, threads, [&](int64_t b) {
-    const int64_t end = std::min(n, (b + 1) * kBlock);
-    for (int64_t i = b * kBlock; i < end; ++i) {
-      const int64_t v = (int64_t(x[i]) * x[i] + half) >> square_shift;
-      out[i] = int32_t(std::min<int64_t>(v, kInt16Limit));
-    }
-  });
+// NHWC int16 activation, channels padded to even, a zero border and slack after the last row, so a tile
+// running past the right edge reads (and discards) in-bounds values.
+struct Act {
+  int h = 0, w = 0, c = 0, border = 0;
+  int64_t row_stride = 0;
+  std::vector<int16_t> data;
+  Act(int h_, int w_, int c_, int border_) : h(h_), w(w_), c(even(c_)), border(border_) {
+    row_stride = int64_t(w + 2 * border) * c;
+    data.assign(size_t(row_stride) * (h + 2 * border) + size_t(slack_for(c)), 0);
+  }
+  int16_t* at(int y, int x) { return data.data() + (int64_t(y) + border) * row_stride + (int64_t(x) + border) * c; }
+  const int16_t* at(int y, int x) const {
+    return data.data() + (int64_t(y) + border) * row_stride + (int64_t(x) + border) * c;
+  }
+};
+
+// Where a layer writes: the next layer's input, or the caller's planar int32 output.
+struct Sink {
+  Act* act = nullptr;
+  int32_t* planar = nullptr;
+  int ho = 0, wo = 0;
+  int32_t limit = kInt16Limit;
+};
+
+using Pass = IntSynthesis::Pass;
+
+Pass empty_pass(size_t ntaps, int cin) {
+  Pass p;
+  p.w.assign(ntaps * size_t(even(cin) / 2) * kL * 2, 0);
+  std::fill(p.chan, p.chan + kL, -1);
+  return p;
 }
 
-namespace {
+void set_weight(Pass& p, size_t t, int cin, int ic, int lane, int32_t v) {
+  p.w[((t * size_t(even(cin) / 2) + size_t(ic / 2)) * kL + lane) * 2 + ic % 2] = int16_t(v);
+}
 
-// The root-scaled product on doubles, every step exact (so the same on every ISA, with or without FMA
-// contraction): r = floor(sqrt(n 2^e)) is the integer root (kMaxRootExp); |x r| < 2^41 and half <= 2^51
-// keep x r + half an exact integer; the power-of-two scaling and the floor are exact.
-JPEGAI_ALWAYS_INLINE void scale_values(const int32_t* x, const int32_t* norm, int64_t n, double root_scale, double half,
-                                       double inv_out, int32_t* out) {
-  for (int64_t i = 0; i < n; ++i) {
-    const double r = std::floor(std::sqrt(double(std::max(norm[i], 0)) * root_scale));
-    const double v = std::floor((double(x[i]) * r + half) * inv_out);
-    out[i] = int32_t(std::min(std::max(v, -double(kInt16Limit)), double(kInt16Limit)));
+void set_lane(Pass& p, int lane, int chan, int64_t bias, int shift) {
+  p.chan[lane] = chan;
+  p.bias[lane] = int32_t(bias);  // |bias| <= 2^31 - 1: the int16 bound (IntConvLayer) was checked first
+  p.shift[lane] = shift;
+}
+
+// floor((v + 2^(s-1)) / 2^s) as (v >> s) + bit s-1 of v: no wider type, no overflow (int_conv.cpp's rule).
+inline int32_t round_shift(int32_t v, int s) { return s > 0 ? (v >> s) + ((v >> (s - 1)) & 1) : v; }
+
+// Stores one register tile (kR grid positions from column j0 of grid row i; n valid), requantised.
+void store_tile(const Pass& p, const int32_t* tile, int i, int j0, int n, int mul, const Sink& sink) {
+  const int64_t plane = int64_t(sink.ho) * sink.wo;
+  for (int r = 0; r < n; ++r)
+    for (int l = 0; l < kL; ++l) {
+      if (p.chan[l] < 0) continue;
+      const int32_t v =
+          std::min(std::max(round_shift(tile[r * kL + l] + p.bias[l], p.shift[l]), -sink.limit), sink.limit);
+      const int y = mul * i + p.oy[l], x = mul * (j0 + r) + p.ox[l];
+      if (sink.act)
+        sink.act->at(y, x)[p.chan[l]] = int16_t(v);
+      else
+        sink.planar[p.chan[l] * plane + int64_t(y) * sink.wo + x] = v;
+    }
+}
+
+// Every pass of a layer on grid row i: tiles of kR grid columns reading the input at (in_mul i, in_mul j)
+// plus the taps, storing at (out_mul i, out_mul j) plus the lanes' offsets.
+void run_row(const std::vector<Pass>& passes, PairTileFn kernel, const Act& src, int in_mul, int grid_w, int i,
+             int out_mul, const Sink& sink) {
+  int32_t tile[kR * kL];
+  std::vector<int64_t> off;
+  std::vector<PairTileArgs> args(passes.size());
+  for (size_t k = 0; k < passes.size(); ++k) {
+    const Pass& p = passes[k];
+    for (size_t t = 0; t < p.dy.size(); ++t) off.push_back(p.dy[t] * src.row_stride + int64_t(p.dx[t]) * src.c);
+    args[k].ntaps = int(p.dy.size());
+    args[k].npairs = src.c / 2;
+    args[k].px_stride = int64_t(in_mul) * src.c;
+    args[k].w = p.w.data();
+  }
+  for (size_t k = 0, t0 = 0; k < passes.size(); t0 += passes[k].dy.size(), ++k) args[k].tap_off = off.data() + t0;
+  const int16_t* row_base = src.at(in_mul * i, 0);
+  for (int jb = 0; jb < grid_w; jb += kColBlock) {
+    const int je = std::min(grid_w, jb + kColBlock);
+    for (size_t k = 0; k < passes.size(); ++k) {
+      PairTileArgs a = args[k];
+      for (int j0 = jb; j0 < je; j0 += kR) {
+        a.src = row_base + j0 * a.px_stride;
+        kernel(a, tile);
+        store_tile(passes[k], tile, i, j0, std::min(kR, je - j0), out_mul, sink);
+      }
+    }
   }
 }
 
-void scale_values_portable(const int32_t* x, const int32_t* norm, int64_t n, double root_scale, double half,
-                           double inv_out, int32_t* out) {
-  scale_values(x, norm, n, root_scale, half, inv_out, out);
+// The integer IGDN in place on row y of `a` (see the header): squares into a scratch row, the norm by the
+// same tile kernel (one tap), then the root-scaled product, each value exact in doubles (r < 2^26,
+// |x r| < 2^41, the half below 2^52, power-of-two scaling and floor exact).
+void igdn_row(const IntSynthesis::Igdn& g, PairTileFn kernel, Act& a, int y) {
+  thread_local std::vector<int16_t> sq;
+  const int c = a.c;
+  sq.assign(size_t(a.w) * c + size_t(slack_for(c)), 0);
+  int16_t* row = a.at(y, 0);
+  const int64_t half_sq = g.square_shift > 0 ? int64_t(1) << (g.square_shift - 1) : 0;
+  for (int64_t k = 0; k < int64_t(a.w) * c; ++k)
+    sq[k] = int16_t(std::min<int64_t>((int64_t(row[k]) * row[k] + half_sq) >> g.square_shift, kInt16Limit));
+  const double half = g.out_shift > 0 ? std::ldexp(1.0, g.out_shift - 1) : 0.0, inv = std::ldexp(1.0, -g.out_shift);
+  const int64_t off0 = 0;
+  int32_t tile[kR * kL];
+  for (const Pass& p : g.norm) {
+    PairTileArgs args;
+    args.tap_off = &off0;
+    args.ntaps = 1;
+    args.npairs = c / 2;
+    args.px_stride = c;
+    args.w = p.w.data();
+    double scale[kL];
+    for (int l = 0; l < kL; ++l) scale[l] = p.chan[l] < 0 ? 0.0 : std::ldexp(1.0, g.root_exp[p.chan[l]]);
+    for (int j0 = 0; j0 < a.w; j0 += kR) {
+      args.src = sq.data() + int64_t(j0) * c;
+      kernel(args, tile);
+      const int n = std::min(kR, a.w - j0);
+      for (int r = 0; r < n; ++r)
+        for (int l = 0; l < kL; ++l) {
+          if (p.chan[l] < 0) continue;
+          const int32_t norm = std::min(round_shift(tile[r * kL + l] + p.bias[l], p.shift[l]), kActLimit);
+          const double root = std::floor(std::sqrt(double(std::max(norm, 0)) * scale[l]));
+          int16_t& x = row[int64_t(j0 + r) * c + p.chan[l]];
+          const double v = std::floor((double(x) * root + half) * inv);
+          x = int16_t(std::min(std::max(v, -double(kInt16Limit)), double(kInt16Limit)));
+        }
+    }
+  }
 }
-
-#if JPEGAI_HAVE_AVX2_CLONE
-JPEGAI_TARGET_AVX2 void scale_values_avx2(const int32_t* x, const int32_t* norm, int64_t n, double root_scale,
-                                          double half, double inv_out, int32_t* out) {
-  scale_values(x, norm, n, root_scale, half, inv_out, out);
-}
-#endif
 
 }  // namespace
 
-void igdn_scale(const int32_t* x, const int32_t* norm, int C, int64_t plane, const int32_t* root_exp, int out_shift,
-                int32_t* out, int threads) {
-  const double half = out_shift > 0 ? std::ldexp(1.0, out_shift - 1) : 0.0, inv_out = std::ldexp(1.0, -out_shift);
-  const int64_t blocks = (plane + kBlock - 1) / kBlock;
-  const bool simd = simd_enabled();
-  parallel_for(int64_t(C) * blocks, threads, [&](int64_t task) {
-    const int64_t c = task / blocks, b = task % blocks;
-    const int64_t begin = c * plane + b * kBlock, n = std::min(plane, (b + 1) * kBlock) - b * kBlock;
-    const double root_scale = std::ldexp(1.0, root_exp[c]);
-#if JPEGAI_HAVE_AVX2_CLONE
-    if (simd) return scale_values_avx2(x + begin, norm + begin, n, root_scale, half, inv_out, out + begin);
-#endif
-    (void)simd;
-    scale_values_portable(x + begin, norm + begin, n, root_scale, half, inv_out, out + begin);
-  });
+void IntSynthesis::add_conv(const ConvSpec& s, const std::vector<int32_t>& weight_q, const std::vector<int64_t>& bias_q,
+                            const std::vector<int32_t>& shift) {
+  IntConvLayer(s, weight_q, bias_q, shift, Arith::int16);  // every check of the int16 arithmetic, the bound first
+  require(layers_.empty() || s.cin == layers_.back().spec.cout,
+          "convolution input channels " + std::to_string(s.cin) + " != previous output channels " +
+              std::to_string(layers_.empty() ? 0 : layers_.back().spec.cout));
+  require(s.kh == s.kw && s.kh % 2 == 1 && s.ph == s.kh / 2 && s.pw == s.kw / 2, "kernel must be odd, padding k/2");
+  if (s.transposed)
+    require(s.sh == 2 && s.sw == 2 && s.oph == 1 && s.opw == 1,
+            "a transposed convolution must be stride 2, "
+            "output_padding 1");
+  else
+    require(s.sh == 1 && s.sw == 1, "a convolution must be stride 1");
+  const int k = s.kh, p = k / 2;
+  auto wt = [&](int ic, int oc, int ky, int kx) { return weight_q[((size_t(oc) * s.cin + ic) * k + ky) * k + kx]; };
+  Layer L;
+  L.spec = s;
+  if (!s.transposed) {
+    L.border = p;
+    for (int c0 = 0; c0 < s.cout; c0 += kL) {
+      Pass ps = empty_pass(size_t(k) * k, s.cin);
+      for (int ky = 0; ky < k; ++ky)
+        for (int kx = 0; kx < k; ++kx) {
+          ps.dy.push_back(ky - p);
+          ps.dx.push_back(kx - p);
+        }
+      for (int l = 0; l < kL && c0 + l < s.cout; ++l) {
+        set_lane(ps, l, c0 + l, bias_q[c0 + l], shift[c0 + l]);
+        for (int t = 0; t < k * k; ++t)
+          for (int ic = 0; ic < s.cin; ++ic) set_weight(ps, t, s.cin, ic, l, wt(ic, c0 + l, t / k, t % k));
+      }
+      L.passes.push_back(std::move(ps));
+    }
+    layers_.push_back(std::move(L));
+    return;
+  }
+  // Output (2i + py, 2j + px) sums input (i + dy, j + dx) with kernel tap ky = py + p - 2 dy.
+  auto taps_of = [&](int ph) {
+    std::vector<std::pair<int, int>> d;  // (offset, kernel index)
+    for (int dd = -k; dd <= k; ++dd) {
+      const int kk = ph + p - 2 * dd;
+      if (kk >= 0 && kk < k) d.push_back({dd, kk});
+    }
+    return d;
+  };
+  int dmin = 0, dmax = 0;
+  for (int ph = 0; ph < 2; ++ph)
+    for (auto& d : taps_of(ph)) {
+      dmin = std::min(dmin, d.first);
+      dmax = std::max(dmax, d.first);
+    }
+  L.border = std::max(-dmin, dmax);
+  if (4 * s.cout <= kL) {
+    // Few output channels (the RGB layer): the four phases share one pass over the union of their taps,
+    // lane = phase * cout + channel, absent taps zero.
+    Pass ps = empty_pass(size_t(dmax - dmin + 1) * (dmax - dmin + 1), s.cin);
+    for (int dy = dmin; dy <= dmax; ++dy)
+      for (int dx = dmin; dx <= dmax; ++dx) {
+        ps.dy.push_back(dy);
+        ps.dx.push_back(dx);
+      }
+    for (int ph = 0; ph < 4; ++ph)
+      for (int oc = 0; oc < s.cout; ++oc) {
+        const int l = ph * s.cout + oc, py = ph / 2, px = ph % 2;
+        set_lane(ps, l, oc, bias_q[oc], shift[oc]);
+        ps.oy[l] = py;
+        ps.ox[l] = px;
+        for (size_t t = 0; t < ps.dy.size(); ++t) {
+          const int ky = py + p - 2 * ps.dy[t], kx = px + p - 2 * ps.dx[t];
+          if (ky < 0 || ky >= k || kx < 0 || kx >= k) continue;
+          for (int ic = 0; ic < s.cin; ++ic) set_weight(ps, t, s.cin, ic, l, wt(ic, oc, ky, kx));
+        }
+      }
+    L.passes.push_back(std::move(ps));
+  } else {
+    for (int py = 0; py < 2; ++py)
+      for (int px = 0; px < 2; ++px) {
+        const auto ty = taps_of(py), tx = taps_of(px);
+        for (int c0 = 0; c0 < s.cout; c0 += kL) {
+          Pass ps = empty_pass(ty.size() * tx.size(), s.cin);
+          for (auto& a : ty)
+            for (auto& b : tx) {
+              ps.dy.push_back(a.first);
+              ps.dx.push_back(b.first);
+            }
+          for (int l = 0; l < kL && c0 + l < s.cout; ++l) {
+            set_lane(ps, l, c0 + l, bias_q[c0 + l], shift[c0 + l]);
+            ps.oy[l] = py;
+            ps.ox[l] = px;
+            size_t t = 0;
+            for (auto& a : ty)
+              for (auto& b : tx) {
+                for (int ic = 0; ic < s.cin; ++ic) set_weight(ps, t, s.cin, ic, l, wt(ic, c0 + l, a.second, b.second));
+                ++t;
+              }
+          }
+          L.passes.push_back(std::move(ps));
+        }
+      }
+  }
+  layers_.push_back(std::move(L));
 }
 
-void IntSynthesis::add_conv(const ConvSpec& spec, std::vector<int32_t> weight_q, std::vector<int64_t> bias_q,
-                            std::vector<int32_t> shift) {
-  if (!steps_.empty())
-    require(spec.cin == channels_, "convolution input channels " + std::to_string(spec.cin) +
-                                       " != previous output channels " + std::to_string(channels_));
-  Step s;
-  s.conv.emplace_back(spec, std::move(weight_q), std::move(bias_q), std::move(shift), Arith::int16);
-  steps_.push_back(std::move(s));
-  channels_ = spec.cout;
-}
-
-void IntSynthesis::add_igdn(std::vector<int32_t> gamma_q, std::vector<int64_t> beta_q, std::vector<int32_t> norm_shift,
-                            int square_shift, std::vector<int32_t> root_exp, int out_shift) {
-  require(!steps_.empty() && !steps_.back().igdn, "an IGDN must follow a convolution");
-  const int C = channels_;
+void IntSynthesis::add_igdn(const std::vector<int32_t>& gamma_q, const std::vector<int64_t>& beta_q,
+                            const std::vector<int32_t>& norm_shift, int square_shift,
+                            const std::vector<int32_t>& root_exp, int out_shift) {
+  require(!layers_.empty() && !layers_.back().igdn, "an IGDN must follow a convolution");
+  const int C = layers_.back().spec.cout;
   require(root_exp.size() == size_t(C), "root_exp must have one exponent per channel");
   for (int32_t e : root_exp) require(e >= kMinRootExp && e <= kMaxRootExp, "root exponent outside [0, 21]");
   require(square_shift >= 0 && square_shift <= kMaxSquareShift, "square shift outside [0, 30]");
@@ -110,53 +281,90 @@ void IntSynthesis::add_igdn(std::vector<int32_t> gamma_q, std::vector<int64_t> b
   ConvSpec spec;
   spec.cin = spec.cout = C;
   spec.kh = spec.kw = 1;
-  Step s;
-  s.igdn = true;
-  s.norm.push_back(
-      IntIgdn{IntConvLayer(spec, std::move(gamma_q), std::move(beta_q), std::move(norm_shift), Arith::int16),
-              square_shift, std::move(root_exp), out_shift});
-  steps_.push_back(std::move(s));
+  IntConvLayer(spec, gamma_q, beta_q, norm_shift, Arith::int16);  // the int16 bound and the shapes
+  Layer& L = layers_.back();
+  L.igdn = true;
+  L.gdn.square_shift = square_shift;
+  L.gdn.out_shift = out_shift;
+  L.gdn.root_exp = root_exp;
+  for (int c0 = 0; c0 < C; c0 += kL) {
+    Pass ps = empty_pass(1, C);
+    ps.dy.push_back(0);
+    ps.dx.push_back(0);
+    for (int l = 0; l < kL && c0 + l < C; ++l) {
+      set_lane(ps, l, c0 + l, beta_q[c0 + l], norm_shift[c0 + l]);
+      for (int j = 0; j < C; ++j) set_weight(ps, 0, C, j, l, gamma_q[size_t(c0 + l) * C + j]);
+    }
+    L.gdn.norm.push_back(std::move(ps));
+  }
 }
 
-int IntSynthesis::in_channels() const { return steps_.empty() ? 0 : steps_.front().conv.front().spec().cin; }
-int IntSynthesis::out_channels() const { return channels_; }
+int IntSynthesis::in_channels() const { return layers_.empty() ? 0 : layers_.front().spec.cin; }
+int IntSynthesis::out_channels() const { return layers_.empty() ? 0 : layers_.back().spec.cout; }
+int IntSynthesis::num_steps() const {
+  int n = 0;
+  for (const Layer& L : layers_) n += 1 + L.igdn;
+  return n;
+}
 
 std::pair<int, int> IntSynthesis::output_size(int h, int w) const {
-  for (const Step& s : steps_) {
-    if (s.igdn) continue;
-    const IntConvLayer& layer = s.conv.front();
-    const int64_t nh = layer.out_height(h), nw = layer.out_width(w);
-    require(nh > 0 && nw > 0 && nh <= (1 << 20) && nw <= (1 << 20), "a layer output would be empty or huge");
-    h = int(nh);
-    w = int(nw);
+  int64_t hh = h, ww = w;
+  for (const Layer& L : layers_) {
+    if (L.spec.transposed) {
+      hh *= 2;
+      ww *= 2;
+    }
+    require(hh > 0 && ww > 0 && hh <= (1 << 20) && ww <= (1 << 20), "a layer output would be empty or huge");
   }
-  return {h, w};
+  return {int(hh), int(ww)};
 }
 
 std::vector<int32_t> IntSynthesis::run(const int32_t* y_q, int h, int w, int32_t out_limit, int threads) const {
-  require(!steps_.empty() && !steps_.back().igdn, "the synthesis must end with a convolution");
+  require(!layers_.empty() && !layers_.back().igdn, "the synthesis must end with a convolution");
   require(h > 0 && w > 0, "input height and width must be positive");
-  output_size(h, w);  // every intermediate shape checked before any large allocation
-  std::vector<int32_t> act(y_q, y_q + size_t(in_channels()) * h * w);
-  for (size_t i = 0; i < steps_.size(); ++i) {
-    const Step& s = steps_[i];
-    if (!s.igdn) {
-      const IntConvLayer& layer = s.conv.front();
-      const int32_t limit = i + 1 == steps_.size() ? out_limit : kInt16Limit;
-      std::vector<int32_t> next = layer.forward(act, h, w, {}, limit, threads);
-      h = layer.out_height(h);
-      w = layer.out_width(w);
-      act.swap(next);
-      continue;
-    }
-    const IntIgdn& g = s.norm.front();
-    const int64_t plane = int64_t(h) * w;
-    std::vector<int32_t> squares(act.size());
-    igdn_squares(act.data(), int64_t(act.size()), g.square_shift, squares.data(), threads);
-    const std::vector<int32_t> norm = g.norm.forward(squares, h, w, {}, kActLimit, threads);
-    igdn_scale(act.data(), norm.data(), g.norm.spec().cout, plane, g.root_exp.data(), g.out_shift, act.data(), threads);
+  require(threads >= 1, "threads must be >= 1");
+  require(out_limit >= 0 && out_limit <= kActLimit, "output limit outside [0, 2^30]");
+  const auto [out_h, out_w] = output_size(h, w);
+  require(int64_t(out_h) * out_w * out_channels() <= (int64_t(1) << 31), "output too large");
+  const PairTileFn kernel = pair_tile_kernel(current_isa());
+  auto cur = std::make_unique<Act>(h, w, in_channels(), layers_[0].border);
+  {
+    Act& a = *cur;
+    const int cin = in_channels();
+    for (int64_t k = 0; k < int64_t(cin) * h * w; ++k)
+      require(y_q[k] >= -kInt16Limit && y_q[k] <= kInt16Limit, "input outside +-32767");
+    parallel_for(h, threads, [&](int64_t y) {
+      for (int x = 0; x < w; ++x) {
+        int16_t* px = a.at(int(y), x);
+        for (int c = 0; c < cin; ++c) px[c] = int16_t(y_q[(int64_t(c) * h + y) * w + x]);
+      }
+    });
   }
-  return act;
+  std::vector<int32_t> out(size_t(out_channels()) * out_h * out_w);
+  for (size_t li = 0; li < layers_.size(); ++li) {
+    const Layer& L = layers_[li];
+    const bool last = li + 1 == layers_.size();
+    const int mul = L.spec.transposed ? 2 : 1;
+    Sink sink;
+    sink.ho = mul * cur->h;
+    sink.wo = mul * cur->w;
+    std::unique_ptr<Act> next;
+    if (last) {
+      sink.planar = out.data();
+      sink.limit = out_limit;
+    } else {
+      next = std::make_unique<Act>(sink.ho, sink.wo, L.spec.cout, layers_[li + 1].border);
+      sink.act = next.get();
+    }
+    const Act& src = *cur;
+    parallel_for(src.h, threads, [&](int64_t i) {
+      run_row(L.passes, kernel, src, 1, src.w, int(i), mul, sink);
+      if (L.igdn && sink.act)
+        for (int r = 0; r < mul; ++r) igdn_row(L.gdn, kernel, *sink.act, mul * int(i) + r);
+    });
+    cur = std::move(next);
+  }
+  return out;
 }
 
 }  // namespace intpath

@@ -1,0 +1,78 @@
+#include "intpath/pair_kernel.h"
+
+#include <cstring>
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define JPEGAI_PAIR_X86 1
+#else
+#define JPEGAI_PAIR_X86 0
+#endif
+
+namespace jpegai {
+namespace intpath {
+namespace {
+
+void pair_tile_portable(const PairTileArgs& a, int32_t* out) {
+  int32_t acc[kPairTileR][kPairLanes] = {};
+  for (int t = 0; t < a.ntaps; ++t) {
+    const int16_t* s = a.src + a.tap_off[t];
+    const int16_t* w = a.w + int64_t(t) * a.npairs * kPairLanes * 2;
+    for (int p = 0; p < a.npairs; ++p, w += kPairLanes * 2)
+      for (int r = 0; r < kPairTileR; ++r) {
+        const int32_t x0 = s[r * a.px_stride + 2 * p], x1 = s[r * a.px_stride + 2 * p + 1];
+        for (int l = 0; l < kPairLanes; ++l) acc[r][l] += w[2 * l] * x0 + w[2 * l + 1] * x1;
+      }
+  }
+  std::memcpy(out, acc, sizeof(acc));
+}
+
+#if JPEGAI_PAIR_X86
+static_assert(kPairTileR == 6, "the AVX2 kernel names its 6 rows explicitly");
+#define JPEGAI_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+
+// 6 pixels x 2 ymm = 12 accumulators + 2 weight registers + 1 broadcast.
+__attribute__((target("avx2"))) void pair_tile_avx2(const PairTileArgs& a, int32_t* out) {
+#define INIT(r) __m256i lo##r = _mm256_setzero_si256(), hi##r = _mm256_setzero_si256();
+  JPEGAI_ROWS(INIT)
+#undef INIT
+  const int64_t ps = a.px_stride;
+  for (int t = 0; t < a.ntaps; ++t) {
+    const int16_t* s = a.src + a.tap_off[t];
+    const int16_t* w = a.w + int64_t(t) * a.npairs * kPairLanes * 2;
+    for (int p = 0; p < a.npairs; ++p, w += kPairLanes * 2, s += 2) {
+      const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+      const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 16));
+#define STEP(r)                                                \
+  {                                                            \
+    int32_t pair;                                              \
+    std::memcpy(&pair, s + r * ps, sizeof(pair));              \
+    const __m256i x = _mm256_set1_epi32(pair);                 \
+    lo##r = _mm256_add_epi32(lo##r, _mm256_madd_epi16(x, w0)); \
+    hi##r = _mm256_add_epi32(hi##r, _mm256_madd_epi16(x, w1)); \
+  }
+      JPEGAI_ROWS(STEP)
+#undef STEP
+    }
+  }
+#define STORE(r)                                                                \
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r * kPairLanes), lo##r); \
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r * kPairLanes + 8), hi##r);
+  JPEGAI_ROWS(STORE)
+#undef STORE
+}
+#undef JPEGAI_ROWS
+#endif
+
+}  // namespace
+
+PairTileFn pair_tile_kernel(Isa isa) {
+#if JPEGAI_PAIR_X86
+  if (isa != Isa::portable) return pair_tile_avx2;
+#endif
+  (void)isa;
+  return pair_tile_portable;
+}
+
+}  // namespace intpath
+}  // namespace jpegai
