@@ -8,6 +8,7 @@
 
 #include "common/cpu.h"
 #include "common/parallel.h"
+#include "common/portable.h"
 #include "intpath/pair_kernel.h"
 
 namespace jpegai {
@@ -71,31 +72,119 @@ void set_lane(Pass& p, int lane, int chan, int64_t bias, int shift) {
   p.chan[lane] = chan;
   p.bias[lane] = int32_t(bias);  // |bias| <= 2^31 - 1: the int16 bound (IntConvLayer) was checked first
   p.shift[lane] = shift;
+  p.shift1[lane] = shift > 0 ? shift - 1 : 0;
+  p.round_bit[lane] = shift > 0;
 }
 
-// floor((v + 2^(s-1)) / 2^s) as (v >> s) + bit s-1 of v: no wider type, no overflow (int_conv.cpp's rule).
-inline int32_t round_shift(int32_t v, int s) { return s > 0 ? (v >> s) + ((v >> (s - 1)) & 1) : v; }
+void finish_pass(Pass& p) {
+  p.n_used = 0;
+  for (int l = 0; l < kL; ++l) p.n_used += p.chan[l] >= 0;
+  p.contiguous = true;
+  for (int l = 0; l < kL; ++l)
+    p.contiguous =
+        p.contiguous &&
+        (l < p.n_used ? p.chan[l] == p.chan[0] + l && p.oy[l] == p.oy[0] && p.ox[l] == p.ox[0] : p.chan[l] < 0);
+}
+
+// floor((v + 2^(s-1)) / 2^s) as (v >> s) + bit s-1 of v, v = sum + bias: no wider type and no overflow
+// (int_conv.cpp's rule), then saturation to +-limit; all 16 lanes, branch-free.
+JPEGAI_ALWAYS_INLINE void requantise_lanes(const int32_t* acc, const Pass& p, int32_t limit, int32_t* v) {
+  for (int l = 0; l < kL; ++l) {
+    const int32_t x = acc[l] + p.bias[l];
+    v[l] = std::min(std::max((x >> p.shift[l]) + ((x >> p.shift1[l]) & p.round_bit[l]), -limit), limit);
+  }
+}
+
+// A contiguous pass's n rows into an int16 activation: lanes 0 .. n_used-1 at dst[r], side by side.
+JPEGAI_ALWAYS_INLINE void store_rows(const Pass& p, const int32_t* tile, int n, int16_t* const* dst) {
+  for (int r = 0; r < n; ++r) {
+    int32_t v[kL];
+    requantise_lanes(tile + r * kL, p, kInt16Limit, v);
+    for (int l = 0; l < p.n_used; ++l) dst[r][l] = int16_t(v[l]);
+  }
+}
+
+// The IGDN's product for a contiguous norm pass's n rows: x[r][l] *= isqrt(norm 2^e) / 2^t, rounded. In
+// doubles every value is an exact integer (m = n 2^e < 2^52 whose correctly rounded root floors to the
+// integer root, kMaxRootExp; x r + 2^(t-1) < 2^42; power-of-two scaling and floor exact), so the AVX2 clone
+// (which may contract into FMA) and the portable build agree.
+JPEGAI_ALWAYS_INLINE void igdn_rows(const Pass& p, const int32_t* tile, int n, const double* scale, double half,
+                                    double inv, int16_t* const* x) {
+  for (int r = 0; r < n; ++r) {
+    int32_t v[kL];
+    requantise_lanes(tile + r * kL, p, kActLimit, v);
+    for (int l = 0; l < kL; ++l) {
+      const double root = std::floor(std::sqrt(double(std::max(v[l], 0)) * scale[l]));
+      const double y = std::floor((double(l < p.n_used ? x[r][l] : 0) * root + half) * inv);
+      v[l] = int32_t(std::min(std::max(y, -double(kInt16Limit)), double(kInt16Limit)));
+    }
+    for (int l = 0; l < p.n_used; ++l) x[r][l] = int16_t(v[l]);
+  }
+}
+
+void store_rows_portable(const Pass& p, const int32_t* tile, int n, int16_t* const* dst) {
+  store_rows(p, tile, n, dst);
+}
+void igdn_rows_portable(const Pass& p, const int32_t* tile, int n, const double* scale, double half, double inv,
+                        int16_t* const* x) {
+  igdn_rows(p, tile, n, scale, half, inv, x);
+}
+#if JPEGAI_HAVE_AVX2_CLONE
+JPEGAI_TARGET_AVX2 void store_rows_avx2(const Pass& p, const int32_t* tile, int n, int16_t* const* dst) {
+  store_rows(p, tile, n, dst);
+}
+JPEGAI_TARGET_AVX2 void igdn_rows_avx2(const Pass& p, const int32_t* tile, int n, const double* scale, double half,
+                                       double inv, int16_t* const* x) {
+  igdn_rows(p, tile, n, scale, half, inv, x);
+}
+#endif
+
+// The epilogues of the ISA in use (the same integers in every build).
+struct Epilogues {
+  void (*store)(const Pass&, const int32_t*, int, int16_t* const*) = store_rows_portable;
+  void (*igdn)(const Pass&, const int32_t*, int, const double*, double, double, int16_t* const*) = igdn_rows_portable;
+};
+
+Epilogues epilogues(Isa isa) {
+  Epilogues e;
+#if JPEGAI_HAVE_AVX2_CLONE
+  if (isa != Isa::portable) {
+    e.store = store_rows_avx2;
+    e.igdn = igdn_rows_avx2;
+  }
+#endif
+  (void)isa;
+  return e;
+}
 
 // Stores one register tile (kR grid positions from column j0 of grid row i; n valid), requantised.
-void store_tile(const Pass& p, const int32_t* tile, int i, int j0, int n, int mul, const Sink& sink) {
+void store_tile(const Pass& p, const Epilogues& ep, const int32_t* tile, int i, int j0, int n, int mul,
+                const Sink& sink) {
+  if (sink.act && p.contiguous) {
+    int16_t* dst[kR];
+    for (int r = 0; r < n; ++r) dst[r] = sink.act->at(mul * i + p.oy[0], mul * (j0 + r) + p.ox[0]) + p.chan[0];
+    ep.store(p, tile, n, dst);
+    return;
+  }
   const int64_t plane = int64_t(sink.ho) * sink.wo;
-  for (int r = 0; r < n; ++r)
+  for (int r = 0; r < n; ++r) {
+    int32_t v[kL];
+    requantise_lanes(tile + r * kL, p, sink.limit, v);
     for (int l = 0; l < kL; ++l) {
       if (p.chan[l] < 0) continue;
-      const int32_t v =
-          std::min(std::max(round_shift(tile[r * kL + l] + p.bias[l], p.shift[l]), -sink.limit), sink.limit);
       const int y = mul * i + p.oy[l], x = mul * (j0 + r) + p.ox[l];
       if (sink.act)
-        sink.act->at(y, x)[p.chan[l]] = int16_t(v);
+        sink.act->at(y, x)[p.chan[l]] = int16_t(v[l]);
       else
-        sink.planar[p.chan[l] * plane + int64_t(y) * sink.wo + x] = v;
+        sink.planar[p.chan[l] * plane + int64_t(y) * sink.wo + x] = v[l];
     }
+  }
 }
 
 // Every pass of a layer on grid row i: tiles of kR grid columns reading the input at (in_mul i, in_mul j)
 // plus the taps, storing at (out_mul i, out_mul j) plus the lanes' offsets.
-void run_row(const std::vector<Pass>& passes, PairTileFn kernel, const Act& src, int in_mul, int grid_w, int i,
-             int out_mul, const Sink& sink) {
+void run_row(const std::vector<Pass>& passes, PairTileFn kernel, const Epilogues& ep, const Act& src, int in_mul,
+             int grid_w, int i, int out_mul, const Sink& sink) {
   int32_t tile[kR * kL];
   std::vector<int64_t> off;
   std::vector<PairTileArgs> args(passes.size());
@@ -116,16 +205,15 @@ void run_row(const std::vector<Pass>& passes, PairTileFn kernel, const Act& src,
       for (int j0 = jb; j0 < je; j0 += kR) {
         a.src = row_base + j0 * a.px_stride;
         kernel(a, tile);
-        store_tile(passes[k], tile, i, j0, std::min(kR, je - j0), out_mul, sink);
+        store_tile(passes[k], ep, tile, i, j0, std::min(kR, je - j0), out_mul, sink);
       }
     }
   }
 }
 
 // The integer IGDN in place on row y of `a` (see the header): squares into a scratch row, the norm by the
-// same tile kernel (one tap), then the root-scaled product, each value exact in doubles (r < 2^26,
-// |x r| < 2^41, the half below 2^52, power-of-two scaling and floor exact).
-void igdn_row(const IntSynthesis::Igdn& g, PairTileFn kernel, Act& a, int y) {
+// same tile kernel (one tap), then the root-scaled product (igdn_rows; the norm passes are contiguous).
+void igdn_row(const IntSynthesis::Igdn& g, PairTileFn kernel, const Epilogues& ep, Act& a, int y) {
   thread_local std::vector<int16_t> sq;
   const int c = a.c;
   sq.assign(size_t(a.w) * c + size_t(slack_for(c)), 0);
@@ -149,15 +237,9 @@ void igdn_row(const IntSynthesis::Igdn& g, PairTileFn kernel, Act& a, int y) {
       args.src = sq.data() + int64_t(j0) * c;
       kernel(args, tile);
       const int n = std::min(kR, a.w - j0);
-      for (int r = 0; r < n; ++r)
-        for (int l = 0; l < kL; ++l) {
-          if (p.chan[l] < 0) continue;
-          const int32_t norm = std::min(round_shift(tile[r * kL + l] + p.bias[l], p.shift[l]), kActLimit);
-          const double root = std::floor(std::sqrt(double(std::max(norm, 0)) * scale[l]));
-          int16_t& x = row[int64_t(j0 + r) * c + p.chan[l]];
-          const double v = std::floor((double(x) * root + half) * inv);
-          x = int16_t(std::min(std::max(v, -double(kInt16Limit)), double(kInt16Limit)));
-        }
+      int16_t* x[kR];
+      for (int r = 0; r < n; ++r) x[r] = row + int64_t(j0 + r) * c + p.chan[0];
+      ep.igdn(p, tile, n, scale, half, inv, x);
     }
   }
 }
@@ -195,6 +277,7 @@ void IntSynthesis::add_conv(const ConvSpec& s, const std::vector<int32_t>& weigh
         for (int t = 0; t < k * k; ++t)
           for (int ic = 0; ic < s.cin; ++ic) set_weight(ps, t, s.cin, ic, l, wt(ic, c0 + l, t / k, t % k));
       }
+      finish_pass(ps);
       L.passes.push_back(std::move(ps));
     }
     layers_.push_back(std::move(L));
@@ -237,6 +320,7 @@ void IntSynthesis::add_conv(const ConvSpec& s, const std::vector<int32_t>& weigh
           for (int ic = 0; ic < s.cin; ++ic) set_weight(ps, t, s.cin, ic, l, wt(ic, oc, ky, kx));
         }
       }
+    finish_pass(ps);
     L.passes.push_back(std::move(ps));
   } else {
     for (int py = 0; py < 2; ++py)
@@ -260,6 +344,7 @@ void IntSynthesis::add_conv(const ConvSpec& s, const std::vector<int32_t>& weigh
                 ++t;
               }
           }
+          finish_pass(ps);
           L.passes.push_back(std::move(ps));
         }
       }
@@ -295,6 +380,8 @@ void IntSynthesis::add_igdn(const std::vector<int32_t>& gamma_q, const std::vect
       set_lane(ps, l, c0 + l, beta_q[c0 + l], norm_shift[c0 + l]);
       for (int j = 0; j < C; ++j) set_weight(ps, 0, C, j, l, gamma_q[size_t(c0 + l) * C + j]);
     }
+    finish_pass(ps);
+    require(ps.contiguous, "internal: a norm pass must be contiguous");
     L.gdn.norm.push_back(std::move(ps));
   }
 }
@@ -327,6 +414,7 @@ std::vector<int32_t> IntSynthesis::run(const int32_t* y_q, int h, int w, int32_t
   const auto [out_h, out_w] = output_size(h, w);
   require(int64_t(out_h) * out_w * out_channels() <= (int64_t(1) << 31), "output too large");
   const PairTileFn kernel = pair_tile_kernel(current_isa());
+  const Epilogues ep = epilogues(current_isa());
   auto cur = std::make_unique<Act>(h, w, in_channels(), layers_[0].border);
   {
     Act& a = *cur;
@@ -358,9 +446,9 @@ std::vector<int32_t> IntSynthesis::run(const int32_t* y_q, int h, int w, int32_t
     }
     const Act& src = *cur;
     parallel_for(src.h, threads, [&](int64_t i) {
-      run_row(L.passes, kernel, src, 1, src.w, int(i), mul, sink);
+      run_row(L.passes, kernel, ep, src, 1, src.w, int(i), mul, sink);
       if (L.igdn && sink.act)
-        for (int r = 0; r < mul; ++r) igdn_row(L.gdn, kernel, *sink.act, mul * int(i) + r);
+        for (int r = 0; r < mul; ++r) igdn_row(L.gdn, kernel, ep, *sink.act, mul * int(i) + r);
     });
     cur = std::move(next);
   }

@@ -51,8 +51,12 @@ class IntSynthesis {
     std::vector<int> dy, dx;
     std::vector<int16_t> w;  // [ntaps][npairs][16 lanes][2]
     int32_t bias[16] = {};   // the accumulator's units
-    int shift[16] = {};
+    // The rounding shift s per lane as (v >> s) + ((v >> s1) & bit): s1 = max(s - 1, 0), bit = s > 0, so one
+    // branch-free expression serves s = 0 too and the lanes vectorise.
+    int32_t shift[16] = {}, shift1[16] = {}, round_bit[16] = {};
     int chan[16], oy[16] = {}, ox[16] = {};  // chan < 0: lane unused
+    bool contiguous = false;                 // lanes 0 .. n_used-1 are channels chan[0].. at one (oy, ox)
+    int n_used = 0;
   };
   struct Igdn {
     std::vector<Pass> norm;  // one tap over the squares
