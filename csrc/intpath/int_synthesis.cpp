@@ -11,6 +11,10 @@
 #include "common/portable.h"
 #include "intpath/pair_kernel.h"
 
+#if JPEGAI_HAVE_AVX2_CLONE
+#include <immintrin.h>
+#endif
+
 namespace jpegai {
 namespace intpath {
 namespace {
@@ -133,9 +137,27 @@ void igdn_rows_portable(const Pass& p, const int32_t* tile, int n, const double*
 JPEGAI_TARGET_AVX2 void store_rows_avx2(const Pass& p, const int32_t* tile, int n, int16_t* const* dst) {
   store_rows(p, tile, n, dst);
 }
+// igdn_rows in intrinsics (the compiler keeps libm's errno path for the square root, which stops it from
+// vectorising the loop): the same operations, 4 lanes at a time.
 JPEGAI_TARGET_AVX2 void igdn_rows_avx2(const Pass& p, const int32_t* tile, int n, const double* scale, double half,
                                        double inv, int16_t* const* x) {
-  igdn_rows(p, tile, n, scale, half, inv, x);
+  const __m256d half_v = _mm256_set1_pd(half), inv_v = _mm256_set1_pd(inv);
+  const __m256d lo = _mm256_set1_pd(-double(kInt16Limit)), hi = _mm256_set1_pd(double(kInt16Limit));
+  for (int r = 0; r < n; ++r) {
+    int32_t v[kL], xs[kL] = {}, out[kL];
+    requantise_lanes(tile + r * kL, p, kActLimit, v);
+    for (int l = 0; l < p.n_used; ++l) xs[l] = x[r][l];
+    for (int q = 0; q < kL; q += 4) {
+      const __m128i norm = _mm_max_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v + q)), _mm_setzero_si128());
+      const __m256d root =
+          _mm256_floor_pd(_mm256_sqrt_pd(_mm256_mul_pd(_mm256_cvtepi32_pd(norm), _mm256_loadu_pd(scale + q))));
+      const __m256d xv = _mm256_cvtepi32_pd(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xs + q)));
+      __m256d y = _mm256_floor_pd(_mm256_mul_pd(_mm256_add_pd(_mm256_mul_pd(xv, root), half_v), inv_v));
+      y = _mm256_min_pd(_mm256_max_pd(y, lo), hi);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + q), _mm256_cvttpd_epi32(y));
+    }
+    for (int l = 0; l < p.n_used; ++l) x[r][l] = int16_t(out[l]);
+  }
 }
 #endif
 
