@@ -45,6 +45,8 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("jpegai_fast.core.conv", "torch"): "from_module: torch nn.Sequential -> conv engine layers",
     ("jpegai_fast.core.conv", "model"): "from_module reads model.layers.GDN",
     ("jpegai_fast.core.intpath", "torch"): "from_module: torch h_s -> integer hyper-synthesis",
+    ("jpegai_fast.core.int_synthesis_torch", "torch"): "the integer synthesis on a torch device (the CUDA decode "
+                                                       "of version-7 streams); imported only for a device",
     # runtime.Engine is half a torch device manager: the torch model of the same weights for device="cuda",
     # the effort search and the tests' whole-image references, loaded lazily.
     ("jpegai_fast.runtime.engine", "model"): "Engine.model: the torch model of the weights, lazily",

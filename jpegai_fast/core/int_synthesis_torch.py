@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from jpegai_fast.core.constants import INT16_LIMIT
-from jpegai_fast.core.int_synthesis import OUT_LIMIT, Y_FRAC_BITS, IntSynthesis
+from jpegai_fast.core.int_synthesis import OUT_FRAC_BITS, OUT_LIMIT, Y_FRAC_BITS, IntSynthesis
 
 
 def _shift_round(v: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
@@ -51,3 +51,8 @@ def run_q(syn: IntSynthesis, y_hat, device) -> np.ndarray:
             t = step["out_shift"]
             x = torch.clamp(torch.floor((x * root + 2.0 ** (t - 1)) / 2.0 ** t), -INT16_LIMIT, INT16_LIMIT)
     return x.cpu().numpy().astype(np.int32)
+
+
+def run(syn: IntSynthesis, y_hat, device) -> np.ndarray:
+    """As ``IntSynthesis.__call__`` on ``device``: (3, H, W) float32 in [0, 1] units (exact: Q14 / 2^14)."""
+    return (run_q(syn, y_hat, device).astype(np.float64) / 2.0 ** OUT_FRAC_BITS).astype(np.float32)

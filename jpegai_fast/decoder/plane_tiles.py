@@ -88,7 +88,7 @@ class PlaneTiles:
         for t in first:
             y0, y1, x0, x1 = g.rect(t)
             y_hat[:, y0:y1, x0:x1] = self._analyse(g_a, t, self._mirrored(t))
-        g_s = self.p.eng.transform("g_s", CPU, threads)
+        g_s = self.p.eng.synthesis(self.p.header.version, CPU, threads)
         found = [self._analyse(g_a, t, self._surroundings(g_s, y_hat, t)) for t in second]
         for t, y in zip(second, found):
             y0, y1, x0, x1 = g.rect(t)

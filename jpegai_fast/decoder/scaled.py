@@ -99,7 +99,7 @@ def _by_full_synthesis(p: ParsedStream, scaled: Rect, scale: int, device, thread
     y_hat = p.latent(_needed_tiles(p, cores, halo), threads)
     out = _empty(p, scaled[2], scaled[3])
     colour = container.colour_channels(p.header.channels)
-    g_s = p.eng.transform("g_s", device, threads)
+    g_s = p.eng.synthesis(p.header.version, device, threads)
     sx, sy, _, _ = span
     for core in learned_cores(p, cores):
         y0, y1 = max(core[0] * LATENT_PX, sy), min(core[1] * LATENT_PX, sy + span[3])

@@ -76,7 +76,7 @@ def decode_pixels(p: ParsedStream, region: tuple[int, int, int, int], device, th
     a = p.alpha()
     colour = container.colour_channels(h.channels)
     out = np.empty((rh, rw) if colour == 1 else (rh, rw, 3), np.uint8 if h.bit_depth == 8 else np.uint16)
-    g_s = p.eng.transform("g_s", device, threads)
+    g_s = p.eng.synthesis(h.version, device, threads)
     for core in learned_cores(p, cores):
         synthesise_into(g_s, y_hat, core, halo, out, region, colour, h.bit_depth)
     if p.plane is not None:

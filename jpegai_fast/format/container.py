@@ -14,13 +14,15 @@ from jpegai_fast.format import limits, tiling
 from jpegai_fast.errors import DecodeError, ImageTooLargeError
 
 MAGIC = b"JAI"
-VERSION = 6   # 3: metadata substreams, orientation; 4: alpha coder's 216 contexts; 5: refinement layers;
-#              6: the int16 hyper-synthesis (docs/format.md)
+VERSION = 7   # 3: metadata substreams, orientation; 4: alpha coder's 216 contexts; 5: refinement layers;
+#              6: the int16 hyper-synthesis; 7: the integer synthesis (docs/format.md)
 #: Versions this decoder reads. Version 4 streams of one layer are version 5 streams in all but this
-#: byte; version 5 streams are version 6 streams but for the hyper-synthesis' arithmetic.
-READABLE_VERSIONS = (4, 5, 6)
+#: byte; version 5 streams are version 6 streams but for the hyper-synthesis' arithmetic, and version 6
+#: streams version 7 ones but for the synthesis' (float, then integer).
+READABLE_VERSIONS = (4, 5, 6, 7)
 LAYERS_SINCE = 5              # refinement layers; before, layered streams coded channel-group layers
 INT16_HYPER_SINCE = 6         # the int16 hyper-synthesis; before, the exact int32 one
+INT_SYNTHESIS_SINCE = 7       # the integer synthesis g_s (core/int_synthesis.py); before, the float one
 MODEL_ID_BYTES = 8
 RATE_FRAC_BITS = 8          # the header's rate_q is the rate parameter t in 1/256 units
 MAX_SIDE = 1 << 24          # per-dimension sanity bound, independent of the pixel limit
@@ -34,6 +36,12 @@ _U32 = struct.Struct("<I")
 def hyper_arith(version: int) -> str:
     """The hyper-synthesis arithmetic of a stream version (core/intpath.py): "int16" or "exact"."""
     return "int16" if version >= INT16_HYPER_SINCE else "exact"
+
+
+def synthesis_arith(version: int) -> str:
+    """The synthesis arithmetic of a stream version: "int16" (core/int_synthesis.py, the same pixels on every
+    machine) or "float" (the float engine, core/conv.py)."""
+    return "int16" if version >= INT_SYNTHESIS_SINCE else "float"
 
 
 class Kind:

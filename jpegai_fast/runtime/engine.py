@@ -21,7 +21,7 @@ from jpegai_fast.core.conv import CpuAnalysis, CpuHyperAnalysis, CpuSynthesis
 from jpegai_fast.errors import DecodeError
 from jpegai_fast.core.intpath import IntHyperSynthesis, step_q_from_log2
 from jpegai_fast.format import tiling
-from jpegai_fast.format.container import RATE_FRAC_BITS, VERSION, hyper_arith
+from jpegai_fast.format.container import RATE_FRAC_BITS, VERSION, hyper_arith, synthesis_arith
 from jpegai_fast.runtime.ladder import log2_steps_q, training_lambda
 
 _CPU_TRANSFORMS = {"g_a": CpuAnalysis, "g_s": CpuSynthesis, "h_a": CpuHyperAnalysis}
@@ -54,6 +54,7 @@ class Engine:
         self.synthesis_halo = architecture.halo(layers["g_s"], upsampling=True)
         self.synthesis_gain = network.synthesis_gain(weights)
         self._cpu_transforms: dict = {}
+        self._int_synthesis = None
         self._device_modules: dict = {}
         self._model = None
 
@@ -161,6 +162,22 @@ class Engine:
         """Integer hyper-synthesis of a stream of format ``version``: (mu Q12, log2 sigma Q8), identical on
         every machine."""
         return self.hyper_int(hyper_arith(version)).run(z_hat, threads=threads)
+
+    def synthesis(self, version: int, device, threads: int):
+        """g_s as a stream of format ``version`` decodes it, a callable on planar arrays (M, h, w) -> (3, 16h,
+        16w) float32 in [0, 1] units: the integer synthesis from version 7 (the same pixels on every machine,
+        CPU or torch device), the float transform before (``transform``)."""
+        if synthesis_arith(version) == "float":
+            return self.transform("g_s", device, threads)
+        if self._int_synthesis is None:
+            from jpegai_fast.core.int_synthesis import IntSynthesis
+            self._int_synthesis = IntSynthesis.from_layers(network.transform_layers(self.weights, "g_s"))
+        syn = self._int_synthesis
+        if device.type == "cpu":
+            return lambda y_hat: syn(y_hat, threads)
+        from jpegai_fast.core.int_synthesis_torch import run
+
+        return lambda y_hat: run(syn, y_hat, device)
 
 
 class _BoundTransform:

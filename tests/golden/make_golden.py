@@ -7,7 +7,7 @@
   decoder finds it by the stream's model id on $JPEGAI_FAST_WEIGHTS_PATH (runtime/weights_file.py).
 * ``streams/*.jai`` + ``manifest.json``: valid streams (sizes, grey/RGB/alpha, 8/10/16-bit, tiles,
   layers, metadata) with the SHA-256 of ``decode_latent``'s y_hat and of the decoded pixels.
-  ``streams/v4_*`` and ``v5_*`` are older writers' streams (LEGACY): written once by the release that
+  ``streams/v4_*``, ``v5_*`` and ``v6_*`` are older writers' streams (LEGACY): written once by the release that
   wrote that version, kept as they are, and re-checked here: their hashes may never change.
 * ``errors/*.jai`` + ``errors.json``: hostile streams and the exact exception (type and message)
   each must raise.
@@ -48,7 +48,8 @@ def sha(a) -> str:
 
 #: Older versions' vectors, committed once and never rewritten (the encoder writes only the current version).
 LEGACY = {"v4_rgb8_100x90_q30": 4, "v5_rgb8_100x90_q30": 5, "v5_rgb8_100x90_layers4": 5,
-          "v5_rgb8_300x200_tiles8_layers2": 5}
+          "v5_rgb8_300x200_tiles8_layers2": 5, "v6_rgb8_100x90_q30": 6, "v6_rgb8_160x200_tiles4_plane_tiles": 6,
+          "v6_rgb8_300x200_tiles8_layers2": 6}
 
 
 def make_model() -> Path:
