@@ -10,6 +10,7 @@
 
 #include "common/cpu.h"
 #include "common/parallel.h"
+#include "conv/pass_geometry.h"
 
 namespace jpegai {
 namespace conv {
@@ -158,103 +159,40 @@ void FloatTransform::add_conv(const LayerSpec& s, const float* weight, const flo
   require(s.cin > 0 && s.cout > 0 && s.cin <= 4096 && s.cout <= 4096, "channels must be in [1, 4096]");
   require(s.k >= 1 && s.k <= 15 && s.k % 2 == 1, "kernel size must be odd and <= 15");
   require(layers_.empty() || layers_.back().spec.cout == s.cin, "cin does not match the previous layer's cout");
-  const int k = s.k, p = k / 2;
+  const int k = s.k;
+  if (s.transposed)
+    require(s.stride == 2, "ConvTranspose2d stride must be 2");
+  else
+    require(s.stride == 1 || s.stride == 2, "Conv2d stride must be 1 or 2");
   Layer L;
   L.spec = s;
-  if (!s.transposed) {
-    require(s.stride == 1 || s.stride == 2, "Conv2d stride must be 1 or 2");
-    L.border = p;
-    for (int c0 = 0; c0 < s.cout; c0 += kLanes) {
-      Pass ps = empty_pass(size_t(k) * k, s.cin);
-      for (int ky = 0; ky < k; ++ky)
-        for (int kx = 0; kx < k; ++kx) {
-          ps.dy.push_back(ky - p);
-          ps.dx.push_back(kx - p);
-        }
-      for (int l = 0; l < kLanes && c0 + l < s.cout; ++l) {
-        const int oc = c0 + l;
-        ps.chan[l] = oc;
-        ps.bias[l] = bias[oc];
-        for (int t = 0; t < k * k; ++t)
-          for (int ic = 0; ic < s.cin; ++ic)
-            ps.w[(size_t(t) * s.cin + ic) * kLanes + l] = weight[(size_t(oc) * s.cin + ic) * k * k + t];
-      }
-      finish_pass(ps);
-      L.passes.push_back(std::move(ps));
+  L.border = s.transposed ? subpixel_border(k) : k / 2;
+  // weight: (cout, cin, k, k) for Conv2d, (cin, cout, k, k) for ConvTranspose2d
+  auto wt = [&](int ic, int oc, int ky, int kx) {
+    return s.transposed ? weight[((size_t(ic) * s.cout + oc) * k + ky) * k + kx]
+                        : weight[((size_t(oc) * s.cin + ic) * k + ky) * k + kx];
+  };
+  for (const PassGeometry& g : s.transposed ? transposed_passes(k, s.cout, kLanes) : conv_passes(k, s.cout, kLanes)) {
+    Pass ps = empty_pass(g.taps.size(), s.cin);
+    for (const PassTap& t : g.taps) {
+      ps.dy.push_back(t.dy);
+      ps.dx.push_back(t.dx);
     }
-  } else {
-    require(s.stride == 2, "ConvTranspose2d stride must be 2");
-    // Output (2i + py, 2j + px) sums input (i + dy, j + dx) with kernel tap ky = py + p - 2 dy.
-    auto taps_of = [&](int ph) {
-      std::vector<std::pair<int, int>> d;  // (offset, kernel index)
-      for (int dd = -k; dd <= k; ++dd) {
-        const int kk = ph + p - 2 * dd;
-        if (kk >= 0 && kk < k) d.push_back({dd, kk});
+    for (int l = 0; l < kLanes; ++l) {
+      const PassLane& lane = g.lanes[size_t(l)];
+      if (lane.chan < 0) continue;
+      ps.chan[l] = lane.chan;
+      ps.oy[l] = lane.oy;
+      ps.ox[l] = lane.ox;
+      ps.bias[l] = bias[lane.chan];
+      for (size_t t = 0; t < g.taps.size(); ++t) {
+        int ky, kx;
+        if (!kernel_entry(k, g.taps[t], lane, &ky, &kx)) continue;
+        for (int ic = 0; ic < s.cin; ++ic) ps.w[(t * s.cin + ic) * kLanes + l] = wt(ic, lane.chan, ky, kx);
       }
-      return d;
-    };
-    int dmin = 0, dmax = 0;
-    for (int ph = 0; ph < 2; ++ph)
-      for (auto& d : taps_of(ph)) {
-        dmin = std::min(dmin, d.first);
-        dmax = std::max(dmax, d.first);
-      }
-    L.border = std::max(-dmin, dmax);
-    auto wt = [&](int ic, int oc, int ky, int kx) { return weight[((size_t(ic) * s.cout + oc) * k + ky) * k + kx]; };
-    if (4 * s.cout <= kLanes) {
-      // Few output channels (the RGB layer): all four phases share one pass over the union of
-      // their taps, lane = phase * cout + channel; absent taps get zero weights.
-      Pass ps = empty_pass(size_t(dmax - dmin + 1) * (dmax - dmin + 1), s.cin);
-      for (int dy = dmin; dy <= dmax; ++dy)
-        for (int dx = dmin; dx <= dmax; ++dx) {
-          ps.dy.push_back(dy);
-          ps.dx.push_back(dx);
-        }
-      for (int ph = 0; ph < 4; ++ph)
-        for (int oc = 0; oc < s.cout; ++oc) {
-          const int l = ph * s.cout + oc, py = ph / 2, px = ph % 2;
-          ps.chan[l] = oc;
-          ps.oy[l] = py;
-          ps.ox[l] = px;
-          ps.bias[l] = bias[oc];
-          for (size_t t = 0; t < ps.dy.size(); ++t) {
-            const int ky = py + p - 2 * ps.dy[t], kx = px + p - 2 * ps.dx[t];
-            if (ky < 0 || ky >= k || kx < 0 || kx >= k) continue;
-            for (int ic = 0; ic < s.cin; ++ic) ps.w[(t * s.cin + ic) * kLanes + l] = wt(ic, oc, ky, kx);
-          }
-        }
-      finish_pass(ps);
-      L.passes.push_back(std::move(ps));
-    } else {
-      for (int py = 0; py < 2; ++py)
-        for (int px = 0; px < 2; ++px) {
-          const auto ty = taps_of(py), tx = taps_of(px);
-          for (int c0 = 0; c0 < s.cout; c0 += kLanes) {
-            Pass ps = empty_pass(ty.size() * tx.size(), s.cin);
-            for (auto& a : ty)
-              for (auto& b : tx) {
-                ps.dy.push_back(a.first);
-                ps.dx.push_back(b.first);
-              }
-            for (int l = 0; l < kLanes && c0 + l < s.cout; ++l) {
-              const int oc = c0 + l;
-              ps.chan[l] = oc;
-              ps.oy[l] = py;
-              ps.ox[l] = px;
-              ps.bias[l] = bias[oc];
-              size_t t = 0;
-              for (auto& a : ty)
-                for (auto& b : tx) {
-                  for (int ic = 0; ic < s.cin; ++ic)
-                    ps.w[(t * s.cin + ic) * kLanes + l] = wt(ic, oc, a.second, b.second);
-                  ++t;
-                }
-            }
-            finish_pass(ps);
-            L.passes.push_back(std::move(ps));
-          }
-        }
     }
+    finish_pass(ps);
+    L.passes.push_back(std::move(ps));
   }
   layers_.push_back(std::move(L));
 }

@@ -9,6 +9,7 @@
 #include "common/cpu.h"
 #include "common/parallel.h"
 #include "common/portable.h"
+#include "conv/pass_geometry.h"
 #include "intpath/pair_kernel.h"
 
 #if JPEGAI_HAVE_AVX2_CLONE
@@ -281,95 +282,33 @@ void IntSynthesis::add_conv(const ConvSpec& s, const std::vector<int32_t>& weigh
             "output_padding 1");
   else
     require(s.sh == 1 && s.sw == 1, "a convolution must be stride 1");
-  const int k = s.kh, p = k / 2;
+  const int k = s.kh;
+  // gather layout (cout, cin, k, k) for both kinds (a ConvTranspose2d's torch weight transposed, not flipped)
   auto wt = [&](int ic, int oc, int ky, int kx) { return weight_q[((size_t(oc) * s.cin + ic) * k + ky) * k + kx]; };
   Layer L;
   L.spec = s;
-  if (!s.transposed) {
-    L.border = p;
-    for (int c0 = 0; c0 < s.cout; c0 += kL) {
-      Pass ps = empty_pass(size_t(k) * k, s.cin);
-      for (int ky = 0; ky < k; ++ky)
-        for (int kx = 0; kx < k; ++kx) {
-          ps.dy.push_back(ky - p);
-          ps.dx.push_back(kx - p);
-        }
-      for (int l = 0; l < kL && c0 + l < s.cout; ++l) {
-        set_lane(ps, l, c0 + l, bias_q[c0 + l], shift[c0 + l]);
-        for (int t = 0; t < k * k; ++t)
-          for (int ic = 0; ic < s.cin; ++ic) set_weight(ps, t, s.cin, ic, l, wt(ic, c0 + l, t / k, t % k));
-      }
-      finish_pass(ps);
-      L.passes.push_back(std::move(ps));
+  L.border = s.transposed ? conv::subpixel_border(k) : k / 2;
+  for (const conv::PassGeometry& g :
+       s.transposed ? conv::transposed_passes(k, s.cout, kL) : conv::conv_passes(k, s.cout, kL)) {
+    Pass ps = empty_pass(g.taps.size(), s.cin);
+    for (const conv::PassTap& t : g.taps) {
+      ps.dy.push_back(t.dy);
+      ps.dx.push_back(t.dx);
     }
-    layers_.push_back(std::move(L));
-    return;
-  }
-  // Output (2i + py, 2j + px) sums input (i + dy, j + dx) with kernel tap ky = py + p - 2 dy.
-  auto taps_of = [&](int ph) {
-    std::vector<std::pair<int, int>> d;  // (offset, kernel index)
-    for (int dd = -k; dd <= k; ++dd) {
-      const int kk = ph + p - 2 * dd;
-      if (kk >= 0 && kk < k) d.push_back({dd, kk});
-    }
-    return d;
-  };
-  int dmin = 0, dmax = 0;
-  for (int ph = 0; ph < 2; ++ph)
-    for (auto& d : taps_of(ph)) {
-      dmin = std::min(dmin, d.first);
-      dmax = std::max(dmax, d.first);
-    }
-  L.border = std::max(-dmin, dmax);
-  if (4 * s.cout <= kL) {
-    // Few output channels (the RGB layer): the four phases share one pass over the union of their taps,
-    // lane = phase * cout + channel, absent taps zero.
-    Pass ps = empty_pass(size_t(dmax - dmin + 1) * (dmax - dmin + 1), s.cin);
-    for (int dy = dmin; dy <= dmax; ++dy)
-      for (int dx = dmin; dx <= dmax; ++dx) {
-        ps.dy.push_back(dy);
-        ps.dx.push_back(dx);
+    for (int l = 0; l < kL; ++l) {
+      const conv::PassLane& lane = g.lanes[size_t(l)];
+      if (lane.chan < 0) continue;
+      set_lane(ps, l, lane.chan, bias_q[lane.chan], shift[lane.chan]);
+      ps.oy[l] = lane.oy;
+      ps.ox[l] = lane.ox;
+      for (size_t t = 0; t < g.taps.size(); ++t) {
+        int ky, kx;
+        if (!conv::kernel_entry(k, g.taps[t], lane, &ky, &kx)) continue;
+        for (int ic = 0; ic < s.cin; ++ic) set_weight(ps, t, s.cin, ic, l, wt(ic, lane.chan, ky, kx));
       }
-    for (int ph = 0; ph < 4; ++ph)
-      for (int oc = 0; oc < s.cout; ++oc) {
-        const int l = ph * s.cout + oc, py = ph / 2, px = ph % 2;
-        set_lane(ps, l, oc, bias_q[oc], shift[oc]);
-        ps.oy[l] = py;
-        ps.ox[l] = px;
-        for (size_t t = 0; t < ps.dy.size(); ++t) {
-          const int ky = py + p - 2 * ps.dy[t], kx = px + p - 2 * ps.dx[t];
-          if (ky < 0 || ky >= k || kx < 0 || kx >= k) continue;
-          for (int ic = 0; ic < s.cin; ++ic) set_weight(ps, t, s.cin, ic, l, wt(ic, oc, ky, kx));
-        }
-      }
+    }
     finish_pass(ps);
     L.passes.push_back(std::move(ps));
-  } else {
-    for (int py = 0; py < 2; ++py)
-      for (int px = 0; px < 2; ++px) {
-        const auto ty = taps_of(py), tx = taps_of(px);
-        for (int c0 = 0; c0 < s.cout; c0 += kL) {
-          Pass ps = empty_pass(ty.size() * tx.size(), s.cin);
-          for (auto& a : ty)
-            for (auto& b : tx) {
-              ps.dy.push_back(a.first);
-              ps.dx.push_back(b.first);
-            }
-          for (int l = 0; l < kL && c0 + l < s.cout; ++l) {
-            set_lane(ps, l, c0 + l, bias_q[c0 + l], shift[c0 + l]);
-            ps.oy[l] = py;
-            ps.ox[l] = px;
-            size_t t = 0;
-            for (auto& a : ty)
-              for (auto& b : tx) {
-                for (int ic = 0; ic < s.cin; ++ic) set_weight(ps, t, s.cin, ic, l, wt(ic, c0 + l, a.second, b.second));
-                ++t;
-              }
-          }
-          finish_pass(ps);
-          L.passes.push_back(std::move(ps));
-        }
-      }
   }
   layers_.push_back(std::move(L));
 }
