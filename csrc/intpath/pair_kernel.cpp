@@ -20,8 +20,8 @@ void pair_tile_portable(const PairTileArgs& a, int32_t* out) {
     const int16_t* w = a.w + int64_t(t) * a.npairs * kPairLanes * 2;
     for (int p = 0; p < a.npairs; ++p, w += kPairLanes * 2)
       for (int r = 0; r < kPairTileR; ++r) {
-        const int32_t x0 = s[r * a.px_stride + 2 * p], x1 = s[r * a.px_stride + 2 * p + 1];
-        for (int l = 0; l < kPairLanes; ++l) acc[r][l] += w[2 * l] * x0 + w[2 * l + 1] * x1;
+        const int16_t x0 = s[r * a.px_stride + 2 * p], x1 = s[r * a.px_stride + 2 * p + 1];
+        for (int l = 0; l < kPairLanes; ++l) acc[r][l] += int32_t(w[2 * l]) * x0 + int32_t(w[2 * l + 1]) * x1;
       }
   }
   std::memcpy(out, acc, sizeof(acc));
