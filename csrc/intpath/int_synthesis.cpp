@@ -65,12 +65,14 @@ using Pass = IntSynthesis::Pass;
 Pass empty_pass(size_t ntaps, int cin) {
   Pass p;
   p.w.assign(ntaps * size_t(even(cin) / 2) * kL * 2, 0);
+  p.w_by_lane.assign(p.w.size(), 0);
   std::fill(p.chan, p.chan + kL, -1);
   return p;
 }
 
 void set_weight(Pass& p, size_t t, int cin, int ic, int lane, int32_t v) {
   p.w[((t * size_t(even(cin) / 2) + size_t(ic / 2)) * kL + lane) * 2 + ic % 2] = int16_t(v);
+  p.w_by_lane[(t * kL + size_t(lane)) * size_t(even(cin)) + size_t(ic)] = int16_t(v);
 }
 
 void set_lane(Pass& p, int lane, int chan, int64_t bias, int shift) {
@@ -218,6 +220,7 @@ void run_row(const std::vector<Pass>& passes, PairTileFn kernel, const Epilogues
     args[k].npairs = src.c / 2;
     args[k].px_stride = int64_t(in_mul) * src.c;
     args[k].w = p.w.data();
+    args[k].w_by_lane = p.w_by_lane.data();
   }
   for (size_t k = 0, t0 = 0; k < passes.size(); t0 += passes[k].dy.size(), ++k) args[k].tap_off = off.data() + t0;
   const int16_t* row_base = src.at(in_mul * i, 0);
@@ -254,6 +257,7 @@ void igdn_row(const IntSynthesis::Igdn& g, PairTileFn kernel, const Epilogues& e
     args.npairs = c / 2;
     args.px_stride = c;
     args.w = p.w.data();
+    args.w_by_lane = p.w_by_lane.data();
     double scale[kL];
     for (int l = 0; l < kL; ++l) scale[l] = p.chan[l] < 0 ? 0.0 : std::ldexp(1.0, g.root_exp[p.chan[l]]);
     for (int j0 = 0; j0 < a.w; j0 += kR) {

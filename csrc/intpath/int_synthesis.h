@@ -49,8 +49,9 @@ class IntSynthesis {
 
   struct Pass {
     std::vector<int> dy, dx;
-    std::vector<int16_t> w;  // [ntaps][npairs][16 lanes][2]
-    int32_t bias[16] = {};   // the accumulator's units
+    std::vector<int16_t> w;          // [ntaps][npairs][16 lanes][2] (the SIMD tile's layout)
+    std::vector<int16_t> w_by_lane;  // [ntaps][16 lanes][2 npairs] (the portable tile's: dot products)
+    int32_t bias[16] = {};           // the accumulator's units
     // The rounding shift s per lane as (v >> s) + ((v >> s1) & bit): s1 = max(s - 1, 0), bit = s > 0, so one
     // branch-free expression serves s = 0 too and the lanes vectorise.
     int32_t shift[16] = {}, shift1[16] = {}, round_bit[16] = {};

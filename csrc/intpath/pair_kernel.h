@@ -19,9 +19,10 @@ struct PairTileArgs {
   const int16_t* src;      // input pixel 0 of the tile, channel 0, at tap offset 0 (NHWC int16)
   const int64_t* tap_off;  // ntaps offsets (int16 elements) added to src
   int ntaps = 0;
-  int npairs = 0;         // input channel pairs (channels padded to even)
-  int64_t px_stride = 0;  // int16 elements between consecutive output pixels' inputs
-  const int16_t* w;       // packed [ntaps][npairs][kPairLanes][2]
+  int npairs = 0;            // input channel pairs (channels padded to even)
+  int64_t px_stride = 0;     // int16 elements between consecutive output pixels' inputs
+  const int16_t* w;          // packed [ntaps][npairs][kPairLanes][2] (the SIMD kernels)
+  const int16_t* w_by_lane;  // the same weights as [ntaps][kPairLanes][2 npairs] (the portable kernel)
 };
 
 using PairTileFn = void (*)(const PairTileArgs& a, int32_t* out);  // out: [kPairTileR][kPairLanes]
