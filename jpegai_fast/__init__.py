@@ -25,7 +25,7 @@ if _util.find_spec(f"{__name__}._core") is None:
 from jpegai_fast.format import limits  # noqa: E402
 from jpegai_fast.errors import DecodeError, ImageTooLargeError  # noqa: E402
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 __all__ = ["encode", "encode_iter", "decode", "info", "DecodeError", "ImageTooLargeError", "limits", "__version__"]
 
 

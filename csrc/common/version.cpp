@@ -1,4 +1,4 @@
 #include "common/version.h"
 namespace jpegai {
-const char* core_version() { return "0.3.0"; }
+const char* core_version() { return "0.4.0"; }
 }  // namespace jpegai
