@@ -144,8 +144,9 @@ PYBIND11_MODULE(_core, m) {
   m.attr("INT16_ACC_LIMIT") = jpegai::intpath::kInt16AccLimit;               // and every int32 partial sum
   m.attr("INT16_Z_FRAC_BITS") = jpegai::intpath::kInt16ZFracBits;            // z_hat enters as Q4
   m.attr("INT16_HIDDEN_FRAC_BITS") = jpegai::intpath::kInt16HiddenFracBits;  // hidden activations Q11
-  m.attr("REFINE_RATIO") = jpegai::context::kRefineRatio;                    // bins per bin of the layer below
-  m.attr("CONTEXT_ROW_SLOPE") = jpegai::context::kRowSlope;                  // wavefront step of (i, j): j + slope * i
+  m.attr("ROOT_EXP_MAX") = jpegai::intpath::kMaxRootExp;     // integer synthesis: r = isqrt(n 2^e), 0 <= e <= this
+  m.attr("REFINE_RATIO") = jpegai::context::kRefineRatio;    // bins per bin of the layer below
+  m.attr("CONTEXT_ROW_SLOPE") = jpegai::context::kRowSlope;  // wavefront step of (i, j): j + slope * i
   {
     py::list taps;  // (dy, dx), in the weights' tap order
     for (int t = 0; t < jpegai::context::kNumTaps; ++t)

@@ -67,6 +67,36 @@ Pass empty_pass(size_t ntaps, int cin) {
   return p;
 }
 
+// The passes of `geometry` (pass_geometry.h) with their weights (weight(ic, oc, ky, kx)) and biases.
+template <class Weight>
+std::vector<Pass> make_passes(const std::vector<PassGeometry>& geometry, int cin, int k, Weight weight,
+                              const float* bias) {
+  std::vector<Pass> out;
+  for (const PassGeometry& g : geometry) {
+    Pass ps = empty_pass(g.taps.size(), cin);
+    for (const PassTap& t : g.taps) {
+      ps.dy.push_back(t.dy);
+      ps.dx.push_back(t.dx);
+    }
+    for (int l = 0; l < kLanes; ++l) {
+      const PassLane& lane = g.lanes[size_t(l)];
+      if (lane.chan < 0) continue;
+      ps.chan[l] = lane.chan;
+      ps.oy[l] = lane.oy;
+      ps.ox[l] = lane.ox;
+      ps.bias[l] = bias[lane.chan];
+      for (size_t t = 0; t < g.taps.size(); ++t) {
+        int ky, kx;
+        if (!kernel_entry(k, g.taps[t], lane, &ky, &kx)) continue;
+        for (int ic = 0; ic < cin; ++ic) ps.w[(t * cin + ic) * kLanes + l] = weight(ic, lane.chan, ky, kx);
+      }
+    }
+    finish_pass(ps);
+    out.push_back(std::move(ps));
+  }
+  return out;
+}
+
 // Stores one register tile (kTileR grid positions starting at column j0 of grid row i; n valid).
 void store_tile(const Pass& p, const float* tile, int i, int j0, int n, int mul, const Sink& sink) {
   if (sink.act) {
@@ -168,32 +198,13 @@ void FloatTransform::add_conv(const LayerSpec& s, const float* weight, const flo
   L.spec = s;
   L.border = s.transposed ? subpixel_border(k) : k / 2;
   // weight: (cout, cin, k, k) for Conv2d, (cin, cout, k, k) for ConvTranspose2d
-  auto wt = [&](int ic, int oc, int ky, int kx) {
-    return s.transposed ? weight[((size_t(ic) * s.cout + oc) * k + ky) * k + kx]
-                        : weight[((size_t(oc) * s.cin + ic) * k + ky) * k + kx];
-  };
-  for (const PassGeometry& g : s.transposed ? transposed_passes(k, s.cout, kLanes) : conv_passes(k, s.cout, kLanes)) {
-    Pass ps = empty_pass(g.taps.size(), s.cin);
-    for (const PassTap& t : g.taps) {
-      ps.dy.push_back(t.dy);
-      ps.dx.push_back(t.dx);
-    }
-    for (int l = 0; l < kLanes; ++l) {
-      const PassLane& lane = g.lanes[size_t(l)];
-      if (lane.chan < 0) continue;
-      ps.chan[l] = lane.chan;
-      ps.oy[l] = lane.oy;
-      ps.ox[l] = lane.ox;
-      ps.bias[l] = bias[lane.chan];
-      for (size_t t = 0; t < g.taps.size(); ++t) {
-        int ky, kx;
-        if (!kernel_entry(k, g.taps[t], lane, &ky, &kx)) continue;
-        for (int ic = 0; ic < s.cin; ++ic) ps.w[(t * s.cin + ic) * kLanes + l] = wt(ic, lane.chan, ky, kx);
-      }
-    }
-    finish_pass(ps);
-    L.passes.push_back(std::move(ps));
-  }
+  L.passes = make_passes(
+      s.transposed ? transposed_passes(k, s.cout, kLanes) : conv_passes(k, s.cout, kLanes), s.cin, k,
+      [&](int ic, int oc, int ky, int kx) {
+        return s.transposed ? weight[((size_t(ic) * s.cout + oc) * k + ky) * k + kx]
+                            : weight[((size_t(oc) * s.cin + ic) * k + ky) * k + kx];
+      },
+      bias);
   layers_.push_back(std::move(L));
 }
 
@@ -205,18 +216,10 @@ void FloatTransform::add_gdn(bool inverse, const float* beta, const float* gamma
   for (int c = 0; c < channels; ++c) require(std::isfinite(beta[c]) && beta[c] > 0.0f, "GDN beta must be positive");
   L.gdn.present = true;
   L.gdn.inverse = inverse;
-  for (int c0 = 0; c0 < channels; c0 += kLanes) {
-    Pass ps = empty_pass(1, channels);
-    ps.dy.push_back(0);
-    ps.dx.push_back(0);
-    for (int l = 0; l < kLanes && c0 + l < channels; ++l) {
-      ps.chan[l] = c0 + l;
-      ps.bias[l] = beta[c0 + l];
-      for (int j = 0; j < channels; ++j) ps.w[size_t(j) * kLanes + l] = gamma[size_t(c0 + l) * channels + j];
-    }
-    finish_pass(ps);
-    L.gdn.passes.push_back(std::move(ps));
-  }
+  // the norm is a 1x1 convolution of x^2: weight (j, i) = gamma[i][j], bias beta
+  L.gdn.passes = make_passes(
+      conv_passes(1, channels, kLanes), channels, 1,
+      [&](int j, int i, int, int) { return gamma[size_t(i) * channels + j]; }, beta);
 }
 
 void FloatTransform::add_relu() {

@@ -26,10 +26,6 @@ void require(bool ok, const std::string& msg) {
 
 constexpr int kL = kPairLanes, kR = kPairTileR;
 constexpr int kColBlock = 8 * kR;  // grid columns per cache block
-// Root exponents: m = n 2^e (n < 2^31, 0 <= e <= 21) is an integer below 2^52, exact as a double, where the
-// floor of the correctly rounded root is the exact integer root (the root of a non-square m is at least
-// 1 / (2 sqrt(m) + 1) > 2^-27 from the next integer, more than half an ulp), so r = isqrt(m) < 2^26.
-constexpr int kMinRootExp = 0, kMaxRootExp = 21;
 constexpr int kMaxSquareShift = 30;
 constexpr int kMaxOutShift = 52;
 
@@ -91,6 +87,36 @@ void finish_pass(Pass& p) {
     p.contiguous =
         p.contiguous &&
         (l < p.n_used ? p.chan[l] == p.chan[0] + l && p.oy[l] == p.oy[0] && p.ox[l] == p.ox[0] : p.chan[l] < 0);
+}
+
+// The passes of `geometry` (conv/pass_geometry.h) with their int16 weights (weight(ic, oc, ky, kx)), biases and
+// shifts per output channel.
+template <class Weight>
+std::vector<Pass> make_passes(const std::vector<conv::PassGeometry>& geometry, int cin, int k, Weight weight,
+                              const std::vector<int64_t>& bias, const std::vector<int32_t>& shift) {
+  std::vector<Pass> out;
+  for (const conv::PassGeometry& g : geometry) {
+    Pass ps = empty_pass(g.taps.size(), cin);
+    for (const conv::PassTap& t : g.taps) {
+      ps.dy.push_back(t.dy);
+      ps.dx.push_back(t.dx);
+    }
+    for (int l = 0; l < kL; ++l) {
+      const conv::PassLane& lane = g.lanes[size_t(l)];
+      if (lane.chan < 0) continue;
+      set_lane(ps, l, lane.chan, bias[lane.chan], shift[lane.chan]);
+      ps.oy[l] = lane.oy;
+      ps.ox[l] = lane.ox;
+      for (size_t t = 0; t < g.taps.size(); ++t) {
+        int ky, kx;
+        if (!conv::kernel_entry(k, g.taps[t], lane, &ky, &kx)) continue;
+        for (int ic = 0; ic < cin; ++ic) set_weight(ps, t, cin, ic, l, weight(ic, lane.chan, ky, kx));
+      }
+    }
+    finish_pass(ps);
+    out.push_back(std::move(ps));
+  }
+  return out;
 }
 
 // floor((v + 2^(s-1)) / 2^s) as (v >> s) + bit s-1 of v, v = sum + bias: no wider type and no overflow
@@ -240,9 +266,9 @@ void run_row(const std::vector<Pass>& passes, PairTileFn kernel, const Epilogues
 // The integer IGDN in place on row y of `a` (see the header): squares into a scratch row, the norm by the
 // same tile kernel (one tap), then the root-scaled product (igdn_rows; the norm passes are contiguous).
 void igdn_row(const IntSynthesis::Igdn& g, PairTileFn kernel, const Epilogues& ep, Act& a, int y) {
-  thread_local std::vector<int16_t> sq;
+  thread_local std::vector<int16_t> sq;  // grown, never cleared: its slack is read only by discarded lanes
   const int c = a.c;
-  sq.assign(size_t(a.w) * c + size_t(slack_for(c)), 0);
+  if (sq.size() < size_t(a.w) * c + size_t(slack_for(c))) sq.resize(size_t(a.w) * c + size_t(slack_for(c)));
   int16_t* row = a.at(y, 0);
   const int64_t half_sq = g.square_shift > 0 ? int64_t(1) << (g.square_shift - 1) : 0;
   for (int64_t k = 0; k < int64_t(a.w) * c; ++k)
@@ -287,33 +313,14 @@ void IntSynthesis::add_conv(const ConvSpec& s, const std::vector<int32_t>& weigh
   else
     require(s.sh == 1 && s.sw == 1, "a convolution must be stride 1");
   const int k = s.kh;
-  // gather layout (cout, cin, k, k) for both kinds (a ConvTranspose2d's torch weight transposed, not flipped)
-  auto wt = [&](int ic, int oc, int ky, int kx) { return weight_q[((size_t(oc) * s.cin + ic) * k + ky) * k + kx]; };
   Layer L;
   L.spec = s;
   L.border = s.transposed ? conv::subpixel_border(k) : k / 2;
-  for (const conv::PassGeometry& g :
-       s.transposed ? conv::transposed_passes(k, s.cout, kL) : conv::conv_passes(k, s.cout, kL)) {
-    Pass ps = empty_pass(g.taps.size(), s.cin);
-    for (const conv::PassTap& t : g.taps) {
-      ps.dy.push_back(t.dy);
-      ps.dx.push_back(t.dx);
-    }
-    for (int l = 0; l < kL; ++l) {
-      const conv::PassLane& lane = g.lanes[size_t(l)];
-      if (lane.chan < 0) continue;
-      set_lane(ps, l, lane.chan, bias_q[lane.chan], shift[lane.chan]);
-      ps.oy[l] = lane.oy;
-      ps.ox[l] = lane.ox;
-      for (size_t t = 0; t < g.taps.size(); ++t) {
-        int ky, kx;
-        if (!conv::kernel_entry(k, g.taps[t], lane, &ky, &kx)) continue;
-        for (int ic = 0; ic < s.cin; ++ic) set_weight(ps, t, s.cin, ic, l, wt(ic, lane.chan, ky, kx));
-      }
-    }
-    finish_pass(ps);
-    L.passes.push_back(std::move(ps));
-  }
+  // gather layout (cout, cin, k, k) for both kinds (a ConvTranspose2d's torch weight transposed, not flipped)
+  L.passes = make_passes(
+      s.transposed ? conv::transposed_passes(k, s.cout, kL) : conv::conv_passes(k, s.cout, kL), s.cin, k,
+      [&](int ic, int oc, int ky, int kx) { return weight_q[((size_t(oc) * s.cin + ic) * k + ky) * k + kx]; }, bias_q,
+      shift);
   layers_.push_back(std::move(L));
 }
 
@@ -337,18 +344,11 @@ void IntSynthesis::add_igdn(const std::vector<int32_t>& gamma_q, const std::vect
   L.gdn.square_shift = square_shift;
   L.gdn.out_shift = out_shift;
   L.gdn.root_exp = root_exp;
-  for (int c0 = 0; c0 < C; c0 += kL) {
-    Pass ps = empty_pass(1, C);
-    ps.dy.push_back(0);
-    ps.dx.push_back(0);
-    for (int l = 0; l < kL && c0 + l < C; ++l) {
-      set_lane(ps, l, c0 + l, beta_q[c0 + l], norm_shift[c0 + l]);
-      for (int j = 0; j < C; ++j) set_weight(ps, 0, C, j, l, gamma_q[size_t(c0 + l) * C + j]);
-    }
-    finish_pass(ps);
-    require(ps.contiguous, "internal: a norm pass must be contiguous");
-    L.gdn.norm.push_back(std::move(ps));
-  }
+  // the norm is a 1x1 convolution of the squares: weight (j, i) = gamma_q[i][j]
+  L.gdn.norm = make_passes(
+      conv::conv_passes(1, C, kL), C, 1, [&](int j, int i, int, int) { return gamma_q[size_t(i) * C + j]; }, beta_q,
+      norm_shift);
+  for (const Pass& p : L.gdn.norm) require(p.contiguous, "internal: a norm pass must be contiguous");
 }
 
 int IntSynthesis::in_channels() const { return layers_.empty() ? 0 : layers_.front().spec.cin; }

@@ -23,7 +23,10 @@
 namespace jpegai {
 namespace intpath {
 
-constexpr int kRootFracBits = 16;  // r_i is Q16
+// Root exponents: m = n 2^e (n < 2^31, 0 <= e <= 21) is an integer below 2^52, exact as a double, where the
+// floor of the correctly rounded root is the exact integer root (the root of a non-square m is at least
+// 1 / (2 sqrt(m) + 1) > 2^-27 from the next integer, more than half an ulp), so r = isqrt(m) < 2^26.
+constexpr int kMinRootExp = 0, kMaxRootExp = 21;
 
 class IntSynthesis {
  public:

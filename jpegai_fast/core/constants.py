@@ -51,3 +51,5 @@ LATENT_SCALE: float = 1.0 / (1 << ACT_FRAC_BITS)
 
 #: Largest thread count the core accepts (csrc/common/parallel.h).
 MAX_THREADS: int = _core.MAX_THREADS
+#: The integer synthesis (format version 7): the IGDN root's largest exponent, r = isqrt(n 2^e) exact.
+ROOT_EXP_MAX: int = _core.ROOT_EXP_MAX

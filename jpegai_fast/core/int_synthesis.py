@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from jpegai_fast import _core
-from jpegai_fast.core.constants import INT16_ACC_LIMIT, INT16_LIMIT
+from jpegai_fast.core.constants import ACT_LIMIT, INT16_ACC_LIMIT, INT16_LIMIT, ROOT_EXP_MAX
 from jpegai_fast.core.intpath import quantise_conv_int16, round_half_up, to_float64
 from jpegai_fast.core.threads import resolve_threads
 
@@ -23,20 +23,18 @@ Y_FRAC_BITS = 8
 #: the shipped model's largest values on training crops (7.4, 5.0, 3.6, 3.2, 2.9, 1.4 after conv 1, IGDN 1,
 #: ... IGDN 3) with a factor 2 of headroom; larger values saturate.
 HIDDEN_FRAC_BITS = (11, 11, 12, 12, 12, 13)
-#: The last convolution's output, the picture in [0, 1] (before clipping), is Q14, saturated to +-2^30.
+#: The last convolution's output, the picture in [0, 1] (before clipping), is Q14, saturated to +-ACT_LIMIT.
 OUT_FRAC_BITS = 14
-OUT_LIMIT = 1 << 30
+OUT_LIMIT = ACT_LIMIT
 #: Squares enter the IGDN's norm as int16: x^2 (Q 2f) shifted right by 15 fits int16 for any int16 x.
 SQUARE_SHIFT = 15
 #: The norm's int32 sum is halved on output (the activations' limit is 2^30; the int16 bound allows 2^31).
 NORM_SHIFT = 1
 #: The root r = sqrt(norm) is Q16.
 ROOT_FRAC_BITS = 16
-#: The largest power-of-two exponent tried for gamma's rows.
+#: The largest power-of-two exponent tried for gamma's rows. (The root's exponent e, r = isqrt(n 2^e), stays
+#: in [0, ROOT_EXP_MAX], where the core takes the integer root exactly in doubles: int_synthesis.h.)
 GAMMA_SHIFT_MAX = 40
-#: The root's exponent e, r = isqrt(n 2^e), stays in [0, 21]: n 2^e is an integer below 2^52, whose integer
-#: root the core takes exactly in doubles (csrc/intpath/int_synthesis.cpp).
-ROOT_EXP_MAX = 21
 
 
 def quantise_igdn(beta: np.ndarray, gamma: np.ndarray, frac_in: int, frac_out: int) -> dict:

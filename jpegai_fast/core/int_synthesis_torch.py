@@ -11,13 +11,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from jpegai_fast.core.constants import INT16_LIMIT
+from jpegai_fast.core.constants import ACT_LIMIT, INT16_LIMIT
 from jpegai_fast.core.int_synthesis import OUT_FRAC_BITS, OUT_LIMIT, Y_FRAC_BITS, IntSynthesis
 
 
-def _shift_round(v: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
-    """floor((v + 2^(s-1)) / 2^s) per channel (s >= 0; s = 0 leaves v), exact on float64 integers."""
-    s = shift.to(v)[:, None, None]
+def _shift_round(v: torch.Tensor, shift) -> torch.Tensor:
+    """floor((v + 2^(s-1)) / 2^s), the core's rounding, per channel (``shift`` an array) or for all (an int);
+    s = 0 leaves v. Exact on float64 integers."""
+    s = torch.as_tensor(np.asarray(shift)).to(v)
+    s = s[:, None, None] if s.ndim == 1 else s
     half = torch.where(s > 0, torch.exp2(s - 1), torch.zeros_like(s))
     return torch.floor((v + half) / torch.exp2(s))
 
@@ -39,17 +41,15 @@ def run_q(syn: IntSynthesis, y_hat, device) -> np.ndarray:
                     acc = F.conv2d(x[None], w, stride=step["stride"], padding=step["padding"])[0]
                 acc = acc + torch.as_tensor(step["bias_q"], **f64)[:, None, None]
                 limit = OUT_LIMIT if i + 1 == len(syn.steps) else INT16_LIMIT
-                x = torch.clamp(_shift_round(acc, torch.as_tensor(step["shift"])), -limit, limit)
+                x = torch.clamp(_shift_round(acc, step["shift"]), -limit, limit)
                 continue
-            k = step["square_shift"]
-            sq = torch.clamp(torch.floor((x * x + 2.0 ** (k - 1)) / 2.0 ** k), max=INT16_LIMIT)
+            sq = torch.clamp(_shift_round(x * x, step["square_shift"]), max=INT16_LIMIT)
             gamma = torch.as_tensor(step["gamma_q"], **f64)
             norm = torch.einsum("ij,jhw->ihw", gamma, sq) + torch.as_tensor(step["beta_q"], **f64)[:, None, None]
-            norm = torch.clamp(_shift_round(norm, torch.as_tensor(step["norm_shift"])), max=2.0 ** 30)
+            norm = torch.clamp(_shift_round(norm, step["norm_shift"]), max=ACT_LIMIT)
             e = torch.as_tensor(step["root_exp"]).to(norm)[:, None, None]
             root = torch.floor(torch.sqrt(norm * torch.exp2(e)))
-            t = step["out_shift"]
-            x = torch.clamp(torch.floor((x * root + 2.0 ** (t - 1)) / 2.0 ** t), -INT16_LIMIT, INT16_LIMIT)
+            x = torch.clamp(_shift_round(x * root, step["out_shift"]), -INT16_LIMIT, INT16_LIMIT)
     return x.cpu().numpy().astype(np.int32)
 
 
