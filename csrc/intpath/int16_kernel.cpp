@@ -11,20 +11,31 @@
 namespace jpegai {
 namespace intpath {
 
+// Each pair is split into its two channels' rows first, so the position loop is two widening int16
+// multiplies per lane, the form compilers vectorise from plain C++ (SSE2's pmullw/pmulhw pairs, NEON's
+// smlal); in the interleaved form they found no vector code (measured 13x the AVX2 kernel, 4x this way).
 void accumulate_int16_portable(int32_t (&acc)[kOcBlock][kInt16Chunk], const Tap<int16_t>* taps, int ntaps, int npairs,
                                int64_t pair_stride, int64_t m0) {
+  int32_t a[kOcBlock][kInt16Chunk];  // local: the compiler must see that it aliases neither input
+  std::memcpy(a, acc, sizeof(a));
   for (int t = 0; t < ntaps; ++t) {
-    const int16_t* src = taps[t].src + 2 * m0;
-    const int16_t* wp = taps[t].w;
+    const int16_t* __restrict src = taps[t].src + 2 * m0;
+    const int16_t* __restrict wp = taps[t].w;
     for (int p = 0; p < npairs; ++p) {
+      int16_t x0[kInt16Chunk], x1[kInt16Chunk];
+      for (int j = 0; j < kInt16Chunk; ++j) {
+        x0[j] = src[2 * j];
+        x1[j] = src[2 * j + 1];
+      }
       for (int o = 0; o < kOcBlock; ++o) {
-        const int32_t w0 = wp[2 * o], w1 = wp[2 * o + 1];
-        for (int j = 0; j < kInt16Chunk; ++j) acc[o][j] += w0 * src[2 * j] + w1 * src[2 * j + 1];
+        const int16_t w0 = wp[2 * o], w1 = wp[2 * o + 1];
+        for (int j = 0; j < kInt16Chunk; ++j) a[o][j] += int32_t(w0) * int32_t(x0[j]) + int32_t(w1) * int32_t(x1[j]);
       }
       src += pair_stride;
       wp += 2 * kOcBlock;
     }
   }
+  std::memcpy(acc, a, sizeof(a));
 }
 
 #if JPEGAI_HAVE_AVX2_CLONE

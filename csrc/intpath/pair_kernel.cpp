@@ -14,20 +14,24 @@ namespace intpath {
 namespace {
 
 // Each output is a dot product of int16 vectors over the input channels (the weights by lane): the form a
-// compiler vectorises from plain C++ (SSE2's pmaddwd, NEON's widening multiply-add).
+// compiler vectorises from plain C++ (SSE2's pmaddwd, NEON's widening multiply-add). Three pixels share
+// each weight load (measured: 0.8x the time of one pixel at a time with SSE2).
+constexpr int kRowsPerLoad = 3;
+static_assert(kPairTileR % kRowsPerLoad == 0, "the tile's rows go in whole blocks");
+
 void pair_tile_portable(const PairTileArgs& a, int32_t* out) {
   int32_t acc[kPairTileR][kPairLanes] = {};
   const int c = 2 * a.npairs;
   for (int t = 0; t < a.ntaps; ++t) {
     const int16_t* s = a.src + a.tap_off[t];
     const int16_t* w = a.w_by_lane + int64_t(t) * kPairLanes * c;
-    for (int r = 0; r < kPairTileR; ++r) {
-      const int16_t* x = s + r * a.px_stride;
-      for (int l = 0; l < kPairLanes; ++l) {
-        const int16_t* wl = w + l * c;
-        int32_t sum = 0;
-        for (int i = 0; i < c; ++i) sum += int32_t(wl[i]) * int32_t(x[i]);
-        acc[r][l] += sum;
+    for (int l = 0; l < kPairLanes; ++l) {
+      const int16_t* __restrict wl = w + l * c;
+      for (int r = 0; r < kPairTileR; r += kRowsPerLoad) {
+        int32_t sum[kRowsPerLoad] = {};
+        for (int i = 0; i < c; ++i)
+          for (int k = 0; k < kRowsPerLoad; ++k) sum[k] += int32_t(wl[i]) * int32_t(s[(r + k) * a.px_stride + i]);
+        for (int k = 0; k < kRowsPerLoad; ++k) acc[r + k][l] += sum[k];
       }
     }
   }
