@@ -21,3 +21,9 @@ if [ "${SKIP_SANITIZE:-0}" != 1 ]; then
   python -m pip install -q cmake ninja pybind11
   bash scripts/sanitize_tests.sh
 fi
+# The integer kernels on AArch64 under qemu-user, where a cross compiler and qemu are installed.
+if command -v aarch64-linux-gnu-g++ > /dev/null && { command -v qemu-aarch64-static || command -v qemu-aarch64; } > /dev/null; then
+  bash scripts/neon_qemu_test.sh
+else
+  echo "AArch64 kernel parity skipped: no aarch64-linux-gnu-g++ or qemu-aarch64 (scripts/neon_qemu_test.sh)"
+fi

@@ -29,12 +29,16 @@ bool cpu_has(Isa isa) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   if (isa == Isa::avx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
+#if defined(__aarch64__)
+  if (isa == Isa::neon) return true;  // Advanced SIMD is mandatory in AArch64
+#endif
   return isa == Isa::portable;
 }
 
 Isa best_isa() {
   if (cpu_has(Isa::avx512)) return Isa::avx512;
   if (cpu_has(Isa::avx2)) return Isa::avx2;
+  if (cpu_has(Isa::neon)) return Isa::neon;
   return Isa::portable;
 }
 
@@ -44,6 +48,7 @@ std::string isa_name(Isa isa) {
   switch (isa) {
     case Isa::avx512: return "avx512";
     case Isa::avx2: return "avx2";
+    case Isa::neon: return "neon";
     default: return "portable";
   }
 }
@@ -58,8 +63,10 @@ std::string set_isa(const std::string& name) {
     want = Isa::avx2;
   else if (name == "avx512")
     want = Isa::avx512;
+  else if (name == "neon")
+    want = Isa::neon;
   else
-    fail("unknown ISA '" + name + "' (auto, portable, avx2, avx512)");
+    fail("unknown ISA '" + name + "' (auto, portable, avx2, avx512, neon)");
   JPEGAI_CHECK(cpu_has(want), "this CPU does not support " + name);
   return isa_name(Isa(selected().exchange(int(want))));
 }

@@ -7,18 +7,19 @@
 
 namespace jpegai {
 
-enum class Isa { portable = 0, avx2 = 1, avx512 = 2 };  // avx2 implies FMA; avx512 = AVX-512F
+// avx2 implies FMA; avx512 = AVX-512F; neon = AArch64's Advanced SIMD (part of every AArch64 CPU).
+enum class Isa { portable = 0, avx2 = 1, avx512 = 2, neon = 3 };
 
 bool cpu_has(Isa isa);
 Isa best_isa();
 // The kernels in use: best_isa() at start, portable when the environment sets JPEGAI_NO_SIMD=1.
 Isa current_isa();
-// Selects "auto", "portable", "avx2" or "avx512"; returns the previous name. InvalidArgument for an
+// Selects "auto", "portable", "avx2", "avx512" or "neon"; returns the previous name. InvalidArgument for an
 // unknown name or one this CPU lacks.
 std::string set_isa(const std::string& name);
 std::string isa_name(Isa isa);
-// The integer kernels have two builds, portable and AVX2 (used for avx2 and avx512).
-inline bool simd_enabled() { return current_isa() != Isa::portable; }
+// Kernels with two x86 builds, portable and AVX2 (used for avx2 and avx512): whether the AVX2 one runs.
+inline bool avx2_enabled() { return current_isa() == Isa::avx2 || current_isa() == Isa::avx512; }
 
 }  // namespace jpegai
 

@@ -173,7 +173,7 @@ template <bool Encode>
 void run_groups(Pass& s, int threads) {
   auto group = s.exact_double ? &group_portable<Encode, double> : &group_portable<Encode, int64_t>;
 #if JPEGAI_HAVE_AVX2_CLONE
-  if (simd_enabled()) group = s.exact_double ? &group_avx2<Encode, double> : &group_avx2<Encode, int64_t>;
+  if (avx2_enabled()) group = s.exact_double ? &group_avx2<Encode, double> : &group_avx2<Encode, int64_t>;
 #endif
   jpegai::parallel_for(s.m->M / kGroup, threads, [&](int64_t g) { group(s, int(g)); });
 }

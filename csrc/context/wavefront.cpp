@@ -88,7 +88,7 @@ template <bool Quantise>
 void run_groups(Loop& s, int threads) {
   auto group = s.exact_double ? &group_portable<Quantise, double> : &group_portable<Quantise, int64_t>;
 #if JPEGAI_HAVE_AVX2_CLONE
-  if (simd_enabled()) group = s.exact_double ? &group_avx2<Quantise, double> : &group_avx2<Quantise, int64_t>;
+  if (avx2_enabled()) group = s.exact_double ? &group_avx2<Quantise, double> : &group_avx2<Quantise, int64_t>;
 #endif
   jpegai::parallel_for(s.m->M / kGroup, threads, [&](int64_t g) { group(s, int(g)); });
 }
@@ -99,7 +99,7 @@ void run_wavefront(Loop& s, int threads) {
   const int n_threads = std::max(1, std::min(threads, m.H));
   auto position = s.exact_double ? &position_portable<Quantise, double> : &position_portable<Quantise, int64_t>;
 #if JPEGAI_HAVE_AVX2_CLONE
-  if (simd_enabled()) position = s.exact_double ? &position_avx2<Quantise, double> : &position_avx2<Quantise, int64_t>;
+  if (avx2_enabled()) position = s.exact_double ? &position_avx2<Quantise, double> : &position_avx2<Quantise, int64_t>;
 #endif
   // progress[i] = number of finished columns of row i. Row i may compute column j once row i-1 has
   // finished column j + kRowSlope - 1 (that row in turn waited for row i-2), which covers all causal

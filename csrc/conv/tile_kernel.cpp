@@ -8,6 +8,9 @@
 #else
 #define JPEGAI_CONV_X86 0
 #endif
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#endif
 
 namespace jpegai {
 namespace conv {
@@ -108,6 +111,42 @@ __attribute__((target("avx512f"))) void tile_avx512(const TileArgs& a, float* ou
 #undef JPEGAI_ROWS
 #endif
 
+#if defined(__aarch64__)
+// NEON: 6 pixels x 4 q-registers = 24 accumulators + 4 weight registers of the 32; vfmaq is the same
+// correctly rounded fused multiply-add per lane as vfmadd and std::fma.
+void tile_neon(const TileArgs& a, float* out) {
+  float32x4_t acc[kTileR][4];
+  for (int r = 0; r < kTileR; ++r)
+    for (int v = 0; v < 4; ++v) acc[r][v] = vld1q_f32(a.bias + 4 * v);
+  const int64_t ps = a.px_stride;
+  for (int t = 0; t < a.ntaps; ++t) {
+    const float* s = a.src + a.tap_off[t];
+    const float* w = a.w + int64_t(t) * a.cin * kLanes;
+    for (int ic = 0; ic < a.cin; ++ic, w += kLanes, ++s) {
+      const float32x4_t w0 = vld1q_f32(w), w1 = vld1q_f32(w + 4), w2 = vld1q_f32(w + 8), w3 = vld1q_f32(w + 12);
+      for (int r = 0; r < kTileR; ++r) {
+        const float x = s[r * ps];
+        acc[r][0] = vfmaq_n_f32(acc[r][0], w0, x);
+        acc[r][1] = vfmaq_n_f32(acc[r][1], w1, x);
+        acc[r][2] = vfmaq_n_f32(acc[r][2], w2, x);
+        acc[r][3] = vfmaq_n_f32(acc[r][3], w3, x);
+      }
+    }
+  }
+  for (int r = 0; r < kTileR; ++r)
+    for (int v = 0; v < 4; ++v) vst1q_f32(out + r * kLanes + 4 * v, acc[r][v]);
+}
+
+void gdn_neon(const float* norm, float* x, int n, bool inverse) {
+  int l = 0;
+  for (; l + 4 <= n; l += 4) {
+    const float32x4_t s = vsqrtq_f32(vld1q_f32(norm + l)), v = vld1q_f32(x + l);
+    vst1q_f32(x + l, inverse ? vmulq_f32(v, s) : vdivq_f32(v, s));
+  }
+  gdn_portable(norm + l, x + l, n - l, inverse);
+}
+#endif
+
 }  // namespace
 
 TileFn tile_kernel(Isa isa) {
@@ -115,13 +154,19 @@ TileFn tile_kernel(Isa isa) {
   if (isa == Isa::avx512) return tile_avx512;
   if (isa == Isa::avx2) return tile_avx2;
 #endif
+#if defined(__aarch64__)
+  if (isa == Isa::neon) return tile_neon;
+#endif
   (void)isa;
   return tile_portable;
 }
 
 GdnFn gdn_kernel(Isa isa) {
 #if JPEGAI_CONV_X86
-  if (isa != Isa::portable) return gdn_avx2;
+  if (isa == Isa::avx2 || isa == Isa::avx512) return gdn_avx2;
+#endif
+#if defined(__aarch64__)
+  if (isa == Isa::neon) return gdn_neon;
 #endif
   (void)isa;
   return gdn_portable;

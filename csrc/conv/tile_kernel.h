@@ -1,5 +1,5 @@
 // Register-tile micro-kernel of the float convolution engine: R output pixels x 16 output channels.
-// Every build (portable, AVX2, AVX-512) performs, per output element, the same sequence of
+// Every build (portable, AVX2, AVX-512, NEON) performs, per output element, the same sequence of
 // correctly rounded fused multiply-adds in the same order (bias, then tap by tap, input channel by
 // input channel), so results are bit-identical whichever path runs; the ISA only changes how many
 // lanes one instruction covers.
@@ -30,7 +30,7 @@ struct TileArgs {
 // accumulated with fma in (t, ic) order.
 using TileFn = void (*)(const TileArgs& a, float* out);
 
-// The kernel of the ISA currently selected (see isa.h).
+// The kernel of an ISA (common/cpu.h); the portable one where the build has no kernel for it.
 TileFn tile_kernel(Isa isa);
 
 // (I)GDN epilogue on n values: x[l] = inverse ? x[l] * sqrt(norm[l]) : x[l] / sqrt(norm[l]).

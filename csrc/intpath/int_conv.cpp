@@ -147,12 +147,12 @@ struct Kernel {
   using Acc = typename std::conditional<std::is_same<T, double>::value, double, int64_t>::type;
   static constexpr int kLanes = 1;
   static constexpr int kChunk = kExactChunk;
-  static void run(bool simd, Acc (&acc)[kOcBlock][kChunk], const Tap<T>* taps, int ntaps, int n, int64_t stride,
+  static void run(Isa isa, Acc (&acc)[kOcBlock][kChunk], const Tap<T>* taps, int ntaps, int n, int64_t stride,
                   int64_t m0) {
 #if JPEGAI_HAVE_AVX2_CLONE
-    if (simd) return accumulate_avx2<T, Acc>(acc, taps, ntaps, n, stride, m0);
+    if (isa == Isa::avx2 || isa == Isa::avx512) return accumulate_avx2<T, Acc>(acc, taps, ntaps, n, stride, m0);
 #endif
-    (void)simd;
+    (void)isa;
     accumulate_portable<T, Acc>(acc, taps, ntaps, n, stride, m0);
   }
 };
@@ -161,10 +161,9 @@ struct Kernel<int16_t> {
   using Acc = int32_t;
   static constexpr int kLanes = 2;
   static constexpr int kChunk = kInt16Chunk;
-  static void run(bool simd, Acc (&acc)[kOcBlock][kChunk], const Tap<int16_t>* taps, int ntaps, int n, int64_t stride,
+  static void run(Isa isa, Acc (&acc)[kOcBlock][kChunk], const Tap<int16_t>* taps, int ntaps, int n, int64_t stride,
                   int64_t m0) {
-    if (simd) return accumulate_int16_avx2(acc, taps, ntaps, n, stride, m0);
-    accumulate_int16_portable(acc, taps, ntaps, n, stride, m0);
+    int16_tile_kernel(isa)(acc, taps, ntaps, n, stride, m0);
   }
 };
 
@@ -362,7 +361,7 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
   std::vector<int32_t> out(size_t(s.cout) * ho * wo);
   const int n_blocks = (s.cout + kOcBlock - 1) / kOcBlock;
   const size_t kk = size_t(s.kh) * s.kw;
-  const bool use_simd = simd_enabled();
+  const Isa isa = current_isa();
   const int n_groups = (n_blocks + kObGroup - 1) / kObGroup;
   const size_t block_stride = kk * n_in * kOcBlock * kLanes;
   parallel_for(int64_t(n_groups) * ho, threads, [&](int64_t task) {
@@ -420,7 +419,7 @@ std::vector<int32_t> IntConvLayer::forward_typed(const std::vector<int32_t>& in,
               const int64_t m0 = (c_begin + c) * kChunk;
               auto& acc =
                   *reinterpret_cast<Acc(*)[kOcBlock][kChunk]>(tile_acc.data() + b * ob_acc + c * kOcBlock * kChunk);
-              K::run(use_simd, acc, block_taps.data(), ntaps, gn, chan_stride * kLanes, m0);
+              K::run(isa, acc, block_taps.data(), ntaps, gn, chan_stride * kLanes, m0);
             }
           }
         }

@@ -8,6 +8,9 @@
 #else
 #define JPEGAI_PAIR_X86 0
 #endif
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#endif
 
 namespace jpegai {
 namespace intpath {
@@ -75,11 +78,42 @@ __attribute__((target("avx2"))) void pair_tile_avx2(const PairTileArgs& a, int32
 #undef JPEGAI_ROWS
 #endif
 
+#if defined(__aarch64__)
+// NEON: vld2q splits 8 lanes' interleaved weight pairs into the two channels' rows, so each pixel's channel
+// value times a row is one widening multiply-add (smlal / smlal2) into 4 int32 lanes. 6 pixels x 16 lanes
+// = 24 accumulators + 4 weight rows of the 32 vector registers.
+void pair_tile_neon(const PairTileArgs& a, int32_t* out) {
+  int32x4_t acc[kPairTileR][4];
+  for (int r = 0; r < kPairTileR; ++r)
+    for (int v = 0; v < 4; ++v) acc[r][v] = vdupq_n_s32(0);
+  const int64_t ps = a.px_stride;
+  for (int t = 0; t < a.ntaps; ++t) {
+    const int16_t* s = a.src + a.tap_off[t];
+    const int16_t* w = a.w + int64_t(t) * a.npairs * kPairLanes * 2;
+    for (int p = 0; p < a.npairs; ++p, w += kPairLanes * 2, s += 2) {
+      const int16x8x2_t lo = vld2q_s16(w), hi = vld2q_s16(w + 16);  // lanes 0-7 and 8-15
+      for (int r = 0; r < kPairTileR; ++r) {
+        const int16_t x0 = s[r * ps], x1 = s[r * ps + 1];
+        acc[r][0] = vmlal_n_s16(vmlal_n_s16(acc[r][0], vget_low_s16(lo.val[0]), x0), vget_low_s16(lo.val[1]), x1);
+        acc[r][1] = vmlal_high_n_s16(vmlal_high_n_s16(acc[r][1], lo.val[0], x0), lo.val[1], x1);
+        acc[r][2] = vmlal_n_s16(vmlal_n_s16(acc[r][2], vget_low_s16(hi.val[0]), x0), vget_low_s16(hi.val[1]), x1);
+        acc[r][3] = vmlal_high_n_s16(vmlal_high_n_s16(acc[r][3], hi.val[0], x0), hi.val[1], x1);
+      }
+    }
+  }
+  for (int r = 0; r < kPairTileR; ++r)
+    for (int v = 0; v < 4; ++v) vst1q_s32(out + r * kPairLanes + 4 * v, acc[r][v]);
+}
+#endif
+
 }  // namespace
 
 PairTileFn pair_tile_kernel(Isa isa) {
 #if JPEGAI_PAIR_X86
-  if (isa != Isa::portable) return pair_tile_avx2;
+  if (isa == Isa::avx2 || isa == Isa::avx512) return pair_tile_avx2;
+#endif
+#if defined(__aarch64__)
+  if (isa == Isa::neon) return pair_tile_neon;
 #endif
   (void)isa;
   return pair_tile_portable;

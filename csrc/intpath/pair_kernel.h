@@ -3,7 +3,7 @@
 //   out[r][l] = sum_t sum_p w[t][p][l][0] * src[off_t + r*px_stride + 2p] + w[t][p][l][1] * src[... + 2p + 1]
 // in int32. One broadcast 32-bit pair times one 256-bit load of 8 lanes' weight pairs is one vpmaddwd. The
 // caller's weights obey the int16 bound (int_conv.h), so no partial sum overflows and every build (portable,
-// AVX2) returns the same integers whatever its order.
+// AVX2, NEON) returns the same integers whatever its order.
 #pragma once
 #include <cstdint>
 
@@ -27,6 +27,7 @@ struct PairTileArgs {
 
 using PairTileFn = void (*)(const PairTileArgs& a, int32_t* out);  // out: [kPairTileR][kPairLanes]
 
+// The kernel of an ISA: AVX2 for avx2 and avx512, NEON for neon, else the portable one.
 PairTileFn pair_tile_kernel(Isa isa);
 
 }  // namespace intpath

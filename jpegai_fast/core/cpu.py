@@ -9,7 +9,7 @@ from jpegai_fast import _core
 
 
 def isa() -> str:
-    """Kernels in use: 'avx512', 'avx2' or 'portable'."""
+    """Kernels in use: 'avx512', 'avx2', 'neon' or 'portable'."""
     return _core.cpu_isa()
 
 
@@ -19,7 +19,7 @@ def best_isa() -> str:
 
 
 def set_isa(name: str) -> str:
-    """Select 'auto', 'portable', 'avx2' or 'avx512'; returns the previous name (ValueError if unsupported)."""
+    """Select 'auto', 'portable', 'avx2', 'avx512' or 'neon'; returns the previous name (ValueError if unsupported)."""
     if not isinstance(name, str):
         raise TypeError("ISA name must be a str")
     return _core.set_cpu_isa(name)

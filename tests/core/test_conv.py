@@ -13,7 +13,7 @@ from jpegai_fast.model.weights import WEIGHTS_DIR, SHIPPED_PROFILE, load_model
 REL_TOL = 1e-4
 # Every kernel this CPU can run (an AVX-512 CPU also runs the AVX2 one).
 SUPPORTED_ISAS = {"portable": ["portable"], "avx2": ["portable", "avx2"],
-                  "avx512": ["portable", "avx2", "avx512"]}[_core.cpu_best_isa()]
+                  "avx512": ["portable", "avx2", "avx512"], "neon": ["portable", "neon"]}[_core.cpu_best_isa()]
 
 
 def randomise_gdn(seq: nn.Sequential, gen: torch.Generator) -> nn.Sequential:
@@ -114,6 +114,23 @@ def test_simd_paths_are_bit_identical(isa):
         assert conv_isa() == isa
         np.testing.assert_array_equal(syn.run(y, threads=2), ref_s)
         np.testing.assert_array_equal(ana.run(x, threads=2), ref_a)
+    finally:
+        set_conv_isa(previous)
+
+
+def test_isa_switch_refuses_what_this_cpu_lacks():
+    previous = conv_isa()
+    try:
+        for name in ("avx2", "avx512", "neon"):
+            if name in SUPPORTED_ISAS:
+                continue
+            with pytest.raises(ValueError, match=f"does not support {name}"):
+                set_conv_isa(name)
+            assert conv_isa() == previous  # a refused switch changes nothing
+        with pytest.raises(ValueError, match="unknown ISA 'sse9'"):
+            set_conv_isa("sse9")
+        with pytest.raises(TypeError):
+            set_conv_isa(2)
     finally:
         set_conv_isa(previous)
 
