@@ -24,8 +24,9 @@ def _shift_round(v: torch.Tensor, shift) -> torch.Tensor:
     return torch.floor((v + half) / torch.exp2(s))
 
 
-def run_q(syn: IntSynthesis, y_hat, device) -> np.ndarray:
-    """``syn.run_q(y_hat)`` computed on ``device`` (torch), as int32 (3, H, W)."""
+def run_q(syn: IntSynthesis, y_hat, device, observe=None) -> np.ndarray:
+    """``syn.run_q(y_hat)`` computed on ``device`` (torch), as int32 (3, H, W). ``observe(i, x)``, if given, sees
+    each step's output (a float64 tensor of integers) as it is made (core/int_headroom.py)."""
     dev = torch.device(device)
     f64 = dict(dtype=torch.float64, device=dev)
     y = torch.as_tensor(np.asarray(y_hat, dtype=np.float64), **f64)
@@ -42,6 +43,8 @@ def run_q(syn: IntSynthesis, y_hat, device) -> np.ndarray:
                 acc = acc + torch.as_tensor(step["bias_q"], **f64)[:, None, None]
                 limit = OUT_LIMIT if i + 1 == len(syn.steps) else INT16_LIMIT
                 x = torch.clamp(_shift_round(acc, step["shift"]), -limit, limit)
+                if observe is not None:
+                    observe(i, x)
                 continue
             sq = torch.clamp(_shift_round(x * x, step["square_shift"]), max=INT16_LIMIT)
             gamma = torch.as_tensor(step["gamma_q"], **f64)
@@ -50,6 +53,8 @@ def run_q(syn: IntSynthesis, y_hat, device) -> np.ndarray:
             e = torch.as_tensor(step["root_exp"]).to(norm)[:, None, None]
             root = torch.floor(torch.sqrt(norm * torch.exp2(e)))
             x = torch.clamp(_shift_round(x * root, step["out_shift"]), -INT16_LIMIT, INT16_LIMIT)
+            if observe is not None:
+                observe(i, x)
     return x.cpu().numpy().astype(np.int32)
 
 

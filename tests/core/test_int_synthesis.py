@@ -99,6 +99,35 @@ def test_the_shipped_model_is_within_a_hundredth_of_a_db_of_its_float_synthesis(
     np.testing.assert_array_equal(run_q(syn, y, "cpu"), syn.run_q(y, threads=1))     # the torch path: same integers
 
 
+def test_the_shipped_model_clips_no_hidden_activation():
+    """The fixed-point formats of version 7 hold the shipped weights' activations (scripts/int_headroom.py
+    measures real Kodak latents before weights ship)."""
+    import jpegai_fast
+    from jpegai_fast.api import decode_latent
+    from jpegai_fast.core.int_headroom import MAX_CLIPPED, headroom
+    from jpegai_fast.runtime import network
+    img = natural_like(96, 128, seed=5)
+    latents = []
+    for q in (5, 100):
+        _header, eng, y = decode_latent(jpegai_fast.encode(img, quality=q, threads=1))
+        latents.append(y)
+    rows = headroom(isyn.IntSynthesis.from_layers(network.transform_layers(eng.weights, "g_s")), latents)
+    assert [r["kind"] for r in rows] == ["conv", "igdn"] * 3 + ["conv"]
+    for r in rows[:-1]:
+        assert 0.05 < r["peak"] <= 1.0 and r["saturated"] <= MAX_CLIPPED, r
+
+
+def test_headroom_reports_clipping():
+    from jpegai_fast.core.int_headroom import headroom
+    layers = _layers(3, m=16, n=12)
+    y = np.random.default_rng(3).normal(0, 3, (16, 5, 7))
+    calm = headroom(isyn.IntSynthesis.from_layers(layers), [y])
+    layers[0]["weight"] = layers[0]["weight"] * 20.0            # activations beyond Q11's +-16
+    loud = headroom(isyn.IntSynthesis.from_layers(layers), [y])
+    assert calm[0]["peak"] < 1.0 and calm[0]["saturated"] == 0.0
+    assert loud[0]["peak"] == 1.0 and loud[0]["saturated"] > 0.0
+
+
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
     not __import__("torch").cuda.is_available(), reason="no CUDA device"))])
 def test_torch_computes_the_same_integers(device):
