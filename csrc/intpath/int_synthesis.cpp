@@ -137,19 +137,24 @@ JPEGAI_ALWAYS_INLINE void store_rows(const Pass& p, const int32_t* tile, int n, 
   }
 }
 
-// The IGDN's product for a contiguous norm pass's n rows: x[r][l] *= isqrt(norm 2^e) / 2^t, rounded. In
-// doubles every value is an exact integer (m = n 2^e < 2^52 whose correctly rounded root floors to the
-// integer root, kMaxRootExp; x r + 2^(t-1) < 2^42; power-of-two scaling and floor exact), so the AVX2 clone
-// (which may contract into FMA) and the portable build agree.
-JPEGAI_ALWAYS_INLINE void igdn_rows(const Pass& p, const int32_t* tile, int n, const double* scale, double half,
-                                    double inv, int16_t* const* x) {
+// The IGDN's product for a contiguous norm pass's n rows: x[r][l] *= isqrt(norm 2^e) / 2^t, rounded (t =
+// shift; half = 2^(t-1) or 0, inv = 2^-t as doubles for the AVX2 clone). In doubles every value is an exact
+// integer (m = n 2^e < 2^52 whose correctly rounded root floors to the integer root, kMaxRootExp;
+// x r + 2^(t-1) < 2^42; power-of-two scaling and floor exact), so the AVX2 clone (which may contract into
+// FMA) and this portable form, int64 past the root, agree.
+JPEGAI_ALWAYS_INLINE void igdn_rows(const Pass& p, const int32_t* tile, int n, const double* scale, int shift,
+                                    int16_t* const* x) {
+  const int64_t half = shift > 0 ? int64_t(1) << (shift - 1) : 0;
   for (int r = 0; r < n; ++r) {
     int32_t v[kL];
     requantise_lanes(tile + r * kL, p, kActLimit, v);
     for (int l = 0; l < kL; ++l) {
-      const double root = std::floor(std::sqrt(double(std::max(v[l], 0)) * scale[l]));
-      const double y = std::floor((double(l < p.n_used ? x[r][l] : 0) * root + half) * inv);
-      v[l] = int32_t(std::min(std::max(y, -double(kInt16Limit)), double(kInt16Limit)));
+      // The same integers in int64 past the root: truncation is the floor of the non-negative root, and
+      // floor((x r + 2^(t-1)) 2^-t) is an arithmetic shift (x r + 2^(t-1) < 2^42); libm's floor and the
+      // errno path of sqrt kept the double form scalar and slow (16 % of a portable decode).
+      const int64_t root = int64_t(std::sqrt(double(std::max(v[l], 0)) * scale[l]));
+      const int64_t y = ((l < p.n_used ? x[r][l] : 0) * root + half) >> shift;
+      v[l] = int32_t(std::min<int64_t>(std::max<int64_t>(y, -kInt16Limit), kInt16Limit));
     }
     for (int l = 0; l < p.n_used; ++l) x[r][l] = int16_t(v[l]);
   }
@@ -159,8 +164,10 @@ void store_rows_portable(const Pass& p, const int32_t* tile, int n, int16_t* con
   store_rows(p, tile, n, dst);
 }
 void igdn_rows_portable(const Pass& p, const int32_t* tile, int n, const double* scale, double half, double inv,
-                        int16_t* const* x) {
-  igdn_rows(p, tile, n, scale, half, inv, x);
+                        int shift, int16_t* const* x) {
+  (void)half;
+  (void)inv;
+  igdn_rows(p, tile, n, scale, shift, x);
 }
 #if JPEGAI_HAVE_AVX2_CLONE
 JPEGAI_TARGET_AVX2 void store_rows_avx2(const Pass& p, const int32_t* tile, int n, int16_t* const* dst) {
@@ -169,7 +176,8 @@ JPEGAI_TARGET_AVX2 void store_rows_avx2(const Pass& p, const int32_t* tile, int 
 // igdn_rows in intrinsics (the compiler keeps libm's errno path for the square root, which stops it from
 // vectorising the loop): the same operations, 4 lanes at a time.
 JPEGAI_TARGET_AVX2 void igdn_rows_avx2(const Pass& p, const int32_t* tile, int n, const double* scale, double half,
-                                       double inv, int16_t* const* x) {
+                                       double inv, int shift, int16_t* const* x) {
+  (void)shift;
   const __m256d half_v = _mm256_set1_pd(half), inv_v = _mm256_set1_pd(inv);
   const __m256d lo = _mm256_set1_pd(-double(kInt16Limit)), hi = _mm256_set1_pd(double(kInt16Limit));
   for (int r = 0; r < n; ++r) {
@@ -193,7 +201,8 @@ JPEGAI_TARGET_AVX2 void igdn_rows_avx2(const Pass& p, const int32_t* tile, int n
 // The epilogues of the ISA in use (the same integers in every build).
 struct Epilogues {
   void (*store)(const Pass&, const int32_t*, int, int16_t* const*) = store_rows_portable;
-  void (*igdn)(const Pass&, const int32_t*, int, const double*, double, double, int16_t* const*) = igdn_rows_portable;
+  void (*igdn)(const Pass&, const int32_t*, int, const double*, double, double, int,
+               int16_t* const*) = igdn_rows_portable;
 };
 
 Epilogues epilogues(Isa isa) {
@@ -301,7 +310,7 @@ void igdn_row(const IntSynthesis::Igdn& g, PairTileFn kernel, const Epilogues& e
       const int n = std::min(kR, a.w - j0);
       int16_t* x[kR];
       for (int r = 0; r < n; ++r) x[r] = row + int64_t(j0 + r) * c + p.chan[0];
-      ep.igdn(p, tile, n, scale, half, inv, x);
+      ep.igdn(p, tile, n, scale, half, inv, g.out_shift, x);
     }
   }
 }
