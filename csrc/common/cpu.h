@@ -18,8 +18,9 @@ Isa current_isa();
 // unknown name or one this CPU lacks.
 std::string set_isa(const std::string& name);
 std::string isa_name(Isa isa);
-// Kernels with two x86 builds, portable and AVX2 (used for avx2 and avx512): whether the AVX2 one runs.
-inline bool avx2_enabled() { return current_isa() == Isa::avx2 || current_isa() == Isa::avx512; }
+// Kernels with one x86 SIMD build, AVX2, run it for avx2 and avx512 (every AVX-512F CPU has AVX2).
+inline bool uses_avx2(Isa isa) { return isa == Isa::avx2 || isa == Isa::avx512; }
+inline bool avx2_enabled() { return uses_avx2(current_isa()); }
 
 }  // namespace jpegai
 

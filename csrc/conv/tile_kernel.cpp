@@ -163,7 +163,7 @@ TileFn tile_kernel(Isa isa) {
 
 GdnFn gdn_kernel(Isa isa) {
 #if JPEGAI_CONV_X86
-  if (isa == Isa::avx2 || isa == Isa::avx512) return gdn_avx2;
+  if (uses_avx2(isa)) return gdn_avx2;
 #endif
 #if defined(__aarch64__)
   if (isa == Isa::neon) return gdn_neon;

@@ -102,7 +102,7 @@ void accumulate_int16_neon(int32_t (&acc)[kOcBlock][kInt16Chunk], const Tap<int1
 
 Int16TileFn int16_tile_kernel(Isa isa) {
 #if JPEGAI_HAVE_AVX2_CLONE
-  if (isa == Isa::avx2 || isa == Isa::avx512) return accumulate_int16_avx2;
+  if (uses_avx2(isa)) return accumulate_int16_avx2;
 #endif
 #if defined(__aarch64__)
   if (isa == Isa::neon) return accumulate_int16_neon;

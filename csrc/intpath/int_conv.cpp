@@ -150,7 +150,7 @@ struct Kernel {
   static void run(Isa isa, Acc (&acc)[kOcBlock][kChunk], const Tap<T>* taps, int ntaps, int n, int64_t stride,
                   int64_t m0) {
 #if JPEGAI_HAVE_AVX2_CLONE
-    if (isa == Isa::avx2 || isa == Isa::avx512) return accumulate_avx2<T, Acc>(acc, taps, ntaps, n, stride, m0);
+    if (uses_avx2(isa)) return accumulate_avx2<T, Acc>(acc, taps, ntaps, n, stride, m0);
 #endif
     (void)isa;
     accumulate_portable<T, Acc>(acc, taps, ntaps, n, stride, m0);

@@ -208,7 +208,7 @@ struct Epilogues {
 Epilogues epilogues(Isa isa) {
   Epilogues e;
 #if JPEGAI_HAVE_AVX2_CLONE
-  if (isa == Isa::avx2 || isa == Isa::avx512) {
+  if (uses_avx2(isa)) {
     e.store = store_rows_avx2;
     e.igdn = igdn_rows_avx2;
   }

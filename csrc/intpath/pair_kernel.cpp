@@ -110,7 +110,7 @@ void pair_tile_neon(const PairTileArgs& a, int32_t* out) {
 
 PairTileFn pair_tile_kernel(Isa isa) {
 #if JPEGAI_PAIR_X86
-  if (isa == Isa::avx2 || isa == Isa::avx512) return pair_tile_avx2;
+  if (uses_avx2(isa)) return pair_tile_avx2;
 #endif
 #if defined(__aarch64__)
   if (isa == Isa::neon) return pair_tile_neon;
