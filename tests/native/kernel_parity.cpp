@@ -1,8 +1,9 @@
 // Kernel parity across ISAs and machines (issue 33): the integer layers of the normative decode and the
 // float engine's register tile, run on seeded random layers under every ISA this CPU has and 1 / 2
-// threads, must give the same integers (float bits); the program prints one hash of them, which scripts/neon_qemu_test.sh compares between an x86-64 build
-// (portable, AVX2) and an AArch64 build run under qemu-user (portable, NEON). Exit status 1 on any
-// difference inside one run. Built by CMake with -DJPEGAI_NATIVE_TESTS=ON (target kernel_parity).
+// threads, must give the same integers (float bits). The program prints one hash of them, which
+// scripts/neon_qemu_test.sh compares between an x86-64 build (portable, AVX2) and an AArch64 build run
+// under qemu-user (portable, NEON). Exit status 1 on any difference inside one run. Built by CMake with
+// -DJPEGAI_NATIVE_TESTS=ON (target kernel_parity).
 #include <cstdint>
 #include <algorithm>
 #include <cmath>
