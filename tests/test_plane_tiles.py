@@ -14,6 +14,7 @@ from jpegai_fast.errors import DecodeError
 from jpegai_fast.format import container, stream, tiling
 from jpegai_fast.format.container import Kind
 from jpegai_fast.runtime import weights_file
+from jpegai_fast.runtime.engine import Engine
 
 from helpers import drawn_image, natural_like, psnr
 
@@ -299,6 +300,8 @@ def test_the_choice_weighs_palettes_beside_the_bounds_and_stops_where_the_cost_r
 class _StubEngine:
     def lmbda(self, t):
         return 1.0
+
+    rd_cost = Engine.rd_cost            # the real rule, over the stub's lambda
 
 
 def test_the_fill_spends_the_spare_bytes_where_they_lower_the_error_most(monkeypatch):

@@ -17,7 +17,6 @@ import numpy as np
 
 from jpegai_fast.encoder import content, mode_choice
 from jpegai_fast.format import tiling
-from jpegai_fast.format.container import RATE_FRAC_BITS
 from jpegai_fast.format.plane_tiles import PlaneTile
 from jpegai_fast.runtime.engine import Engine
 
@@ -117,11 +116,9 @@ class TileChoice:
         return self._coded[key]
 
     def cost(self, eng: Engine, rate_q: int, nbytes: float, sse: float) -> float:
-        """The model's training cost, in bits, of a coding of ``nbytes`` whose squared error over the colour
-        samples is ``sse``, at ``rate_q``: 8 nbytes + lambda(t) x 255^2 / peak^2 x SSE / samples per pixel."""
-        peak = float((1 << self.bit_depth) - 1)
-        samples = 1 if self.colour.ndim == 2 else self.colour.shape[2]
-        return 8.0 * nbytes + eng.lmbda(rate_q / float(1 << RATE_FRAC_BITS)) * (255.0 / peak) ** 2 / samples * sse
+        """The model's training cost (Engine.rd_cost), in bits, of a coding of ``nbytes`` whose squared error
+        over this picture's colour samples is ``sse``, at ``rate_q``."""
+        return eng.rd_cost(rate_q, nbytes, sse, self.bit_depth, 1 if self.colour.ndim == 2 else self.colour.shape[2])
 
     def choose(self, eng: Engine, rate_q: int, tile_bytes: list[int], recon: np.ndarray) -> dict[int, PlaneTile]:
         """{tile: its plane coding} for the candidate tiles whose cost beats the learned tile's at ``rate_q``:

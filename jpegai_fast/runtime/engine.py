@@ -74,6 +74,14 @@ class Engine:
         """Training lambda of rate parameter t (what the effort search weighs distortion with)."""
         return training_lambda(self.lambdas, t)
 
+    def rd_cost(self, rate_q: int, nbytes: float, sse: float, bit_depth: int, samples_per_px: int) -> float:
+        """The model's training cost, in bits, of a coding of ``nbytes`` whose squared error over the colour
+        samples is ``sse``, at ``rate_q``: 8 nbytes + lambda(t) x 255^2 / peak^2 x SSE / samples per pixel (the
+        loss the model was trained with, on 8-bit units). The one rule every encoder choice between codings of
+        the same picture at one rate weighs by."""
+        peak = float((1 << bit_depth) - 1)
+        return 8.0 * nbytes + self.lmbda(rate_q / float(1 << RATE_FRAC_BITS)) * (255.0 / peak) ** 2 / samples_per_px * sse
+
     def _module_on(self, name: str, device):
         """Torch sub-module ``name`` on ``device``: the CPU model itself, elsewhere a cached copy.
 

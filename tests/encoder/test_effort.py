@@ -1,5 +1,6 @@
 """Encoder effort levels (effort.py): ordinary streams, deterministic, smaller at the same quality."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -49,6 +50,23 @@ def test_effort_lowers_the_rd_cost(img):
         mse = np.mean((jpegai_fast.decode(data).astype(np.float64) / 255 - img / 255.0) ** 2)
         return 8 * len(data) / (img.shape[0] * img.shape[1]) + lmbda * 255 ** 2 * mse
     assert cost(5) < cost(1)
+
+
+@pytest.mark.parametrize("mode", [{"quality": 60}, {"bpp": 1.0}, {"psnr": 28.0}])
+def test_no_effort_level_codes_worse_than_effort_1(img, monkeypatch, mode):
+    """A search whose latent is worse (here: all zeros) loses to the plain encoder's stream, by the measure
+    the request fixes (training cost at a quality, error at a size, bytes at a PSNR)."""
+    from jpegai_fast.encoder import pipeline
+    from jpegai_fast.runtime.execution import resolve_device
+    eng, cpu = get_engine(), resolve_device("cpu")
+
+    def zero_refiner(*_args):
+        return lambda i, y: (np.zeros_like(y), np.zeros_like(eng.hyper_analyse(y, cpu, 1)))
+    plain = jpegai_fast.encode(img, effort=1, **mode)
+    monkeypatch.setattr(pipeline, "_refiner", zero_refiner)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # the losing search's warnings (a PSNR it cannot reach) stay silent
+        assert jpegai_fast.encode(img, effort=3, **mode) == plain
 
 
 def test_rate_control_holds_with_effort(img):
