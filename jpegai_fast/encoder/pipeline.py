@@ -127,7 +127,8 @@ def _better_refined(eng: Engine, frame: _Frame, opts: EncodeOptions, refined: by
                     device) -> bytes:
     """``refined`` (the effort search's stream) unless the plain encoder's ``plain`` is better, so no effort
     level codes worse than effort 1: the search optimises a relaxed loss for a few iterations and its hard
-    decisions can lose (effort 3 measured +0.7 % BD-rate against effort 1 on Kodak 1-2 with model 8f754ccc).
+    decisions can lose (model 8f754ccc, Kodak 1-8: effort 3's search alone -0.6 % BD-rate against effort 1,
+    worse on 2 of the 8 images and by the training cost on 6 of 32 points; with this rule -3.1 %).
     Better by what the request fixes: at a quality, the model's training cost at that rate (Engine.rd_cost);
     at a size, the smaller squared error; at a PSNR, the fewer bytes among the streams that reach it (else
     the higher PSNR). Costs two decodes, small beside the search."""
