@@ -48,9 +48,10 @@ def test_tiled_synthesis_equals_whole_image_synthesis(tiled, tiled_decoded, img)
     assert jpegai_fast.info(tiled)["tiles"] == 6
     out = tiled_decoded
     header, eng, y_hat = decode_latent(tiled)
-    whole = eng.synthesise(y_hat, CPU)[:, :img.shape[0], :img.shape[1]]
-    ref = pixels.from_model_output(whole, 3, 8)
-    assert np.abs(ref.astype(int) - out).max() <= 1
+    # the stream's own synthesis (the integer one from format version 7), untiled: the halo makes the tiles
+    # exact, so the pixels are equal (against the float synthesis a pixel may round up to 2 levels apart)
+    whole = eng.synthesis(header.version, CPU, 2)(y_hat)[:, :img.shape[0], :img.shape[1]]
+    np.testing.assert_array_equal(pixels.from_model_output(whole, 3, 8), out)
     assert psnr(img, out) > 15
 
 
