@@ -138,7 +138,7 @@ JPEGAI_ALWAYS_INLINE void store_rows(const Pass& p, const int32_t* tile, int n, 
 }
 
 // The IGDN's product for a contiguous norm pass's n rows: x[r][l] *= isqrt(norm 2^e) / 2^t, rounded (t =
-// shift; half = 2^(t-1) or 0, inv = 2^-t as doubles for the AVX2 clone). In doubles every value is an exact
+// shift <= kMaxOutShift). In doubles every value is an exact
 // integer (m = n 2^e < 2^52 whose correctly rounded root floors to the integer root, kMaxRootExp;
 // x r + 2^(t-1) < 2^42; power-of-two scaling and floor exact), so the AVX2 clone (which may contract into
 // FMA) and this portable form, int64 past the root, agree.
@@ -163,10 +163,7 @@ JPEGAI_ALWAYS_INLINE void igdn_rows(const Pass& p, const int32_t* tile, int n, c
 void store_rows_portable(const Pass& p, const int32_t* tile, int n, int16_t* const* dst) {
   store_rows(p, tile, n, dst);
 }
-void igdn_rows_portable(const Pass& p, const int32_t* tile, int n, const double* scale, double half, double inv,
-                        int shift, int16_t* const* x) {
-  (void)half;
-  (void)inv;
+void igdn_rows_portable(const Pass& p, const int32_t* tile, int n, const double* scale, int shift, int16_t* const* x) {
   igdn_rows(p, tile, n, scale, shift, x);
 }
 #if JPEGAI_HAVE_AVX2_CLONE
@@ -175,9 +172,10 @@ JPEGAI_TARGET_AVX2 void store_rows_avx2(const Pass& p, const int32_t* tile, int 
 }
 // igdn_rows in intrinsics (the compiler keeps libm's errno path for the square root, which stops it from
 // vectorising the loop): the same operations, 4 lanes at a time.
-JPEGAI_TARGET_AVX2 void igdn_rows_avx2(const Pass& p, const int32_t* tile, int n, const double* scale, double half,
-                                       double inv, int shift, int16_t* const* x) {
-  (void)shift;
+JPEGAI_TARGET_AVX2 void igdn_rows_avx2(const Pass& p, const int32_t* tile, int n, const double* scale, int shift,
+                                       int16_t* const* x) {
+  // 2^(t-1) and 2^-t exactly (t <= kMaxOutShift = 52), without a libm call per tile
+  const double half = shift > 0 ? double(int64_t(1) << (shift - 1)) : 0.0, inv = 1.0 / double(int64_t(1) << shift);
   const __m256d half_v = _mm256_set1_pd(half), inv_v = _mm256_set1_pd(inv);
   const __m256d lo = _mm256_set1_pd(-double(kInt16Limit)), hi = _mm256_set1_pd(double(kInt16Limit));
   for (int r = 0; r < n; ++r) {
@@ -201,8 +199,7 @@ JPEGAI_TARGET_AVX2 void igdn_rows_avx2(const Pass& p, const int32_t* tile, int n
 // The epilogues of the ISA in use (the same integers in every build).
 struct Epilogues {
   void (*store)(const Pass&, const int32_t*, int, int16_t* const*) = store_rows_portable;
-  void (*igdn)(const Pass&, const int32_t*, int, const double*, double, double, int,
-               int16_t* const*) = igdn_rows_portable;
+  void (*igdn)(const Pass&, const int32_t*, int, const double*, int, int16_t* const*) = igdn_rows_portable;
 };
 
 Epilogues epilogues(Isa isa) {
@@ -291,7 +288,6 @@ void igdn_row(const IntSynthesis::Igdn& g, PairTileFn kernel, const Epilogues& e
     const int32_t v = in[k];
     out[k] = int16_t(std::min((v * v + half_sq) >> shift_sq, kInt16Limit));
   }
-  const double half = g.out_shift > 0 ? std::ldexp(1.0, g.out_shift - 1) : 0.0, inv = std::ldexp(1.0, -g.out_shift);
   const int64_t off0 = 0;
   int32_t tile[kR * kL];
   for (const Pass& p : g.norm) {
@@ -310,7 +306,7 @@ void igdn_row(const IntSynthesis::Igdn& g, PairTileFn kernel, const Epilogues& e
       const int n = std::min(kR, a.w - j0);
       int16_t* x[kR];
       for (int r = 0; r < n; ++r) x[r] = row + int64_t(j0 + r) * c + p.chan[0];
-      ep.igdn(p, tile, n, scale, half, inv, g.out_shift, x);
+      ep.igdn(p, tile, n, scale, g.out_shift, x);
     }
   }
 }

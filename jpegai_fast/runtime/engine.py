@@ -141,7 +141,8 @@ class Engine:
         return y[0].float().cpu().numpy(), z[0].float().cpu().numpy()
 
     def synthesise(self, y_hat: np.ndarray, device) -> np.ndarray:
-        """Whole-image (untiled) torch g_s: the reference the tiled pipeline is tested against."""
+        """Whole-image (untiled) torch float g_s: bench/tiling_exactness.py's reference (the tests compare the tiled
+        decode with the stream's own synthesis, ``synthesis``)."""
         import torch
         with torch.no_grad():
             t = torch.from_numpy(y_hat).unsqueeze(0).to(torch.device(str(device)))
