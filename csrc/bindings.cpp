@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -27,6 +28,7 @@
 #include "entropy/rans.h"
 #include "intpath/hyper_synthesis.h"
 #include "intpath/int_synthesis.h"
+#include "intpath/picture_out.h"
 
 namespace py = pybind11;
 
@@ -481,19 +483,50 @@ PYBIND11_MODULE(_core, m) {
       .def("output_size", &jpegai::intpath::IntSynthesis::output_size, py::arg("h"), py::arg("w"))
       .def(
           "run",
-          [](const jpegai::intpath::IntSynthesis& self, const intpath_bind::I32& y_q, int32_t out_limit, int threads) {
+          [](const jpegai::intpath::IntSynthesis& self, const intpath_bind::I32& y_q, int32_t out_limit, int threads,
+             std::optional<std::array<int, 4>> crop) {
             intpath_bind::check_shape(y_q, {self.in_channels(), -1, -1}, "y_q");
             const int h = intpath_bind::check_int(y_q.shape(1), "h"), w = intpath_bind::check_int(y_q.shape(2), "w");
             if (threads < 1) throw std::invalid_argument("threads must be >= 1");
             const auto [ho, wo] = self.output_size(h, w);
+            jpegai::intpath::IntSynthesis::Rect rect;
+            rect.y1 = ho;
+            rect.x1 = wo;
+            if (crop) rect = {(*crop)[0], (*crop)[1], (*crop)[2], (*crop)[3]};
             std::vector<int32_t> out;
             {
               py::gil_scoped_release release;
-              out = self.run(y_q.data(), h, w, out_limit, threads);
+              out = self.run(y_q.data(), h, w, out_limit, threads, rect);
             }
-            return intpath_bind::to_array(std::move(out), {self.out_channels(), ho, wo});
+            return intpath_bind::to_array(std::move(out), {self.out_channels(), rect.h(), rect.w()});
           },
-          py::arg("y_q"), py::arg("out_limit"), py::arg("threads"), "(cout, H, W) int32: the last layer's output.");
+          py::arg("y_q"), py::arg("out_limit"), py::arg("threads"), py::arg("crop") = py::none(),
+          "(cout, H, W) int32: the last layer's output; crop (y0, y1, x0, x1): that rectangle of it alone.");
+  m.def(
+      "q_to_pixels",
+      [](const intpath_bind::I32& planar, py::array dst, int frac_bits, int bit_depth, int threads) {
+        intpath_bind::check_shape(planar, {3, -1, -1}, "planar");
+        const py::ssize_t h = planar.shape(1), w = planar.shape(2);
+        intpath_bind::check_shape(dst, {h, w, 3}, "dst");
+        if (!dst.writeable()) throw std::invalid_argument("dst must be writable");
+        if (threads < 1) throw std::invalid_argument("threads must be >= 1");
+        const py::ssize_t item = dst.itemsize();
+        for (int d = 0; d < 3; ++d)
+          if (dst.strides(d) % item != 0) throw std::invalid_argument("dst strides must be whole elements");
+        const int64_t rs = dst.strides(0) / item, ps = dst.strides(1) / item, cs = dst.strides(2) / item;
+        const bool u8 = py::isinstance<py::array_t<uint8_t>>(dst), u16 = py::isinstance<py::array_t<uint16_t>>(dst);
+        if (!u8 && !u16) throw py::type_error("dst must be uint8 or uint16");
+        void* out = dst.mutable_data();
+        py::gil_scoped_release release;
+        if (u8)
+          jpegai::intpath::q_to_pixels(planar.data(), int(h), int(w), frac_bits, bit_depth, static_cast<uint8_t*>(out),
+                                       rs, ps, cs, threads);
+        else
+          jpegai::intpath::q_to_pixels(planar.data(), int(h), int(w), frac_bits, bit_depth, static_cast<uint16_t*>(out),
+                                       rs, ps, cs, threads);
+      },
+      py::arg("planar"), py::arg("dst"), py::arg("frac_bits"), py::arg("bit_depth"), py::arg("threads"),
+      "Write int32 (3, h, w) Q(frac_bits) values into dst (h, w, 3) as pixels (csrc/intpath/picture_out.h).");
   m.def(
       "intpath_scale_indexes",
       [](const intpath_bind::I32& log2sigma_q, const intpath_bind::I32& log2step_q, int threads) {

@@ -48,11 +48,14 @@ struct Act {
   }
 };
 
-// Where a layer writes: the next layer's input, or the caller's planar int32 output.
+// Where a layer writes: the next layer's input, or the caller's planar int32 output. Grid position (i, j) of the
+// source's array (lane offset (oy, ox)) lands at (mul i + oy + y_off, mul j + ox + x_off) of the sink: the offsets
+// carry the source's and the sink's origins in the layer's coordinates (a cropped run, IntSynthesis::run).
 struct Sink {
   Act* act = nullptr;
   int32_t* planar = nullptr;
   int ho = 0, wo = 0;
+  int y_off = 0, x_off = 0;
   int32_t limit = kInt16Limit;
 };
 
@@ -217,9 +220,10 @@ Epilogues epilogues(Isa isa) {
 // Stores one register tile (kR grid positions from column j0 of grid row i; n valid), requantised.
 void store_tile(const Pass& p, const Epilogues& ep, const int32_t* tile, int i, int j0, int n, int mul,
                 const Sink& sink) {
-  if (sink.act && p.contiguous) {
+  const int y0 = mul * i + sink.y_off, x0 = mul * j0 + sink.x_off;
+  if (sink.act && p.contiguous) {  // an activation sink is exactly the positions its layer's grid writes
     int16_t* dst[kR];
-    for (int r = 0; r < n; ++r) dst[r] = sink.act->at(mul * i + p.oy[0], mul * (j0 + r) + p.ox[0]) + p.chan[0];
+    for (int r = 0; r < n; ++r) dst[r] = sink.act->at(y0 + p.oy[0], x0 + mul * r + p.ox[0]) + p.chan[0];
     ep.store(p, tile, n, dst);
     return;
   }
@@ -229,19 +233,19 @@ void store_tile(const Pass& p, const Epilogues& ep, const int32_t* tile, int i, 
     requantise_lanes(tile + r * kL, p, sink.limit, v);
     for (int l = 0; l < kL; ++l) {
       if (p.chan[l] < 0) continue;
-      const int y = mul * i + p.oy[l], x = mul * (j0 + r) + p.ox[l];
+      const int y = y0 + p.oy[l], x = x0 + mul * r + p.ox[l];
       if (sink.act)
         sink.act->at(y, x)[p.chan[l]] = int16_t(v[l]);
-      else
+      else if (y >= 0 && y < sink.ho && x >= 0 && x < sink.wo)  // a crop may end inside a stride-2 pair
         sink.planar[p.chan[l] * plane + int64_t(y) * sink.wo + x] = v[l];
     }
   }
 }
 
-// Every pass of a layer on grid row i: tiles of kR grid columns reading the input at (in_mul i, in_mul j)
-// plus the taps, storing at (out_mul i, out_mul j) plus the lanes' offsets.
+// Every pass of a layer on grid row i, columns [j_begin, j_end): tiles of kR grid columns reading the input at
+// (in_mul i, in_mul j) plus the taps, storing at (out_mul i, out_mul j) plus the lanes' offsets (Sink).
 void run_row(const std::vector<Pass>& passes, PairTileFn kernel, const Epilogues& ep, const Act& src, int in_mul,
-             int grid_w, int i, int out_mul, const Sink& sink) {
+             int j_begin, int j_end, int i, int out_mul, const Sink& sink) {
   int32_t tile[kR * kL];
   std::vector<int64_t> off;
   std::vector<PairTileArgs> args(passes.size());
@@ -256,8 +260,8 @@ void run_row(const std::vector<Pass>& passes, PairTileFn kernel, const Epilogues
   }
   for (size_t k = 0, t0 = 0; k < passes.size(); t0 += passes[k].dy.size(), ++k) args[k].tap_off = off.data() + t0;
   const int16_t* row_base = src.at(in_mul * i, 0);
-  for (int jb = 0; jb < grid_w; jb += kColBlock) {
-    const int je = std::min(grid_w, jb + kColBlock);
+  for (int jb = j_begin; jb < j_end; jb += kColBlock) {
+    const int je = std::min(j_end, jb + kColBlock);
     for (size_t k = 0; k < passes.size(); ++k) {
       PairTileArgs a = args[k];
       for (int j0 = jb; j0 < je; j0 += kR) {
@@ -386,12 +390,77 @@ std::pair<int, int> IntSynthesis::output_size(int h, int w) const {
 }
 
 std::vector<int32_t> IntSynthesis::run(const int32_t* y_q, int h, int w, int32_t out_limit, int threads) const {
+  require(!layers_.empty(), "the synthesis has no layers");
+  const auto [out_h, out_w] = output_size(h, w);
+  Rect all;
+  all.y1 = out_h;
+  all.x1 = out_w;
+  return run(y_q, h, w, out_limit, threads, all);
+}
+
+namespace {
+
+int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+// The grid (positions of the layer's input array the passes run at) that writes every position of `need`, a
+// rectangle of the layer's output: a stride-2 grid position i writes rows 2i and 2i + 1.
+IntSynthesis::Rect grid_for(const IntSynthesis::Rect& need, int mul) {
+  IntSynthesis::Rect g;
+  g.y0 = floor_div(need.y0, mul);
+  g.y1 = floor_div(need.y1 - 1, mul) + 1;
+  g.x0 = floor_div(need.x0, mul);
+  g.x1 = floor_div(need.x1 - 1, mul) + 1;
+  return g;
+}
+
+// The input positions a grid reads through the passes' taps, clipped to the (h, w) input (outside it the
+// input is the zero padding, which the activation's border supplies).
+IntSynthesis::Rect input_for(const IntSynthesis::Rect& g, const std::vector<IntSynthesis::Pass>& passes, int h, int w) {
+  int dy0 = 0, dy1 = 0, dx0 = 0, dx1 = 0;
+  for (const IntSynthesis::Pass& p : passes)
+    for (size_t t = 0; t < p.dy.size(); ++t) {
+      dy0 = std::min(dy0, p.dy[t]);
+      dy1 = std::max(dy1, p.dy[t]);
+      dx0 = std::min(dx0, p.dx[t]);
+      dx1 = std::max(dx1, p.dx[t]);
+    }
+  IntSynthesis::Rect in;
+  in.y0 = std::max(0, g.y0 + dy0);
+  in.y1 = std::min(h, g.y1 + dy1);
+  in.x0 = std::max(0, g.x0 + dx0);
+  in.x1 = std::min(w, g.x1 + dx1);
+  return in;
+}
+
+}  // namespace
+
+std::vector<int32_t> IntSynthesis::run(const int32_t* y_q, int h, int w, int32_t out_limit, int threads,
+                                       const Rect& crop) const {
   require(!layers_.empty() && !layers_.back().igdn, "the synthesis must end with a convolution");
   require(h > 0 && w > 0, "input height and width must be positive");
   require(threads >= 1, "threads must be >= 1");
   require(out_limit >= 0 && out_limit <= kActLimit, "output limit outside [0, 2^30]");
   const auto [out_h, out_w] = output_size(h, w);
-  require(int64_t(out_h) * out_w * out_channels() <= (int64_t(1) << 31), "output too large");
+  require(
+      crop.y0 >= 0 && crop.y0 < crop.y1 && crop.y1 <= out_h && crop.x0 >= 0 && crop.x0 < crop.x1 && crop.x1 <= out_w,
+      "crop must be a non-empty rectangle inside the output");
+  require(int64_t(crop.h()) * crop.w() * out_channels() <= (int64_t(1) << 31), "output too large");
+  // Backwards from the crop: each layer's grid and the rectangle of its output that grid writes (whole stride-2
+  // pairs), which holds every position the next layer's grid reads inside the image.
+  const size_t n = layers_.size();
+  std::vector<std::pair<int, int>> in_size(n);
+  for (size_t li = 0, hh = size_t(h), ww = size_t(w); li < n; ++li) {
+    in_size[li] = {int(hh), int(ww)};
+    if (layers_[li].spec.transposed) hh *= 2, ww *= 2;
+  }
+  std::vector<Rect> grid(n), written(n);
+  Rect need = crop;
+  for (size_t li = n; li-- > 0;) {
+    const int mul = layers_[li].spec.transposed ? 2 : 1;
+    grid[li] = grid_for(need, mul);
+    written[li] = {grid[li].y0 * mul, grid[li].y1 * mul, grid[li].x0 * mul, grid[li].x1 * mul};
+    need = input_for(grid[li], layers_[li].passes, in_size[li].first, in_size[li].second);
+  }
   const PairTileFn kernel = pair_tile_kernel(current_isa());
   const Epilogues ep = epilogues(current_isa());
   auto cur = std::make_unique<Act>(h, w, in_channels(), layers_[0].border);
@@ -407,14 +476,20 @@ std::vector<int32_t> IntSynthesis::run(const int32_t* y_q, int h, int w, int32_t
       }
     });
   }
-  std::vector<int32_t> out(size_t(out_channels()) * out_h * out_w);
-  for (size_t li = 0; li < layers_.size(); ++li) {
+  Rect src_rect;  // the positions `cur` holds, in its layer's input coordinates
+  src_rect.y1 = h;
+  src_rect.x1 = w;
+  std::vector<int32_t> out(size_t(out_channels()) * crop.h() * crop.w());
+  for (size_t li = 0; li < n; ++li) {
     const Layer& L = layers_[li];
-    const bool last = li + 1 == layers_.size();
+    const bool last = li + 1 == n;
     const int mul = L.spec.transposed ? 2 : 1;
+    const Rect& dst_rect = last ? crop : written[li];
     Sink sink;
-    sink.ho = mul * cur->h;
-    sink.wo = mul * cur->w;
+    sink.ho = dst_rect.h();
+    sink.wo = dst_rect.w();
+    sink.y_off = mul * src_rect.y0 - dst_rect.y0;
+    sink.x_off = mul * src_rect.x0 - dst_rect.x0;
     std::unique_ptr<Act> next;
     if (last) {
       sink.planar = out.data();
@@ -424,12 +499,15 @@ std::vector<int32_t> IntSynthesis::run(const int32_t* y_q, int h, int w, int32_t
       sink.act = next.get();
     }
     const Act& src = *cur;
-    parallel_for(src.h, threads, [&](int64_t i) {
-      run_row(L.passes, kernel, ep, src, 1, src.w, int(i), mul, sink);
+    const int i0 = grid[li].y0 - src_rect.y0, j0 = grid[li].x0 - src_rect.x0, j1 = grid[li].x1 - src_rect.x0;
+    parallel_for(grid[li].h(), threads, [&](int64_t k) {
+      const int i = i0 + int(k);
+      run_row(L.passes, kernel, ep, src, 1, j0, j1, i, mul, sink);
       if (L.igdn && sink.act)
-        for (int r = 0; r < mul; ++r) igdn_row(L.gdn, kernel, ep, *sink.act, mul * int(i) + r);
+        for (int r = 0; r < mul; ++r) igdn_row(L.gdn, kernel, ep, *sink.act, mul * i + r + sink.y_off);
     });
     cur = std::move(next);
+    src_rect = written[li];
   }
   return out;
 }

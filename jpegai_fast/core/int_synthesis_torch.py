@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from jpegai_fast.core.constants import ACT_LIMIT, INT16_LIMIT
-from jpegai_fast.core.int_synthesis import OUT_FRAC_BITS, OUT_LIMIT, Y_FRAC_BITS, IntSynthesis
+from jpegai_fast.core.int_synthesis import OUT_LIMIT, Y_FRAC_BITS, IntSynthesis, picture
 
 
 def _shift_round(v: torch.Tensor, shift) -> torch.Tensor:
@@ -60,4 +60,4 @@ def run_q(syn: IntSynthesis, y_hat, device, observe=None) -> np.ndarray:
 
 def run(syn: IntSynthesis, y_hat, device) -> np.ndarray:
     """As ``IntSynthesis.__call__`` on ``device``: (3, H, W) float32 in [0, 1] units (exact: Q14 / 2^14)."""
-    return (run_q(syn, y_hat, device).astype(np.float64) / 2.0 ** OUT_FRAC_BITS).astype(np.float32)
+    return picture(run_q(syn, y_hat, device))

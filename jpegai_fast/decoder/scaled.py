@@ -24,6 +24,7 @@ from jpegai_fast.errors import PreviewFallbackWarning
 from jpegai_fast.format import container, tiling
 from jpegai_fast.format.tiling import LATENT_PX
 from jpegai_fast.runtime import preview
+from jpegai_fast.runtime.engine import with_crop
 
 Rect = tuple[int, int, int, int]
 
@@ -87,8 +88,8 @@ def _by_head(p: ParsedStream, head: preview.PreviewHead, scaled: Rect, scale: in
     out = _empty(p, scaled[2], scaled[3])
     colour = container.colour_channels(p.header.channels)
     for core in cores:
-        synthesise_into(lambda y: head.run(y, scale, threads), y_hat, core, head.halo, out, scaled, colour,
-                        p.header.bit_depth, px=r)
+        synthesise_into(with_crop(lambda y: head.run(y, scale, threads)), y_hat, core, head.halo, out, scaled,
+                        colour, p.header.bit_depth, px=r)
     return out
 
 

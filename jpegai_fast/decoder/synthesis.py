@@ -34,15 +34,14 @@ def synthesise_into(g_s: Callable, y_hat: np.ndarray, core: tuple[int, int, int,
                     px: int = LATENT_PX) -> None:
     """Run g_s on the latent rectangle ``core`` plus ``halo`` and write its pixels into ``out``.
 
-    ``g_s`` maps planar float32 arrays (M, h, w) -> (3, px h, px w) (px = 16 for the full synthesis,
-    fewer for a preview head, decoder/scaled.py). ``y_hat`` is the whole latent (M, lh, lw) (only the
-    rectangle and halo are read), ``region`` = (x, y, w, h) the rectangle of that pixel grid ``out``
-    holds; only the part of ``core`` inside it is written.
+    ``g_s(y, crop)`` maps a planar float32 array (M, h, w) to the rectangle ``crop`` = (y0, y1, x0, x1) of
+    its (3, px h, px w) output (px = 16 for the full synthesis, fewer for a preview head, decoder/scaled.py;
+    runtime/engine.with_crop makes one of a whole-output transform). ``y_hat`` is the whole latent (M, lh, lw)
+    (only the rectangle and halo are read), ``region`` = (x, y, w, h) the rectangle of that pixel grid
+    ``out`` holds; only the part of ``core`` inside it is made and written.
     """
     lh, lw = y_hat.shape[1:]
     ey0, ey1, ex0, ex1 = tiling.expand(core, halo, lh, lw)
-    x = g_s(np.ascontiguousarray(y_hat[:, ey0:ey1, ex0:ex1]))
-    check_finite(x)
     rx, ry, rw, rh = region
     # pixel rectangle of the core, clipped to the region
     py0, py1 = max(core[0] * px, ry), min(core[1] * px, ry + rh)
@@ -50,8 +49,14 @@ def synthesise_into(g_s: Callable, y_hat: np.ndarray, core: tuple[int, int, int,
     if py0 >= py1 or px0 >= px1:
         return
     oy, ox = ey0 * px, ex0 * px
-    part = x[:, py0 - oy:py1 - oy, px0 - ox:px1 - ox]
-    out[py0 - ry:py1 - ry, px0 - rx:px1 - rx] = pixels.from_model_output(part, channels, bit_depth)
+    y, crop = np.ascontiguousarray(y_hat[:, ey0:ey1, ex0:ex1]), (py0 - oy, py1 - oy, px0 - ox, px1 - ox)
+    dst = out[py0 - ry:py1 - ry, px0 - rx:px1 - rx]
+    if channels == 3 and hasattr(g_s, "pixels_into"):    # the integer synthesis: integers to pixels in the core
+        g_s.pixels_into(y, crop, dst, bit_depth)
+        return
+    part = g_s(y, crop)
+    check_finite(part)
+    dst[...] = pixels.from_model_output(part, channels, bit_depth)
 
 
 def learned_cores(p: ParsedStream, cores: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:

@@ -173,20 +173,44 @@ class Engine:
         return self.hyper_int(hyper_arith(version)).run(z_hat, threads=threads)
 
     def synthesis(self, version: int, device, threads: int):
-        """g_s as a stream of format ``version`` decodes it, a callable on planar arrays (M, h, w) -> (3, 16h,
-        16w) float32 in [0, 1] units: the integer synthesis from version 7 (the same pixels on every machine,
-        CPU or torch device), the float transform before (``transform``)."""
+        """g_s as a stream of format ``version`` decodes it, a callable ``(y_hat, crop=None)`` on planar arrays
+        (M, h, w) -> (3, 16h, 16w) float32 in [0, 1] units, or its rectangle ``crop`` (y0, y1, x0, x1) alone: the
+        integer synthesis from version 7 (the same pixels on every machine, CPU or torch device; on CPU the
+        crop also saves the work outside it), the float transform before (``transform``)."""
         if synthesis_arith(version) == "float":
-            return self.transform("g_s", device, threads)
+            return with_crop(self.transform("g_s", device, threads))
         if self._int_synthesis is None:
             from jpegai_fast.core.int_synthesis import IntSynthesis
             self._int_synthesis = IntSynthesis.from_layers(network.transform_layers(self.weights, "g_s"))
         syn = self._int_synthesis
         if device.type == "cpu":
-            return lambda y_hat: syn(y_hat, threads)
+            return _CpuIntSynthesis(syn, threads)
         from jpegai_fast.core.int_synthesis_torch import run
 
-        return lambda y_hat: run(syn, y_hat, device)
+        return with_crop(lambda y_hat: run(syn, y_hat, device))
+
+
+class _CpuIntSynthesis:
+    """The integer synthesis on ``threads`` CPU threads: ``(y_hat, crop=None)`` -> the float picture, and
+    ``pixels_into``, which writes the same RGB pixels straight from the integers (decoder/synthesis.py)."""
+
+    def __init__(self, syn, threads: int):
+        self.syn, self.threads = syn, threads
+
+    def __call__(self, y_hat: np.ndarray, crop: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        return self.syn(y_hat, self.threads, crop)
+
+    def pixels_into(self, y_hat: np.ndarray, crop: tuple[int, int, int, int], out: np.ndarray, bit_depth: int) -> None:
+        self.syn.pixels_into(y_hat, crop, out, bit_depth, self.threads)
+
+
+def with_crop(transform):
+    """``transform`` (planar (C, h, w) -> (C', H, W)) as a callable ``(x, crop=None)`` that returns the rectangle
+    ``crop`` (y0, y1, x0, x1) of its output, or all of it: the form the decoder's tile loop calls."""
+    def run(x: np.ndarray, crop: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        out = transform(x)
+        return out if crop is None else out[:, crop[0]:crop[1], crop[2]:crop[3]]
+    return run
 
 
 class _BoundTransform:

@@ -75,6 +75,54 @@ def test_threads_and_kernels_give_the_same_integers():
             cpu.set_isa(previous)
 
 
+def test_a_crop_is_the_same_rectangle_of_the_whole_output():
+    # each layer computes only what the crop reads (int_synthesis.h): the edges, a one-pixel crop, crops that
+    # start or end inside a stride-2 pair, for each kernel and thread count
+    syn = isyn.IntSynthesis.from_layers(_layers(6, m=16, n=12))
+    y = np.random.default_rng(7).normal(0, 3, (16, 9, 11))
+    whole = syn.run_q(y, threads=1)
+    h, w = whole.shape[1:]
+    rng = np.random.default_rng(8)
+    crops = [(0, h, 0, w), (0, 1, 0, 1), (h - 1, h, w - 1, w), (3, 4, 5, w - 7), (17, 40, 0, 3)]
+    for _ in range(12):
+        y0, x0 = int(rng.integers(0, h)), int(rng.integers(0, w))
+        crops.append((y0, int(rng.integers(y0 + 1, h + 1)), x0, int(rng.integers(x0 + 1, w + 1))))
+    for isa in ("auto", "portable"):
+        previous = cpu.set_isa(isa)
+        try:
+            for k, (y0, y1, x0, x1) in enumerate(crops):
+                got = syn.run_q(y, threads=1 + k % 2, crop=(y0, y1, x0, x1))
+                np.testing.assert_array_equal(got, whole[:, y0:y1, x0:x1], err_msg=f"crop {(y0, y1, x0, x1)}")
+        finally:
+            cpu.set_isa(previous)
+
+
+@pytest.mark.parametrize("crop", [(0, 0, 0, 5), (0, 5, 3, 3), (-1, 4, 0, 4), (0, 4, 0, 10**6), (5, 4, 0, 4)])
+def test_a_crop_outside_the_output_is_refused(crop):
+    syn = isyn.IntSynthesis.from_layers(_layers(0))
+    with pytest.raises(ValueError, match="crop"):
+        syn.run_q(np.zeros((8, 2, 2)), threads=1, crop=crop)
+
+
+@pytest.mark.parametrize("bit_depth", [8, 10, 12, 16])
+def test_integers_to_pixels_in_the_core_match_the_float_rule(bit_depth):
+    # csrc/intpath/picture_out.h repeats pixels.from_model_output on the float picture: every rounding tie
+    # of the 8-bit scale (v 255 / 2^14 = k + 1/2), the clip edges, values past float32's exact range
+    from jpegai_fast import pixels
+    rng = np.random.default_rng(bit_depth)
+    ties = (np.arange(255) * 2 + 1) * 2**13 // 255
+    special = np.concatenate([ties - 1, ties, ties + 1, [0, -1, 1, 2**14 - 1, 2**14, 2**14 + 1, 2**24 + 1,
+                                                          -(2**30), 2**30, 2**25 - 3]])
+    values = np.concatenate([special, rng.integers(-3000, 2**14 + 3000, 3 * 40 * 50 - special.size)])
+    q = values.astype(np.int32).reshape(3, 40, 50)
+    want = pixels.from_model_output(isyn.picture(q), 3, bit_depth)
+    big = np.zeros((60, 70, 4), want.dtype)                 # a strided window, as the decoder writes a tile
+    window = big[7:47, 11:61, :3]
+    _core.q_to_pixels(q, window, isyn.OUT_FRAC_BITS, bit_depth, 2)
+    np.testing.assert_array_equal(window, want)
+    assert not big[:7].any() and not big[..., 3].any()      # nothing outside the window
+
+
 def test_large_values_saturate_instead_of_wrapping():
     syn = isyn.IntSynthesis.from_layers(_layers(5))
     y = np.full((8, 2, 2), 1e6)                         # far beyond Q8's int16 range

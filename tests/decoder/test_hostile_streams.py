@@ -137,10 +137,10 @@ def test_a_latent_beyond_what_the_model_can_produce_is_a_decode_error(value):
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
 def test_a_non_finite_synthesis_is_a_decode_error_not_pixels(bad):
-    def g_s(y):
+    def g_s(y, crop):
         x = np.full((3, 16 * y.shape[1], 16 * y.shape[2]), 0.5, np.float32)
         x[1, 5, 7] = bad
-        return x
+        return x[:, crop[0]:crop[1], crop[2]:crop[3]]
     out = np.zeros((64, 64, 3), np.uint8)
     with pytest.raises(DecodeError, match="non-finite"):
         synthesise_into(g_s, np.zeros((8, 4, 4), np.float32), (0, 4, 0, 4), 0, out, (0, 0, 64, 64), 3, 8)
