@@ -51,16 +51,27 @@ def quantise_igdn(beta: np.ndarray, gamma: np.ndarray, frac_in: int, frac_out: i
     g_max = min(GAMMA_SHIFT_MAX, 2 * ROOT_FRAC_BITS - square_frac + NORM_SHIFT)
     g_min = 2 * ROOT_FRAC_BITS - square_frac + NORM_SHIFT - ROOT_EXP_MAX
     c = beta.shape[0]
-    gamma_q, beta_q, g = np.zeros((c, c), np.int64), np.zeros(c, np.int64), np.zeros(c, np.int64)
-    for i in range(c):
-        for s in range(g_max, g_min - 1, -1):
-            row = round_half_up(gamma[i] * 2.0 ** s)
-            b = round_half_up(beta[i] * 2.0 ** (s + square_frac))
-            if row.max() <= INT16_LIMIT and row.sum() * INT16_LIMIT + b <= INT16_ACC_LIMIT and b >= 1:
-                gamma_q[i], beta_q[i], g[i] = row, b, s
-                break
-        else:
-            raise ValueError(f"IGDN row {i}: no exponent in [{g_min}, {g_max}] fits the int16 bound")
+    # All rows at once, the same exponents as trying g_max, g_max - 1, ... per row: each row starts where
+    # every larger exponent fails a bound (round(max 2^s) > INT16_LIMIT; sum(row_q) >= sum 2^s - c/2, so
+    # sum 2^s > INT16_ACC_LIMIT / INT16_LIMIT + c/2 fails; one more for log2's rounding) and steps down.
+    peak, total = gamma.max(axis=1), gamma.sum(axis=1)
+    with np.errstate(divide="ignore"):
+        by_peak = np.floor(np.log2((INT16_LIMIT + 0.5) / np.where(peak > 0, peak, 1.0))) + 1
+        by_sum = np.floor(np.log2((INT16_ACC_LIMIT / INT16_LIMIT + c / 2) / np.where(total > 0, total, 1.0))) + 1
+    g = np.clip(np.where(peak > 0, np.minimum(by_peak, by_sum), g_max), g_min, g_max).astype(np.int64)
+    while True:
+        gamma_q = round_half_up(gamma * np.ldexp(1.0, g)[:, None])
+        beta_q = round_half_up(beta * np.ldexp(1.0, g + square_frac))
+        ok = (gamma_q.max(axis=1) <= INT16_LIMIT) & (gamma_q.sum(axis=1) * INT16_LIMIT + beta_q <= INT16_ACC_LIMIT) \
+            & (beta_q >= 1)
+        if ok.all():
+            break
+        stuck = ~ok & (g <= g_min)
+        if stuck.any():
+            raise ValueError(f"IGDN row {int(np.argmax(stuck))}: no exponent in [{g_min}, {g_max}] fits the int16 "
+                             "bound")
+        g = np.where(ok, g, g - 1)
+    gamma_q, beta_q = gamma_q.astype(np.int64), beta_q.astype(np.int64)
     norm_frac = g + square_frac - NORM_SHIFT
     return {"gamma_q": gamma_q.astype(np.int32), "beta_q": beta_q, "norm_shift": np.full(c, NORM_SHIFT, np.int32),
             "square_shift": SQUARE_SHIFT, "root_exp": (2 * ROOT_FRAC_BITS - norm_frac).astype(np.int32),

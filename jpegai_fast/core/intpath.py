@@ -101,17 +101,25 @@ def quantise_conv_int16(weight: np.ndarray, bias: np.ndarray | None, transposed:
     s + frac_in >= frac_out. w_q = round(w * 2^s), b_q = round(b * 2^(s + frac_in)) (the accumulator's
     units). Returns (weight_q int32, bias_q int64, shift = s + frac_in - frac_out int32).
 
-    All channels at once: s starts at the largest value the first condition allows (every larger one
-    fails it) and steps down where a condition fails, which is the same s as trying 30, 29, ... in turn.
+    All channels at once: s starts where every larger value fails a condition and steps down where one
+    fails, which is the same s as trying 30, 29, ... in turn. The start is the smaller of two bounds: the
+    first condition's (round(peak 2^s) > INT16_LIMIT above it), and the sum's: rounding moves each of the n
+    weights of a phase by at most 1/2, so phase_l1(w_q) >= l1 2^s - n/2 (l1: phase_l1 of the float weights),
+    and every s with l1 2^s > INT16_ACC_LIMIT / INT16_LIMIT + n/2 fails (one more is tried for log2's
+    rounding). The start matters for speed alone: a decoder quantises its model once per process.
     """
     cout = weight.shape[0]
     bias = np.zeros(cout) if bias is None else np.asarray(bias, dtype=np.float64)
     lowest = max(0, frac_out - frac_in)
     peak = np.abs(weight).reshape(cout, -1).max(axis=1)
+    l1 = phase_l1(weight, transposed, stride)
+    taps = weight[0].size if not transposed else -(-weight.shape[2] // stride[0]) * -(-weight.shape[3] // stride[1]) \
+        * weight.shape[1]
     with np.errstate(divide="ignore"):
         start = np.where(peak > 0, np.floor(np.log2((INT16_LIMIT + 0.5) / np.where(peak > 0, peak, 1.0))),
                          INT16_SHIFT_MAX)
-    s = np.clip(start, lowest, INT16_SHIFT_MAX).astype(np.int64)
+        by_sum = np.floor(np.log2((INT16_ACC_LIMIT / INT16_LIMIT + taps / 2) / np.where(l1 > 0, l1, 1.0))) + 1
+    s = np.clip(np.where(l1 > 0, np.minimum(start, by_sum), start), lowest, INT16_SHIFT_MAX).astype(np.int64)
     while True:
         w_q = round_half_up(weight * np.ldexp(1.0, s)[:, None, None, None])
         b_q = round_half_up(bias * np.ldexp(1.0, s + frac_in))
