@@ -585,21 +585,29 @@ PYBIND11_MODULE(_core, m) {
       .def("output_size", &jpegai::conv::FloatTransform::output_size, py::arg("h"), py::arg("w"))
       .def(
           "run",
-          [](const jpegai::conv::FloatTransform& self, const intpath_bind::F32& x, int threads) {
+          [](const jpegai::conv::FloatTransform& self, const intpath_bind::F32& x, int threads,
+             std::optional<std::array<int, 4>> crop) {
             intpath_bind::check_shape(x, {self.in_channels(), -1, -1}, "x");
             const int h = intpath_bind::check_int(x.shape(1), "h"), w = intpath_bind::check_int(x.shape(2), "w");
             const auto size = self.output_size(h, w);
-            intpath_bind::F32 out(
-                {py::ssize_t(self.out_channels()), py::ssize_t(size.first), py::ssize_t(size.second)});
+            jpegai::conv::Rect rect;
+            rect.y1 = size.first;
+            rect.x1 = size.second;
+            if (crop) rect = {(*crop)[0], (*crop)[1], (*crop)[2], (*crop)[3]};
+            if (rect.y0 < 0 || rect.y0 >= rect.y1 || rect.y1 > size.first || rect.x0 < 0 || rect.x0 >= rect.x1 ||
+                rect.x1 > size.second)
+              throw std::invalid_argument("FloatTransform: crop must be a non-empty rectangle inside the output");
+            intpath_bind::F32 out({py::ssize_t(self.out_channels()), py::ssize_t(rect.h()), py::ssize_t(rect.w())});
             float* dst = out.mutable_data();
             const float* src = x.data();
             {
               py::gil_scoped_release release;
-              self.run(src, h, w, dst, threads);
+              self.run(src, h, w, dst, threads, rect);
             }
             return out;
           },
-          py::arg("x"), py::arg("threads"), "x (cin, h, w) float32 -> (cout, ho, wo) float32.");
+          py::arg("x"), py::arg("threads"), py::arg("crop") = py::none(),
+          "x (cin, h, w) float32 -> (cout, ho, wo) float32; crop (y0, y1, x0, x1): that rectangle of it alone.");
 
   // --- alpha and lossless planes (csrc/alpha, csrc/lossless) ------------------------------------
   using U16 = py::array_t<uint16_t, py::array::c_style | py::array::forcecast>;

@@ -42,10 +42,13 @@ constexpr int kColBlock = 8 * kTileR;  // grid columns per cache block
 int64_t slack_for(int c) { return int64_t(2 * kTileR + 8) * c + 64; }
 
 // Where a layer writes: the next layer's NHWC input, or the caller's planar output.
+// Grid position (i, j) of the source (lane offset (oy, ox)) lands at (mul i + oy + y_off, mul j + ox + x_off):
+// the offsets carry the source's and the sink's origins (a cropped run, crop_plan.h).
 struct Sink {
   Activation* act = nullptr;
   float* planar = nullptr;
   int ho = 0, wo = 0;
+  int y_off = 0, x_off = 0;
 };
 
 void finish_pass(Pass& p) {
@@ -99,34 +102,38 @@ std::vector<Pass> make_passes(const std::vector<PassGeometry>& geometry, int cin
 
 // Stores one register tile (kTileR grid positions starting at column j0 of grid row i; n valid).
 void store_tile(const Pass& p, const float* tile, int i, int j0, int n, int mul, const Sink& sink) {
-  if (sink.act) {
+  const int y0 = mul * i + sink.y_off;
+  if (sink.act) {  // an activation sink is exactly the positions its layer's grid writes
     Activation& a = *sink.act;
     for (int r = 0; r < n; ++r) {
-      const int j = j0 + r;
+      const int x0 = mul * (j0 + r) + sink.x_off;
       if (p.contiguous) {
-        std::memcpy(a.at(mul * i + p.oy[0], mul * j + p.ox[0]) + p.chan[0], tile + r * kLanes,
-                    sizeof(float) * p.n_used);
+        std::memcpy(a.at(y0 + p.oy[0], x0 + p.ox[0]) + p.chan[0], tile + r * kLanes, sizeof(float) * p.n_used);
       } else {
         for (int l = 0; l < kLanes; ++l)
-          if (p.chan[l] >= 0) a.at(mul * i + p.oy[l], mul * j + p.ox[l])[p.chan[l]] = tile[r * kLanes + l];
+          if (p.chan[l] >= 0) a.at(y0 + p.oy[l], x0 + p.ox[l])[p.chan[l]] = tile[r * kLanes + l];
       }
     }
     return;
   }
   const int64_t plane = int64_t(sink.ho) * sink.wo;
   for (int r = 0; r < n; ++r) {
-    const int j = j0 + r;
-    for (int l = 0; l < kLanes; ++l)
-      if (p.chan[l] >= 0)
-        sink.planar[p.chan[l] * plane + int64_t(mul * i + p.oy[l]) * sink.wo + (mul * j + p.ox[l])] =
-            tile[r * kLanes + l];
+    const int x0 = mul * (j0 + r) + sink.x_off;
+    for (int l = 0; l < kLanes; ++l) {
+      const int y = y0 + p.oy[l], x = x0 + p.ox[l];
+      if (p.chan[l] >= 0 && y >= 0 && y < sink.ho && x >= 0 && x < sink.wo)  // a crop may end inside a pair
+        sink.planar[p.chan[l] * plane + int64_t(y) * sink.wo + x] = tile[r * kLanes + l];
+    }
   }
 }
 
 // Runs every pass of a layer on grid row i: tiles of kTileR grid columns, reading the input at
 // (in_mul * i, in_mul * j) + tap offsets and storing at (out_mul * i, out_mul * j) + lane offsets.
-void run_row(const std::vector<Pass>& passes, TileFn kernel, const float* row_base, int64_t px_stride,
-             int64_t row_stride, int cin_stride, int cin, int grid_w, int i, int out_mul, const Sink& sink) {
+// The source pixel of grid column j is row_base + j px_stride + col_off (col_off <= 0 when the source array
+// starts right of column 0: a cropped run; the sum is never negative, so no pointer leaves the array).
+void run_row(const std::vector<Pass>& passes, TileFn kernel, const float* row_base, int64_t px_stride, int64_t col_off,
+             int64_t row_stride, int cin_stride, int cin, int j_begin, int j_end, int i, int out_mul,
+             const Sink& sink) {
   float tile[kTileR * kLanes];
   std::vector<int64_t> off;
   std::vector<TileArgs> args(passes.size());
@@ -142,12 +149,12 @@ void run_row(const std::vector<Pass>& passes, TileFn kernel, const float* row_ba
   for (size_t k = 0, t0 = 0; k < passes.size(); t0 += passes[k].dy.size(), ++k) args[k].tap_off = off.data() + t0;
   // Column blocks: the block's input rows stay in L1/L2 while every pass (phase x 16 channels)
   // sweeps it, and each pass's weights are reused by all the block's tiles.
-  for (int jb = 0; jb < grid_w; jb += kColBlock) {
-    const int je = std::min(grid_w, jb + kColBlock);
+  for (int jb = j_begin; jb < j_end; jb += kColBlock) {
+    const int je = std::min(j_end, jb + kColBlock);
     for (size_t k = 0; k < passes.size(); ++k) {
       TileArgs a = args[k];
       for (int j0 = jb; j0 < je; j0 += kTileR) {
-        a.src = row_base + j0 * px_stride;
+        a.src = row_base + (j0 * px_stride + col_off);
         kernel(a, tile);
         store_tile(passes[k], tile, i, j0, std::min(kTileR, je - j0), out_mul, sink);
       }
@@ -250,9 +257,36 @@ std::pair<int, int> FloatTransform::output_size(int h, int w) const {
 }
 
 void FloatTransform::run(const float* in, int h, int w, float* out, int threads) const {
+  const auto [ho, wo] = output_size(h, w);
+  Rect all;
+  all.y1 = ho;
+  all.x1 = wo;
+  run(in, h, w, out, threads, all);
+}
+
+void FloatTransform::run(const float* in, int h, int w, float* out, int threads, const Rect& crop) const {
   require(threads >= 1, "threads must be >= 1");
-  output_size(h, w);
+  const auto [out_h, out_w] = output_size(h, w);
+  require(
+      crop.y0 >= 0 && crop.y0 < crop.y1 && crop.y1 <= out_h && crop.x0 >= 0 && crop.x0 < crop.x1 && crop.x1 <= out_w,
+      "crop must be a non-empty rectangle inside the output");
   require(!layers_.back().gdn.present && !layers_.back().relu, "an activation after the last layer is not supported");
+  const size_t n = layers_.size();
+  std::vector<LayerReach> reach(n);
+  for (size_t li = 0; li < n; ++li) {
+    const LayerSpec& s = layers_[li].spec;
+    LayerReach& r = reach[li];
+    r.in_mul = s.transposed ? 1 : s.stride;
+    r.out_mul = s.transposed ? 2 : 1;
+    r.in_h = li == 0 ? h
+                     : (layers_[li - 1].spec.transposed ? 2 * reach[li - 1].in_h
+                                                        : (reach[li - 1].in_h - 1) / layers_[li - 1].spec.stride + 1);
+    r.in_w = li == 0 ? w
+                     : (layers_[li - 1].spec.transposed ? 2 * reach[li - 1].in_w
+                                                        : (reach[li - 1].in_w - 1) / layers_[li - 1].spec.stride + 1);
+    set_taps(r, layers_[li].passes);
+  }
+  const CropPlan plan = plan_crop(reach, crop);
   const TileFn kernel = tile_kernel(current_isa());
   const GdnFn epilogue = gdn_kernel(current_isa());
   // Planar input -> NHWC with the first layer's border.
@@ -266,38 +300,46 @@ void FloatTransform::run(const float* in, int h, int w, float* out, int threads)
       }
     });
   }
-  for (size_t li = 0; li < layers_.size(); ++li) {
+  Rect src_rect;  // the positions `cur` holds, in its layer's input coordinates
+  src_rect.y1 = h;
+  src_rect.x1 = w;
+  for (size_t li = 0; li < n; ++li) {
     const Layer& L = layers_[li];
-    const bool last = li + 1 == layers_.size();
-    const int ho = L.spec.transposed ? 2 * cur->h : (cur->h - 1) / L.spec.stride + 1;
-    const int wo = L.spec.transposed ? 2 * cur->w : (cur->w - 1) / L.spec.stride + 1;
+    const bool last = li + 1 == n;
+    const int in_mul = reach[li].in_mul, out_mul = reach[li].out_mul;
+    const Rect& grid = plan.grid[li];
+    const Rect& dst_rect = last ? crop : plan.written[li];
     std::unique_ptr<Activation> next;
     Sink sink;
-    sink.ho = ho;
-    sink.wo = wo;
+    sink.ho = dst_rect.h();
+    sink.wo = dst_rect.w();
+    // grid row i (of the whole layer) reads source row in_mul i - src_rect.y0 and writes out_mul i + oy
+    sink.y_off = -dst_rect.y0;
+    sink.x_off = -dst_rect.x0;
     if (last) {
       sink.planar = out;
     } else {
-      next = std::make_unique<Activation>(ho, wo, L.spec.cout, layers_[li + 1].border, slack_for(L.spec.cout));
+      next =
+          std::make_unique<Activation>(sink.ho, sink.wo, L.spec.cout, layers_[li + 1].border, slack_for(L.spec.cout));
       sink.act = next.get();
     }
     const Activation& src = *cur;
-    const int in_mul = L.spec.transposed ? 1 : L.spec.stride;
-    const int out_mul = L.spec.transposed ? 2 : 1;
-    const int grid_h = L.spec.transposed ? src.h : ho, grid_w = L.spec.transposed ? src.w : wo;
-    parallel_for(grid_h, threads, [&](int64_t i64) {
-      const int i = int(i64);
-      run_row(L.passes, kernel, src.at(in_mul * i, 0), int64_t(in_mul) * src.c, src.row_stride, src.c, src.c, grid_w, i,
-              out_mul, sink);
+    parallel_for(grid.h(), threads, [&](int64_t k) {
+      const int i = grid.y0 + int(k);
+      // the source array starts at src_rect: grid (i, j) reads source (in_mul i - y0, in_mul j - x0) + taps
+      const float* row_base = src.at(in_mul * i - src_rect.y0, 0);
+      run_row(L.passes, kernel, row_base, int64_t(in_mul) * src.c, -int64_t(src_rect.x0) * src.c, src.row_stride, src.c,
+              src.c, grid.x0, grid.x1, i, out_mul, sink);
       if (L.gdn.present && sink.act)
-        for (int r = 0; r < out_mul; ++r) gdn_row(L.gdn, kernel, epilogue, *sink.act, out_mul * i + r);
+        for (int r = 0; r < out_mul; ++r) gdn_row(L.gdn, kernel, epilogue, *sink.act, out_mul * i + r + sink.y_off);
       if (L.relu && sink.act)
         for (int r = 0; r < out_mul; ++r) {
-          float* row = sink.act->at(out_mul * i + r, 0);
-          for (int64_t k = 0; k < int64_t(sink.act->w) * sink.act->c; ++k) row[k] = std::max(row[k], 0.0f);
+          float* row = sink.act->at(out_mul * i + r + sink.y_off, 0);
+          for (int64_t k2 = 0; k2 < int64_t(sink.act->w) * sink.act->c; ++k2) row[k2] = std::max(row[k2], 0.0f);
         }
     });
     cur = std::move(next);
+    src_rect = plan.written[li];
   }
 }
 

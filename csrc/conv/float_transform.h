@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "conv/crop_plan.h"
+
 #include "conv/tile_kernel.h"
 
 namespace jpegai {
@@ -60,6 +62,10 @@ class FloatTransform {
 
   // in: planar (cin, h, w) float32; out: planar (cout, ho, wo), preallocated by the caller.
   void run(const float* in, int h, int w, float* out, int threads) const;
+  // The same values for the output rectangle `crop` alone, out: (cout, crop.h(), crop.w()). Each layer
+  // computes only what the layers after it read (conv/crop_plan.h): a tile analysed with a halo pays the halo
+  // in full at the first layer only. Each output is one kernel sum whatever the rectangle, so equal bit for bit.
+  void run(const float* in, int h, int w, float* out, int threads, const Rect& crop) const;
 
  private:
   std::vector<Layer> layers_;

@@ -398,42 +398,6 @@ std::vector<int32_t> IntSynthesis::run(const int32_t* y_q, int h, int w, int32_t
   return run(y_q, h, w, out_limit, threads, all);
 }
 
-namespace {
-
-int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-
-// The grid (positions of the layer's input array the passes run at) that writes every position of `need`, a
-// rectangle of the layer's output: a stride-2 grid position i writes rows 2i and 2i + 1.
-IntSynthesis::Rect grid_for(const IntSynthesis::Rect& need, int mul) {
-  IntSynthesis::Rect g;
-  g.y0 = floor_div(need.y0, mul);
-  g.y1 = floor_div(need.y1 - 1, mul) + 1;
-  g.x0 = floor_div(need.x0, mul);
-  g.x1 = floor_div(need.x1 - 1, mul) + 1;
-  return g;
-}
-
-// The input positions a grid reads through the passes' taps, clipped to the (h, w) input (outside it the
-// input is the zero padding, which the activation's border supplies).
-IntSynthesis::Rect input_for(const IntSynthesis::Rect& g, const std::vector<IntSynthesis::Pass>& passes, int h, int w) {
-  int dy0 = 0, dy1 = 0, dx0 = 0, dx1 = 0;
-  for (const IntSynthesis::Pass& p : passes)
-    for (size_t t = 0; t < p.dy.size(); ++t) {
-      dy0 = std::min(dy0, p.dy[t]);
-      dy1 = std::max(dy1, p.dy[t]);
-      dx0 = std::min(dx0, p.dx[t]);
-      dx1 = std::max(dx1, p.dx[t]);
-    }
-  IntSynthesis::Rect in;
-  in.y0 = std::max(0, g.y0 + dy0);
-  in.y1 = std::min(h, g.y1 + dy1);
-  in.x0 = std::max(0, g.x0 + dx0);
-  in.x1 = std::min(w, g.x1 + dx1);
-  return in;
-}
-
-}  // namespace
-
 std::vector<int32_t> IntSynthesis::run(const int32_t* y_q, int h, int w, int32_t out_limit, int threads,
                                        const Rect& crop) const {
   require(!layers_.empty() && !layers_.back().igdn, "the synthesis must end with a convolution");
@@ -445,22 +409,18 @@ std::vector<int32_t> IntSynthesis::run(const int32_t* y_q, int h, int w, int32_t
       crop.y0 >= 0 && crop.y0 < crop.y1 && crop.y1 <= out_h && crop.x0 >= 0 && crop.x0 < crop.x1 && crop.x1 <= out_w,
       "crop must be a non-empty rectangle inside the output");
   require(int64_t(crop.h()) * crop.w() * out_channels() <= (int64_t(1) << 31), "output too large");
-  // Backwards from the crop: each layer's grid and the rectangle of its output that grid writes (whole stride-2
-  // pairs), which holds every position the next layer's grid reads inside the image.
+  // Backwards from the crop: each layer's grid and the rectangle of its output that grid writes.
   const size_t n = layers_.size();
-  std::vector<std::pair<int, int>> in_size(n);
-  for (size_t li = 0, hh = size_t(h), ww = size_t(w); li < n; ++li) {
-    in_size[li] = {int(hh), int(ww)};
-    if (layers_[li].spec.transposed) hh *= 2, ww *= 2;
+  std::vector<conv::LayerReach> reach(n);
+  for (size_t li = 0; li < n; ++li) {
+    conv::LayerReach& r = reach[li];
+    r.out_mul = layers_[li].spec.transposed ? 2 : 1;
+    r.in_h = li == 0 ? h : reach[li - 1].in_h * reach[li - 1].out_mul;
+    r.in_w = li == 0 ? w : reach[li - 1].in_w * reach[li - 1].out_mul;
+    conv::set_taps(r, layers_[li].passes);
   }
-  std::vector<Rect> grid(n), written(n);
-  Rect need = crop;
-  for (size_t li = n; li-- > 0;) {
-    const int mul = layers_[li].spec.transposed ? 2 : 1;
-    grid[li] = grid_for(need, mul);
-    written[li] = {grid[li].y0 * mul, grid[li].y1 * mul, grid[li].x0 * mul, grid[li].x1 * mul};
-    need = input_for(grid[li], layers_[li].passes, in_size[li].first, in_size[li].second);
-  }
+  const conv::CropPlan plan = conv::plan_crop(reach, crop);
+  const std::vector<Rect>&grid = plan.grid, &written = plan.written;
   const PairTileFn kernel = pair_tile_kernel(current_isa());
   const Epilogues ep = epilogues(current_isa());
   auto cur = std::make_unique<Act>(h, w, in_channels(), layers_[0].border);

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "conv/crop_plan.h"
 #include "intpath/int_conv.h"
 
 namespace jpegai {
@@ -46,18 +47,13 @@ class IntSynthesis {
   int num_steps() const;
   std::pair<int, int> output_size(int h, int w) const;
 
-  // A half-open rectangle of one layer's positions: rows [y0, y1), columns [x0, x1).
-  struct Rect {
-    int y0 = 0, y1 = 0, x0 = 0, x1 = 0;
-    int h() const { return y1 - y0; }
-    int w() const { return x1 - x0; }
-  };
+  using Rect = conv::Rect;
 
   // y_q: (cin, h, w), |y_q| <= 32767. Returns (cout, H, W): the last convolution's requantised output,
   // saturated to +-out_limit (<= 2^30).
   std::vector<int32_t> run(const int32_t* y_q, int h, int w, int32_t out_limit, int threads) const;
   // The same integers for the output rectangle `crop` of (H, W) alone: (cout, crop.h(), crop.w()). Each
-  // layer computes only the positions the layers after it read for `crop` (its grid, below), so a tile
+  // layer computes only the positions the layers after it read for `crop` (conv/crop_plan.h), so a tile
   // decoded with a halo does not pay the halo at every layer: the halo's work shrinks with depth.
   std::vector<int32_t> run(const int32_t* y_q, int h, int w, int32_t out_limit, int threads, const Rect& crop) const;
 

@@ -30,15 +30,15 @@ def analyse_rect(g_a: Callable, arr: np.ndarray, bit_depth: int, rect: tuple[int
                  lh: int, lw: int, halo: int) -> np.ndarray:
     """y of the latent rectangle ``rect`` (M, h, w) float32, from its pixels plus ``halo`` latent positions.
 
-    ``g_a`` maps planar float32 arrays (3, H, W) -> (M, H/16, W/16) (engine.Engine.transform).
-    Pixels beyond the image are edge-replicated, exactly as pixels.pad_to_multiple pads the
-    whole image, so stitched rectangles equal the whole-image analysis.
+    ``g_a(x, crop)`` maps a planar float32 array (3, H, W) to the rectangle ``crop`` of its (M, H/16, W/16)
+    output (engine.Engine.transform: the engine computes only what the rectangle needs). Pixels beyond the
+    image are edge-replicated, exactly as pixels.pad_to_multiple pads the whole image, so stitched
+    rectangles equal the whole-image analysis.
     """
     ey0, ey1, ex0, ex1 = tiling.expand(rect, halo, lh, lw)
-    crop = crop_pixels(arr, (ey0, ey1, ex0, ex1))
-    y = g_a(pixels.to_model_input(crop, bit_depth))
     y0, y1, x0, x1 = rect
-    return np.ascontiguousarray(y[:, y0 - ey0:y1 - ey0, x0 - ex0:x1 - ex0])
+    x = pixels.to_model_input(crop_pixels(arr, (ey0, ey1, ex0, ex1)), bit_depth)
+    return np.ascontiguousarray(g_a(x, (y0 - ey0, y1 - ey0, x0 - ex0, x1 - ex0)))
 
 
 def analyse_tile(g_a: Callable, arr: np.ndarray, bit_depth: int, grid: TileGrid, i: int, halo: int) -> np.ndarray:

@@ -109,7 +109,8 @@ class Engine:
 
     # --- transforms (float) ----------------------------------------------------------------------
     def transform(self, name: str, device, threads: int):
-        """g_a, g_s or h_a as a callable on planar float32 arrays (C, H, W) -> (C', H', W').
+        """g_a, g_s or h_a as a callable ``(x, crop=None)`` on planar float32 arrays (C, H, W) -> (C', H', W'), or
+        the output's rectangle ``crop`` (y0, y1, x0, x1) alone (on CPU computing only what it needs).
 
         On CPU the C++ convolution engine runs it (csrc/conv, ~2-4x faster than torch's CPU path,
         equal to ~1e-6; no torch needed); elsewhere the torch module does, in full fp32. The engine
@@ -178,7 +179,7 @@ class Engine:
         integer synthesis from version 7 (the same pixels on every machine, CPU or torch device; on CPU the
         crop also saves the work outside it), the float transform before (``transform``)."""
         if synthesis_arith(version) == "float":
-            return with_crop(self.transform("g_s", device, threads))
+            return self.transform("g_s", device, threads)
         if self._int_synthesis is None:
             from jpegai_fast.core.int_synthesis import IntSynthesis
             self._int_synthesis = IntSynthesis.from_layers(network.transform_layers(self.weights, "g_s"))
@@ -219,8 +220,8 @@ class _BoundTransform:
     def __init__(self, transform, threads: int):
         self.transform, self.threads = transform, threads
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return self.transform.run(np.ascontiguousarray(x, dtype=np.float32), threads=self.threads)
+    def __call__(self, x: np.ndarray, crop: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        return self.transform.run(np.ascontiguousarray(x, dtype=np.float32), threads=self.threads, crop=crop)
 
 
 class _DeviceTransform:
@@ -235,14 +236,15 @@ class _DeviceTransform:
     def __init__(self, module, device):
         self.module, self.device = module, device
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
+    def __call__(self, x: np.ndarray, crop: tuple[int, int, int, int] | None = None) -> np.ndarray:
         import torch
         saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
         torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
         try:
             with torch.no_grad():
                 t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).unsqueeze(0).to(self.device)
-                return self.module(t)[0].float().cpu().numpy()
+                out = self.module(t)[0]
+                return (out if crop is None else out[:, crop[0]:crop[1], crop[2]:crop[3]]).float().cpu().numpy()
         finally:
             torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 

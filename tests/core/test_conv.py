@@ -102,6 +102,35 @@ def test_thread_count_does_not_change_result():
         np.testing.assert_array_equal(syn.run(y, threads=t), ref)
 
 
+def _crops(h, w, seed):
+    rng = np.random.default_rng(seed)
+    crops = [(0, h, 0, w), (0, 1, 0, 1), (h - 1, h, w - 1, w), (1, h - 1, 2, 3)]
+    for _ in range(10):
+        y0, x0 = int(rng.integers(0, h)), int(rng.integers(0, w))
+        crops.append((y0, int(rng.integers(y0 + 1, h + 1)), x0, int(rng.integers(x0 + 1, w + 1))))
+    return crops
+
+
+@pytest.mark.parametrize("isa", SUPPORTED_ISAS)
+def test_a_crop_is_the_same_rectangle_of_the_whole_output_bit_for_bit(isa):
+    # crop_plan.h: each layer computes only what the crop reads; strided convs (analysis, with a stride-1 conv
+    # last), transposed ones (synthesis), ReLU; odd input sizes
+    syn = CpuSynthesis.from_module(small_synthesis())
+    ana = CpuAnalysis.from_module(small_analysis())
+    relu = CpuAnalysis.from_module(nn.Sequential(conv(3, 8), nn.ReLU(), conv(8, 8, 3, 1)).eval())
+    previous = set_conv_isa(isa)
+    try:
+        for n, (tf, x) in enumerate(((syn, rand((40, 5, 7))), (ana, rand((3, 37, 45))), (relu, rand((3, 11, 9))))):
+            whole = tf.run(x, threads=1)
+            for k, (y0, y1, x0, x1) in enumerate(_crops(*whole.shape[1:], seed=n)):
+                got = tf.run(x, threads=1 + k % 2, crop=(y0, y1, x0, x1))
+                np.testing.assert_array_equal(got, whole[:, y0:y1, x0:x1], err_msg=f"crop {(y0, y1, x0, x1)}")
+        with pytest.raises(ValueError, match="crop"):
+            syn.run(rand((40, 2, 2)), threads=1, crop=(0, 0, 0, 4))
+    finally:
+        set_conv_isa(previous)
+
+
 @pytest.mark.parametrize("isa", SUPPORTED_ISAS)
 def test_simd_paths_are_bit_identical(isa):
     syn = CpuSynthesis.from_module(small_synthesis())
