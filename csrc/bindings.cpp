@@ -484,7 +484,7 @@ PYBIND11_MODULE(_core, m) {
       .def(
           "run",
           [](const jpegai::intpath::IntSynthesis& self, const intpath_bind::I32& y_q, int32_t out_limit, int threads,
-             std::optional<std::array<int, 4>> crop) {
+             std::optional<std::array<int, 4>> crop, jpegai::intpath::SynthesisScratch* scratch) {
             intpath_bind::check_shape(y_q, {self.in_channels(), -1, -1}, "y_q");
             const int h = intpath_bind::check_int(y_q.shape(1), "h"), w = intpath_bind::check_int(y_q.shape(2), "w");
             if (threads < 1) throw std::invalid_argument("threads must be >= 1");
@@ -496,12 +496,18 @@ PYBIND11_MODULE(_core, m) {
             std::vector<int32_t> out;
             {
               py::gil_scoped_release release;
-              out = self.run(y_q.data(), h, w, out_limit, threads, rect);
+              out = self.run(y_q.data(), h, w, out_limit, threads, rect, scratch);
             }
             return intpath_bind::to_array(std::move(out), {self.out_channels(), rect.h(), rect.w()});
           },
           py::arg("y_q"), py::arg("out_limit"), py::arg("threads"), py::arg("crop") = py::none(),
-          "(cout, H, W) int32: the last layer's output; crop (y0, y1, x0, x1): that rectangle of it alone.");
+          py::arg("scratch") = py::none(),
+          "(cout, H, W) int32: the last layer's output; crop (y0, y1, x0, x1): that rectangle of it alone; "
+          "scratch: a SynthesisScratch lent to successive runs (one at a time).");
+  py::class_<jpegai::intpath::SynthesisScratch>(
+      m, "SynthesisScratch",
+      "Activation storage lent to successive IntSynthesis runs, one at a time (csrc/intpath/int_synthesis.h).")
+      .def(py::init<>());
   m.def(
       "q_to_pixels",
       [](const intpath_bind::I32& planar, py::array dst, int frac_bits, int bit_depth, int threads) {

@@ -33,15 +33,20 @@ int even(int c) { return c + (c & 1); }
 int64_t slack_for(int c) { return int64_t(2 * kR + 8) * c + 64; }
 
 // NHWC int16 activation, channels padded to even, a zero border and slack after the last row, so a tile
-// running past the right edge reads (and discards) in-bounds values.
+// running past the right edge reads (and discards) in-bounds values. Its storage is its own or a lent
+// vector (SynthesisScratch), zeroed either way.
 struct Act {
   int h = 0, w = 0, c = 0, border = 0;
   int64_t row_stride = 0;
-  std::vector<int16_t> data;
-  Act(int h_, int w_, int c_, int border_) : h(h_), w(w_), c(even(c_)), border(border_) {
+  std::vector<int16_t> own;
+  std::vector<int16_t>& data;
+  Act(int h_, int w_, int c_, int border_, std::vector<int16_t>* storage)
+      : h(h_), w(w_), c(even(c_)), border(border_), data(storage ? *storage : own) {
     row_stride = int64_t(w + 2 * border) * c;
     data.assign(size_t(row_stride) * (h + 2 * border) + size_t(slack_for(c)), 0);
   }
+  Act(const Act&) = delete;
+  Act& operator=(const Act&) = delete;
   int16_t* at(int y, int x) { return data.data() + (int64_t(y) + border) * row_stride + (int64_t(x) + border) * c; }
   const int16_t* at(int y, int x) const {
     return data.data() + (int64_t(y) + border) * row_stride + (int64_t(x) + border) * c;
@@ -399,7 +404,7 @@ std::vector<int32_t> IntSynthesis::run(const int32_t* y_q, int h, int w, int32_t
 }
 
 std::vector<int32_t> IntSynthesis::run(const int32_t* y_q, int h, int w, int32_t out_limit, int threads,
-                                       const Rect& crop) const {
+                                       const Rect& crop, SynthesisScratch* scratch) const {
   require(!layers_.empty() && !layers_.back().igdn, "the synthesis must end with a convolution");
   require(h > 0 && w > 0, "input height and width must be positive");
   require(threads >= 1, "threads must be >= 1");
@@ -423,7 +428,9 @@ std::vector<int32_t> IntSynthesis::run(const int32_t* y_q, int h, int w, int32_t
   const std::vector<Rect>&grid = plan.grid, &written = plan.written;
   const PairTileFn kernel = pair_tile_kernel(current_isa());
   const Epilogues ep = epilogues(current_isa());
-  auto cur = std::make_unique<Act>(h, w, in_channels(), layers_[0].border);
+  // layer li reads slot li % 2 and writes slot (li + 1) % 2 of the scratch
+  auto slot = [&](size_t k) { return scratch ? &scratch->act[k % 2] : nullptr; };
+  auto cur = std::make_unique<Act>(h, w, in_channels(), layers_[0].border, slot(0));
   {
     Act& a = *cur;
     const int cin = in_channels();
@@ -455,7 +462,7 @@ std::vector<int32_t> IntSynthesis::run(const int32_t* y_q, int h, int w, int32_t
       sink.planar = out.data();
       sink.limit = out_limit;
     } else {
-      next = std::make_unique<Act>(sink.ho, sink.wo, L.spec.cout, layers_[li + 1].border);
+      next = std::make_unique<Act>(sink.ho, sink.wo, L.spec.cout, layers_[li + 1].border, slot(li + 1));
       sink.act = next.get();
     }
     const Act& src = *cur;

@@ -29,6 +29,13 @@ namespace intpath {
 // 1 / (2 sqrt(m) + 1) > 2^-27 from the next integer, more than half an ulp), so r = isqrt(m) < 2^26.
 constexpr int kMinRootExp = 0, kMaxRootExp = 21;
 
+// Activation storage a caller lends to successive runs (one at a time), so that a decoder's tile loop
+// allocates its activations once instead of per tile and layer (fresh pages cost ~10 % of an 8K decode
+// in page faults and the kernel's zeroing). Freed with the object.
+struct SynthesisScratch {
+  std::vector<int16_t> act[2];  // a layer's input and output, alternating
+};
+
 class IntSynthesis {
  public:
   // A convolution, quantised by the caller (intpath.quantise_conv_int16): weight_q in gather layout
@@ -55,7 +62,8 @@ class IntSynthesis {
   // The same integers for the output rectangle `crop` of (H, W) alone: (cout, crop.h(), crop.w()). Each
   // layer computes only the positions the layers after it read for `crop` (conv/crop_plan.h), so a tile
   // decoded with a halo does not pay the halo at every layer: the halo's work shrinks with depth.
-  std::vector<int32_t> run(const int32_t* y_q, int h, int w, int32_t out_limit, int threads, const Rect& crop) const;
+  std::vector<int32_t> run(const int32_t* y_q, int h, int w, int32_t out_limit, int threads, const Rect& crop,
+                           SynthesisScratch* scratch = nullptr) const;
 
   struct Pass {
     std::vector<int> dy, dx;

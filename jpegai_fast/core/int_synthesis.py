@@ -124,26 +124,30 @@ class IntSynthesis:
     def output_size(self, h: int, w: int) -> tuple[int, int]:
         return tuple(self._core.output_size(int(h), int(w)))
 
-    def run_q(self, y_hat: np.ndarray, threads=None, crop: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    def run_q(self, y_hat: np.ndarray, threads=None, crop: tuple[int, int, int, int] | None = None,
+              scratch=None) -> np.ndarray:
         """y_hat (M, h, w) float (the decoder's exact Q12 values) -> the picture's integers, int32 (3, H, W)
         Q14 (OUT_FRAC_BITS), unclipped: the normative output. ``crop`` (y0, y1, x0, x1): that rectangle of it
-        alone, the same integers for less work (each layer computes only what the crop reads)."""
+        alone, the same integers for less work (each layer computes only what the crop reads). ``scratch``
+        (``_core.SynthesisScratch()``): storage lent to successive runs, one at a time (a tile loop)."""
         y = np.asarray(y_hat, dtype=np.float64)
         if y.ndim != 3 or not np.all(np.isfinite(y)):
             raise ValueError(f"y_hat must be a finite (M, h, w) array, got shape {y.shape}")
         y_q = np.clip(round_half_up(y * 2.0 ** Y_FRAC_BITS), -INT16_LIMIT, INT16_LIMIT).astype(np.int32)
-        return self._core.run(np.ascontiguousarray(y_q), OUT_LIMIT, resolve_threads(threads), crop)
+        return self._core.run(np.ascontiguousarray(y_q), OUT_LIMIT, resolve_threads(threads), crop, scratch)
 
-    def __call__(self, y_hat: np.ndarray, threads=None, crop: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    def __call__(self, y_hat: np.ndarray, threads=None, crop: tuple[int, int, int, int] | None = None,
+                 scratch=None) -> np.ndarray:
         """As the float transform: (3, H, W) float32, the picture in [0, 1] units (exact: Q14 / 2^14)."""
-        return picture(self.run_q(y_hat, threads, crop))
+        return picture(self.run_q(y_hat, threads, crop, scratch))
 
     def pixels_into(self, y_hat: np.ndarray, crop: tuple[int, int, int, int], out: np.ndarray, bit_depth: int,
-                    threads=None) -> None:
+                    threads=None, scratch=None) -> None:
         """Write the RGB pixels of ``crop`` into ``out`` (h, w, 3) uint8/uint16, any strides: the bytes
         pixels.from_model_output gives on :meth:`__call__`'s picture, from the integers in the core (no float
         picture; csrc/intpath/picture_out.h)."""
-        _core.q_to_pixels(self.run_q(y_hat, threads, crop), out, OUT_FRAC_BITS, bit_depth, resolve_threads(threads))
+        _core.q_to_pixels(self.run_q(y_hat, threads, crop, scratch), out, OUT_FRAC_BITS, bit_depth,
+                          resolve_threads(threads))
 
 
 def picture(q: np.ndarray) -> np.ndarray:

@@ -193,16 +193,19 @@ class Engine:
 
 class _CpuIntSynthesis:
     """The integer synthesis on ``threads`` CPU threads: ``(y_hat, crop=None)`` -> the float picture, and
-    ``pixels_into``, which writes the same RGB pixels straight from the integers (decoder/synthesis.py)."""
+    ``pixels_into``, which writes the same RGB pixels straight from the integers (decoder/synthesis.py).
+    One per decode: its scratch keeps the activations' storage from tile to tile (one call at a time) and
+    goes with it."""
 
     def __init__(self, syn, threads: int):
-        self.syn, self.threads = syn, threads
+        from jpegai_fast import _core
+        self.syn, self.threads, self.scratch = syn, threads, _core.SynthesisScratch()
 
     def __call__(self, y_hat: np.ndarray, crop: tuple[int, int, int, int] | None = None) -> np.ndarray:
-        return self.syn(y_hat, self.threads, crop)
+        return self.syn(y_hat, self.threads, crop, self.scratch)
 
     def pixels_into(self, y_hat: np.ndarray, crop: tuple[int, int, int, int], out: np.ndarray, bit_depth: int) -> None:
-        self.syn.pixels_into(y_hat, crop, out, bit_depth, self.threads)
+        self.syn.pixels_into(y_hat, crop, out, bit_depth, self.threads, self.scratch)
 
 
 def with_crop(transform):

@@ -97,6 +97,19 @@ def test_a_crop_is_the_same_rectangle_of_the_whole_output():
             cpu.set_isa(previous)
 
 
+def test_a_scratch_lent_to_successive_runs_changes_nothing():
+    # the decoder lends one scratch to every tile of a decode: runs of other sizes and crops before must
+    # leave nothing behind (a larger run's values past a smaller one's border, say)
+    syn = isyn.IntSynthesis.from_layers(_layers(9, m=16, n=12))
+    rng = np.random.default_rng(10)
+    scratch = _core.SynthesisScratch()
+    for shape, crop in [((16, 9, 11), None), ((16, 3, 4), None), ((16, 12, 5), (5, 60, 1, 30)),
+                        ((16, 2, 2), (0, 16, 3, 9)), ((16, 9, 11), (40, 72, 80, 88))]:
+        y = rng.normal(0, 3, shape)
+        np.testing.assert_array_equal(syn.run_q(y, threads=2, crop=crop, scratch=scratch),
+                                      syn.run_q(y, threads=2, crop=crop))
+
+
 @pytest.mark.parametrize("crop", [(0, 0, 0, 5), (0, 5, 3, 3), (-1, 4, 0, 4), (0, 4, 0, 10**6), (5, 4, 0, 4)])
 def test_a_crop_outside_the_output_is_refused(crop):
     syn = isyn.IntSynthesis.from_layers(_layers(0))
