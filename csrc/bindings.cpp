@@ -592,7 +592,7 @@ PYBIND11_MODULE(_core, m) {
       .def(
           "run",
           [](const jpegai::conv::FloatTransform& self, const intpath_bind::F32& x, int threads,
-             std::optional<std::array<int, 4>> crop) {
+             std::optional<std::array<int, 4>> crop, jpegai::conv::TransformScratch* scratch) {
             intpath_bind::check_shape(x, {self.in_channels(), -1, -1}, "x");
             const int h = intpath_bind::check_int(x.shape(1), "h"), w = intpath_bind::check_int(x.shape(2), "w");
             const auto size = self.output_size(h, w);
@@ -608,12 +608,17 @@ PYBIND11_MODULE(_core, m) {
             const float* src = x.data();
             {
               py::gil_scoped_release release;
-              self.run(src, h, w, dst, threads, rect);
+              self.run(src, h, w, dst, threads, rect, scratch);
             }
             return out;
           },
-          py::arg("x"), py::arg("threads"), py::arg("crop") = py::none(),
-          "x (cin, h, w) float32 -> (cout, ho, wo) float32; crop (y0, y1, x0, x1): that rectangle of it alone.");
+          py::arg("x"), py::arg("threads"), py::arg("crop") = py::none(), py::arg("scratch") = py::none(),
+          "x (cin, h, w) float32 -> (cout, ho, wo) float32; crop (y0, y1, x0, x1): that rectangle of it alone; "
+          "scratch: a TransformScratch lent to successive runs (one at a time).");
+  py::class_<jpegai::conv::TransformScratch>(
+      m, "TransformScratch",
+      "Activation storage lent to successive FloatTransform runs, one at a time (csrc/conv/float_transform.h).")
+      .def(py::init<>());
 
   // --- alpha and lossless planes (csrc/alpha, csrc/lossless) ------------------------------------
   using U16 = py::array_t<uint16_t, py::array::c_style | py::array::forcecast>;

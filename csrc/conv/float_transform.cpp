@@ -25,12 +25,16 @@ void require(bool ok, const std::string& msg) {
 struct Activation {
   int h = 0, w = 0, c = 0, border = 0;
   int64_t row_stride = 0;  // floats per padded row
-  std::vector<float> data;
+  std::vector<float> own;
+  std::vector<float>& data;  // its own storage or a lent vector (TransformScratch), zeroed either way
 
-  Activation(int h_, int w_, int c_, int border_, int64_t slack) : h(h_), w(w_), c(c_), border(border_) {
+  Activation(int h_, int w_, int c_, int border_, int64_t slack, std::vector<float>* storage)
+      : h(h_), w(w_), c(c_), border(border_), data(storage ? *storage : own) {
     row_stride = int64_t(w + 2 * border) * c;
     data.assign(size_t(row_stride) * (h + 2 * border) + size_t(slack), 0.0f);
   }
+  Activation(const Activation&) = delete;
+  Activation& operator=(const Activation&) = delete;
   float* at(int y, int x) { return data.data() + (int64_t(y) + border) * row_stride + (int64_t(x) + border) * c; }
   const float* at(int y, int x) const {
     return data.data() + (int64_t(y) + border) * row_stride + (int64_t(x) + border) * c;
@@ -264,7 +268,8 @@ void FloatTransform::run(const float* in, int h, int w, float* out, int threads)
   run(in, h, w, out, threads, all);
 }
 
-void FloatTransform::run(const float* in, int h, int w, float* out, int threads, const Rect& crop) const {
+void FloatTransform::run(const float* in, int h, int w, float* out, int threads, const Rect& crop,
+                         TransformScratch* scratch) const {
   require(threads >= 1, "threads must be >= 1");
   const auto [out_h, out_w] = output_size(h, w);
   require(
@@ -290,7 +295,10 @@ void FloatTransform::run(const float* in, int h, int w, float* out, int threads,
   const TileFn kernel = tile_kernel(current_isa());
   const GdnFn epilogue = gdn_kernel(current_isa());
   // Planar input -> NHWC with the first layer's border.
-  auto cur = std::make_unique<Activation>(h, w, layers_[0].spec.cin, layers_[0].border, slack_for(layers_[0].spec.cin));
+  // layer li reads slot li % 2 and writes slot (li + 1) % 2 of the scratch
+  auto slot = [&](size_t k) { return scratch ? &scratch->act[k % 2] : nullptr; };
+  auto cur = std::make_unique<Activation>(h, w, layers_[0].spec.cin, layers_[0].border, slack_for(layers_[0].spec.cin),
+                                          slot(0));
   {
     Activation& a = *cur;
     parallel_for(h, threads, [&](int64_t y) {
@@ -319,8 +327,8 @@ void FloatTransform::run(const float* in, int h, int w, float* out, int threads,
     if (last) {
       sink.planar = out;
     } else {
-      next =
-          std::make_unique<Activation>(sink.ho, sink.wo, L.spec.cout, layers_[li + 1].border, slack_for(L.spec.cout));
+      next = std::make_unique<Activation>(sink.ho, sink.wo, L.spec.cout, layers_[li + 1].border, slack_for(L.spec.cout),
+                                          slot(li + 1));
       sink.act = next.get();
     }
     const Activation& src = *cur;

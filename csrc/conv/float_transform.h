@@ -43,6 +43,12 @@ struct Layer {
   bool relu = false;
 };
 
+// Activation storage a caller lends to successive runs (one at a time), so that a tile loop allocates its
+// activations once instead of per tile and layer (fresh pages: page faults and the kernel's zeroing).
+struct TransformScratch {
+  std::vector<float> act[2];  // a layer's input and output, alternating
+};
+
 class FloatTransform {
  public:
   // weight: torch layout ((cout, cin, k, k) for Conv2d, (cin, cout, k, k) for ConvTranspose2d);
@@ -65,7 +71,8 @@ class FloatTransform {
   // The same values for the output rectangle `crop` alone, out: (cout, crop.h(), crop.w()). Each layer
   // computes only what the layers after it read (conv/crop_plan.h): a tile analysed with a halo pays the halo
   // in full at the first layer only. Each output is one kernel sum whatever the rectangle, so equal bit for bit.
-  void run(const float* in, int h, int w, float* out, int threads, const Rect& crop) const;
+  void run(const float* in, int h, int w, float* out, int threads, const Rect& crop,
+           TransformScratch* scratch = nullptr) const;
 
  private:
   std::vector<Layer> layers_;

@@ -117,9 +117,10 @@ class _PackedTransform:
         return tuple(self._tf.output_size(int(h), int(w)))
 
     def run(self, x: np.ndarray, threads: int | None = None,
-            crop: tuple[int, int, int, int] | None = None) -> np.ndarray:
+            crop: tuple[int, int, int, int] | None = None, scratch=None) -> np.ndarray:
         """Evaluate the transform on x (C, h, w) float32; threads None -> every core. ``crop`` (y0, y1, x0, x1):
-        that rectangle of the output alone, the same values for less work (csrc/conv/crop_plan.h)."""
+        that rectangle of the output alone, the same values for less work (csrc/conv/crop_plan.h).
+        ``scratch`` (``_core.TransformScratch()``): storage lent to successive runs, one at a time."""
         threads = resolve_threads(threads)
         if not isinstance(x, np.ndarray):
             raise TypeError(f"expected a numpy array, got {type(x).__name__}")
@@ -129,7 +130,7 @@ class _PackedTransform:
             raise ValueError(f"expected shape ({self.in_channels}, h, w), got {x.shape}")
         if not np.all(np.isfinite(x)):
             raise ValueError("input contains NaN or infinity")
-        return self._tf.run(np.ascontiguousarray(x), threads, crop)
+        return self._tf.run(np.ascontiguousarray(x), threads, crop, scratch)
 
 
 class CpuSynthesis(_PackedTransform):

@@ -103,8 +103,7 @@ class PlaneTiles:
         """g_a of ``around`` (the pixels of _analysis_rect(t)) -> the latent of tile ``t`` alone."""
         ay0, _, ax0, _ = self._analysis_rect(t)
         y0, y1, x0, x1 = self.p.grid.rect(t)
-        y = g_a(pixels.to_model_input(around, self.p.header.bit_depth))
-        return y[:, y0 - ay0:y1 - ay0, x0 - ax0:x1 - ax0]
+        return g_a(pixels.to_model_input(around, self.p.header.bit_depth), (y0 - ay0, y1 - ay0, x0 - ax0, x1 - ax0))
 
     def _mirrored(self, t: int) -> np.ndarray:
         """Tile ``t``'s pixels mirrored out to _analysis_rect(t) (then edge-replicated, where a tile is

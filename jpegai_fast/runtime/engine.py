@@ -218,13 +218,16 @@ def with_crop(transform):
 
 
 class _BoundTransform:
-    """A conv-engine transform run on ``threads`` threads: planar float32 in, planar float32 out."""
+    """A conv-engine transform run on ``threads`` threads: planar float32 in, planar float32 out. Its scratch
+    keeps the activations' storage from call to call (a tile loop; one call at a time) and goes with it."""
 
     def __init__(self, transform, threads: int):
-        self.transform, self.threads = transform, threads
+        from jpegai_fast import _core
+        self.transform, self.threads, self.scratch = transform, threads, _core.TransformScratch()
 
     def __call__(self, x: np.ndarray, crop: tuple[int, int, int, int] | None = None) -> np.ndarray:
-        return self.transform.run(np.ascontiguousarray(x, dtype=np.float32), threads=self.threads, crop=crop)
+        return self.transform.run(np.ascontiguousarray(x, dtype=np.float32), threads=self.threads, crop=crop,
+                                  scratch=self.scratch)
 
 
 class _DeviceTransform:

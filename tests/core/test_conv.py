@@ -131,6 +131,18 @@ def test_a_crop_is_the_same_rectangle_of_the_whole_output_bit_for_bit(isa):
         set_conv_isa(previous)
 
 
+def test_a_scratch_lent_to_successive_runs_changes_nothing():
+    # the encoder lends one scratch to every tile's g_a: runs of other sizes and crops before must leave
+    # nothing behind (a larger run's values past a smaller one's border, say)
+    ana, syn = CpuAnalysis.from_module(small_analysis()), CpuSynthesis.from_module(small_synthesis())
+    scratch = _core.TransformScratch()
+    for k, (tf, shape, crop) in enumerate([(ana, (3, 64, 80), None), (ana, (3, 17, 9), None),
+                                           (ana, (3, 40, 33), (1, 3, 0, 2)), (syn, (40, 6, 5), (3, 40, 9, 37)),
+                                           (syn, (40, 2, 3), None), (ana, (3, 64, 80), (0, 4, 2, 5))]):
+        x = rand(shape, seed=k)
+        np.testing.assert_array_equal(tf.run(x, threads=2, crop=crop, scratch=scratch), tf.run(x, threads=2, crop=crop))
+
+
 @pytest.mark.parametrize("isa", SUPPORTED_ISAS)
 def test_simd_paths_are_bit_identical(isa):
     syn = CpuSynthesis.from_module(small_synthesis())
