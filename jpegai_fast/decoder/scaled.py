@@ -17,14 +17,13 @@ import warnings
 
 import numpy as np
 
-from jpegai_fast import pixels
+from jpegai_fast import _core, pixels
 from jpegai_fast.decoder.latent import ParsedStream
 from jpegai_fast.decoder.synthesis import learned_cores, synthesise_into
 from jpegai_fast.errors import PreviewFallbackWarning
 from jpegai_fast.format import container, tiling
 from jpegai_fast.format.tiling import LATENT_PX
 from jpegai_fast.runtime import preview
-from jpegai_fast.runtime.engine import with_crop
 
 Rect = tuple[int, int, int, int]
 
@@ -87,9 +86,13 @@ def _by_head(p: ParsedStream, head: preview.PreviewHead, scaled: Rect, scale: in
     y_hat = p.latent(_needed_tiles(p, cores, head.halo), threads)
     out = _empty(p, scaled[2], scaled[3])
     colour = container.colour_channels(p.header.channels)
+    scratch = _core.TransformScratch()         # one activation storage for every piece
+
+    def g(y: np.ndarray, crop: Rect) -> np.ndarray:
+        return head.run(y, scale, threads, crop, scratch)
+
     for core in cores:
-        synthesise_into(with_crop(lambda y: head.run(y, scale, threads)), y_hat, core, head.halo, out, scaled,
-                        colour, p.header.bit_depth, px=r)
+        synthesise_into(g, y_hat, core, head.halo, out, scaled, colour, p.header.bit_depth, px=r)
     return out
 
 

@@ -12,6 +12,7 @@ import functools
 
 import numpy as np
 
+from jpegai_fast import _core
 from jpegai_fast.runtime import architecture
 from jpegai_fast.runtime import network
 from jpegai_fast.runtime import weights_file
@@ -198,7 +199,6 @@ class _CpuIntSynthesis:
     goes with it."""
 
     def __init__(self, syn, threads: int):
-        from jpegai_fast import _core
         self.syn, self.threads, self.scratch = syn, threads, _core.SynthesisScratch()
 
     def __call__(self, y_hat: np.ndarray, crop: tuple[int, int, int, int] | None = None) -> np.ndarray:
@@ -222,7 +222,6 @@ class _BoundTransform:
     keeps the activations' storage from call to call (a tile loop; one call at a time) and goes with it."""
 
     def __init__(self, transform, threads: int):
-        from jpegai_fast import _core
         self.transform, self.threads, self.scratch = transform, threads, _core.TransformScratch()
 
     def __call__(self, x: np.ndarray, crop: tuple[int, int, int, int] | None = None) -> np.ndarray:

@@ -79,9 +79,19 @@ class PreviewHead:
             self._packed[scale] = CpuPreviewHead.from_layers(_dicts(self.file, layers, names))
         return self._packed[scale]
 
-    def run(self, y_hat: np.ndarray, scale: int, threads: int) -> np.ndarray:
-        x = self._transform(scale).run(np.ascontiguousarray(y_hat, dtype=np.float32), threads=threads)
-        return pixel_shuffle(x, pixels_per_latent(scale))
+    def run(self, y_hat: np.ndarray, scale: int, threads: int, crop: tuple[int, int, int, int] | None = None,
+            scratch=None) -> np.ndarray:
+        """``crop`` (y0, y1, x0, x1): that rectangle of the pixels alone; the engine computes the latent
+        positions whose r x r blocks cover it (each layer only where the next reads), the same values.
+        ``scratch`` (``_core.TransformScratch()``): storage lent to successive runs, one at a time."""
+        r = pixels_per_latent(scale)
+        h, w = y_hat.shape[1:]
+        y0, y1, x0, x1 = crop if crop is not None else (0, r * h, 0, r * w)
+        blocks = (y0 // r, -(-y1 // r), x0 // r, -(-x1 // r))
+        x = self._transform(scale).run(np.ascontiguousarray(y_hat, dtype=np.float32), threads=threads, crop=blocks,
+                                       scratch=scratch)
+        oy, ox = blocks[0] * r, blocks[2] * r
+        return pixel_shuffle(x, r)[:, y0 - oy:y1 - oy, x0 - ox:x1 - ox]
 
 
 @functools.lru_cache(maxsize=4)
