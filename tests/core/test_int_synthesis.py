@@ -129,11 +129,16 @@ def test_integers_to_pixels_in_the_core_match_the_float_rule(bit_depth):
     values = np.concatenate([special, rng.integers(-3000, 2**14 + 3000, 3 * 40 * 50 - special.size)])
     q = values.astype(np.int32).reshape(3, 40, 50)
     want = pixels.from_model_output(isyn.picture(q), 3, bit_depth)
-    big = np.zeros((60, 70, 4), want.dtype)                 # a strided window, as the decoder writes a tile
-    window = big[7:47, 11:61, :3]
-    _core.q_to_pixels(q, window, isyn.OUT_FRAC_BITS, bit_depth, 2)
-    np.testing.assert_array_equal(window, want)
-    assert not big[:7].any() and not big[..., 3].any()      # nothing outside the window
+    for isa in ("auto", "portable"):                        # the AVX2 clone and the portable loop
+        previous = cpu.set_isa(isa)
+        try:
+            big = np.zeros((60, 70, 4), want.dtype)         # a strided window, as the decoder writes a tile
+            window = big[7:47, 11:61, :3]
+            _core.q_to_pixels(q, window, isyn.OUT_FRAC_BITS, bit_depth, 2)
+            np.testing.assert_array_equal(window, want)
+            assert not big[:7].any() and not big[..., 3].any()      # nothing outside the window
+        finally:
+            cpu.set_isa(previous)
 
 
 def test_large_values_saturate_instead_of_wrapping():
