@@ -489,10 +489,7 @@ PYBIND11_MODULE(_core, m) {
             const int h = intpath_bind::check_int(y_q.shape(1), "h"), w = intpath_bind::check_int(y_q.shape(2), "w");
             if (threads < 1) throw std::invalid_argument("threads must be >= 1");
             const auto [ho, wo] = self.output_size(h, w);
-            jpegai::intpath::IntSynthesis::Rect rect;
-            rect.y1 = ho;
-            rect.x1 = wo;
-            if (crop) rect = {(*crop)[0], (*crop)[1], (*crop)[2], (*crop)[3]};
+            const auto rect = jpegai::conv::crop_or_all(crop, ho, wo, "IntSynthesis");
             std::vector<int32_t> out;
             {
               py::gil_scoped_release release;
@@ -596,13 +593,7 @@ PYBIND11_MODULE(_core, m) {
             intpath_bind::check_shape(x, {self.in_channels(), -1, -1}, "x");
             const int h = intpath_bind::check_int(x.shape(1), "h"), w = intpath_bind::check_int(x.shape(2), "w");
             const auto size = self.output_size(h, w);
-            jpegai::conv::Rect rect;
-            rect.y1 = size.first;
-            rect.x1 = size.second;
-            if (crop) rect = {(*crop)[0], (*crop)[1], (*crop)[2], (*crop)[3]};
-            if (rect.y0 < 0 || rect.y0 >= rect.y1 || rect.y1 > size.first || rect.x0 < 0 || rect.x0 >= rect.x1 ||
-                rect.x1 > size.second)
-              throw std::invalid_argument("FloatTransform: crop must be a non-empty rectangle inside the output");
+            const auto rect = jpegai::conv::crop_or_all(crop, size.first, size.second, "FloatTransform");
             intpath_bind::F32 out({py::ssize_t(self.out_channels()), py::ssize_t(rect.h()), py::ssize_t(rect.w())});
             float* dst = out.mutable_data();
             const float* src = x.data();

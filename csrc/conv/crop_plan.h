@@ -11,6 +11,8 @@
 // rectangle of the whole output, bit for bit; the positions a tile's halo adds shrink with depth.
 #pragma once
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -23,6 +25,24 @@ struct Rect {
   int h() const { return y1 - y0; }
   int w() const { return x1 - x0; }
 };
+
+// Whether `r` is a non-empty rectangle inside an (h, w) output: what a cropped run accepts.
+inline bool inside(const Rect& r, int h, int w) {
+  return r.y0 >= 0 && r.y0 < r.y1 && r.y1 <= h && r.x0 >= 0 && r.x0 < r.x1 && r.x1 <= w;
+}
+
+// The rectangle (y0, y1, x0, x1) a caller asks for, or the whole (h, w) output; std::invalid_argument unless
+// inside() holds (`what` names the transform).
+template <class Crop>
+Rect crop_or_all(const Crop& crop, int h, int w, const char* what) {
+  Rect r;
+  r.y1 = h;
+  r.x1 = w;
+  if (crop) r = {(*crop)[0], (*crop)[1], (*crop)[2], (*crop)[3]};
+  if (!inside(r, h, w))
+    throw std::invalid_argument(std::string(what) + ": crop must be a non-empty rectangle inside the output");
+  return r;
+}
 
 struct LayerReach {
   int in_mul = 1, out_mul = 1;

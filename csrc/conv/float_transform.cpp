@@ -272,9 +272,7 @@ void FloatTransform::run(const float* in, int h, int w, float* out, int threads,
                          TransformScratch* scratch) const {
   require(threads >= 1, "threads must be >= 1");
   const auto [out_h, out_w] = output_size(h, w);
-  require(
-      crop.y0 >= 0 && crop.y0 < crop.y1 && crop.y1 <= out_h && crop.x0 >= 0 && crop.x0 < crop.x1 && crop.x1 <= out_w,
-      "crop must be a non-empty rectangle inside the output");
+  require(inside(crop, out_h, out_w), "crop must be a non-empty rectangle inside the output");
   require(!layers_.back().gdn.present && !layers_.back().relu, "an activation after the last layer is not supported");
   const size_t n = layers_.size();
   std::vector<LayerReach> reach(n);

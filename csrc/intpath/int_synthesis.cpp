@@ -410,9 +410,7 @@ std::vector<int32_t> IntSynthesis::run(const int32_t* y_q, int h, int w, int32_t
   require(threads >= 1, "threads must be >= 1");
   require(out_limit >= 0 && out_limit <= kActLimit, "output limit outside [0, 2^30]");
   const auto [out_h, out_w] = output_size(h, w);
-  require(
-      crop.y0 >= 0 && crop.y0 < crop.y1 && crop.y1 <= out_h && crop.x0 >= 0 && crop.x0 < crop.x1 && crop.x1 <= out_w,
-      "crop must be a non-empty rectangle inside the output");
+  require(conv::inside(crop, out_h, out_w), "crop must be a non-empty rectangle inside the output");
   require(int64_t(crop.h()) * crop.w() * out_channels() <= (int64_t(1) << 31), "output too large");
   // Backwards from the crop: each layer's grid and the rectangle of its output that grid writes.
   const size_t n = layers_.size();
