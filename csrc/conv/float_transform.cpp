@@ -43,6 +43,10 @@ struct Activation {
 
 constexpr int kColBlock = 8 * kTileR;  // grid columns per cache block
 
+// A layer's output size along one axis for an input of n: a transposed stride-2 conv doubles it, a conv of
+// stride s with padding k/2 gives ceil(n / s).
+int64_t layer_out(const LayerSpec& s, int64_t n) { return s.transposed ? 2 * n : (n - 1) / s.stride + 1; }
+
 int64_t slack_for(int c) { return int64_t(2 * kTileR + 8) * c + 64; }
 
 // Where a layer writes: the next layer's NHWC input, or the caller's planar output.
@@ -248,13 +252,8 @@ std::pair<int, int> FloatTransform::output_size(int h, int w) const {
   require(h > 0 && w > 0, "input height and width must be positive");
   int64_t hh = h, ww = w;
   for (const Layer& L : layers_) {
-    if (L.spec.transposed) {
-      hh *= 2;
-      ww *= 2;
-    } else {
-      hh = (hh - 1) / L.spec.stride + 1;
-      ww = (ww - 1) / L.spec.stride + 1;
-    }
+    hh = layer_out(L.spec, hh);
+    ww = layer_out(L.spec, ww);
     require(hh <= (1 << 20) && ww <= (1 << 20), "image too large");
   }
   return {int(hh), int(ww)};
@@ -281,12 +280,9 @@ void FloatTransform::run(const float* in, int h, int w, float* out, int threads,
     LayerReach& r = reach[li];
     r.in_mul = s.transposed ? 1 : s.stride;
     r.out_mul = s.transposed ? 2 : 1;
-    r.in_h = li == 0 ? h
-                     : (layers_[li - 1].spec.transposed ? 2 * reach[li - 1].in_h
-                                                        : (reach[li - 1].in_h - 1) / layers_[li - 1].spec.stride + 1);
-    r.in_w = li == 0 ? w
-                     : (layers_[li - 1].spec.transposed ? 2 * reach[li - 1].in_w
-                                                        : (reach[li - 1].in_w - 1) / layers_[li - 1].spec.stride + 1);
+    // sizes within output_size's bound (checked above), so they fit int
+    r.in_h = li == 0 ? h : int(layer_out(layers_[li - 1].spec, reach[li - 1].in_h));
+    r.in_w = li == 0 ? w : int(layer_out(layers_[li - 1].spec, reach[li - 1].in_w));
     set_taps(r, layers_[li].passes);
   }
   const CropPlan plan = plan_crop(reach, crop);
