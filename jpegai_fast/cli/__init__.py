@@ -7,8 +7,16 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
+import sys
 
-import click
+# The commands do their heavy work in the C++ core's own threads (and torch's); numpy's OpenBLAS pool only
+# gets in the way: its threads start with numpy and spin-wait ~0.1 s of CPU each, on a 2-core machine
+# against the decode's threads (kodim23 CLI decode, measured). A user's setting wins; too late once numpy is in.
+if "numpy" not in sys.modules:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import click  # noqa: E402
 
 #: name -> (module, attribute, one-line help shown by ``jpegai-fast --help``)
 COMMANDS = {

@@ -45,7 +45,9 @@ def analysis_bound(eng: Engine) -> np.ndarray:
     for layer in network.transform_layers(eng.weights, "g_a"):
         if layer["kind"] == "conv":
             w = np.abs(layer["weight"].astype(np.float64)).sum(axis=(2, 3))      # (out, in)
-            bound = w @ (np.ones(w.shape[1]) if bound is None else bound) + np.abs(layer["bias"])
+            # (w * bound).sum, not w @ bound: a BLAS call here wakes OpenBLAS's thread pool, whose threads
+            # then spin for ~0.1 s against the decode's own on a 2-core machine (the slack covers the order)
+            bound = (w * (1.0 if bound is None else bound)).sum(axis=1) + np.abs(layer["bias"])
         elif layer["kind"] == "gdn":
             beta, gamma = layer["beta"].astype(np.float64), np.diag(layer["gamma"]).astype(np.float64)
             bound = bound / np.sqrt(beta + gamma * bound * bound)

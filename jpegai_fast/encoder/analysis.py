@@ -19,11 +19,19 @@ Refine = Callable[[int, np.ndarray], "tuple[np.ndarray, np.ndarray]"]
 
 
 def crop_pixels(arr: np.ndarray, rect: tuple[int, int, int, int]) -> np.ndarray:
-    """The pixels of latent rectangle ``rect``, edge-replicated beyond the image (as pixels.pad_to_multiple)."""
-    y0, y1, x0, x1 = rect
-    rows = np.minimum(np.arange(y0 * LATENT_PX, y1 * LATENT_PX), arr.shape[0] - 1)
-    cols = np.minimum(np.arange(x0 * LATENT_PX, x1 * LATENT_PX), arr.shape[1] - 1)
-    return arr[np.ix_(rows, cols)]
+    """The pixels of latent rectangle ``rect``, edge-replicated beyond the image (as pixels.pad_to_multiple).
+
+    A view where the rectangle lies inside the image; rectangles start inside it (tiling), so only the bottom
+    and right can need padding.
+    """
+    y0, y1, x0, x1 = (v * LATENT_PX for v in rect)
+    h, w = arr.shape[:2]
+    if not (0 <= y0 < h and 0 <= x0 < w):
+        raise ValueError(f"latent rectangle {rect} starts outside the {h}x{w} image")
+    inside = arr[y0:min(y1, h), x0:min(x1, w)]
+    if y1 <= h and x1 <= w:
+        return inside
+    return np.pad(inside, ((0, max(0, y1 - h)), (0, max(0, x1 - w))) + ((0, 0),) * (arr.ndim - 2), mode="edge")
 
 
 def analyse_rect(g_a: Callable, arr: np.ndarray, bit_depth: int, rect: tuple[int, int, int, int],
