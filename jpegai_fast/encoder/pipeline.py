@@ -28,6 +28,7 @@ from jpegai_fast.format.tiling import DEFAULT_TILE_SIZE
 from jpegai_fast.format.container import Header, Kind
 from jpegai_fast.runtime.engine import Engine
 from jpegai_fast.runtime.execution import map_tiles
+from jpegai_fast.runtime.ladder import typical_curve
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ def _mixed_at(eng: Engine, tiled: _Frame, choice: tile_choice.TileChoice, opts: 
     if opts.psnr is None:
         h, w = tiled.colour.shape[:2]
         target = opts.target_bytes(h, w)
-        found = search_rate(at, target, eng.rate_q_max)
+        found = search_rate(at, target, eng.rate_q_max, curve=typical_curve(eng.num_rate_points, h * w))
         return _filled(tiled, choice, learned[found.rate_q], found.data, target)
     return search_psnr(at, lambda data: _decoded_psnr(data, tiled, threads, device), opts.psnr, eng.rate_q_max).data
 
@@ -276,7 +277,7 @@ def _search(eng: Engine, frame: _Frame, tiles: list[Tile], opts: EncodeOptions, 
     if opts.psnr is None:
         h, w = frame.colour.shape[:2]
         return search_rate(lambda rq: _stream(eng, frame, tiles, rq, threads), opts.target_bytes(h, w),
-                           eng.rate_q_max)
+                           eng.rate_q_max, curve=typical_curve(eng.num_rate_points, h * w))
     # probes without the side substreams (the PSNR is the colour's; alpha is coded on its own), then
     # the found rate's stream with them
     colour_only = dataclasses.replace(frame, side={})

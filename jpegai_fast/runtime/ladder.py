@@ -36,3 +36,37 @@ def training_lambda(lambdas, t: float) -> float:
     lo = min(int(math.floor(t)), k_max - 1)
     frac = t - lo
     return math.exp((1 - frac) * math.log(lambdas[lo]) + frac * math.log(lambdas[lo + 1]))
+
+
+#: ln(bits per pixel) of the shipped model (id 2cd002d84f6e1813) at its ladder points t = 0, 1, ..., K-1: the
+#: mean over 47 training photos' 768x512 centre crops (`scripts/rate_curve.py`; spread 0.16-0.51 per point).
+#: Rate control's first probe and step sizes only (encoder/rate_control.py): another model's curve costs
+#: probes, never a wrong result.
+TYPICAL_LN_BPP = (-4.267, -3.804, -3.076, -2.304, -1.557, -0.906, -0.406, -0.015, 0.303, 0.578, 0.807, 1.002)
+
+
+class TypicalCurve:
+    """The typical stream size of a picture of ``pixels`` pixels as a function of ``rate_q``, linear in
+    ln(size) between the ladder points (TYPICAL_LN_BPP)."""
+
+    def __init__(self, pixels: int, ln_bpp=TYPICAL_LN_BPP):
+        self._ln_bytes = [v + math.log(pixels / 8.0) for v in ln_bpp]
+
+    def rate_q(self, nbytes: float) -> int:
+        """The rate at which the typical size is ``nbytes`` (the nearest end outside the curve)."""
+        ln, pts = math.log(max(nbytes, 1.0)), self._ln_bytes
+        for k in range(len(pts) - 1):
+            if ln < pts[k + 1]:
+                frac = max(0.0, (ln - pts[k]) / (pts[k + 1] - pts[k]))
+                return int(round((k + frac) * (1 << RATE_FRAC_BITS)))
+        return (len(pts) - 1) << RATE_FRAC_BITS
+
+    def slope(self, rate_q: int) -> float:
+        """d ln(size) / d rate_q of the typical curve at ``rate_q``."""
+        k = min(rate_q >> RATE_FRAC_BITS, len(self._ln_bytes) - 2)
+        return (self._ln_bytes[k + 1] - self._ln_bytes[k]) / (1 << RATE_FRAC_BITS)
+
+
+def typical_curve(num_points: int, pixels: int) -> TypicalCurve | None:
+    """The typical curve for a model of ``num_points`` ladder points, or None when it has another count."""
+    return TypicalCurve(pixels) if num_points == len(TYPICAL_LN_BPP) else None

@@ -43,3 +43,73 @@ def test_search_unreachable_targets():
         assert rate_control.search_rate(fake_codec, 10, 1280).rate_q == 0
     with pytest.warns(RuntimeWarning, match="highest rate"):
         assert rate_control.search_rate(fake_codec, 1e12, 1280).rate_q == 1280
+
+
+def _curve(shift=0.0, pixels=100_000):
+    # the shipped model's typical curve, moved by `shift` in ln(size): a picture far from the typical one
+    from jpegai_fast.runtime.ladder import TYPICAL_LN_BPP, TypicalCurve
+    return TypicalCurve(pixels, tuple(v + shift for v in TYPICAL_LN_BPP))
+
+
+def _typical_codec(shift):
+    # sizes on the typical curve of 100,000 pixels, ln(size) linear between the ladder points, moved by `shift`
+    curve = _curve(shift)
+
+    def codec(rq):
+        k = min(rq >> 8, len(curve._ln_bytes) - 2)
+        ln = curve._ln_bytes[k] + (rq - (k << 8)) * curve.slope(rq)
+        return b"x" * int(math.exp(ln))
+    return codec
+
+
+@pytest.mark.parametrize("rate", [0.3, 2.0, 5.5, 9.0])
+@pytest.mark.parametrize("shift", [-0.5, 0.0, 0.5])
+def test_a_curve_finds_the_window_in_few_probes(rate, shift):
+    # pictures half an e-fold off the curve (the training photos' spread is 0.16-0.51), each target a size
+    # the picture reaches (its size at ladder position `rate`): at most 4 probes (Kodak from the ends: 5-7)
+    codec = _typical_codec(shift)
+    target = len(codec(int(rate * 256)))
+    res = rate_control.search_rate(codec, target, 11 * 256, curve=_curve())
+    assert 0.9 * target <= len(res.data) <= target and len(codec(res.rate_q)) == len(res.data)
+    assert res.passes <= 4
+
+
+@pytest.mark.parametrize("shift", [-3.0, 3.0])
+def test_a_wrong_curve_costs_probes_not_the_answer(shift):
+    # a picture 20x off the curve: the walk's steps double, so it still brackets and lands in the window
+    codec = _typical_codec(shift)
+    for rate in (1.0, 5.5, 10.0):
+        target = len(codec(int(rate * 256)))
+        res = rate_control.search_rate(codec, target, 11 * 256, curve=_curve())
+        assert 0.9 * target <= len(res.data) <= target
+        assert res.passes <= 12
+
+
+def test_a_picture_flatter_than_the_curve_is_reached_by_doubling_steps():
+    # size grows 1 % per ladder point (the curve: 20-70 %), so slope-sized steps would crawl: the walk's
+    # least step doubles each time it stays on one side, so the search still ends within 10 probes
+    def flat(rq):
+        return b"x" * int(20000 * math.exp(0.01 * rq / 256))
+    for rate in (0.5, 1.0, 3.0):
+        target = len(flat(int(rate * 256)))
+        res = rate_control.search_rate(flat, target, 11 * 256, curve=_curve())
+        assert 0.9 * target <= len(res.data) <= target
+        assert res.passes <= 10
+
+
+def test_unreachable_targets_with_a_curve_end_at_the_range():
+    codec = _typical_codec(0.0)
+    with pytest.warns(RuntimeWarning, match="lowest rate"):
+        assert rate_control.search_rate(codec, 5, 11 * 256, curve=_curve()).rate_q == 0
+    with pytest.warns(RuntimeWarning, match="highest rate"):
+        assert rate_control.search_rate(codec, 1e9, 11 * 256, curve=_curve()).rate_q == 11 * 256
+
+
+def test_the_typical_curve_inverts_at_its_points_and_clamps_outside():
+    from jpegai_fast.runtime.ladder import TYPICAL_LN_BPP, typical_curve
+    curve = typical_curve(len(TYPICAL_LN_BPP), 100_000)
+    for k, ln_bpp in enumerate(TYPICAL_LN_BPP):
+        assert curve.rate_q(math.exp(ln_bpp) * 100_000 / 8) == k * 256
+    assert curve.rate_q(1) == 0 and curve.rate_q(1e12) == (len(TYPICAL_LN_BPP) - 1) * 256
+    assert curve.slope(0) == pytest.approx((TYPICAL_LN_BPP[1] - TYPICAL_LN_BPP[0]) / 256)
+    assert typical_curve(len(TYPICAL_LN_BPP) + 1, 100_000) is None      # another model's ladder: no guess
