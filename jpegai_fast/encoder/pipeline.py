@@ -6,7 +6,7 @@ Options arrive checked as one ``EncodeOptions`` (api.encode); the bound that nee
 is narrowed here. With a target size the rate-independent tiles are kept
 and each rate probe only re-quantises and codes (rate_control.search_rate); effort > 1 refines the
 latent for the real decoder at the rate the plain encoder needs, then searches again. A PSNR target
-searches the rate by bisection, each probe measured with the real decoder (rate_control.search_psnr). At a fixed rate
+searches the rate, each probe measured with the real decoder (rate_control.search_psnr). At a fixed rate
 each tile is quantised and coded as soon as it is analysed, so only its bytes are kept.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ from jpegai_fast.format.tiling import DEFAULT_TILE_SIZE
 from jpegai_fast.format.container import Header, Kind
 from jpegai_fast.runtime.engine import Engine
 from jpegai_fast.runtime.execution import map_tiles
-from jpegai_fast.runtime.ladder import typical_curve
+from jpegai_fast.runtime.ladder import typical_psnr_curve, typical_size_curve
 
 
 @dataclass(frozen=True)
@@ -187,9 +187,10 @@ def _mixed_at(eng: Engine, tiled: _Frame, choice: tile_choice.TileChoice, opts: 
     if opts.psnr is None:
         h, w = tiled.colour.shape[:2]
         target = opts.target_bytes(h, w)
-        found = search_rate(at, target, eng.rate_q_max, curve=typical_curve(eng.num_rate_points, h * w))
+        found = search_rate(at, target, eng.rate_q_max, curve=typical_size_curve(eng.num_rate_points, h * w))
         return _filled(tiled, choice, learned[found.rate_q], found.data, target)
-    return search_psnr(at, lambda data: _decoded_psnr(data, tiled, threads, device), opts.psnr, eng.rate_q_max).data
+    return search_psnr(at, lambda data: _decoded_psnr(data, tiled, threads, device), opts.psnr, eng.rate_q_max,
+                       curve=typical_psnr_curve(eng.num_rate_points)).data
 
 
 def _filled(frame: _Frame, choice: tile_choice.TileChoice, learned: bytes, mixed: bytes, target: float) -> bytes:
@@ -277,12 +278,13 @@ def _search(eng: Engine, frame: _Frame, tiles: list[Tile], opts: EncodeOptions, 
     if opts.psnr is None:
         h, w = frame.colour.shape[:2]
         return search_rate(lambda rq: _stream(eng, frame, tiles, rq, threads), opts.target_bytes(h, w),
-                           eng.rate_q_max, curve=typical_curve(eng.num_rate_points, h * w))
+                           eng.rate_q_max, curve=typical_size_curve(eng.num_rate_points, h * w))
     # probes without the side substreams (the PSNR is the colour's; alpha is coded on its own), then
     # the found rate's stream with them
     colour_only = dataclasses.replace(frame, side={})
     found = search_psnr(lambda rq: _stream(eng, colour_only, tiles, rq, threads),
-                        lambda data: _decoded_psnr(data, frame, threads, device), opts.psnr, eng.rate_q_max)
+                        lambda data: _decoded_psnr(data, frame, threads, device), opts.psnr, eng.rate_q_max,
+                        curve=typical_psnr_curve(eng.num_rate_points))
     return RateSearch(found.rate_q, _stream(eng, frame, tiles, found.rate_q, threads), found.passes)
 
 

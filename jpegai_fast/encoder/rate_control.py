@@ -13,6 +13,7 @@ from jpegai_fast.encoder.options import check_value
 from jpegai_fast.format.container import RATE_FRAC_BITS
 from jpegai_fast.runtime.ladder import TypicalCurve
 
+
 def quality_to_rate_q(quality: float, num_points: int) -> int:
     """Map quality in [0, 100] linearly onto the rate parameter t in [0, K-1]."""
     quality = check_value("quality", quality)
@@ -28,126 +29,124 @@ class RateSearch:
     passes: int
 
 
-def search_rate(encode_at: Callable[[int], bytes], target_bytes: float, rate_q_max: int,
-                tolerance: float = 0.9, curve: TypicalCurve | None = None) -> RateSearch:
-    """Largest rate with size <= target, accepting the first in [tolerance, 1] x target.
-
-    Size grows roughly exponentially with t, so probes aim at ln(size) = ln(target (1 + tolerance) / 2).
-    With ``curve`` (the model's typical size per rate, runtime/ladder.py) the first probe is the curve's rate
-    for that size, and until probes lie on both sides of the target each next one steps along the curve's
-    local slope from the last (at least MIN_STEP, doubling while the probes stay on one side, so a wrong
-    curve costs probes, not a wrong answer); without a curve the bracket starts at the two ends. Inside the
-    bracket: linear interpolation of ln(size) (regula falsi), alternating with bisection so it cannot stall.
-    Kodak at 0.12-2 bpp: 2-3 probes with the curve, 5-7 from the ends.
-    """
-    passes = 0
-    cache: dict[int, bytes] = {}
-
-    def size(rq: int) -> int:
-        nonlocal passes
-        if rq not in cache:
-            cache[rq] = encode_at(rq)
-            passes += 1
-        return len(cache[rq])
-
-    def fits(rq: int) -> bool:
-        return size(rq) <= target_bytes
-
-    aim = math.log(target_bytes * (1 + tolerance) / 2)
-    lo = hi = None                       # the highest probe that fits, the lowest that does not
-    rq = 0 if curve is None else min(max(curve.rate_q(target_bytes * (1 + tolerance) / 2), 0), rate_q_max)
-    least = MIN_STEP
-    while lo is None or hi is None:      # one side only: walk towards the target
-        if fits(rq):
-            if size(rq) >= tolerance * target_bytes:
-                return RateSearch(rq, cache[rq], passes)
-            lo = rq
-        else:
-            hi = rq
-        if lo is not None and hi is not None:
-            break
-        if rq == (rate_q_max if hi is None else 0):     # the end of the range, on the target's wrong side
-            return _end_of_range(rq, cache, passes, target_bytes, tolerance)
-        if curve is None:
-            rq = rate_q_max if hi is None else 0
-            continue
-        step = int(round(abs(aim - math.log(max(size(rq), 1))) / max(curve.slope(rq), 1e-6)))
-        step = max(step, least)
-        least *= 2
-        rq = min(rq + step, rate_q_max) if hi is None else max(rq - step, 0)
-    s_lo, s_hi = size(lo), size(hi)
-    use_bisection = False
-    while hi - lo > 1:
-        if s_lo >= tolerance * target_bytes:
-            break
-        if use_bisection:
-            mid = (lo + hi) // 2
-        else:
-            a, b = math.log(max(s_lo, 1)), math.log(s_hi)
-            frac = (aim - a) / max(b - a, 1e-9)
-            mid = lo + int(round(frac * (hi - lo)))
-            mid = min(max(mid, lo + 1), hi - 1)
-        use_bisection = not use_bisection
-        s = size(mid)
-        if s <= target_bytes:
-            lo, s_lo = mid, s
-        else:
-            hi, s_hi = mid, s
-    return RateSearch(lo, cache[lo], passes)
-
-
 #: The smallest step of a one-sided walk (1/8 of a ladder point); it doubles with every step on one side.
 MIN_STEP = 32
-
-
-def _end_of_range(rq: int, cache: dict[int, bytes], passes: int, target_bytes: float,
-                  tolerance: float) -> RateSearch:
-    """The lowest rate when even it exceeds the target, the highest when even it falls short (warned)."""
-    size = len(cache[rq])
-    if rq == 0:
-        warnings.warn(f"target of {target_bytes:.0f} bytes is below the lowest rate ({size} bytes): "
-                      "returning the lowest rate", RuntimeWarning, stacklevel=4)
-    elif size < tolerance * target_bytes:
-        warnings.warn(f"target of {target_bytes:.0f} bytes is above the highest rate ({size} bytes): "
-                      "returning the highest rate", RuntimeWarning, stacklevel=4)
-    return RateSearch(rq, cache[rq], passes)
-
 
 #: A PSNR target is met once a probe lands in [target, target + PSNR_TOLERANCE] dB.
 PSNR_TOLERANCE = 0.1
 
 
-def search_psnr(encode_at: Callable[[int], bytes], psnr_of: Callable[[bytes], float], target: float,
-                rate_q_max: int) -> RateSearch:
-    """Lowest rate whose decode reaches ``target`` dB, by bisection over the rate, measured with the real decoder.
+def _find(probe: Callable[[int], tuple[float, int]], aim: float, start: int, curve: TypicalCurve | None,
+          rate_q_max: int, keep_low: bool) -> tuple[int, str]:
+    """A rate whose probe lands in the target's window. ``probe(rq)`` -> (value, side): a value that grows with the
+    rate (ln size, PSNR), side -1 / 0 / +1 below / in / above the window; ``aim`` is the value aimed at.
 
-    Stops at the first probe within [target, target + PSNR_TOLERANCE], or when the bracket is one rate step
-    wide (then the rate just above the target). Each probe is a quantise + code + full decode: 2 probes
-    for the ends, then at most log2(rate_q_max) (~11 for the shipped model, ~0.1-0.2 s each for a Kodak
-    image on 2 cores); usually 5-8.
+    From ``start``, until probes lie on both sides of the window, each next probe steps from the last towards
+    ``aim`` along ``curve``'s slope (at least MIN_STEP, doubling while the probes stay on one side, so a wrong
+    curve costs probes, not the answer); without a curve the walk jumps to the far end. Inside the bracket:
+    linear interpolation of the value (regula falsi, Illinois variant) to where it meets ``aim``. Returns
+    (rate, how): how = "window"; "bracket" when none lands in it (the highest rate below the window with
+    ``keep_low``, else the lowest above it); "end" when the range ends on the window's wrong side.
     """
-    passes = 0
+    lo = hi = None                   # the highest probe below the window, the lowest above it
+    rq, least, last = start, MIN_STEP, None
+    while lo is None or hi is None:
+        value, side = probe(rq)
+        if side == 0:
+            return rq, "window"
+        if side < 0:
+            lo = rq
+        else:
+            hi = rq
+        if lo is not None and hi is not None:
+            break
+        if rq == (rate_q_max if hi is None else 0):
+            return rq, "end"
+        if curve is None:
+            rq = rate_q_max if hi is None else 0
+            continue
+        # the secant of the walk's last two probes where it rises; else the curve's slope, at least half its
+        # mean (a curve that flattens, e.g. PSNR near its ceiling, would step too far)
+        slope = max(curve.slope(rq), curve.mean_slope() / 2)
+        if last is not None and (value - last[1]) * (rq - last[0]) > 0:
+            slope = (value - last[1]) / (rq - last[0])
+        last = rq, value
+        step = max(int(round(abs(aim - value) / max(slope, 1e-9))), least)
+        least *= 2
+        rq = min(rq + step, rate_q_max) if hi is None else max(rq - step, 0)
+    f_lo, f_hi = probe(lo)[0] - aim, probe(hi)[0] - aim     # < 0 and > 0
+    moved = 0                        # which end the last probe replaced (-1 low, +1 high)
+    while hi - lo > 1:
+        mid = min(max(lo + int(round((hi - lo) * -f_lo / (f_hi - f_lo))), lo + 1), hi - 1)
+        value, side = probe(mid)
+        if side == 0:
+            return mid, "window"
+        # Illinois: an end kept twice in a row has its value halved, so a curved function cannot pin the
+        # interpolation to one side (PSNR near its ceiling: up to 12 probes with plain regula falsi)
+        if side < 0:
+            lo, f_lo = mid, min(value - aim, -1e-9)
+            f_hi = f_hi / 2 if moved < 0 else f_hi
+            moved = -1
+        else:
+            hi, f_hi = mid, max(value - aim, 1e-9)
+            f_lo = f_lo / 2 if moved > 0 else f_lo
+            moved = 1
+    return (lo if keep_low else hi), "bracket"
+
+
+def search_rate(encode_at: Callable[[int], bytes], target_bytes: float, rate_q_max: int,
+                tolerance: float = 0.9, curve: TypicalCurve | None = None) -> RateSearch:
+    """Largest rate with size <= target, accepting the first probe in [tolerance, 1] x target.
+
+    Size grows roughly exponentially with t, so the probes aim at ln(target (1 + tolerance) / 2) (``_find``).
+    ``curve``: the model's typical ln(size) per rate (runtime/ladder.typical_size_curve), the first probe its
+    rate for that size; without one the search starts at the lowest rate. Kodak at 0.03-2 bpp: 2.0-2.6 probes
+    on average with the curve (at most 4), 4.7-7.0 from the ends (at most 7).
+    """
+    cache: dict[int, bytes] = {}
+
+    def probe(rq: int) -> tuple[float, int]:
+        if rq not in cache:
+            cache[rq] = encode_at(rq)
+        n = len(cache[rq])
+        return math.log(max(n, 1)), (1 if n > target_bytes else -1 if n < tolerance * target_bytes else 0)
+
+    aim = math.log(target_bytes * (1 + tolerance) / 2)
+    start = 0 if curve is None else min(curve.rate_q(aim), rate_q_max)
+    rq, how = _find(probe, aim, start, curve, rate_q_max, keep_low=True)
+    size = len(cache[rq])
+    if how == "end" and rq == 0:
+        warnings.warn(f"target of {target_bytes:.0f} bytes is below the lowest rate ({size} bytes): "
+                      "returning the lowest rate", RuntimeWarning, stacklevel=3)
+    elif how == "end":
+        warnings.warn(f"target of {target_bytes:.0f} bytes is above the highest rate ({size} bytes): "
+                      "returning the highest rate", RuntimeWarning, stacklevel=3)
+    return RateSearch(rq, cache[rq], len(cache))
+
+
+def search_psnr(encode_at: Callable[[int], bytes], psnr_of: Callable[[bytes], float], target: float,
+                rate_q_max: int, curve: TypicalCurve | None = None) -> RateSearch:
+    """Lowest rate whose decode reaches ``target`` dB, measured with the real decoder, accepting the first probe
+    in [target, target + PSNR_TOLERANCE] (else the rate just above the target once the bracket is one step).
+
+    ``curve``: the model's typical PSNR per rate (runtime/ladder.typical_psnr_curve), the first probe its rate
+    for the target; without one the search starts at the lowest rate. Each probe is a quantise + code + full
+    decode (~0.1 s for a Kodak image on 2 cores). Kodak (8 images) at 26-37 dB: 3.3-4.9 probes on average with
+    the curve (at most 8), 3.4-9.0 by bisection from the ends (at most 11).
+    """
     cache: dict[int, tuple[bytes, float]] = {}
 
-    def psnr(rq: int) -> float:
-        nonlocal passes
+    def probe(rq: int) -> tuple[float, int]:
         if rq not in cache:
             data = encode_at(rq)
             cache[rq] = data, psnr_of(data)
-            passes += 1
-        return cache[rq][1]
+        v = cache[rq][1]
+        return v, (-1 if v < target else 1 if v > target + PSNR_TOLERANCE else 0)
 
-    lo, hi = 0, rate_q_max
-    if psnr(hi) < target:
-        warnings.warn(f"PSNR target {target:g} dB is above what the model reaches ({cache[hi][1]:.2f} dB): "
+    aim = target + PSNR_TOLERANCE / 2
+    start = 0 if curve is None else min(curve.rate_q(aim), rate_q_max)
+    rq, how = _find(probe, aim, start, curve, rate_q_max, keep_low=False)
+    if how == "end" and rq == rate_q_max:
+        warnings.warn(f"PSNR target {target:g} dB is above what the model reaches ({cache[rq][1]:.2f} dB): "
                       "returning the highest rate", RuntimeWarning, stacklevel=3)
-        return RateSearch(hi, cache[hi][0], passes)
-    if psnr(lo) >= target:
-        return RateSearch(lo, cache[lo][0], passes)
-    while hi - lo > 1 and psnr(hi) - target > PSNR_TOLERANCE:
-        mid = (lo + hi) // 2
-        if psnr(mid) >= target:
-            hi = mid
-        else:
-            lo = mid
-    return RateSearch(hi, cache[hi][0], passes)
+    return RateSearch(rq, cache[rq][0], len(cache))

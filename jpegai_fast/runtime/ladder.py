@@ -38,35 +38,48 @@ def training_lambda(lambdas, t: float) -> float:
     return math.exp((1 - frac) * math.log(lambdas[lo]) + frac * math.log(lambdas[lo + 1]))
 
 
-#: ln(bits per pixel) of the shipped model (id 2cd002d84f6e1813) at its ladder points t = 0, 1, ..., K-1: the
-#: mean over 47 training photos' 768x512 centre crops (`scripts/rate_curve.py`; spread 0.16-0.51 per point).
-#: Rate control's first probe and step sizes only (encoder/rate_control.py): another model's curve costs
-#: probes, never a wrong result.
+#: The shipped model (id 2cd002d84f6e1813) at its ladder points t = 0, 1, ..., K-1, the mean over 47 training
+#: photos' 768x512 centre crops (`scripts/rate_curve.py`): ln(bits per pixel) (spread 0.16-0.51 per point)
+#: and PSNR-RGB in dB (spread 2-3 dB). Rate control's first probe and step sizes only
+#: (encoder/rate_control.py): another model's curve costs probes, never a wrong result.
 TYPICAL_LN_BPP = (-4.267, -3.804, -3.076, -2.304, -1.557, -0.906, -0.406, -0.015, 0.303, 0.578, 0.807, 1.002)
+TYPICAL_PSNR = (18.39, 19.89, 21.84, 23.98, 26.29, 28.65, 30.67, 32.07, 32.84, 33.2, 33.34, 33.4)
 
 
 class TypicalCurve:
-    """The typical stream size of a picture of ``pixels`` pixels as a function of ``rate_q``, linear in
-    ln(size) between the ladder points (TYPICAL_LN_BPP)."""
+    """A quantity that grows with the rate (the ln of a stream's size, or its PSNR) given at the ladder points,
+    linear in between."""
 
-    def __init__(self, pixels: int, ln_bpp=TYPICAL_LN_BPP):
-        self._ln_bytes = [v + math.log(pixels / 8.0) for v in ln_bpp]
+    def __init__(self, values):
+        self._v = [float(v) for v in values]
 
-    def rate_q(self, nbytes: float) -> int:
-        """The rate at which the typical size is ``nbytes`` (the nearest end outside the curve)."""
-        ln, pts = math.log(max(nbytes, 1.0)), self._ln_bytes
-        for k in range(len(pts) - 1):
-            if ln < pts[k + 1]:
-                frac = max(0.0, (ln - pts[k]) / (pts[k + 1] - pts[k]))
+    def rate_q(self, value: float) -> int:
+        """The rate at which the curve reaches ``value`` (the nearest end outside the curve)."""
+        v = self._v
+        for k in range(len(v) - 1):
+            if value < v[k + 1]:
+                frac = max(0.0, (value - v[k]) / (v[k + 1] - v[k]))
                 return int(round((k + frac) * (1 << RATE_FRAC_BITS)))
-        return (len(pts) - 1) << RATE_FRAC_BITS
+        return (len(v) - 1) << RATE_FRAC_BITS
+
+    def mean_slope(self) -> float:
+        """The curve's growth per unit of rate_q from its first point to its last."""
+        return (self._v[-1] - self._v[0]) / ((len(self._v) - 1) << RATE_FRAC_BITS)
 
     def slope(self, rate_q: int) -> float:
-        """d ln(size) / d rate_q of the typical curve at ``rate_q``."""
-        k = min(rate_q >> RATE_FRAC_BITS, len(self._ln_bytes) - 2)
-        return (self._ln_bytes[k + 1] - self._ln_bytes[k]) / (1 << RATE_FRAC_BITS)
+        """The curve's growth per unit of rate_q at ``rate_q``."""
+        k = min(rate_q >> RATE_FRAC_BITS, len(self._v) - 2)
+        return (self._v[k + 1] - self._v[k]) / (1 << RATE_FRAC_BITS)
 
 
-def typical_curve(num_points: int, pixels: int) -> TypicalCurve | None:
-    """The typical curve for a model of ``num_points`` ladder points, or None when it has another count."""
-    return TypicalCurve(pixels) if num_points == len(TYPICAL_LN_BPP) else None
+def typical_size_curve(num_points: int, pixels: int) -> TypicalCurve | None:
+    """ln(bytes) of a typical stream of ``pixels`` pixels per rate, for a model of ``num_points`` ladder points
+    (None for another count: no guess)."""
+    if num_points != len(TYPICAL_LN_BPP):
+        return None
+    return TypicalCurve(v + math.log(pixels / 8.0) for v in TYPICAL_LN_BPP)
+
+
+def typical_psnr_curve(num_points: int) -> TypicalCurve | None:
+    """The typical PSNR-RGB per rate, for a model of ``num_points`` ladder points (None for another count)."""
+    return TypicalCurve(TYPICAL_PSNR) if num_points == len(TYPICAL_PSNR) else None

@@ -46,9 +46,9 @@ def test_search_unreachable_targets():
 
 
 def _curve(shift=0.0, pixels=100_000):
-    # the shipped model's typical curve, moved by `shift` in ln(size): a picture far from the typical one
+    # the shipped model's typical ln(size) curve, moved by `shift`: a picture far from the typical one
     from jpegai_fast.runtime.ladder import TYPICAL_LN_BPP, TypicalCurve
-    return TypicalCurve(pixels, tuple(v + shift for v in TYPICAL_LN_BPP))
+    return TypicalCurve(v + shift + math.log(pixels / 8) for v in TYPICAL_LN_BPP)
 
 
 def _typical_codec(shift):
@@ -56,9 +56,8 @@ def _typical_codec(shift):
     curve = _curve(shift)
 
     def codec(rq):
-        k = min(rq >> 8, len(curve._ln_bytes) - 2)
-        ln = curve._ln_bytes[k] + (rq - (k << 8)) * curve.slope(rq)
-        return b"x" * int(math.exp(ln))
+        k = min(rq >> 8, len(curve._v) - 2)
+        return b"x" * int(math.exp(curve._v[k] + (rq - (k << 8)) * curve.slope(rq)))
     return codec
 
 
@@ -105,11 +104,34 @@ def test_unreachable_targets_with_a_curve_end_at_the_range():
         assert rate_control.search_rate(codec, 1e9, 11 * 256, curve=_curve()).rate_q == 11 * 256
 
 
-def test_the_typical_curve_inverts_at_its_points_and_clamps_outside():
-    from jpegai_fast.runtime.ladder import TYPICAL_LN_BPP, typical_curve
-    curve = typical_curve(len(TYPICAL_LN_BPP), 100_000)
+def test_the_typical_curves_invert_at_their_points_and_clamp_outside():
+    from jpegai_fast.runtime.ladder import TYPICAL_LN_BPP, TYPICAL_PSNR, typical_psnr_curve, typical_size_curve
+    size = typical_size_curve(len(TYPICAL_LN_BPP), 100_000)
     for k, ln_bpp in enumerate(TYPICAL_LN_BPP):
-        assert curve.rate_q(math.exp(ln_bpp) * 100_000 / 8) == k * 256
-    assert curve.rate_q(1) == 0 and curve.rate_q(1e12) == (len(TYPICAL_LN_BPP) - 1) * 256
-    assert curve.slope(0) == pytest.approx((TYPICAL_LN_BPP[1] - TYPICAL_LN_BPP[0]) / 256)
-    assert typical_curve(len(TYPICAL_LN_BPP) + 1, 100_000) is None      # another model's ladder: no guess
+        assert size.rate_q(ln_bpp + math.log(100_000 / 8)) == k * 256
+    assert size.rate_q(0.0) == 0 and size.rate_q(30.0) == (len(TYPICAL_LN_BPP) - 1) * 256
+    assert size.slope(0) == pytest.approx((TYPICAL_LN_BPP[1] - TYPICAL_LN_BPP[0]) / 256)
+    psnr = typical_psnr_curve(len(TYPICAL_PSNR))
+    assert psnr.rate_q(TYPICAL_PSNR[3]) == 3 * 256
+    assert psnr.mean_slope() == pytest.approx((TYPICAL_PSNR[-1] - TYPICAL_PSNR[0]) / (256 * (len(TYPICAL_PSNR) - 1)))
+    assert typical_size_curve(len(TYPICAL_LN_BPP) + 1, 100_000) is None      # another model's ladder: no guess
+    assert typical_psnr_curve(len(TYPICAL_PSNR) - 1) is None
+
+
+def _concave_psnr(top):
+    # PSNR that rises fast at low rates and flattens near `top` (as a real decoder's does): 20 dB at rate 0
+    return lambda data: top - (top - 20.0) * math.exp(-int(data) / 700)
+
+
+@pytest.mark.parametrize("top", [34.0, 39.0, 45.0])
+@pytest.mark.parametrize("target", [24.0, 29.0, 33.0])
+def test_a_psnr_target_is_found_in_few_probes_with_the_curve(top, target):
+    from jpegai_fast.runtime.ladder import typical_psnr_curve
+    psnr_of = _concave_psnr(top)
+    found = rate_control.search_psnr(lambda rq: str(rq).encode(), psnr_of, target, 11 * 256,
+                                     curve=typical_psnr_curve(12))
+    got = psnr_of(found.data)
+    below = psnr_of(str(found.rate_q - 1).encode())
+    # in the window, or the lowest rate that reaches the target (the one below it does not)
+    assert target <= got and (got <= target + rate_control.PSNR_TOLERANCE or below < target)
+    assert found.passes <= 8         # bisection from the ends: 2 + ~9 for a 0.1 dB window this steep
