@@ -153,3 +153,18 @@ def test_verbose_prints_the_stream_make_up_and_psnr(tmp_path):
     assert quiet.exit_code == 0 and quiet.output == ""
     r = run("decode", tmp_path / "a.jai", tmp_path / "out.png", "--verbose")
     assert r.exit_code == 0 and "model " in r.output and "layers 1" in r.output
+
+
+def test_the_command_keeps_numpys_blas_to_one_thread_unless_told_otherwise():
+    # OpenBLAS's pool spins ~0.1 s of CPU per thread from numpy's import: the command sets one thread before
+    # numpy loads, and leaves a user's own setting alone
+    import os
+    import subprocess
+    import sys
+    probe = "import jpegai_fast.cli, numpy, os; print(os.environ.get('OPENBLAS_NUM_THREADS'))"
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-P", "-c", probe], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "1"
+    out = subprocess.run([sys.executable, "-P", "-c", probe], capture_output=True, text=True, check=True,
+                         env=dict(env, OPENBLAS_NUM_THREADS="2"))
+    assert out.stdout.strip() == "2"
