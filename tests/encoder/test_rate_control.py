@@ -61,39 +61,32 @@ def _typical_codec(shift):
     return codec
 
 
-@pytest.mark.parametrize("rate", [0.3, 2.0, 5.5, 9.0])
+def _lands(codec, rates, most):
+    # each target a size the picture reaches (its size at ladder position `rate`): found within `most` probes
+    for rate in rates:
+        target = len(codec(int(rate * 256)))
+        res = rate_control.search_rate(codec, target, 11 * 256, curve=_curve())
+        assert 0.9 * target <= len(res.data) <= target and len(codec(res.rate_q)) == len(res.data)
+        assert res.passes <= most
+
+
 @pytest.mark.parametrize("shift", [-0.5, 0.0, 0.5])
-def test_a_curve_finds_the_window_in_few_probes(rate, shift):
-    # pictures half an e-fold off the curve (the training photos' spread is 0.16-0.51), each target a size
-    # the picture reaches (its size at ladder position `rate`): at most 4 probes (Kodak from the ends: 5-7)
-    codec = _typical_codec(shift)
-    target = len(codec(int(rate * 256)))
-    res = rate_control.search_rate(codec, target, 11 * 256, curve=_curve())
-    assert 0.9 * target <= len(res.data) <= target and len(codec(res.rate_q)) == len(res.data)
-    assert res.passes <= 4
+def test_a_curve_finds_the_window_in_few_probes(shift):
+    # pictures half an e-fold off the curve (the training photos' spread is 0.16-0.51): at most 4 probes
+    # (Kodak from the ends: 5-7)
+    _lands(_typical_codec(shift), (0.3, 2.0, 5.5, 9.0), 4)
 
 
 @pytest.mark.parametrize("shift", [-3.0, 3.0])
 def test_a_wrong_curve_costs_probes_not_the_answer(shift):
     # a picture 20x off the curve: the walk's steps double, so it still brackets and lands in the window
-    codec = _typical_codec(shift)
-    for rate in (1.0, 5.5, 10.0):
-        target = len(codec(int(rate * 256)))
-        res = rate_control.search_rate(codec, target, 11 * 256, curve=_curve())
-        assert 0.9 * target <= len(res.data) <= target
-        assert res.passes <= 12
+    _lands(_typical_codec(shift), (1.0, 5.5, 10.0), 12)
 
 
 def test_a_picture_flatter_than_the_curve_is_reached_by_doubling_steps():
     # size grows 1 % per ladder point (the curve: 20-70 %), so slope-sized steps would crawl: the walk's
     # least step doubles each time it stays on one side, so the search still ends within 10 probes
-    def flat(rq):
-        return b"x" * int(20000 * math.exp(0.01 * rq / 256))
-    for rate in (0.5, 1.0, 3.0):
-        target = len(flat(int(rate * 256)))
-        res = rate_control.search_rate(flat, target, 11 * 256, curve=_curve())
-        assert 0.9 * target <= len(res.data) <= target
-        assert res.passes <= 10
+    _lands(lambda rq: b"x" * int(20000 * math.exp(0.01 * rq / 256)), (0.5, 1.0, 3.0), 10)
 
 
 def test_unreachable_targets_with_a_curve_end_at_the_range():
