@@ -27,6 +27,7 @@
 #include "entropy/quantise.h"
 #include "entropy/rans.h"
 #include "intpath/hyper_synthesis.h"
+#include "intpath/int16_quantise.h"
 #include "intpath/int_synthesis.h"
 #include "intpath/picture_out.h"
 
@@ -94,10 +95,12 @@ jpegai::intpath::ConvSpec conv_spec(bool transposed, const I32& weight_q, const 
   return spec;
 }
 
-I32 to_array(std::vector<int32_t>&& v, std::vector<py::ssize_t> shape) {
-  auto* heap = new std::vector<int32_t>(std::move(v));
-  py::capsule owner(heap, [](void* p) { delete static_cast<std::vector<int32_t>*>(p); });
-  return I32(shape, heap->data(), owner);
+// A vector's storage as a C-order array that owns it (no copy).
+template <class T>
+py::array_t<T, py::array::c_style> to_array(std::vector<T>&& v, std::vector<py::ssize_t> shape) {
+  auto* heap = new std::vector<T>(std::move(v));
+  py::capsule owner(heap, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  return py::array_t<T, py::array::c_style>(shape, heap->data(), owner);
 }
 }  // namespace intpath_bind
 
@@ -501,6 +504,27 @@ PYBIND11_MODULE(_core, m) {
           py::arg("scratch") = py::none(),
           "(cout, H, W) int32: the last layer's output; crop (y0, y1, x0, x1): that rectangle of it alone; "
           "scratch: a SynthesisScratch lent to successive runs (one at a time).");
+  m.def(
+      "quantise_conv_int16",
+      [](const py::array_t<double, py::array::c_style>& weight,
+         std::optional<py::array_t<double, py::array::c_style>> bias, bool transposed, std::pair<int, int> stride,
+         int frac_in, int frac_out) {
+        intpath_bind::check_shape(weight, {-1, -1, -1, -1}, "weight");
+        const int cout = intpath_bind::check_int(weight.shape(0), "cout"),
+                  cin = intpath_bind::check_int(weight.shape(1), "cin"),
+                  kh = intpath_bind::check_int(weight.shape(2), "kh"),
+                  kw = intpath_bind::check_int(weight.shape(3), "kw");
+        if (bias) intpath_bind::check_shape(*bias, {cout}, "bias");
+        auto q = jpegai::intpath::quantise_conv_int16(weight.data(), cout, cin, kh, kw, bias ? bias->data() : nullptr,
+                                                      transposed, stride.first, stride.second, frac_in, frac_out);
+        return py::make_tuple(intpath_bind::to_array(std::move(q.weight_q), {cout, cin, kh, kw}),
+                              intpath_bind::to_array(std::move(q.bias_q), {cout}),
+                              intpath_bind::to_array(std::move(q.shift), {cout}));
+      },
+      py::arg("weight"), py::arg("bias"), py::arg("transposed"), py::arg("stride"), py::arg("frac_in"),
+      py::arg("frac_out"),
+      "(weight_q int32, bias_q int64, shift int32): the int16 arithmetic's quantisation of a gather-layout "
+      "float64 weight (csrc/intpath/int16_quantise.h).");
   py::class_<jpegai::intpath::SynthesisScratch>(
       m, "SynthesisScratch",
       "Activation storage lent to successive IntSynthesis runs, one at a time (csrc/intpath/int_synthesis.h).")

@@ -13,7 +13,7 @@ import numpy as np
 
 from jpegai_fast import _core
 from jpegai_fast.core.constants import ACT_FRAC_BITS, LOG2_FRAC_BITS, MAX_SHIFT, NUM_SCALES  # noqa: F401
-from jpegai_fast.core.constants import INT16_ACC_LIMIT, INT16_HIDDEN_FRAC_BITS, INT16_LIMIT, INT16_Z_FRAC_BITS
+from jpegai_fast.core.constants import INT16_HIDDEN_FRAC_BITS, INT16_Z_FRAC_BITS
 from jpegai_fast.core.constants import WEIGHT_LIMIT as WEIGHT_MAX
 from jpegai_fast.core.pow2_q40 import POW2_Q40 as _POW2_Q40
 from jpegai_fast.core.threads import resolve_threads
@@ -74,10 +74,6 @@ def quantise_conv(weight: np.ndarray, bias: np.ndarray | None):
     return weight_q, bias_q, shift
 
 
-#: Largest weight exponent the int16 arithmetic tries (its weights are bounded by the sums below first).
-INT16_SHIFT_MAX = 30
-
-
 def phase_l1(weight_q: np.ndarray, transposed: bool, stride: tuple[int, int]) -> np.ndarray:
     """Per output channel: the largest sum |w| over the taps one output position can meet.
 
@@ -94,44 +90,20 @@ def phase_l1(weight_q: np.ndarray, transposed: bool, stride: tuple[int, int]) ->
 
 def quantise_conv_int16(weight: np.ndarray, bias: np.ndarray | None, transposed: bool, stride: tuple[int, int],
                         frac_in: int, frac_out: int):
-    """The int16 arithmetic's per-output-channel quantisation (docs/integer_path.md, "Int16 hyper-synthesis").
+    """The int16 arithmetic's per-output-channel quantisation (docs/integer_path.md, "Int16 hyper-synthesis";
+    the rule and its proof: csrc/intpath/int16_quantise.h, run in the core because a decoder quantises its
+    model once per process and numpy took ~0.05 s of it).
 
-    Weight exponent s: the largest in [0, INT16_SHIFT_MAX] with max|w_q| <= INT16_LIMIT,
-    phase_l1(w_q) * INT16_LIMIT + |b_q| <= INT16_ACC_LIMIT (no int32 partial sum can overflow) and
-    s + frac_in >= frac_out. w_q = round(w * 2^s), b_q = round(b * 2^(s + frac_in)) (the accumulator's
-    units). Returns (weight_q int32, bias_q int64, shift = s + frac_in - frac_out int32).
-
-    All channels at once: s starts where every larger value fails a condition and steps down where one
-    fails, which is the same s as trying 30, 29, ... in turn. The start is the smaller of two bounds: the
-    first condition's (round(peak 2^s) > INT16_LIMIT above it), and the sum's: rounding moves each of the n
-    weights of a phase by at most 1/2, so phase_l1(w_q) >= l1 2^s - n/2 (l1: phase_l1 of the float weights),
-    and every s with l1 2^s > INT16_ACC_LIMIT / INT16_LIMIT + n/2 fails (one more is tried for log2's
-    rounding). The start matters for speed alone: a decoder quantises its model once per process.
+    Weight exponent s: the largest in [max(0, frac_out - frac_in), 30] with max|w_q| <= INT16_LIMIT,
+    phase_l1(w_q) * INT16_LIMIT + |b_q| <= INT16_ACC_LIMIT (no int32 partial sum can overflow);
+    w_q = round(w * 2^s), b_q = round(b * 2^(s + frac_in)) (the accumulator's units), rounding half up.
+    ``weight``: gather layout (cout, cin, kh, kw). Returns (weight_q int32, bias_q int64,
+    shift = s + frac_in - frac_out int32); ValueError when no exponent fits.
     """
-    cout = weight.shape[0]
-    bias = np.zeros(cout) if bias is None else np.asarray(bias, dtype=np.float64)
-    lowest = max(0, frac_out - frac_in)
-    peak = np.abs(weight).reshape(cout, -1).max(axis=1)
-    l1 = phase_l1(weight, transposed, stride)
-    taps = weight[0].size if not transposed else -(-weight.shape[2] // stride[0]) * -(-weight.shape[3] // stride[1]) \
-        * weight.shape[1]
-    with np.errstate(divide="ignore"):
-        start = np.where(peak > 0, np.floor(np.log2((INT16_LIMIT + 0.5) / np.where(peak > 0, peak, 1.0))),
-                         INT16_SHIFT_MAX)
-        by_sum = np.floor(np.log2((INT16_ACC_LIMIT / INT16_LIMIT + taps / 2) / np.where(l1 > 0, l1, 1.0))) + 1
-    s = np.clip(np.where(l1 > 0, np.minimum(start, by_sum), start), lowest, INT16_SHIFT_MAX).astype(np.int64)
-    while True:
-        w_q = round_half_up(weight * np.ldexp(1.0, s)[:, None, None, None])
-        b_q = round_half_up(bias * np.ldexp(1.0, s + frac_in))
-        ok = ((np.abs(w_q).reshape(cout, -1).max(axis=1) <= INT16_LIMIT)
-              & (phase_l1(w_q, transposed, stride) * INT16_LIMIT + np.abs(b_q) <= INT16_ACC_LIMIT))
-        if ok.all():
-            break
-        stuck = ~ok & (s <= lowest)
-        if stuck.any():
-            raise ValueError(f"output channel {int(np.argmax(stuck))}: weights too large for the int16 arithmetic")
-        s = np.where(ok, s, s - 1)
-    return w_q.astype(np.int32), b_q.astype(np.int64), (s + frac_in - frac_out).astype(np.int32)
+    w = np.ascontiguousarray(weight, dtype=np.float64)
+    b = None if bias is None else np.ascontiguousarray(bias, dtype=np.float64)
+    return _core.quantise_conv_int16(w, b, bool(transposed), (int(stride[0]), int(stride[1])), int(frac_in),
+                                     int(frac_out))
 
 
 def _pair(v, name):

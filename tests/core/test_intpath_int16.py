@@ -163,3 +163,73 @@ def test_shipped_model_quantises_within_a_few_units_of_the_exact_arithmetic():
     # measured on kodim23's z: 44 / 5 units at most, mean 0.56 / 0.68
     assert np.abs(mu - mu_x).max() <= 256 and np.abs(sig - sig_x).max() <= 16
     assert np.abs(mu - mu_x).mean() <= 4 and np.abs(sig - sig_x).mean() <= 2
+
+
+def _quantise_by_trying_each_exponent(weight, bias, transposed, stride, frac_in, frac_out):
+    """The documented rule the slow way, in numpy: try s = 30, 29, ... per channel, the first that fits."""
+    cout = weight.shape[0]
+    bias = np.zeros(cout) if bias is None else bias
+    w_q, b_q, shift = np.zeros(weight.shape, np.int32), np.zeros(cout, np.int64), np.zeros(cout, np.int32)
+    for oc in range(cout):
+        for s in range(30, max(0, frac_out - frac_in) - 1, -1):
+            w = np.floor(weight[oc] * 2.0**s + 0.5)
+            b = np.floor(bias[oc] * 2.0**(s + frac_in) + 0.5)
+            if np.abs(w).max() <= INT16_LIMIT and \
+                    phase_l1(w[None], transposed, stride)[0] * INT16_LIMIT + abs(b) <= INT16_ACC_LIMIT:
+                w_q[oc], b_q[oc], shift[oc] = w, b, s + frac_in - frac_out
+                break
+        else:
+            raise ValueError(f"output channel {oc}: weights too large for the int16 arithmetic")
+    return w_q, b_q, shift
+
+
+def test_the_core_quantiser_is_the_rule_tried_exponent_by_exponent():
+    # random layers over six decades of weight size, zero channels, no bias, both kinds, odd shapes: the core's
+    # search (a proven start, stepping down) gives the same integers as trying every exponent from the top
+    rng = np.random.default_rng(7)
+    for trial in range(120):
+        cout, cin, k = int(rng.integers(1, 9)), int(rng.integers(1, 24)), int(rng.choice([1, 3, 4, 5]))
+        transposed = bool(trial % 2)
+        stride = (2, 2) if transposed else (1, 1)
+        w = rng.normal(0, 10 ** rng.uniform(-4, 1.5), (cout, cin, k, k))
+        if trial % 5 == 0:
+            w[rng.integers(0, cout)] = 0
+        b = rng.normal(0, 10 ** rng.uniform(-3, 2), cout) if trial % 3 else None
+        fi, fo = int(rng.integers(8, 14)), int(rng.integers(8, 15))
+        try:
+            want = _quantise_by_trying_each_exponent(w, b, transposed, stride, fi, fo)
+        except ValueError as e:
+            with pytest.raises(ValueError, match="too large"):
+                quantise_conv_int16(w, b, transposed, stride, fi, fo)
+            assert "output channel" in str(e)
+            continue
+        got = quantise_conv_int16(w, b, transposed, stride, fi, fo)
+        for g, x in zip(got, want):
+            np.testing.assert_array_equal(g, x)
+            assert g.dtype == x.dtype
+
+
+def test_the_shipped_model_quantises_as_the_rule_says():
+    # every int16 convolution of the shipped h_s and g_s, at the fraction bits their integer paths use
+    from jpegai_fast.core import int_synthesis as isyn
+    from jpegai_fast.core.constants import ACT_FRAC_BITS
+    from jpegai_fast.runtime import network
+    from jpegai_fast.runtime.engine import get_engine
+    eng = get_engine()
+    g_fracs = (isyn.Y_FRAC_BITS,) + isyn.HIDDEN_FRAC_BITS + (isyn.OUT_FRAC_BITS,)
+    plans = (("h_s", [(INT16_Z_FRAC_BITS, INT16_HIDDEN_FRAC_BITS), (INT16_HIDDEN_FRAC_BITS,) * 2,
+                      (INT16_HIDDEN_FRAC_BITS, ACT_FRAC_BITS)]),
+             ("g_s", [(g_fracs[i], g_fracs[i + 1]) for i in range(0, len(g_fracs) - 1, 2)]))
+    for name, fracs in plans:
+        convs = [layer for layer in network.transform_layers(eng.weights, name) if "weight" in layer]
+        assert len(convs) == len(fracs)
+        for layer, (fi, fo) in zip(convs, fracs):
+            w = np.asarray(layer["weight"], np.float64)
+            transposed = layer["kind"] == "deconv"
+            if transposed:
+                w = np.ascontiguousarray(w.transpose(1, 0, 2, 3))
+            stride = (int(layer["stride"]),) * 2
+            b = None if layer.get("bias") is None else np.asarray(layer["bias"], np.float64)
+            got = quantise_conv_int16(w, b, transposed, stride, fi, fo)
+            for g, x in zip(got, _quantise_by_trying_each_exponent(w, b, transposed, stride, fi, fo)):
+                np.testing.assert_array_equal(g, x)
