@@ -36,6 +36,8 @@ Int16Weights quantise_conv_int16(const double* weight, int cout, int cin, int kh
                                  bool transposed, int sy, int sx, int frac_in, int frac_out) {
   if (cout <= 0 || cin <= 0 || kh <= 0 || kw <= 0 || sy <= 0 || sx <= 0)
     throw std::invalid_argument("quantise_conv_int16: shapes and strides must be positive");
+  if (frac_in < 0 || frac_in > kInt16ShiftMax || frac_out < 0 || frac_out > kInt16ShiftMax)
+    throw std::invalid_argument("quantise_conv_int16: fraction bits must be in [0, 30]");
   const int64_t per = int64_t(cin) * kh * kw;
   for (int64_t k = 0; k < per * cout; ++k)
     if (!std::isfinite(weight[k])) throw std::invalid_argument("weights contain NaN or infinity");
@@ -62,10 +64,11 @@ Int16Weights quantise_conv_int16(const double* weight, int cout, int cin, int kh
     // rounding moves each of a phase's n weights by at most 1/2, so phase_l1(w_q) >= l1 2^s - n/2, and every s
     // with l1 2^s > kInt16AccLimit / kInt16Limit + n/2 fails. One more than each floor(log2) covers log2's
     // rounding (a start above the answer costs an iteration, never the answer).
-    int s = kInt16ShiftMax;
-    if (peak > 0) s = std::min(s, int(std::floor(std::log2((lim + 0.5) / peak))) + 1);
-    if (l1 > 0) s = std::min(s, int(std::floor(std::log2((acc / lim + taps / 2) / l1))) + 1);
-    s = std::max(s, lowest);
+    // (in doubles until clamped: a denormal peak makes the quotient infinite)
+    double start = kInt16ShiftMax;
+    if (peak > 0) start = std::min(start, std::floor(std::log2((lim + 0.5) / peak)) + 1);
+    if (l1 > 0) start = std::min(start, std::floor(std::log2((acc / lim + taps / 2) / l1)) + 1);
+    int s = std::max(int(start), lowest);
     double bq = 0.0;
     for (;; --s) {
       const double scale = std::ldexp(1.0, s);

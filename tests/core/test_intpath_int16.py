@@ -233,3 +233,17 @@ def test_the_shipped_model_quantises_as_the_rule_says():
             got = quantise_conv_int16(w, b, transposed, stride, fi, fo)
             for g, x in zip(got, _quantise_by_trying_each_exponent(w, b, transposed, stride, fi, fo)):
                 np.testing.assert_array_equal(g, x)
+
+
+def test_the_quantiser_takes_tiny_weights_and_refuses_what_it_cannot_quantise():
+    w = np.full((2, 3, 3, 3), 5e-324)        # denormal weights: the start bound's quotient is infinite
+    w[1] = 0
+    assert quantise_conv_int16(w, None, False, (1, 1), 11, 11)[2].tolist() == [30, 30]
+    with pytest.raises(ValueError, match="fraction bits"):
+        quantise_conv_int16(w, None, False, (1, 1), 11, 45)
+    with pytest.raises(ValueError, match="NaN"):
+        quantise_conv_int16(np.full((1, 1, 1, 1), np.nan), None, False, (1, 1), 11, 11)
+    with pytest.raises(ValueError, match="too large"):
+        quantise_conv_int16(np.full((1, 1, 1, 1), 1e6), None, False, (1, 1), 11, 14)
+    with pytest.raises(ValueError, match="shape"):
+        quantise_conv_int16(np.ones((2, 3, 3, 3)), np.ones(3), False, (1, 1), 11, 11)
