@@ -15,8 +15,7 @@ double round_half_up(double x) { return std::floor(x + 0.5); }
 
 // The largest sum of |v| over the taps one output position meets (all taps of a convolution; the taps of
 // one phase of a transposed convolution, the largest over the phases). v: one output channel (cin, kh, kw).
-template <class Abs>
-double phase_l1(const double* v, int cin, int kh, int kw, bool transposed, int sy, int sx, Abs abs_of) {
+double phase_l1(const double* v, int cin, int kh, int kw, bool transposed, int sy, int sx) {
   const int py_n = transposed ? sy : 1, px_n = transposed ? sx : 1;
   double best = 0.0;
   for (int py = 0; py < py_n; ++py)
@@ -24,7 +23,7 @@ double phase_l1(const double* v, int cin, int kh, int kw, bool transposed, int s
       double sum = 0.0;
       for (int ic = 0; ic < cin; ++ic)
         for (int ky = py; ky < kh; ky += py_n)
-          for (int kx = px; kx < kw; kx += px_n) sum += abs_of(v[(int64_t(ic) * kh + ky) * kw + kx]);
+          for (int kx = px; kx < kw; kx += px_n) sum += std::fabs(v[(int64_t(ic) * kh + ky) * kw + kx]);
       best = std::max(best, sum);
     }
   return best;
@@ -59,7 +58,7 @@ Int16Weights quantise_conv_int16(const double* weight, int cout, int cin, int kh
     const double b = bias ? bias[oc] : 0.0;
     double peak = 0.0;
     for (int64_t k = 0; k < per; ++k) peak = std::max(peak, std::fabs(w[k]));
-    const double l1 = phase_l1(w, cin, kh, kw, transposed, sy, sx, [](double x) { return std::fabs(x); });
+    const double l1 = phase_l1(w, cin, kh, kw, transposed, sy, sx);
     // The start: every larger s fails. round(peak 2^s) > kInt16Limit once peak 2^s >= kInt16Limit + 1/2; and
     // rounding moves each of a phase's n weights by at most 1/2, so phase_l1(w_q) >= l1 2^s - n/2, and every s
     // with l1 2^s > kInt16AccLimit / kInt16Limit + n/2 fails. One more than each floor(log2) covers log2's
@@ -78,11 +77,7 @@ Int16Weights quantise_conv_int16(const double* weight, int cout, int cin, int kh
         top = std::max(top, std::fabs(q[size_t(k)]));
       }
       bq = round_half_up(b * std::ldexp(1.0, s + frac_in));
-      if (top <= lim &&
-          phase_l1(q.data(), cin, kh, kw, transposed, sy, sx, [](double x) { return std::fabs(x); }) * lim +
-                  std::fabs(bq) <=
-              acc)
-        break;
+      if (top <= lim && phase_l1(q.data(), cin, kh, kw, transposed, sy, sx) * lim + std::fabs(bq) <= acc) break;
       if (s <= lowest)
         throw std::invalid_argument("output channel " + std::to_string(oc) +
                                     ": weights too large for the int16 arithmetic");
