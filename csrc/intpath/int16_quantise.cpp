@@ -13,22 +13,6 @@ namespace {
 
 double round_half_up(double x) { return std::floor(x + 0.5); }
 
-// The largest sum of |v| over the taps one output position meets (all taps of a convolution; the taps of
-// one phase of a transposed convolution, the largest over the phases). v: one output channel (cin, kh, kw).
-double phase_l1(const double* v, int cin, int kh, int kw, bool transposed, int sy, int sx) {
-  const int py_n = transposed ? sy : 1, px_n = transposed ? sx : 1;
-  double best = 0.0;
-  for (int py = 0; py < py_n; ++py)
-    for (int px = 0; px < px_n; ++px) {
-      double sum = 0.0;
-      for (int ic = 0; ic < cin; ++ic)
-        for (int ky = py; ky < kh; ky += py_n)
-          for (int kx = px; kx < kw; kx += px_n) sum += std::fabs(v[(int64_t(ic) * kh + ky) * kw + kx]);
-      best = std::max(best, sum);
-    }
-  return best;
-}
-
 }  // namespace
 
 Int16Weights quantise_conv_int16(const double* weight, int cout, int cin, int kh, int kw, const double* bias,
@@ -44,6 +28,7 @@ Int16Weights quantise_conv_int16(const double* weight, int cout, int cin, int kh
     for (int oc = 0; oc < cout; ++oc)
       if (!std::isfinite(bias[oc])) throw std::invalid_argument("weights contain NaN or infinity");
   const int lowest = std::max(0, frac_out - frac_in);
+  const int ry = transposed ? sy : 1, rx = transposed ? sx : 1;  // output phases (max_phase_l1)
   // taps of one output position: all for a convolution, ceil(kh / sy) ceil(kw / sx) per input channel for
   // a transposed one
   const double taps = transposed ? double((kh + sy - 1) / sy) * double((kw + sx - 1) / sx) * cin : double(per);
@@ -58,7 +43,7 @@ Int16Weights quantise_conv_int16(const double* weight, int cout, int cin, int kh
     const double b = bias ? bias[oc] : 0.0;
     double peak = 0.0;
     for (int64_t k = 0; k < per; ++k) peak = std::max(peak, std::fabs(w[k]));
-    const double l1 = phase_l1(w, cin, kh, kw, transposed, sy, sx);
+    const double l1 = max_phase_l1<double>(w, cin, kh, kw, ry, rx);
     // The start: every larger s fails. round(peak 2^s) > kInt16Limit once peak 2^s >= kInt16Limit + 1/2; and
     // rounding moves each of a phase's n weights by at most 1/2, so phase_l1(w_q) >= l1 2^s - n/2, and every s
     // with l1 2^s > kInt16AccLimit / kInt16Limit + n/2 fails. One more than each floor(log2) covers log2's
@@ -77,7 +62,7 @@ Int16Weights quantise_conv_int16(const double* weight, int cout, int cin, int kh
         top = std::max(top, std::fabs(q[size_t(k)]));
       }
       bq = round_half_up(b * std::ldexp(1.0, s + frac_in));
-      if (top <= lim && phase_l1(q.data(), cin, kh, kw, transposed, sy, sx) * lim + std::fabs(bq) <= acc) break;
+      if (top <= lim && max_phase_l1<double>(q.data(), cin, kh, kw, ry, rx) * lim + std::fabs(bq) <= acc) break;
       if (s <= lowest)
         throw std::invalid_argument("output channel " + std::to_string(oc) +
                                     ": weights too large for the int16 arithmetic");

@@ -240,17 +240,11 @@ void IntConvLayer::check_int16_bound(const std::vector<int32_t>& weight_q) const
   for (int oc = 0; oc < s.cout; ++oc) {
     require(bias_[oc] >= -kInt16AccLimit && bias_[oc] <= kInt16AccLimit, "int16 arithmetic: bias outside int32");
     require(shift_[oc] <= 31, "int16 arithmetic: shift above 31");
-    for (int py = 0; py < ry; ++py)
-      for (int px = 0; px < rx; ++px) {
-        int64_t l1 = 0;
-        for (int ic = 0; ic < s.cin; ++ic)
-          for (int ky = py; ky < s.kh; ky += ry)
-            for (int kx = px; kx < s.kw; kx += rx)
-              l1 += std::abs(int64_t(weight_q[((size_t(oc) * s.cin + ic) * s.kh + ky) * s.kw + kx]));
-        require(l1 * kInt16Limit + std::abs(bias_[oc]) <= kInt16AccLimit,
-                "int16 arithmetic: output channel " + std::to_string(oc) +
-                    " could overflow int32 (sum|w| * 32767 + |bias| > 2^31 - 1)");
-      }
+    const int64_t l1 =
+        max_phase_l1<int64_t>(weight_q.data() + size_t(oc) * s.cin * s.kh * s.kw, s.cin, s.kh, s.kw, ry, rx);
+    require(l1 * kInt16Limit + std::abs(bias_[oc]) <= kInt16AccLimit,
+            "int16 arithmetic: output channel " + std::to_string(oc) +
+                " could overflow int32 (sum|w| * 32767 + |bias| > 2^31 - 1)");
   }
 }
 

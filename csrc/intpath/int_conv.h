@@ -28,6 +28,27 @@ constexpr int64_t kInt16AccLimit = (int64_t(1) << 31) - 1;  // and the bound of 
 
 enum class Arith { exact = 0, int16 = 1 };
 
+// The sum the int16 bound limits: for one output channel's weights w (cin, kh, kw), the largest sum of |w|
+// over the taps one output position meets: all of them, or for a transposed convolution of stride (ry, rx)
+// those of one output phase (ky = r mod ry, kx = q mod rx; ry = rx = 1 otherwise), the largest over the
+// phases. Acc: the sum's type (int64 for the core's check, double for the quantiser's float weights).
+template <class Acc, class T>
+Acc max_phase_l1(const T* w, int cin, int kh, int kw, int ry, int rx) {
+  Acc best = 0;
+  for (int py = 0; py < ry; ++py)
+    for (int px = 0; px < rx; ++px) {
+      Acc sum = 0;
+      for (int ic = 0; ic < cin; ++ic)
+        for (int ky = py; ky < kh; ky += ry)
+          for (int kx = px; kx < kw; kx += rx) {
+            const Acc v = Acc(w[(int64_t(ic) * kh + ky) * kw + kx]);
+            sum += v < 0 ? -v : v;
+          }
+      best = sum > best ? sum : best;
+    }
+  return best;
+}
+
 struct ConvSpec {
   bool transposed = false;
   int cin = 0, cout = 0, kh = 0, kw = 0;

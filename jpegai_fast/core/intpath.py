@@ -74,20 +74,6 @@ def quantise_conv(weight: np.ndarray, bias: np.ndarray | None):
     return weight_q, bias_q, shift
 
 
-def phase_l1(weight_q: np.ndarray, transposed: bool, stride: tuple[int, int]) -> np.ndarray:
-    """Per output channel: the largest sum |w| over the taps one output position can meet.
-
-    All taps for a convolution; for a transposed one, the taps of one output phase
-    (ky = r mod stride_y, kx = q mod stride_x), the largest over the phases. gather layout (cout, cin, kh, kw).
-    """
-    a = np.abs(np.asarray(weight_q, dtype=np.float64))
-    if not transposed:
-        return a.reshape(a.shape[0], -1).sum(axis=1)
-    sy, sx = stride
-    return np.max([a[:, :, py::sy, px::sx].reshape(a.shape[0], -1).sum(axis=1)
-                   for py in range(sy) for px in range(sx)], axis=0)
-
-
 def quantise_conv_int16(weight: np.ndarray, bias: np.ndarray | None, transposed: bool, stride: tuple[int, int],
                         frac_in: int, frac_out: int):
     """The int16 arithmetic's per-output-channel quantisation (docs/integer_path.md, "Int16 hyper-synthesis";
@@ -95,7 +81,8 @@ def quantise_conv_int16(weight: np.ndarray, bias: np.ndarray | None, transposed:
     model once per process and numpy took ~0.05 s of it).
 
     Weight exponent s: the largest in [max(0, frac_out - frac_in), 30] with max|w_q| <= INT16_LIMIT,
-    phase_l1(w_q) * INT16_LIMIT + |b_q| <= INT16_ACC_LIMIT (no int32 partial sum can overflow);
+    phase_l1(w_q) * INT16_LIMIT + |b_q| <= INT16_ACC_LIMIT (no int32 partial sum can overflow; phase_l1: the
+    largest sum |w_q| over the taps one output position meets, csrc/intpath/int_conv.h max_phase_l1);
     w_q = round(w * 2^s), b_q = round(b * 2^(s + frac_in)) (the accumulator's units), rounding half up.
     ``weight``: gather layout (cout, cin, kh, kw). Returns (weight_q int32, bias_q int64,
     shift = s + frac_in - frac_out int32); ValueError when no exponent fits.

@@ -10,11 +10,22 @@ import torch.nn as nn
 from jpegai_fast import _core
 from jpegai_fast.core import cpu
 from jpegai_fast.core.constants import INT16_ACC_LIMIT, INT16_HIDDEN_FRAC_BITS, INT16_LIMIT, INT16_Z_FRAC_BITS
-from jpegai_fast.core.intpath import IntHyperSynthesis, phase_l1, quantise_conv_int16
+from jpegai_fast.core.intpath import IntHyperSynthesis, quantise_conv_int16
 
 from helpers import integer_conv
 
 ACT_LIMIT = 2**30
+
+
+def phase_l1(weight_q, transposed, stride):
+    """Per output channel, the largest sum |w| over the taps one output position meets (the int16 bound's sum,
+    csrc/intpath/int_conv.h max_phase_l1, in numpy): all taps, or those of one phase of a transposed one."""
+    a = np.abs(np.asarray(weight_q, dtype=np.float64))
+    if not transposed:
+        return a.reshape(a.shape[0], -1).sum(axis=1)
+    sy, sx = stride
+    return np.max([a[:, :, py::sy, px::sx].reshape(a.shape[0], -1).sum(axis=1)
+                   for py in range(sy) for px in range(sx)], axis=0)
 
 
 def stack(M, cz=16, n=24, seed=0, scale=1.0):
